@@ -1,0 +1,47 @@
+# leadsite: `make run` serves the demo site, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+HTMX_VERSION := 4.0.1
+FLASK := $(BIN)/flask --app app
+
+export BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: run test test-sqlite test-postgres lint format vendor bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) leadsite demo
+	LEADSITE_INLINE_WORKER=$${LEADSITE_INLINE_WORKER:-1} $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Re-fetch vendored front-end files from the npm registry (needs npm).
+vendor:
+	cd $$(mktemp -d) && npm pack --silent htmx.org@$(HTMX_VERSION) \
+	  && tar xzf htmx.org-$(HTMX_VERSION).tgz \
+	  && cp package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx-$(HTMX_VERSION).min.js
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,56 @@
+"""leadsite: self-hosted lead registration. `create_app()` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from leadsite import config as settings
+from leadsite.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, then `config` (tests pass theirs here)."""
+    app = Flask(
+        __name__,
+        template_folder=str(settings.ROOT / "templates"),
+        static_folder=str(settings.ROOT / "static"),
+        instance_path=str(settings.INSTANCE),
+    )
+    app.config.update(settings.DEFAULTS)
+    app.config.update(settings.from_environment())
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        settings.INSTANCE.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from leadsite import (
+        database,  # noqa: F401  (registers the SQLite connection settings)
+        models,  # noqa: F401  (every model, for Alembic and relationships)
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from leadsite import auth, backoffice, cli, errors, health, security, templating
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(backoffice.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app

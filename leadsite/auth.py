@@ -1,0 +1,94 @@
+"""Back-office sign-in and sign-out: `/login`, `/logout`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from leadsite.backoffice.forms import LoginForm
+from leadsite.extensions import db, limiter, login_manager
+from leadsite.models import User, utcnow
+from leadsite.passwords import hash_password, needs_rehash, verify_password
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+BAD_CREDENTIALS = "That email and password do not match an account."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _submitted_email() -> str:
+    return "login-email:" + request.form.get("email", "").strip().lower()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow `next` to a path on this site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("backoffice.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # per IP
+@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+def login() -> Response | str:
+    """Sign in by email and password; one message for an unknown email or a wrong password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("backoffice.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(db.select(User).filter_by(email=email))
+        if verify_password(user.password_hash if user else None, form.password.data) and user:
+            if not user.active:
+                form.email.errors.append("This account has been deactivated.")
+            else:
+                if needs_rehash(user.password_hash):
+                    user.password_hash = hash_password(form.password.data)
+                user.last_login_at = utcnow()
+                db.session.commit()
+                login_user(user, remember=form.remember.data)
+                return redirect(_safe_next(request.args.get("next")))
+        else:
+            form.form_errors.append(BAD_CREDENTIALS)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out (POST with the CSRF token, so no link elsewhere can sign a user out)."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/")
+def index() -> Response:
+    """The site's root leads staff to the back-office (and so to sign-in)."""
+    return redirect(url_for("backoffice.dashboard"))

@@ -1,0 +1,38 @@
+"""Back-office settings: the workspace itself (administrators only)."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, request, url_for
+
+from leadsite.backoffice import bp
+from leadsite.backoffice.forms import WorkspaceForm
+from leadsite.backoffice.workspace import administrator_required
+from leadsite.extensions import db
+from leadsite.htmx import render_page_or_block
+
+
+@bp.get("/settings/")
+def settings_index() -> object:
+    """Settings home: managers see only what they may change."""
+    return redirect(
+        url_for("backoffice.workspace_edit")
+        if g.membership.is_administrator
+        else url_for("backoffice.dashboard")
+    )
+
+
+@bp.route("/settings/workspace", methods=["GET", "POST"])
+@administrator_required
+def workspace_edit() -> object:
+    """Edit the workspace's name, time zone, default country and sender email."""
+    workspace = g.workspace
+    form = WorkspaceForm(obj=workspace)
+    if form.validate_on_submit():
+        form.populate_obj(workspace)
+        db.session.commit()
+        flash("Workspace settings saved.", "success")
+        return redirect(url_for("backoffice.workspace_edit"))
+    status = 422 if request.method == "POST" else 200
+    return render_page_or_block(
+        "backoffice/settings/workspace.html", "workspace_form", status=status, form=form
+    )

@@ -1,0 +1,73 @@
+"""`flask --app app leadsite ...`: create users, build the demo workspace."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from leadsite import accounts
+from leadsite.demo import ensure_demo_workspace
+from leadsite.extensions import db
+from leadsite.models import Role, Workspace
+
+leadsite_cli = AppGroup("leadsite", help="leadsite administration.")
+
+
+@leadsite_cli.command("create-user")
+@click.option("--email", required=True, help="The user's sign-in email.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.ADMINISTRATOR.value,
+    show_default=True,
+)
+@click.option(
+    "--workspace",
+    "workspace_name",
+    required=True,
+    help="Workspace slug or name; created if it does not exist.",
+)
+@click.option("--password", help="Leave out to generate one (printed once).")
+def create_user(email: str, role: str, workspace_name: str, password: str | None) -> None:
+    """Create a user (or reset their password) and give them ROLE in a workspace."""
+    workspace = db.session.scalar(db.select(Workspace).filter_by(slug=workspace_name))
+    if workspace is None:
+        workspace, _ = accounts.get_or_create_workspace(workspace_name)
+    password = password or secrets.token_urlsafe(12)
+    user = accounts.set_user(email, password)
+    accounts.add_member(user, workspace, Role(role))
+    db.session.commit()
+    click.echo(f"{user.email} is {role} of {workspace.name} ({workspace.slug}).")
+    click.echo(f"Password: {password}")
+
+
+@leadsite_cli.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
+def demo(as_json: bool) -> None:
+    """Create the demo workspace if missing; print sign-in details and a fresh API key."""
+    result = ensure_demo_workspace(current_app.config["BASE_URL"])
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+        return
+    click.echo(
+        "\n".join(
+            [
+                "",
+                "  leadsite demo workspace is ready.",
+                f"  Sign in:  {result.base_url}/login",
+                f"  Email:    {result.email}",
+                f"  Password: {result.password}",
+                f"  API key:  {result.api_key}  (shown once; older demo keys are revoked)",
+                f"  API ref:  {result.origins['api']}",
+                "",
+            ]
+        )
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(leadsite_cli)

@@ -1,0 +1,71 @@
+"""Settings read from the environment (and an optional `.env`), with safe local defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def database_url(url: str | None) -> str:
+    """Normalize a database URL: default to the local SQLite file, use psycopg 3 for PostgreSQL."""
+    if not url:
+        return f"sqlite:///{INSTANCE / 'leadsite.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key() -> str:
+    """Return SECRET_KEY, or a random key kept in instance/ so sessions survive restarts locally."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict[str, object]:
+    """Build the Flask config mapping from environment variables."""
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    redis_url = os.environ.get("REDIS_URL")
+    return {
+        "SECRET_KEY": _secret_key(),
+        "BASE_URL": base_url,
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
+        "REDIS_URL": redis_url,
+        "MAIL_URL": os.environ.get("MAIL_URL"),
+        "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE"),
+        "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
+    }
+
+
+DEFAULTS: dict[str, object] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+}

@@ -1,0 +1,253 @@
+"""The demo workspace `make run` starts with: a funnel, an origin of each kind, sample leads."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from leadsite import accounts, funnels
+from leadsite.extensions import db
+from leadsite.journeys import start_journey
+from leadsite.models import (
+    ActivityKind,
+    ApiKey,
+    DataPoint,
+    DataPointType,
+    Event,
+    Funnel,
+    FunnelStatus,
+    JourneyData,
+    Lead,
+    Origin,
+    OriginKind,
+    Role,
+    Workspace,
+    utcnow,
+)
+
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "admin@demo.example"
+DEMO_KEY_NAME = "Demo key"
+LOCAL_DOMAINS = ["http://localhost:*", "http://127.0.0.1:*"]
+
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Inès",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Olu",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Okafor",
+    "Martin",
+    "Patel",
+    "Schmidt",
+    "Haddad",
+    "Hopper",
+    "Tanaka",
+    "Dubois",
+    "Berg",
+    "Mensah",
+    "Novak",
+    "García",
+    "Larsen",
+    "Adeyemi",
+    "Sharma",
+    "Byrne",
+    "Rossi",
+    "Lindqvist",
+    "Kaur",
+    "Farouk",
+    "Ivanova",
+    "Zhang",
+    "López",
+    "Demir",
+]
+STATUSES = ["new", "new", "new", "contacted", "qualified", "customer", "lost"]
+TAGS = ["newsletter", "webinar", "vip", "partner", "trial"]
+SOURCES = [("google", "cpc"), ("newsletter", "email"), ("linkedin", "social"), (None, None)]
+PLANS = ["Starter", "Growth", "Enterprise"]
+
+
+@dataclass
+class DemoWorkspace:
+    base_url: str
+    email: str
+    password: str
+    api_key: str
+    workspace_id: str
+    funnel_id: str
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "base_url": self.base_url,
+            "email": self.email,
+            "password": self.password,
+            "api_key": self.api_key,
+            "workspace_id": self.workspace_id,
+            "funnel_id": self.funnel_id,
+            "origins": self.origins,
+        }
+
+
+def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
+    """Create the demo workspace once; every call sets a fresh password and API key.
+
+    The previous demo key is revoked, so the key printed last is the one that works.
+    """
+    workspace, created = accounts.get_or_create_workspace("Demo workspace", DEMO_SLUG)
+    password = secrets.token_urlsafe(12)
+    user = accounts.set_user(DEMO_EMAIL, password, name="Demo Administrator")
+    accounts.add_member(user, workspace, Role.ADMINISTRATOR)
+    if created:
+        _populate(workspace)
+    for old_key in db.session.scalars(
+        db.select(ApiKey).filter_by(workspace_id=workspace.id, name=DEMO_KEY_NAME)
+    ):
+        accounts.revoke_api_key(old_key)
+    _, api_key = accounts.create_api_key(workspace, DEMO_KEY_NAME, created_by=user)
+    funnel = db.session.scalar(
+        db.select(Funnel).filter_by(workspace_id=workspace.id).order_by(Funnel.created_at)
+    )
+    origins = {
+        origin.kind: origin.ref
+        for origin in db.session.scalars(
+            db.select(Origin).filter_by(funnel_id=funnel.id).order_by(Origin.created_at.desc())
+        )
+    }
+    db.session.commit()
+    return DemoWorkspace(
+        base_url=base_url,
+        email=DEMO_EMAIL,
+        password=password,
+        api_key=api_key,
+        workspace_id=workspace.id,
+        funnel_id=funnel.id,
+        origins={kind: origins[kind] for kind in ("api", "page", "embed", "backoffice")},
+    )
+
+
+def _populate(workspace: Workspace) -> None:
+    workspace.sender_email = "hello@demo.example"
+    company = DataPoint(
+        workspace_id=workspace.id, name="company", label="Company", type=DataPointType.TEXT
+    )
+    plan = DataPoint(
+        workspace_id=workspace.id,
+        name="plan",
+        label="Plan",
+        type=DataPointType.CHOICE,
+        choices=PLANS,
+    )
+    team_size = DataPoint(
+        workspace_id=workspace.id, name="team_size", label="Team size", type=DataPointType.NUMBER
+    )
+    db.session.add_all([company, plan, team_size])
+
+    funnel = Funnel(
+        workspace_id=workspace.id,
+        name="Demo onboarding",
+        description="Welcome new sign-ups, then qualify the larger teams.",
+        status=FunnelStatus.ACTIVE,
+        notify_emails=["sales@demo.example"],
+    )
+    db.session.add(funnel)
+    db.session.flush()
+    welcome = funnels.add_stage(funnel, "Welcome")
+    funnels.add_activity(
+        welcome, ActivityKind.EMAIL_LEAD, "Send the welcome email", subject="Welcome to the demo"
+    )
+    funnels.add_activity(
+        welcome,
+        ActivityKind.LEAD_TASK,
+        "Tell us about your company",
+        data_points=["company", "team_size"],
+    )
+    funnels.add_activity(welcome, ActivityKind.NOTIFY_STAFF, "Tell sales about the sign-up")
+    qualify = funnels.add_stage(
+        funnel,
+        "Qualification",
+        condition={"match": "all", "rules": [{"field": "data.team_size", "op": "gt", "value": 10}]},
+    )
+    funnels.add_activity(qualify, ActivityKind.STAFF_TASK, "Call the lead")
+    funnels.add_activity(qualify, ActivityKind.SET_STATUS, "Mark as qualified", status="qualified")
+
+    funnels.add_origin(funnel, OriginKind.API, "Website backend", allowed_domains=LOCAL_DOMAINS)
+    funnels.add_origin(
+        funnel, OriginKind.PAGE, "Hosted sign-up page", success_message="Thanks! Check your inbox."
+    )
+    funnels.add_origin(funnel, OriginKind.EMBED, "Form on our site", allowed_domains=LOCAL_DOMAINS)
+    backoffice = funnels.add_origin(funnel, OriginKind.BACKOFFICE, "Back-office")
+    _sample_leads(workspace, funnel, backoffice, (company, plan, team_size))
+
+
+def _sample_leads(
+    workspace: Workspace, funnel: Funnel, origin: Origin, points: tuple[DataPoint, ...]
+) -> None:
+    company, plan, team_size = points
+    rng = random.Random(20261122)
+    now = utcnow()
+    for index, (first, last) in enumerate(zip(FIRST_NAMES, LAST_NAMES, strict=True)):
+        source, medium = rng.choice(SOURCES)
+        created_at = now - timedelta(days=rng.randint(0, 29), minutes=rng.randint(0, 1440))
+        lead = Lead(
+            workspace_id=workspace.id,
+            origin_id=origin.id,
+            email=f"{first.lower().replace('é', 'e').replace('è', 'e')}.{index}@example.com",
+            phone=f"+1202555{index:04d}" if index % 3 else None,
+            first_name=first,
+            last_name=last,
+            status=rng.choice(STATUSES),
+            source="demo",
+            utm_source=source,
+            utm_medium=medium,
+            utm_campaign="autumn-launch" if source else None,
+            tags=sorted(rng.sample(TAGS, rng.randint(0, 2))),
+            opt_in=index % 2 == 0,
+            opt_in_at=created_at if index % 2 == 0 else None,
+            created_at=created_at,
+            updated_at=created_at,
+        )
+        db.session.add(lead)
+        db.session.flush()
+        journey = start_journey(lead, funnel, origin)
+        journey.created_at = created_at
+        journey.data = [
+            JourneyData(data_point=company, value=f"{last} & Co"),
+            JourneyData(data_point=plan, value=rng.choice(PLANS)),
+            JourneyData(data_point=team_size, value=rng.choice([2, 5, 12, 40, 250])),
+        ]
+        db.session.add(
+            Event(
+                workspace_id=workspace.id,
+                lead_id=lead.id,
+                journey_id=journey.id,
+                type="lead.created",
+                payload={"source": "demo"},
+                created_at=created_at,
+            )
+        )

@@ -1,0 +1,142 @@
+"""Funnels: stages of activities with decisions between them, and the origins leads enter by."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from leadsite.extensions import db
+from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
+from leadsite.models.types import JSONType, UTCDateTime
+
+
+class FunnelStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class Identifier(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    UNIQUE_ID = "unique_id"
+
+
+class OnDuplicate(StrEnum):
+    UPDATE = "update"
+    REJECT = "reject"
+
+
+class ActivityKind(StrEnum):
+    LEAD_TASK = "lead_task"
+    STAFF_TASK = "staff_task"
+    EMAIL_LEAD = "email_lead"
+    NOTIFY_STAFF = "notify_staff"
+    WEBHOOK = "webhook"
+    SET_STATUS = "set_status"
+    ADD_TAG = "add_tag"
+    WAIT = "wait"
+
+
+class OriginKind(StrEnum):
+    API = "api"
+    PAGE = "page"
+    EMBED = "embed"
+    BACKOFFICE = "backoffice"
+    IMPORT = "import"
+
+
+class Funnel(PublicIdMixin, TimestampMixin, db.Model):
+    """A workflow leads are taken through; its id is the one `/p/funnels/edit/<id>` names."""
+
+    __tablename__ = "funnels"
+    id_prefix = "fnl"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=FunnelStatus.DRAFT)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    identifier: Mapped[str] = mapped_column(String(10), default=Identifier.EMAIL)
+    on_duplicate: Mapped[str] = mapped_column(String(10), default=OnDuplicate.UPDATE)
+    double_opt_in: Mapped[bool] = mapped_column(default=False)
+    notify_emails: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="funnel", cascade="all, delete-orphan", order_by="Stage.position"
+    )
+    origins: Mapped[list[Origin]] = relationship(
+        back_populates="funnel", cascade="all, delete-orphan", order_by="Origin.created_at"
+    )
+
+
+class Stage(PublicIdMixin, db.Model):
+    """A group of activities run together; `condition` decides whether a journey enters it."""
+
+    __tablename__ = "stages"
+    id_prefix = "stg"
+
+    funnel_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("funnels.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    condition: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    delay_minutes: Mapped[int] = mapped_column(default=0)
+
+    funnel: Mapped[Funnel] = relationship(back_populates="stages")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="stage", cascade="all, delete-orphan", order_by="Activity.position"
+    )
+
+
+class Activity(PublicIdMixin, db.Model):
+    """One thing to do in a stage: a task for the lead or staff, or an automatic action."""
+
+    __tablename__ = "activities"
+    id_prefix = "act"
+
+    stage_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("stages.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    assignee_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"))
+
+    stage: Mapped[Stage] = relationship(back_populates="activities")
+
+
+class Origin(PublicIdMixin, TimestampMixin, db.Model):
+    """A door into a funnel: API endpoint, hosted page, embed form, back-office or import."""
+
+    __tablename__ = "origins"
+    __table_args__ = (Index("ix_origins_ref", "ref", unique=True),)
+    id_prefix = "org"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    funnel_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("funnels.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(120))
+    ref: Mapped[str] = mapped_column(String(40))
+    form_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    redirect_url: Mapped[str | None] = mapped_column(String(2000))
+    success_message: Mapped[str | None] = mapped_column(Text)
+    allowed_domains: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    funnel: Mapped[Funnel] = relationship(back_populates="origins")

@@ -1,0 +1,117 @@
+"""Journeys: one lead's run through one funnel, its steps and the data it collects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from leadsite.extensions import db
+from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
+from leadsite.models.data_point import DataPoint
+from leadsite.models.funnel import Activity, Funnel, Origin, Stage
+from leadsite.models.lead import Lead
+from leadsite.models.types import JSONType, UTCDateTime
+
+
+class JourneyStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    DUE = "due"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Journey(PublicIdMixin, TimestampMixin, db.Model):
+    """One per (lead, funnel); registering again updates it."""
+
+    __tablename__ = "journeys"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "funnel_id"),
+        Index("ix_journeys_funnel_created", "funnel_id", "created_at"),
+    )
+    id_prefix = "jrn"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    lead_id: Mapped[str] = mapped_column(ID, ForeignKey("leads.id", ondelete="CASCADE"))
+    funnel_id: Mapped[str] = mapped_column(ID, ForeignKey("funnels.id", ondelete="CASCADE"))
+    origin_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("origins.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default=JourneyStatus.ACTIVE)
+    current_stage_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("stages.id", ondelete="SET NULL")
+    )
+    redirect_url: Mapped[str | None] = mapped_column(String(2000))
+    # The lead's own page is /j/<access_token>, valid until valid_until.
+    access_token: Mapped[str] = mapped_column(String(64), unique=True)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lead: Mapped[Lead] = relationship(back_populates="journeys")
+    funnel: Mapped[Funnel] = relationship()
+    origin: Mapped[Origin | None] = relationship()
+    current_stage: Mapped[Stage | None] = relationship()
+    steps: Mapped[list[JourneyStep]] = relationship(
+        back_populates="journey", cascade="all, delete-orphan", order_by="JourneyStep.position"
+    )
+    data: Mapped[list[JourneyData]] = relationship(
+        back_populates="journey", cascade="all, delete-orphan"
+    )
+
+
+class JourneyStep(PublicIdMixin, TimestampMixin, db.Model):
+    """An activity of the funnel as it applies to one journey."""
+
+    __tablename__ = "journey_steps"
+    __table_args__ = (Index("ix_journey_steps_status_due", "status", "due_at"),)
+    id_prefix = "step"
+
+    journey_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("journeys.id", ondelete="CASCADE"), index=True
+    )
+    activity_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("activities.id", ondelete="SET NULL")
+    )
+    stage_id: Mapped[str | None] = mapped_column(ID, ForeignKey("stages.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default=StepStatus.PENDING)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    journey: Mapped[Journey] = relationship(back_populates="steps")
+    activity: Mapped[Activity | None] = relationship()
+
+
+class JourneyData(PublicIdMixin, TimestampMixin, db.Model):
+    """A data point's value on one journey, typed by the data point."""
+
+    __tablename__ = "journey_data"
+    __table_args__ = (UniqueConstraint("journey_id", "data_point_id"),)
+    id_prefix = "jd"
+
+    journey_id: Mapped[str] = mapped_column(ID, ForeignKey("journeys.id", ondelete="CASCADE"))
+    data_point_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("data_points.id", ondelete="RESTRICT"), index=True
+    )
+    value: Mapped[Any] = mapped_column(JSONType)
+
+    journey: Mapped[Journey] = relationship(back_populates="data")
+    data_point: Mapped[DataPoint] = relationship()

@@ -1,0 +1,77 @@
+"""Leads: the people who register, unique per workspace by email, phone and unique_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from leadsite.extensions import db
+from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
+from leadsite.models.types import JSONType, UTCDateTime
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class Lead(PublicIdMixin, TimestampMixin, db.Model):
+    __tablename__ = "leads"
+    __table_args__ = (
+        # NULLs are distinct on SQLite and PostgreSQL, so each identifier is unique when present.
+        UniqueConstraint("workspace_id", "email"),
+        UniqueConstraint("workspace_id", "phone"),
+        UniqueConstraint("workspace_id", "unique_id"),
+        Index("ix_leads_workspace_created", "workspace_id", "created_at", "id"),
+    )
+    id_prefix = "lead"
+
+    workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # The origin the lead first registered through; later registrations keep it.
+    origin_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("origins.id", ondelete="SET NULL"), index=True
+    )
+
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    unique_id: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(40), default="new")
+
+    source: Mapped[str | None] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    counter: Mapped[int] = mapped_column(default=1)
+
+    opt_in: Mapped[bool] = mapped_column(default=False)
+    opt_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_opt_in: Mapped[bool] = mapped_column(default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consent as shown and given: text, version, time, IP and user agent.
+    consent: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    journeys: Mapped[list[Journey]] = relationship(  # noqa: F821
+        back_populates="lead", cascade="all, delete-orphan", order_by="Journey.created_at"
+    )
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or self.phone or self.unique_id or self.id

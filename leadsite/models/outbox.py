@@ -1,0 +1,90 @@
+"""Events (a lead's timeline) and the outbox of side effects written in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadsite.extensions import db
+from leadsite.models.base import ID, PublicIdMixin
+from leadsite.models.types import JSONType, UTCDateTime, utcnow
+
+
+class Event(PublicIdMixin, db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_lead_created", "lead_id", "created_at"),
+        Index("ix_events_workspace_created", "workspace_id", "created_at"),
+    )
+    id_prefix = "evt"
+
+    workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    lead_id: Mapped[str | None] = mapped_column(ID, ForeignKey("leads.id", ondelete="CASCADE"))
+    journey_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("journeys.id", ondelete="CASCADE")
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Channel(StrEnum):
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class OutboxMessage(PublicIdMixin, db.Model):
+    """A side effect to deliver at least once; its id is the webhook-id of every attempt."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),)
+    id_prefix = "msg"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    endpoint_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    lead_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(2000))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=MessageStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyRecord(PublicIdMixin, db.Model):
+    """The first response to an API request sent with an `Idempotency-Key`, kept for 24 h."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+    id_prefix = "idem"
+
+    api_key_id: Mapped[str] = mapped_column(ID, ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

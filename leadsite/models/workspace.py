@@ -1,0 +1,115 @@
+"""Workspaces and the people and keys that act in them: User, Membership, ApiKey."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from leadsite.extensions import db
+from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
+from leadsite.models.types import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    MANAGER = "manager"
+
+
+class Workspace(PublicIdMixin, TimestampMixin, db.Model):
+    """A company using leadsite; every other row belongs to exactly one."""
+
+    __tablename__ = "workspaces"
+    id_prefix = "ws"
+
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    default_country: Mapped[str] = mapped_column(String(2), default="US")
+    sender_email: Mapped[str | None] = mapped_column(String(254))
+    # Signs webhooks of endpoints without a secret of their own (a lead's WebhookInput).
+    webhook_secret: Mapped[str | None] = mapped_column(String(80))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="workspace", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.slug}>"
+
+
+class User(UserMixin, PublicIdMixin, TimestampMixin, db.Model):
+    """A staff member who signs in to the back-office."""
+
+    __tablename__ = "users"
+    id_prefix = "usr"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
+        return self.active
+
+    def membership_in(self, workspace_id: str) -> Membership | None:
+        return next((m for m in self.memberships if m.workspace_id == workspace_id), None)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(PublicIdMixin, TimestampMixin, db.Model):
+    """A user's role in one workspace; a user may belong to several."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "workspace_id"),)
+    id_prefix = "mem"
+
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default=Role.MANAGER)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    workspace: Mapped[Workspace] = relationship(back_populates="memberships")
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMINISTRATOR
+
+
+class ApiKey(PublicIdMixin, db.Model):
+    """A bearer key for the API. Only its SHA-256 is stored; the secret is shown once."""
+
+    __tablename__ = "api_keys"
+    id_prefix = "key"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    workspace: Mapped[Workspace] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,70 @@
+"""Security headers for every response: CSP with a per-request nonce, no framing by default."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, g
+
+SELF_ONLY = "'none'"
+
+
+def csp_nonce() -> str:
+    """The nonce of this request's CSP; templates put it on the few inline scripts they need."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def allow_framing_by(ancestors: Iterable[str]) -> None:
+    """Let this response be framed by these origins (the embed form); every other view denies."""
+    g.frame_ancestors = list(ancestors)
+
+
+def frameable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose framing is decided by `allow_framing_by` inside it."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.frame_ancestors = []
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def content_security_policy(nonce: str, frame_ancestors: list[str] | None) -> str:
+    ancestors = " ".join(frame_ancestors) if frame_ancestors else SELF_ONLY
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+
+
+def set_security_headers(response: Response) -> Response:
+    frame_ancestors = g.get("frame_ancestors")
+    response.headers.setdefault(
+        "Content-Security-Policy", content_security_policy(csp_nonce(), frame_ancestors)
+    )
+    if not frame_ancestors:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(set_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce

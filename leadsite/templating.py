@@ -1,0 +1,43 @@
+"""Jinja set-up: the navigation, vendored asset names and display filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g
+
+HTMX_VERSION = "4.0.1"
+
+# (label, endpoint, administrators only); an endpoint not registered yet is not shown.
+NAVIGATION = [
+    ("Dashboard", "backoffice.dashboard", False),
+    ("Leads", "backoffice.leads_index", False),
+    ("Funnels", "backoffice.funnels_index", False),
+    ("Data points", "backoffice.data_points_index", False),
+    ("Settings", "backoffice.workspace_edit", True),
+]
+
+
+def navigation() -> list[tuple[str, str]]:
+    membership = g.get("membership")
+    return [
+        (label, endpoint)
+        for label, endpoint, admin_only in NAVIGATION
+        if endpoint in current_app.view_functions
+        and (not admin_only or (membership is not None and membership.is_administrator))
+    ]
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A timestamp in the current workspace's time zone."""
+    if value is None:
+        return ""
+    workspace = g.get("workspace")
+    zone = ZoneInfo(workspace.timezone) if workspace is not None else None
+    return value.astimezone(zone).strftime(fmt)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(navigation=navigation, htmx_version=HTMX_VERSION)
+    app.jinja_env.filters["local_time"] = local_time

@@ -1,0 +1,107 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL from TEST_DATABASE_URL),
+emptied after every test; the app, its client and a sign-in helper."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.test import TestResponse
+
+from leadsite import create_app
+from leadsite.config import database_url
+from leadsite.extensions import db, limiter
+from tests import factories
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _test_database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return database_url(url) if url else f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+def _reset_postgres_schema(app: Flask) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = _test_database_url(tmp_path_factory.mktemp("db"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "BASE_URL": "http://localhost",
+            "WEBHOOK_ALLOW_PRIVATE": True,
+        }
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            _reset_postgres_schema(app)
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app: Flask) -> Iterator[None]:
+    """Each test runs in an app context on an empty database with fresh rate limits."""
+    app.config["LOGIN_RATE_LIMIT"] = "10 per minute"
+    with app.app_context():
+        yield
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token a page hands out, as a browser would read it."""
+    page = client.get(path)
+    match = CSRF_INPUT.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD, **extra: str) -> TestResponse:
+        token = csrf_token(self._client)
+        return self._client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token, **extra}
+        )
+
+    def logout(self) -> TestResponse:
+        token = csrf_token(self._client, "/p/")
+        return self._client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,107 @@
+"""`flask leadsite demo` and `create-user`."""
+
+from __future__ import annotations
+
+import json
+
+from leadsite.accounts import hash_api_key
+from leadsite.extensions import db
+from leadsite.models import ApiKey, Funnel, Lead, Membership, Origin, User, Workspace
+from leadsite.passwords import verify_password
+
+
+def _count(model, **filters) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model).filter_by(**filters))
+
+
+def test_demo_creates_a_complete_workspace(runner):
+    result = runner.invoke(args=["leadsite", "demo", "--json"])
+
+    assert result.exit_code == 0, result.output
+    demo = json.loads(result.output)
+    assert set(demo) == {
+        "base_url",
+        "email",
+        "password",
+        "api_key",
+        "workspace_id",
+        "funnel_id",
+        "origins",
+    }
+    assert set(demo["origins"]) == {"api", "page", "embed", "backoffice"}
+    assert _count(Lead, workspace_id=demo["workspace_id"]) == 25
+    funnel = db.session.get(Funnel, demo["funnel_id"])
+    assert funnel.name == "Demo onboarding" and len(funnel.stages) == 2
+    embed = db.session.scalar(db.select(Origin).filter_by(ref=demo["origins"]["embed"]))
+    assert embed.allowed_domains == ["http://localhost:*", "http://127.0.0.1:*"]
+    user = db.session.scalar(db.select(User).filter_by(email=demo["email"]))
+    assert verify_password(user.password_hash, demo["password"])
+    key = db.session.scalar(db.select(ApiKey).filter_by(workspace_id=demo["workspace_id"]))
+    assert key.secret_hash == hash_api_key(demo["api_key"])
+    assert demo["api_key"] not in {key.prefix, key.secret_hash}
+
+
+def test_demo_run_twice_keeps_one_workspace_with_fresh_credentials(runner):
+    first = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+    second = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+
+    assert second["workspace_id"] == first["workspace_id"]
+    assert second["funnel_id"] == first["funnel_id"]
+    assert second["origins"] == first["origins"]
+    assert second["password"] != first["password"]
+    assert second["api_key"] != first["api_key"]
+    assert _count(Workspace) == 1
+    assert _count(Funnel) == 1
+    assert _count(Lead) == 25
+    assert _count(Membership) == 1
+    old = db.session.scalar(db.select(ApiKey).filter_by(secret_hash=hash_api_key(first["api_key"])))
+    assert old.revoked_at is not None
+
+
+def test_demo_prints_how_to_sign_in(app, runner):
+    result = runner.invoke(args=["leadsite", "demo"])
+
+    assert f"{app.config['BASE_URL']}/login" in result.output
+    assert "admin@demo.example" in result.output
+    assert "Password:" in result.output
+
+
+def test_create_user_adds_a_member_with_a_role(runner):
+    result = runner.invoke(
+        args=[
+            "leadsite",
+            "create-user",
+            "--email",
+            "Boss@Example.com",
+            "--role",
+            "manager",
+            "--workspace",
+            "Acme Corp",
+            "--password",
+            "a long passphrase",
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(db.select(User).filter_by(email="boss@example.com"))
+    assert user.memberships[0].role == "manager"
+    assert user.memberships[0].workspace.slug == "acme-corp"
+    assert verify_password(user.password_hash, "a long passphrase")
+
+
+def test_create_user_refuses_an_unknown_role(runner):
+    result = runner.invoke(
+        args=[
+            "leadsite",
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--role",
+            "owner",
+            "--workspace",
+            "acme",
+        ]
+    )
+
+    assert result.exit_code == 2
+    assert _count(User) == 0
