@@ -44,11 +44,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from leadsite import auth, backoffice, cli, errors, health, security, templating
+    from leadsite import api, auth, backoffice, cli, errors, health, security, templating
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

@@ -53,6 +53,8 @@ def from_environment() -> dict[str, object]:
         "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        "API_IP_RATE_LIMIT": os.environ.get("API_IP_RATE_LIMIT", "1200 per minute"),
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
     }

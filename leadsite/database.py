@@ -1,4 +1,4 @@
-"""Engine set-up: SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+"""Engine set-up: SQLite gets WAL, foreign keys, a busy timeout, and explicit BEGIN modes."""
 
 from __future__ import annotations
 
@@ -6,18 +6,40 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Execution option naming the BEGIN mode of a SQLite transaction; see `write_transaction`.
+SQLITE_BEGIN = "sqlite_begin"
 
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    # SQLAlchemy emits BEGIN itself (below) instead of the driver's implicit, late BEGIN.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write_transaction_options(dialect_name: str) -> dict[str, str]:
+    """Options for a transaction that will write after reading.
+
+    On SQLite a deferred transaction that reads, then writes, fails with "database is locked"
+    when another writer got in between (the busy timeout cannot help: its snapshot is stale).
+    BEGIN IMMEDIATE takes the write lock first, so concurrent writers queue instead.
+    """
+    return {SQLITE_BEGIN: "IMMEDIATE"} if dialect_name == "sqlite" else {}

@@ -61,11 +61,9 @@ def api_error(
         "success": False,
         "error": message,
         "code": code or API_CODES.get(status, "ERROR"),
+        "details": details if details is not None else {},
+        "errors": errors if errors is not None else [],
     }
-    if details is not None:
-        body["details"] = details
-    if errors is not None:
-        body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
     return response

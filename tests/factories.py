@@ -6,9 +6,14 @@ from itertools import count
 
 from leadsite import accounts, funnels
 from leadsite.extensions import db
+from leadsite.journeys import start_journey
 from leadsite.models import (
+    DataPoint,
+    DataPointType,
     Funnel,
     FunnelStatus,
+    Journey,
+    JourneyData,
     Lead,
     Origin,
     OriginKind,
@@ -59,5 +64,48 @@ def lead(ws: Workspace, **fields: object) -> Lead:
     fields.setdefault("email", f"lead{next(_sequence)}@example.com")
     item = Lead(workspace_id=ws.id, **fields)
     db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def data_point(ws: Workspace, name: str = "company", **fields: object) -> DataPoint:
+    fields.setdefault("label", name.replace("_", " ").capitalize())
+    fields.setdefault("type", DataPointType.TEXT)
+    item = DataPoint(workspace_id=ws.id, name=name, **fields)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def journey(ld: Lead, fnl: Funnel, org: Origin | None = None) -> Journey:
+    item = start_journey(ld, fnl, org)
+    db.session.commit()
+    return item
+
+
+def journey_value(jrn: Journey, point: DataPoint, value: object) -> JourneyData:
+    item = JourneyData(journey=jrn, data_point=point, value=value)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def api_key(ws: Workspace) -> str:
+    """A new API key of `ws`; returns the secret a client sends."""
+    _, secret = accounts.create_api_key(ws, "Test key")
+    db.session.commit()
+    return secret
+
+
+def staged_funnel(ws: Workspace, **fields: object) -> Funnel:
+    """An active funnel with two stages of activities."""
+    from leadsite.models import ActivityKind
+
+    item = funnel(ws, **fields)
+    first = funnels.add_stage(item, "Welcome")
+    funnels.add_activity(first, ActivityKind.EMAIL_LEAD, "Welcome email")
+    funnels.add_activity(first, ActivityKind.LEAD_TASK, "Fill in your profile")
+    second = funnels.add_stage(item, "Follow-up")
+    funnels.add_activity(second, ActivityKind.STAFF_TASK, "Call")
     db.session.commit()
     return item

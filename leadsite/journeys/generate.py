@@ -34,13 +34,14 @@ def start_journey(lead: Lead, funnel: Funnel, origin: Origin | None) -> Journey:
     token, valid_until = new_access_token()
     journey = Journey(
         workspace_id=lead.workspace_id,
-        lead=lead,
-        funnel=funnel,
-        origin=origin,
+        lead_id=lead.id,
+        funnel_id=funnel.id,
+        origin_id=origin.id if origin else None,
         status=JourneyStatus.ACTIVE,
         access_token=token,
         valid_until=valid_until,
     )
+    db.session.add(journey)
     now = utcnow()
     position = 0
     for index, stage in enumerate(funnel.stages):
@@ -61,6 +62,5 @@ def start_journey(lead: Lead, funnel: Funnel, origin: Origin | None) -> Journey:
             position += 1
     if funnel.stages:
         journey.current_stage_id = funnel.stages[0].id
-    db.session.add(journey)
     db.session.flush()
     return journey

@@ -1,0 +1,18 @@
+"""The REST API, `/api/v1`: bearer-key auth, JSON envelopes, OpenAPI from the same schemas."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from leadsite.api import (  # noqa: E402, F401
+    auth,
+    cors,
+    data_points,
+    errors,
+    funnels,
+    journeys,
+    lead_records,
+    leads,
+    openapi,
+    webhooks,
+)

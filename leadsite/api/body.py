@@ -1,0 +1,127 @@
+"""Read a registration body: JSON or form-encoded, keys matched ignoring case, `_` and `-`."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Request
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from leadsite.models import UTM_FIELDS
+
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+# Canonical key (lower case, no separators) -> field of the registration body.
+ALIASES = {
+    "email": "email",
+    "emailaddress": "email",
+    "phone": "phone",
+    "phonenumber": "phone",
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "name": "name",
+    "fullname": "name",
+    "address": "address",
+    "uniqueid": "unique_id",
+    "uid": "unique_id",
+    "status": "status",
+    "source": "source",
+    "url": "source_url",
+    "sourceurl": "source_url",
+    "referrer": "referrer",
+    "ip": "ip",
+    "tags": "tags",
+    "metadata": "metadata",
+    "customfields": "metadata",
+    "optin": "opt_in",
+    "smsoptin": "sms_opt_in",
+    "countrycode": "country_code",
+    "mustexist": "must_exist",
+    "donotresetoptout": "do_not_reset_opt_out",
+    "redirecturl": "redirect_url",
+    "journeydata": "journey_data",
+    "webhookinput": "webhook_input",
+    "consent": "consent",
+}
+UTM_KEYS = {name.replace("_", ""): name for name in UTM_FIELDS}
+# Form fields that carry structured values as JSON text.
+STRUCTURED = {"journey_data", "webhook_input", "metadata", "consent"}
+
+
+class InvalidJSON(BadRequest):
+    description = "The body is not valid JSON"
+
+
+def canonical(key: str) -> str:
+    return _SEPARATORS.sub("", key.lower())
+
+
+def read_body(request: Request) -> dict[str, Any]:
+    """The request body as a dict, JSON or form-encoded; empty bodies are `{}`."""
+    mimetype = request.mimetype
+    if mimetype in JSON_TYPES or mimetype.endswith("+json"):
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidJSON() from None
+        if not isinstance(body, dict):
+            raise InvalidJSON("The body must be a JSON object")
+        return body
+    if mimetype in FORM_TYPES:
+        form: dict[str, Any] = {}
+        for key in request.form:
+            items = request.form.getlist(key)
+            form[key] = items if len(items) > 1 else items[0]
+        return form
+    if not request.get_data(cache=True).strip():
+        return {}
+    raise UnsupportedMediaType("Send the body as application/json or form-encoded")
+
+
+def sort_keys(body: dict[str, Any], from_form: bool = False) -> dict[str, Any]:
+    """Map every key to its field: known fields by alias, `utm_*` to UTM, `_*` controls by
+    alias (others dropped), anything else to custom fields (lower-cased)."""
+    fields: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    utm: dict[str, Any] = {}
+    for key, value in body.items():
+        key = str(key)
+        is_control = key.startswith("_")
+        name = canonical(key.lstrip("_"))
+        if name in ALIASES:
+            field = ALIASES[name]
+            if from_form and field in STRUCTURED and isinstance(value, str):
+                value = _json_text(value)
+            fields[field] = value
+        elif name in UTM_KEYS:
+            utm[UTM_KEYS[name]] = value
+        elif name == "utm" and isinstance(value, dict):
+            utm.update({UTM_KEYS.get(canonical(str(k)), str(k)): v for k, v in value.items()})
+        elif not is_control:
+            custom[key.lower()] = value
+    metadata = fields.pop("metadata", None)
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if canonical(str(key)) in UTM_KEYS:
+                utm.setdefault(UTM_KEYS[canonical(str(key))], value)
+            else:
+                custom[str(key).lower()] = value
+    elif metadata is not None:
+        fields["metadata"] = metadata  # left for the schema to refuse
+    fields["custom_fields"] = custom
+    fields["utm"] = utm
+    return fields
+
+
+def _json_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

@@ -1,0 +1,182 @@
+"""`/api/v1/data-points`: create, list, read, change and delete data points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from leadsite.api import bp
+from leadsite.api.body import read_body
+from leadsite.api.openapi import operation
+from leadsite.api.schemas import (
+    DataPointIn,
+    DataPointListResponse,
+    DataPointPatch,
+    DataPointResponse,
+)
+from leadsite.errors import api_error
+from leadsite.extensions import db
+from leadsite.models import DataPoint, DataPointType, JourneyData
+from leadsite.representations import iso
+
+ERRORS = (400, 401, 404, 409, 413, 415, 422, 429)
+
+
+def data_point_dict(point: DataPoint) -> dict[str, Any]:
+    return {
+        "id": point.id,
+        "name": point.name,
+        "label": point.label,
+        "type": point.type,
+        "choices": list(point.choices or []),
+        "help_text": point.help_text,
+        "created_at": iso(point.created_at),
+    }
+
+
+def _point_or_404(point_id: str) -> DataPoint | Response:
+    point = db.session.scalar(
+        db.select(DataPoint).filter_by(id=point_id, workspace_id=g.workspace_id)
+    )
+    return point if point is not None else api_error(404, "No such data point", "NOT_FOUND")
+
+
+def _choices_error(point_type: str, choices: list[str]) -> Response | None:
+    if point_type == DataPointType.CHOICE and not choices:
+        return api_error(
+            422,
+            "Validation failed",
+            "VALIDATION_ERROR",
+            {
+                "field": "choices",
+                "value": None,
+                "message": "A choice data point needs at least one choice",
+            },
+        )
+    return None
+
+
+@bp.get("/data-points")
+@operation(
+    summary="List data points",
+    tag="data points",
+    responses={200: ("Data points", DataPointListResponse)},
+    errors=(401, 429),
+)
+def list_data_points() -> Response:
+    """Every data point of the workspace, by name."""
+    points = db.session.scalars(
+        db.select(DataPoint).filter_by(workspace_id=g.workspace_id).order_by(DataPoint.name)
+    )
+    return jsonify(success=True, data=[data_point_dict(p) for p in points])
+
+
+@bp.post("/data-points")
+@operation(
+    summary="Create a data point",
+    tag="data points",
+    body=DataPointIn,
+    responses={201: ("Created", DataPointResponse)},
+    errors=ERRORS,
+)
+def create_data_point() -> Response:
+    """Create a data point; its name must be unique in the workspace."""
+    data = DataPointIn.model_validate(read_body(request))
+    if (refused := _choices_error(data.type, data.choices)) is not None:
+        return refused
+    point = DataPoint(
+        workspace_id=g.workspace_id,
+        name=data.name,
+        label=data.label or data.name,
+        type=data.type,
+        choices=data.choices,
+        help_text=data.help_text,
+    )
+    db.session.add(point)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        message = f"A data point named '{data.name}' already exists"
+        return api_error(
+            409,
+            message,
+            "DUPLICATE_NAME",
+            {"field": "name", "value": data.name, "message": message},
+        )
+    response = jsonify(success=True, data=data_point_dict(point))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/data-points/<point_id>")
+@operation(
+    summary="Read a data point",
+    tag="data points",
+    responses={200: ("The data point", DataPointResponse)},
+    errors=(401, 404, 429),
+)
+def get_data_point(point_id: str) -> Response:
+    """One data point."""
+    point = _point_or_404(point_id)
+    return (
+        point if isinstance(point, Response) else jsonify(success=True, data=data_point_dict(point))
+    )
+
+
+@bp.patch("/data-points/<point_id>")
+@operation(
+    summary="Change a data point's label, choices or help text",
+    tag="data points",
+    body=DataPointPatch,
+    responses={200: ("Changed", DataPointResponse)},
+    errors=ERRORS,
+)
+def update_data_point(point_id: str) -> Response:
+    """Change label, choices or help text (name and type are fixed once values exist)."""
+    point = _point_or_404(point_id)
+    if isinstance(point, Response):
+        return point
+    changes = DataPointPatch.model_validate(read_body(request)).model_dump(exclude_unset=True)
+    if "choices" in changes:
+        changes["choices"] = changes["choices"] or []
+        if (refused := _choices_error(point.type, changes["choices"])) is not None:
+            return refused
+    if changes.get("label") is None:
+        changes.pop("label", None)
+    for name, value in changes.items():
+        setattr(point, name, value)
+    db.session.commit()
+    return jsonify(success=True, data=data_point_dict(point))
+
+
+@bp.delete("/data-points/<point_id>")
+@operation(
+    summary="Delete a data point no journey uses",
+    tag="data points",
+    responses={200: ("Deleted", DataPointResponse)},
+    errors=(401, 404, 409, 429),
+)
+def delete_data_point(point_id: str) -> Response:
+    """Delete the data point; refused (409) while journeys hold values for it."""
+    point = _point_or_404(point_id)
+    if isinstance(point, Response):
+        return point
+    used = db.session.scalar(
+        db.select(db.func.count()).select_from(JourneyData).filter_by(data_point_id=point.id)
+    )
+    if used:
+        message = f"{used} journey(s) hold values for this data point"
+        return api_error(
+            409,
+            message,
+            "DATA_POINT_IN_USE",
+            {"field": "id", "value": point.id, "message": message},
+        )
+    data = data_point_dict(point)
+    db.session.delete(point)
+    db.session.commit()
+    return jsonify(success=True, data=data)

@@ -1,0 +1,85 @@
+"""`GET/PATCH/DELETE /api/v1/leads/<id>`: read, edit and erase one lead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+from werkzeug.wrappers import Response
+
+from leadsite.api import bp
+from leadsite.api.body import canonical, read_body
+from leadsite.api.openapi import operation
+from leadsite.api.schemas import LeadPatch, LeadResponse
+from leadsite.errors import api_error
+from leadsite.extensions import db
+from leadsite.leads import erase_lead, update_lead
+from leadsite.models import Lead, Workspace
+from leadsite.representations import journey_summary, lead_dict
+
+PATCH_FIELDS = {canonical(name): name for name in LeadPatch.model_fields}
+
+
+def _lead_or_404(lead_id: str) -> Lead | Response:
+    lead = db.session.scalar(db.select(Lead).filter_by(id=lead_id, workspace_id=g.workspace_id))
+    return lead if lead is not None else api_error(404, "No such lead", "NOT_FOUND")
+
+
+def _lead_response(lead: Lead) -> Response:
+    return jsonify(
+        success=True,
+        data={**lead_dict(lead), "journeys": [journey_summary(j) for j in lead.journeys]},
+    )
+
+
+@bp.get("/leads/<lead_id>")
+@operation(
+    summary="Read a lead with its journeys",
+    tag="leads",
+    responses={200: ("The lead", LeadResponse)},
+    errors=(401, 404, 429),
+)
+def get_lead(lead_id: str) -> Response:
+    """One lead of the workspace."""
+    lead = _lead_or_404(lead_id)
+    return lead if isinstance(lead, Response) else _lead_response(lead)
+
+
+@bp.patch("/leads/<lead_id>")
+@operation(
+    summary="Change a lead's fields",
+    tag="leads",
+    body=LeadPatch,
+    responses={200: ("The changed lead", LeadResponse)},
+    errors=(400, 401, 404, 409, 413, 415, 422, 429),
+)
+def update_lead_fields(lead_id: str) -> Response:
+    """Change the given fields (keys matched ignoring case, `_` and `-`)."""
+    lead = _lead_or_404(lead_id)
+    if isinstance(lead, Response):
+        return lead
+    body: dict[str, Any] = {
+        PATCH_FIELDS.get(canonical(str(k)), str(k)): v for k, v in read_body(request).items()
+    }
+    patch = LeadPatch.model_validate(body)
+    workspace = db.session.get(Workspace, lead.workspace_id)
+    update_lead(lead, patch.model_dump(exclude_unset=True), workspace.default_country)
+    db.session.commit()
+    return _lead_response(lead)
+
+
+@bp.delete("/leads/<lead_id>")
+@operation(
+    summary="Erase a lead's personal data (the anonymous row stays)",
+    tag="leads",
+    responses={200: ("The erased lead", LeadResponse)},
+    errors=(401, 404, 429),
+)
+def erase_lead_data(lead_id: str) -> Response:
+    """Erase personal data; the row keeps its id, journeys and counts."""
+    lead = _lead_or_404(lead_id)
+    if isinstance(lead, Response):
+        return lead
+    erase_lead(lead)
+    db.session.commit()
+    return _lead_response(lead)

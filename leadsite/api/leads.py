@@ -1,0 +1,177 @@
+"""`POST /api/v1/leads?ref=REF` registers a lead; `GET /api/v1/leads` lists them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import g, jsonify, request
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from leadsite.api import bp
+from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
+from leadsite.api.errors import (
+    handle_invalid_json,
+    handle_pydantic_error,
+    handle_registration_error,
+    validation_response,
+)
+from leadsite.api.idempotency import HEADER, remember, replay, request_fingerprint
+from leadsite.api.lead_input import lead_input_from_body
+from leadsite.api.openapi import operation, query_param
+from leadsite.api.schemas import LeadListResponse, RegistrationBody, RegistrationResponse
+from leadsite.errors import api_error
+from leadsite.extensions import db
+from leadsite.models import Lead, Origin, OriginKind
+from leadsite.queries import (
+    after_cursor,
+    decode_cursor,
+    encode_cursor,
+    has_tag,
+    in_funnel,
+    matches_prefix,
+    newest_first,
+)
+from leadsite.registration import FieldError, RegistrationError, register
+from leadsite.representations import journey_summary, lead_dict
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_PAGE = 200
+
+
+@bp.post("/leads")
+@operation(
+    summary="Register a lead through an API origin",
+    tag="leads",
+    body=RegistrationBody,
+    form_body=True,
+    query=[query_param("ref", "The origin's reference code", required=True)],
+    responses={
+        201: ("A new lead was created", RegistrationResponse),
+        200: ("An existing lead was updated", RegistrationResponse),
+    },
+    errors=(400, 401, 404, 409, 413, 415, 422, 423, 429),
+)
+def create_lead() -> Response:
+    """Register a lead (JSON or form body) through the API origin named by `ref`."""
+    request.max_content_length = MAX_BODY_BYTES
+    ref = request.args.get("ref", "").strip()
+    if not ref:
+        return validation_response(
+            [FieldError("ref", "The ref query parameter must name an API origin", None)]
+        )
+    origin = db.session.scalar(
+        db.select(Origin).filter_by(ref=ref, workspace_id=g.workspace_id, kind=OriginKind.API)
+    )
+    if origin is None:
+        return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
+    key = request.headers.get(HEADER, "").strip()
+    if len(key) > 255:
+        return validation_response([FieldError(HEADER, "At most 255 characters", None)])
+    fingerprint = request_fingerprint(request) if key else ""
+    if key and (replayed := replay(g.api_key.id, key, fingerprint)) is not None:
+        return replayed
+    response = _register(origin)
+    if key:
+        remember(g.api_key.id, key, fingerprint, response)
+    return response
+
+
+def _register(origin: Origin) -> Response:
+    try:
+        fields = sort_keys(read_body(request), from_form=request.mimetype in FORM_TYPES)
+        lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
+        registration = register(origin, lead_input, context)
+    except InvalidJSON as error:
+        return handle_invalid_json(error)
+    except ValidationError as error:
+        return handle_pydantic_error(error)
+    except RegistrationError as error:
+        return handle_registration_error(error)
+    body = {
+        "success": True,
+        "created": registration.created,
+        "data": {**lead_dict(registration.lead), "journey": journey_summary(registration.journey)},
+    }
+    response = jsonify(body)
+    response.status_code = 201 if registration.created else 200
+    return response
+
+
+def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(FieldError(name, "Must be an ISO 8601 date or date-time", raw))
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@bp.get("/leads")
+@operation(
+    summary="List leads, newest first",
+    tag="leads",
+    query=[
+        query_param(
+            "limit", "Page size (1-200, default 50)", type="integer", minimum=1, maximum=MAX_PAGE
+        ),
+        query_param("cursor", "The `next_cursor` of the previous page"),
+        query_param("funnel", "Leads with a journey in this funnel (id)"),
+        query_param("origin", "Leads who first registered through this origin (id)"),
+        query_param("status", "Leads with this status"),
+        query_param("tag", "Leads with this tag"),
+        query_param("q", "Name, email or phone starting with this"),
+        query_param("created_after", "ISO 8601 date-time", format="date-time"),
+        query_param("created_before", "ISO 8601 date-time", format="date-time"),
+    ],
+    responses={200: ("A page of leads", LeadListResponse)},
+    errors=(401, 422, 429),
+)
+def list_leads() -> Response:
+    """Leads of the workspace with cursor pagination and filters."""
+    errors: list[FieldError] = []
+    try:
+        limit = int(request.args.get("limit", 50))
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError
+    except ValueError:
+        errors.append(
+            FieldError(
+                "limit", f"Must be a whole number from 1 to {MAX_PAGE}", request.args.get("limit")
+            )
+        )
+        limit = 50
+    query = db.select(Lead).filter(Lead.workspace_id == g.workspace_id)
+    if cursor := request.args.get("cursor"):
+        try:
+            query = query.filter(after_cursor(decode_cursor(cursor)))
+        except (ValueError, TypeError):
+            errors.append(FieldError("cursor", "Not a cursor from this API", cursor))
+    filters = {
+        "funnel": in_funnel,
+        "origin": lambda value: Lead.origin_id == value,
+        "status": lambda value: Lead.status == value,
+        "tag": has_tag,
+        "q": matches_prefix,
+    }
+    for name, condition in filters.items():
+        if value := request.args.get(name):
+            query = query.filter(condition(value))
+    if after := _datetime_arg("created_after", errors):
+        query = query.filter(Lead.created_at >= after)
+    if before := _datetime_arg("created_before", errors):
+        query = query.filter(Lead.created_at < before)
+    if errors:
+        return validation_response(errors)
+    leads = list(db.session.scalars(newest_first(query).limit(limit + 1)))
+    has_more = len(leads) > limit
+    leads = leads[:limit]
+    return jsonify(
+        success=True,
+        data=[lead_dict(lead) for lead in leads],
+        has_more=has_more,
+        next_cursor=encode_cursor(leads[-1]) if has_more else None,
+    )

@@ -1,0 +1,388 @@
+"""Pydantic models: they validate API request bodies and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from leadsite.models import DataPointType
+from leadsite.outbox.event_types import WEBHOOK_EVENTS
+
+# Shapes the pipeline checks itself (it reports every problem with its field); documented here.
+StringOrNumber = Annotated[Any, WithJsonSchema({"type": ["string", "integer", "null"]})]
+Tags = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": "A list of tags, or one comma-separated string (at most 20 tags of 50 characters).",
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "string"},
+                {"type": "null"},
+            ],
+        }
+    ),
+]
+JourneyDataField = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": 'Values for the workspace\'s data points, as `[{"Name", "Value"}]` '
+            "or as an object of name to value.",
+            "anyOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/JourneyDataItem"}},
+                {"type": "object", "additionalProperties": True},
+                {"type": "null"},
+            ],
+        }
+    ),
+]
+Flag = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": ["boolean", "string", "integer", "null"],
+            "description": "true/false, 1/0, yes/no, on/off",
+        }
+    ),
+]
+
+
+class JourneyDataItem(BaseModel):
+    Name: str
+    Value: Any = None
+
+
+class WebhookInputBody(BaseModel):
+    """Where to send this lead's events."""
+
+    Url: str
+    Events: list[Literal[WEBHOOK_EVENTS]] | None = None  # type: ignore[valid-type]
+    Secret: str | None = None
+
+
+class RegistrationBody(BaseModel):
+    """A lead registration. Keys are matched ignoring case, `_` and `-` (`Email`, `email`;
+    `Firstname`, `first_name`, `firstName`; `PhoneNumber`, `phone`). Other keys become custom
+    fields; `utm_*` keys fill the lead's UTM fields; `__url`, `__source`, `__referrer`, `__uid`
+    and `__do_not_reset_opt_out` are controls."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "Email": "johndoe@gmail.com",
+                    "Firstname": "John",
+                    "Lastname": "Doe",
+                    "PhoneNumber": "+1 (800) 555-0175",
+                    "RedirectURL": "https://www.myapp.com",
+                    "JourneyData": [{"Name": "company", "Value": "Example Co"}],
+                }
+            ]
+        },
+    )
+
+    email: str | None = None
+    phone: StringOrNumber = None
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, description="Full name; split into first and last name.")
+    address: str | None = None
+    unique_id: StringOrNumber = None
+    status: str | None = None
+    source: str | None = None
+    source_url: str | None = Field(None, description="The page the lead signed up on (`__url`).")
+    referrer: str | None = None
+    ip: str | None = Field(None, description="The lead's IP address; default: the caller's.")
+    tags: Tags = None
+    metadata: dict[str, Any] | None = Field(None, description="Merged into custom fields.")
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, description="Custom fields; any key not listed here is one too."
+    )
+    utm: dict[str, Any] | None = None
+    opt_in: Flag = None
+    sms_opt_in: Flag = None
+    country_code: str | None = Field(None, description="Reads phone numbers without +country.")
+    must_exist: Flag = None
+    do_not_reset_opt_out: Flag = None
+    redirect_url: str | None = None
+    journey_data: JourneyDataField = None
+    webhook_input: WebhookInputBody | None = None
+    consent: dict[str, Any] | None = None
+
+
+class FieldErrorOut(BaseModel):
+    field: str | None
+    value: Any = None
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    success: Literal[False]
+    error: str
+    code: str
+    details: dict[str, Any]
+    errors: list[FieldErrorOut]
+
+
+class Utm(BaseModel):
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+
+
+class JourneySummaryOut(BaseModel):
+    id: str
+    funnel_id: str
+    origin_id: str | None
+    status: str
+    current_stage_id: str | None
+    url: str = Field(description="The lead's own journey page.")
+    url_valid_until: str | None
+    redirect_url: str | None
+    created_at: str | None
+
+
+class LeadOut(BaseModel):
+    id: str
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    address: str | None
+    unique_id: str | None
+    status: str
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    source: str | None
+    source_url: str | None
+    referrer: str | None
+    utm: Utm
+    origin_id: str | None
+    counter: int
+    opt_in: bool
+    opt_in_at: str | None
+    sms_opt_in: bool
+    opted_out: bool
+    opted_out_at: str | None
+    confirmed: bool
+    confirmed_at: str | None
+    erased: bool
+    created_at: str | None
+    updated_at: str | None
+
+
+class LeadWithJourney(LeadOut):
+    journey: JourneySummaryOut
+
+
+class LeadWithJourneys(LeadOut):
+    journeys: list[JourneySummaryOut]
+
+
+class RegistrationResponse(BaseModel):
+    success: Literal[True]
+    created: bool
+    data: LeadWithJourney
+
+
+class LeadResponse(BaseModel):
+    success: Literal[True]
+    data: LeadWithJourneys
+
+
+class LeadListResponse(BaseModel):
+    success: Literal[True]
+    data: list[LeadOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class LeadPatch(BaseModel):
+    """Fields to change; leave a key out to keep its value, send null to clear it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = None
+    phone: StringOrNumber = None
+    unique_id: StringOrNumber = None
+    first_name: str | None = None
+    last_name: str | None = None
+    address: str | None = None
+    status: str | None = None
+    tags: list[str] | None = None
+    custom_fields: dict[str, Any] | None = None
+    opt_in: bool | None = None
+    sms_opt_in: bool | None = None
+    country_code: str | None = None
+
+
+class StepOut(BaseModel):
+    id: str
+    activity_id: str | None
+    stage_id: str | None
+    kind: str
+    title: str
+    status: str
+    due_at: str | None
+    done_at: str | None
+
+
+class JourneyOut(JourneySummaryOut):
+    lead_id: str
+    completed_at: str | None
+    steps: list[StepOut]
+    data: dict[str, Any]
+
+
+class JourneyResponse(BaseModel):
+    success: Literal[True]
+    data: JourneyOut
+
+
+class OriginOut(BaseModel):
+    id: str
+    kind: str
+    name: str
+    ref: str
+    active: bool
+    allowed_domains: list[str]
+    redirect_url: str | None
+
+
+class ActivityOut(BaseModel):
+    id: str
+    kind: str
+    title: str
+    config: dict[str, Any]
+
+
+class StageOut(BaseModel):
+    id: str
+    name: str
+    position: int
+    condition: dict[str, Any] | None
+    activities: list[ActivityOut]
+
+
+class FunnelOut(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    status: str
+    starts_at: str | None
+    ends_at: str | None
+    identifier: str
+    on_duplicate: str
+    double_opt_in: bool
+    origins: list[OriginOut]
+    created_at: str | None
+
+
+class FunnelDetailOut(FunnelOut):
+    stages: list[StageOut]
+
+
+class FunnelListResponse(BaseModel):
+    success: Literal[True]
+    data: list[FunnelOut]
+
+
+class FunnelResponse(BaseModel):
+    success: Literal[True]
+    data: FunnelDetailOut
+
+
+class DataPointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
+    label: str | None = Field(None, max_length=120)
+    type: DataPointType = DataPointType.TEXT
+    choices: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+    help_text: str | None = Field(None, max_length=300)
+
+
+class DataPointPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None = Field(None, max_length=120)
+    choices: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=100
+    )
+    help_text: str | None = Field(None, max_length=300)
+
+
+class DataPointOut(BaseModel):
+    id: str
+    name: str
+    label: str
+    type: str
+    choices: list[str]
+    help_text: str | None
+    created_at: str | None
+
+
+class DataPointResponse(BaseModel):
+    success: Literal[True]
+    data: DataPointOut
+
+
+class DataPointListResponse(BaseModel):
+    success: Literal[True]
+    data: list[DataPointOut]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000)
+    events: list[Literal[WEBHOOK_EVENTS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1
+    )
+    description: str | None = Field(None, max_length=200)
+    active: bool = True
+
+
+class WebhookPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, max_length=2000)
+    events: list[Literal[WEBHOOK_EVENTS]] | None = Field(None, min_length=1)  # type: ignore[valid-type]
+    description: str | None = Field(None, max_length=200)
+    active: bool | None = None
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    description: str | None
+    active: bool
+    disabled_reason: str | None
+    created_at: str | None
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(description="Shown once: signs every delivery (Standard Webhooks).")
+
+
+class WebhookResponse(BaseModel):
+    success: Literal[True]
+    data: WebhookOut
+
+
+class WebhookCreatedResponse(BaseModel):
+    success: Literal[True]
+    data: WebhookCreatedOut
+
+
+class WebhookListResponse(BaseModel):
+    success: Literal[True]
+    data: list[WebhookOut]

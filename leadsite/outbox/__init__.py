@@ -1,0 +1,1 @@
+"""Side effects: events, and the outbox of webhooks and emails written with them."""

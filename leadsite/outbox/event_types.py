@@ -1,0 +1,22 @@
+"""The event types a lead's timeline records and webhooks carry."""
+
+LEAD_CREATED = "lead.created"
+LEAD_UPDATED = "lead.updated"
+LEAD_CONFIRMED = "lead.confirmed"
+LEAD_OPTED_OUT = "lead.opted_out"
+LEAD_ERASED = "lead.erased"
+JOURNEY_CREATED = "journey.created"
+JOURNEY_STAGE_ENTERED = "journey.stage_entered"
+JOURNEY_STEP_COMPLETED = "journey.step_completed"
+JOURNEY_COMPLETED = "journey.completed"
+
+WEBHOOK_EVENTS = (
+    LEAD_CREATED,
+    LEAD_UPDATED,
+    LEAD_CONFIRMED,
+    LEAD_OPTED_OUT,
+    JOURNEY_CREATED,
+    JOURNEY_STAGE_ENTERED,
+    JOURNEY_STEP_COMPLETED,
+    JOURNEY_COMPLETED,
+)

@@ -1,0 +1,35 @@
+"""The registration pipeline: every door builds a `LeadInput` and calls `register()`."""
+
+from leadsite.registration.errors import (
+    Duplicate,
+    FieldError,
+    FunnelClosed,
+    LeadNotFound,
+    NotFound,
+    RegistrationError,
+    ValidationFailed,
+)
+from leadsite.registration.inputs import (
+    JourneyDataInput,
+    LeadInput,
+    RegistrationContext,
+    WebhookInput,
+)
+from leadsite.registration.pipeline import Registration, check_open, register
+
+__all__ = [
+    "Duplicate",
+    "FieldError",
+    "FunnelClosed",
+    "JourneyDataInput",
+    "LeadInput",
+    "LeadNotFound",
+    "NotFound",
+    "Registration",
+    "RegistrationContext",
+    "RegistrationError",
+    "ValidationFailed",
+    "WebhookInput",
+    "check_open",
+    "register",
+]

@@ -1,0 +1,75 @@
+"""Step 3 of the pipeline: fill a new lead, or merge a registration into an existing one."""
+
+from __future__ import annotations
+
+from leadsite.models import UTM_FIELDS, Lead, utcnow
+from leadsite.registration.errors import FieldError, ValidationFailed
+from leadsite.registration.inputs import RegistrationContext
+from leadsite.registration.validate import IDENTIFIERS, MAX_TAGS, CleanLead
+
+# Given values overwrite these on every registration.
+PROFILE_FIELDS = ("first_name", "last_name", "address", "status")
+# First touch wins: set once, kept afterwards (each registration's own values stay on its event).
+ATTRIBUTION_FIELDS = ("source", "source_url", *UTM_FIELDS)
+
+
+def _apply_context(lead: Lead, context: RegistrationContext) -> None:
+    lead.ip = context.ip or lead.ip
+    lead.user_agent = (context.user_agent or "")[:500] or lead.user_agent
+    if context.referrer and not lead.referrer:
+        lead.referrer = context.referrer[:2000]
+
+
+def _apply_consent(lead: Lead, cleaned: CleanLead) -> None:
+    now = utcnow()
+    if cleaned.fields.get("opt_in") is True and not lead.opt_in:
+        lead.opt_in, lead.opt_in_at = True, now
+    elif cleaned.fields.get("opt_in") is False:
+        lead.opt_in = False
+    if "sms_opt_in" in cleaned.fields:
+        lead.sms_opt_in = cleaned.fields["sms_opt_in"]
+    if "consent" in cleaned.fields:
+        lead.consent = cleaned.fields["consent"]
+
+
+def apply_to_new_lead(lead: Lead, cleaned: CleanLead, context: RegistrationContext) -> None:
+    for name, value in cleaned.fields.items():
+        if name not in ("opt_in", "sms_opt_in", "consent"):
+            setattr(lead, name, value)
+    lead.tags = list(cleaned.tags)
+    lead.custom_fields = dict(cleaned.custom_fields)
+    lead.counter = 1
+    lead.opt_in = False
+    lead.sms_opt_in = False
+    _apply_consent(lead, cleaned)
+    _apply_context(lead, context)
+
+
+def merge_into_lead(
+    lead: Lead, cleaned: CleanLead, context: RegistrationContext, taken: set[str]
+) -> None:
+    """Fill missing identifiers (unless another lead holds them), overwrite given profile fields,
+    keep first-touch attribution, merge custom fields and tags, count the registration, and lift
+    an opt-out unless told not to."""
+    fields = cleaned.fields
+    for name in IDENTIFIERS:
+        if fields.get(name) and not getattr(lead, name) and name not in taken:
+            setattr(lead, name, fields[name])
+    for name in PROFILE_FIELDS:
+        if name in fields:
+            setattr(lead, name, fields[name])
+    for name in ATTRIBUTION_FIELDS:
+        if name in fields and not getattr(lead, name):
+            setattr(lead, name, fields[name])
+    tags = list(lead.tags or [])
+    tags.extend(tag for tag in cleaned.tags if tag not in tags)
+    if len(tags) > MAX_TAGS:
+        raise ValidationFailed([FieldError("tags", f"A lead has at most {MAX_TAGS} tags")])
+    lead.tags = tags
+    lead.custom_fields = {**(lead.custom_fields or {}), **cleaned.custom_fields}
+    lead.counter = (lead.counter or 0) + 1
+    if not cleaned.do_not_reset_opt_out:
+        lead.opted_out_at = None
+    _apply_consent(lead, cleaned)
+    _apply_context(lead, context)
+    lead.updated_at = utcnow()

@@ -1,0 +1,225 @@
+"""`register()`: the one function every door calls to register a lead, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from leadsite.database import write_transaction_options
+from leadsite.extensions import db
+from leadsite.ids import new_id
+from leadsite.journeys import start_journey
+from leadsite.models import (
+    Funnel,
+    FunnelStatus,
+    Journey,
+    JourneyData,
+    Lead,
+    OnDuplicate,
+    Origin,
+    WebhookEndpoint,
+    Workspace,
+    utcnow,
+)
+from leadsite.outbox import event_types
+from leadsite.outbox.events import EventWriter
+from leadsite.registration.errors import (
+    Duplicate,
+    FunnelClosed,
+    LeadNotFound,
+    NotFound,
+    RegistrationError,
+)
+from leadsite.registration.inputs import LeadInput, RegistrationContext
+from leadsite.registration.merge import apply_to_new_lead, merge_into_lead
+from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
+from leadsite.representations import journey_summary, lead_dict
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class Registration:
+    lead: Lead
+    journey: Journey
+    created: bool
+
+
+def check_open(funnel: Funnel) -> None:
+    """Raise `FunnelClosed` unless the funnel is active and now is inside its dates."""
+    now = utcnow()
+    if (
+        funnel.status != FunnelStatus.ACTIVE
+        or (funnel.starts_at is not None and now < funnel.starts_at)
+        or (funnel.ends_at is not None and now >= funnel.ends_at)
+    ):
+        raise FunnelClosed()
+
+
+def register(
+    origin: Origin | None, lead_input: LeadInput, context: RegistrationContext
+) -> Registration:
+    """Register a lead through `origin`: validate, deduplicate, generate the journey, write events
+    and outbox messages, and commit. Raises a `RegistrationError` having written nothing.
+
+    A concurrent registration of the same person makes the insert fail on a unique constraint;
+    the attempt is then rolled back and retried, and finds the other's lead to update.
+    """
+    if origin is None or not origin.active:
+        raise NotFound()
+    funnel = origin.funnel
+    check_open(funnel)
+    workspace = db.session.get(Workspace, origin.workspace_id)
+    cleaned = clean(
+        lead_input, workspace, funnel, current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
+    )
+    # End the request's read transaction; the write transaction below takes the lock first.
+    db.session.commit()
+    options = write_transaction_options(db.engine.dialect.name)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        db.session.connection(execution_options=options)
+        try:
+            registration = _register_once(origin, funnel, cleaned, context)
+            db.session.commit()
+            return registration
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise
+            log.info("registration raced another one; retrying as an update (%d)", attempt)
+        except RegistrationError:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _register_once(
+    origin: Origin, funnel: Funnel, cleaned: CleanLead, context: RegistrationContext
+) -> Registration:
+    lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
+    if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
+        raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
+    if lead is None and cleaned.must_exist:
+        raise LeadNotFound()
+
+    created = lead is None
+    if lead is None:
+        lead = Lead(id=new_id("lead"), workspace_id=origin.workspace_id, origin_id=origin.id)
+        apply_to_new_lead(lead, cleaned, context)
+        db.session.add(lead)
+        db.session.flush()  # a racing registration of the same person fails here
+    else:
+        merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
+
+    journey = db.session.scalar(db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id))
+    journey_created = journey is None
+    if journey is None:
+        journey = start_journey(lead, funnel, origin)
+    if cleaned.redirect_url:
+        journey.redirect_url = cleaned.redirect_url
+    _store_journey_data(journey, cleaned)
+
+    events = EventWriter(origin.workspace_id, lead.id)
+    if cleaned.webhook is not None:
+        events.add_endpoint(_store_webhook_input(lead, cleaned))
+    db.session.flush()
+    lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
+    events.emit(
+        event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,
+        {**lead_data, "registration": _registration_facts(origin, cleaned, context)},
+        journey_id=journey.id,
+    )
+    if journey_created:
+        events.emit(
+            event_types.JOURNEY_CREATED,
+            {**journey_summary(journey), "lead_id": lead.id},
+            journey_id=journey.id,
+        )
+    return Registration(lead=lead, journey=journey, created=created)
+
+
+def _find_existing(
+    workspace_id: str, funnel: Funnel, cleaned: CleanLead
+) -> tuple[Lead | None, str]:
+    """The lead matching the funnel's identifier, else another identifier, locked for update."""
+    order = [funnel.identifier, *(name for name in IDENTIFIERS if name != funnel.identifier)]
+    present = [(name, cleaned.identifier(name)) for name in order if cleaned.identifier(name)]
+    if not present:
+        return None, ""
+    condition = db.or_(*(getattr(Lead, name) == value for name, value in present))
+    query = db.select(Lead).filter(Lead.workspace_id == workspace_id, condition)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update()
+    candidates = list(db.session.scalars(query))
+    for name, value in present:
+        for lead in candidates:
+            if getattr(lead, name) == value:
+                return lead, name
+    return None, ""
+
+
+def _taken_identifiers(lead: Lead, cleaned: CleanLead) -> set[str]:
+    """Identifiers given in the input that another lead of the workspace already holds."""
+    taken = set()
+    for name in IDENTIFIERS:
+        value = cleaned.identifier(name)
+        if (
+            value
+            and getattr(lead, name) in (None, "")
+            and db.session.scalar(
+                db.select(Lead.id).filter(
+                    Lead.workspace_id == lead.workspace_id, getattr(Lead, name) == value
+                )
+            )
+        ):
+            taken.add(name)
+    return taken
+
+
+def _store_journey_data(journey: Journey, cleaned: CleanLead) -> None:
+    existing = {item.data_point_id: item for item in journey.data}
+    for point, value in cleaned.journey_data:
+        if point.id in existing:
+            existing[point.id].value = value
+        else:
+            journey.data.append(JourneyData(data_point_id=point.id, value=value))
+
+
+def _store_webhook_input(lead: Lead, cleaned: CleanLead) -> WebhookEndpoint:
+    """The lead's WebhookInput as a lead-scoped endpoint (one per lead and URL)."""
+    hook = cleaned.webhook
+    assert hook is not None
+    endpoint = db.session.scalar(
+        db.select(WebhookEndpoint).filter_by(lead_id=lead.id, url=hook.url)
+    )
+    if endpoint is None:
+        endpoint = WebhookEndpoint(
+            id=new_id("whe"), workspace_id=lead.workspace_id, lead_id=lead.id, url=hook.url
+        )
+        db.session.add(endpoint)
+    endpoint.events = hook.events
+    endpoint.secret = hook.secret
+    endpoint.active = True
+    return endpoint
+
+
+def _registration_facts(
+    origin: Origin, cleaned: CleanLead, context: RegistrationContext
+) -> dict[str, object]:
+    """What this registration brought, kept on the event even when the lead keeps first-touch
+    attribution."""
+    fields = cleaned.fields
+    return {
+        "origin_id": origin.id,
+        "origin_kind": origin.kind,
+        "source": fields.get("source"),
+        "source_url": fields.get("source_url"),
+        "referrer": context.referrer,
+        "ip": context.ip,
+        "user_agent": context.user_agent,
+        "utm": {k: v for k, v in fields.items() if k.startswith("utm_")},
+    }

@@ -1,0 +1,305 @@
+"""`POST /api/v1/leads?ref=`: what each kind of body registers."""
+
+from __future__ import annotations
+
+from leadsite.extensions import db
+from leadsite.models import (
+    Event,
+    Journey,
+    JourneyStep,
+    Lead,
+    OutboxMessage,
+    StepStatus,
+    WebhookEndpoint,
+)
+from tests import factories
+
+KOHOMAI_FULL = {
+    "Email": "johndoe@gmail.com",
+    "Firstname": "John",
+    "Lastname": "Doe",
+    "PhoneNumber": "+1 (800) 555\u20110175",
+    "RedirectURL": "https://www.myapp.com",
+    "JourneyData": [{"Name": "company", "Value": "example"}],
+}
+
+
+def _leads() -> list[Lead]:
+    return list(db.session.scalars(db.select(Lead)))
+
+
+def test_the_kohomai_minimal_body_registers_a_lead(api):
+    response = api.register({"Email": "johndoe@gmail.com"})
+
+    assert response.status_code == 201
+    body = response.json
+    assert body["success"] is True and body["created"] is True
+    lead = db.session.get(Lead, body["data"]["id"])
+    assert lead.email == "johndoe@gmail.com"
+    assert lead.origin_id == api.origin.id
+    assert body["data"]["id"].startswith("lead_")
+    journey = body["data"]["journey"]
+    assert journey["id"].startswith("jrn_")
+    assert journey["status"] == "active"
+    assert journey["url"].startswith("http://localhost/j/")
+
+
+def test_the_kohomai_full_body_fills_lead_journey_and_data(api):
+    response = api.register(KOHOMAI_FULL)
+
+    assert response.status_code == 201
+    data = response.json["data"]
+    assert (data["first_name"], data["last_name"]) == ("John", "Doe")
+    assert data["phone"] == "+18005550175"
+    assert data["journey"]["redirect_url"] == "https://www.myapp.com"
+    journey = db.session.get(Journey, data["journey"]["id"])
+    assert {item.data_point.name: item.value for item in journey.data} == {"company": "example"}
+    steps = db.session.scalars(
+        db.select(JourneyStep).filter_by(journey_id=journey.id).order_by(JourneyStep.position)
+    ).all()
+    assert [(s.title, s.status) for s in steps] == [
+        ("Welcome email", StepStatus.DUE),
+        ("Fill in your profile", StepStatus.DUE),
+        ("Call", StepStatus.PENDING),
+    ]
+
+
+def test_a_form_encoded_body_registers_a_lead(api):
+    response = api.register(
+        data={
+            "email": "form@example.com",
+            "first_name": "Form",
+            "tags": ["a", "b"],
+            "JourneyData": '[{"Name": "team_size", "Value": "12"}]',
+        },
+    )
+
+    assert response.status_code == 201
+    lead = db.session.get(Lead, response.json["data"]["id"])
+    assert (lead.email, lead.first_name, lead.tags) == ("form@example.com", "Form", ["a", "b"])
+    journey = lead.journeys[0]
+    assert journey.data[0].value == 12
+
+
+def test_keys_match_whatever_their_case_underscores_or_dashes(api):
+    response = api.register(
+        {
+            "EMAIL": "Case@Example.com",
+            "first-name": "Ana",
+            "LastName": "Lima",
+            "phone_number": "+33 6 12 34 56 78",
+            "redirect_url": "https://example.com/next",
+        }
+    )
+
+    data = response.json["data"]
+    assert response.status_code == 201
+    assert data["email"] == "case@example.com"
+    assert (data["first_name"], data["last_name"]) == ("Ana", "Lima")
+    assert data["phone"] == "+33612345678"
+    assert data["journey"]["redirect_url"] == "https://example.com/next"
+
+
+def test_unknown_keys_become_lower_cased_custom_fields_and_utm_is_captured(api):
+    response = api.register(
+        {
+            "email": "c@example.com",
+            "Company": "Example Co",
+            "Plan_Size": 5,
+            "utm_source": "newsletter",
+            "__url": "https://shop.example.com/?utm_campaign=spring&utm_source=ignored",
+            "__source": "modal.12",
+            "_private": "dropped",
+            "Metadata": {"interests": ["a"], "utm_medium": "email"},
+        },
+        headers={"User-Agent": "TestAgent/1.0", "Referer": "https://www.google.com/"},
+    )
+
+    lead = db.session.get(Lead, response.json["data"]["id"])
+    assert lead.custom_fields == {"company": "Example Co", "plan_size": 5, "interests": ["a"]}
+    assert (lead.utm_source, lead.utm_medium, lead.utm_campaign) == (
+        "newsletter",
+        "email",
+        "spring",
+    )
+    assert lead.source == "modal.12"
+    assert lead.source_url.startswith("https://shop.example.com/")
+    assert lead.referrer == "https://www.google.com/"
+    assert lead.user_agent == "TestAgent/1.0"
+    assert lead.ip == "127.0.0.1"
+
+
+def test_the_chatbot_dialect_full_name_and_metadata_work(api):
+    response = api.register(
+        {
+            "name": "John Ronald Doe",
+            "email": "jd@example.com",
+            "phone": "+1-555-123-4567",
+            "source": "website",
+            "status": "new",
+            "metadata": {"utm_source": "google", "company": "Tech Corp"},
+        }
+    )
+
+    assert response.status_code == 422  # 555-123-4567 is not a real number
+    assert response.json["details"]["field"] == "phone"
+
+    response = api.register(
+        {
+            "name": "John Ronald Doe",
+            "email": "jd@example.com",
+            "status": "new",
+            "metadata": {"utm_source": "google"},
+        }
+    )
+    data = response.json["data"]
+    assert (data["first_name"], data["last_name"]) == ("John", "Ronald Doe")
+    assert data["utm"]["utm_source"] == "google"
+
+
+def test_registering_again_merges_into_the_same_lead(api):
+    first = api.register(
+        {
+            "email": "m@example.com",
+            "first_name": "Old",
+            "tags": ["a"],
+            "Company": "A",
+            "utm_source": "first",
+            "PhoneNumber": "",
+        }
+    )
+    lead = db.session.get(Lead, first.json["data"]["id"])
+    lead.opted_out_at = lead.created_at
+    db.session.commit()
+
+    second = api.register(
+        {
+            "email": "M@example.com",
+            "first_name": "New",
+            "tags": "b, a",
+            "phone": "+442079460000",
+            "Size": 3,
+            "utm_source": "second",
+        }
+    )
+
+    assert second.status_code == 200
+    assert second.json["created"] is False
+    assert second.json["data"]["id"] == first.json["data"]["id"]
+    assert second.json["data"]["journey"]["id"] == first.json["data"]["journey"]["id"]
+    db.session.refresh(lead)
+    assert lead.counter == 2
+    assert lead.first_name == "New"
+    assert lead.phone == "+442079460000"  # a missing phone is filled
+    assert lead.tags == ["a", "b"]
+    assert lead.custom_fields == {"company": "A", "size": 3}
+    assert lead.utm_source == "first"  # first touch is kept
+    assert lead.opted_out_at is None
+    assert db.session.scalar(db.select(db.func.count()).select_from(Journey)) == 1
+
+
+def test_do_not_reset_opt_out_keeps_the_opt_out(api):
+    first = api.register({"email": "o@example.com"})
+    lead = db.session.get(Lead, first.json["data"]["id"])
+    lead.opted_out_at = lead.created_at
+    db.session.commit()
+
+    api.register({"email": "o@example.com", "__do_not_reset_opt_out": True})
+
+    db.session.refresh(lead)
+    assert lead.opted_out_at is not None
+    assert lead.counter == 2
+
+
+def test_a_lead_is_matched_by_phone_when_the_funnel_identifies_by_phone(api):
+    funnel = factories.funnel(api.workspace, identifier="phone")
+    origin = factories.origin(funnel)
+    existing = factories.lead(api.workspace, phone="+33612345678", email=None)
+
+    response = api.register(
+        {"phone": "06 12 34 56 78", "CountryCode": "FR", "email": "late@example.com"},
+        ref=origin.ref,
+    )
+
+    assert response.status_code == 200
+    db.session.refresh(existing)
+    assert existing.email == "late@example.com"  # a missing email is filled
+
+
+def test_must_exist_updates_an_existing_lead(api):
+    factories.lead(api.workspace, email="known@example.com")
+
+    response = api.register({"email": "known@example.com", "must_exist": "true"})
+
+    assert response.status_code == 200
+
+
+def test_webhook_input_is_stored_and_events_are_written_to_the_outbox(api):
+    response = api.register(
+        {
+            "Email": "w@example.com",
+            "WebhookInput": {
+                "Url": "https://hooks.example.com/lead",
+                "Events": ["lead.updated", "journey.created"],
+            },
+        }
+    )
+
+    lead_id = response.json["data"]["id"]
+    endpoint = db.session.scalar(db.select(WebhookEndpoint).filter_by(lead_id=lead_id))
+    assert endpoint.url == "https://hooks.example.com/lead"
+    assert endpoint.events == ["lead.updated", "journey.created"]
+    events = [
+        e.type
+        for e in db.session.scalars(
+            db.select(Event).filter_by(lead_id=lead_id).order_by(Event.created_at)
+        )
+    ]
+    assert events == ["lead.created", "journey.created"]
+    messages = db.session.scalars(db.select(OutboxMessage).filter_by(lead_id=lead_id)).all()
+    assert [m.payload["type"] for m in messages] == ["journey.created"]
+    assert messages[0].target == "https://hooks.example.com/lead"
+
+
+def test_a_journey_data_value_of_every_type_is_checked(api):
+    factories.data_point(api.workspace, "starts", type="date")
+    factories.data_point(api.workspace, "vip", type="boolean")
+    factories.data_point(api.workspace, "site", type="url")
+
+    good = api.register(
+        {
+            "email": "t@example.com",
+            "JourneyData": {
+                "team_size": "12",
+                "plan": "growth",
+                "starts": "2026-12-01",
+                "vip": "yes",
+                "site": "https://example.com",
+            },
+        }
+    )
+    bad = api.register(
+        {
+            "email": "u@example.com",
+            "JourneyData": {
+                "team_size": "many",
+                "plan": "Gold",
+                "starts": "tomorrow",
+                "vip": "maybe",
+                "site": "example",
+            },
+        }
+    )
+
+    assert good.status_code == 201
+    journey = db.session.get(Journey, good.json["data"]["journey"]["id"])
+    assert {d.data_point.name: d.value for d in journey.data} == {
+        "team_size": 12,
+        "plan": "Growth",
+        "starts": "2026-12-01",
+        "vip": True,
+        "site": "https://example.com",
+    }
+    assert bad.status_code == 422
+    assert len(bad.json["errors"]) == 5
+    assert _leads() and all(lead.email != "u@example.com" for lead in _leads())
