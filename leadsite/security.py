@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, abort, g, request
 
 SELF_ONLY = "'none'"
 
@@ -65,6 +65,15 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_in_url() -> None:
+    """A NUL character in the path or query can never name anything, and databases refuse it."""
+    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+        abort(400, "The URL contains a NUL character")
+    if any("\x00" in key for key in request.args):
+        abort(400, "The URL contains a NUL character")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_in_url)
     app.after_request(set_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

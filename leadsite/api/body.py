@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -56,6 +57,42 @@ class InvalidJSON(BadRequest):
     description = "The body is not valid JSON"
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """`json.loads` that refuses NaN and infinite numbers, which no JSON column can store."""
+    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _refuse_unstorable_text(value: Any, depth: int = 0) -> None:
+    """Refuse what no database column can hold: NUL characters and lone surrogates."""
+    if depth > 32:
+        raise InvalidJSON("The body is nested too deeply")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidJSON("Text must not contain NUL characters")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidJSON("Text must be valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unstorable_text(key, depth + 1)
+            _refuse_unstorable_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_unstorable_text(item, depth + 1)
+
+
 def canonical(key: str) -> str:
     return _SEPARATORS.sub("", key.lower())
 
@@ -68,17 +105,19 @@ def read_body(request: Request) -> dict[str, Any]:
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            body = parse_json(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidJSON() from None
         if not isinstance(body, dict):
             raise InvalidJSON("The body must be a JSON object")
+        _refuse_unstorable_text(body)
         return body
     if mimetype in FORM_TYPES:
         form: dict[str, Any] = {}
         for key in request.form:
             items = request.form.getlist(key)
             form[key] = items if len(items) > 1 else items[0]
+        _refuse_unstorable_text(form)
         return form
     if not request.get_data(cache=True).strip():
         return {}
@@ -99,6 +138,8 @@ def sort_keys(body: dict[str, Any], from_form: bool = False) -> dict[str, Any]:
             field = ALIASES[name]
             if from_form and field in STRUCTURED and isinstance(value, str):
                 value = _json_text(value)
+            if field == "webhook_input" and isinstance(value, dict):
+                value = {canonical(str(k)): v for k, v in value.items()}
             fields[field] = value
         elif name in UTM_KEYS:
             utm[UTM_KEYS[name]] = value
@@ -122,6 +163,8 @@ def sort_keys(body: dict[str, Any], from_form: bool = False) -> dict[str, Any]:
 
 def _json_text(value: str) -> Any:
     try:
-        return json.loads(value)
-    except ValueError:
+        parsed = parse_json(value)
+    except (ValueError, RecursionError):
         return value
+    _refuse_unstorable_text(parsed)
+    return parsed

@@ -56,7 +56,7 @@ def lead_input_from_body(
     webhook = None
     if body.webhook_input is not None:
         hook = body.webhook_input
-        webhook = WebhookInput(url=hook.Url, events=hook.Events, secret=hook.Secret)
+        webhook = WebhookInput(url=hook.url, events=hook.events, secret=hook.secret)
     ip = body.ip or request.remote_addr
     if body.ip:
         try:

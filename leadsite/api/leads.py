@@ -66,8 +66,8 @@ def create_lead() -> Response:
     if origin is None:
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
     key = request.headers.get(HEADER, "").strip()
-    if len(key) > 255:
-        return validation_response([FieldError(HEADER, "At most 255 characters", None)])
+    if len(key) > 255 or "\x00" in key:
+        return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
     fingerprint = request_fingerprint(request) if key else ""
     if key and (replayed := replay(g.api_key.id, key, fingerprint)) is not None:
         return replayed

@@ -15,7 +15,8 @@ Tags = Annotated[
     Any,
     WithJsonSchema(
         {
-            "description": "A list of tags, or one comma-separated string (at most 20 tags of 50 characters).",
+            "description": "A list of tags, or one comma-separated string "
+            "(at most 20 tags of 50 characters).",
             "anyOf": [
                 {"type": "array", "items": {"type": "string"}},
                 {"type": "string"},
@@ -55,11 +56,11 @@ class JourneyDataItem(BaseModel):
 
 
 class WebhookInputBody(BaseModel):
-    """Where to send this lead's events."""
+    """Where to send this lead's events (keys matched ignoring case: `Url`, `url`)."""
 
-    Url: str
-    Events: list[Literal[WEBHOOK_EVENTS]] | None = None  # type: ignore[valid-type]
-    Secret: str | None = None
+    url: str
+    events: list[Annotated[str, WithJsonSchema({"enum": list(WEBHOOK_EVENTS)})]] | None = None
+    secret: str | None = None
 
 
 class RegistrationBody(BaseModel):
@@ -86,8 +87,8 @@ class RegistrationBody(BaseModel):
 
     email: str | None = None
     phone: StringOrNumber = None
-    first_name: str | None = Field(None, max_length=100)
-    last_name: str | None = Field(None, max_length=100)
+    first_name: str | None = Field(None, json_schema_extra={"maxLength": 100})
+    last_name: str | None = Field(None, json_schema_extra={"maxLength": 100})
     name: str | None = Field(None, description="Full name; split into first and last name.")
     address: str | None = None
     unique_id: StringOrNumber = None
