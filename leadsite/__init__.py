@@ -12,6 +12,18 @@ from leadsite import config as settings
 from leadsite.extensions import csrf, db, limiter, login_manager, migrate
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _lock_for_writes() -> None:
+    from flask import request
+
+    from leadsite.database import begin_write_transaction
+
+    if request.method not in SAFE_METHODS:
+        begin_write_transaction()
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, then `config` (tests pass theirs here)."""
     app = Flask(
@@ -53,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     errors.init_app(app)
     security.init_app(app)
+    app.before_request(_lock_for_writes)
     templating.init_app(app)
     cli.init_app(app)
     return app

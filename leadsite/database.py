@@ -43,3 +43,15 @@ def write_transaction_options(dialect_name: str) -> dict[str, str]:
     BEGIN IMMEDIATE takes the write lock first, so concurrent writers queue instead.
     """
     return {SQLITE_BEGIN: "IMMEDIATE"} if dialect_name == "sqlite" else {}
+
+
+def begin_write_transaction() -> None:
+    """Start the session's transaction with the write lock when on SQLite (no-op elsewhere).
+
+    Requests that change data (POST, PATCH, DELETE) call this first, so two of them that read
+    then write queue up instead of failing; reads keep SQLite's concurrent snapshots.
+    """
+    from leadsite.extensions import db
+
+    if db.engine.dialect.name == "sqlite" and not db.session().in_transaction():
+        db.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, g, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
 from leadsite.accounts import hash_api_key
@@ -43,11 +44,22 @@ def authenticate() -> Response | None:
         return unauthorized("Invalid or revoked API key")
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        db.session.commit()
+        _touch(key, now)
     g.api_key = key
     g.workspace_id = key.workspace_id
     return None
+
+
+def _touch(key: ApiKey, now: datetime) -> None:
+    """Record the key's use. A write request commits it with its own work; a read commits it
+    now, at best effort: on SQLite a concurrent writer may hold the lock, and then it waits for
+    the next minute rather than slow the read."""
+    key.last_used_at = now
+    if request.method in ("GET", "HEAD"):
+        try:
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
 
 
 def _key_identity() -> str:

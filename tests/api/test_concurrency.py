@@ -1,0 +1,40 @@
+"""Registrations of the same person at the same moment never make two leads."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from leadsite.extensions import db
+from leadsite.models import Event, Journey, Lead
+
+PARALLEL = 20
+
+
+def test_twenty_concurrent_registrations_of_one_email_make_one_lead_counted_20(app, api):
+    barrier = threading.Barrier(PARALLEL)
+    url = f"/api/v1/leads?ref={api.origin.ref}"
+
+    def register(index: int) -> int:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            url,
+            headers=api.auth,
+            json={"Email": "Same@Example.com", "Firstname": f"N{index}", "tags": [f"t{index % 3}"]},
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        statuses = list(pool.map(register, range(PARALLEL)))
+
+    db.session.rollback()  # a fresh snapshot: SQLite readers see the database as it was
+    leads = db.session.scalars(db.select(Lead)).all()
+    assert sorted(statuses) == [200] * (PARALLEL - 1) + [201]
+    assert len(leads) == 1
+    assert leads[0].counter == PARALLEL
+    assert sorted(leads[0].tags) == ["t0", "t1", "t2"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Journey)) == 1
+    types = [e.type for e in db.session.scalars(db.select(Event))]
+    assert types.count("lead.created") == 1
+    assert types.count("lead.updated") == PARALLEL - 1
