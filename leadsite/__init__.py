@@ -11,7 +11,6 @@ from flask import Flask
 from leadsite import config as settings
 from leadsite.extensions import csrf, db, limiter, login_manager, migrate
 
-
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
