@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 HTMX_VERSION := 4.0.1
+SWAGGER_UI_VERSION := 5.35.0
 FLASK := $(BIN)/flask --app app
 
 export BASE_URL ?= http://$(HOST):$(PORT)
@@ -41,7 +42,21 @@ format: $(VENV)/.installed
 vendor:
 	cd $$(mktemp -d) && npm pack --silent htmx.org@$(HTMX_VERSION) \
 	  && tar xzf htmx.org-$(HTMX_VERSION).tgz \
-	  && cp package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx-$(HTMX_VERSION).min.js
+	  && cp package/dist/htmx.min.js $(CURDIR)/static/vendor/htmx-$(HTMX_VERSION).min.js \
+	  && cp package/LICENSE $(CURDIR)/static/vendor/htmx-$(HTMX_VERSION)-LICENSE.txt
+	cd $$(mktemp -d) && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) \
+	  && tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz \
+	  && cp package/swagger-ui-bundle.js \
+	     $(CURDIR)/static/vendor/swagger-ui-$(SWAGGER_UI_VERSION)-bundle.js \
+	  && cp package/swagger-ui.css $(CURDIR)/static/vendor/swagger-ui-$(SWAGGER_UI_VERSION).css \
+	  && cp package/LICENSE $(CURDIR)/static/vendor/swagger-ui-$(SWAGGER_UI_VERSION)-LICENSE.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# Every bench/*.py except helpers (_*.py, *_app.py) is a benchmark; BENCH_ARGS goes to each.
+BENCH_SCRIPTS := $(filter-out bench/_% bench/%_app.py,$(wildcard bench/*.py))
+bench: $(VENV)/.installed
+	@for script in $(BENCH_SCRIPTS); do \
+	  echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS) || exit 1; \
+	done

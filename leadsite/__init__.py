@@ -56,11 +56,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from leadsite import api, auth, backoffice, cli, errors, health, security, templating
+    from leadsite.api import docs as api_docs
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     errors.init_app(app)
     security.init_app(app)

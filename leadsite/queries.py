@@ -7,7 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from leadsite.extensions import db
 from leadsite.models import Journey, Lead
@@ -16,7 +17,7 @@ from leadsite.models import Journey, Lead
 def has_tag(tag: str) -> ColumnElement[bool]:
     """Leads whose JSON `tags` list contains `tag`."""
     if db.engine.dialect.name == "postgresql":
-        return Lead.tags.contains([tag])
+        return type_coerce(Lead.tags, JSONB).contains([tag])
     each = func.json_each(Lead.tags).table_valued("value")
     return exists(select(1).select_from(each).where(each.c.value == tag))
 

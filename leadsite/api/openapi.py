@@ -105,7 +105,7 @@ def build_document() -> dict[str, Any]:
                 }
                 for status, (description, model) in op.responses.items()
             }
-            for status in op.errors:
+            for status in sorted({400, *op.errors}):  # 400: a NUL in the URL, on any path
                 responses.setdefault(
                     str(status),
                     {

@@ -85,7 +85,7 @@ class RegistrationBody(BaseModel):
         },
     )
 
-    email: str | None = None
+    email: str | None = Field(None, json_schema_extra={"format": "email"})
     phone: StringOrNumber = None
     first_name: str | None = Field(None, json_schema_extra={"maxLength": 100})
     last_name: str | None = Field(None, json_schema_extra={"maxLength": 100})
@@ -108,7 +108,7 @@ class RegistrationBody(BaseModel):
     country_code: str | None = Field(None, description="Reads phone numbers without +country.")
     must_exist: Flag = None
     do_not_reset_opt_out: Flag = None
-    redirect_url: str | None = None
+    redirect_url: str | None = Field(None, json_schema_extra={"format": "uri"})
     journey_data: JourneyDataField = None
     webhook_input: WebhookInputBody | None = None
     consent: dict[str, Any] | None = None

@@ -76,8 +76,11 @@ def test_allowed_domain_patterns(origin, patterns, allowed):
 def test_a_preflight_from_an_allowed_site_is_answered(api):
     response = api.client.options(
         f"/api/v1/leads?ref={api.origin.ref}",
-        headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, content-type"},
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
     )
 
     assert response.status_code == 200
@@ -88,8 +91,9 @@ def test_a_preflight_from_an_allowed_site_is_answered(api):
 
 
 def test_a_post_from_an_allowed_site_carries_the_cors_header(api):
-    response = api.register({"email": "c@example.com"},
-                            headers={"Origin": "https://shop.example.com"})
+    response = api.register(
+        {"email": "c@example.com"}, headers={"Origin": "https://shop.example.com"}
+    )
 
     assert response.status_code == 201
     assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"

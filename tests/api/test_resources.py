@@ -14,8 +14,9 @@ from tests import factories
 def test_list_leads_pages_with_a_cursor_newest_first(api):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for index in range(5):
-        factories.lead(api.workspace, email=f"p{index}@example.com",
-                       created_at=start + timedelta(days=index))
+        factories.lead(
+            api.workspace, email=f"p{index}@example.com", created_at=start + timedelta(days=index)
+        )
 
     first = api.get("/api/v1/leads?limit=2")
     second = api.get(f"/api/v1/leads?limit=2&cursor={first.json['next_cursor']}")
@@ -29,8 +30,7 @@ def test_list_leads_pages_with_a_cursor_newest_first(api):
 
 def test_list_leads_filters(api):
     other_funnel = factories.funnel(api.workspace, name="Other")
-    api.register({"email": "in@example.com", "status": "hot", "tags": ["vip"],
-                  "first_name": "Zoe"})
+    api.register({"email": "in@example.com", "status": "hot", "tags": ["vip"], "first_name": "Zoe"})
     factories.lead(api.workspace, email="out@example.com", status="cold")
     factories.lead(factories.workspace(), email="in-other-ws@example.com", status="hot")
 
@@ -72,13 +72,21 @@ def test_patch_changes_fields_and_refuses_a_taken_email(api):
     lead = factories.lead(api.workspace, email="a@example.com")
     factories.lead(api.workspace, email="taken@example.com")
 
-    ok = api.client.patch(f"/api/v1/leads/{lead.id}", headers=api.auth,
-                          json={"FirstName": "Ana", "status": "qualified", "tags": ["x"],
-                                "phone": "020 7946 0000", "country_code": "GB"})
-    taken = api.client.patch(f"/api/v1/leads/{lead.id}", headers=api.auth,
-                             json={"email": "Taken@example.com"})
-    unknown = api.client.patch(f"/api/v1/leads/{lead.id}", headers=api.auth,
-                               json={"shoe_size": 42})
+    ok = api.client.patch(
+        f"/api/v1/leads/{lead.id}",
+        headers=api.auth,
+        json={
+            "FirstName": "Ana",
+            "status": "qualified",
+            "tags": ["x"],
+            "phone": "020 7946 0000",
+            "country_code": "GB",
+        },
+    )
+    taken = api.client.patch(
+        f"/api/v1/leads/{lead.id}", headers=api.auth, json={"email": "Taken@example.com"}
+    )
+    unknown = api.client.patch(f"/api/v1/leads/{lead.id}", headers=api.auth, json={"shoe_size": 42})
 
     assert ok.status_code == 200
     assert (ok.json["data"]["first_name"], ok.json["data"]["phone"]) == ("Ana", "+442079460000")
@@ -88,8 +96,13 @@ def test_patch_changes_fields_and_refuses_a_taken_email(api):
 
 
 def test_delete_erases_personal_data_and_keeps_an_anonymous_row(api):
-    created = api.register({"email": "gone@example.com", "first_name": "Gone",
-                            "WebhookInput": {"Url": "https://hooks.example.com/x"}}).json["data"]
+    created = api.register(
+        {
+            "email": "gone@example.com",
+            "first_name": "Gone",
+            "WebhookInput": {"Url": "https://hooks.example.com/x"},
+        }
+    ).json["data"]
 
     response = api.client.delete(f"/api/v1/leads/{created['id']}", headers=api.auth)
 
@@ -97,16 +110,16 @@ def test_delete_erases_personal_data_and_keeps_an_anonymous_row(api):
     lead = db.session.get(Lead, created["id"])
     assert (lead.email, lead.first_name, lead.status) == (None, None, "erased")
     assert lead.erased_at is not None and lead.journeys
-    payloads = [e.payload for e in db.session.scalars(db.select(Event).filter_by(
-        lead_id=lead.id))]
+    payloads = [e.payload for e in db.session.scalars(db.select(Event).filter_by(lead_id=lead.id))]
     assert "gone@example.com" not in str(payloads)
     assert db.session.scalar(db.select(WebhookEndpoint).filter_by(lead_id=lead.id)) is None
     assert db.session.scalar(db.select(OutboxMessage).filter_by(lead_id=lead.id)) is None
 
 
 def test_read_a_journey_with_steps_and_data(api):
-    created = api.register({"email": "j@example.com",
-                            "JourneyData": {"company": "Acme"}}).json["data"]
+    created = api.register({"email": "j@example.com", "JourneyData": {"company": "Acme"}}).json[
+        "data"
+    ]
 
     response = api.get(f"/api/v1/journeys/{created['journey']['id']}")
 
@@ -126,14 +139,19 @@ def test_funnels_list_their_origins_and_refs(api):
 
 
 def test_data_points_crud(api):
-    created = api.client.post("/api/v1/data-points", headers=api.auth,
-                              json={"name": "budget", "type": "number", "label": "Budget"})
+    created = api.client.post(
+        "/api/v1/data-points",
+        headers=api.auth,
+        json={"name": "budget", "type": "number", "label": "Budget"},
+    )
     again = api.client.post("/api/v1/data-points", headers=api.auth, json={"name": "budget"})
-    choice = api.client.post("/api/v1/data-points", headers=api.auth,
-                             json={"name": "size", "type": "choice"})
+    choice = api.client.post(
+        "/api/v1/data-points", headers=api.auth, json={"name": "size", "type": "choice"}
+    )
     point_id = created.json["data"]["id"]
-    patched = api.client.patch(f"/api/v1/data-points/{point_id}", headers=api.auth,
-                               json={"label": "Yearly budget"})
+    patched = api.client.patch(
+        f"/api/v1/data-points/{point_id}", headers=api.auth, json={"label": "Yearly budget"}
+    )
     deleted = api.client.delete(f"/api/v1/data-points/{point_id}", headers=api.auth)
 
     assert created.status_code == 201 and created.json["data"]["id"].startswith("dp_")
@@ -156,17 +174,21 @@ def test_a_data_point_in_use_cannot_be_deleted(api):
 
 
 def test_webhooks_crud_shows_the_secret_once(app, api):
-    created = api.client.post("/api/v1/webhooks", headers=api.auth,
-                              json={"url": "https://hooks.example.com/in",
-                                    "events": ["lead.created"]})
+    created = api.client.post(
+        "/api/v1/webhooks",
+        headers=api.auth,
+        json={"url": "https://hooks.example.com/in", "events": ["lead.created"]},
+    )
     endpoint_id = created.json["data"]["id"]
     read = api.get(f"/api/v1/webhooks/{endpoint_id}")
-    patched = api.client.patch(f"/api/v1/webhooks/{endpoint_id}", headers=api.auth,
-                               json={"active": False})
+    patched = api.client.patch(
+        f"/api/v1/webhooks/{endpoint_id}", headers=api.auth, json={"active": False}
+    )
     app.config["WEBHOOK_ALLOW_PRIVATE"] = False
     try:
-        private = api.client.post("/api/v1/webhooks", headers=api.auth,
-                                  json={"url": "http://localhost:8080/in"})
+        private = api.client.post(
+            "/api/v1/webhooks", headers=api.auth, json={"url": "http://localhost:8080/in"}
+        )
     finally:
         app.config["WEBHOOK_ALLOW_PRIVATE"] = True
 
@@ -196,15 +218,22 @@ def test_another_workspaces_ids_are_404(api, client, method, path):
     other_api_key = factories.api_key(other)
     other_funnel = factories.staged_funnel(other)
     other_origin = factories.origin(other_funnel)
-    made = client.post(f"/api/v1/leads?ref={other_origin.ref}",
-                       headers={"Authorization": f"Bearer {other_api_key}"},
-                       json={"email": "theirs@example.com"}).json["data"]
+    made = client.post(
+        f"/api/v1/leads?ref={other_origin.ref}",
+        headers={"Authorization": f"Bearer {other_api_key}"},
+        json={"email": "theirs@example.com"},
+    ).json["data"]
     point = factories.data_point(other, "secret_point")
     hook = WebhookEndpoint(workspace_id=other.id, url="https://x.example.com", events=[])
     db.session.add(hook)
     db.session.commit()
-    ids = {"lead": made["id"], "journey": made["journey"]["id"], "funnel": other_funnel.id,
-           "point": point.id, "webhook": hook.id}
+    ids = {
+        "lead": made["id"],
+        "journey": made["journey"]["id"],
+        "funnel": other_funnel.id,
+        "point": point.id,
+        "webhook": hook.id,
+    }
 
     response = getattr(api.client, method)(path.format(**ids), headers=api.auth, json={})
 
