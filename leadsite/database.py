@@ -55,3 +55,16 @@ def begin_write_transaction() -> None:
 
     if db.engine.dialect.name == "sqlite" and not db.session().in_transaction():
         db.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def holds_write_lock() -> bool:
+    """Whether the session's transaction already began with the write lock (SQLite), or the
+    database needs no lock taken up front (PostgreSQL)."""
+    from leadsite.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        return True
+    session = db.session()
+    if not session.in_transaction():
+        return False
+    return session.connection().get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"

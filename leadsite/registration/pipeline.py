@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from leadsite.database import write_transaction_options
+from leadsite.database import holds_write_lock, write_transaction_options
 from leadsite.extensions import db
 from leadsite.ids import new_id
-from leadsite.journeys import start_journey
+from leadsite.journeys import funnel_with_activities, start_journey
 from leadsite.models import (
     Funnel,
     FunnelStatus,
@@ -71,17 +71,21 @@ def register(
     """
     if origin is None or not origin.active:
         raise NotFound()
-    funnel = origin.funnel
+    funnel = funnel_with_activities(origin.funnel_id)
+    if funnel is None:
+        raise NotFound()
     check_open(funnel)
     workspace = db.session.get(Workspace, origin.workspace_id)
     cleaned = clean(
         lead_input, workspace, funnel, current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
     )
-    # End the request's read transaction; the write transaction below takes the lock first.
-    db.session.commit()
+    if not holds_write_lock():
+        # End the caller's read transaction; the one below takes the write lock first.
+        db.session.commit()
     options = write_transaction_options(db.engine.dialect.name)
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        db.session.connection(execution_options=options)
+        if not db.session().in_transaction():
+            db.session.connection(execution_options=options)
         try:
             registration = _register_once(origin, funnel, cleaned, context)
             db.session.commit()
@@ -115,15 +119,20 @@ def _register_once(
     else:
         merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
 
-    journey = db.session.scalar(db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id))
+    journey = None
+    if not created:
+        journey = db.session.scalar(
+            db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
+        )
     journey_created = journey is None
     if journey is None:
         journey = start_journey(lead, funnel, origin)
     if cleaned.redirect_url:
         journey.redirect_url = cleaned.redirect_url
-    _store_journey_data(journey, cleaned)
+    _store_journey_data(journey, cleaned, journey_created)
 
     events = EventWriter(origin.workspace_id, lead.id)
+    events.endpoints()  # one query, before the events that need it
     if cleaned.webhook is not None:
         events.add_endpoint(_store_webhook_input(lead, cleaned))
     db.session.flush()
@@ -180,13 +189,15 @@ def _taken_identifiers(lead: Lead, cleaned: CleanLead) -> set[str]:
     return taken
 
 
-def _store_journey_data(journey: Journey, cleaned: CleanLead) -> None:
-    existing = {item.data_point_id: item for item in journey.data}
+def _store_journey_data(journey: Journey, cleaned: CleanLead, new_journey: bool) -> None:
+    if not cleaned.journey_data:
+        return
+    existing = {} if new_journey else {item.data_point_id: item for item in journey.data}
     for point, value in cleaned.journey_data:
         if point.id in existing:
             existing[point.id].value = value
         else:
-            journey.data.append(JourneyData(data_point_id=point.id, value=value))
+            db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
 
 
 def _store_webhook_input(lead: Lead, cleaned: CleanLead) -> WebhookEndpoint:
