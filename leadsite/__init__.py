@@ -69,4 +69,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_lock_for_writes)
     templating.init_app(app)
     cli.init_app(app)
+    if app.config["LEADSITE_INLINE_WORKER"] and not app.testing:
+        from leadsite.outbox.worker import start_inline
+
+        start_inline(app)
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
+import threading
 
 import click
 from flask import Flask, current_app
@@ -67,6 +69,24 @@ def demo(as_json: bool) -> None:
             ]
         )
     )
+
+
+@leadsite_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver one batch and exit.")
+def worker(once: bool) -> None:
+    """Deliver webhooks and emails and run due journey steps until SIGTERM or SIGINT.
+
+    A signal lets the message in hand finish; nothing is lost either way (leases).
+    """
+    from leadsite.outbox import worker as outbox_worker
+
+    if once:
+        click.echo(f"{outbox_worker.run_once()} delivered")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    outbox_worker.run(current_app._get_current_object(), stop)
 
 
 def init_app(app: Flask) -> None:

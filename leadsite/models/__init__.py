@@ -14,7 +14,14 @@ from leadsite.models.funnel import (
 )
 from leadsite.models.journey import Journey, JourneyData, JourneyStatus, JourneyStep, StepStatus
 from leadsite.models.lead import UTM_FIELDS, Lead
-from leadsite.models.outbox import Channel, Event, IdempotencyRecord, MessageStatus, OutboxMessage
+from leadsite.models.outbox import (
+    Channel,
+    DeliveryAttempt,
+    Event,
+    IdempotencyRecord,
+    MessageStatus,
+    OutboxMessage,
+)
 from leadsite.models.types import utcnow
 from leadsite.models.webhook import WebhookEndpoint
 from leadsite.models.workspace import ApiKey, Membership, Role, User, Workspace
@@ -27,6 +34,7 @@ __all__ = [
     "Channel",
     "DataPoint",
     "DataPointType",
+    "DeliveryAttempt",
     "Event",
     "Funnel",
     "FunnelStatus",

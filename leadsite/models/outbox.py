@@ -88,3 +88,32 @@ class IdempotencyRecord(PublicIdMixin, db.Model):
     status_code: Mapped[int]
     response_body: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DeliveryAttempt(PublicIdMixin, db.Model):
+    """One try at delivering an outbox message: what was sent, what came back, how long it took."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (
+        Index("ix_delivery_attempts_endpoint_attempted", "endpoint_id", "attempted_at"),
+        Index("ix_delivery_attempts_lead_attempted", "lead_id", "attempted_at"),
+    )
+    id_prefix = "att"
+
+    message_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("webhook_endpoints.id", ondelete="SET NULL")
+    )
+    lead_id: Mapped[str | None] = mapped_column(ID, ForeignKey("leads.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(2000))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    success: Mapped[bool] = mapped_column(default=False)
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    request_excerpt: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
