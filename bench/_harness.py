@@ -1,0 +1,171 @@
+"""Benchmark plumbing: fresh databases, gunicorn servers, wrk runs and their parsed results."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin/, when run with .venv/bin/python
+WRK_SCRIPT = Path(__file__).resolve().parent / "register.lua"
+PG_BENCH_DATABASE = "leadsite_bench"
+
+
+class BenchError(RuntimeError):
+    """A benchmark that cannot run or whose result is invalid."""
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    duration_s: float
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    non_2xx_by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed_fraction(self) -> float:
+        return (self.non_2xx + self.socket_errors) / max(self.requests, 1)
+
+
+def source_version() -> str:
+    """The commit being measured, flagged when the app's files differ from it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", "leadsite", "app.py", "migrations"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return head.stdout.strip() + (" + uncommitted changes" if changed.strip() else "")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run(command: Sequence[str], env: Mapping[str, str]) -> str:
+    """Run a set-up command in the repository; return its stdout, or raise with its output."""
+    done = subprocess.run(command, cwd=ROOT, env=dict(env), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def fresh_database(database: str | None, workdir: Path, name: str) -> Iterator[str]:
+    """Yield the URL of an empty database: a SQLite file in workdir, or leadsite_bench on PG."""
+    if not database or database.startswith("sqlite"):
+        yield f"sqlite:///{workdir / name}.db"
+        return
+    url = make_url(database).set(database=PG_BENCH_DATABASE)
+    args = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or ""]
+    env = {**os.environ, "PGPASSWORD": url.password or ""}
+    run(["dropdb", "--if-exists", "--force", *args, PG_BENCH_DATABASE], env)
+    run(["createdb", *args, PG_BENCH_DATABASE], env)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        run(["dropdb", "--if-exists", "--force", *args, PG_BENCH_DATABASE], env)
+
+
+@contextmanager
+def gunicorn(
+    app: str, env: Mapping[str, str], port: int, log: Path, workers: int = 2
+) -> Iterator[str]:
+    """Serve `app` under gunicorn on 127.0.0.1:port until /healthz answers; stop it on exit."""
+    command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning", "--pythonpath", str(ROOT / "bench"), app]
+    base_url = f"http://127.0.0.1:{port}"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=dict(env), stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_healthy(base_url, process, log)
+            yield base_url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:  # refused while binding, or a timeout while the workers boot
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"{base_url}/healthz did not answer within 30 s:\n{log.read_text()}")
+
+
+def preflight(url: str, headers: Mapping[str, str], run_id: str) -> None:
+    """POST one lead the way the wrk script does; anything but 201 stops the benchmark."""
+    body = json.dumps({"email": f"preflight-{run_id}@example.com", "first_name": "Bench"})
+    req = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            status, text = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    if status != 201:
+        raise BenchError(f"POST {url} answered {status}, not 201:\n{text[:2000]}")
+
+
+def wrk(
+    url: str,
+    headers: Mapping[str, str],
+    run_id: str,
+    duration: int,
+    connections: int,
+    threads: int,
+) -> WrkResult:
+    """Drive POSTs at url with wrk and bench/register.lua; parse the script's BENCH line."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise BenchError("wrk is not installed: apt-get install wrk")
+    command = [binary, "--latency", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
+    command += ["-d", f"{duration}s", "-c", str(connections), "-t", str(threads)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += [url, "--", run_id]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return WrkResult(**json.loads(line.removeprefix("BENCH ")))
+    raise BenchError(f"wrk printed no BENCH line (exit {done.returncode}):\n{done.stdout}")

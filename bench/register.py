@@ -1,0 +1,132 @@
+"""Benchmark POST /api/v1/leads under gunicorn against a bare Flask + SQLAlchemy insert app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from _harness import (
+    BIN,
+    BenchError,
+    WrkResult,
+    free_port,
+    fresh_database,
+    gunicorn,
+    preflight,
+    run,
+    source_version,
+    wrk,
+)
+
+GOAL = 0.6  # the full pipeline's requests/s must reach this share of the bare app's
+MAX_FAILED = 0.001  # more non-2xx or socket errors than this and the run is invalid
+
+# Per-key and per-IP API limits (leadsite/config.py) the benchmark never reaches. Per second, so
+# the in-memory moving windows stay as short as under the default per-minute limits.
+RATE_LIMIT_ENV = {
+    "API_RATE_LIMIT": "100000 per second",
+    "API_IP_RATE_LIMIT": "100000 per second",
+}
+
+
+def bench_full(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResult:
+    """The real app: migrate, create the demo workspace and key, POST through its API origin."""
+    port = free_port()
+    with fresh_database(args.database, workdir, "leadsite") as database_url:
+        env = {
+            **os.environ,
+            **RATE_LIMIT_ENV,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-" + run_id,
+            "BASE_URL": f"http://127.0.0.1:{port}",
+            "LEADSITE_INLINE_WORKER": "0",
+        }
+        flask = [str(BIN / "flask"), "--app", "app"]
+        run([*flask, "db", "upgrade"], env)
+        demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
+        headers = {"Authorization": f"Bearer {demo['api_key']}"}
+        with gunicorn("app:app", env, port, workdir / "full.log") as base_url:
+            url = f"{base_url}/api/v1/leads?ref={demo['origins']['api']}"
+            return measure(args, url, headers, run_id)
+
+
+def bench_bare(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResult:
+    """The baseline: bench/bare_app.py, one INSERT per POST /leads."""
+    port = free_port()
+    with fresh_database(args.database, workdir, "bare") as database_url:
+        env = {**os.environ, "DATABASE_URL": database_url}
+        run([str(BIN / "python"), "bench/bare_app.py", "init-db"], env)
+        with gunicorn("bare_app:app", env, port, workdir / "bare.log") as base_url:
+            return measure(args, f"{base_url}/leads", {}, run_id)
+
+
+def measure(args: argparse.Namespace, url: str, headers: dict[str, str], run_id: str) -> WrkResult:
+    preflight(url, headers, run_id)
+    if args.warmup:
+        wrk(url, headers, f"{run_id}w", args.warmup, args.connections, args.threads)
+    result = wrk(url, headers, run_id, args.duration, args.connections, args.threads)
+    if result.failed_fraction > MAX_FAILED:
+        raise BenchError(
+            f"invalid run: {result.non_2xx} non-2xx {result.non_2xx_by_status} and "
+            f"{result.socket_errors} socket errors in {result.requests} requests at {url}"
+        )
+    return result
+
+
+def report(results: dict[str, WrkResult]) -> None:
+    print(f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
+    for name, r in results.items():
+        print(
+            f"{name:24}{r.requests_per_s:12.1f}{r.p50_ms:10.1f}{r.p99_ms:10.1f}"
+            f"{r.requests:10d}{r.non_2xx:9d}"
+        )
+    if len(results) == 2:
+        full, bare = results.values()
+        ratio = full.requests_per_s / bare.requests_per_s
+        verdict = "met" if ratio >= GOAL else "NOT met"
+        print(f"ratio full/bare requests/s: {ratio:.2f} (goal >= {GOAL}: {verdict})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections (8)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up, 0 for none")
+    parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
+    parser.add_argument("--only", choices=["full", "bare"], help="run one of the two apps")
+    args = parser.parse_args()
+
+    targets: dict[str, Callable[[argparse.Namespace, Path, str], WrkResult]] = {
+        "full pipeline": bench_full,
+        "bare Flask+SQLAlchemy": bench_bare,
+    }
+    if args.only:
+        targets = {k: v for k, v in targets.items() if k.startswith(args.only)}
+    engine = "PostgreSQL" if args.database and args.database.startswith("postgres") else "SQLite"
+    print(
+        f"POST new leads: {engine}, gunicorn -w 2, wrk {args.threads} threads, "
+        f"{args.connections} connections, {args.duration} s (+{args.warmup} s warm-up)\n"
+        f"commit {source_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    results: dict[str, WrkResult] = {}
+    with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp:
+        for name, bench in targets.items():
+            try:
+                results[name] = bench(args, Path(tmp), uuid.uuid4().hex[:8])
+            except BenchError as error:
+                print(f"{name}: {error}", file=sys.stderr)
+                return 1
+    report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
