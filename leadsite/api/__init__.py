@@ -8,6 +8,7 @@ from leadsite.api import (  # noqa: E402, F401
     auth,
     cors,
     data_points,
+    deliveries,
     errors,
     funnels,
     journeys,

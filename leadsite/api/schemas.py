@@ -387,3 +387,52 @@ class WebhookCreatedResponse(BaseModel):
 class WebhookListResponse(BaseModel):
     success: Literal[True]
     data: list[WebhookOut]
+
+
+class DeliveryAttemptOut(BaseModel):
+    id: str
+    message_id: str
+    endpoint_id: str | None
+    lead_id: str | None
+    channel: str
+    target: str
+    attempted_at: str | None
+    duration_ms: int
+    success: bool
+    status_code: int | None
+    error: str | None
+    request_excerpt: str | None
+    response_excerpt: str | None
+
+
+class DeliveryListResponse(BaseModel):
+    success: Literal[True]
+    data: list[DeliveryAttemptOut]
+
+
+class MessageOut(BaseModel):
+    id: str
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    delivered_at: str | None
+    created_at: str | None
+
+
+class MessageResponse(BaseModel):
+    success: Literal[True]
+    data: MessageOut
+
+
+class SecretOut(BaseModel):
+    id: str
+    secret: str
+    previous_secret_valid_until: str | None
+
+
+class SecretResponse(BaseModel):
+    success: Literal[True]
+    data: SecretOut

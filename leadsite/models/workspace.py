@@ -32,6 +32,8 @@ class Workspace(PublicIdMixin, TimestampMixin, db.Model):
     sender_email: Mapped[str | None] = mapped_column(String(254))
     # Signs webhooks of endpoints without a secret of their own (a lead's WebhookInput).
     webhook_secret: Mapped[str | None] = mapped_column(String(80))
+    previous_webhook_secret: Mapped[str | None] = mapped_column(String(80))
+    previous_webhook_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="workspace", cascade="all, delete-orphan"

@@ -70,7 +70,13 @@ def _webhook_secrets(message: OutboxMessage, endpoint: WebhookEndpoint | None) -
             secrets.append(endpoint.previous_secret)
         return secrets
     workspace = db.session.get(Workspace, message.workspace_id)
-    return [workspace.webhook_secret] if workspace and workspace.webhook_secret else []
+    if workspace is None or not workspace.webhook_secret:
+        return []
+    secrets = [workspace.webhook_secret]
+    expires = workspace.previous_webhook_secret_expires_at
+    if workspace.previous_webhook_secret and (expires is None or expires > utcnow()):
+        secrets.append(workspace.previous_webhook_secret)
+    return secrets
 
 
 def deliver_webhook(message: OutboxMessage, endpoint: WebhookEndpoint | None) -> Outcome:
