@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/p")
 
-from leadsite.backoffice import dashboard, settings, workspace  # noqa: E402, F401
+from leadsite.backoffice import dashboard, data_points, funnels, leads, settings, workspace  # noqa: E402, F401

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from typing import Any
 
 import phonenumbers
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from leadsite.data_points import journeys_using, name_taken
+from leadsite.models import DataPoint, DataPointType
 
 
 class EmptyForm(FlaskForm):
@@ -38,3 +52,92 @@ class WorkspaceForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.timezone.choices = sorted(zoneinfo.available_timezones())
         self.default_country.choices = _country_choices()
+
+
+DATA_POINT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+DATA_POINT_TYPES = [
+    SelectChoice(DataPointType.TEXT.value, "Text"),
+    SelectChoice(DataPointType.NUMBER.value, "Number"),
+    SelectChoice(DataPointType.BOOLEAN.value, "Yes / no"),
+    SelectChoice(DataPointType.DATE.value, "Date"),
+    SelectChoice(DataPointType.CHOICE.value, "Choice"),
+    SelectChoice(DataPointType.EMAIL.value, "Email"),
+    SelectChoice(DataPointType.URL.value, "URL"),
+]
+MAX_CHOICES = 100
+MAX_CHOICE_LENGTH = 200
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LinesField(TextAreaField):
+    """A textarea of one value a line; its data is the list of non-blank lines, trimmed."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            self.data = [line.strip() for line in str(valuelist[0]).splitlines() if line.strip()]
+
+    def _value(self) -> str:
+        return "\n".join(self.data or [])
+
+
+class DataPointForm(FlaskForm):
+    # DataRequired: a name or label of spaces alone is stripped to nothing, so it is missing.
+    name = StringField("Name", validators=[DataRequired(), Length(max=64)], filters=[_strip])
+    label = StringField("Label", validators=[DataRequired(), Length(max=120)], filters=[_strip])
+    type = SelectField("Type", choices=DATA_POINT_TYPES, validators=[InputRequired()])
+    choices = LinesField("Choices", default=list)
+    help_text = StringField("Help text", validators=[Optional(), Length(max=300)], filters=[_strip])
+
+    def __init__(
+        self, *args: Any, workspace_id: str, editing: DataPoint | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, obj=editing, **kwargs)
+        self.workspace_id = workspace_id
+        self.editing = editing
+        # Once journeys hold values of it, its name and type are fixed (as in the API): clients
+        # and funnels refer to it by name, and the stored values were checked against the type.
+        self.journeys = journeys_using(editing) if editing else 0
+        if editing and self.journeys:
+            self.type.choices = [c for c in DATA_POINT_TYPES if c.value == editing.type] or [
+                SelectChoice(editing.type)
+            ]
+
+    @property
+    def locked(self) -> bool:
+        return self.journeys > 0
+
+    def validate_name(self, field: Field) -> None:
+        if self.editing and field.data == self.editing.name:
+            return  # unchanged, even if the API created it with a freer name
+        if self.locked:
+            raise ValidationError(
+                f"{self.journeys:,} journeys hold values of this data point, so its name can no "
+                "longer change: API clients and funnels refer to it by name."
+            )
+        field.data = field.data.lower()
+        if not DATA_POINT_NAME.fullmatch(field.data):
+            raise ValidationError(
+                "Use lower-case letters, digits and _, starting with a letter (like team_size)."
+            )
+        if name_taken(self.workspace_id, field.data, self.editing.id if self.editing else None):
+            raise ValidationError(f"A data point named “{field.data}” already exists.")
+
+    def validate_choices(self, field: Field) -> None:
+        if self.type.data != DataPointType.CHOICE:
+            return
+        if len(field.data) < 2:
+            raise ValidationError("List at least two choices, one per line.")
+        if len(field.data) > MAX_CHOICES:
+            raise ValidationError(f"At most {MAX_CHOICES} choices.")
+        seen: set[str] = set()
+        for choice in field.data:
+            if len(choice) > MAX_CHOICE_LENGTH:
+                raise ValidationError(
+                    f"Each choice must be at most {MAX_CHOICE_LENGTH} characters."
+                )
+            if choice.lower() in seen:
+                raise ValidationError(f"“{choice}” is listed twice (choices ignore case).")
+            seen.add(choice.lower())
