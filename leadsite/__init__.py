@@ -14,12 +14,16 @@ from leadsite.extensions import csrf, db, limiter, login_manager, migrate
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# Views that take the write lock themselves, late, after their read-only work (registration).
+OWN_WRITE_LOCK = frozenset({"api.create_lead"})
+
+
 def _lock_for_writes() -> None:
     from flask import request
 
     from leadsite.database import begin_write_transaction
 
-    if request.method not in SAFE_METHODS:
+    if request.method not in SAFE_METHODS and request.endpoint not in OWN_WRITE_LOCK:
         begin_write_transaction()
 
 

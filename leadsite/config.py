@@ -70,7 +70,7 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "RATELIMIT_HEADERS_ENABLED": True,
-    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_STRATEGY": "sliding-window-counter",
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
 }

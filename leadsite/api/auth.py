@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from leadsite.accounts import hash_api_key
 from leadsite.api import bp
+from leadsite.database import holds_write_lock
 from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
 from leadsite.models import ApiKey, utcnow
@@ -51,11 +52,11 @@ def authenticate() -> Response | None:
 
 
 def _touch(key: ApiKey, now: datetime) -> None:
-    """Record the key's use. A write request commits it with its own work; a read commits it
-    now, at best effort: on SQLite a concurrent writer may hold the lock, and then it waits for
-    the next minute rather than slow the read."""
+    """Record the key's use. A request holding the write lock commits it with its own work;
+    any other commits it now, at best effort: on SQLite a concurrent writer may hold the lock,
+    and then the update waits for the next minute rather than slow the request."""
     key.last_used_at = now
-    if request.method in ("GET", "HEAD"):
+    if not holds_write_lock():
         try:
             db.session.commit()
         except OperationalError:

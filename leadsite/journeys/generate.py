@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import selectinload
 
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.models import (
+    Activity,
     Funnel,
     Journey,
     JourneyStatus,
@@ -29,15 +30,55 @@ def new_access_token() -> tuple[str, datetime]:
     return secrets.token_urlsafe(32), utcnow() + ACCESS_TOKEN_LIFETIME
 
 
-def start_journey(lead: Lead, funnel: Funnel, origin: Origin | None) -> Journey:
+@dataclass(frozen=True)
+class ActivityPlan:
+    id: str
+    kind: str
+    title: str
+    assignee_id: str | None
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    id: str
+    delay_minutes: int
+    activities: tuple[ActivityPlan, ...]
+
+
+def funnel_plan(funnel_id: str) -> list[StagePlan]:
+    """The funnel's stages and activities in order, read in one query (no ORM objects: this
+    runs on every registration)."""
+    rows = db.session.execute(
+        db.select(
+            Stage.id,
+            Stage.delay_minutes,
+            Activity.id,
+            Activity.kind,
+            Activity.title,
+            Activity.assignee_id,
+        )
+        .outerjoin(Activity, Activity.stage_id == Stage.id)
+        .where(Stage.funnel_id == funnel_id)
+        .order_by(Stage.position, Stage.id, Activity.position, Activity.id)
+    )
+    stages: dict[str, tuple[int, list[ActivityPlan]]] = {}
+    for stage_id, delay, activity_id, kind, title, assignee_id in rows:
+        _, activities = stages.setdefault(stage_id, (delay or 0, []))
+        if activity_id is not None:
+            activities.append(ActivityPlan(activity_id, kind, title, assignee_id))
+    return [StagePlan(sid, delay, tuple(acts)) for sid, (delay, acts) in stages.items()]
+
+
+def start_journey(
+    lead: Lead, funnel: Funnel, origin: Origin | None, plan: list[StagePlan] | None = None
+) -> Journey:
     """Create the lead's journey in `funnel` with a step per activity.
 
     The first stage's steps are due at once (after the stage's delay); later stages' steps stay
-    pending until the engine enters them. Load the funnel with its stages and activities
-    (`funnel_with_activities`) to generate in one pass. Flushes; never commits.
+    pending until the engine enters them. Flushes; never commits.
     """
+    stages = funnel_plan(funnel.id) if plan is None else plan
     token, valid_until = new_access_token()
-    stages = funnel.stages
     journey = Journey(
         id=new_id("jrn"),
         workspace_id=lead.workspace_id,
@@ -50,33 +91,29 @@ def start_journey(lead: Lead, funnel: Funnel, origin: Origin | None) -> Journey:
         valid_until=valid_until,
     )
     db.session.add(journey)
+    db.session.flush()
     now = utcnow()
     steps = []
     for index, stage in enumerate(stages):
         first = index == 0
         for activity in stage.activities:
             steps.append(
-                JourneyStep(
-                    journey_id=journey.id,
-                    activity_id=activity.id,
-                    stage_id=stage.id,
-                    position=len(steps),
-                    kind=activity.kind,
-                    title=activity.title,
-                    assignee_id=activity.assignee_id,
-                    status=StepStatus.DUE if first else StepStatus.PENDING,
-                    due_at=now + timedelta(minutes=stage.delay_minutes) if first else None,
-                )
+                {
+                    "id": new_id("step"),
+                    "journey_id": journey.id,
+                    "activity_id": activity.id,
+                    "stage_id": stage.id,
+                    "position": len(steps),
+                    "kind": activity.kind,
+                    "title": activity.title,
+                    "assignee_id": activity.assignee_id,
+                    "status": StepStatus.DUE if first else StepStatus.PENDING,
+                    "due_at": now + timedelta(minutes=stage.delay_minutes) if first else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
-    db.session.add_all(steps)
-    db.session.flush()
+    if steps:
+        # A bulk INSERT: no unit-of-work bookkeeping for rows nothing else reads here.
+        db.session.execute(db.insert(JourneyStep), steps)
     return journey
-
-
-def funnel_with_activities(funnel_id: str) -> Funnel | None:
-    """The funnel with its stages and their activities loaded in two queries."""
-    return db.session.scalar(
-        db.select(Funnel)
-        .filter_by(id=funnel_id)
-        .options(selectinload(Funnel.stages).selectinload(Stage.activities))
-    )

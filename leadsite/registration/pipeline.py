@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from leadsite.database import holds_write_lock, write_transaction_options
 from leadsite.extensions import db
 from leadsite.ids import new_id
-from leadsite.journeys import funnel_with_activities, start_journey
+from leadsite.journeys import start_journey
 from leadsite.models import (
     Funnel,
     FunnelStatus,
@@ -71,7 +71,7 @@ def register(
     """
     if origin is None or not origin.active:
         raise NotFound()
-    funnel = funnel_with_activities(origin.funnel_id)
+    funnel = db.session.get(Funnel, origin.funnel_id)
     if funnel is None:
         raise NotFound()
     check_open(funnel)
