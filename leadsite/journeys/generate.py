@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.models import (
