@@ -109,3 +109,22 @@ def staged_funnel(ws: Workspace, **fields: object) -> Funnel:
     funnels.add_activity(second, ActivityKind.STAFF_TASK, "Call")
     db.session.commit()
     return item
+
+
+def stage(
+    fnl: Funnel, name: str, condition: dict | None = None, delay_minutes: int = 0
+) -> funnels.Stage:
+    """A stage appended to `fnl`, with its condition (null: always entered)."""
+    item = funnels.add_stage(fnl, name, condition)
+    item.delay_minutes = delay_minutes
+    db.session.commit()
+    return item
+
+
+def activity(
+    stg: funnels.Stage, kind: str, title: str | None = None, **config: object
+) -> funnels.Activity:
+    """An activity appended to `stg`; `config` is its kind's settings (subject, status, ...)."""
+    item = funnels.add_activity(stg, kind, title or kind.replace("_", " ").capitalize(), **config)
+    db.session.commit()
+    return item

@@ -1,0 +1,178 @@
+"""Moving a journey between stages: the next stage by conditions, entering it, completing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import selectinload
+
+from leadsite.extensions import db
+from leadsite.journeys.activities import wait_duration
+from leadsite.journeys.conditions import Facts, needs_data
+from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, Stage, StepStatus
+from leadsite.outbox import event_types
+from leadsite.outbox.events import EventWriter
+from leadsite.representations import iso, journey_summary
+
+FINISHED = (StepStatus.DONE, StepStatus.SKIPPED)
+
+
+def funnel_stages(funnel_id: str) -> list[Stage]:
+    """The funnel's stages in order with their activities, in two queries."""
+    return list(
+        db.session.scalars(
+            db.select(Stage)
+            .filter_by(funnel_id=funnel_id)
+            .order_by(Stage.position, Stage.id)
+            .options(selectinload(Stage.activities))
+        )
+    )
+
+
+def advance(journey: Journey, now: datetime, writer: EventWriter) -> None:
+    """Leave the finished current stage for the next one whose condition holds."""
+    stages = funnel_stages(journey.funnel_id)
+    ids = [stage.id for stage in stages]
+    if journey.current_stage_id not in ids:
+        _complete(journey, [], now, writer, "its stage was removed from the funnel")
+        return
+    index = ids.index(journey.current_stage_id)
+    choose_stage(journey, stages[index + 1 :], now, writer, previous=stages[index])
+
+
+def choose_stage(
+    journey: Journey,
+    candidates: list[Stage],
+    now: datetime,
+    writer: EventWriter,
+    previous: Stage | None,
+) -> None:
+    """Enter the first candidate whose condition holds, skipping the others before it; go on
+    while the entered stage has nothing to do; complete the journey when none is left."""
+    facts = Facts(journey.lead, journey)
+    if any(needs_data(stage.condition) for stage in candidates):
+        facts.data()  # read before any step changes, so that they are flushed once
+    skipped: list[dict[str, Any]] = []
+    for stage in candidates:
+        holds, why = facts.evaluate(stage.condition)
+        if not holds:
+            skipped.append({"id": stage.id, "name": stage.name, "explanation": why})
+            _skip_steps(journey, stage.id, now, f"its stage was skipped: {why}")
+            continue
+        _enter(journey, stage, why, skipped, now, writer, previous)
+        if not stage_finished(journey, stage.id):
+            return
+        previous, skipped = stage, []
+    _complete(journey, skipped, now, writer, "no stage left")
+
+
+def _enter(
+    journey: Journey,
+    stage: Stage,
+    why: str,
+    skipped: list[dict[str, Any]],
+    now: datetime,
+    writer: EventWriter,
+    previous: Stage | None,
+) -> None:
+    journey.current_stage_id = stage.id
+    activities = {activity.id: activity for activity in stage.activities}
+    _add_missing_steps(journey, stage)
+    due_at = now + timedelta(minutes=max(stage.delay_minutes or 0, 0))
+    for step in journey.steps:
+        # DUE too: `start_journey` makes the first stage's steps due before a stage is chosen.
+        if step.stage_id != stage.id or step.status not in (StepStatus.PENDING, StepStatus.DUE):
+            continue
+        activity = activities.get(step.activity_id or "")
+        if activity is None:
+            step.status, step.done_at = StepStatus.SKIPPED, now
+            step.result = {"reason": "the activity was removed from the stage"}
+            continue
+        step.status, step.due_at = StepStatus.DUE, due_at
+        if step.kind == ActivityKind.WAIT:
+            duration = wait_duration(activity.config or {})
+            step.due_at = now + duration if duration is not None else due_at
+    writer.emit(
+        event_types.JOURNEY_STAGE_ENTERED,
+        {
+            **journey_ids(journey),
+            "stage": {"id": stage.id, "name": stage.name, "position": stage.position},
+            "explanation": why,
+            "condition": stage.condition,
+            "skipped_stages": skipped,
+            "previous_stage_id": previous.id if previous else None,
+        },
+        journey_id=journey.id,
+    )
+
+
+def _add_missing_steps(journey: Journey, stage: Stage) -> None:
+    """Steps for activities added to the stage after the journey was generated."""
+    have = {step.activity_id for step in journey.steps if step.stage_id == stage.id}
+    position = max((step.position for step in journey.steps), default=-1)
+    for activity in stage.activities:
+        if activity.id not in have:
+            position += 1
+            journey.steps.append(
+                JourneyStep(
+                    stage_id=stage.id,
+                    activity_id=activity.id,
+                    position=position,
+                    kind=activity.kind,
+                    title=activity.title,
+                    assignee_id=activity.assignee_id,
+                    status=StepStatus.PENDING,
+                )
+            )
+
+
+def _complete(
+    journey: Journey, skipped: list[dict[str, Any]], now: datetime, writer: EventWriter, why: str
+) -> None:
+    _skip_steps(journey, None, now, "the journey was completed")
+    journey.status, journey.completed_at = JourneyStatus.COMPLETED, now
+    last_stage_id, journey.current_stage_id = journey.current_stage_id, None
+    writer.emit(
+        event_types.JOURNEY_COMPLETED,
+        {
+            **journey_summary(journey),
+            "lead_id": journey.lead_id,
+            "completed_at": iso(now),
+            "explanation": why,
+            "skipped_stages": skipped,
+            "last_stage_id": last_stage_id,
+        },
+        journey_id=journey.id,
+    )
+
+
+def _skip_steps(journey: Journey, stage_id: str | None, now: datetime, reason: str) -> None:
+    """Skip the pending steps of one stage (or, with None, every step not yet finished)."""
+    for step in journey.steps:
+        if stage_id is not None and step.stage_id != stage_id:
+            continue
+        if step.status in (StepStatus.PENDING, StepStatus.DUE):
+            step.status, step.done_at, step.result = StepStatus.SKIPPED, now, {"reason": reason}
+
+
+def stage_finished(journey: Journey, stage_id: str | None) -> bool:
+    return all(step.status in FINISHED for step in journey.steps if step.stage_id == stage_id)
+
+
+def journey_ids(journey: Journey) -> dict[str, Any]:
+    return {"journey_id": journey.id, "lead_id": journey.lead_id, "funnel_id": journey.funnel_id}
+
+
+def step_dict(step: JourneyStep) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "activity_id": step.activity_id,
+        "stage_id": step.stage_id,
+        "kind": step.kind,
+        "title": step.title,
+        "status": step.status,
+        "due_at": iso(step.due_at),
+        "done_at": iso(step.done_at),
+        "result": step.result,
+    }
