@@ -182,6 +182,8 @@ def search_leads(
     after: str | None = None,
     limit: int = PAGE_SIZE,
     country: str = "US",
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> LeadPage:
     """A page of the workspace's leads matching `filters`, newest first, after `after`.
 
@@ -190,6 +192,10 @@ def search_leads(
     numbers typed in the search.
     """
     conditions = _filter_conditions(workspace_id, filters, country)
+    if created_after is not None:
+        conditions.append(Lead.created_at >= created_after)
+    if created_before is not None:
+        conditions.append(Lead.created_at < created_before)
     if after:
         created_at, lead_id = decode_cursor(after)
         conditions.append(tuple_(Lead.created_at, Lead.id) < tuple_(created_at, lead_id))

@@ -22,16 +22,8 @@ from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody, RegistrationResponse
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.models import Lead, Origin, OriginKind
-from leadsite.queries import (
-    after_cursor,
-    decode_cursor,
-    encode_cursor,
-    has_tag,
-    in_funnel,
-    matches_prefix,
-    newest_first,
-)
+from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
+from leadsite.models import Origin, OriginKind, Workspace
 from leadsite.registration import FieldError, RegistrationError, register
 from leadsite.representations import journey_summary, lead_dict
 
@@ -123,7 +115,7 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
         query_param("origin", "Leads who first registered through this origin (id)"),
         query_param("status", "Leads with this status"),
         query_param("tag", "Leads with this tag"),
-        query_param("q", "Name, email or phone starting with this"),
+        query_param("q", "First name, last name, email or phone starting with this"),
         query_param("created_after", "ISO 8601 date-time", format="date-time"),
         query_param("created_before", "ISO 8601 date-time", format="date-time"),
     ],
@@ -131,7 +123,7 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
     errors=(401, 422, 429),
 )
 def list_leads() -> Response:
-    """Leads of the workspace with cursor pagination and filters."""
+    """Leads of the workspace with cursor pagination and filters (erased leads are left out)."""
     errors: list[FieldError] = []
     try:
         limit = int(request.args.get("limit", 50))
@@ -144,34 +136,29 @@ def list_leads() -> Response:
             )
         )
         limit = 50
-    query = db.select(Lead).filter(Lead.workspace_id == g.workspace_id)
-    if cursor := request.args.get("cursor"):
+    after = _datetime_arg("created_after", errors)
+    before = _datetime_arg("created_before", errors)
+    cursor = request.args.get("cursor") or None
+    if cursor:
         try:
-            query = query.filter(after_cursor(decode_cursor(cursor)))
-        except (ValueError, TypeError):
+            decode_cursor(cursor)
+        except InvalidCursor:
             errors.append(FieldError("cursor", "Not a cursor from this API", cursor))
-    filters = {
-        "funnel": in_funnel,
-        "origin": lambda value: Lead.origin_id == value,
-        "status": lambda value: Lead.status == value,
-        "tag": has_tag,
-        "q": matches_prefix,
-    }
-    for name, condition in filters.items():
-        if value := request.args.get(name):
-            query = query.filter(condition(value))
-    if after := _datetime_arg("created_after", errors):
-        query = query.filter(Lead.created_at >= after)
-    if before := _datetime_arg("created_before", errors):
-        query = query.filter(Lead.created_at < before)
     if errors:
         return validation_response(errors)
-    leads = list(db.session.scalars(newest_first(query).limit(limit + 1)))
-    has_more = len(leads) > limit
-    leads = leads[:limit]
+    workspace = db.session.get(Workspace, g.workspace_id)
+    page = search_leads(
+        g.workspace_id,
+        LeadFilters.from_args(request.args),
+        after=cursor,
+        limit=limit,
+        country=workspace.default_country,
+        created_after=after,
+        created_before=before,
+    )
     return jsonify(
         success=True,
-        data=[lead_dict(lead) for lead in leads],
-        has_more=has_more,
-        next_cursor=encode_cursor(leads[-1]) if has_more else None,
+        data=[lead_dict(lead) for lead, _ in page.rows],
+        has_more=page.next_cursor is not None,
+        next_cursor=page.next_cursor,
     )
