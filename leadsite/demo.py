@@ -10,6 +10,7 @@ from datetime import timedelta
 from leadsite import accounts, funnels
 from leadsite.extensions import db
 from leadsite.journeys import start_journey
+from leadsite.journeys.engine import enter_first_stage
 from leadsite.models import (
     ActivityKind,
     ApiKey,
@@ -251,3 +252,7 @@ def _sample_leads(
                 created_at=created_at,
             )
         )
+        db.session.flush()
+        # Sample journeys start in their first stage as of their registration; the worker
+        # then runs what has come due (the welcome emails land in the dev mailbox).
+        enter_first_stage(journey, now=created_at)

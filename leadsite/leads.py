@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadsite import values as check
 from leadsite.extensions import db
 from leadsite.models import Event, Lead, MessageStatus, OutboxMessage, WebhookEndpoint, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.registration import Duplicate, FieldError, ValidationFailed
-from leadsite.registration import values as check
 from leadsite.registration.validate import IDENTIFIERS, MAX_NAME, MAX_TAG, MAX_TAGS
 from leadsite.representations import lead_dict
 

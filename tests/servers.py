@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -89,7 +89,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 
     class Handler:
         async def handle_DATA(self, server: object, session: object, envelope) -> str:
-            mailbox.messages.append(message_from_bytes(envelope.content))
+            mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             return "250 Message accepted for delivery"
 
     port = free_port()

@@ -61,7 +61,7 @@ def test_demo_run_twice_keeps_one_workspace_with_fresh_credentials(runner):
 def test_demo_prints_how_to_sign_in(app, runner):
     result = runner.invoke(args=["leadsite", "demo"])
 
-    assert f"{app.config['BASE_URL']}/login" in result.output
+    assert "http://localhost/login" in result.output
     assert "admin@demo.example" in result.output
     assert "Password:" in result.output
 

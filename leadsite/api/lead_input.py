@@ -17,7 +17,7 @@ from leadsite.registration import (
     ValidationFailed,
     WebhookInput,
 )
-from leadsite.registration.values import Invalid, boolean
+from leadsite.values import Invalid, boolean
 
 
 def _flag(errors: list[FieldError], name: str, value: Any) -> bool:

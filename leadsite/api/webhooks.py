@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
+from leadsite import values as check
 from leadsite.accounts import new_webhook_secret
 from leadsite.api import bp
 from leadsite.api.body import read_body
@@ -24,7 +25,6 @@ from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.models import WebhookEndpoint
 from leadsite.registration import FieldError
-from leadsite.registration import values as check
 from leadsite.representations import iso
 
 ERRORS = (400, 401, 404, 413, 415, 422, 429)

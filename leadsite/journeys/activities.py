@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadsite import values
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.journeys.conditions import data_values
@@ -34,9 +35,8 @@ from leadsite.models import (
 from leadsite.outbox import event_types
 from leadsite.outbox.email import queue_email
 from leadsite.outbox.events import EventWriter
-from leadsite.registration import values
-from leadsite.registration.validate import MAX_TAG
 from leadsite.representations import iso, journey_summary, lead_dict
+from leadsite.values import MAX_TAG
 
 AUTOMATIC_KINDS = (
     ActivityKind.EMAIL_LEAD,

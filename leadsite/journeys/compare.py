@@ -6,7 +6,7 @@ import math
 from datetime import date
 from typing import Any
 
-from leadsite.registration import values
+from leadsite import values
 
 VALUELESS_OPS = ("set", "not_set")
 # How a rule reads when it holds, and when it does not.

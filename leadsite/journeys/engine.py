@@ -42,8 +42,7 @@ from leadsite.outbox.events import EventWriter
 
 log = logging.getLogger(__name__)
 
-# On the lead's timeline only: webhooks cannot subscribe to it (not in WEBHOOK_EVENTS).
-JOURNEY_STEP_FAILED = "journey.step_failed"
+JOURNEY_STEP_FAILED = event_types.JOURNEY_STEP_FAILED
 
 
 class StepNotOpen(Exception):

@@ -73,8 +73,8 @@ def start_journey(
 ) -> Journey:
     """Create the lead's journey in `funnel` with a step per activity.
 
-    The first stage's steps are due at once (after the stage's delay); later stages' steps stay
-    pending until the engine enters them. Flushes; never commits.
+    Every step starts pending and the journey in no stage: `engine.enter_first_stage` then
+    enters the first stage whose condition holds. Flushes; never commits.
     """
     stages = funnel_plan(funnel.id) if plan is None else plan
     token, valid_until = new_access_token()
@@ -85,7 +85,6 @@ def start_journey(
         funnel_id=funnel.id,
         origin_id=origin.id if origin else None,
         status=JourneyStatus.ACTIVE,
-        current_stage_id=stages[0].id if stages else None,
         access_token=token,
         valid_until=valid_until,
     )
@@ -93,8 +92,7 @@ def start_journey(
     db.session.flush()
     now = utcnow()
     steps = []
-    for index, stage in enumerate(stages):
-        first = index == 0
+    for stage in stages:
         for activity in stage.activities:
             steps.append(
                 {
@@ -106,8 +104,8 @@ def start_journey(
                     "kind": activity.kind,
                     "title": activity.title,
                     "assignee_id": activity.assignee_id,
-                    "status": StepStatus.DUE if first else StepStatus.PENDING,
-                    "due_at": now + timedelta(minutes=stage.delay_minutes) if first else None,
+                    "status": StepStatus.PENDING,
+                    "due_at": None,
                     "created_at": now,
                     "updated_at": now,
                 }

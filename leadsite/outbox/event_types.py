@@ -9,6 +9,8 @@ JOURNEY_CREATED = "journey.created"
 JOURNEY_STAGE_ENTERED = "journey.stage_entered"
 JOURNEY_STEP_COMPLETED = "journey.step_completed"
 JOURNEY_COMPLETED = "journey.completed"
+# On the timeline only; webhooks cannot subscribe to these.
+JOURNEY_STEP_FAILED = "journey.step_failed"
 
 WEBHOOK_EVENTS = (
     LEAD_CREATED,

@@ -1,4 +1,4 @@
-"""The worker: claims due outbox messages in small batches and delivers them.
+"""The worker: claims due outbox messages and due journey steps in small batches, and runs them.
 
 Claims are leases: a claimed message is locked until `locked_until`; a worker that dies
 mid-delivery leaves it to be claimed again when the lease expires, with the same id (the
@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask, current_app
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
-from leadsite.models import MessageStatus, OutboxMessage, utcnow
+from leadsite.models import JourneyStep, MessageStatus, OutboxMessage, utcnow
 from leadsite.outbox.delivery import deliver
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
 IDLE_SECONDS = 0.5
-
-# Extra kinds of due work (the journey engine's steps), each a callable returning how many it ran.
-EXTRA_WORK: list[Callable[[], int]] = []
 
 
 def claim_messages(limit: int = BATCH_SIZE, lease: timedelta | None = None) -> list[str]:
@@ -53,6 +49,44 @@ def claim_messages(limit: int = BATCH_SIZE, lease: timedelta | None = None) -> l
     return [message.id for message in messages]
 
 
+def claim_steps(limit: int = BATCH_SIZE, lease: timedelta | None = None) -> list[str]:
+    """Lock up to `limit` due automatic journey steps for this worker; return their ids."""
+    from leadsite.journeys.engine import due_automatic_steps
+
+    lease = lease or timedelta(seconds=current_app.config["WORKER_LEASE_SECONDS"])
+    now = utcnow()
+    begin_write_transaction()
+    query = due_automatic_steps(now).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=JourneyStep)
+    steps = list(db.session.scalars(query))
+    for step in steps:
+        step.locked_until = now + lease
+    db.session.commit()
+    return [step.id for step in steps]
+
+
+def run_steps(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> int:
+    """Run a batch of due automatic steps, each in its own transaction."""
+    from leadsite.journeys.engine import run_step
+
+    done = 0
+    for step_id in claim_steps(limit):
+        if stop is not None and stop.is_set():
+            break
+        try:
+            begin_write_transaction()
+            step = db.session.get(JourneyStep, step_id)
+            if step is not None:
+                run_step(step)
+            db.session.commit()
+            done += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("running step %s failed; it will be retried after its lease", step_id)
+    return done
+
+
 def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> int:
     """Claim and deliver one batch; returns how many messages were attempted."""
     done = 0
@@ -65,8 +99,7 @@ def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> in
         except Exception:
             db.session.rollback()
             log.exception("delivering %s failed; it will be retried after its lease", message_id)
-    for work in EXTRA_WORK:
-        done += work()
+    done += run_steps(stop, limit)
     return done
 
 

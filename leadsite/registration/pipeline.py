@@ -12,6 +12,7 @@ from leadsite.database import holds_write_lock, write_transaction_options
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.journeys import start_journey
+from leadsite.journeys.engine import enter_first_stage
 from leadsite.models import (
     Funnel,
     FunnelStatus,
@@ -148,6 +149,8 @@ def _register_once(
             {**journey_summary(journey), "lead_id": lead.id},
             journey_id=journey.id,
         )
+        # After the data is stored: stage conditions read it.
+        enter_first_stage(journey, events=events)
     return Registration(lead=lead, journey=journey, created=created)
 
 

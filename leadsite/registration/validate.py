@@ -9,16 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from leadsite import values
 from leadsite.extensions import db
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
-from leadsite.registration import values
 from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import LeadInput
+from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
-MAX_NAME = 100
-MAX_TAGS = 20
-MAX_TAG = 50
 MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 MAX_JOURNEY_DATA = 100
 IDENTIFIERS = ("email", "phone", "unique_id")

@@ -255,7 +255,7 @@ def test_webhook_input_is_stored_and_events_are_written_to_the_outbox(api):
             db.select(Event).filter_by(lead_id=lead_id).order_by(Event.created_at)
         )
     ]
-    assert events == ["lead.created", "journey.created"]
+    assert events == ["lead.created", "journey.created", "journey.stage_entered"]
     messages = db.session.scalars(db.select(OutboxMessage).filter_by(lead_id=lead_id)).all()
     assert [m.payload["type"] for m in messages] == ["journey.created"]
     assert messages[0].target == "https://hooks.example.com/lead"

@@ -31,16 +31,22 @@ def browser_type_launch_args() -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
-    """The test app on 127.0.0.1 and a free port, in a thread; yields its base URL."""
+def _server_url(app: Flask) -> Iterator[str]:
+    """The test app on 127.0.0.1 and a free port, in a thread, for the whole session."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base_url
-    yield base_url
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask, _server_url: str) -> Iterator[str]:
+    """The served app's base URL; links the app makes point at it during the test."""
+    app.config["BASE_URL"] = _server_url
+    yield _server_url
+    app.config["BASE_URL"] = "http://localhost"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -69,8 +69,9 @@ def test_a_fetch_from_a_site_not_allowed_is_blocked_by_the_browser(
     page: Page, live_server: str, third_party_site: str
 ):
     ws = factories.workspace()
-    origin = factories.origin(factories.staged_funnel(ws), OriginKind.API,
-                              allowed_domains=["https://shop.example.com"])
+    origin = factories.origin(
+        factories.staged_funnel(ws), OriginKind.API, allowed_domains=["https://shop.example.com"]
+    )
     key = factories.api_key(ws)
     page.goto(third_party_site)
 

@@ -53,7 +53,7 @@ def test_a_registration_webhook_arrives_signed_in_the_standard_webhooks_format()
         _endpoint(ws, receiver.url)
         registration = _register(ws)
 
-        assert worker.run_once() == 1
+        assert worker.run_once() == 2  # the webhook, and the first stage's automatic email step
         received = receiver.wait_for(1)[0]
 
     payload = Webhook(SECRET).verify(received.body, received.headers)

@@ -17,6 +17,9 @@ TRUE_WORDS = {"true", "1", "yes", "y", "on", "checked"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", ""}
 DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 MAX_URL = 2000
+MAX_NAME = 100
+MAX_TAGS = 20
+MAX_TAG = 50
 MAX_TEXT = 2000
 
 
