@@ -27,6 +27,7 @@ from leadsite.models import (
 )
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
+from leadsite.outbox.notifications import queue_registration_sms
 from leadsite.registration.errors import (
     Duplicate,
     FunnelClosed,
@@ -151,6 +152,8 @@ def _register_once(
         )
         # After the data is stored: stage conditions read it.
         enter_first_stage(journey, events=events)
+    if created:
+        queue_registration_sms(funnel, lead)
     return Registration(lead=lead, journey=journey, created=created)
 
 
