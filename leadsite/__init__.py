@@ -59,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from leadsite import api, auth, backoffice, cli, errors, health, security, templating
+    from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
 
     app.register_blueprint(health.bp)
@@ -67,7 +67,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(backoffice.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_docs.bp)
+    app.register_blueprint(public.bp)
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
+    csrf.exempt(public.bp)  # signed tokens bound to the origin or journey, not the session
     errors.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)

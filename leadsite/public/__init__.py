@@ -1,0 +1,16 @@
+"""The pages leads see: hosted and embedded registration forms, confirm, unsubscribe, journey."""
+
+from flask import Blueprint
+from flask.blueprints import BlueprintSetupState
+
+bp = Blueprint("public", __name__)
+
+
+@bp.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    from leadsite.public.form_view import configure
+
+    configure(state.app)
+
+
+from leadsite.public import confirm, embed, errors, hosted, journey, unsubscribe  # noqa: E402, F401

@@ -1,0 +1,139 @@
+"""Double opt-in: the confirmation email, and the one-click link `/confirm/<token>` in it."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from werkzeug.wrappers import Response
+
+from leadsite.database import begin_write_transaction
+from leadsite.extensions import db, limiter
+from leadsite.models import Funnel, Journey, Lead, Origin, OutboxMessage, utcnow
+from leadsite.outbox import event_types
+from leadsite.outbox.events import EventWriter
+from leadsite.public import bp
+from leadsite.public.emails import masked, queue_lead_email
+from leadsite.public.pages import message_page
+from leadsite.public.tokens import ConfirmLink, confirm_token, read_confirm_token
+from leadsite.representations import lead_dict
+
+RESEND_RATE_LIMIT = "5 per hour"
+
+
+def confirmation_url(lead: Lead, journey: Journey) -> str:
+    return f"{current_app.config['BASE_URL']}/confirm/{confirm_token(lead.id, journey.id)}"
+
+
+def send_confirmation(lead: Lead, journey: Journey) -> OutboxMessage | None:
+    """Queue the confirmation email when the journey's funnel asks for double opt-in and the
+    lead has not confirmed yet (nor been erased, and has an email). Writes to the outbox in the
+    caller's transaction; never commits. Returns the message, or None when none was due."""
+    funnel = db.session.get(Funnel, journey.funnel_id)
+    if funnel is None or not funnel.double_opt_in:
+        return None
+    if lead.confirmed_at is not None or lead.erased_at is not None or not lead.email:
+        return None
+    return queue_lead_email(
+        lead,
+        "confirm",
+        f"Confirm your registration: {funnel.name}",
+        funnel_name=funnel.name,
+        confirm_url=confirmation_url(lead, journey),
+    )
+
+
+def confirm_lead(lead: Lead, journey: Journey | None) -> bool:
+    """Mark the lead confirmed and write `lead.confirmed`; False (and nothing written) when it
+    was confirmed already. Flushes nothing; the caller commits."""
+    if lead.confirmed_at is not None:
+        return False
+    lead.confirmed_at = utcnow()
+    EventWriter(lead.workspace_id, lead.id).emit(
+        event_types.LEAD_CONFIRMED, lead_dict(lead), journey_id=journey.id if journey else None
+    )
+    return True
+
+
+def awaiting_confirmation(lead: Lead) -> bool:
+    """True for a lead who registered in a double opt-in funnel and has not confirmed: what the
+    back-office marks as unconfirmed."""
+    if lead.confirmed_at is not None:
+        return False
+    return bool(
+        db.session.scalar(
+            db.select(Journey.id)
+            .join(Funnel, Funnel.id == Journey.funnel_id)
+            .filter(Journey.lead_id == lead.id, Funnel.double_opt_in.is_(True))
+            .limit(1)
+        )
+    )
+
+
+def _lead_and_journey(link: ConfirmLink) -> tuple[Lead | None, Journey | None]:
+    lead = db.session.get(Lead, link.lead_id)
+    if lead is None or lead.erased_at is not None:
+        return None, None
+    journey = db.session.get(Journey, link.journey_id) if link.journey_id else None
+    if journey is not None and journey.lead_id != lead.id:
+        journey = None
+    return lead, journey
+
+
+def _invalid() -> Response:
+    return message_page(
+        404,
+        "This link does not work",
+        ["It may be mistyped or incomplete. Open it again from the email we sent you."],
+    )
+
+
+def _next_url(journey: Journey | None) -> str | None:
+    if journey is None:
+        return None
+    origin = db.session.get(Origin, journey.origin_id) if journey.origin_id else None
+    return journey.redirect_url or (origin.redirect_url if origin else None)
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str) -> Response:
+    """Confirm a registration in one click; a second click says it is confirmed already."""
+    begin_write_transaction()  # this GET writes: take SQLite's lock before reading
+    link = read_confirm_token(token)
+    lead, journey = _lead_and_journey(link) if link else (None, None)
+    if link is None or lead is None:
+        return _invalid()
+    if link.expired and lead.confirmed_at is None:
+        return message_page(
+            410,
+            "This link has expired",
+            ["Confirmation links work for 7 days. We can send you a new one."],
+            action=url_for("public.confirm_resend", token=token),
+            action_label="Send me a new link",
+        )
+    newly = confirm_lead(lead, journey)
+    db.session.commit()
+    title = "Your registration is confirmed" if newly else "You had confirmed already"
+    return message_page(
+        200, title, ["Thank you. There is nothing more to do."], link=_next_url(journey)
+    )
+
+
+@bp.post("/confirm/<token>")
+@limiter.limit(RESEND_RATE_LIMIT, methods=["POST"])
+def confirm_resend(token: str) -> Response:
+    """Send a fresh confirmation link in place of an expired one."""
+    link = read_confirm_token(token)
+    lead, journey = _lead_and_journey(link) if link else (None, None)
+    if link is None or lead is None:
+        return _invalid()
+    if lead.confirmed_at is not None:
+        return message_page(200, "You had confirmed already", ["There is nothing more to do."])
+    if journey is None or send_confirmation(lead, journey) is None:
+        return message_page(
+            404, "We cannot send a new link", ["Register again to receive a new one."]
+        )
+    db.session.commit()
+    return message_page(
+        200,
+        "Check your inbox",
+        [f"We have sent a new confirmation link to {masked(lead.email or '')}."],
+    )

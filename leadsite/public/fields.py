@@ -1,0 +1,183 @@
+"""The fields of an origin's public form, read from what its form builder stored.
+
+`Origin.form_fields` is a list of objects, shown in order:
+
+- a standard field: `{"field": "email", "label": "Work email", "required": true, "help": "..."}`
+  (`email`, `phone`, `first_name`, `last_name`, `address`, `unique_id`, `sms_opt_in`);
+- a data point: `{"data_point": "company", "required": false, "widget": "radios"}`; its label
+  and help text default to the data point's; a choice is a select unless `widget` is `radios`.
+
+`Origin.settings` holds the rest of the page: `title`, `intro`, `submit_label`, and `consent`:
+`{"text": "I agree to ...", "version": "2026-01", "required": false}`. An empty `form_fields`
+gives first name, last name and email. The funnel's identifier is always on the form, required.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from leadsite.extensions import db
+from leadsite.models import DataPoint, DataPointType, Funnel, Origin
+
+log = logging.getLogger(__name__)
+
+# name: (label, input type, autocomplete)
+STANDARD_FIELDS: dict[str, tuple[str, str, str | None]] = {
+    "first_name": ("First name", "text", "given-name"),
+    "last_name": ("Last name", "text", "family-name"),
+    "email": ("Email", "email", "email"),
+    "phone": ("Phone", "tel", "tel"),
+    "address": ("Address", "textarea", "street-address"),
+    "unique_id": ("Member number", "text", "off"),
+    "sms_opt_in": ("Send me text messages about this", "checkbox", None),
+}
+DEFAULT_FIELDS = ("first_name", "last_name", "email")
+DATA_POINT_INPUTS = {
+    DataPointType.TEXT: "text",
+    DataPointType.NUMBER: "number",
+    DataPointType.BOOLEAN: "checkbox",
+    DataPointType.DATE: "date",
+    DataPointType.CHOICE: "select",
+    DataPointType.EMAIL: "email",
+    DataPointType.URL: "url",
+}
+DATA_PREFIX = "data."
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of the form: a lead column (`source` "lead") or a data point ("data")."""
+
+    name: str  # the input's name: `email`, or `data.company` for a data point
+    key: str  # the lead column or the data point's name
+    source: str
+    label: str
+    input: str  # text, email, tel, number, date, url, textarea, select, radios, checkbox
+    required: bool = False
+    help: str | None = None
+    choices: tuple[str, ...] = ()
+    autocomplete: str | None = None
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.name.replace(".", "-").replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Consent:
+    text: str
+    version: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class FormSettings:
+    title: str
+    intro: str
+    submit_label: str
+    consent: Consent | None
+    fields: list[FormField] = field(default_factory=list)
+
+
+def form_settings(origin: Origin, funnel: Funnel) -> FormSettings:
+    """Everything the page shows: title, intro, fields in order, the consent checkbox."""
+    settings = origin.settings if isinstance(origin.settings, dict) else {}
+    return FormSettings(
+        title=_text(settings.get("title")) or funnel.name,
+        intro=_text(settings.get("intro")),
+        submit_label=_text(settings.get("submit_label")) or "Sign up",
+        consent=_consent(settings.get("consent")),
+        fields=form_fields(origin, funnel),
+    )
+
+
+def form_fields(origin: Origin, funnel: Funnel) -> list[FormField]:
+    specs = origin.form_fields if isinstance(origin.form_fields, list) else []
+    specs = [spec for spec in specs if isinstance(spec, dict)] or [
+        {"field": name} for name in DEFAULT_FIELDS
+    ]
+    points = _data_points(origin.workspace_id, specs)
+    result: list[FormField] = []
+    for spec in specs:
+        item = _standard(spec) if "field" in spec else data_point_field(spec, points)
+        if item is None:
+            log.warning("origin %s: form field %r ignored", origin.id, spec)
+        elif all(other.name != item.name for other in result):
+            result.append(item)
+    return _with_identifier(result, funnel.identifier)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _consent(raw: Any) -> Consent | None:
+    if not isinstance(raw, dict) or not _text(raw.get("text")):
+        return None
+    return Consent(
+        text=_text(raw.get("text")),
+        version=_text(raw.get("version")) or "1",
+        required=raw.get("required") is True,
+    )
+
+
+def _data_points(workspace_id: str, specs: list[dict[str, Any]]) -> dict[str, DataPoint]:
+    names = [spec["data_point"] for spec in specs if isinstance(spec.get("data_point"), str)]
+    if not names:
+        return {}
+    rows = db.session.scalars(
+        db.select(DataPoint).filter(
+            DataPoint.workspace_id == workspace_id, DataPoint.name.in_(names)
+        )
+    )
+    return {point.name: point for point in rows}
+
+
+def _standard(spec: dict[str, Any]) -> FormField | None:
+    name = spec.get("field")
+    if name not in STANDARD_FIELDS:
+        return None
+    label, kind, autocomplete = STANDARD_FIELDS[name]
+    return FormField(
+        name=name,
+        key=name,
+        source="lead",
+        label=_text(spec.get("label")) or label,
+        input=kind,
+        required=spec.get("required") is True and kind != "checkbox",
+        help=_text(spec.get("help")) or None,
+        autocomplete=autocomplete,
+    )
+
+
+def data_point_field(spec: dict[str, Any], points: dict[str, DataPoint]) -> FormField | None:
+    point = points.get(spec.get("data_point"))  # type: ignore[arg-type]
+    if point is None:
+        return None
+    kind = DATA_POINT_INPUTS.get(DataPointType(point.type), "text")
+    if kind == "select" and spec.get("widget") == "radios":
+        kind = "radios"
+    return FormField(
+        name=DATA_PREFIX + point.name,
+        key=point.name,
+        source="data",
+        label=_text(spec.get("label")) or point.label,
+        input=kind,
+        required=spec.get("required") is True and kind != "checkbox",
+        help=_text(spec.get("help")) or point.help_text or None,
+        choices=tuple(point.choices or ()),
+        autocomplete="off" if kind in ("text", "number") else None,
+    )
+
+
+def _with_identifier(fields: list[FormField], identifier: str) -> list[FormField]:
+    """The funnel's identifier is required: without it every registration would fail."""
+    for index, item in enumerate(fields):
+        if item.name == identifier:
+            if not item.required:
+                fields[index] = replace(item, required=True)
+            return fields
+    extra = _standard({"field": identifier, "required": True})
+    return [*fields, extra] if extra else fields

@@ -1,0 +1,139 @@
+"""The lead's own journey page `/j/<token>`: stages, tasks to do, and a fresh link when expired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from leadsite.extensions import db, limiter
+from leadsite.journeys.engine import StepNotOpen
+from leadsite.journeys.generate import new_access_token
+from leadsite.models import Funnel, Journey, Lead, utcnow
+from leadsite.public import bp
+from leadsite.public.emails import masked, queue_lead_email
+from leadsite.public.framing import allow_form_action
+from leadsite.public.journey_state import complete_task, journey_view, task_points
+from leadsite.public.pages import message_page
+from leadsite.public.tokens import journey_action_token, journey_action_token_valid
+from leadsite.representations import journey_url
+
+RENEW_RATE_LIMIT = "5 per hour"
+STALE = "This page was open for a long time. Everything you typed is still here: send it again."
+
+
+def _find(token: str) -> Journey | None:
+    journey = db.session.scalar(db.select(Journey).filter_by(access_token=token))
+    if journey is None:
+        return None
+    lead = db.session.get(Lead, journey.lead_id)
+    return journey if lead is not None and lead.erased_at is None else None
+
+
+def _not_found() -> Response:
+    return message_page(
+        404,
+        "This link does not work",
+        ["It may be mistyped or replaced by a newer one. Open the latest email we sent you."],
+    )
+
+
+def _expired(journey: Journey) -> Response:
+    if not journey.lead.email:
+        return message_page(
+            410, "This link has expired", ["Ask the people who sent it to you for a new one."]
+        )
+    return message_page(
+        410,
+        "This link has expired",
+        ["Links to your page work for 7 days. We can email you a new one."],
+        action=url_for("public.journey_link_renew", token=journey.access_token),
+        action_label="Email me a new link",
+    )
+
+
+def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
+    view = journey_view(journey)
+    funnel = db.session.get(Funnel, journey.funnel_id)
+    body = render_template(
+        "public/journey.html",
+        view=view,
+        journey=journey,
+        lead=journey.lead,
+        funnel_name=funnel.name if funnel else "",
+        token=journey_action_token(journey.id),
+        **{"errors": {}, "values": {}, "error_step": None, "notice": None, **context},
+    )
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the URL is the lead's key
+    return allow_form_action(response, journey.redirect_url)
+
+
+@bp.get("/j/<token>")
+def journey_page(token: str) -> Response:
+    """The lead's stages and tasks; an expired link offers to email a fresh one."""
+    journey = _find(token)
+    if journey is None:
+        return _not_found()
+    if journey.valid_until <= utcnow():
+        return _expired(journey)
+    notice = "Thank you: that is done." if request.args.get("saved") == "1" else None
+    return _render(journey, notice=notice)
+
+
+@bp.post("/j/<token>/steps/<step_id>")
+def journey_task_done(token: str, step_id: str) -> Response:
+    """Mark one of the lead's due tasks done, storing the data points it asks for first; when
+    nothing is left for the lead, go on to the journey's redirect URL."""
+    journey = _find(token)
+    if journey is None:
+        return _not_found()
+    if journey.valid_until <= utcnow():
+        return _expired(journey)
+    typed = {key: value for key, value in request.form.items() if not key.startswith("_")}
+    if not journey_action_token_valid(request.form.get("_token", ""), journey.id):
+        return _render(journey, 400, notice=STALE, values=typed, error_step=step_id)
+    task = next((t for t in journey_view(journey).tasks if t.step.id == step_id), None)
+    if task is None or task.state != "todo":
+        return _render(journey, 409, notice="That task cannot be done now.")
+    try:
+        errors = complete_task(journey, task, typed, task_points(journey, task.step))
+    except StepNotOpen:
+        db.session.rollback()
+        return _render(journey, 409, notice="That task cannot be done now.")
+    if errors:
+        return _render(journey, 422, errors=errors, values=typed, error_step=step_id)
+    db.session.commit()
+    if journey.redirect_url and journey_view(journey).all_done:
+        return redirect(journey.redirect_url, 303)
+    return redirect(url_for("public.journey_page", token=token, saved=1), 303)
+
+
+@bp.post("/j/<token>/renew")
+@limiter.limit(RENEW_RATE_LIMIT, methods=["POST"])
+def journey_link_renew(token: str) -> Response:
+    """Email the lead a fresh link to their page in place of an expired one."""
+    journey = _find(token)
+    if journey is None:
+        return _not_found()
+    if journey.valid_until > utcnow():
+        return redirect(url_for("public.journey_page", token=token), 303)
+    lead = journey.lead
+    if not lead.email:
+        return _expired(journey)
+    journey.access_token, journey.valid_until = new_access_token()
+    funnel = db.session.get(Funnel, journey.funnel_id)
+    queue_lead_email(
+        lead,
+        "journey_link",
+        f"Your new link{': ' + funnel.name if funnel else ''}",
+        funnel_name=funnel.name if funnel else "",
+        journey_url=journey_url(journey),
+        valid_until=journey.valid_until.strftime("%d %B %Y, %H:%M UTC"),
+    )
+    db.session.commit()
+    return message_page(
+        200, "Check your inbox", [f"We have sent a new link to your page to {masked(lead.email)}."]
+    )

@@ -1,0 +1,166 @@
+"""A public form as posted: what the lead typed, where they came from, and its `LeadInput`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from leadsite import values
+from leadsite.models import UTM_FIELDS, utcnow
+from leadsite.public.fields import FormField, FormSettings
+from leadsite.registration import FieldError, JourneyDataInput, LeadInput, RegistrationContext
+from leadsite.representations import iso
+
+HONEYPOT = "website"
+TOKEN = "_token"
+CONSENT = "_consent"
+MAX_VALUE = 5000  # longer than any column; the pipeline reports the exact limits
+MAX_UTM = 200
+
+
+def _url_or_none(raw: Any) -> str | None:
+    """A URL worth recording; anything else is dropped, never an error the lead must fix."""
+    try:
+        return values.url(raw) if isinstance(raw, str) else None
+    except values.Invalid:
+        return None
+
+
+@dataclass
+class Attribution:
+    """Where the lead came from: the page with the form, its referrer and UTM values."""
+
+    source_url: str | None = None
+    referrer: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, source_url: Any, referrer: Any, params: MultiDict[str, str]) -> Attribution:
+        utm = {}
+        for name in UTM_FIELDS:
+            value = params.get(name)
+            if value and value.strip():
+                utm[name] = value.strip()[:MAX_UTM]
+        return cls(_url_or_none(source_url), _url_or_none(referrer), utm)
+
+    @classmethod
+    def from_form(cls, form: MultiDict[str, str]) -> Attribution:
+        utm = MultiDict({name: form.get(f"_{name}", "") for name in UTM_FIELDS})
+        return cls.read(form.get("_source_url"), form.get("_referrer"), utm)
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """The hidden inputs that carry this through the form's POST."""
+        pairs = [("_source_url", self.source_url or ""), ("_referrer", self.referrer or "")]
+        return [(name, value) for name, value in pairs if value] + [
+            (f"_{name}", value) for name, value in self.utm.items()
+        ]
+
+
+@dataclass
+class Submission:
+    values: dict[str, str]  # by input name, as typed; checked boxes are "on"
+    consent: bool
+    token: str
+    honeypot: str
+    attribution: Attribution
+
+    @classmethod
+    def read(cls, form: MultiDict[str, str], settings: FormSettings) -> Submission:
+        typed = {}
+        for item in settings.fields:
+            raw = form.get(item.name)
+            if raw is not None:
+                typed[item.name] = raw[:MAX_VALUE]
+        return cls(
+            values=typed,
+            consent=form.get(CONSENT) == "on",
+            token=form.get(TOKEN, ""),
+            honeypot=form.get(HONEYPOT, "").strip(),
+            attribution=Attribution.from_form(form),
+        )
+
+    def given(self, item: FormField) -> bool:
+        return bool(self.values.get(item.name, "").strip())
+
+
+def missing(submission: Submission, settings: FormSettings) -> list[FieldError]:
+    """Required fields left empty, and consent that must be given; by input name."""
+    errors = []
+    for item in settings.fields:
+        if item.required and not submission.given(item):
+            verb = "Choose" if item.input in ("select", "radios") else "Enter"
+            errors.append(FieldError(item.name, f"{verb} your {_lower_first(item.label)}"))
+    if settings.consent and settings.consent.required and not submission.consent:
+        errors.append(FieldError(CONSENT, "Tick the box to give your consent: it is required"))
+    return errors
+
+
+def _lower_first(label: str) -> str:
+    """`Work email` -> `work email`, but `URL of your site` stays as it is."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def lead_input(
+    submission: Submission, settings: FormSettings, source: str, context: RegistrationContext
+) -> tuple[LeadInput, list[str]]:
+    """The `LeadInput` of a submission, and the input names of its journey data in order."""
+    lead = LeadInput(source=source, source_url=submission.attribution.source_url)
+    lead.utm = dict(submission.attribution.utm)
+    data_names: list[str] = []
+    for item in settings.fields:
+        raw = submission.values.get(item.name)
+        value: Any = (raw == "on") if item.input == "checkbox" else raw
+        if item.input != "checkbox" and (raw is None or not raw.strip()):
+            continue
+        if item.source == "lead":
+            setattr(lead, item.key, value)
+        else:
+            lead.journey_data.append(JourneyDataInput(item.key, value))
+            data_names.append(item.name)
+    if settings.consent and submission.consent:
+        lead.opt_in = True
+        lead.consent = {
+            "text": settings.consent.text,
+            "version": settings.consent.version,
+            "given_at": iso(utcnow()),
+            "ip": context.ip,
+            "user_agent": context.user_agent,
+        }
+    return lead, data_names
+
+
+def errors_by_input(
+    errors: list[FieldError], settings: FormSettings, data_names: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """Put the pipeline's errors on the inputs they concern; the rest are for the whole form."""
+    by_name = {item.name: item for item in settings.fields}
+    on_fields: dict[str, str] = {}
+    general: list[str] = []
+    for error in errors:
+        name = _input_for(error.field, by_name, data_names)
+        message = error.message
+        if name in by_name and by_name[name].source == "data" and message.startswith("Value "):
+            message = f"{by_name[name].label} {message.removeprefix('Value ')}"
+        if name is None:
+            general.append(message)
+        elif name not in on_fields:
+            on_fields[name] = message
+    return on_fields, general
+
+
+def _input_for(field_name: str, by_name: dict[str, FormField], data_names: list[str]) -> str | None:
+    if field_name in by_name or field_name == CONSENT:
+        return field_name
+    if field_name in ("opt_in", "consent"):
+        return CONSENT
+    if field_name == "country_code" and "phone" in by_name:
+        return "phone"
+    if field_name.startswith("journey_data[") and field_name.endswith("].value"):
+        index = field_name[len("journey_data[") : -len("].value")]
+        if index.isdigit() and int(index) < len(data_names):
+            return data_names[int(index)]
+    return None

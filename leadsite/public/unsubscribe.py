@@ -1,0 +1,72 @@
+"""Opt-out: `/unsubscribe/<token>`, one button on a page, or one POST from a mail client."""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.wrappers import Response
+
+from leadsite.extensions import db
+from leadsite.journeys.emails import lead_id_from_unsubscribe_token
+from leadsite.models import Lead, utcnow
+from leadsite.outbox import event_types
+from leadsite.outbox.events import EventWriter
+from leadsite.public import bp
+from leadsite.public.emails import masked
+from leadsite.public.pages import message_page
+from leadsite.representations import lead_dict
+
+DONE_TITLE = "You are unsubscribed"
+DONE_TEXT = "You will not receive any more emails from us. Thank you for letting us know."
+
+
+def opt_out(lead: Lead) -> bool:
+    """Opt the lead out and write `lead.opted_out`; False when they were out already.
+    The caller commits."""
+    if lead.opted_out_at is not None:
+        return False
+    lead.opted_out_at = utcnow()
+    EventWriter(lead.workspace_id, lead.id).emit(event_types.LEAD_OPTED_OUT, lead_dict(lead))
+    return True
+
+
+def _lead(token: str) -> Lead | None:
+    lead_id = lead_id_from_unsubscribe_token(token)
+    lead = db.session.get(Lead, lead_id) if lead_id else None
+    return lead if lead is not None and lead.erased_at is None else None
+
+
+def _invalid() -> Response:
+    return message_page(
+        404,
+        "This link does not work",
+        ["It may be mistyped or incomplete. Open it again from one of our emails."],
+    )
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str) -> Response:
+    """A page with one button: a GET changes nothing (mail scanners follow links)."""
+    lead = _lead(token)
+    if lead is None:
+        return _invalid()
+    if lead.opted_out_at is not None:
+        return message_page(200, DONE_TITLE, [DONE_TEXT])
+    return message_page(
+        200,
+        "Unsubscribe from our emails?",
+        [f"We will stop emailing {masked(lead.email) if lead.email else 'you'}."],
+        action=request.path,
+        action_label="Unsubscribe",
+    )
+
+
+@bp.post("/unsubscribe/<token>")
+def unsubscribe_confirmed(token: str) -> Response:
+    """Opt the lead out: the page's button, or a mail client's RFC 8058 one-click POST
+    (`List-Unsubscribe=One-Click`); the signed token is the proof, no other field is needed."""
+    lead = _lead(token)
+    if lead is None:
+        return _invalid()
+    opt_out(lead)
+    db.session.commit()
+    return message_page(200, DONE_TITLE, [DONE_TEXT])

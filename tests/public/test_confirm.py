@@ -1,0 +1,140 @@
+"""Double opt-in: the confirmation email goes to the outbox, and its link confirms in one click."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from leadsite.extensions import db
+from leadsite.models import Channel, Event, Lead, OriginKind, OutboxMessage, Workspace
+from leadsite.outbox import event_types
+from leadsite.public.confirm import awaiting_confirmation, send_confirmation
+from leadsite.public.tokens import CONFIRM_MAX_AGE, confirm_token
+from leadsite.registration import LeadInput, Registration, RegistrationContext, register
+from tests import factories
+
+LINK = re.compile(r"http://localhost/confirm/[\w.-]+")
+
+
+def registered(double_opt_in: bool = True, **lead: str) -> Registration:
+    funnel = factories.staged_funnel(factories.workspace(), double_opt_in=double_opt_in)
+    origin = factories.origin(funnel, OriginKind.PAGE, redirect_url="https://shop.example/hi")
+    lead.setdefault("email", "ada@example.com")
+    registration = register(origin, LeadInput(first_name="Ada", **lead), RegistrationContext())
+    send_confirmation(registration.lead, registration.journey)  # the pipeline's call
+    db.session.commit()
+    return registration
+
+
+def emails() -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            db.select(OutboxMessage).filter_by(channel=Channel.EMAIL, target="ada@example.com")
+        )
+    )
+
+
+def confirm_link() -> str:
+    [message] = [m for m in emails() if "Confirm" in m.payload["subject"]]
+    return LINK.search(message.payload["text"])[0].removeprefix("http://localhost")
+
+
+def test_the_confirmation_email_is_queued_with_a_one_click_link_and_unsubscribe():
+    registered()
+
+    [message] = emails()
+    payload = message.payload
+    assert payload["subject"] == "Confirm your registration: Onboarding"
+    assert LINK.search(payload["text"]) and LINK.search(payload["html"])
+    assert "/unsubscribe/" in payload["text"] and "/unsubscribe/" in payload["html"]
+    assert payload["headers"]["List-Unsubscribe"].startswith("<http://localhost/unsubscribe/")
+    assert payload["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.lead_id == db.session.scalar(db.select(Lead.id))
+
+
+def test_no_confirmation_without_double_opt_in_or_when_already_confirmed():
+    registration = registered(double_opt_in=False)
+    assert emails() == []
+
+    registration.lead.confirmed_at = registration.lead.created_at
+    registration.journey.funnel.double_opt_in = True
+    assert send_confirmation(registration.lead, registration.journey) is None
+
+
+def test_the_link_confirms_the_lead_and_writes_the_event(client):
+    registration = registered()
+    assert awaiting_confirmation(registration.lead)
+
+    response = client.get(confirm_link())
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Your registration is confirmed" in body
+    assert 'href="https://shop.example/hi"' in body
+    db.session.rollback()
+    lead = db.session.get(Lead, registration.lead.id)
+    assert lead.confirmed_at is not None
+    assert not awaiting_confirmation(lead)
+    assert db.session.scalar(db.select(Event.type).filter_by(type=event_types.LEAD_CONFIRMED))
+
+
+def test_confirming_twice_is_harmless(client):
+    registered()
+    link = confirm_link()
+
+    first, second = client.get(link), client.get(link)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert "You had confirmed already" in second.get_data(as_text=True)
+    confirmed = db.select(db.func.count(Event.id)).filter_by(type=event_types.LEAD_CONFIRMED)
+    assert db.session.scalar(confirmed) == 1
+
+
+def test_the_api_shows_an_unconfirmed_lead_as_such(client):
+    registration = registered()
+    key = factories.api_key(db.session.get(Workspace, registration.lead.workspace_id))
+
+    response = client.get(
+        f"/api/v1/leads/{registration.lead.id}", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert response.json["data"]["confirmed"] is False
+
+
+def test_an_expired_link_offers_a_new_one_which_is_sent(client, monkeypatch):
+    registration = registered()
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() - CONFIRM_MAX_AGE - 60)
+    old = confirm_token(registration.lead.id, registration.journey.id)
+    monkeypatch.setattr(time, "time", real_time)
+
+    shown = client.get(f"/confirm/{old}")
+    resent = client.post(f"/confirm/{old}")
+
+    assert shown.status_code == 410
+    assert "This link has expired" in shown.get_data(as_text=True)
+    assert f'action="/confirm/{old}"' in shown.get_data(as_text=True)
+    assert db.session.get(Lead, registration.lead.id).confirmed_at is None
+    assert resent.status_code == 200
+    assert "a•••@example.com" in resent.get_data(as_text=True)
+    assert len(emails()) == 2
+
+
+@pytest.mark.parametrize("token", ["garbage", "eyJsZWFkIjoibGVhZF8xIn0.abc.def"])
+def test_a_link_we_did_not_make_is_404(client, token):
+    response = client.get(f"/confirm/{token}")
+
+    assert response.status_code == 404
+    assert "This link does not work" in response.get_data(as_text=True)
+
+
+def test_a_confirm_token_is_not_an_unsubscribe_token(client):
+    registration = registered()
+    token = confirm_token(registration.lead.id, registration.journey.id)
+
+    response = client.post(f"/unsubscribe/{token}")
+
+    assert response.status_code == 404
+    assert db.session.get(Lead, registration.lead.id).opted_out_at is None
