@@ -1,4 +1,4 @@
-"""Back-office settings: the workspace itself (administrators only)."""
+"""Back-office settings: the workspace itself (administrators only), and the settings home."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from leadsite.htmx import render_page_or_block
 
 @bp.get("/settings/")
 def settings_index() -> object:
-    """Settings home: managers see only what they may change."""
+    """Settings home: the workspace for administrators; managers may only read the mailbox."""
     return redirect(
         url_for("backoffice.workspace_edit")
         if g.membership.is_administrator
-        else url_for("backoffice.dashboard")
+        else url_for("backoffice.mailbox_index")
     )
 
 

@@ -1,0 +1,147 @@
+"""Funnel editor: add, edit, reorder and delete the activities of a stage, each kind its form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, request
+from werkzeug.wrappers import Response
+
+from leadsite import funnels
+from leadsite.backoffice import bp
+from leadsite.backoffice.funnel_activity_forms import (
+    FORMS,
+    KIND_HELP,
+    KIND_LABELS,
+    TEMPLATE_HELP,
+    ActivityForm,
+)
+from leadsite.backoffice.funnel_changes import (
+    DOWN,
+    UP,
+    delete_activity,
+    find_activity,
+    find_stage,
+    move_activity,
+)
+from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved
+from leadsite.extensions import db
+from leadsite.htmx import render_page_or_block
+from leadsite.models import Activity, Funnel, Membership, Stage, User
+
+ACTIVITY_TEMPLATE = "backoffice/funnels/activity.html"
+
+
+def _options() -> dict[str, Any]:
+    """The workspace's active users (assignees) and data points (what a lead task asks for)."""
+    users = db.session.scalars(
+        db.select(User)
+        .join(Membership)
+        .where(Membership.workspace_id == g.workspace.id, User.active.is_(True))
+        .order_by(User.email)
+    )
+    return {
+        "users": [(user.id, user.name or user.email) for user in users],
+        "data_points": data_point_choices(),
+    }
+
+
+def _form(kind: str, activity: Activity | None = None, empty: bool = False) -> ActivityForm:
+    """The form of this kind of activity, filled from the request unless `empty`."""
+    if kind not in FORMS:
+        abort(404, "This kind of activity cannot be edited here.")
+    extra = {"formdata": None} if empty else {}
+    return FORMS[kind](activity=activity, options=_options(), **extra)
+
+
+def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -> Response:
+    """The activity form: a page of its own, or the form alone for htmx (inside its stage)."""
+    return render_page_or_block(
+        ACTIVITY_TEMPLATE,
+        "activity_form",
+        status=status,
+        funnel=funnel,
+        stage=stage,
+        form=form,
+        activity=form.activity,
+        kind_label=KIND_LABELS[form.kind],
+        kind_help=KIND_HELP[form.kind],
+        template_help=TEMPLATE_HELP,
+    )
+
+
+def _activity_or_404(funnel: Funnel, activity_id: str) -> Activity:
+    activity = find_activity(funnel, activity_id)
+    if activity is None:
+        abort(404)
+    return activity
+
+
+@bp.route("/funnels/edit/<funnel_id>/stages/<stage_id>/activities/new", methods=["GET", "POST"])
+def activity_create(funnel_id: str, stage_id: str) -> Response:
+    """Add an activity of the chosen kind (`?kind=` or the form's `kind`) at the stage's end."""
+    funnel = funnel_or_404(funnel_id)
+    stage = find_stage(funnel, stage_id)
+    if stage is None:
+        abort(404)
+    kind = request.values.get("kind", "")
+    if kind not in FORMS:
+        abort(400, "Choose the kind of activity to add.")
+    if request.method == "GET":
+        form = _form(kind, empty=True)
+        form.title.data = KIND_LABELS[kind]
+        return _page(funnel, stage, form)
+    form = _form(kind)
+    if not form.validate_on_submit():
+        return _page(funnel, stage, form, status=422)
+    activity = funnels.add_activity(stage, kind, form.title.data, **form.config())
+    activity.assignee_id = form.assignee_id()
+    db.session.commit()
+    return saved(funnel, f"Activity “{activity.title}” added.", "stages", f"activity-{activity.id}")
+
+
+@bp.route("/funnels/edit/<funnel_id>/activities/<activity_id>", methods=["GET", "POST"])
+def activity_edit(funnel_id: str, activity_id: str) -> Response:
+    """Edit an activity's title and settings; its kind is fixed (delete and add to change it)."""
+    funnel = funnel_or_404(funnel_id)
+    activity = _activity_or_404(funnel, activity_id)
+    form = _form(activity.kind, activity)
+    if form.validate_on_submit():
+        activity.title = form.title.data
+        activity.config = form.config()
+        activity.assignee_id = form.assignee_id()
+        db.session.commit()
+        return saved(
+            funnel, f"Activity “{activity.title}” saved.", "stages", f"activity-{activity.id}"
+        )
+    status = 422 if request.method == "POST" else 200
+    return _page(funnel, activity.stage, form, status=status)
+
+
+@bp.post("/funnels/edit/<funnel_id>/activities/<activity_id>/move")
+def activity_move(funnel_id: str, activity_id: str) -> Response:
+    """Move an activity one place up or down in its stage."""
+    funnel = funnel_or_404(funnel_id)
+    activity = _activity_or_404(funnel, activity_id)
+    direction = request.form.get("direction")
+    if direction not in (UP, DOWN):
+        abort(400, "Move an activity up or down.")
+    move_activity(activity, direction)
+    db.session.commit()
+    return saved(
+        funnel,
+        f"Activity “{activity.title}” moved {direction}.",
+        "stages",
+        f"activity-{activity.id}",
+    )
+
+
+@bp.post("/funnels/edit/<funnel_id>/activities/<activity_id>/delete")
+def activity_delete(funnel_id: str, activity_id: str) -> Response:
+    """Delete an activity; steps journeys already have keep their title and status."""
+    funnel = funnel_or_404(funnel_id)
+    activity = _activity_or_404(funnel, activity_id)
+    title, stage_id = activity.title, activity.stage_id
+    delete_activity(activity)
+    db.session.commit()
+    return saved(funnel, f"Activity “{title}” deleted.", "stages", f"stage-{stage_id}")

@@ -1,0 +1,106 @@
+"""Funnel editor: origins, the doors leads come in by. Add, configure (form builder), close."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from leadsite import funnels
+from leadsite.backoffice import bp
+from leadsite.backoffice.funnel_changes import find_origin, set_origin_active
+from leadsite.backoffice.funnel_edit import funnel_or_404, render_edit, saved
+from leadsite.backoffice.funnel_origin_forms import (
+    FORM_KINDS,
+    KIND_LABELS,
+    NewOriginForm,
+    OriginForm,
+    default_form,
+)
+from leadsite.backoffice.funnel_snippets import origin_snippets
+from leadsite.data_points import workspace_data_points
+from leadsite.extensions import db
+from leadsite.htmx import is_htmx, render_page_or_block
+from leadsite.models import Funnel, Origin
+
+ORIGIN_TEMPLATE = "backoffice/funnels/origin.html"
+
+
+def _origin_or_404(funnel: Funnel, origin_id: str) -> Origin:
+    origin = find_origin(funnel, origin_id)
+    if origin is None:
+        abort(404)
+    return origin
+
+
+def _origin_page(origin: Origin, form: OriginForm, status: int = 200) -> Response:
+    """The origin's settings page, or its form alone for htmx."""
+    return render_page_or_block(
+        ORIGIN_TEMPLATE,
+        "origin_form",
+        status=status,
+        funnel=origin.funnel,
+        origin=origin,
+        form=form,
+        kind_label=KIND_LABELS.get(origin.kind, origin.kind),
+        snippets=origin_snippets(origin, current_app.config["BASE_URL"]),
+    )
+
+
+@bp.get("/funnels/edit/<funnel_id>/origins")
+def origins_index(funnel_id: str) -> Response:
+    """The origins block of the edit page for htmx; browsers get the page."""
+    funnel = funnel_or_404(funnel_id)
+    if not is_htmx():
+        return redirect(url_for("backoffice.funnel_edit", funnel_id=funnel.id) + "#origins")
+    return render_edit(funnel, "origins")
+
+
+@bp.post("/funnels/edit/<funnel_id>/origins")
+def origin_create(funnel_id: str) -> Response:
+    """Add an origin of the chosen kind; it gets its random ref at once."""
+    funnel = funnel_or_404(funnel_id)
+    form = NewOriginForm()
+    if not form.validate_on_submit():
+        return render_edit(funnel, "origins", status=422, new_origin_form=form)
+    fields = {}
+    if form.kind.data in FORM_KINDS:
+        fields["form_fields"] = default_form(funnel.identifier)
+    origin = funnels.add_origin(funnel, form.kind.data, form.name.data, **fields)
+    db.session.commit()
+    return saved(funnel, f"Origin “{origin.name}” added: ref {origin.ref}.", "origins", origin.id)
+
+
+@bp.route("/funnels/edit/<funnel_id>/origins/<origin_id>", methods=["GET", "POST"])
+def origin_edit(funnel_id: str, origin_id: str) -> Response:
+    """An origin's settings: name, allowed sites, and for forms their fields and texts."""
+    funnel = funnel_or_404(funnel_id)
+    origin = _origin_or_404(funnel, origin_id)
+    form = OriginForm(origin=origin, data_points=workspace_data_points(g.workspace.id))
+    if form.validate_on_submit():
+        form.apply()
+        db.session.commit()
+        flash(f"Origin “{origin.name}” saved.", "success")
+        if not is_htmx():
+            return redirect(
+                url_for("backoffice.origin_edit", funnel_id=funnel.id, origin_id=origin.id)
+            )
+        form = OriginForm(
+            formdata=None, origin=origin, data_points=workspace_data_points(g.workspace.id)
+        )
+        return _origin_page(origin, form)
+    return _origin_page(origin, form, status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/funnels/edit/<funnel_id>/origins/<origin_id>/active")
+def origin_toggle(funnel_id: str, origin_id: str) -> Response:
+    """Deactivate an origin (it registers nobody, its ref answers 404) or reopen it."""
+    funnel = funnel_or_404(funnel_id)
+    origin = _origin_or_404(funnel, origin_id)
+    active = request.form.get("active") == "1"
+    set_origin_active(origin, active)
+    db.session.commit()
+    state = "reopened" if active else "deactivated: it registers nobody"
+    if request.form.get("from") == "origin":
+        flash(f"Origin “{origin.name}” {state}.", "success")
+        return redirect(url_for("backoffice.origin_edit", funnel_id=funnel.id, origin_id=origin.id))
+    return saved(funnel, f"Origin “{origin.name}” {state}.", "origins", origin.id)

@@ -1,0 +1,165 @@
+"""Settings, users (administrators only): add someone, change their role, deactivate them."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, g, redirect, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from leadsite import accounts
+from leadsite.backoffice import bp
+from leadsite.backoffice.settings_forms import RoleForm, UserForm
+from leadsite.backoffice.workspace import administrator_required
+from leadsite.errors import error_page
+from leadsite.extensions import db
+from leadsite.htmx import is_htmx, render_page_or_block
+from leadsite.models import Membership, Role, User
+
+TEMPLATE = "backoffice/settings/users.html"
+
+
+@bp.before_request
+def end_sessions_of_deactivated_users() -> Response | None:
+    """A deactivated user's open sessions end at their next back-office request.
+
+    Flask-Login checks `is_active` only when signing in; this makes deactivating take effect.
+    """
+    if current_user.is_authenticated and not current_user.is_active:
+        logout_user()
+        flash("This account has been deactivated.", "error")
+        return redirect(url_for("auth.login"))
+    return None
+
+
+def members(workspace_id: str) -> list[Membership]:
+    """The workspace's memberships with their users, by email."""
+    return list(
+        db.session.scalars(
+            db.select(Membership)
+            .join(Membership.user)
+            .where(Membership.workspace_id == workspace_id)
+            .order_by(User.email)
+        )
+    )
+
+
+def _membership_or_404(membership_id: str) -> Membership:
+    membership = db.session.scalar(
+        db.select(Membership).filter_by(id=membership_id, workspace_id=g.workspace.id)
+    )
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def _administrators_left(without: Membership) -> int:
+    """Active administrators of the workspace other than `without`."""
+    return sum(
+        1
+        for m in members(g.workspace.id)
+        if m.id != without.id and m.is_administrator and m.user.active
+    )
+
+
+def _page(form: UserForm, block: str = "users", status: int = 200, **extra: object) -> Response:
+    return render_page_or_block(
+        TEMPLATE,
+        block,
+        status=status,
+        form=form,
+        members=members(g.workspace.id),
+        role_form=RoleForm(formdata=None),
+        **extra,
+    )
+
+
+def _done(message: str, category: str = "success") -> Response:
+    flash(message, category)
+    if not is_htmx():
+        return redirect(url_for("backoffice.users_index"))
+    return _page(UserForm(formdata=None))
+
+
+def _refused(message: str) -> Response:
+    """A change that would lock the workspace out: 409, the list left as it was."""
+    return error_page(409, message, title="Not changed")
+
+
+@bp.get("/settings/users")
+@administrator_required
+def users_index() -> Response:
+    """The workspace's users with their role, status and last sign-in; the form to add one."""
+    return _page(UserForm(formdata=None))
+
+
+@bp.post("/settings/users")
+@administrator_required
+def user_create() -> Response:
+    """Add someone: a new account gets a password shown once; an existing one just joins."""
+    form = UserForm()
+    if not form.validate_on_submit():
+        return _page(form, "user_form", status=422)
+    email = form.email.data.lower()
+    user = db.session.scalar(db.select(User).filter_by(email=email))
+    if user is not None and user.membership_in(g.workspace.id):
+        form.email.errors.append(f"{email} is already a user of this workspace.")
+        return _page(form, "user_form", status=422)
+    password = None
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = accounts.set_user(email, password, name=form.name.data or None)
+    accounts.add_member(user, g.workspace, Role(form.role.data))
+    db.session.commit()
+    flash(f"{email} added as {form.role.data}.", "success")
+    # Rendered, not redirected: the password must not travel through the session cookie.
+    return _page(UserForm(formdata=None), new_user=user, new_password=password)
+
+
+@bp.post("/settings/users/<membership_id>/role")
+@administrator_required
+def user_role(membership_id: str) -> Response:
+    """Change someone's role; the last active administrator stays one."""
+    membership = _membership_or_404(membership_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _refused("Choose administrator or manager.")
+    if membership.user_id == current_user.id:
+        return _refused("You cannot change your own role: ask another administrator.")
+    demoting = membership.is_administrator and form.role.data != Role.ADMINISTRATOR
+    if demoting and not _administrators_left(membership):
+        return _refused("The workspace needs at least one active administrator.")
+    membership.role = form.role.data
+    db.session.commit()
+    return _done(f"{membership.user.email} is now {membership.role}.")
+
+
+@bp.post("/settings/users/<membership_id>/deactivate")
+@administrator_required
+def user_deactivate(membership_id: str) -> Response:
+    """Stop someone signing in. A user of other workspaces too only loses this one."""
+    membership = _membership_or_404(membership_id)
+    user = membership.user
+    if user.id == current_user.id:
+        return _refused("You cannot deactivate yourself.")
+    if membership.is_administrator and not _administrators_left(membership):
+        return _refused("The workspace needs at least one active administrator.")
+    if len(user.memberships) > 1:
+        # Their account serves other workspaces, which this administrator does not run.
+        db.session.delete(membership)
+        db.session.commit()
+        return _done(f"{user.email} no longer has access to {g.workspace.name}.")
+    user.active = False
+    db.session.commit()
+    return _done(f"{user.email} is deactivated: they can no longer sign in.")
+
+
+@bp.post("/settings/users/<membership_id>/activate")
+@administrator_required
+def user_activate(membership_id: str) -> Response:
+    """Let a deactivated user sign in again, with their old password."""
+    membership = _membership_or_404(membership_id)
+    membership.user.active = True
+    db.session.commit()
+    return _done(f"{membership.user.email} can sign in again.")
