@@ -128,3 +128,120 @@ def activity(
     item = funnels.add_activity(stg, kind, title or kind.replace("_", " ").capitalize(), **config)
     db.session.commit()
     return item
+
+
+# ---- Leads in the back-office: leads registered through the pipeline, deliveries ----
+
+
+def registered(org: Origin, **fields: object) -> Lead:
+    """A lead registered through `org` by the pipeline, with its journey, events and steps."""
+    from leadsite.registration import LeadInput, RegistrationContext, register
+
+    return register(org, LeadInput(**fields), RegistrationContext()).lead
+
+
+def delivery_attempt(
+    ld: Lead,
+    success: bool = False,
+    status_code: int | None = 500,
+    error: str | None = "Internal Server Error",
+    target: str = "https://hooks.example.com/leads",
+):
+    """A webhook message of `ld` tried once, with its attempt; returns the attempt."""
+    from leadsite.models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
+
+    message = OutboxMessage(
+        workspace_id=ld.workspace_id,
+        lead_id=ld.id,
+        channel=Channel.WEBHOOK,
+        target=target,
+        payload={"type": "lead.created"},
+        status=MessageStatus.DELIVERED if success else MessageStatus.DEAD,
+        attempts=1,
+        last_error=error,
+    )
+    db.session.add(message)
+    db.session.flush()
+    attempt = DeliveryAttempt(
+        message_id=message.id,
+        workspace_id=ld.workspace_id,
+        lead_id=ld.id,
+        channel=Channel.WEBHOOK,
+        target=target,
+        success=success,
+        status_code=status_code,
+        error=error,
+        duration_ms=42,
+    )
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+# ---- Settings pages: webhook endpoints and their attempts, emails in the outbox ----
+
+from leadsite.models import WebhookEndpoint as WebhookEndpointModel  # noqa: E402
+
+
+def webhook_endpoint(
+    ws: Workspace, url: str = "https://hooks.example.com/leadsite", **fields: object
+) -> WebhookEndpointModel:
+    """A workspace-wide webhook endpoint with its own secret, subscribed to every event."""
+    from leadsite.accounts import new_webhook_secret
+    from leadsite.outbox.event_types import WEBHOOK_EVENTS
+
+    fields.setdefault("events", list(WEBHOOK_EVENTS))
+    fields.setdefault("secret", new_webhook_secret())
+    item = WebhookEndpointModel(workspace_id=ws.id, url=url, **fields)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def endpoint_attempt(
+    endpoint: WebhookEndpointModel,
+    status_code: int | None = 500,
+    success: bool = False,
+    response: str = "Internal Server Error",
+    duration_ms: int = 37,
+):
+    """A webhook message to `endpoint` tried once (dead unless `success`); returns the attempt."""
+    from leadsite.models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
+
+    message = OutboxMessage(
+        workspace_id=endpoint.workspace_id,
+        endpoint_id=endpoint.id,
+        channel=Channel.WEBHOOK,
+        target=endpoint.url,
+        payload={"type": "lead.created", "data": {"email": "ada@example.com"}},
+        status=MessageStatus.DELIVERED if success else MessageStatus.DEAD,
+        attempts=1,
+        last_error=None if success else f"answered {status_code}",
+    )
+    db.session.add(message)
+    db.session.flush()
+    attempt = DeliveryAttempt(
+        message_id=message.id,
+        workspace_id=endpoint.workspace_id,
+        endpoint_id=endpoint.id,
+        channel=Channel.WEBHOOK,
+        target=endpoint.url,
+        success=success,
+        status_code=status_code,
+        error=None if success else f"answered {status_code}",
+        duration_ms=duration_ms,
+        request_excerpt='{"type": "lead.created", "data": {"email": "ada@example.com"}}',
+        response_excerpt=response,
+    )
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def email_message(ws: Workspace, to: str = "ada@example.com", subject: str = "Welcome", **fields):
+    """An email in the workspace's outbox, as the journeys write them."""
+    from leadsite.outbox.email import queue_email
+
+    item = queue_email(ws.id, to, subject, fields.pop("text", f"Hello, {to}."), **fields)
+    db.session.commit()
+    return item

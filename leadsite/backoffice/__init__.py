@@ -9,3 +9,4 @@ from leadsite.backoffice import funnel_activities, funnel_edit  # noqa: E402, F4
 from leadsite.backoffice import funnel_origins, funnel_stages  # noqa: E402, F401
 from leadsite.backoffice import settings_api_keys, settings_mailbox  # noqa: E402, F401
 from leadsite.backoffice import settings_users, settings_webhooks  # noqa: E402, F401
+from leadsite.backoffice import lead_actions, lead_bulk, lead_detail, lead_export, lead_import, lead_new  # noqa: E402, F401

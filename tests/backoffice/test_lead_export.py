@@ -1,0 +1,131 @@
+"""CSV export of the filtered list: streamed in keyset batches, safe for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+from leadsite import lead_export, lead_search
+from leadsite.models import Role, Workspace, utcnow
+from tests import factories
+
+
+def _sign_in(auth, ws: Workspace | None = None, role: Role = Role.ADMINISTRATOR) -> Workspace:
+    ws = ws or factories.workspace()
+    auth.login(factories.user(ws, role=role).email)
+    return ws
+
+
+def _rows(response) -> list[dict[str, str]]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with it
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_the_export_has_every_column_of_the_lead(client, auth):
+    ws = _sign_in(auth, role=Role.MANAGER)
+    origin = factories.origin(factories.funnel(ws))
+    lead = factories.lead(
+        ws,
+        email="chloe@example.com",
+        phone="+33612345678",
+        first_name="Chloé",
+        last_name="Dupont",
+        status="qualified",
+        tags=["vip", "salon"],
+        origin_id=origin.id,
+        opt_in=True,
+        custom_fields={"plan": "pro", "seats": 3},
+        utm_source="mail",
+        created_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+    )
+
+    response = client.get("/p/leads/export")
+
+    assert response.status_code == 200 and response.is_streamed
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="leads-')
+    assert response.headers["Cache-Control"] == "no-store"
+    [row] = _rows(response)
+    assert list(row) == list(lead_export.COLUMNS)
+    assert row["id"] == lead.id and row["first_name"] == "Chloé"  # accents survive
+    assert row["phone"] == "+33612345678"  # a plain number is not treated as a formula
+    assert (row["tags"], row["origin"], row["opt_in"]) == ("vip, salon", "api origin", "true")
+    assert row["utm_source"] == "mail" and row["created_at"] == "2026-03-01T09:30:00Z"
+    assert json.loads(row["custom_fields"]) == {"plan": "pro", "seats": 3}
+
+
+def test_the_export_has_the_lists_filters(client, auth):
+    ws = _sign_in(auth)
+    factories.lead(ws, email="ada@example.com", status="new", first_name="Ada")
+    factories.lead(ws, email="alan@example.com", status="lost", first_name="Alan")
+    factories.lead(ws, email="grace@example.com", status="new", first_name="Grace")
+    factories.lead(factories.workspace(), email="another@example.com", status="new")
+    factories.lead(ws, email=None, status="new", erased_at=utcnow())
+
+    response = client.get("/p/leads/export", query_string={"q": "a", "status": "new"})
+
+    assert [row["email"] for row in _rows(response)] == ["ada@example.com"]
+
+
+def test_the_list_links_the_export_with_its_filters(client, auth):
+    ws = _sign_in(auth)
+    factories.lead(ws, status="new", tags=["vip"])
+
+    body = client.get("/p/leads", query_string={"status": "new", "tag": "vip"}).get_data(
+        as_text=True
+    )
+
+    assert 'href="/p/leads/export?status=new&amp;tag=vip" download>' in body
+    assert "Export these results (CSV)" in body
+
+
+def test_rows_are_read_in_keyset_batches_newest_first(client, auth, monkeypatch):
+    ws = _sign_in(auth)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(5):
+        factories.lead(ws, email=f"n{n}@example.com", created_at=start + timedelta(hours=n))
+    monkeypatch.setattr(lead_export, "BATCH_SIZE", 2)
+    calls: list[str | None] = []
+    search = lead_search.search_leads
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("after"))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(lead_export, "search_leads", counting)
+
+    response = client.get("/p/leads/export")
+    chunks = response.response  # nothing is read before the body is iterated
+    assert calls == []
+    first = next(iter(chunks))
+    assert first.startswith("\ufeffid,email".encode()) and calls == []  # header at once
+    body = first + b"".join(chunks)
+
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [row["email"] for row in rows] == [f"n{n}@example.com" for n in range(4, -1, -1)]
+    assert len(calls) == 3 and calls[0] is None and all(calls[1:])
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted(client, auth):
+    ws = _sign_in(auth)
+    factories.lead(ws, first_name='=HYPERLINK("http://evil")', last_name="-2+3", status="@x")
+
+    [row] = _rows(client.get("/p/leads/export"))
+
+    assert row["first_name"] == '\'=HYPERLINK("http://evil")'
+    assert row["last_name"] == "'-2+3" and row["status"] == "'@x"
+
+
+def test_the_bom_can_be_left_out(client, auth):
+    _sign_in(auth)
+
+    body = client.get("/p/leads/export", query_string={"bom": "0"}).get_data(as_text=True)
+
+    assert body.startswith("id,email,")
+
+
+def test_signed_out_visitors_get_nothing(client):
+    assert client.get("/p/leads/export").status_code == 302
