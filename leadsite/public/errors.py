@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+import logging
+
+from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -11,21 +13,22 @@ from leadsite.public import bp
 from leadsite.public.form_view import rate_limited
 from leadsite.public.pages import message_page
 
+log = logging.getLogger(__name__)
+
 FORM_ENDPOINTS = {
     "public.registration_page": OriginKind.PAGE,
     "public.embed_form": OriginKind.EMBED,
 }
-TITLES = {
-    400: "Something was wrong with the request",
-    404: "This page does not exist",
-    413: "That was too much to send",
-    429: "Too many attempts",
-}
-MESSAGES = {
-    400: "Go back, reload the page and try again.",
-    404: "The link may be mistyped or out of date.",
-    413: "Go back and send less text.",
-    429: "Wait a minute and try again.",
+PAGES = {
+    400: ("Something was wrong with the request", "Go back, reload the page and try again."),
+    404: ("This page does not exist", "The link may be mistyped or out of date."),
+    405: ("This page does not exist", "The link may be mistyped or out of date."),
+    413: ("That was too much to send", "Go back and send less text."),
+    429: ("Too many attempts", "Wait a minute and try again."),
+    500: (
+        "Something went wrong on our side",
+        "What you sent was not saved. Go back and send it again in a moment.",
+    ),
 }
 
 
@@ -36,15 +39,23 @@ def rate_limited_page(error: HTTPException) -> Response:
     if kind is not None:
         ref = (request.view_args or {}).get("ref", "")
         return rate_limited(kind, kind == OriginKind.EMBED, ref)
-    response = message_page(429, TITLES[429], [MESSAGES[429]])
+    response = message_page(429, *_page(429))
     response.headers["Retry-After"] = "60"
     return response
 
 
-@bp.errorhandler(400)
-@bp.errorhandler(404)
-@bp.errorhandler(413)
-def error_page(error: HTTPException) -> Response:
-    """The lead-facing page for an error raised inside a public view."""
-    status = error.code or 400
-    return message_page(status, TITLES.get(status, "Error"), [MESSAGES.get(status, "")])
+@bp.errorhandler(Exception)
+def error_page(error: Exception) -> Response:
+    """The lead-facing page for any other error raised inside a public view."""
+    if isinstance(error, HTTPException):
+        status = error.code or 500
+        return message_page(status, *_page(status))
+    if current_app.config.get("PROPAGATE_EXCEPTIONS"):
+        raise error  # tests and debugging see the exception itself
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return message_page(500, *_page(500))
+
+
+def _page(status: int) -> tuple[str, list[str]]:
+    title, text = PAGES.get(status, PAGES[400] if status < 500 else PAGES[500])
+    return title, [text]

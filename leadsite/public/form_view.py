@@ -21,6 +21,7 @@ from leadsite.registration import FunnelClosed, RegistrationContext, check_open
 from leadsite.security import allow_framing_by
 
 DEFAULT_RATE_LIMIT = "20 per minute"
+MAX_BODY_BYTES = 64 * 1024
 CLOSED_TITLE = "Registrations are closed"
 NOT_FOUND_TITLE = "This form does not exist"
 
@@ -85,6 +86,7 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
         page.embed_script = embed and request.args.get("js") == "1"
         return _with_form_action(render_form(page), origin, embed)
 
+    request.max_content_length = MAX_BODY_BYTES
     submission = Submission.read(request.form, settings)
     context = RegistrationContext(
         ip=request.remote_addr,

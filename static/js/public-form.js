@@ -27,8 +27,9 @@
   }
 
   function focusFirst(region) {
-    var target = region.querySelector("[aria-invalid=true]") ||
-      region.querySelector(".error-summary, .done, .notice");
+    var invalid = region.querySelector("[aria-invalid=true]");
+    if (invalid && invalid.tagName === "FIELDSET") invalid = invalid.querySelector("input");
+    var target = invalid || region.querySelector(".error-summary, .done, .notice");
     if (target) target.focus();
   }
 

@@ -152,6 +152,19 @@ def test_with_javascript_errors_swap_in_place_and_focus_the_first_one(
     assert db.session.scalar(db.select(Lead.email)) == "ada@example.com"
 
 
+def test_with_javascript_a_choice_left_empty_gets_the_focus_on_its_first_radio(
+    page: Page, live_server: str, quick_forms: None
+):
+    origin = page_origin(form_fields=[{"data_point": "plan", "widget": "radios", "required": True}])
+    page.goto(f"{live_server}/r/{origin.ref}")
+    page.wait_for_timeout(400)
+
+    page.click("button[type=submit]")
+
+    expect(page.locator("#f-data-plan-1")).to_be_focused()
+    expect(page.get_by_role("radiogroup")).to_have_attribute("aria-invalid", "true")
+
+
 def test_the_honeypot_stores_nothing(page: Page, live_server: str, quick_forms: None):
     origin = page_origin(form_fields=[{"field": "email"}], success_message="Welcome!")
     page.goto(f"{live_server}/r/{origin.ref}")

@@ -38,8 +38,9 @@ def test_the_confirm_link_in_the_email_confirms(page: Page, live_server: str):
     funnel = factories.staged_funnel(factories.workspace(), double_opt_in=True)
     origin = factories.origin(funnel, OriginKind.PAGE)
     registration = register(origin, LeadInput(email="ada@example.com"), RegistrationContext())
-    send_confirmation(registration.lead, registration.journey)
-    db.session.commit()
+    if db.session.scalar(db.select(OutboxMessage.id)) is None:  # until the pipeline does it
+        send_confirmation(registration.lead, registration.journey)
+        db.session.commit()
     text = db.session.scalar(db.select(OutboxMessage).filter_by(channel=Channel.EMAIL)).payload
     link = re.search(rf"{re.escape(live_server)}/confirm/\S+", text["text"])[0]
 

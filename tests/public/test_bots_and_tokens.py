@@ -134,3 +134,29 @@ def test_aged_tokens_are_bound_to_their_origin(origin):
 
     assert form_token_age(aged_token(origin.ref), origin.ref) >= 29
     assert form_token_age(aged_token(origin.ref), "another") is None
+
+
+def test_a_body_too_large_gets_a_lead_facing_page(client, origin):
+    response = client.post(f"/r/{origin.ref}", data={"email": "a" * 70_000})
+
+    assert response.status_code == 413
+    assert "That was too much to send" in response.get_data(as_text=True)
+    assert "/login" not in response.get_data(as_text=True)
+
+
+def test_an_unexpected_error_in_a_public_view_gets_a_lead_facing_500(
+    app, client, origin, monkeypatch
+):
+    from leadsite.public import form_view
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(form_view, "submit", broken)
+
+    response = post_form(client, f"/r/{origin.ref}", origin.ref, email="a@example.com")
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in body and "not saved" in body

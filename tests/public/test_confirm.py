@@ -23,7 +23,8 @@ def registered(double_opt_in: bool = True, **lead: str) -> Registration:
     origin = factories.origin(funnel, OriginKind.PAGE, redirect_url="https://shop.example/hi")
     lead.setdefault("email", "ada@example.com")
     registration = register(origin, LeadInput(first_name="Ada", **lead), RegistrationContext())
-    send_confirmation(registration.lead, registration.journey)  # the pipeline's call
+    if not emails():  # until the pipeline makes this call itself
+        send_confirmation(registration.lead, registration.journey)
     db.session.commit()
     return registration
 

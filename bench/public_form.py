@@ -1,0 +1,240 @@
+"""Benchmark the hosted form: POST /r/<ref> requests/s against the bare insert app, and the bytes
+a browser transfers for the hosted page and the embed page with all their assets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urljoin
+
+from _harness import (
+    BIN,
+    ROOT,
+    BenchError,
+    WrkResult,
+    free_port,
+    fresh_database,
+    gunicorn,
+    run,
+    source_version,
+)
+from register import bench_bare
+
+HOSTED_GOAL = 30 * 1024  # bytes transferred for the hosted page, everything included
+EMBED_GOAL = 20 * 1024
+MAX_FAILED = 0.001
+WRK_SCRIPT = Path(__file__).resolve().parent / "public_form.lua"
+ASSET = re.compile(r'<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"')
+# The demo's page and embed origins get the form of a real sign-up page: names, email, phone,
+# three data points (text, radios, number) and a consent box.
+RICH_FORM = """
+from leadsite import create_app
+from leadsite.extensions import db
+from leadsite.models import Origin
+app = create_app()
+with app.app_context():
+    for origin in db.session.scalars(db.select(Origin).filter(Origin.kind.in_(["page", "embed"]))):
+        origin.form_fields = [
+            {"field": "first_name", "required": True}, {"field": "last_name"},
+            {"field": "email", "help": "We send your confirmation here."}, {"field": "phone"},
+            {"data_point": "company", "required": True},
+            {"data_point": "plan", "widget": "radios", "required": True},
+            {"data_point": "team_size", "help": "Roughly is fine."},
+        ]
+        origin.settings = {
+            "title": "Join the demo",
+            "intro": "Tell us a little about you and we will set up your account within a day.",
+            "consent": {"text": "I agree to receive emails about the demo.", "version": "1"},
+        }
+    db.session.commit()
+"""
+ENV = {
+    "PUBLIC_FORM_RATE_LIMIT": "100000 per second",  # checked on every request, never reached
+    "PUBLIC_FORM_MIN_FILL_SECONDS": "0",  # wrk reuses one token at once
+    "LEADSITE_INLINE_WORKER": "0",
+}
+
+
+@dataclass
+class PageSize:
+    name: str
+    files: list[tuple[str, int, int]]  # path, body bytes, header bytes
+
+    @property
+    def body(self) -> int:
+        return sum(size for _, size, _ in self.files)
+
+    @property
+    def total(self) -> int:
+        return sum(size + headers for _, size, headers in self.files)
+
+
+def fetch(url: str) -> tuple[bytes, int]:
+    """The body, and the size of the status line and headers as sent."""
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        body = answer.read()
+        head = f"HTTP/1.1 {answer.status} {answer.reason}\r\n" + str(answer.headers)
+    return body, len(head.encode())
+
+
+def page_size(name: str, url: str, html: bool = True) -> PageSize:
+    """A page and every stylesheet, script and icon it links to, as a browser fetches them."""
+    page, head = fetch(url)
+    files = [(url.split("?")[0], len(page), head)]
+    for asset in dict.fromkeys(ASSET.findall(page.decode()) if html else []):
+        body, asset_head = fetch(urljoin(url, asset))
+        files.append((asset, len(body), asset_head))
+    return PageSize(name, files)
+
+
+def form_token(url: str) -> str:
+    match = re.search(r'name="_token" value="([^"]+)"', fetch(url)[0].decode())
+    if not match:
+        raise BenchError(f"no form token on {url}")
+    return match.group(1)
+
+
+def preflight(url: str, token: str, run_id: str) -> None:
+    body = urlencode(
+        {
+            "_token": token,
+            "email": f"preflight-{run_id}@example.com",
+            "first_name": "Bench",
+            "data.company": "Bench Ltd",
+            "data.plan": "Growth",
+        }
+    ).encode()
+    request = urllib.request.Request(url, data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        text = answer.read().decode()
+    if answer.status != 200 or "Thank you" not in text:
+        raise BenchError(f"POST {url} did not register:\n{text[:2000]}")
+
+
+def wrk(url: str, args: argparse.Namespace, run_id: str, token: str, duration: int) -> WrkResult:
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise BenchError("wrk is not installed: apt-get install wrk")
+    command = [binary, "--latency", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
+    command += ["-d", f"{duration}s", "-c", str(args.connections), "-t", str(args.threads)]
+    command += [url, "--", run_id, token]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=duration + 120)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH "):
+            result = WrkResult(**json.loads(line.removeprefix("BENCH ")))
+            if result.failed_fraction > MAX_FAILED:
+                raise BenchError(f"invalid run: {result.non_2xx_by_status} at {url}")
+            return result
+    raise BenchError(f"wrk printed no BENCH line (exit {done.returncode}):\n{done.stdout}")
+
+
+def bench_form(
+    args: argparse.Namespace, workdir: Path, run_id: str
+) -> tuple[WrkResult | None, list[PageSize]]:
+    """The real app with the demo workspace: page sizes, then wrk on POST /r/<page ref>."""
+    port = free_port()
+    with fresh_database(args.database, workdir, "leadsite") as database_url:
+        env = {
+            **os.environ,
+            **ENV,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-" + run_id,
+            "BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        flask = [str(BIN / "flask"), "--app", "app"]
+        run([*flask, "db", "upgrade"], env)
+        demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
+        if not args.plain_form:
+            run([str(BIN / "python"), "-c", RICH_FORM], env)
+        with gunicorn("app:app", env, port, workdir / "form.log") as base_url:
+            hosted = f"{base_url}/r/{demo['origins']['page']}"
+            parent = "http://localhost:8000/pricing?utm_source=bench"
+            embed = f"{base_url}/embed/{demo['origins']['embed']}?" + urlencode(
+                {"url": parent, "js": "1"}
+            )
+            sizes = [page_size("hosted page", f"{hosted}?utm_source=bench")]
+            sizes.append(page_size("embed page", embed))
+            script = f"{base_url}/static/js/embed.js"
+            sizes.append(page_size("embed.js (on the parent page)", script, html=False))
+            if args.only == "sizes":
+                return None, sizes
+            token = form_token(hosted)
+            preflight(hosted, token, run_id)
+            if args.warmup:
+                wrk(hosted, args, f"{run_id}w", token, args.warmup)
+            return wrk(hosted, args, run_id, token, args.duration), sizes
+
+
+def report(form: WrkResult | None, bare: WrkResult | None, sizes: list[PageSize]) -> None:
+    for size in sizes:
+        print(f"\n{size.name}: {size.body} bytes of bodies, {size.total} with headers")
+        for path, body, head in size.files:
+            print(f"  {path:60} {body:7d} + {head:4d}")
+    hosted, embed = sizes[0].total, sizes[1].total + sizes[2].total
+    print(
+        f"\nhosted page total {hosted} bytes (goal <= {HOSTED_GOAL}): "
+        f"{'met' if hosted <= HOSTED_GOAL else 'NOT met'}"
+    )
+    print(
+        f"embed page total with embed.js {embed} bytes (goal <= {EMBED_GOAL}): "
+        f"{'met' if embed <= EMBED_GOAL else 'NOT met'}"
+    )
+    rows = [("POST /r/<ref> (hosted form)", form), ("bare Flask+SQLAlchemy", bare)]
+    print(f"\n{'':30}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
+    for name, r in rows:
+        if r is not None:
+            print(
+                f"{name:30}{r.requests_per_s:12.1f}{r.p50_ms:10.1f}{r.p99_ms:10.1f}"
+                f"{r.requests:10d}{r.non_2xx:9d}"
+            )
+    if form and bare:
+        print(f"ratio form/bare requests/s: {form.requests_per_s / bare.requests_per_s:.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections (8)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up, 0 for none")
+    parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
+    parser.add_argument("--only", choices=["form", "bare", "sizes"], help="run one part")
+    parser.add_argument("--plain-form", action="store_true", help="the demo's 3-field form")
+    args = parser.parse_args()
+    engine = "PostgreSQL" if args.database and args.database.startswith("postgres") else "SQLite"
+    print(
+        f"Hosted form: {engine}, gunicorn -w 2, wrk {args.threads} threads, "
+        f"{args.connections} connections, {args.duration} s (+{args.warmup} s warm-up)\n"
+        f"commit {source_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    form = bare = None
+    sizes: list[PageSize] = []
+    with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp:
+        run_id = uuid.uuid4().hex[:8]
+        try:
+            if args.only != "bare":
+                form, sizes = bench_form(args, Path(tmp), run_id)
+            if args.only in (None, "bare"):
+                time.sleep(1)
+                bare = bench_bare(args, Path(tmp), uuid.uuid4().hex[:8])
+        except BenchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    report(form, bare, sizes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
