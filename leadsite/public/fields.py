@@ -34,7 +34,7 @@ STANDARD_FIELDS: dict[str, tuple[str, str, str | None]] = {
     "sms_opt_in": ("Send me text messages about this", "checkbox", None),
 }
 DEFAULT_FIELDS = ("first_name", "last_name", "email")
-DATA_POINT_INPUTS = {
+DATA_POINT_INPUTS: dict[str, str] = {
     DataPointType.TEXT: "text",
     DataPointType.NUMBER: "number",
     DataPointType.BOOLEAN: "checkbox",
@@ -156,7 +156,7 @@ def data_point_field(spec: dict[str, Any], points: dict[str, DataPoint]) -> Form
     point = points.get(spec.get("data_point"))  # type: ignore[arg-type]
     if point is None:
         return None
-    kind = DATA_POINT_INPUTS.get(DataPointType(point.type), "text")
+    kind = DATA_POINT_INPUTS.get(point.type, "text")
     if kind == "select" and spec.get("widget") == "radios":
         kind = "radios"
     return FormField(
