@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from leadsite import values
 from leadsite.backoffice.forms import LinesField
+from leadsite.backoffice.funnel_domains import domain_problem
 from leadsite.models import DataPoint, Funnel, Origin, OriginKind
 
 KIND_LABELS = {
@@ -44,38 +45,11 @@ STANDARD_FIELDS = {
 }
 IDENTIFIER_LABELS = {"email": "email", "phone": "phone number", "unique_id": "unique id"}
 DATA_PREFIX = "data."
-LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-DOMAIN_PATTERN = re.compile(
-    rf"(?P<scheme>https?)://(?P<wild>\*\.)?(?P<host>{LABEL}(?:\.{LABEL})*)(?::(?P<port>\d{{1,5}}|\*))?"
-)
 MAX_DOMAINS = 50
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def domain_problem(pattern: str) -> str | None:
-    """Why `pattern` is not a valid allowed domain (scheme://host[:port|:*]), or None."""
-    candidate = pattern.lower().rstrip("/")
-    match = DOMAIN_PATTERN.fullmatch(candidate)
-    if match is None:
-        if "://" not in candidate:
-            return f"“{pattern}” needs its scheme: write https://{pattern.strip('/')}"
-        scheme, _, rest = candidate.partition("://")
-        if scheme not in ("http", "https"):
-            return f"“{pattern}”: only http:// and https:// sites can be allowed"
-        if "/" in rest or "?" in rest or "#" in rest:
-            return f"“{pattern}”: no path; write only scheme://host[:port]"
-        if "*" in rest:
-            return f"“{pattern}”: * may only start the host (https://*.example.com) or be the port"
-        return f"“{pattern}” is not scheme://host[:port]"
-    port = match["port"]
-    if port and port != "*" and not 0 < int(port) < 65536:
-        return f"“{pattern}”: the port must be 1 to 65535"
-    if match["wild"] and "." not in match["host"]:
-        return f"“{pattern}”: *. must be followed by a domain such as example.com"
-    return None
 
 
 class NewOriginForm(FlaskForm):
@@ -201,6 +175,10 @@ class OriginForm(FlaskForm):
             "redirect_url": origin.redirect_url,
             "success_message": origin.success_message,
         }
+        if "formdata" not in kw and request.method == "POST":
+            # Rows are told apart by their hidden name, not their place: the stored ones must
+            # not fill in a row the browser sent without some input.
+            data.pop("rows")
         super().__init__(*args, data=data, **kw)
         self.origin = origin
         self.funnel: Funnel = origin.funnel

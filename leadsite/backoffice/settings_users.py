@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, flash, g, redirect, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from leadsite import accounts
@@ -18,19 +18,6 @@ from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.models import Membership, Role, User
 
 TEMPLATE = "backoffice/settings/users.html"
-
-
-@bp.before_request
-def end_sessions_of_deactivated_users() -> Response | None:
-    """A deactivated user's open sessions end at their next back-office request.
-
-    Flask-Login checks `is_active` only when signing in; this makes deactivating take effect.
-    """
-    if current_user.is_authenticated and not current_user.is_active:
-        logout_user()
-        flash("This account has been deactivated.", "error")
-        return redirect(url_for("auth.login"))
-    return None
 
 
 def members(workspace_id: str) -> list[Membership]:
@@ -145,7 +132,10 @@ def user_deactivate(membership_id: str) -> Response:
         return _refused("You cannot deactivate yourself.")
     if membership.is_administrator and not _administrators_left(membership):
         return _refused("The workspace needs at least one active administrator.")
-    if len(user.memberships) > 1:
+    workspaces = db.session.scalar(
+        db.select(db.func.count()).select_from(Membership).filter_by(user_id=user.id)
+    )
+    if workspaces > 1:
         # Their account serves other workspaces, which this administrator does not run.
         db.session.delete(membership)
         db.session.commit()

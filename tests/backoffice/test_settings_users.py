@@ -1,0 +1,195 @@
+"""Settings, users: add someone (a password shown once), change roles, deactivate."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import g
+
+from leadsite.extensions import db
+from leadsite.models import Membership, Role, User, Workspace
+from leadsite.passwords import verify_password
+from tests import factories
+from tests.conftest import AuthActions, csrf_token
+
+HTMX = {"HX-Request": "true"}
+PASSWORD_SHOWN = re.compile(r'<code class="secret" id="new-password">([^<]+)</code>')
+
+
+def _sign_in(auth, ws: Workspace | None = None) -> tuple[Workspace, User]:
+    ws = ws or factories.workspace()
+    admin = factories.user(ws, email="admin@example.com")
+    auth.login(admin.email)
+    return ws, admin
+
+
+def _post(client, path: str, data: dict[str, str] | None = None, **kwargs: object):
+    return client.post(
+        path, data={**(data or {}), "csrf_token": csrf_token(client, "/p/")}, **kwargs
+    )
+
+
+def _forget_signed_in_user() -> None:
+    """Requests of a test share its app context, where Flask-Login caches the user and
+    Flask-WTF the CSRF token: forget both before another client (another person) asks."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def _membership(user: User, ws: Workspace) -> Membership | None:
+    db.session.expire_all()
+    return db.session.scalar(db.select(Membership).filter_by(user_id=user.id, workspace_id=ws.id))
+
+
+def test_the_page_lists_the_workspaces_users_only(client, auth):
+    ws, _ = _sign_in(auth)
+    factories.user(ws, role=Role.MANAGER, email="ana@example.com")
+    factories.user(factories.workspace(), email="eve@example.com")
+
+    full = client.get("/p/settings/users")
+    partial = client.get("/p/settings/users", headers=HTMX)
+
+    body = full.get_data(as_text=True)
+    assert full.status_code == 200 and "<html" in body
+    assert "ana@example.com" in body and "admin@example.com" in body and "(you)" in body
+    assert "eve@example.com" not in body
+    assert partial.get_data(as_text=True).lstrip().startswith('<div id="users"')
+
+
+def test_adding_someone_new_shows_their_password_once(client, auth):
+    ws, _ = _sign_in(auth)
+
+    response = _post(
+        client,
+        "/p/settings/users",
+        {"email": " Ana@Example.com ", "name": "Ana", "role": "manager"},
+        headers=HTMX,
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "ana@example.com added as manager." in body
+    [password] = PASSWORD_SHOWN.findall(body)
+    user = db.session.scalar(db.select(User).filter_by(email="ana@example.com"))
+    assert user.name == "Ana" and _membership(user, ws).role == "manager"
+    assert verify_password(user.password_hash, password) and password not in user.password_hash
+    assert password not in client.get("/p/settings/users").get_data(as_text=True)
+
+
+def test_adding_someone_with_an_account_keeps_their_password(client, auth):
+    ws, _ = _sign_in(auth)
+    elsewhere = factories.user(factories.workspace(), email="ana@example.com")
+    old_hash = elsewhere.password_hash
+
+    response = _post(
+        client, "/p/settings/users", {"email": "ana@example.com", "role": "administrator"}
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "ana@example.com joined" in body
+    assert not PASSWORD_SHOWN.search(body)
+    assert _membership(elsewhere, ws).role == "administrator"
+    db.session.refresh(elsewhere)
+    assert elsewhere.password_hash == old_hash and len(elsewhere.memberships) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": ""}, "This field is required."),
+        ({"email": "not an email"}, "Invalid email address."),
+        ({"email": "admin@example.com"}, "admin@example.com is already a user of this workspace."),
+        ({"email": "new@example.com", "role": "owner"}, "Not a valid choice."),
+        ({"email": "new@example.com", "name": "x" * 121}, "120"),
+    ],
+)
+def test_invalid_additions_answer_422(client, auth, data, message):
+    _sign_in(auth)
+
+    fragment = _post(client, "/p/settings/users", {"role": "manager", **data}, headers=HTMX)
+    page = _post(client, "/p/settings/users", {"role": "manager", **data})
+
+    assert fragment.status_code == page.status_code == 422
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<form id="user-form"') and message in body
+    assert "<html" in page.get_data(as_text=True)
+    assert db.session.scalar(db.select(User).filter_by(email="new@example.com")) is None
+
+
+def test_changing_a_role(client, auth):
+    ws, _ = _sign_in(auth)
+    ana = factories.user(ws, role=Role.MANAGER, email="ana@example.com")
+    membership = _membership(ana, ws)
+
+    response = _post(client, f"/p/settings/users/{membership.id}/role", {"role": "administrator"})
+
+    assert response.status_code == 302
+    assert _membership(ana, ws).role == "administrator"
+
+
+def test_nobody_changes_their_own_role_or_deactivates_themselves(client, auth):
+    # So a workspace always keeps an active administrator: the one acting is one.
+    ws, admin = _sign_in(auth)
+    mine = _membership(admin, ws)
+
+    own = _post(client, f"/p/settings/users/{mine.id}/role", {"role": "manager"}, headers=HTMX)
+    deactivate_self = _post(client, f"/p/settings/users/{mine.id}/deactivate")
+
+    assert own.status_code == 409 and "own role" in own.get_data(as_text=True)
+    assert own.headers["HX-Reswap"] == "none"
+    assert deactivate_self.status_code == 409
+    assert _membership(admin, ws).role == "administrator"
+
+
+def test_deactivating_someone_of_this_workspace_only_stops_their_sign_in(client, auth, app):
+    ws, _ = _sign_in(auth)
+    ana = factories.user(ws, role=Role.MANAGER, email="ana@example.com")
+    other_client = app.test_client()
+    _forget_signed_in_user()
+    AuthActions(other_client).login(ana.email)
+    assert other_client.get("/p/").status_code == 200
+    _forget_signed_in_user()
+
+    response = _post(
+        client, f"/p/settings/users/{_membership(ana, ws).id}/deactivate", headers=HTMX
+    )
+
+    assert response.status_code == 200 and "is deactivated" in response.get_data(as_text=True)
+    db.session.refresh(ana)
+    assert ana.active is False and _membership(ana, ws) is not None
+    _forget_signed_in_user()
+    ended = other_client.get("/p/")  # their open session ends (no longer authenticated)
+    assert ended.status_code == 302 and ended.headers["Location"].startswith("/login")
+    _forget_signed_in_user()
+    reactivated = _post(client, f"/p/settings/users/{_membership(ana, ws).id}/activate")
+    assert reactivated.status_code == 302
+    db.session.refresh(ana)
+    assert ana.active is True
+
+
+def test_deactivating_someone_of_other_workspaces_too_only_removes_them_here(client, auth):
+    ws, _ = _sign_in(auth)
+    elsewhere = factories.workspace()
+    ana = factories.user(elsewhere, email="ana@example.com")
+    membership = Membership(user_id=ana.id, workspace_id=ws.id, role=Role.MANAGER)
+    db.session.add(membership)
+    db.session.commit()
+
+    response = _post(client, f"/p/settings/users/{membership.id}/deactivate")
+
+    assert response.status_code == 302
+    db.session.refresh(ana)
+    assert ana.active is True and _membership(ana, ws) is None
+    assert _membership(ana, elsewhere) is not None
+
+
+def test_memberships_of_another_workspace_are_not_found(client, auth):
+    _sign_in(auth)
+    other = factories.workspace()
+    eve = factories.user(other, email="eve@example.com")
+    membership = _membership(eve, other)
+
+    for action, data in (("role", {"role": "manager"}), ("deactivate", {}), ("activate", {})):
+        assert _post(client, f"/p/settings/users/{membership.id}/{action}", data).status_code == 404
+    db.session.refresh(eve)
+    assert eve.active and _membership(eve, other).role == "administrator"
