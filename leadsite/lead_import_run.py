@@ -132,7 +132,9 @@ def reasons(errors: list[FieldError], columns: dict[str, str]) -> list[str]:
         header = columns.get(error.field) or columns.get(INDEXED.sub("", error.field))
         if header is None and error.field.startswith("journey_data["):
             header = columns.get(error.field.split("]")[0] + "]")
-        result.append(f"{header}: {error.message}" if header else error.message)
+        # "Phone: Phone is not valid" says it twice; "Tel.: Phone is not valid" does not.
+        named = header and not error.message.lower().startswith(header.lower())
+        result.append(f"{header}: {error.message}" if named else error.message)
     return result
 
 

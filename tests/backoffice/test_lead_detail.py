@@ -310,3 +310,12 @@ def test_an_erased_lead_has_no_edit_buttons_and_cannot_be_edited(client, auth):
     assert "Erased lead" in page and "Personal data erased on" in page
     assert "/contact/edit" not in page and "gone@example.com" not in page
     assert refused.status_code == 409
+
+
+def test_a_section_without_htmx_is_the_whole_page(client, auth):
+    ws = _sign_in(auth)
+    lead = factories.lead(ws, first_name="Ada")
+
+    body = client.get(f"/p/leads/{lead.id}/status").get_data(as_text=True)
+
+    assert "<html" in body and 'id="lead-contact"' in body and 'class="section-form"' not in body
