@@ -12,9 +12,14 @@ from leadsite.models import Activity, Funnel, Journey, JourneyStatus, Origin, St
 UP, DOWN = "up", "down"
 
 
-def find_funnel(workspace_id: str, funnel_id: str) -> Funnel | None:
-    """The workspace's funnel with this id; None for any other id (another workspace's too)."""
-    return db.session.scalar(select(Funnel).filter_by(id=funnel_id, workspace_id=workspace_id))
+def find_funnel(workspace_id: str, funnel_id: str, lock: bool = False) -> Funnel | None:
+    """The workspace's funnel with this id; None for any other id (another workspace's too).
+
+    `lock` takes its row for the transaction (PostgreSQL; SQLite has one writer anyway), so two
+    editors adding or moving stages at once cannot give two of them the same position.
+    """
+    statement = select(Funnel).filter_by(id=funnel_id, workspace_id=workspace_id)
+    return db.session.scalar(statement.with_for_update() if lock else statement)
 
 
 def find_stage(funnel: Funnel, stage_id: str) -> Stage | None:

@@ -26,7 +26,7 @@ EDIT_TEMPLATE = "backoffice/funnels/edit.html"
 
 def funnel_or_404(funnel_id: str) -> Funnel:
     """The current workspace's funnel; another workspace's id is a 404 like a missing one."""
-    funnel = find_funnel(g.workspace.id, funnel_id)
+    funnel = find_funnel(g.workspace.id, funnel_id, lock=request.method == "POST")
     if funnel is None:
         abort(404)
     return funnel

@@ -397,3 +397,17 @@ def test_origin_ids_of_another_funnel_or_workspace_are_not_found(client, auth):
     assert _post(client, f"/p/funnels/edit/{theirs}/origins", data).status_code == 404
     db.session.expire_all()
     assert all(o.active and o.name == "api origin" for o in strangers)
+
+
+def test_the_origins_block_is_for_htmx_and_browsers_go_to_the_edit_page(client, auth):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws)
+    origin = factories.origin(funnel)
+
+    partial = client.get(f"/p/funnels/edit/{funnel.id}/origins", headers=HTMX)
+    full = client.get(f"/p/funnels/edit/{funnel.id}/origins")
+
+    body = partial.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="origins">') and origin.ref in body
+    assert full.status_code == 302
+    assert full.headers["Location"] == f"/p/funnels/edit/{funnel.id}#origins"
