@@ -296,3 +296,43 @@ def test_an_unknown_ref_or_an_origin_of_another_kind_is_404(client, kind):
 
     assert response.status_code == 404
     assert "This form does not exist" in response.get_data(as_text=True)
+
+
+def test_the_page_reads_the_form_as_the_back_office_builder_stores_it(client):
+    ws = factories.workspace()
+    factories.data_point(ws, "company")
+    fields = [
+        {
+            "name": "first_name",
+            "field": "first_name",
+            "label": "Given name",
+            "required": True,
+            "help": None,
+        },
+        {
+            "name": "data.company",
+            "data_point": "company",
+            "label": "Employer",
+            "required": False,
+            "help": "Optional",
+        },
+        {"name": "email", "field": "email", "label": "Email", "required": True, "help": None},
+    ]
+    settings = {
+        "title": None,
+        "intro": None,
+        "submit_label": "Join",
+        "consent": None,
+        "consent_text": None,
+        "consent_version": None,
+        "consent_required": False,
+    }
+    origin = factories.origin(
+        factories.staged_funnel(ws), OriginKind.PAGE, form_fields=fields, settings=settings
+    )
+
+    body = client.get(f"/r/{origin.ref}").get_data(as_text=True)
+
+    assert "<h1>Onboarding</h1>" in body  # no title: the funnel's name
+    assert "Given name" in body and "Employer" in body and 'id="f-data-company-help"' in body
+    assert ">Join</button>" in body and 'id="f-consent"' not in body
