@@ -15,7 +15,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # Views that take the write lock themselves, late, after their read-only work (registration).
-OWN_WRITE_LOCK = frozenset({"api.create_lead"})
+OWN_WRITE_LOCK = frozenset({"api.create_lead", "public.registration_page", "public.embed_form"})
 
 
 def _lock_for_writes() -> None:
@@ -39,6 +39,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)
+    if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
+        # Behind N reverse proxies: take the client's address and scheme from X-Forwarded-*,
+        # so rate limits and recorded IPs are the client's, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )

@@ -51,6 +51,7 @@ def from_environment() -> dict[str, object]:
         "MAIL_URL": os.environ.get("MAIL_URL"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "leadsite@localhost"),
         "SMS_PROVIDER": os.environ.get("SMS_PROVIDER"),
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE"),
         "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),
         "WORKER_LEASE_SECONDS": int(os.environ.get("WORKER_LEASE_SECONDS", "60")),

@@ -154,6 +154,10 @@ def _register_once(
         enter_first_stage(journey, events=events)
     if created:
         queue_registration_sms(funnel, lead)
+    # Imported here: leadsite.public's views import this module.
+    from leadsite.public.confirm import send_confirmation
+
+    send_confirmation(lead, journey)  # does nothing unless the funnel asks for double opt-in
     return Registration(lead=lead, journey=journey, created=created)
 
 

@@ -303,3 +303,18 @@ def test_a_journey_data_value_of_every_type_is_checked(api):
     assert bad.status_code == 422
     assert len(bad.json["errors"]) == 5
     assert _leads() and all(lead.email != "u@example.com" for lead in _leads())
+
+
+def test_double_opt_in_sends_the_confirmation_email_at_once(api):
+    from leadsite.models import Channel
+
+    api.funnel.double_opt_in = True
+    db.session.commit()
+
+    response = api.register({"email": "confirm-me@example.com"})
+
+    assert response.json["data"]["confirmed"] is False
+    email = db.session.scalar(
+        db.select(OutboxMessage).filter_by(channel=Channel.EMAIL, target="confirm-me@example.com")
+    )
+    assert "/confirm/" in email.payload["text"]
