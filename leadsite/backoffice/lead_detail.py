@@ -89,18 +89,13 @@ def _changes(section: str, form: FlaskForm, lead: Lead) -> dict[str, Any]:
     """The fields whose submitted value differs from the lead's, as `update_lead` takes them."""
     changes: dict[str, Any] = {}
     for name in SECTIONS[section].fields:
-        value = form[name].data
+        value, current = form[name].data, getattr(lead, name)
         if name == "tags":
-            value = _split_tags(value)
-        elif isinstance(value, str):
-            value = value or None
-        current = getattr(lead, name)
-        if name == "tags":
-            current = list(current or [])
+            value, current = _split_tags(value), list(current or [])
         elif isinstance(value, bool):
             current = bool(current)
-        elif current == "":
-            current = None
+        else:  # text: empty means none
+            value, current = value or None, current or None
         if value != current:
             changes[name] = value
     return changes

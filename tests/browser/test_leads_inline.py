@@ -24,9 +24,9 @@ def _console_errors(page: Page) -> list[str]:
     # A 422 answer is logged as a failed resource; it is the expected answer to a bad form.
     page.on(
         "console",
-        lambda m: errors.append(m.text)
-        if m.type == "error" and "status of 422" not in m.text
-        else None,
+        lambda m: (
+            errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None
+        ),
     )
     return errors
 
@@ -55,6 +55,20 @@ def test_new_lead_is_added_at_the_top_without_a_reload(page: Page, live_server: 
     db.session.rollback()
     assert db.session.scalar(db.select(Lead.first_name).filter_by(email="grace@navy.example"))
     assert errors == []
+
+
+def test_the_new_lead_form_closes_without_a_request(page: Page, live_server: str):
+    ws = factories.workspace()
+    factories.funnel(ws)
+    _sign_in(page, live_server, factories.user(ws), "/p/leads")
+    opener = page.get_by_role("link", name="New lead")
+
+    opener.click()
+    page.locator("#lead-new").get_by_role("link", name="Cancel").click()
+
+    expect(page.locator("#lead-new")).to_have_count(0)
+    expect(opener).to_be_focused()
+    assert page.url == f"{live_server}/p/leads"
 
 
 def test_a_validation_error_is_corrected_inline(page: Page, live_server: str):
@@ -112,7 +126,8 @@ def test_ticked_leads_get_a_status_in_place(page: Page, live_server: str):
     _sign_in(page, live_server, factories.user(ws), "/p/leads")
 
     page.get_by_label("Select Ada").check()
-    page.get_by_label("Select Grace").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("1 selected")
+    page.get_by_label("Select every lead shown").check()
     expect(page.locator("[data-bulk-count]")).to_have_text("2 selected")
     page.get_by_label("Status or tag").fill("contacted")
     page.get_by_role("button", name="Apply").click()
