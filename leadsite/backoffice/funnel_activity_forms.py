@@ -52,6 +52,8 @@ def _strip(value: Any) -> Any:
 
 
 class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 

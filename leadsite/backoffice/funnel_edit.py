@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
+from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -118,6 +119,10 @@ def funnel_edit(funnel_id: str) -> Response:
     if form.validate_on_submit():
         form.apply(funnel)
         db.session.commit()
-        return saved(funnel, "Funnel settings saved.", "funnel_settings", "settings")
+        response = saved(funnel, "Funnel settings saved.", "funnel_settings", "settings")
+        if is_htmx():  # the heading shows the name: swap it too
+            head = render_block(EDIT_TEMPLATE, "funnel_head", funnel=funnel, oob=True)
+            response.set_data(response.get_data(as_text=True) + head)
+        return response
     status = 422 if request.method == "POST" else 200
     return render_edit(funnel, "funnel_settings", status=status, form=form)

@@ -13,13 +13,12 @@ from wtforms import (
     Field,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from leadsite import values
+from leadsite.backoffice.funnel_activity_forms import CheckboxesField
 from leadsite.models import Role
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 
@@ -41,11 +40,6 @@ EVENT_LABELS = {
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class UserForm(FlaskForm):

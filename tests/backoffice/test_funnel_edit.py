@@ -123,6 +123,7 @@ def test_saving_settings_with_htmx_answers_the_form_and_a_flash(client, auth):
     assert body.lstrip().startswith('<form id="settings"') and "<html" not in body
     assert 'value="Webinar sign-ups"' in body
     assert 'hx-swap-oob="true"' in body and "Funnel settings saved." in body
+    assert '<div id="funnel-head" hx-swap-oob="true">\n    <h1>Webinar sign-ups</h1>' in body
 
 
 def test_clearing_the_dates_and_emails_clears_them(client, auth):
