@@ -1,5 +1,4 @@
-"""CSV import, the file side: read an upload, keep it in the instance folder between steps, and
-guess which lead field or data point each column holds. `lead_import_run` runs the rows."""
+"""CSV import, the file side: check and keep an upload between steps, guess its columns."""
 
 from __future__ import annotations
 

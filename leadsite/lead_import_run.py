@@ -1,5 +1,4 @@
-"""CSV import, the run: each row becomes a `LeadInput` and goes through `register()` on its own
-(it commits per row), so a refused row never stops the others; outcomes make the report."""
+"""CSV import, the run: every row through `register()` on its own, outcomes for the report."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Leads in Chromium: "New" without a reload, an error corrected inline, a field edited in place,
-a bulk status change, a staff task ticked off."""
+"""Leads in Chromium: New without a reload, inline correction and edit, bulk status, a task."""
 
 from __future__ import annotations
 
