@@ -233,7 +233,8 @@ def run_batch(job: ImportJob, origin: Origin, actor_id: str) -> int:
     row it finished. When the last row is done the uploaded rows are deleted.
     """
     rows_path, _, results_path = paths(job.token)
-    with rows_path.with_suffix(".lock").open("a") as lock:
+    lock_path = rows_path.with_suffix(".lock")
+    with lock_path.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -251,6 +252,7 @@ def run_batch(job: ImportJob, origin: Origin, actor_id: str) -> int:
             job.finished_at = utcnow().isoformat()
             save(job)
             rows_path.unlink(missing_ok=True)
+            lock_path.unlink(missing_ok=True)  # nothing runs a finished import again
     return done
 
 

@@ -113,7 +113,7 @@ def test_the_run_registers_every_row_and_reports_each_outcome(client, auth, impo
     assert db.session.scalar(db.select(JourneyData.value).filter_by(journey_id=journey.id)) == (
         "Analytical Engines"
     )
-    assert sorted(p.suffix for p in import_folder.iterdir()) == [".json", ".jsonl", ".lock"]
+    assert sorted(p.suffix for p in import_folder.iterdir()) == [".json", ".jsonl"]
     report = client.get(f"/p/leads/import/{token}/report")
     assert report.status_code == 200 and "<html" in report.get_data(as_text=True)
     assert "Rejected rows" in report.get_data(as_text=True)
