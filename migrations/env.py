@@ -46,6 +46,20 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(object, name, type_, reflected, compare_to):
+    """Leave out of autogenerate the objects declared for another database only.
+
+    The leads list's PostgreSQL-only indexes (text_pattern_ops on email and phone, GIN on tags)
+    are declared with `Index(...).ddl_if(dialect="postgresql")`; Alembic does not read ddl_if,
+    so without this a comparison on SQLite would propose to create them there.
+    """
+    ddl_if = getattr(object, "_ddl_if", None)
+    if ddl_if is None or ddl_if.dialect is None:
+        return True
+    dialects = [ddl_if.dialect] if isinstance(ddl_if.dialect, str) else ddl_if.dialect
+    return get_engine().dialect.name in dialects
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -61,7 +75,7 @@ def run_migrations_offline():
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
         url=url, target_metadata=get_metadata(), literal_binds=True,
-        render_as_batch=True, compare_type=True,
+        render_as_batch=True, compare_type=True, include_object=include_object,
     )
 
     with context.begin_transaction():
@@ -89,6 +103,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, column, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
@@ -22,15 +22,55 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
         UniqueConstraint("workspace_id", "email"),
         UniqueConstraint("workspace_id", "phone"),
         UniqueConstraint("workspace_id", "unique_id"),
+        # The leads list (leadsite/lead_search.py), newest first by (created_at, id): all leads,
+        # by status, by origin.
         Index("ix_leads_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_leads_workspace_status_created", "workspace_id", "status", "created_at", "id"),
+        Index("ix_leads_origin_created", "origin_id", "created_at", "id"),
+        # Prefix search: `lower(name) LIKE 'abc%'` on PostgreSQL needs text_pattern_ops (its
+        # default operator class follows the collation, which LIKE cannot use); on SQLite the
+        # search is the range [prefix, successor) that the plain expression index serves.
+        Index(
+            "ix_leads_workspace_first_name",
+            "workspace_id",
+            func.lower(column("first_name")).label("first_name_lower"),
+            postgresql_ops={"first_name_lower": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_leads_workspace_last_name",
+            "workspace_id",
+            func.lower(column("last_name")).label("last_name_lower"),
+            postgresql_ops={"last_name_lower": "text_pattern_ops"},
+        ),
+        # PostgreSQL only (ddl_if; migrations/env.py leaves them out of comparisons elsewhere):
+        # on SQLite the unique constraints above already serve email and phone prefixes.
+        Index(
+            "ix_leads_workspace_email_pattern",
+            "workspace_id",
+            "email",
+            postgresql_ops={"email": "text_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_leads_workspace_phone_pattern",
+            "workspace_id",
+            "phone",
+            postgresql_ops={"phone": "text_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # The tag filter, `tags @> '["vip"]'`; SQLite has no index for JSON array members.
+        Index(
+            "ix_leads_tags",
+            "tags",
+            postgresql_using="gin",
+            postgresql_ops={"tags": "jsonb_path_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
     id_prefix = "lead"
 
     workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
     # The origin the lead first registered through; later registrations keep it.
     origin_id: Mapped[str | None] = mapped_column(
-        ID, ForeignKey("origins.id", ondelete="SET NULL"), index=True
-    )
+        ID, ForeignKey("origins.id", ondelete="SET NULL")
+    )  # indexed by ix_leads_origin_created
 
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164

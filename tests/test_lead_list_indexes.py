@@ -1,0 +1,203 @@
+"""The leads list's indexes: built as the models declare them, and usable by its queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, insert, text
+from sqlalchemy.schema import CreateIndex, Index
+
+from leadsite.extensions import db
+from leadsite.ids import new_id
+from leadsite.lead_search import LeadFilters, search_leads
+from leadsite.models import Lead
+from tests import factories
+
+LEAD_LIST_INDEXES = [
+    "ix_leads_workspace_created",
+    "ix_leads_workspace_status_created",
+    "ix_leads_origin_created",
+    "ix_leads_workspace_first_name",
+    "ix_leads_workspace_last_name",
+    "ix_leads_workspace_email_pattern",
+    "ix_leads_workspace_phone_pattern",
+    "ix_leads_tags",
+]
+LEADS = 4000
+FIRST_NAMES = ["Ada", "Ben", "Chloé", "Dev", "Emma", "Farid", "Grace", "Hiro"]
+LAST_NAMES = ["Lovelace", "Okafor", "Martin", "Patel", "Schmidt", "Haddad", "Hopper", "Tanaka"]
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def _declared_here(index: Index) -> bool:
+    ddl_if = index._ddl_if
+    if ddl_if is None or ddl_if.dialect is None:
+        return True
+    dialects = [ddl_if.dialect] if isinstance(ddl_if.dialect, str) else ddl_if.dialect
+    return _dialect() in dialects
+
+
+def _normalized(sql: str) -> str:
+    """CREATE INDEX as the models compile it and as the database reports it, made comparable:
+    PostgreSQL adds the schema, `USING btree`, casts and parentheses."""
+    sql = sql.lower().replace('"', "").replace("public.", "").replace(" using btree", "")
+    sql = re.sub(r"::[a-z ]+(\(\d+\))?", "", sql)
+    sql = re.sub(r"\(\((\w+)\)\)", r"(\1)", sql)
+    return " ".join(sql.split())
+
+
+def _definition_in_database(name: str) -> str | None:
+    if _dialect() == "sqlite":
+        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+    else:
+        query = "SELECT pg_get_indexdef(to_regclass(:name))"
+    return db.session.scalar(text(query), {"name": name})
+
+
+def test_each_index_is_built_as_the_model_declares_it():
+    """Down to PostgreSQL's operator classes and GIN, which Alembic's comparison ignores, and
+    SQLite's expression indexes, which it cannot reflect."""
+    declared = {index.name: index for index in Lead.__table__.indexes}
+
+    for name in LEAD_LIST_INDEXES:
+        index = declared[name]
+        found = _definition_in_database(name)
+        if _declared_here(index):
+            expected = str(CreateIndex(index).compile(dialect=db.engine.dialect))
+            assert found is not None, f"{name} is missing"
+            assert _normalized(found) == _normalized(expected)
+        else:
+            assert found is None, f"{name} is declared for another database only"
+
+
+def test_the_replaced_origin_index_is_gone():
+    assert _definition_in_database("ix_leads_origin_id") is None
+
+
+@contextmanager
+def _captured_search() -> Iterator[list[tuple[str, object]]]:
+    """The leads statements lead_search sends, with their parameters."""
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM leads" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+
+
+def _plan(statement: str, parameters: object, in_order: bool) -> str:
+    """The plan as text. On PostgreSQL without sequential scans; and for a search, without
+    plain index scans either: a small table is cheaper to read in order through
+    ix_leads_workspace_created and filter, so only bitmap scans show which indexes the search's
+    conditions can use. A filter that an index reads in order (`in_order`) keeps index scans."""
+    connection = db.session.connection()
+    if _dialect() == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        return "\n".join(row[3] for row in rows)
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    if not in_order:
+        connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        connection.exec_driver_sql("SET LOCAL enable_indexonlyscan = off")
+    rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.fixture
+def many_leads():
+    """Leads of two workspaces, with statistics, so the planners see tables worth an index."""
+    workspaces = [factories.workspace(), factories.workspace()]
+    origin = factories.origin(factories.funnel(workspaces[0]))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    statuses = ["new", "contacted", "qualified", "customer", "lost"]
+    db.session.execute(
+        insert(Lead),
+        [
+            {
+                "id": new_id("lead"),
+                "workspace_id": workspaces[index % 2].id,
+                "origin_id": origin.id if index % 20 == 0 else None,
+                "first_name": f"{FIRST_NAMES[index % 8]}{index}",
+                "last_name": f"{LAST_NAMES[index // 8 % 8]}{index}",
+                "email": f"person{index}@example.com",
+                "phone": f"+316{index:08d}",
+                "status": statuses[index % 5],
+                "tags": ["vip"] if index % 100 == 0 else ["newsletter"],
+                "created_at": start + timedelta(minutes=index),
+                "updated_at": start,
+            }
+            for index in range(LEADS)
+        ],
+    )
+    db.session.commit()
+    db.session.execute(text("ANALYZE leads"))
+    db.session.commit()
+    db.engine.dispose()  # a SQLite connection reads the statistics when it opens
+    yield workspaces[0], origin
+    if _dialect() == "sqlite":  # statistics outlive the rows: leave none for other tests
+        db.session.execute(text("DELETE FROM sqlite_stat1"))
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("filters", "indexes"),
+    [
+        (
+            LeadFilters(q="ada12"),
+            {
+                "sqlite": ["ix_leads_workspace_first_name", "ix_leads_workspace_last_name"],
+                "postgresql": [
+                    "ix_leads_workspace_first_name",
+                    "ix_leads_workspace_last_name",
+                    "ix_leads_workspace_email_pattern",
+                ],
+            },
+        ),
+        (
+            LeadFilters(q="+31 6 0000 12"),
+            {"sqlite": ["phone>? AND phone<?"], "postgresql": ["ix_leads_workspace_phone_pattern"]},
+        ),
+        (
+            LeadFilters(q="person12"),
+            {"sqlite": ["email>? AND email<?"], "postgresql": ["ix_leads_workspace_email_pattern"]},
+        ),
+        (
+            LeadFilters(status="qualified"),
+            {
+                "sqlite": ["ix_leads_workspace_status_created"],
+                "postgresql": ["ix_leads_workspace_status_created"],
+            },
+        ),
+        (LeadFilters(tag="vip"), {"sqlite": [], "postgresql": ["ix_leads_tags"]}),
+    ],
+    ids=["name", "phone", "email", "status", "tag"],
+)
+def test_the_leads_list_queries_can_use_their_indexes(many_leads, filters, indexes):
+    workspace, _ = many_leads
+    with _captured_search() as statements:
+        search_leads(workspace.id, filters, country="NL")
+    plan = _plan(*statements[-1], in_order=bool(filters.status))
+
+    for index in indexes[_dialect()]:
+        assert index in plan, plan
+
+
+def test_the_origin_filter_reads_its_index_in_order(many_leads):
+    workspace, origin = many_leads
+    with _captured_search() as statements:
+        search_leads(workspace.id, LeadFilters(origin=origin.id))
+    plan = _plan(*statements[-1], in_order=True)
+
+    assert "ix_leads_origin_created" in plan, plan
