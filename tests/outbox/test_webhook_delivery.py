@@ -36,7 +36,8 @@ def _endpoint(ws, url: str, events=("lead.created",), **fields) -> WebhookEndpoi
 
 
 def _register(ws, email: str = "hook@example.com"):
-    origin = factories.origin(factories.staged_funnel(ws), OriginKind.API)
+    """A registration into a funnel without stages: its only outbox messages are webhooks."""
+    origin = factories.origin(factories.funnel(ws), OriginKind.API)
     return register(origin, LeadInput(email=email), RegistrationContext())
 
 
@@ -53,7 +54,7 @@ def test_a_registration_webhook_arrives_signed_in_the_standard_webhooks_format()
         _endpoint(ws, receiver.url)
         registration = _register(ws)
 
-        assert worker.run_once() == 2  # the webhook, and the first stage's automatic email step
+        assert worker.run_once() == 1
         received = receiver.wait_for(1)[0]
 
     payload = Webhook(SECRET).verify(received.body, received.headers)
@@ -152,7 +153,7 @@ def test_five_dead_messages_in_a_row_disable_the_endpoint():
 
 def test_a_leads_webhook_input_gets_only_its_events_signed_with_the_workspace_secret():
     ws = factories.workspace()
-    origin = factories.origin(factories.staged_funnel(ws), OriginKind.API)
+    origin = factories.origin(factories.funnel(ws), OriginKind.API)
     with webhook_receiver() as receiver:
         from leadsite.registration import WebhookInput
 
