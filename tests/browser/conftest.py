@@ -53,3 +53,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.path):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def quick_forms(app: Flask) -> Iterator[None]:
+    """No minimum fill time: a test fills a form faster than any person, and a loaded machine
+    must not turn that into a bot verdict (the minimum itself is tested in tests/public)."""
+    before = app.config.get("PUBLIC_FORM_MIN_FILL_SECONDS")
+    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = 0
+    yield
+    if before is None:
+        app.config.pop("PUBLIC_FORM_MIN_FILL_SECONDS", None)
+    else:
+        app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = before

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Frame, Page, expect
 
 from leadsite.extensions import db
@@ -15,15 +14,6 @@ from tests.public.sites import Site, embed_page, third_party_site
 from tests.servers import eventually
 
 LOCAL = ["http://127.0.0.1:*"]
-
-
-@pytest.fixture
-def quick_forms(app: Flask) -> Iterator[None]:
-    """A person in a test fills a form in well under the two seconds a real one takes."""
-    before = app.config["PUBLIC_FORM_MIN_FILL_SECONDS"]
-    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = 0.3
-    yield
-    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = before
 
 
 @pytest.fixture

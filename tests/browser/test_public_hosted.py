@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from leadsite.extensions import db
@@ -30,14 +29,6 @@ SETTINGS = {
     "intro": "Two minutes, no more.",
     "consent": {"text": "Email me about the beta.", "version": "3"},
 }
-
-
-@pytest.fixture
-def quick_forms(app: Flask) -> Iterator[None]:
-    before = app.config["PUBLIC_FORM_MIN_FILL_SECONDS"]
-    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = 0.3
-    yield
-    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = before
 
 
 @pytest.fixture

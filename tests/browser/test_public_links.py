@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 
 from leadsite.extensions import db
@@ -24,14 +21,6 @@ from leadsite.public.confirm import send_confirmation
 from leadsite.registration import LeadInput, RegistrationContext, register
 from tests import factories
 from tests.public.sites import third_party_site
-
-
-@pytest.fixture
-def quick_forms(app: Flask) -> Iterator[None]:
-    before = app.config["PUBLIC_FORM_MIN_FILL_SECONDS"]
-    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = 0.3
-    yield
-    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = before
 
 
 def test_the_confirm_link_in_the_email_confirms(page: Page, live_server: str):
