@@ -1,0 +1,72 @@
+"""Named benchmark databases that outlive a run: a SQLite file under instance/ or a PG database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from _harness import BIN, ROOT, run
+from sqlalchemy.engine import make_url
+
+BENCH_DIR = ROOT / "instance" / "bench"
+
+
+def is_postgres(database: str | None) -> bool:
+    return bool(database) and database.startswith("postgres")
+
+
+def database_url(database: str | None, name: str) -> str:
+    """The URL of benchmark database `name`: instance/bench/<name>.db, <name> on the PG server
+    that `database` (postgresql://user@host[:port]) names, or `database` itself if SQLite."""
+    if database and database.startswith("sqlite"):
+        return database
+    if not database:
+        return f"sqlite:///{BENCH_DIR / name}.db"
+    return make_url(database).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
+    parsed = make_url(url)
+    args = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432)]
+    args += ["-U", parsed.username or "postgres"]
+    return args, {**os.environ, "PGPASSWORD": parsed.password or ""}
+
+
+def drop(url: str) -> None:
+    """Remove the database (and a SQLite file's WAL and shared-memory files)."""
+    if url.startswith("sqlite"):
+        path = Path(make_url(url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    args, env = _pg_args(url)
+    run(["dropdb", "--if-exists", "--force", *args, make_url(url).database or ""], env)
+
+
+def recreate(url: str) -> None:
+    """An empty database at `url`, migrated to the head revision."""
+    drop(url)
+    if url.startswith("sqlite"):
+        Path(make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
+    else:
+        args, env = _pg_args(url)
+        run(["createdb", *args, make_url(url).database or ""], env)
+    upgrade(url)
+
+
+def upgrade(url: str) -> None:
+    run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], {**os.environ, "DATABASE_URL": url})
+
+
+def size_mb(url: str) -> float:
+    """The database's size on disk in MB."""
+    if url.startswith("sqlite"):
+        path = Path(make_url(url).database or "")
+        return sum(
+            Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
+        ) / (1024 * 1024)
+    args, env = _pg_args(url)
+    name = make_url(url).database
+    query = f"SELECT pg_database_size('{name}')"
+    output = run(["psql", *args, "-d", name or "", "-tAc", query], env)
+    return int(output.strip()) / (1024 * 1024)

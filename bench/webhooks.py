@@ -1,0 +1,356 @@
+"""Benchmark webhook delivery: commit-to-arrival latency and the drain rate of queued messages."""
+
+from __future__ import annotations
+
+import _checkout  # noqa: F401  (first: leadsite from this checkout)
+
+# isort: split
+import argparse
+import itertools
+import os
+import pstats
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import _databases
+from _harness import BIN, ROOT, BenchError, source_version
+from _receiver import Receiver, receiver
+from flask import Flask
+from sqlalchemy import func, insert, select
+
+from leadsite import accounts, create_app, funnels
+from leadsite.extensions import db
+from leadsite.ids import new_id
+from leadsite.models import (
+    Channel,
+    Funnel,
+    FunnelStatus,
+    MessageStatus,
+    Origin,
+    OriginKind,
+    OutboxMessage,
+    WebhookEndpoint,
+    utcnow,
+)
+from leadsite.registration import LeadInput, RegistrationContext, register
+
+PG_DATABASE = "leadsite_bench_wh"
+_sequence = itertools.count()  # numbers the latency leads: every registration is a new lead
+LATENCY_GOAL_P95_S = 1.0
+DRAIN_GOAL_PER_S = 200.0  # on SQLite with one worker; PostgreSQL with two should do more
+
+
+@dataclass
+class Latency:
+    count: int
+    p50_s: float
+    p95_s: float
+    max_s: float
+    load: float
+
+
+@dataclass
+class Drain:
+    count: int
+    workers: int
+    seconds: float  # first arrival to the last message marked delivered in the database
+    per_s: float
+    receiver_per_s: float  # first to last arrival at the receiver
+    duplicates: int
+    load: float
+
+
+def make_app(url: str) -> Flask:
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LEADSITE_INLINE_WORKER": False,
+            "WEBHOOK_ALLOW_PRIVATE": True,
+        }
+    )
+
+
+def create_fixtures(hook_url: str) -> tuple[str, str, str]:
+    """A workspace with an active funnel, an API origin and an endpoint for lead.created;
+    returns (workspace id, origin id, endpoint id). The funnel has no activities, so the worker
+    has only webhooks to deliver."""
+    workspace, _ = accounts.get_or_create_workspace("Webhook bench", "webhook-bench")
+    funnel = Funnel(workspace_id=workspace.id, name="Sign-ups", status=FunnelStatus.ACTIVE)
+    db.session.add(funnel)
+    db.session.flush()
+    funnels.add_stage(funnel, "Welcome")
+    origin = funnels.add_origin(funnel, OriginKind.API, "Bench API")
+    endpoint = WebhookEndpoint(workspace_id=workspace.id, url=hook_url, events=["lead.created"])
+    db.session.add(endpoint)
+    db.session.commit()
+    return workspace.id, origin.id, endpoint.id
+
+
+@contextmanager
+def workers(url: str, count: int, logdir: Path, profile: Path | None = None) -> Iterator[None]:
+    """`count` processes of `flask --app app leadsite worker`; SIGTERM and wait on exit."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "WEBHOOK_ALLOW_PRIVATE": "1",
+        "LEADSITE_INLINE_WORKER": "0",
+        "SECRET_KEY": "bench-webhooks",
+    }
+    processes = []
+    for index in range(count):
+        command = [str(BIN / "flask"), "--app", "app", "leadsite", "worker"]
+        if profile is not None:
+            output = f"{profile}.{index}"
+            command = [str(BIN / "python"), "-m", "cProfile", "-o", output, "-m", "flask"]
+            command += ["--app", "app", "leadsite", "worker"]
+        log = (logdir / f"worker-{index}.log").open("w")
+        processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def measure_latency(
+    app: Flask, origin_id: str, hooks: Receiver, count: int, rate: float, run_id: str
+) -> Latency:
+    """Register `count` leads in this process, `rate` a second on average (Poisson arrivals),
+    each committed by register(); time from its commit to its webhook at the receiver."""
+    rng = random.Random(run_id)
+    load = os.getloadavg()[0]
+    committed: dict[str, float] = {}
+    with app.app_context():
+        origin = db.session.get(Origin, origin_id)
+        for _ in range(count):
+            index = next(_sequence)  # identifiers unique across calls: every lead is new
+            lead_input = LeadInput(
+                email=f"latency-{run_id}-{index}@example.com",
+                first_name="Bench",
+                last_name=f"Lead {index}",
+                phone=f"+3161{index:07d}",
+            )
+            registration = register(origin, lead_input, RegistrationContext(ip="127.0.0.1"))
+            committed[registration.lead.id] = time.time()  # register() has committed
+            time.sleep(rng.expovariate(rate))
+        db.session.remove()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        arrived = {a.lead_id: a.at for a in reversed(hooks.snapshot())}  # first arrival wins
+        if all(lead_id in arrived for lead_id in committed):
+            break
+        time.sleep(0.05)
+    else:
+        raise BenchError(f"{len(committed) - len(arrived)} webhooks did not arrive within 60 s")
+    latencies = [arrived[lead_id] - at for lead_id, at in committed.items()]
+    return Latency(
+        count=len(latencies),
+        p50_s=statistics.median(latencies),
+        p95_s=_percentile(latencies, 0.95),
+        max_s=max(latencies),
+        load=load,
+    )
+
+
+def _payload(index: int) -> dict[str, Any]:
+    """A lead.created body of the usual size (about 1 KB)."""
+    stamp = utcnow().isoformat()
+    return {
+        "type": "lead.created",
+        "timestamp": stamp,
+        "data": {
+            "id": f"lead_drain{index:020d}",
+            "email": f"drain-{index}@example.com",
+            "phone": f"+3162{index:07d}",
+            "first_name": "Drain",
+            "last_name": f"Lead {index}",
+            "address": None,
+            "unique_id": None,
+            "status": "new",
+            "tags": ["newsletter"],
+            "custom_fields": {"company": "Example & Co", "team_size": 12},
+            "source": "website",
+            "source_url": "https://www.example.com/signup?plan=pro",
+            "referrer": "https://www.google.com/",
+            "utm": {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "brand"},
+            "origin_id": "org_01m81t3z5g3zswv0ph8e350733",
+            "counter": 1,
+            "opt_in": True,
+            "opt_in_at": stamp,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "journey": {"id": "jrn_01m81t3z5g3zswv0ph8e350734", "status": "active"},
+            "registration": {"origin_kind": "api", "ip": "203.0.113.7", "user_agent": "curl/8"},
+        },
+    }
+
+
+def queue_messages(app: Flask, workspace_id: str, endpoint_id: str, url: str, count: int) -> None:
+    """Insert `count` pending webhook messages for one endpoint in one executemany."""
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id("msg"),
+            "workspace_id": workspace_id,
+            "endpoint_id": endpoint_id,
+            "channel": Channel.WEBHOOK,
+            "target": url,
+            "payload": _payload(index),
+            "status": MessageStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for index in range(count)
+    ]
+    with app.app_context():
+        db.session.execute(insert(OutboxMessage), rows)
+        db.session.commit()
+        db.session.remove()
+
+
+def delivered(app: Flask) -> int:
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.DELIVERED)
+        )
+        db.session.remove()
+        return int(count or 0)
+
+
+def measure_drain(app: Flask, hooks: Receiver, count: int, worker_count: int) -> Drain:
+    """Wait until the `count` queued messages are delivered; the clock starts at the first
+    arrival, so the workers' start-up is not counted."""
+    load = os.getloadavg()[0]
+    if not hooks.wait_for(1, timeout=60):
+        raise BenchError("no delivery within 60 s of starting the workers")
+    if not hooks.wait_for(count, timeout=max(600, count / 10)):
+        raise BenchError(f"only {hooks.count()} of {count} deliveries arrived")
+    while delivered(app) < count:
+        time.sleep(0.05)
+    done_at = time.time()
+    arrivals = sorted(a.at for a in hooks.snapshot())
+    ids = [a.webhook_id for a in hooks.snapshot()]
+    seconds = done_at - arrivals[0]
+    return Drain(
+        count=count,
+        workers=worker_count,
+        seconds=seconds,
+        per_s=count / seconds,
+        receiver_per_s=(len(arrivals) - 1) / max(arrivals[-1] - arrivals[0], 1e-9),
+        duplicates=len(ids) - len(set(ids)),
+        load=load,
+    )
+
+
+def print_profile(profile: Path, workers: int) -> None:
+    for index in range(workers):
+        path = Path(f"{profile}.{index}")
+        if not path.exists():
+            continue
+        print(f"\ncProfile of worker {index} (top 25 by cumulative time):")
+        stats = pstats.Stats(str(path))
+        stats.sort_stats("cumulative").print_stats(25)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes to drain (1)")
+    parser.add_argument("--registrations", type=int, default=200, help="leads timed (200)")
+    parser.add_argument("--rate", type=float, default=5.0, help="registrations a second (5)")
+    parser.add_argument("--messages", type=int, default=10_000, help="messages drained (10,000)")
+    parser.add_argument("--only", choices=["latency", "drain"], help="run one of the two")
+    parser.add_argument("--profile", type=Path, help="cProfile the drain's workers to PATH.<n>")
+    args, others = parser.parse_known_args()
+    if others:  # `make bench BENCH_ARGS=...` passes every script the same options
+        print(f"ignoring options for other benchmarks: {' '.join(others)}")
+
+    postgres = _databases.is_postgres(args.database)
+    print(
+        f"Webhooks: {'PostgreSQL' if postgres else 'SQLite'}, worker processes: 1 for latency, "
+        f"{args.workers} for the drain\ncommit {source_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    run_id = uuid.uuid4().hex[:8]
+    latency = drain = None
+    with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp, ExitStack() as stack:
+        workdir = Path(tmp)
+        url = (
+            _databases.database_url(args.database, PG_DATABASE)
+            if postgres
+            else f"sqlite:///{workdir / 'webhooks.db'}"
+        )
+        try:
+            _databases.recreate(url)
+            if postgres:
+                stack.callback(_databases.drop, url)
+            hooks = stack.enter_context(receiver())
+            app = make_app(url)
+            with app.app_context():
+                workspace_id, origin_id, endpoint_id = create_fixtures(hooks.url)
+            if args.only != "drain":
+                with workers(url, 1, workdir):
+                    measure_latency(app, origin_id, hooks, 3, args.rate, run_id + "w")  # warm-up
+                    hooks.clear()
+                    latency = measure_latency(
+                        app, origin_id, hooks, args.registrations, args.rate, run_id
+                    )
+            if args.only != "latency":
+                hooks.clear()
+                queue_messages(app, workspace_id, endpoint_id, hooks.url, args.messages)
+                with workers(url, args.workers, workdir, args.profile):
+                    drain = measure_drain(app, hooks, args.messages, args.workers)
+        except BenchError as error:
+            print(error, file=sys.stderr)
+            return 1
+    if latency:
+        verdict = "met" if latency.p95_s <= LATENCY_GOAL_P95_S else "NOT met"
+        print(
+            f"commit -> arrival, {latency.count} registrations at {args.rate:g}/s, 1 worker: "
+            f"p50 {latency.p50_s * 1000:.0f} ms, p95 {latency.p95_s * 1000:.0f} ms, max "
+            f"{latency.max_s * 1000:.0f} ms (load {latency.load:.2f}); goal p95 <= "
+            f"{LATENCY_GOAL_P95_S:g} s {verdict}"
+        )
+    if drain:
+        verdict = "met" if drain.per_s >= DRAIN_GOAL_PER_S else "NOT met"
+        print(
+            f"drain of {drain.count:,} queued deliveries, {drain.workers} worker(s): "
+            f"{drain.seconds:.1f} s, {drain.per_s:.0f}/s (receiver saw {drain.receiver_per_s:.0f}/s"
+            f", {drain.duplicates} duplicates; load {drain.load:.2f}); goal >= "
+            f"{DRAIN_GOAL_PER_S:g}/s {verdict}"
+        )
+    if args.profile and drain:
+        print_profile(args.profile, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
