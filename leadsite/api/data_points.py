@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from leadsite.api import bp
 from leadsite.api.body import read_body
+from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import (
     DataPointIn,
@@ -35,13 +36,6 @@ def data_point_dict(point: DataPoint) -> dict[str, Any]:
         "help_text": point.help_text,
         "created_at": iso(point.created_at),
     }
-
-
-def _point_or_404(point_id: str) -> DataPoint | Response:
-    point = db.session.scalar(
-        db.select(DataPoint).filter_by(id=point_id, workspace_id=g.workspace_id)
-    )
-    return point if point is not None else api_error(404, "No such data point", "NOT_FOUND")
 
 
 def _choices_error(point_type: str, choices: list[str]) -> Response | None:
@@ -121,10 +115,8 @@ def create_data_point() -> Response:
 )
 def get_data_point(point_id: str) -> Response:
     """One data point."""
-    point = _point_or_404(point_id)
-    return (
-        point if isinstance(point, Response) else jsonify(success=True, data=data_point_dict(point))
-    )
+    point = scoped_or_404(DataPoint, point_id, "data point")
+    return jsonify(success=True, data=data_point_dict(point))
 
 
 @bp.patch("/data-points/<point_id>")
@@ -137,9 +129,7 @@ def get_data_point(point_id: str) -> Response:
 )
 def update_data_point(point_id: str) -> Response:
     """Change label, choices or help text (name and type are fixed once values exist)."""
-    point = _point_or_404(point_id)
-    if isinstance(point, Response):
-        return point
+    point = scoped_or_404(DataPoint, point_id, "data point")
     changes = DataPointPatch.model_validate(read_body(request)).model_dump(exclude_unset=True)
     if "choices" in changes:
         changes["choices"] = changes["choices"] or []
@@ -162,9 +152,7 @@ def update_data_point(point_id: str) -> Response:
 )
 def delete_data_point(point_id: str) -> Response:
     """Delete the data point; refused (409) while journeys hold values for it."""
-    point = _point_or_404(point_id)
-    if isinstance(point, Response):
-        return point
+    point = scoped_or_404(DataPoint, point_id, "data point")
     used = db.session.scalar(
         db.select(db.func.count()).select_from(JourneyData).filter_by(data_point_id=point.id)
     )

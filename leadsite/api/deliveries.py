@@ -9,9 +9,9 @@ from flask import g, jsonify
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
+from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import DeliveryListResponse, MessageResponse, SecretResponse
-from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.models import DeliveryAttempt, Lead, OutboxMessage, WebhookEndpoint
 from leadsite.outbox.manage import redeliver, rotate_endpoint_secret
@@ -71,12 +71,7 @@ def _attempts(**filters: str) -> Response:
 )
 def list_endpoint_deliveries(endpoint_id: str) -> Response:
     """Every try with its status code, timing, and request and response excerpts."""
-    endpoint = db.session.scalar(
-        db.select(WebhookEndpoint).filter_by(id=endpoint_id, workspace_id=g.workspace_id)
-    )
-    if endpoint is None:
-        return api_error(404, "No such webhook", "NOT_FOUND")
-    return _attempts(endpoint_id=endpoint.id)
+    return _attempts(endpoint_id=scoped_or_404(WebhookEndpoint, endpoint_id, "webhook").id)
 
 
 @bp.get("/leads/<lead_id>/deliveries")
@@ -88,10 +83,7 @@ def list_endpoint_deliveries(endpoint_id: str) -> Response:
 )
 def list_lead_deliveries(lead_id: str) -> Response:
     """Webhooks and emails about this lead, each try."""
-    lead = db.session.scalar(db.select(Lead).filter_by(id=lead_id, workspace_id=g.workspace_id))
-    if lead is None:
-        return api_error(404, "No such lead", "NOT_FOUND")
-    return _attempts(lead_id=lead.id)
+    return _attempts(lead_id=scoped_or_404(Lead, lead_id, "lead").id)
 
 
 @bp.post("/messages/<message_id>/redeliver")
@@ -103,11 +95,7 @@ def list_lead_deliveries(lead_id: str) -> Response:
 )
 def redeliver_message(message_id: str) -> Response:
     """Queue a delivered, failing or dead message again; the worker sends it at once."""
-    message = db.session.scalar(
-        db.select(OutboxMessage).filter_by(id=message_id, workspace_id=g.workspace_id)
-    )
-    if message is None:
-        return api_error(404, "No such message", "NOT_FOUND")
+    message = scoped_or_404(OutboxMessage, message_id, "message")
     redeliver(message)
     db.session.commit()
     return jsonify(success=True, data=message_dict(message))
@@ -122,13 +110,7 @@ def redeliver_message(message_id: str) -> Response:
 )
 def rotate_webhook_secret(endpoint_id: str) -> Response:
     """A new signing secret; the old one keeps signing alongside it for 24 hours."""
-    endpoint = db.session.scalar(
-        db.select(WebhookEndpoint).filter_by(
-            id=endpoint_id, workspace_id=g.workspace_id, lead_id=None
-        )
-    )
-    if endpoint is None:
-        return api_error(404, "No such webhook", "NOT_FOUND")
+    endpoint = scoped_or_404(WebhookEndpoint, endpoint_id, "webhook", lead_id=None)
     secret = rotate_endpoint_secret(endpoint)
     db.session.commit()
     return jsonify(

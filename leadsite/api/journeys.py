@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import jsonify
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
+from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import JourneyResponse
-from leadsite.errors import api_error
-from leadsite.extensions import db
 from leadsite.models import Journey
 from leadsite.representations import journey_dict
 
@@ -23,9 +22,4 @@ from leadsite.representations import journey_dict
 )
 def get_journey(journey_id: str) -> Response:
     """One journey of the workspace."""
-    journey = db.session.scalar(
-        db.select(Journey).filter_by(id=journey_id, workspace_id=g.workspace_id)
-    )
-    if journey is None:
-        return api_error(404, "No such journey", "NOT_FOUND")
-    return jsonify(success=True, data=journey_dict(journey))
+    return jsonify(success=True, data=journey_dict(scoped_or_404(Journey, journey_id, "journey")))

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
 from leadsite.api.body import canonical, read_body
+from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import LeadPatch, LeadResponse
-from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.leads import erase_lead, update_lead
 from leadsite.models import Lead, Workspace
 from leadsite.representations import journey_summary, lead_dict
 
 PATCH_FIELDS = {canonical(name): name for name in LeadPatch.model_fields}
-
-
-def _lead_or_404(lead_id: str) -> Lead | Response:
-    lead = db.session.scalar(db.select(Lead).filter_by(id=lead_id, workspace_id=g.workspace_id))
-    return lead if lead is not None else api_error(404, "No such lead", "NOT_FOUND")
 
 
 def _lead_response(lead: Lead) -> Response:
@@ -41,8 +36,7 @@ def _lead_response(lead: Lead) -> Response:
 )
 def get_lead(lead_id: str) -> Response:
     """One lead of the workspace."""
-    lead = _lead_or_404(lead_id)
-    return lead if isinstance(lead, Response) else _lead_response(lead)
+    return _lead_response(scoped_or_404(Lead, lead_id, "lead"))
 
 
 @bp.patch("/leads/<lead_id>")
@@ -55,9 +49,7 @@ def get_lead(lead_id: str) -> Response:
 )
 def update_lead_fields(lead_id: str) -> Response:
     """Change the given fields (keys matched ignoring case, `_` and `-`)."""
-    lead = _lead_or_404(lead_id)
-    if isinstance(lead, Response):
-        return lead
+    lead = scoped_or_404(Lead, lead_id, "lead")
     body: dict[str, Any] = {
         PATCH_FIELDS.get(canonical(str(k)), str(k)): v for k, v in read_body(request).items()
     }
@@ -77,9 +69,7 @@ def update_lead_fields(lead_id: str) -> Response:
 )
 def erase_lead_data(lead_id: str) -> Response:
     """Erase personal data; the row keeps its id, journeys and counts."""
-    lead = _lead_or_404(lead_id)
-    if isinstance(lead, Response):
-        return lead
+    lead = scoped_or_404(Lead, lead_id, "lead")
     erase_lead(lead)
     db.session.commit()
     return _lead_response(lead)

@@ -13,6 +13,7 @@ from leadsite.accounts import new_webhook_secret
 from leadsite.api import bp
 from leadsite.api.body import read_body
 from leadsite.api.errors import validation_response
+from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import (
     WebhookCreatedResponse,
@@ -21,7 +22,6 @@ from leadsite.api.schemas import (
     WebhookPatch,
     WebhookResponse,
 )
-from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.models import WebhookEndpoint
 from leadsite.registration import FieldError
@@ -53,13 +53,9 @@ def _url_error(url: str) -> Response | None:
     return None
 
 
-def _endpoint_or_404(endpoint_id: str) -> WebhookEndpoint | Response:
-    endpoint = db.session.scalar(
-        db.select(WebhookEndpoint).filter_by(
-            id=endpoint_id, workspace_id=g.workspace_id, lead_id=None
-        )
-    )
-    return endpoint if endpoint is not None else api_error(404, "No such webhook", "NOT_FOUND")
+def _endpoint_or_404(endpoint_id: str) -> WebhookEndpoint:
+    """A workspace endpoint (a lead's own WebhookInput endpoints are not managed here)."""
+    return scoped_or_404(WebhookEndpoint, endpoint_id, "webhook", lead_id=None)
 
 
 @bp.get("/webhooks")
@@ -116,12 +112,7 @@ def create_webhook() -> Response:
 )
 def get_webhook(endpoint_id: str) -> Response:
     """One endpoint."""
-    endpoint = _endpoint_or_404(endpoint_id)
-    return (
-        endpoint
-        if isinstance(endpoint, Response)
-        else jsonify(success=True, data=webhook_dict(endpoint))
-    )
+    return jsonify(success=True, data=webhook_dict(_endpoint_or_404(endpoint_id)))
 
 
 @bp.patch("/webhooks/<endpoint_id>")
@@ -135,8 +126,6 @@ def get_webhook(endpoint_id: str) -> Response:
 def update_webhook(endpoint_id: str) -> Response:
     """Change URL, events, description or active; re-enabling clears the disabled reason."""
     endpoint = _endpoint_or_404(endpoint_id)
-    if isinstance(endpoint, Response):
-        return endpoint
     changes = WebhookPatch.model_validate(read_body(request)).model_dump(exclude_none=True)
     if "url" in changes and (refused := _url_error(changes["url"])) is not None:
         return refused
@@ -159,8 +148,6 @@ def update_webhook(endpoint_id: str) -> Response:
 def delete_webhook(endpoint_id: str) -> Response:
     """Delete the endpoint and its pending deliveries."""
     endpoint = _endpoint_or_404(endpoint_id)
-    if isinstance(endpoint, Response):
-        return endpoint
     data = webhook_dict(endpoint)
     db.session.delete(endpoint)
     db.session.commit()
