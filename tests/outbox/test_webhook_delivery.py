@@ -17,8 +17,8 @@ from leadsite.models import (
     utcnow,
 )
 from leadsite.outbox import worker
-from leadsite.outbox.delivery import RETRY_SCHEDULE, next_attempt_after
 from leadsite.outbox.events import EventWriter
+from leadsite.outbox.outcomes import RETRY_SCHEDULE, next_attempt_after
 from leadsite.registration import LeadInput, RegistrationContext, register
 from tests import factories
 from tests.servers import webhook_receiver

@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from leadsite.extensions import db
-from leadsite.models import MessageStatus, OutboxMessage, WebhookEndpoint
-from leadsite.outbox.events import EventWriter
-from tests import factories
+from leadsite.models import MessageStatus, OutboxMessage
+from tests.outbox import queue_events
 from tests.servers import eventually, webhook_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,18 +44,6 @@ def worker_process(app, lease_seconds: int = 60) -> Iterator[subprocess.Popen]:
             process.wait(timeout=15)
 
 
-def _queue_events(count: int, url: str) -> None:
-    ws = factories.workspace()
-    db.session.add(
-        WebhookEndpoint(workspace_id=ws.id, url=url, events=["lead.created"], secret=None)
-    )
-    lead = factories.lead(ws)
-    writer = EventWriter(ws.id, lead.id)
-    for index in range(count):
-        writer.emit("lead.created", {"n": index})
-    db.session.commit()
-
-
 def _statuses() -> Counter:
     db.session.rollback()  # a fresh snapshot: the workers write from other processes
     return Counter(db.session.scalars(db.select(OutboxMessage.status)))
@@ -64,7 +51,7 @@ def _statuses() -> Counter:
 
 def test_a_worker_killed_mid_delivery_leaves_the_message_for_the_next_worker(app):
     with webhook_receiver(delay=2.0) as receiver:
-        _queue_events(1, receiver.url)
+        queue_events(1, receiver.url)
         with worker_process(app, lease_seconds=3) as first:
             receiver.wait_for(1, timeout=20)  # the receiver has the request, the worker waits
             first.send_signal(signal.SIGKILL)
@@ -83,7 +70,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_message_for_the_next_worker(app
 
 def test_sigterm_lets_the_worker_finish_the_message_in_hand(app):
     with webhook_receiver(delay=1.5) as receiver:
-        _queue_events(1, receiver.url)
+        queue_events(1, receiver.url)
         with worker_process(app) as worker:
             receiver.wait_for(1, timeout=20)
             worker.send_signal(signal.SIGTERM)
@@ -94,7 +81,7 @@ def test_sigterm_lets_the_worker_finish_the_message_in_hand(app):
 
 def test_two_workers_never_deliver_the_same_message(app):
     with webhook_receiver(delay=0.02) as receiver:
-        _queue_events(60, receiver.url)
+        queue_events(60, receiver.url)
         with worker_process(app), worker_process(app):
             assert eventually(
                 lambda: _statuses() == Counter({MessageStatus.DELIVERED: 60}), timeout=60

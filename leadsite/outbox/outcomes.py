@@ -1,0 +1,164 @@
+"""Record a delivered batch in one transaction: attempts logged, messages delivered, retried or
+dead, endpoints that keep failing disabled, and the messages not attempted released."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from leadsite.database import begin_write_transaction
+from leadsite.extensions import db
+from leadsite.models import DeliveryAttempt, MessageStatus, OutboxMessage, WebhookEndpoint, utcnow
+from leadsite.outbox.delivery import Outcome
+
+# Standard Webhooks' schedule: the delay before attempt n+1 after attempt n failed.
+RETRY_SCHEDULE = [
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=14),
+    timedelta(hours=20),
+    timedelta(hours=24),
+]
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+DEAD_IN_A_ROW_DISABLES = 5
+
+
+def next_attempt_after(attempts: int, now: datetime) -> datetime | None:
+    """When to try again after `attempts` failed tries (±10% jitter), or None: give up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    delay = RETRY_SCHEDULE[attempts - 1].total_seconds()
+    return now + timedelta(seconds=delay * random.uniform(0.9, 1.1))
+
+
+def record_batch(messages: list[OutboxMessage], outcomes: dict[str, Outcome]) -> None:
+    """Write every attempted message's outcome, and release the others, in one transaction.
+
+    The messages are the claimed objects, still holding their claim's state (a message's lease
+    keeps other workers away from it); `outcomes` has no entry for a message not attempted.
+    """
+    begin_write_transaction()
+    if db.engine.dialect.name == "postgresql":
+        # COMMIT returns without waiting for the WAL to reach the disk (the WAL writer flushes
+        # it within a fraction of a second). A PostgreSQL crash before then forgets these
+        # outcomes: the messages are claimed again after their lease and delivered again with
+        # the same webhook-id, which at-least-once delivery allows (receivers deduplicate).
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
+    now = utcnow()
+    dead: set[str] = set()
+    attempts: list[dict[str, Any]] = []
+    for message in messages:
+        message.locked_until = None  # not attempted: due again at once
+        outcome = outcomes.get(message.id)
+        if outcome is None:
+            continue
+        message.attempts += 1
+        attempts.append(_attempt(message, outcome, now))
+        if outcome.success:
+            message.status, message.delivered_at, message.last_error = (
+                MessageStatus.DELIVERED,
+                now,
+                None,
+            )
+            continue
+        message.last_error = outcome.error
+        retry_at = None if outcome.gone else next_attempt_after(message.attempts, now)
+        if retry_at is None:
+            message.status = MessageStatus.DEAD
+            dead.add(message.id)
+        else:
+            message.next_attempt_at = retry_at
+    if attempts:
+        db.session.execute(db.insert(DeliveryAttempt), attempts)  # one executemany
+    _update_endpoints(messages, outcomes, dead, now)
+    db.session.commit()
+
+
+def _attempt(message: OutboxMessage, outcome: Outcome, now: datetime) -> dict[str, Any]:
+    """A DeliveryAttempt's row (inserted in bulk: no object per attempt is needed)."""
+    return {
+        "message_id": message.id,
+        "workspace_id": message.workspace_id,
+        "endpoint_id": message.endpoint_id,
+        "lead_id": message.lead_id,
+        "channel": message.channel,
+        "target": message.target,
+        "attempted_at": now,
+        "duration_ms": outcome.duration_ms,
+        "success": outcome.success,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+        "request_excerpt": outcome.request_excerpt,
+        "response_excerpt": outcome.response_excerpt,
+    }
+
+
+def _update_endpoints(
+    messages: list[OutboxMessage],
+    outcomes: dict[str, Outcome],
+    dead: set[str],
+    now: datetime,
+) -> None:
+    """A delivery resets its endpoint's count of dead messages in a row; a dead one adds to it.
+
+    Usually nothing died: one UPDATE resets the counts that are not 0 already (none, mostly).
+    Otherwise the batch's endpoints are read again and locked, and the outcomes applied in turn.
+    Both lock endpoints in the order of their ids, so two workers cannot deadlock (SQLite has
+    no FOR UPDATE: the transaction holds the database's write lock already).
+    """
+    attempted = [message for message in messages if message.id in outcomes]
+    if not dead:
+        delivered = {m.endpoint_id for m in attempted if m.endpoint_id and outcomes[m.id].success}
+        if delivered:
+            failing = (
+                db.select(WebhookEndpoint.id)
+                .where(WebhookEndpoint.id.in_(delivered), WebhookEndpoint.consecutive_failures != 0)
+                .order_by(WebhookEndpoint.id)
+                .with_for_update()
+            )
+            db.session.execute(
+                db.update(WebhookEndpoint)
+                .where(WebhookEndpoint.id.in_(failing.scalar_subquery()))
+                .values(consecutive_failures=0)
+            )
+        return
+    query = (
+        db.select(WebhookEndpoint)
+        .where(WebhookEndpoint.id.in_({m.endpoint_id for m in attempted if m.endpoint_id}))
+        .order_by(WebhookEndpoint.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    endpoints = {endpoint.id: endpoint for endpoint in db.session.scalars(query)}
+    for message in attempted:
+        endpoint = endpoints.get(message.endpoint_id or "")
+        outcome = outcomes[message.id]
+        if endpoint is None:
+            continue
+        if outcome.success:
+            endpoint.consecutive_failures = 0
+        elif message.id in dead:
+            _count_dead(endpoint, outcome, now)
+
+
+def _count_dead(endpoint: WebhookEndpoint, outcome: Outcome, now: datetime) -> None:
+    if not endpoint.active:
+        return
+    if outcome.status_code == 410:
+        endpoint.active = False
+        endpoint.disabled_reason = f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC."
+        return
+    endpoint.consecutive_failures += 1
+    if endpoint.consecutive_failures >= DEAD_IN_A_ROW_DISABLES:
+        endpoint.active = False
+        endpoint.disabled_reason = (
+            f"{endpoint.consecutive_failures} deliveries in a row failed every retry "
+            f"(last: {outcome.error}); disabled on {now:%Y-%m-%d %H:%M} UTC."
+        )
