@@ -69,6 +69,8 @@ class Drain:
     receiver_per_s: float  # first to last arrival at the receiver
     duplicates: int
     load: float
+    worker_cpu_ms: float  # the workers' CPU time (all threads) over the drain, per message
+    receiver_cpu_ms: float  # this process's (the receiver's, mostly), per message
 
 
 def make_app(url: str) -> Flask:
@@ -99,7 +101,9 @@ def create_fixtures(hook_url: str) -> tuple[str, str, str]:
 
 
 @contextmanager
-def workers(url: str, count: int, logdir: Path, profile: Path | None = None) -> Iterator[None]:
+def workers(
+    url: str, count: int, logdir: Path, profile: Path | None = None
+) -> Iterator[list[subprocess.Popen]]:
     """`count` processes of `flask --app app leadsite worker`; SIGTERM and wait on exit."""
     env = {
         **os.environ,
@@ -120,7 +124,7 @@ def workers(url: str, count: int, logdir: Path, profile: Path | None = None) -> 
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         )
     try:
-        yield
+        yield processes
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -245,28 +249,41 @@ def delivered(app: Flask) -> int:
         return int(count or 0)
 
 
-def measure_drain(app: Flask, hooks: Receiver, count: int, worker_count: int) -> Drain:
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the processes so far, all their threads (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure_drain(app: Flask, hooks: Receiver, count: int, pids: list[int]) -> Drain:
     """Wait until the `count` queued messages are delivered; the clock starts at the first
     arrival, so the workers' start-up is not counted."""
     load = os.getloadavg()[0]
     if not hooks.wait_for(1, timeout=60):
         raise BenchError("no delivery within 60 s of starting the workers")
+    cpu_at_start, own_cpu_at_start = cpu_seconds(pids), time.process_time()
     if not hooks.wait_for(count, timeout=max(600, count / 10)):
         raise BenchError(f"only {hooks.count()} of {count} deliveries arrived")
     while delivered(app) < count:
         time.sleep(0.05)
     done_at = time.time()
+    worker_cpu, own_cpu = cpu_seconds(pids) - cpu_at_start, time.process_time() - own_cpu_at_start
     arrivals = sorted(a.at for a in hooks.snapshot())
     ids = [a.webhook_id for a in hooks.snapshot()]
     seconds = done_at - arrivals[0]
     return Drain(
         count=count,
-        workers=worker_count,
+        workers=len(pids),
         seconds=seconds,
         per_s=count / seconds,
         receiver_per_s=(len(arrivals) - 1) / max(arrivals[-1] - arrivals[0], 1e-9),
         duplicates=len(ids) - len(set(ids)),
         load=load,
+        worker_cpu_ms=worker_cpu * 1000 / count,
+        receiver_cpu_ms=own_cpu * 1000 / count,
     )
 
 
@@ -275,7 +292,7 @@ def print_profile(profile: Path, workers: int) -> None:
         path = Path(f"{profile}.{index}")
         if not path.exists():
             continue
-        print(f"\ncProfile of worker {index} (top 25 by cumulative time):")
+        print(f"\ncProfile of worker {index}, its main thread (top 25 by cumulative time):")
         stats = pstats.Stats(str(path))
         stats.sort_stats("cumulative").print_stats(25)
 
@@ -326,8 +343,9 @@ def main() -> int:
             if args.only != "latency":
                 hooks.clear()
                 queue_messages(app, workspace_id, endpoint_id, hooks.url, args.messages)
-                with workers(url, args.workers, workdir, args.profile):
-                    drain = measure_drain(app, hooks, args.messages, args.workers)
+                with workers(url, args.workers, workdir, args.profile) as processes:
+                    pids = [process.pid for process in processes]
+                    drain = measure_drain(app, hooks, args.messages, pids)
         except BenchError as error:
             print(error, file=sys.stderr)
             return 1
@@ -344,7 +362,8 @@ def main() -> int:
         print(
             f"drain of {drain.count:,} queued deliveries, {drain.workers} worker(s): "
             f"{drain.seconds:.1f} s, {drain.per_s:.0f}/s (receiver saw {drain.receiver_per_s:.0f}/s"
-            f", {drain.duplicates} duplicates; load {drain.load:.2f}); goal >= "
+            f", {drain.duplicates} duplicates; CPU a message: workers {drain.worker_cpu_ms:.2f} ms,"
+            f" receiver {drain.receiver_cpu_ms:.2f} ms; load {drain.load:.2f}); goal >= "
             f"{DRAIN_GOAL_PER_S:g}/s {verdict}"
         )
     if args.profile and drain:
