@@ -23,7 +23,7 @@ from leadsite.api.schemas import LeadListResponse, RegistrationBody, Registratio
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
-from leadsite.models import Origin, OriginKind, Workspace
+from leadsite.models import Funnel, Origin, OriginKind, Workspace
 from leadsite.registration import FieldError, RegistrationError, register
 from leadsite.representations import journey_summary, lead_dict
 
@@ -52,9 +52,16 @@ def create_lead() -> Response:
         return validation_response(
             [FieldError("ref", "The ref query parameter must name an API origin", None)]
         )
-    origin = db.session.scalar(
-        db.select(Origin).filter_by(ref=ref, workspace_id=g.workspace_id, kind=OriginKind.API)
-    )
+    # The funnel and workspace come in the same query: `register()` finds them in the session.
+    row = db.session.execute(
+        db.select(Origin, Funnel, Workspace)
+        .join(Origin.funnel)
+        .join(Workspace, Workspace.id == Origin.workspace_id)
+        .where(
+            Origin.ref == ref, Origin.workspace_id == g.workspace_id, Origin.kind == OriginKind.API
+        )
+    ).first()
+    origin = row[0] if row is not None else None
     if origin is None:
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
     key = request.headers.get(HEADER, "").strip()

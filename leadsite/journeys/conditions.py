@@ -63,10 +63,12 @@ class Facts:
     Keep one for several conditions on the same journey (the engine does, choosing a stage).
     """
 
-    def __init__(self, lead: Lead, journey: Journey | None = None) -> None:
+    def __init__(
+        self, lead: Lead, journey: Journey | None = None, data: dict[str, Any] | None = None
+    ) -> None:
         self.lead = lead
         self.journey = journey
-        self._data: dict[str, Any] | None = None
+        self._data = data
 
     def evaluate(self, condition: Any) -> tuple[bool, str]:
         if is_empty(condition):

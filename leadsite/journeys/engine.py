@@ -21,17 +21,17 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from leadsite.extensions import db
 from leadsite.journeys.activities import AUTOMATIC_KINDS, ActivityFailed, Outcome, Run, perform
+from leadsite.journeys.plan import StagePlan, funnel_plan
 from leadsite.journeys.stages import (
     FINISHED,
     advance,
     choose_stage,
-    funnel_stages,
     journey_ids,
     stage_finished,
     step_dict,
@@ -50,18 +50,24 @@ class StepNotOpen(Exception):
 
 
 def enter_first_stage(
-    journey: Journey, now: datetime | None = None, events: EventWriter | None = None
+    journey: Journey,
+    now: datetime | None = None,
+    events: EventWriter | None = None,
+    plan: list[StagePlan] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Put a new journey in its funnel's first stage whose condition holds (or complete it).
 
     Call right after `start_journey`, once the journey's data is stored (conditions read it).
-    Steps `start_journey` made due are taken over: due again (from `now`) if their stage is
-    entered, skipped if not. Pass the registration's `EventWriter` to reuse its endpoints.
+    Its pending steps become due (from `now`) if their stage is entered, skipped if not. The
+    registration passes what it has already: its `EventWriter` (endpoints read), the `plan`
+    given to `start_journey`, and the journey's `data` by data point name.
     """
     writer = _writer(journey, events)
-    stages = funnel_stages(journey.funnel_id)
-    _load_steps(journey)  # read before anything changes, so that changes flush once
-    choose_stage(journey, stages, now or utcnow(), writer, None)
+    stages = funnel_plan(journey.funnel_id) if plan is None else plan
+    if not inspect(journey).pending:  # a new journey's steps are the ones in memory
+        _load_steps(journey)  # read before anything changes, so that changes flush once
+    choose_stage(journey, stages, now or utcnow(), writer, None, data)
     db.session.flush()
 
 
@@ -209,8 +215,8 @@ def _lock(journey: Journey) -> Journey:
 
 
 def _load_steps(journey: Journey) -> None:
-    """Read the journey's steps from the database into `journey.steps` (`start_journey` inserts
-    them in bulk, so a collection read earlier would miss them)."""
+    """Read the journey's steps afresh from the database into `journey.steps` (another
+    transaction may have changed them since the collection was loaded)."""
     steps = db.session.scalars(
         db.select(JourneyStep)
         .filter_by(journey_id=journey.id)

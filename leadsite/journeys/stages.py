@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import selectinload
-
-from leadsite.extensions import db
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
-from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, Stage, StepStatus
+from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
+from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, StepStatus
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.representations import iso, journey_summary
@@ -18,21 +16,9 @@ from leadsite.representations import iso, journey_summary
 FINISHED = (StepStatus.DONE, StepStatus.SKIPPED)
 
 
-def funnel_stages(funnel_id: str) -> list[Stage]:
-    """The funnel's stages in order with their activities, in two queries."""
-    return list(
-        db.session.scalars(
-            db.select(Stage)
-            .filter_by(funnel_id=funnel_id)
-            .order_by(Stage.position, Stage.id)
-            .options(selectinload(Stage.activities))
-        )
-    )
-
-
 def advance(journey: Journey, now: datetime, writer: EventWriter) -> None:
     """Leave the finished current stage for the next one whose condition holds."""
-    stages = funnel_stages(journey.funnel_id)
+    stages = funnel_plan(journey.funnel_id)
     ids = [stage.id for stage in stages]
     if journey.current_stage_id not in ids:
         _complete(journey, [], now, writer, "its stage was removed from the funnel")
@@ -43,14 +29,18 @@ def advance(journey: Journey, now: datetime, writer: EventWriter) -> None:
 
 def choose_stage(
     journey: Journey,
-    candidates: list[Stage],
+    candidates: list[StagePlan],
     now: datetime,
     writer: EventWriter,
-    previous: Stage | None,
+    previous: StagePlan | None,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Enter the first candidate whose condition holds, skipping the others before it; go on
-    while the entered stage has nothing to do; complete the journey when none is left."""
-    facts = Facts(journey.lead, journey)
+    while the entered stage has nothing to do; complete the journey when none is left.
+
+    `data`: the journey's data points by name, when the caller has them (else read if needed).
+    """
+    facts = Facts(journey.lead, journey, data)
     if any(needs_data(stage.condition) for stage in candidates):
         facts.data()  # read before any step changes, so that they are flushed once
     skipped: list[dict[str, Any]] = []
@@ -69,12 +59,12 @@ def choose_stage(
 
 def _enter(
     journey: Journey,
-    stage: Stage,
+    stage: StagePlan,
     why: str,
     skipped: list[dict[str, Any]],
     now: datetime,
     writer: EventWriter,
-    previous: Stage | None,
+    previous: StagePlan | None,
 ) -> None:
     journey.current_stage_id = stage.id
     activities = {activity.id: activity for activity in stage.activities}
@@ -107,24 +97,14 @@ def _enter(
     )
 
 
-def _add_missing_steps(journey: Journey, stage: Stage) -> None:
+def _add_missing_steps(journey: Journey, stage: StagePlan) -> None:
     """Steps for activities added to the stage after the journey was generated."""
     have = {step.activity_id for step in journey.steps if step.stage_id == stage.id}
     position = max((step.position for step in journey.steps), default=-1)
     for activity in stage.activities:
         if activity.id not in have:
             position += 1
-            journey.steps.append(
-                JourneyStep(
-                    stage_id=stage.id,
-                    activity_id=activity.id,
-                    position=position,
-                    kind=activity.kind,
-                    title=activity.title,
-                    assignee_id=activity.assignee_id,
-                    status=StepStatus.PENDING,
-                )
-            )
+            journey.steps.append(pending_step(stage, activity, position))
 
 
 def _complete(

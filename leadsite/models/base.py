@@ -1,12 +1,16 @@
-"""Declarative base pieces: the prefixed primary key and created/updated timestamps."""
+"""Declarative base pieces: the prefixed primary key, created/updated timestamps, and column
+defaults applied when an object is made."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import ColumnDefault, String, event, inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from leadsite.extensions import db
 from leadsite.ids import id_factory
 from leadsite.models.types import UTCDateTime, utcnow
 
@@ -26,3 +30,26 @@ class PublicIdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(db.Model, "init", propagate=True)
+def apply_defaults(target: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Give a new object its Python-side column defaults when it is made, not at flush.
+
+    A new lead then has its id, timestamps, status and counter at once: the registration
+    pipeline builds the events' payloads from it without a flush. Values passed to the
+    constructor win.
+    """
+    for key, default in _scalar_defaults(type(target)):
+        if key not in kwargs:
+            setattr(target, key, default.arg(None) if default.is_callable else default.arg)
+
+
+@cache
+def _scalar_defaults(model: type) -> list[tuple[str, ColumnDefault]]:
+    defaults = []
+    for prop in inspect(model).column_attrs:
+        default = prop.columns[0].default
+        if isinstance(default, ColumnDefault) and (default.is_scalar or default.is_callable):
+            defaults.append((prop.key, default))
+    return defaults

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
 from leadsite.models.base import ID, PublicIdMixin
 from leadsite.models.types import JSONType, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from leadsite.models.journey import Journey
+    from leadsite.models.lead import Lead
+    from leadsite.models.webhook import WebhookEndpoint
 
 
 class Event(PublicIdMixin, db.Model):
@@ -30,6 +35,10 @@ class Event(PublicIdMixin, db.Model):
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Also what orders a flush: an event is inserted after the lead and journey it names.
+    lead: Mapped[Lead | None] = relationship()
+    journey: Mapped[Journey | None] = relationship()
 
 
 class Channel(StrEnum):
@@ -73,6 +82,11 @@ class OutboxMessage(PublicIdMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Also what orders a flush: a message is inserted after what it refers to.
+    event: Mapped[Event | None] = relationship()
+    endpoint: Mapped[WebhookEndpoint | None] = relationship()
+    lead: Mapped[Lead | None] = relationship()
 
 
 class IdempotencyRecord(PublicIdMixin, db.Model):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
 from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
 from leadsite.models.types import JSONType, UTCDateTime
+
+if TYPE_CHECKING:
+    from leadsite.models.lead import Lead
 
 
 class WebhookEndpoint(PublicIdMixin, TimestampMixin, db.Model):
@@ -33,3 +37,6 @@ class WebhookEndpoint(PublicIdMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     consecutive_failures: Mapped[int] = mapped_column(default=0)
+
+    # Also what orders a flush: a lead's endpoint is inserted after the lead.
+    lead: Mapped[Lead | None] = relationship()

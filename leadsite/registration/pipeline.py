@@ -10,8 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from leadsite.database import holds_write_lock, write_transaction_options
 from leadsite.extensions import db
-from leadsite.ids import new_id
-from leadsite.journeys import start_journey
+from leadsite.journeys import funnel_plan, start_journey
 from leadsite.journeys.engine import enter_first_stage
 from leadsite.models import (
     Funnel,
@@ -106,38 +105,36 @@ def register(
 def _register_once(
     origin: Origin, funnel: Funnel, cleaned: CleanLead, context: RegistrationContext
 ) -> Registration:
+    # Everything read comes first, so that what is written is flushed once, at the commit.
     lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
     if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
         raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
-
     created = lead is None
-    if lead is None:
-        lead = Lead(id=new_id("lead"), workspace_id=origin.workspace_id, origin_id=origin.id)
-        apply_to_new_lead(lead, cleaned, context)
-        db.session.add(lead)
-        db.session.flush()  # a racing registration of the same person fails here
-    else:
-        merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
-
     journey = None
-    if not created:
+    if lead is None:
+        lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
+    else:
         journey = db.session.scalar(
             db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
         )
+        merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
+    plan = funnel_plan(funnel.id) if journey is None else None
+    events = EventWriter(origin.workspace_id, lead.id)
+    events.endpoints()
+
+    if created:
+        apply_to_new_lead(lead, cleaned, context)
+        db.session.add(lead)
     journey_created = journey is None
     if journey is None:
-        journey = start_journey(lead, funnel, origin)
+        journey = start_journey(lead, funnel, origin, plan)
     if cleaned.redirect_url:
         journey.redirect_url = cleaned.redirect_url
     _store_journey_data(journey, cleaned, journey_created)
-
-    events = EventWriter(origin.workspace_id, lead.id)
-    events.endpoints()  # one query, before the events that need it
     if cleaned.webhook is not None:
-        events.add_endpoint(_store_webhook_input(lead, cleaned))
-    db.session.flush()
+        events.add_endpoint(_store_webhook_input(lead, cleaned, created))
     lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
     events.emit(
         event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,
@@ -150,14 +147,16 @@ def _register_once(
             {**journey_summary(journey), "lead_id": lead.id},
             journey_id=journey.id,
         )
-        # After the data is stored: stage conditions read it.
-        enter_first_stage(journey, events=events)
+        data = {point.name: value for point, value in cleaned.journey_data}
+        enter_first_stage(journey, events=events, plan=plan, data=data)
     if created:
         queue_registration_sms(funnel, lead)
     # Imported here: leadsite.public's views import this module.
     from leadsite.public.confirm import send_confirmation
 
     send_confirmation(lead, journey)  # does nothing unless the funnel asks for double opt-in
+    # A racing registration of the same person fails here, on a unique constraint.
+    db.session.flush()
     return Registration(lead=lead, journey=journey, created=created)
 
 
@@ -210,17 +209,17 @@ def _store_journey_data(journey: Journey, cleaned: CleanLead, new_journey: bool)
             db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
 
 
-def _store_webhook_input(lead: Lead, cleaned: CleanLead) -> WebhookEndpoint:
+def _store_webhook_input(lead: Lead, cleaned: CleanLead, new_lead: bool) -> WebhookEndpoint:
     """The lead's WebhookInput as a lead-scoped endpoint (one per lead and URL)."""
     hook = cleaned.webhook
     assert hook is not None
-    endpoint = db.session.scalar(
-        db.select(WebhookEndpoint).filter_by(lead_id=lead.id, url=hook.url)
-    )
-    if endpoint is None:
-        endpoint = WebhookEndpoint(
-            id=new_id("whe"), workspace_id=lead.workspace_id, lead_id=lead.id, url=hook.url
+    endpoint = None
+    if not new_lead:
+        endpoint = db.session.scalar(
+            db.select(WebhookEndpoint).filter_by(lead_id=lead.id, url=hook.url)
         )
+    if endpoint is None:
+        endpoint = WebhookEndpoint(workspace_id=lead.workspace_id, lead_id=lead.id, url=hook.url)
         db.session.add(endpoint)
     endpoint.events = hook.events
     endpoint.secret = hook.secret

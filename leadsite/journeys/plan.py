@@ -1,0 +1,79 @@
+"""A funnel's stages and activities as plain values, read in one query.
+
+Generating a journey and moving it between stages both need the funnel's whole shape; reading
+it as frozen dataclasses from one joined query (no ORM objects, no second query for the
+activities) keeps that cheap on every registration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from leadsite.extensions import db
+from leadsite.models import Activity, JourneyStep, Stage, StepStatus
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    id: str
+    kind: str
+    title: str
+    assignee_id: str | None
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    id: str
+    name: str
+    position: int
+    condition: dict[str, Any] | None
+    delay_minutes: int
+    activities: tuple[ActivityPlan, ...]
+
+
+def funnel_plan(funnel_id: str) -> list[StagePlan]:
+    """The funnel's stages in order, each with its activities in order."""
+    rows = db.session.execute(
+        db.select(
+            Stage.id,
+            Stage.name,
+            Stage.position,
+            Stage.condition,
+            Stage.delay_minutes,
+            Activity.id,
+            Activity.kind,
+            Activity.title,
+            Activity.assignee_id,
+            Activity.config,
+        )
+        .outerjoin(Activity, Activity.stage_id == Stage.id)
+        .where(Stage.funnel_id == funnel_id)
+        .order_by(Stage.position, Stage.id, Activity.position, Activity.id)
+    )
+    stages: dict[str, tuple[tuple[Any, ...], list[ActivityPlan]]] = {}
+    for stage_id, name, position, condition, delay, *activity in rows:
+        _, activities = stages.setdefault(
+            stage_id, ((name, position or 0, condition, delay or 0), [])
+        )
+        if activity[0] is not None:
+            activity_id, kind, title, assignee_id, config = activity
+            activities.append(ActivityPlan(activity_id, kind, title, assignee_id, config or {}))
+    return [
+        StagePlan(stage_id, *fields, activities=tuple(activities))
+        for stage_id, (fields, activities) in stages.items()
+    ]
+
+
+def pending_step(stage: StagePlan, activity: ActivityPlan, position: int) -> JourneyStep:
+    """A new journey step for one of the stage's activities, waiting for its stage."""
+    return JourneyStep(
+        stage_id=stage.id,
+        activity_id=activity.id,
+        position=position,
+        kind=activity.kind,
+        title=activity.title,
+        assignee_id=activity.assignee_id,
+        status=StepStatus.PENDING,
+    )
