@@ -33,25 +33,30 @@ class StagePlan:
     activities: tuple[ActivityPlan, ...]
 
 
+# Built once: this runs on every registration, and building the statement costs more than
+# running it (SQLAlchemy caches its compiled form either way).
+PLAN_QUERY = (
+    db.select(
+        Stage.id,
+        Stage.name,
+        Stage.position,
+        Stage.condition,
+        Stage.delay_minutes,
+        Activity.id,
+        Activity.kind,
+        Activity.title,
+        Activity.assignee_id,
+        Activity.config,
+    )
+    .outerjoin(Activity, Activity.stage_id == Stage.id)
+    .where(Stage.funnel_id == db.bindparam("funnel_id"))
+    .order_by(Stage.position, Stage.id, Activity.position, Activity.id)
+)
+
+
 def funnel_plan(funnel_id: str) -> list[StagePlan]:
     """The funnel's stages in order, each with its activities in order."""
-    rows = db.session.execute(
-        db.select(
-            Stage.id,
-            Stage.name,
-            Stage.position,
-            Stage.condition,
-            Stage.delay_minutes,
-            Activity.id,
-            Activity.kind,
-            Activity.title,
-            Activity.assignee_id,
-            Activity.config,
-        )
-        .outerjoin(Activity, Activity.stage_id == Stage.id)
-        .where(Stage.funnel_id == funnel_id)
-        .order_by(Stage.position, Stage.id, Activity.position, Activity.id)
-    )
+    rows = db.session.execute(PLAN_QUERY, {"funnel_id": funnel_id})
     stages: dict[str, tuple[tuple[Any, ...], list[ActivityPlan]]] = {}
     for stage_id, name, position, condition, delay, *activity in rows:
         _, activities = stages.setdefault(

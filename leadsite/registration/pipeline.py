@@ -12,6 +12,7 @@ from leadsite.database import holds_write_lock, write_transaction_options
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan, start_journey
 from leadsite.journeys.engine import enter_first_stage
+from leadsite.journeys.plan import StagePlan
 from leadsite.models import (
     Funnel,
     FunnelStatus,
@@ -80,6 +81,9 @@ def register(
     cleaned = clean(
         lead_input, workspace, funnel, current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
     )
+    # Read before the write lock, which SQLite gives one writer at a time. A funnel edited in
+    # between makes an insert fail on a foreign key, and the retry reads it again.
+    plan: list[StagePlan] | None = funnel_plan(funnel.id)
     if not holds_write_lock():
         # End the caller's read transaction; the one below takes the write lock first.
         db.session.commit()
@@ -88,13 +92,14 @@ def register(
         if not db.session().in_transaction():
             db.session.connection(execution_options=options)
         try:
-            registration = _register_once(origin, funnel, cleaned, context)
+            registration = _register_once(origin, funnel, cleaned, context, plan)
             db.session.commit()
             return registration
         except IntegrityError:
             db.session.rollback()
             if attempt == MAX_ATTEMPTS:
                 raise
+            plan = None
             log.info("registration raced another one; retrying as an update (%d)", attempt)
         except RegistrationError:
             db.session.rollback()
@@ -103,7 +108,11 @@ def register(
 
 
 def _register_once(
-    origin: Origin, funnel: Funnel, cleaned: CleanLead, context: RegistrationContext
+    origin: Origin,
+    funnel: Funnel,
+    cleaned: CleanLead,
+    context: RegistrationContext,
+    plan: list[StagePlan] | None,
 ) -> Registration:
     # Everything read comes first, so that what is written is flushed once, at the commit.
     lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
@@ -120,7 +129,8 @@ def _register_once(
             db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
         )
         merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
-    plan = funnel_plan(funnel.id) if journey is None else None
+    if journey is None and plan is None:
+        plan = funnel_plan(funnel.id)
     events = EventWriter(origin.workspace_id, lead.id)
     events.endpoints()
 

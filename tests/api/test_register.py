@@ -318,3 +318,33 @@ def test_double_opt_in_sends_the_confirmation_email_at_once(api):
         db.select(OutboxMessage).filter_by(channel=Channel.EMAIL, target="confirm-me@example.com")
     )
     assert "/confirm/" in email.payload["text"]
+
+
+def test_an_activity_removed_while_registering_is_left_out_on_retry(api, monkeypatch):
+    """`register()` reads the funnel before taking the write lock; an activity deleted in
+    between makes the steps' insert fail on its foreign key, and the retry reads it again."""
+    from leadsite.journeys import plan as plan_module
+    from leadsite.models import Activity
+    from leadsite.registration import pipeline
+
+    calls = []
+
+    def plan_then_delete(funnel_id):
+        plan = plan_module.funnel_plan(funnel_id)
+        if not calls:  # another user deletes "Call" after the first read, and commits
+            with db.engine.begin() as other:
+                other.execute(db.delete(Activity).filter_by(title="Call"))
+        calls.append(funnel_id)
+        return plan
+
+    monkeypatch.setattr(pipeline, "funnel_plan", plan_then_delete)
+
+    response = api.register({"Email": "race@example.com"})
+
+    assert response.status_code == 201
+    assert len(calls) == 2
+    journey_id = response.json["data"]["journey"]["id"]
+    titles = db.session.scalars(
+        db.select(JourneyStep.title).filter_by(journey_id=journey_id).order_by(JourneyStep.position)
+    ).all()
+    assert titles == ["Welcome email", "Fill in your profile"]
