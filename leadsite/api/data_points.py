@@ -8,6 +8,7 @@ from flask import g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from leadsite import data_points
 from leadsite.api import bp
 from leadsite.api.body import read_body
 from leadsite.api.lookup import scoped_or_404
@@ -18,9 +19,10 @@ from leadsite.api.schemas import (
     DataPointPatch,
     DataPointResponse,
 )
+from leadsite.data_points import DataPointInUse, name_taken
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.models import DataPoint, DataPointType, JourneyData
+from leadsite.models import DataPoint, DataPointType
 from leadsite.representations import iso
 
 ERRORS = (400, 401, 404, 409, 413, 415, 422, 429)
@@ -53,6 +55,13 @@ def _choices_error(point_type: str, choices: list[str]) -> Response | None:
     return None
 
 
+def _duplicate_name(name: str) -> Response:
+    message = f"A data point named '{name}' already exists"
+    return api_error(
+        409, message, "DUPLICATE_NAME", {"field": "name", "value": name, "message": message}
+    )
+
+
 @bp.get("/data-points")
 @operation(
     summary="List data points",
@@ -62,9 +71,7 @@ def _choices_error(point_type: str, choices: list[str]) -> Response | None:
 )
 def list_data_points() -> Response:
     """Every data point of the workspace, by name."""
-    points = db.session.scalars(
-        db.select(DataPoint).filter_by(workspace_id=g.workspace_id).order_by(DataPoint.name)
-    )
+    points = data_points.workspace_data_points(g.workspace_id)
     return jsonify(success=True, data=[data_point_dict(p) for p in points])
 
 
@@ -81,26 +88,23 @@ def create_data_point() -> Response:
     data = DataPointIn.model_validate(read_body(request))
     if (refused := _choices_error(data.type, data.choices)) is not None:
         return refused
-    point = DataPoint(
-        workspace_id=g.workspace_id,
-        name=data.name,
-        label=data.label or data.name,
-        type=data.type,
-        choices=data.choices,
-        help_text=data.help_text,
-    )
-    db.session.add(point)
+    # Registration matches JourneyData names ignoring case, so uniqueness ignores it too (as in
+    # the back-office); the unique constraint still catches a concurrent create.
+    if name_taken(g.workspace_id, data.name):
+        return _duplicate_name(data.name)
     try:
+        point = data_points.create_data_point(
+            g.workspace_id,
+            name=data.name,
+            label=data.label or data.name,
+            type=data.type,
+            choices=data.choices,
+            help_text=data.help_text,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        message = f"A data point named '{data.name}' already exists"
-        return api_error(
-            409,
-            message,
-            "DUPLICATE_NAME",
-            {"field": "name", "value": data.name, "message": message},
-        )
+        return _duplicate_name(data.name)
     response = jsonify(success=True, data=data_point_dict(point))
     response.status_code = 201
     return response
@@ -153,18 +157,16 @@ def update_data_point(point_id: str) -> Response:
 def delete_data_point(point_id: str) -> Response:
     """Delete the data point; refused (409) while journeys hold values for it."""
     point = scoped_or_404(DataPoint, point_id, "data point")
-    used = db.session.scalar(
-        db.select(db.func.count()).select_from(JourneyData).filter_by(data_point_id=point.id)
-    )
-    if used:
-        message = f"{used} journey(s) hold values for this data point"
+    data = data_point_dict(point)
+    try:
+        data_points.delete_data_point(point)
+    except DataPointInUse as error:
+        message = f"{error.journeys} journey(s) hold values for this data point"
         return api_error(
             409,
             message,
             "DATA_POINT_IN_USE",
             {"field": "id", "value": point.id, "message": message},
         )
-    data = data_point_dict(point)
-    db.session.delete(point)
     db.session.commit()
     return jsonify(success=True, data=data)

@@ -162,6 +162,15 @@ def test_data_points_crud(api):
     assert db.session.get(DataPoint, point_id) is None
 
 
+def test_a_data_point_name_is_unique_ignoring_case_as_registration_matches_it(api):
+    response = api.client.post("/api/v1/data-points", headers=api.auth, json={"name": "Company"})
+
+    assert response.status_code == 409
+    assert response.json["code"] == "DUPLICATE_NAME"
+    assert response.json["details"]["field"] == "name"
+    assert db.session.scalar(db.select(db.func.count()).select_from(DataPoint)) == 3
+
+
 def test_a_data_point_in_use_cannot_be_deleted(api):
     api.register({"email": "u@example.com", "JourneyData": {"company": "Acme"}})
     point = db.session.scalar(db.select(DataPoint).filter_by(name="company"))
