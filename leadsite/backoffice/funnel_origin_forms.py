@@ -81,28 +81,27 @@ class FieldRowForm(Form):
 def field_name(spec: Any) -> str | None:
     """The builder's name of a stored form field: `email`, or `data.company` for a data point.
 
-    Reads both shapes: `{"name": "data.company"}` and the public pages' `{"field": "email"}` /
-    `{"data_point": "company"}` (what `form_field` writes both of).
+    Reads the public pages' shape, `{"field": "email"}` / `{"data_point": "company"}`, and the
+    `{"name": "data.company"}` that builders before it stored beside it.
     """
     if not isinstance(spec, dict):
         return None
-    if isinstance(spec.get("name"), str):
-        return spec["name"]
     if isinstance(spec.get("field"), str):
         return spec["field"]
     if isinstance(spec.get("data_point"), str):
         return DATA_PREFIX + spec["data_point"]
+    if isinstance(spec.get("name"), str):
+        return spec["name"]
     return None
 
 
 def form_field(name: str, label: str, required: bool, help_text: str | None) -> dict[str, Any]:
-    """One entry of `Origin.form_fields`, readable by both shapes' readers (see field_name)."""
-    entry: dict[str, Any] = {"name": name, "label": label, "required": required, "help": help_text}
+    """One entry of `Origin.form_fields` in the shape leadsite.public.fields reads."""
     if name.startswith(DATA_PREFIX):
-        entry["data_point"] = name.removeprefix(DATA_PREFIX)
+        entry: dict[str, Any] = {"data_point": name.removeprefix(DATA_PREFIX)}
     else:
-        entry["field"] = name
-    return entry
+        entry = {"field": name}
+    return {**entry, "label": label, "required": required, "help": help_text}
 
 
 def default_form(identifier: str) -> list[dict[str, Any]]:
@@ -215,7 +214,7 @@ class OriginForm(FlaskForm):
         chosen = self.form_fields()
         if not chosen:
             raise ValidationError("Show at least one field.")
-        names = {item["name"]: item for item in chosen}
+        names = {field_name(item): item for item in chosen}
         identifier = self.funnel.identifier
         needed = names.get(identifier)
         if identifier in STANDARD_FIELDS and (needed is None or not needed["required"]):

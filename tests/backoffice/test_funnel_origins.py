@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from leadsite.backoffice.funnel_origin_forms import field_name
 from leadsite.extensions import db
 from leadsite.models import Origin, OriginKind, Role, Workspace
 from leadsite.public.fields import form_fields, form_settings
@@ -64,7 +65,7 @@ def test_an_origin_of_each_kind_gets_a_ref(client, auth, kind):
     assert (origin.kind, origin.name, origin.funnel_id) == (kind, "Door", funnel.id)
     assert len(origin.ref) == 12 and f"ref {origin.ref}" in body
     if kind in ("page", "embed"):  # starts with a form the public page can show
-        assert [f["name"] for f in origin.form_fields] == ["first_name", "last_name", "email"]
+        assert [field_name(f) for f in origin.form_fields] == ["first_name", "last_name", "email"]
 
 
 def test_an_api_origin_shows_curl_and_fetch_with_the_real_base_url_and_ref(client, auth):
@@ -186,7 +187,13 @@ def test_the_form_builder_saves_fields_in_order_with_labels_and_texts(client, au
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "Origin “Sign-up form” saved." in response.get_data(as_text=True)
     db.session.refresh(origin)
-    assert [(f["name"], f["label"], f["required"], f["help"]) for f in origin.form_fields] == [
+    assert origin.form_fields[1] == {
+        "data_point": "company",
+        "label": "Company",
+        "required": False,
+        "help": "Where you work",
+    }
+    assert [(field_name(f), f["label"], f["required"], f["help"]) for f in origin.form_fields] == [
         ("email", "Email", True, None),
         ("data.company", "Company", False, "Where you work"),
         ("first_name", "Your name", False, None),
