@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("backoffice", __name__, url_prefix="/p")
 
 from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its views to bp)
+    account,
     dashboard,
     data_points,
     funnel_activities,
