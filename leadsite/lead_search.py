@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -11,8 +12,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from leadsite.extensions import db
 from leadsite.models import Journey, Lead, Origin
@@ -20,6 +35,11 @@ from leadsite.models import Journey, Lead, Origin
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 100
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
+# On SQLite a search that the prefix indexes find at most this many leads for reads them by
+# rowid; one with more walks the leads newest first (see `_few_matches`).
+FEW_MATCHES = 5000
+NEWEST_FIRST = (Lead.created_at.desc(), Lead.id.desc())
+ROWID = literal_column("leads.rowid")  # SQLite's own key of a table row
 
 
 class InvalidCursor(ValueError):
@@ -97,16 +117,31 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def starts_with(expression: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+def starts_with(
+    expression: ColumnElement[Any], prefix: str, indexed: bool = True
+) -> ColumnElement[bool]:
     """`expression` starts with `prefix`, written so that a B-tree index can serve it.
 
     PostgreSQL uses an index for `LIKE 'abc%'` when it is built with `text_pattern_ops`.
     SQLite cannot use an index on an expression for LIKE, but can for a range, and its binary
     collation makes the range [prefix, successor) exactly the strings starting with prefix.
+    With `indexed=False` SQLite gets the same test in a form no index serves (a comparison of
+    the first characters), so that it reads the leads in created order instead.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _dialect() == "postgresql":
         return expression.like(_escape_like(prefix) + "%", escape="\\")
+    if not indexed:
+        return func.substr(expression, 1, len(prefix)) == prefix
     return and_(expression >= prefix, expression < _successor(prefix))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`+column`: the same value, which SQLite will not look up through an index."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def _phone_prefixes(query: str, country: str) -> list[str]:
@@ -128,41 +163,120 @@ def _phone_prefixes(query: str, country: str) -> list[str]:
     return prefixes
 
 
-def _matches_query(query: str, country: str) -> ColumnElement[bool]:
+def _query_branches(query: str, country: str, indexed: bool = True) -> list[ColumnElement[bool]]:
+    """The ways a lead matches a search, each served by one prefix index (when `indexed`)."""
     words = query.lower().split()
     text = " ".join(words)
     first, last = func.lower(Lead.first_name), func.lower(Lead.last_name)
-    conditions = [
-        starts_with(first, text),
-        starts_with(last, text),
+    branches = [
+        starts_with(first, text, indexed),
+        starts_with(last, text, indexed),
         # The registration pipeline stores emails lower-cased, so the column is compared as is.
-        starts_with(Lead.email, text),
+        starts_with(Lead.email, text, indexed),
     ]
     if len(words) > 1:  # "ada love" finds Ada Lovelace
-        conditions.append(
-            and_(starts_with(first, words[0]), starts_with(last, " ".join(words[1:])))
+        rest = " ".join(words[1:])
+        branches.append(
+            and_(starts_with(first, words[0], indexed), starts_with(last, rest, indexed))
         )
-    conditions += [starts_with(Lead.phone, prefix) for prefix in _phone_prefixes(query, country)]
-    return or_(*conditions)
+    phones = _phone_prefixes(query, country)
+    return branches + [starts_with(Lead.phone, prefix, indexed) for prefix in phones]
+
+
+def _few_matches(workspace_id: str, query: str, country: str) -> list[int] | None:
+    """SQLite: the rowids of the workspace's leads matching `query` if there are at most
+    FEW_MATCHES, else None.
+
+    SQLite has no histograms to tell a rare prefix from a common one. With sqlite_stat1 it reads
+    every match through the prefix indexes and sorts them (2 s for `j` at a million leads);
+    without it walks the leads newest first and filters (2 s for a rare prefix). So count first,
+    through the indexes: each UNION ALL branch is one index range, which SQLite reads through
+    its index with or without statistics, and LIMIT stops it early. Few matches are then read by
+    rowid; many are found soon enough by walking the leads newest first.
+    """
+    probe = union_all(
+        *(
+            select(ROWID).where(Lead.workspace_id == workspace_id, branch)
+            for branch in _query_branches(query, country)
+        )
+    ).limit(FEW_MATCHES + 1)
+    rowids = db.session.scalars(probe).all()  # a lead may match two branches: counted twice
+    return sorted(set(rowids)) if len(rowids) <= FEW_MATCHES else None
 
 
 def _has_tag(tag: str) -> ColumnElement[bool]:
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _dialect() == "postgresql":
         return type_coerce(Lead.tags, JSONB).contains([tag])  # served by a GIN index
     values = func.json_each(Lead.tags).table_valued("value")
     return exists(select(1).select_from(values).where(values.c.value == tag))
 
 
-def _filter_conditions(
-    workspace_id: str, filters: LeadFilters, country: str
-) -> list[ColumnElement[bool]]:
-    conditions = [Lead.workspace_id == workspace_id, Lead.erased_at.is_(None)]
-    if filters.q:
-        conditions.append(_matches_query(filters.q, country))
+@dataclass(frozen=True)
+class Matching:
+    """A workspace's leads that match filters, to be read newest first, a page at a time."""
+
+    workspace_id: str
+    conditions: list[ColumnElement[bool]]
+    # SQLite, a search with few matches: their rowids, and the page is read through them.
+    rowids: list[int] | None = None
+
+    def statement(
+        self,
+        *columns: Any,
+        after: tuple[datetime, str] | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> Select[Any]:
+        """`columns` of the first `limit` leads after the (created_at, id) `after`, newest
+        first, with `Origin` outer-joined (its name is one of the list's columns)."""
+        conditions = list(self.conditions)
+        if after is not None:
+            conditions.append(tuple_(Lead.created_at, Lead.id) < tuple_(*after))
+        statement = (
+            select(*columns)
+            .select_from(Lead)
+            .outerjoin(
+                Origin, and_(Origin.id == Lead.origin_id, Origin.workspace_id == self.workspace_id)
+            )
+        )
+        if self.rowids is None:
+            return statement.where(*conditions).order_by(*NEWEST_FIRST).limit(limit)
+        # The page's rowids first, from the matches and their sort keys alone; then their rows
+        # (sorting whole rows joined to their origin costs twice as much).
+        page = select(ROWID).where(*conditions).order_by(*NEWEST_FIRST).limit(limit)
+        return statement.where(ROWID.in_(page.correlate(None))).order_by(*NEWEST_FIRST)
+
+
+def matching(
+    workspace_id: str,
+    filters: LeadFilters,
+    country: str = "US",
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Matching:
+    """The workspace's leads matching `filters` and created in [created_after, created_before).
+
+    `country` reads national phone numbers typed in the search.
+    """
+    rowids = None
+    if filters.q and _dialect() == "sqlite":
+        rowids = _few_matches(workspace_id, filters.q, country)
+    # Read by rowid, the few matches must be the only way in: no index on another condition may
+    # look better to a planner without statistics (it assumes ten leads per workspace).
+    column = _unindexed if rowids is not None else (lambda column: column)
+    conditions = [column(Lead.workspace_id) == workspace_id, Lead.erased_at.is_(None)]
+    if rowids is not None:
+        # One JSON parameter, not thousands: binding them cost more than reading the rows.
+        picked = func.json_each(json.dumps(rowids)).table_valued("value")
+        conditions.append(ROWID.in_(select(picked.c.value)))
+    elif filters.q:
+        # PostgreSQL picks its plan per prefix from its histograms. SQLite walks the leads newest
+        # first: a prefix with this many matches soon fills a page.
+        branches = _query_branches(filters.q, country, indexed=_dialect() != "sqlite")
+        conditions.append(or_(*branches))
     if filters.status:
-        conditions.append(Lead.status == filters.status)
+        conditions.append(column(Lead.status) == filters.status)
     if filters.origin:
-        conditions.append(Lead.origin_id == filters.origin)
+        conditions.append(column(Lead.origin_id) == filters.origin)
     if filters.funnel:
         conditions.append(
             exists().where(
@@ -173,7 +287,11 @@ def _filter_conditions(
         )
     if filters.tag:
         conditions.append(_has_tag(filters.tag))
-    return conditions
+    if created_after is not None:
+        conditions.append(Lead.created_at >= created_after)
+    if created_before is not None:
+        conditions.append(Lead.created_at < created_before)
+    return Matching(workspace_id, conditions, rowids)
 
 
 def search_leads(
@@ -191,21 +309,9 @@ def search_leads(
     lead registered meanwhile neither shifts nor repeats rows. `country` reads national phone
     numbers typed in the search.
     """
-    conditions = _filter_conditions(workspace_id, filters, country)
-    if created_after is not None:
-        conditions.append(Lead.created_at >= created_after)
-    if created_before is not None:
-        conditions.append(Lead.created_at < created_before)
-    if after:
-        created_at, lead_id = decode_cursor(after)
-        conditions.append(tuple_(Lead.created_at, Lead.id) < tuple_(created_at, lead_id))
-    statement = (
-        select(Lead, Origin.name)
-        .outerjoin(Origin, and_(Origin.id == Lead.origin_id, Origin.workspace_id == workspace_id))
-        .where(*conditions)
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
-        .limit(limit + 1)
-    )
+    cursor = decode_cursor(after) if after else None
+    leads = matching(workspace_id, filters, country, created_after, created_before)
+    statement = leads.statement(Lead, Origin.name, after=cursor, limit=limit + 1)
     rows = [(lead, origin_name) for lead, origin_name in db.session.execute(statement)]
     more = len(rows) > limit
     rows = rows[:limit]

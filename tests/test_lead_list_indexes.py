@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import event, insert, text
 from sqlalchemy.schema import CreateIndex, Index
 
+from leadsite import lead_search
 from leadsite.extensions import db
 from leadsite.ids import new_id
-from leadsite.lead_search import LeadFilters, search_leads
+from leadsite.lead_search import PAGE_SIZE, LeadFilters, search_leads
 from leadsite.models import Lead
 from tests import factories
 
@@ -185,10 +186,12 @@ def many_leads():
     ids=["name", "phone", "email", "status", "tag"],
 )
 def test_the_leads_list_queries_can_use_their_indexes(many_leads, filters, indexes):
+    """On SQLite a search first counts its matches through the prefix indexes, then reads the
+    page: the indexes show in the first statement's plan."""
     workspace, _ = many_leads
     with _captured_search() as statements:
         search_leads(workspace.id, filters, country="NL")
-    plan = _plan(*statements[-1], in_order=bool(filters.status))
+    plan = "\n".join(_plan(*each, in_order=bool(filters.status)) for each in statements)
 
     for index in indexes[_dialect()]:
         assert index in plan, plan
@@ -201,3 +204,38 @@ def test_the_origin_filter_reads_its_index_in_order(many_leads):
     plan = _plan(*statements[-1], in_order=True)
 
     assert "ix_leads_origin_created" in plan, plan
+
+
+@pytest.mark.parametrize("statistics", [True, False], ids=["sqlite_stat1", "no statistics"])
+@pytest.mark.parametrize(
+    ("few_matches", "read_through"),
+    [(5000, "INTEGER PRIMARY KEY"), (10, "ix_leads_workspace_created")],
+    ids=["few matches", "many matches"],
+)
+def test_sqlite_counts_a_searchs_matches_then_reads_them_by_rowid_or_in_created_order(
+    many_leads, monkeypatch, statistics, few_matches, read_through
+):
+    """Without histograms SQLite cannot tell a rare prefix from a common one, so the search
+    first counts its matches through the prefix indexes (one range per UNION ALL branch, with
+    or without statistics); then reads few by rowid, or walks the leads newest first."""
+    if _dialect() != "sqlite":
+        pytest.skip("PostgreSQL picks its plan per prefix from its histograms")
+    workspace, _ = many_leads
+    if not statistics:
+        db.session.execute(text("DELETE FROM sqlite_stat1"))
+        db.session.commit()
+        db.engine.dispose()
+    monkeypatch.setattr(lead_search, "FEW_MATCHES", few_matches)
+
+    with _captured_search() as statements:
+        page = search_leads(workspace.id, LeadFilters(q="ada1"))
+    probe, read = (_plan(*each, in_order=False) for each in statements)
+
+    assert "ix_leads_workspace_first_name" in probe and "ix_leads_workspace_last_name" in probe
+    assert read_through in read, read
+    assert "first_name" not in read and "last_name" not in read and "MULTI-INDEX" not in read
+    if few_matches < PAGE_SIZE:
+        assert "TEMP B-TREE" not in read  # read in order, no sort
+    assert len(page.rows) == PAGE_SIZE and all(
+        lead.first_name.startswith("Ada1") for lead, _ in page.rows
+    )

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from leadsite import lead_search
 from leadsite.models import Role, Workspace
 from tests import factories
 
@@ -91,7 +92,11 @@ def test_a_row_shows_the_lead_with_its_origin_and_a_local_time(client, auth):
         ("%", []),  # LIKE wildcards are searched for literally
     ],
 )
-def test_search_matches_the_start_of_name_email_or_phone(client, auth, query, expected):
+@pytest.mark.parametrize("few_matches", [5000, 0], ids=["by rowid", "in created order"])
+def test_search_matches_the_start_of_name_email_or_phone(
+    client, auth, monkeypatch, query, expected, few_matches
+):
+    monkeypatch.setattr(lead_search, "FEW_MATCHES", few_matches)  # both ways SQLite reads them
     ws = _sign_in(auth)
     ws.default_country = "NL"
     factories.lead(
@@ -163,6 +168,40 @@ def test_load_more_returns_the_next_rows_without_repeats_until_the_last(client, 
     assert "<html" not in second and "<thead" not in second  # only rows for htmx
     assert second.lstrip().startswith("<tr")
     assert 'class="load-more"' in second and "Load more" not in third
+
+
+@pytest.mark.parametrize("few_matches", [5000, 1], ids=["few matches", "many matches"])
+def test_a_search_pages_alike_whether_its_matches_are_few_or_many(
+    client, auth, monkeypatch, few_matches
+):
+    """SQLite reads a search's matches by rowid when its indexes find few, else walks the leads
+    newest first (lead_search.FEW_MATCHES); the rows, their order and Load more are the same."""
+    monkeypatch.setattr(lead_search, "FEW_MATCHES", few_matches)
+    ws = _sign_in(auth)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    leads = []
+    for index in range(130):
+        # Every other lead matches "lea" by its email, some also by their first name (found
+        # twice by the indexes, shown once); three share each timestamp.
+        lead = factories.lead(
+            ws,
+            email=f"lead{index:03}@example.com" if index % 2 else f"other{index:03}@example.com",
+            first_name="Leandra" if index % 4 == 1 else "Zoe",
+            status="lost" if index == 129 else "new",
+            created_at=start + timedelta(minutes=index // 3),
+        )
+        if index % 2 and lead.status == "new":
+            leads.append(lead)
+    factories.lead(factories.workspace(), email="lead999@example.com", first_name="Leandra")
+
+    first = client.get("/p/leads", query_string={"q": "lea", "status": "new"})
+    second = client.get(_next_url(first.get_data(as_text=True)), headers=HTMX)
+
+    pages = [_emails(first.get_data(as_text=True)), _emails(second.get_data(as_text=True))]
+    assert [len(page) for page in pages] == [50, 14]
+    newest_first = sorted(leads, key=lambda lead: (lead.created_at, lead.id), reverse=True)
+    assert pages[0] + pages[1] == [lead.email for lead in newest_first]  # each lead once
+    assert "Load more" not in second.get_data(as_text=True)
 
 
 def test_rows_come_newest_first(client, auth):
