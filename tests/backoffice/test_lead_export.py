@@ -7,7 +7,12 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import event
+
 from leadsite import lead_export, lead_search
+from leadsite.extensions import db
+from leadsite.lead_search import search_leads
 from leadsite.models import Role, Workspace, utcnow
 from tests import factories
 
@@ -88,25 +93,80 @@ def test_rows_are_read_in_keyset_batches_newest_first(client, auth, monkeypatch)
     for n in range(5):
         factories.lead(ws, email=f"n{n}@example.com", created_at=start + timedelta(hours=n))
     monkeypatch.setattr(lead_export, "BATCH_SIZE", 2)
-    calls: list[str | None] = []
-    search = lead_search.search_leads
+    queries: list[str] = []
 
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("after"))
-        return search(*args, **kwargs)
+    def count(conn, cursor, statement, *args) -> None:
+        if "FROM leads" in statement:
+            queries.append(statement)
 
-    monkeypatch.setattr(lead_export, "search_leads", counting)
-
-    response = client.get("/p/leads/export")
-    chunks = response.response  # nothing is read before the body is iterated
-    assert calls == []
-    first = next(iter(chunks))
-    assert first.startswith("\ufeffid,email".encode()) and calls == []  # header at once
-    body = first + b"".join(chunks)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/p/leads/export")
+        chunks = response.response  # nothing is read before the body is iterated
+        assert queries == []
+        first = next(iter(chunks))
+        assert first.startswith("\ufeffid,email".encode()) and queries == []  # header at once
+        body = first + b"".join(chunks)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
 
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert [row["email"] for row in rows] == [f"n{n}@example.com" for n in range(4, -1, -1)]
-    assert len(calls) == 3 and calls[0] is None and all(calls[1:])
+    assert len(queries) == 3  # 2 + 2 + 1 rows
+    assert all("(leads.created_at, leads.id) <" in query for query in queries[1:])
+
+
+def test_each_kind_of_cell_is_written_as_the_api_writes_it(client, auth):
+    ws = _sign_in(auth)
+    lead = factories.lead(
+        ws,
+        email="zoe@example.com",
+        last_name=None,
+        tags=[],
+        custom_fields={"ville": "Montréal", "note": "a\nb"},
+        counter=3,
+        sms_opt_in=False,
+        opt_in_at=datetime(2026, 3, 1, 9, 30, 0, 120000, tzinfo=UTC),
+        created_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+    )
+    factories.lead(ws, email="yann@example.com", tags=["=cmd", "vip"], custom_fields={})
+
+    rows = _rows(client.get("/p/leads/export"))
+
+    assert [row["email"] for row in rows] == ["yann@example.com", "zoe@example.com"]
+    yann, zoe = rows
+    assert (zoe["id"], zoe["counter"], zoe["sms_opt_in"]) == (lead.id, "3", "false")
+    assert (zoe["last_name"], zoe["tags"], zoe["origin"], zoe["confirmed_at"]) == ("", "", "", "")
+    assert zoe["opt_in_at"] == "2026-03-01T09:30:00.120000Z"  # as representations.iso
+    assert zoe["created_at"] == "2026-03-01T09:30:00Z"
+    # The stored JSON text (keys in PostgreSQL's jsonb order there), accents as such.
+    assert json.loads(zoe["custom_fields"]) == {"ville": "Montréal", "note": "a\nb"}
+    assert "Montréal" in zoe["custom_fields"]
+    assert yann["tags"] == "'=cmd, vip" and yann["custom_fields"] == ""
+
+
+@pytest.mark.parametrize("few_matches", [5000, 1], ids=["few matches", "many matches"])
+def test_a_search_exports_the_rows_the_list_shows(client, auth, monkeypatch, few_matches):
+    """On SQLite a search reads its matches by rowid when they are few, else walks the leads
+    newest first; the export is the same either way."""
+    monkeypatch.setattr(lead_search, "FEW_MATCHES", few_matches)
+    monkeypatch.setattr(lead_export, "BATCH_SIZE", 2)
+    ws = _sign_in(auth)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, name in enumerate(["Jan", "Bob", "Jane", "Joy", "Jo", "Ann"]):
+        factories.lead(
+            ws,
+            email=f"{name.lower()}{n}@example.com",
+            first_name=name,
+            status="lost" if n == 4 else "new",
+            created_at=start + timedelta(hours=n // 2),  # ties broken by id
+        )
+    listed = search_leads(ws.id, lead_search.LeadFilters(q="j", status="new"), limit=10).rows
+
+    rows = _rows(client.get("/p/leads/export", query_string={"q": "j", "status": "new"}))
+
+    assert [row["id"] for row in rows] == [lead.id for lead, _ in listed]
+    assert [row["first_name"] for row in rows] == ["Joy", "Jane", "Jan"]
 
 
 def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted(client, auth):
