@@ -4,10 +4,11 @@ Run by bench/backoffice.py as a subprocess, so the peak RSS (VmHWM) is the expor
 
     python bench/_export.py DATABASE_URL endpoint  # GET /p/leads/export, streamed
     python bench/_export.py DATABASE_URL query     # keyset-batched query + csv, as the service
-    python bench/_export.py DATABASE_URL core      # the same CSV from Core rows (a prototype)
+    python bench/_export.py DATABASE_URL copy      # PostgreSQL: the same CSV by COPY (a prototype)
 
-`core` measures a proposal for leadsite/lead_export.py: the same keyset batches and cells, read
-as Core rows (no ORM instances), 5000 a batch.
+`copy` measures a proposal for PostgreSQL: the endpoint's CSV (without the BOM) written by the
+server with `COPY (SELECT ...) TO STDOUT WITH CSV`, every cell formatted in SQL as
+leadsite/lead_export.py formats it in Python, the rows passed through as psycopg hands them over.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from _seed import STAFF_EMAIL, STAFF_PASSWORD, WORKSPACE_SLUG
 from flask import Flask
@@ -34,7 +34,6 @@ from leadsite.lead_search import LeadFilters, search_leads
 from leadsite.models import Workspace
 
 QUERY_BATCH = 1000
-CORE_BATCH = 5000
 HEADER = [
     "id",
     "email",
@@ -140,53 +139,63 @@ def export_chunks_query(app: Flask) -> Iterator[bytes]:
         db.session.remove()
 
 
-def export_chunks_core(app: Flask) -> Iterator[bytes]:
-    """The endpoint's CSV (same columns, order and cells, without the BOM) from Core rows."""
-    from sqlalchemy import and_, select, tuple_
+# PostgreSQL expressions for leadsite/lead_export.py's cells. Text: a leading ' when a
+# spreadsheet would run it (safe_cell, with ASCII digits for \d); NULLIF, because COPY quotes
+# an empty string ("") where csv.writer writes nothing.
+SAFE = (
+    r"NULLIF(CASE WHEN {0} ~ '^[-=+@\t\r]' AND {0} !~ '^[-+]?[0-9][0-9 .]*$' "
+    r"THEN '''' || {0} ELSE {0} END, '')"
+)
+STAMP = (
+    """to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN """
+    "date_part('microseconds', {0})::int %% 1000000 = 0 THEN '' "
+    "ELSE to_char({0} AT TIME ZONE 'UTC', '.US') END || 'Z'"
+)
+FLAG = "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END"
 
-    from leadsite.lead_export import COLUMNS, _cell
-    from leadsite.models import Lead, Origin
+
+def _copy_cell(name: str) -> str:
+    from leadsite.lead_export import AS_IS, FLAGS, STAMPS
+
+    column = f"leads.{name}"
+    if name == "origin":
+        return SAFE.format("origins.name")
+    if name in AS_IS:
+        return column
+    if name in FLAGS:
+        return FLAG.format(column)
+    if name in STAMPS:
+        return STAMP.format(column)
+    if name == "tags":
+        joined = f"array_to_string(ARRAY(SELECT jsonb_array_elements_text({column})), ', ')"
+        return SAFE.format(joined)
+    if name == "custom_fields":
+        return f"CASE WHEN {column} NOT IN ('{{}}', 'null') THEN {column}::text END"
+    return SAFE.format(column)
+
+
+def export_chunks_copy(app: Flask) -> Iterator[bytes]:
+    """The endpoint's CSV (without the BOM) from COPY ... TO STDOUT, one statement."""
+    from leadsite.lead_export import COLUMNS
 
     with app.app_context():
         workspace = db.session.scalar(db.select(Workspace).filter_by(slug=WORKSPACE_SLUG))
-        table = Lead.__table__
-        names = [name for name in COLUMNS if name != "origin"]
-        origin_at = COLUMNS.index("origin")
-        tags_at, custom_at = names.index("tags"), names.index("custom_fields")
+        cells = ", ".join(_copy_cell(name) for name in COLUMNS)
         query = (
-            select(*(table.c[name] for name in names), Origin.name)
-            .outerjoin(
-                Origin, and_(Origin.id == Lead.origin_id, Origin.workspace_id == workspace.id)
-            )
-            .where(Lead.workspace_id == workspace.id, Lead.erased_at.is_(None))
-            .order_by(Lead.created_at.desc(), Lead.id.desc())
-            .limit(CORE_BATCH)
+            f"COPY (SELECT {cells} FROM leads LEFT OUTER JOIN origins ON origins.id = "
+            "leads.origin_id AND origins.workspace_id = %(ws)s WHERE leads.workspace_id = %(ws)s "
+            "AND leads.erased_at IS NULL ORDER BY leads.created_at DESC, leads.id DESC) "
+            "TO STDOUT WITH (FORMAT csv)"
         )
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        after: tuple[Any, str] | None = None
-        while True:
-            batch = query
-            if after is not None:
-                batch = query.where(tuple_(Lead.created_at, Lead.id) < tuple_(*after))
-            rows = db.session.execute(batch).all()
-            for row in rows:
-                values = list(row[:-1])
-                values[tags_at] = ", ".join(values[tags_at] or [])
-                custom = values[custom_at]
-                values[custom_at] = json.dumps(custom, ensure_ascii=False, default=str) or None
-                values[custom_at] = values[custom_at] if custom else None
-                values.insert(origin_at, row[-1])
-                writer.writerow([_cell(value) for value in values])
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(rows) < CORE_BATCH:
-                break
-            last = rows[-1]
-            after = (last.created_at, last.id)
-        db.session.remove()
+        yield (",".join(COLUMNS) + "\r\n").encode()
+        raw = db.engine.raw_connection()
+        try:
+            with raw.cursor().copy(query, {"ws": workspace.id}) as copy:
+                # PostgreSQL sends one row a message, ending in \n; csv.writer ends rows in \r\n.
+                for row in copy:
+                    yield bytes(row[:-1]) + b"\r\n"
+        finally:
+            raw.close()
 
 
 def main() -> int:
@@ -195,7 +204,7 @@ def main() -> int:
     modes = {
         "endpoint": export_chunks_endpoint,
         "query": export_chunks_query,
-        "core": export_chunks_core,
+        "copy": export_chunks_copy,
     }
     chunks = modes[mode](app)
     rss_before = memory_kb("VmRSS")
