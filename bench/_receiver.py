@@ -46,8 +46,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
-    """A ThreadingHTTPServer on a free port of 127.0.0.1, until the block ends."""
+def receiver(delay: float = 0.0) -> Iterator[Receiver]:
+    """A ThreadingHTTPServer on a free port of 127.0.0.1, until the block ends; each answer
+    waits `delay` seconds first (a real receiver's work and network round trip)."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -65,6 +66,8 @@ def receiver() -> Iterator[Receiver]:
                 lead_id = None
             with state.lock:
                 state.arrivals.append(Arrival(at, self.headers.get("webhook-id", ""), lead_id))
+            if delay:
+                time.sleep(delay)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", "2")

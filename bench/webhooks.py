@@ -306,6 +306,12 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000, help="messages drained (10,000)")
     parser.add_argument("--only", choices=["latency", "drain"], help="run one of the two")
     parser.add_argument("--profile", type=Path, help="cProfile the drain's workers to PATH.<n>")
+    parser.add_argument(
+        "--receiver-delay",
+        type=float,
+        default=0.0,
+        help="milliseconds the receiver waits before answering each webhook (0)",
+    )
     args, others = parser.parse_known_args()
     if others:  # `make bench BENCH_ARGS=...` passes every script the same options
         print(f"ignoring options for other benchmarks: {' '.join(others)}")
@@ -329,7 +335,7 @@ def main() -> int:
             _databases.recreate(url)
             if postgres:
                 stack.callback(_databases.drop, url)
-            hooks = stack.enter_context(receiver())
+            hooks = stack.enter_context(receiver(args.receiver_delay / 1000))
             app = make_app(url)
             with app.app_context():
                 workspace_id, origin_id, endpoint_id = create_fixtures(hooks.url)
@@ -360,11 +366,13 @@ def main() -> int:
     if drain:
         verdict = "met" if drain.per_s >= DRAIN_GOAL_PER_S else "NOT met"
         print(
-            f"drain of {drain.count:,} queued deliveries, {drain.workers} worker(s): "
+            f"drain of {drain.count:,} queued deliveries, {drain.workers} worker(s), receiver "
+            f"answering in {args.receiver_delay:g} ms: "
             f"{drain.seconds:.1f} s, {drain.per_s:.0f}/s (receiver saw {drain.receiver_per_s:.0f}/s"
             f", {drain.duplicates} duplicates; CPU a message: workers {drain.worker_cpu_ms:.2f} ms,"
-            f" receiver {drain.receiver_cpu_ms:.2f} ms; load {drain.load:.2f}); goal >= "
-            f"{DRAIN_GOAL_PER_S:g}/s {verdict}"
+            f" receiver {drain.receiver_cpu_ms:.2f} ms; load {drain.load:.2f})"
+            # The goal is for the receiver answering at once.
+            + ("" if args.receiver_delay else f"; goal >= {DRAIN_GOAL_PER_S:g}/s {verdict}")
         )
     if args.profile and drain:
         print_profile(args.profile, args.workers)
