@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import (
@@ -32,8 +33,14 @@ BAD_CREDENTIALS = "That email and password do not match an account."
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, user_id)
+def load_user(session_id: str) -> User | None:
+    """The user of a session or remember-me cookie (`User.get_id`), unless their password has
+    changed since it was signed in."""
+    user_id, _, fingerprint = session_id.partition(".")
+    user = db.session.get(User, user_id)
+    if user is None or not hmac.compare_digest(fingerprint, user.password_fingerprint):
+        return None
+    return user
 
 
 def _login_limit() -> str:

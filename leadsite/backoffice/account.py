@@ -1,9 +1,11 @@
-"""Your account, `/p/account`: every staff member changes their own password here."""
+"""Your account, `/p/account`: every staff member changes their own password here; that signs
+out their other sessions."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
-from flask_login import current_user
+from flask import current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_user
+from flask_login.config import COOKIE_NAME
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
@@ -46,9 +48,14 @@ def account() -> object:
     """Change your password: the current one, then the new one twice."""
     form = PasswordForm()
     if form.validate_on_submit():
-        current_user.password_hash = hash_password(form.new_password.data)
+        user = current_user._get_current_object()
+        user.password_hash = hash_password(form.new_password.data)
         db.session.commit()
-        flash("Your password was changed.", "success")
+        # Every session holds the old password's fingerprint (User.get_id) and is now signed
+        # out; this one signs in again, keeping its remember-me cookie if it had one.
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+        login_user(user, remember=remembered)
+        flash("Your password was changed. Your other sessions are signed out.", "success")
         return redirect(url_for("backoffice.account"))
     status = 422 if request.method == "POST" else 200
     return render_page_or_block(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -62,6 +63,15 @@ class User(UserMixin, PublicIdMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
         return self.active
+
+    def get_id(self) -> str:
+        """What sessions and remember-me cookies hold: the id and a fingerprint of the password
+        hash, so that changing the password signs out every other session (`load_user`)."""
+        return f"{self.id}.{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def membership_in(self, workspace_id: str) -> Membership | None:
         return next((m for m in self.memberships if m.workspace_id == workspace_id), None)

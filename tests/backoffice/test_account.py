@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 
 import pytest
+from flask import g
 
 from leadsite.extensions import db
 from leadsite.models import Role, User
 from leadsite.passwords import verify_password
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import AuthActions, csrf_token
 
 HTMX = {"HX-Request": "true"}
 NEW = "a-new-passphrase"
@@ -74,3 +75,34 @@ def test_the_account_page_needs_sign_in(client):
 
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def _forget_signed_in_user() -> None:
+    """A test's requests share its app context, where Flask-Login caches the user and
+    Flask-WTF the CSRF token: forget both before another client (another device) asks."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def test_a_new_password_signs_out_every_other_session_but_this_one(app, client, auth):
+    user = factories.user(factories.workspace(), email="ana@example.com")
+    laptop = app.test_client()
+    AuthActions(laptop).login(user.email, remember="y")
+    _forget_signed_in_user()
+    auth.login(user.email)
+    _forget_signed_in_user()
+    assert laptop.get("/p/leads").status_code == 200  # signed in elsewhere, remembered
+    assert laptop.get_cookie("remember_token") is not None
+
+    _forget_signed_in_user()
+    assert _change(client).status_code == 302
+
+    _forget_signed_in_user()
+    assert client.get("/p/leads").status_code == 200  # this session goes on
+    _forget_signed_in_user()
+    response = laptop.get("/p/leads")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    _forget_signed_in_user()
+    laptop.delete_cookie("session")  # the browser was closed: only remember-me is left
+    response = laptop.get("/p/leads")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
