@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 
-from leadsite.models import UTM_FIELDS, Journey, Lead
+from leadsite.models import UTM_FIELDS, Journey, JourneyStep, Lead
 
 
 def iso(value: datetime | None) -> str | None:
@@ -65,24 +65,25 @@ def journey_summary(journey: Journey) -> dict[str, Any]:
     }
 
 
+def step_dict(step: JourneyStep) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "activity_id": step.activity_id,
+        "stage_id": step.stage_id,
+        "kind": step.kind,
+        "title": step.title,
+        "status": step.status,
+        "due_at": iso(step.due_at),
+        "done_at": iso(step.done_at),
+    }
+
+
 def journey_dict(journey: Journey) -> dict[str, Any]:
     """The whole journey: its summary, steps and data."""
     return {
         **journey_summary(journey),
         "lead_id": journey.lead_id,
         "completed_at": iso(journey.completed_at),
-        "steps": [
-            {
-                "id": step.id,
-                "activity_id": step.activity_id,
-                "stage_id": step.stage_id,
-                "kind": step.kind,
-                "title": step.title,
-                "status": step.status,
-                "due_at": iso(step.due_at),
-                "done_at": iso(step.done_at),
-            }
-            for step in journey.steps
-        ],
+        "steps": [step_dict(step) for step in journey.steps],
         "data": {item.data_point.name: item.value for item in journey.data},
     }

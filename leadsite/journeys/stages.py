@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadsite import representations
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
@@ -145,14 +146,5 @@ def journey_ids(journey: Journey) -> dict[str, Any]:
 
 
 def step_dict(step: JourneyStep) -> dict[str, Any]:
-    return {
-        "id": step.id,
-        "activity_id": step.activity_id,
-        "stage_id": step.stage_id,
-        "kind": step.kind,
-        "title": step.title,
-        "status": step.status,
-        "due_at": iso(step.due_at),
-        "done_at": iso(step.done_at),
-        "result": step.result,
-    }
+    """A step as the API shows it, with its result: what journey events carry."""
+    return {**representations.step_dict(step), "result": step.result}

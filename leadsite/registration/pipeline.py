@@ -99,8 +99,8 @@ def register(
             db.session.rollback()
             if attempt == MAX_ATTEMPTS:
                 raise
-            plan = None
-            log.info("registration raced another one; retrying as an update (%d)", attempt)
+            plan = None  # a funnel edited since it was read fails on a foreign key
+            log.info("registration hit a constraint (a race, or an edit); retrying (%d)", attempt)
         except RegistrationError:
             db.session.rollback()
             raise
