@@ -236,6 +236,7 @@ def _sample_leads(
         db.session.add(lead)
         db.session.flush()
         journey = start_journey(lead, funnel, origin)
+        db.session.add(journey)
         journey.created_at = created_at
         journey.data = [
             JourneyData(data_point=company, value=f"{last} & Co"),

@@ -79,6 +79,7 @@ def data_point(ws: Workspace, name: str = "company", **fields: object) -> DataPo
 
 def journey(ld: Lead, fnl: Funnel, org: Origin | None = None) -> Journey:
     item = start_journey(ld, fnl, org)
+    db.session.add(item)
     db.session.commit()
     return item
 

@@ -1,4 +1,5 @@
-"""The leads list's indexes: built as the models declare them, and usable by its queries."""
+"""The leads table's indexes: built as the models declare them, and usable by the queries that
+read leads (the leads list, the registration's match)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.lead_search import PAGE_SIZE, LeadFilters, search_leads
 from leadsite.models import Lead
+from leadsite.registration.pipeline import MATCH_QUERY
 from tests import factories
 
 LEAD_LIST_INDEXES = [
@@ -84,7 +86,7 @@ def test_the_replaced_origin_index_is_gone():
 
 @contextmanager
 def _captured_search() -> Iterator[list[tuple[str, object]]]:
-    """The leads statements lead_search sends, with their parameters."""
+    """The statements reading leads (lead_search's, the match's), with their parameters."""
     statements: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -204,6 +206,32 @@ def test_the_origin_filter_reads_its_index_in_order(many_leads):
     plan = _plan(*statements[-1], in_order=True)
 
     assert "ix_leads_origin_created" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"email": "person12@example.com"},
+        {"phone": "+31600000012"},
+        {"email": "person12@example.com", "phone": "+31600000013", "unique_id": "A-1"},
+    ],
+    ids=["email", "phone", "all three"],
+)
+def test_the_registration_match_searches_each_identifier_index(many_leads, given):
+    """Identifiers not given are bound as NULL (PostgreSQL leaves them out of the plan; SQLite
+    plans before binding); each given one is looked up in an index, never by walking the
+    workspace's leads."""
+    workspace, _ = many_leads
+    parameters = {"workspace_id": workspace.id, "email": None, "phone": None, "unique_id": None}
+    with _captured_search() as statements:
+        matches = db.session.scalars(MATCH_QUERY, {**parameters, **given}).all()
+    plan = _plan(*statements[-1], in_order=False)
+
+    assert {lead.email for lead in matches} <= {"person12@example.com", "person13@example.com"}
+    for name in given:  # each looked up in an index with the workspace
+        lookup = f"(workspace_id=? AND {name}=?)" if _dialect() == "sqlite" else f"AND (({name})::"
+        assert lookup in plan, plan
+    assert "(workspace_id=?)" not in plan and "Filter" not in plan, plan
 
 
 @pytest.mark.parametrize("statistics", [True, False], ids=["sqlite_stat1", "no statistics"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
@@ -17,6 +18,13 @@ from leadsite.models import ApiKey, utcnow
 
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Built once, as Core: every API request runs them.
+_keys = ApiKey.__table__
+KEY_QUERY = select(_keys.c.id, _keys.c.workspace_id, _keys.c.last_used_at).where(
+    _keys.c.secret_hash == bindparam("secret_hash"), _keys.c.revoked_at.is_(None)
+)
+TOUCH = update(_keys).where(_keys.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 
 
 def bearer_token() -> str | None:
@@ -38,29 +46,29 @@ def authenticate() -> Response | None:
     token = bearer_token()
     if token is None:
         return unauthorized("Send your API key as `Authorization: Bearer <key>`")
-    key = db.session.scalar(
-        db.select(ApiKey).filter_by(secret_hash=hash_api_key(token), revoked_at=None)
-    )
+    key = db.session.execute(KEY_QUERY, {"secret_hash": hash_api_key(token)}).first()
     if key is None:
         return unauthorized("Invalid or revoked API key")
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        _touch(key, now)
-    g.api_key = key
+        _touch(key.id, now)
+    g.api_key_id = key.id
     g.workspace_id = key.workspace_id
     return None
 
 
-def _touch(key: ApiKey, now: datetime) -> None:
+def _touch(key_id: str, now: datetime) -> None:
     """Record the key's use. A request holding the write lock commits it with its own work;
     any other commits it now, at best effort: on SQLite a concurrent writer may hold the lock,
     and then the update waits for the next minute rather than slow the request."""
-    key.last_used_at = now
-    if not holds_write_lock():
-        try:
-            db.session.commit()
-        except OperationalError:
-            db.session.rollback()
+    if holds_write_lock():
+        db.session.execute(TOUCH, {"key_id": key_id, "now": now})
+        return
+    try:
+        db.session.execute(TOUCH, {"key_id": key_id, "now": now})
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
 
 
 def _key_identity() -> str:

@@ -30,6 +30,19 @@ from leadsite.representations import journey_summary, lead_dict
 MAX_BODY_BYTES = 64 * 1024
 MAX_PAGE = 200
 
+# Built once: every registration runs it. The funnel and workspace come in the same query, and
+# `register()` finds them in the session.
+ORIGIN_QUERY = (
+    db.select(Origin, Funnel, Workspace)
+    .join(Origin.funnel)
+    .join(Workspace, Workspace.id == Origin.workspace_id)
+    .where(
+        Origin.ref == db.bindparam("ref"),
+        Origin.workspace_id == db.bindparam("workspace_id"),
+        Origin.kind == OriginKind.API,
+    )
+)
+
 
 @bp.post("/leads")
 @operation(
@@ -52,15 +65,7 @@ def create_lead() -> Response:
         return validation_response(
             [FieldError("ref", "The ref query parameter must name an API origin", None)]
         )
-    # The funnel and workspace come in the same query: `register()` finds them in the session.
-    row = db.session.execute(
-        db.select(Origin, Funnel, Workspace)
-        .join(Origin.funnel)
-        .join(Workspace, Workspace.id == Origin.workspace_id)
-        .where(
-            Origin.ref == ref, Origin.workspace_id == g.workspace_id, Origin.kind == OriginKind.API
-        )
-    ).first()
+    row = db.session.execute(ORIGIN_QUERY, {"ref": ref, "workspace_id": g.workspace_id}).first()
     origin = row[0] if row is not None else None
     if origin is None:
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
@@ -68,11 +73,11 @@ def create_lead() -> Response:
     if len(key) > 255 or "\x00" in key:
         return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
     fingerprint = request_fingerprint(request) if key else ""
-    if key and (replayed := replay(g.api_key.id, key, fingerprint)) is not None:
+    if key and (replayed := replay(g.api_key_id, key, fingerprint)) is not None:
         return replayed
     response = _register(origin)
     if key:
-        remember(g.api_key.id, key, fingerprint, response)
+        remember(g.api_key_id, key, fingerprint, response)
     return response
 
 

@@ -65,7 +65,7 @@ def enter_first_stage(
     """
     writer = _writer(journey, events)
     stages = funnel_plan(journey.funnel_id) if plan is None else plan
-    if not inspect(journey).pending:  # a new journey's steps are the ones in memory
+    if inspect(journey).has_identity:  # a new journey's steps are the ones in memory
         _load_steps(journey)  # read before anything changes, so that changes flush once
     choose_stage(journey, stages, now or utcnow(), writer, None, data)
     db.session.flush()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from leadsite.extensions import db
+from sqlalchemy.orm.attributes import set_committed_value
+
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
 from leadsite.models import (
     Funnel,
@@ -27,11 +28,12 @@ def new_access_token() -> tuple[str, datetime]:
 def start_journey(
     lead: Lead, funnel: Funnel, origin: Origin | None, plan: list[StagePlan] | None = None
 ) -> Journey:
-    """Create the lead's journey in `funnel` with a step per activity, added to the session.
+    """Make the lead's journey in `funnel` with a step per activity, in memory only: the caller
+    adds the journey and its steps to the session, or writes them as `NewRows`.
 
     Every step starts pending and the journey in no stage: `engine.enter_first_stage` then
     enters the first stage whose condition holds, on the same objects, so that the journey and
-    its steps are inserted once, as they end up. Neither flushes nor commits.
+    its steps are inserted once, as they end up.
     """
     stages = funnel_plan(funnel.id) if plan is None else plan
     token, valid_until = new_access_token()
@@ -44,11 +46,10 @@ def start_journey(
         access_token=token,
         valid_until=valid_until,
     )
-    journey.lead = lead
+    set_committed_value(journey, "lead", lead)  # for conditions; no backref into lead.journeys
     activities = [(stage, activity) for stage in stages for activity in stage.activities]
     journey.steps = [
-        pending_step(stage, activity, position)
+        pending_step(journey.id, stage, activity, position)
         for position, (stage, activity) in enumerate(activities)
     ]
-    db.session.add(journey)
     return journey

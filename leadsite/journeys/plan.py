@@ -71,9 +71,12 @@ def funnel_plan(funnel_id: str) -> list[StagePlan]:
     ]
 
 
-def pending_step(stage: StagePlan, activity: ActivityPlan, position: int) -> JourneyStep:
+def pending_step(
+    journey_id: str, stage: StagePlan, activity: ActivityPlan, position: int
+) -> JourneyStep:
     """A new journey step for one of the stage's activities, waiting for its stage."""
     return JourneyStep(
+        journey_id=journey_id,
         stage_id=stage.id,
         activity_id=activity.id,
         position=position,

@@ -105,7 +105,7 @@ def _add_missing_steps(journey: Journey, stage: StagePlan) -> None:
     for activity in stage.activities:
         if activity.id not in have:
             position += 1
-            journey.steps.append(pending_step(stage, activity, position))
+            journey.steps.append(pending_step(journey.id, stage, activity, position))
 
 
 def _complete(

@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import String
 
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.models import Channel, Event, OutboxMessage, WebhookEndpoint, utcnow
 from leadsite.representations import iso
 
+# Built once: every registration runs it. The workspace's active endpoints and the lead's own
+# (a lead_id bound as NULL matches no lead's).
+ENDPOINTS_QUERY = db.select(WebhookEndpoint).where(
+    WebhookEndpoint.workspace_id == db.bindparam("workspace_id"),
+    WebhookEndpoint.active.is_(True),
+    WebhookEndpoint.lead_id.is_(None)
+    | (WebhookEndpoint.lead_id == db.bindparam("lead_id", type_=String)),
+)
+
 
 class EventWriter:
-    """Emits events for one workspace (and lead), loading its webhook endpoints once."""
+    """Emits events for one workspace (and lead), loading its webhook endpoints once.
 
-    def __init__(self, workspace_id: str, lead_id: str | None = None) -> None:
+    Events and outbox messages go to the session, or to `add` when given (the registration
+    collects them in `NewRows`).
+    """
+
+    def __init__(
+        self,
+        workspace_id: str,
+        lead_id: str | None = None,
+        add: Callable[[Any], None] | None = None,
+    ) -> None:
         self.workspace_id = workspace_id
         self.lead_id = lead_id
+        self._add = add or db.session.add
         self._endpoints: list[WebhookEndpoint] | None = None
 
     def endpoints(self) -> list[WebhookEndpoint]:
         if self._endpoints is None:
-            owner = WebhookEndpoint.lead_id.is_(None)
-            if self.lead_id is not None:
-                owner = owner | (WebhookEndpoint.lead_id == self.lead_id)
             self._endpoints = list(
                 db.session.scalars(
-                    db.select(WebhookEndpoint).filter(
-                        WebhookEndpoint.workspace_id == self.workspace_id,
-                        WebhookEndpoint.active.is_(True),
-                        owner,
-                    )
+                    ENDPOINTS_QUERY, {"workspace_id": self.workspace_id, "lead_id": self.lead_id}
                 )
             )
         return self._endpoints
@@ -50,11 +65,11 @@ class EventWriter:
             payload=data,
             created_at=now,
         )
-        db.session.add(event)
+        self._add(event)
         body = {"type": type_, "timestamp": iso(now), "data": data}
         for endpoint in self.endpoints():
             if type_ in endpoint.events:
-                db.session.add(
+                self._add(
                     OutboxMessage(
                         workspace_id=self.workspace_id,
                         event_id=event.id,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import String
 from sqlalchemy.exc import IntegrityError
 
-from leadsite.database import holds_write_lock, write_transaction_options
+from leadsite.database import holds_write_lock, write_transaction_options, writers_turn
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan, start_journey
 from leadsite.journeys.engine import enter_first_stage
@@ -25,6 +27,7 @@ from leadsite.models import (
     Workspace,
     utcnow,
 )
+from leadsite.models.rows import NewRows
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.outbox.notifications import queue_registration_sms
@@ -84,26 +87,32 @@ def register(
     # Read before the write lock, which SQLite gives one writer at a time. A funnel edited in
     # between makes an insert fail on a foreign key, and the retry reads it again.
     plan: list[StagePlan] | None = funnel_plan(funnel.id)
+    line: AbstractContextManager[None] = nullcontext()
     if not holds_write_lock():
-        # End the caller's read transaction; the one below takes the write lock first.
+        # End the caller's read transaction; the one below takes the write lock first, after
+        # the other registrations in line for it (SQLite).
         db.session.commit()
+        line = writers_turn()
     options = write_transaction_options(db.engine.dialect.name)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        if not db.session().in_transaction():
-            db.session.connection(execution_options=options)
-        try:
-            registration = _register_once(origin, funnel, cleaned, context, plan)
-            db.session.commit()
-            return registration
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == MAX_ATTEMPTS:
+    with line:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if not db.session().in_transaction():
+                db.session.connection(execution_options=options)
+            try:
+                registration = _register_once(origin, funnel, cleaned, context, plan)
+                db.session.commit()
+                return registration
+            except IntegrityError:
+                db.session.rollback()
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                plan = None  # a funnel edited since it was read fails on a foreign key
+                log.info(
+                    "registration hit a constraint (a race, or an edit); retrying (%d)", attempt
+                )
+            except RegistrationError:
+                db.session.rollback()
                 raise
-            plan = None  # a funnel edited since it was read fails on a foreign key
-            log.info("registration hit a constraint (a race, or an edit); retrying (%d)", attempt)
-        except RegistrationError:
-            db.session.rollback()
-            raise
     raise AssertionError("unreachable")
 
 
@@ -114,7 +123,8 @@ def _register_once(
     context: RegistrationContext,
     plan: list[StagePlan] | None,
 ) -> Registration:
-    # Everything read comes first, so that what is written is flushed once, at the commit.
+    # Everything read comes first. New rows (lead, journey, steps, data, events, outbox) are
+    # then written with one INSERT per table; changes to existing rows by the session's flush.
     lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
     if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
         raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
@@ -131,20 +141,22 @@ def _register_once(
         merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
     if journey is None and plan is None:
         plan = funnel_plan(funnel.id)
-    events = EventWriter(origin.workspace_id, lead.id)
+    rows = NewRows()
+    events = EventWriter(origin.workspace_id, lead.id, add=rows.add)
     events.endpoints()
 
     if created:
         apply_to_new_lead(lead, cleaned, context)
-        db.session.add(lead)
+        rows.add(lead)
     journey_created = journey is None
     if journey is None:
         journey = start_journey(lead, funnel, origin, plan)
+        rows.add(journey)
     if cleaned.redirect_url:
         journey.redirect_url = cleaned.redirect_url
-    _store_journey_data(journey, cleaned, journey_created)
+    _store_journey_data(journey, cleaned, journey_created, rows)
     if cleaned.webhook is not None:
-        events.add_endpoint(_store_webhook_input(lead, cleaned, created))
+        events.add_endpoint(_store_webhook_input(lead, cleaned, created, rows))
     lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
     events.emit(
         event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,
@@ -159,15 +171,35 @@ def _register_once(
         )
         data = {point.name: value for point, value in cleaned.journey_data}
         enter_first_stage(journey, events=events, plan=plan, data=data)
+        rows.add_all(journey.steps)
+    # A racing registration of the same person fails here (or at the flush of an update), on a
+    # unique constraint.
+    rows.write(db.session)
+    # Written, so only attached: the caller gets them in the session, as if loaded.
+    db.session.add_all([lead, journey])
     if created:
         queue_registration_sms(funnel, lead)
     # Imported here: leadsite.public's views import this module.
     from leadsite.public.confirm import send_confirmation
 
     send_confirmation(lead, journey)  # does nothing unless the funnel asks for double opt-in
-    # A racing registration of the same person fails here, on a unique constraint.
     db.session.flush()
     return Registration(lead=lead, journey=journey, created=created)
+
+
+# Built once: every registration runs one. An identifier not given is bound as NULL, which
+# equals nothing. Each identifier is paired with the workspace so that SQLite searches each
+# unique index (a MULTI-INDEX OR): `workspace_id = ? AND (... OR ...)` walks the workspace.
+MATCH_QUERY = db.select(Lead).where(
+    db.or_(
+        *(
+            (Lead.workspace_id == db.bindparam("workspace_id"))
+            & (getattr(Lead, name) == db.bindparam(name, type_=String))
+            for name in IDENTIFIERS
+        )
+    )
+)
+MATCH_FOR_UPDATE = MATCH_QUERY.with_for_update()
 
 
 def _find_existing(
@@ -178,11 +210,12 @@ def _find_existing(
     present = [(name, cleaned.identifier(name)) for name in order if cleaned.identifier(name)]
     if not present:
         return None, ""
-    condition = db.or_(*(getattr(Lead, name) == value for name, value in present))
-    query = db.select(Lead).filter(Lead.workspace_id == workspace_id, condition)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update()
-    candidates = list(db.session.scalars(query))
+    query = MATCH_FOR_UPDATE if db.engine.dialect.name == "postgresql" else MATCH_QUERY
+    params = {
+        "workspace_id": workspace_id,
+        **{name: cleaned.identifier(name) for name in IDENTIFIERS},
+    }
+    candidates = list(db.session.scalars(query, params))
     for name, value in present:
         for lead in candidates:
             if getattr(lead, name) == value:
@@ -208,7 +241,9 @@ def _taken_identifiers(lead: Lead, cleaned: CleanLead) -> set[str]:
     return taken
 
 
-def _store_journey_data(journey: Journey, cleaned: CleanLead, new_journey: bool) -> None:
+def _store_journey_data(
+    journey: Journey, cleaned: CleanLead, new_journey: bool, rows: NewRows
+) -> None:
     if not cleaned.journey_data:
         return
     existing = {} if new_journey else {item.data_point_id: item for item in journey.data}
@@ -216,10 +251,12 @@ def _store_journey_data(journey: Journey, cleaned: CleanLead, new_journey: bool)
         if point.id in existing:
             existing[point.id].value = value
         else:
-            db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
+            rows.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
 
 
-def _store_webhook_input(lead: Lead, cleaned: CleanLead, new_lead: bool) -> WebhookEndpoint:
+def _store_webhook_input(
+    lead: Lead, cleaned: CleanLead, new_lead: bool, rows: NewRows
+) -> WebhookEndpoint:
     """The lead's WebhookInput as a lead-scoped endpoint (one per lead and URL)."""
     hook = cleaned.webhook
     assert hook is not None
@@ -230,7 +267,7 @@ def _store_webhook_input(lead: Lead, cleaned: CleanLead, new_lead: bool) -> Webh
         )
     if endpoint is None:
         endpoint = WebhookEndpoint(workspace_id=lead.workspace_id, lead_id=lead.id, url=hook.url)
-        db.session.add(endpoint)
+        rows.add(endpoint)
     endpoint.events = hook.events
     endpoint.secret = hook.secret
     endpoint.active = True

@@ -25,6 +25,7 @@ def begin(
     """Generate the journey and store its data as registration does, enter its first stage
     (`options`: `now`, `events`), and commit."""
     journey = start_journey(lead, funnel, None)
+    db.session.add(journey)
     for point, value in (data or {}).items():
         db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
     enter_first_stage(journey, **options)
