@@ -33,24 +33,25 @@ class StagePlan:
     activities: tuple[ActivityPlan, ...]
 
 
-# Built once: this runs on every registration, and building the statement costs more than
-# running it (SQLAlchemy caches its compiled form either way).
+# Built once, as Core (table columns, plain rows back): this runs on every registration, and
+# building the statement or loading ORM rows costs more than running it.
+_stages, _activities = Stage.__table__.c, Activity.__table__.c
 PLAN_QUERY = (
     db.select(
-        Stage.id,
-        Stage.name,
-        Stage.position,
-        Stage.condition,
-        Stage.delay_minutes,
-        Activity.id,
-        Activity.kind,
-        Activity.title,
-        Activity.assignee_id,
-        Activity.config,
+        _stages.id,
+        _stages.name,
+        _stages.position,
+        _stages.condition,
+        _stages.delay_minutes,
+        _activities.id,
+        _activities.kind,
+        _activities.title,
+        _activities.assignee_id,
+        _activities.config,
     )
-    .outerjoin(Activity, Activity.stage_id == Stage.id)
-    .where(Stage.funnel_id == db.bindparam("funnel_id"))
-    .order_by(Stage.position, Stage.id, Activity.position, Activity.id)
+    .select_from(Stage.__table__.outerjoin(Activity.__table__, _activities.stage_id == _stages.id))
+    .where(_stages.funnel_id == db.bindparam("funnel_id"))
+    .order_by(_stages.position, _stages.id, _activities.position, _activities.id)
 )
 
 
