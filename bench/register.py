@@ -51,7 +51,7 @@ def bench_full(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResul
         run([*flask, "db", "upgrade"], env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         headers = {"Authorization": f"Bearer {demo['api_key']}"}
-        with gunicorn("app:app", env, port, workdir / "full.log") as base_url:
+        with gunicorn("app:app", env, port, workdir / "full.log", args.workers) as base_url:
             url = f"{base_url}/api/v1/leads?ref={demo['origins']['api']}"
             return measure(args, url, headers, run_id)
 
@@ -62,7 +62,7 @@ def bench_bare(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResul
     with fresh_database(args.database, workdir, "bare") as database_url:
         env = {**os.environ, "DATABASE_URL": database_url}
         run([str(BIN / "python"), "bench/bare_app.py", "init-db"], env)
-        with gunicorn("bare_app:app", env, port, workdir / "bare.log") as base_url:
+        with gunicorn("bare_app:app", env, port, workdir / "bare.log", args.workers) as base_url:
             return measure(args, f"{base_url}/leads", {}, run_id)
 
 
@@ -101,6 +101,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up, 0 for none")
     parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
     parser.add_argument("--only", choices=["full", "bare"], help="run one of the two apps")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (2)")
     args = parser.parse_args()
 
     targets: dict[str, Callable[[argparse.Namespace, Path, str], WrkResult]] = {
@@ -111,7 +112,7 @@ def main() -> int:
         targets = {k: v for k, v in targets.items() if k.startswith(args.only)}
     engine = "PostgreSQL" if args.database and args.database.startswith("postgres") else "SQLite"
     print(
-        f"POST new leads: {engine}, gunicorn -w 2, wrk {args.threads} threads, "
+        f"POST new leads: {engine}, gunicorn -w {args.workers}, wrk {args.threads} threads, "
         f"{args.connections} connections, {args.duration} s (+{args.warmup} s warm-up)\n"
         f"commit {source_version()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f} at start"
