@@ -68,7 +68,8 @@ def enter_first_stage(
     if inspect(journey).has_identity:  # a new journey's steps are the ones in memory
         _load_steps(journey)  # read before anything changes, so that changes flush once
     choose_stage(journey, stages, now or utcnow(), writer, None, data)
-    db.session.flush()
+    if inspect(journey).session is not None:  # else built to be written as `NewRows`
+        db.session.flush()
 
 
 def complete_step(

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import String
+from sqlalchemy import String, inspect
 from sqlalchemy.exc import IntegrityError
 
 from leadsite.database import holds_write_lock, write_transaction_options, writers_turn
@@ -84,9 +84,12 @@ def register(
     cleaned = clean(
         lead_input, workspace, funnel, current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
     )
-    # Read before the write lock, which SQLite gives one writer at a time. A funnel edited in
-    # between makes an insert fail on a foreign key, and the retry reads it again.
+    # Read and built before the write lock, which SQLite gives one writer at a time: the funnel
+    # plan and, as most registrations are of new people, the new lead with its journey and
+    # events. A funnel or webhook edited in between makes an insert fail on a foreign key; the
+    # retry reads and builds again.
     plan: list[StagePlan] | None = funnel_plan(funnel.id)
+    fresh = None if cleaned.must_exist else _build_new(origin, funnel, cleaned, context, plan)
     line: AbstractContextManager[None] = nullcontext()
     if not holds_write_lock():
         # End the caller's read transaction; the one below takes the write lock first, after
@@ -99,14 +102,14 @@ def register(
             if not db.session().in_transaction():
                 db.session.connection(execution_options=options)
             try:
-                registration = _register_once(origin, funnel, cleaned, context, plan)
+                registration = _register_once(origin, funnel, cleaned, context, plan, fresh)
                 db.session.commit()
                 return registration
             except IntegrityError:
                 db.session.rollback()
                 if attempt == MAX_ATTEMPTS:
                     raise
-                plan = None  # a funnel edited since it was read fails on a foreign key
+                plan, fresh = None, None  # read and build again
                 log.info(
                     "registration hit a constraint (a race, or an edit); retrying (%d)", attempt
                 )
@@ -116,40 +119,88 @@ def register(
     raise AssertionError("unreachable")
 
 
+@dataclass
+class _Built:
+    """A registration made in memory: its lead and journey, and the new rows to write."""
+
+    lead: Lead
+    journey: Journey
+    created: bool
+    rows: NewRows
+
+
 def _register_once(
     origin: Origin,
     funnel: Funnel,
     cleaned: CleanLead,
     context: RegistrationContext,
     plan: list[StagePlan] | None,
+    fresh: _Built | None,
 ) -> Registration:
-    # Everything read comes first. New rows (lead, journey, steps, data, events, outbox) are
-    # then written with one INSERT per table; changes to existing rows by the session's flush.
+    """Match, then write `fresh` (a new lead built before the write lock) when nothing matched,
+    or build and write the update of the lead that did."""
     lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
     if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
         raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
-    created = lead is None
-    journey = None
     if lead is None:
-        lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
+        built = fresh or _build_new(origin, funnel, cleaned, context, plan)
     else:
         journey = db.session.scalar(
             db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
         )
         merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
-    if journey is None and plan is None:
-        plan = funnel_plan(funnel.id)
+        built = _build(origin, funnel, cleaned, context, plan, lead, journey)
+    # A racing registration of the same person fails here (or at the flush of an update), on a
+    # unique constraint.
+    built.rows.write(db.session)
+    # Written, so only attached: the caller gets them in the session, as if loaded.
+    db.session.add_all([built.lead, built.journey])
+    if built.created:
+        queue_registration_sms(funnel, built.lead)
+    # Imported here: leadsite.public's views import this module.
+    from leadsite.public.confirm import send_confirmation
+
+    send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
+    db.session.flush()
+    return Registration(lead=built.lead, journey=built.journey, created=built.created)
+
+
+def _build_new(
+    origin: Origin,
+    funnel: Funnel,
+    cleaned: CleanLead,
+    context: RegistrationContext,
+    plan: list[StagePlan] | None,
+) -> _Built:
+    lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
+    apply_to_new_lead(lead, cleaned, context)
+    return _build(origin, funnel, cleaned, context, plan, lead, None)
+
+
+def _build(
+    origin: Origin,
+    funnel: Funnel,
+    cleaned: CleanLead,
+    context: RegistrationContext,
+    plan: list[StagePlan] | None,
+    lead: Lead,
+    journey: Journey | None,
+) -> _Built:
+    """The journey (when the lead has none in this funnel yet, generated and in its first
+    stage), the journey data, the WebhookInput, and the events with their outbox messages: all
+    in memory, the new rows collected to be written with one INSERT per table. Reads the
+    workspace's webhook endpoints (and the funnel plan, when not given); writes nothing."""
+    created = inspect(lead).transient
     rows = NewRows()
+    if created:
+        rows.add(lead)
     events = EventWriter(origin.workspace_id, lead.id, add=rows.add)
     events.endpoints()
-
-    if created:
-        apply_to_new_lead(lead, cleaned, context)
-        rows.add(lead)
     journey_created = journey is None
     if journey is None:
+        plan = funnel_plan(funnel.id) if plan is None else plan
         journey = start_journey(lead, funnel, origin, plan)
         rows.add(journey)
     if cleaned.redirect_url:
@@ -172,19 +223,7 @@ def _register_once(
         data = {point.name: value for point, value in cleaned.journey_data}
         enter_first_stage(journey, events=events, plan=plan, data=data)
         rows.add_all(journey.steps)
-    # A racing registration of the same person fails here (or at the flush of an update), on a
-    # unique constraint.
-    rows.write(db.session)
-    # Written, so only attached: the caller gets them in the session, as if loaded.
-    db.session.add_all([lead, journey])
-    if created:
-        queue_registration_sms(funnel, lead)
-    # Imported here: leadsite.public's views import this module.
-    from leadsite.public.confirm import send_confirmation
-
-    send_confirmation(lead, journey)  # does nothing unless the funnel asks for double opt-in
-    db.session.flush()
-    return Registration(lead=lead, journey=journey, created=created)
+    return _Built(lead, journey, created, rows)
 
 
 # Built once: every registration runs one. An identifier not given is bound as NULL, which

@@ -348,3 +348,43 @@ def test_an_activity_removed_while_registering_is_left_out_on_retry(api, monkeyp
         db.select(JourneyStep.title).filter_by(journey_id=journey_id).order_by(JourneyStep.position)
     ).all()
     assert titles == ["Welcome email", "Fill in your profile"]
+
+
+def test_a_webhook_deleted_while_registering_gets_no_message_and_the_lead_is_kept(api, monkeypatch):
+    """A new lead's events are built before the write lock, with the endpoints read then; an
+    endpoint deleted in between makes the outbox insert fail on its foreign key, and the retry
+    builds again without it."""
+    from leadsite.outbox.events import EventWriter
+    from leadsite.registration import pipeline
+
+    kept = WebhookEndpoint(
+        workspace_id=api.workspace.id, url="https://a.example.com", events=["lead.created"]
+    )
+    gone = WebhookEndpoint(
+        workspace_id=api.workspace.id, url="https://b.example.com", events=["lead.created"]
+    )
+    db.session.add_all([kept, gone])
+    db.session.commit()
+    gone_id, reads = gone.id, []
+
+    class DeletingAfterFirstRead(EventWriter):
+        def endpoints(self):
+            first = self._endpoints is None and not reads
+            endpoints = super().endpoints()
+            if first:  # another user deletes it after the first read, and commits
+                with db.engine.begin() as other:
+                    other.execute(db.delete(WebhookEndpoint).filter_by(id=gone_id))
+            reads.append(len(endpoints))
+            return endpoints
+
+    monkeypatch.setattr(pipeline, "EventWriter", DeletingAfterFirstRead)
+
+    response = api.register({"Email": "hooked@example.com"})
+
+    assert response.status_code == 201
+    assert reads[0] == 2 and reads[-1] == 1  # read again on the retry
+    messages = db.session.scalars(
+        db.select(OutboxMessage).filter_by(lead_id=response.json["data"]["id"])
+    ).all()
+    assert [message.target for message in messages] == ["https://a.example.com"]
+    assert len(_leads()) == 1
