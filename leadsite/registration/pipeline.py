@@ -7,30 +7,25 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import String, inspect
+from sqlalchemy import String
 from sqlalchemy.exc import IntegrityError
 
 from leadsite.database import holds_write_lock, write_transaction_options, writers_turn
 from leadsite.extensions import db
-from leadsite.journeys import funnel_plan, start_journey
-from leadsite.journeys.engine import enter_first_stage
+from leadsite.journeys import funnel_plan
 from leadsite.journeys.plan import StagePlan
 from leadsite.models import (
     Funnel,
     FunnelStatus,
     Journey,
-    JourneyData,
     Lead,
     OnDuplicate,
     Origin,
-    WebhookEndpoint,
     Workspace,
     utcnow,
 )
-from leadsite.models.rows import NewRows
-from leadsite.outbox import event_types
-from leadsite.outbox.events import EventWriter
 from leadsite.outbox.notifications import queue_registration_sms
+from leadsite.registration.build import Built, build, build_new
 from leadsite.registration.errors import (
     Duplicate,
     FunnelClosed,
@@ -39,9 +34,8 @@ from leadsite.registration.errors import (
     RegistrationError,
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
-from leadsite.registration.merge import apply_to_new_lead, merge_into_lead
+from leadsite.registration.merge import merge_into_lead
 from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
-from leadsite.representations import journey_summary, lead_dict
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -89,7 +83,7 @@ def register(
     # events. A funnel or webhook edited in between makes an insert fail on a foreign key; the
     # retry reads and builds again.
     plan: list[StagePlan] | None = funnel_plan(funnel.id)
-    fresh = None if cleaned.must_exist else _build_new(origin, funnel, cleaned, context, plan)
+    fresh = None if cleaned.must_exist else build_new(origin, funnel, cleaned, context, plan)
     line: AbstractContextManager[None] = nullcontext()
     if not holds_write_lock():
         # End the caller's read transaction; the one below takes the write lock first, after
@@ -119,23 +113,13 @@ def register(
     raise AssertionError("unreachable")
 
 
-@dataclass
-class _Built:
-    """A registration made in memory: its lead and journey, and the new rows to write."""
-
-    lead: Lead
-    journey: Journey
-    created: bool
-    rows: NewRows
-
-
 def _register_once(
     origin: Origin,
     funnel: Funnel,
     cleaned: CleanLead,
     context: RegistrationContext,
     plan: list[StagePlan] | None,
-    fresh: _Built | None,
+    fresh: Built | None,
 ) -> Registration:
     """Match, then write `fresh` (a new lead built before the write lock) when nothing matched,
     or build and write the update of the lead that did."""
@@ -145,13 +129,13 @@ def _register_once(
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
     if lead is None:
-        built = fresh or _build_new(origin, funnel, cleaned, context, plan)
+        built = fresh or build_new(origin, funnel, cleaned, context, plan)
     else:
         journey = db.session.scalar(
             db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
         )
         merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
-        built = _build(origin, funnel, cleaned, context, plan, lead, journey)
+        built = build(origin, funnel, cleaned, context, plan, lead, journey)
     # A racing registration of the same person fails here (or at the flush of an update), on a
     # unique constraint.
     built.rows.write(db.session)
@@ -165,65 +149,6 @@ def _register_once(
     send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
     db.session.flush()
     return Registration(lead=built.lead, journey=built.journey, created=built.created)
-
-
-def _build_new(
-    origin: Origin,
-    funnel: Funnel,
-    cleaned: CleanLead,
-    context: RegistrationContext,
-    plan: list[StagePlan] | None,
-) -> _Built:
-    lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
-    apply_to_new_lead(lead, cleaned, context)
-    return _build(origin, funnel, cleaned, context, plan, lead, None)
-
-
-def _build(
-    origin: Origin,
-    funnel: Funnel,
-    cleaned: CleanLead,
-    context: RegistrationContext,
-    plan: list[StagePlan] | None,
-    lead: Lead,
-    journey: Journey | None,
-) -> _Built:
-    """The journey (when the lead has none in this funnel yet, generated and in its first
-    stage), the journey data, the WebhookInput, and the events with their outbox messages: all
-    in memory, the new rows collected to be written with one INSERT per table. Reads the
-    workspace's webhook endpoints (and the funnel plan, when not given); writes nothing."""
-    created = inspect(lead).transient
-    rows = NewRows()
-    if created:
-        rows.add(lead)
-    events = EventWriter(origin.workspace_id, lead.id, add=rows.add)
-    events.endpoints()
-    journey_created = journey is None
-    if journey is None:
-        plan = funnel_plan(funnel.id) if plan is None else plan
-        journey = start_journey(lead, funnel, origin, plan)
-        rows.add(journey)
-    if cleaned.redirect_url:
-        journey.redirect_url = cleaned.redirect_url
-    _store_journey_data(journey, cleaned, journey_created, rows)
-    if cleaned.webhook is not None:
-        events.add_endpoint(_store_webhook_input(lead, cleaned, created, rows))
-    lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
-    events.emit(
-        event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,
-        {**lead_data, "registration": _registration_facts(origin, cleaned, context)},
-        journey_id=journey.id,
-    )
-    if journey_created:
-        events.emit(
-            event_types.JOURNEY_CREATED,
-            {**journey_summary(journey), "lead_id": lead.id},
-            journey_id=journey.id,
-        )
-        data = {point.name: value for point, value in cleaned.journey_data}
-        enter_first_stage(journey, events=events, plan=plan, data=data)
-        rows.add_all(journey.steps)
-    return _Built(lead, journey, created, rows)
 
 
 # Built once: every registration runs one. An identifier not given is bound as NULL, which
@@ -278,54 +203,3 @@ def _taken_identifiers(lead: Lead, cleaned: CleanLead) -> set[str]:
         ):
             taken.add(name)
     return taken
-
-
-def _store_journey_data(
-    journey: Journey, cleaned: CleanLead, new_journey: bool, rows: NewRows
-) -> None:
-    if not cleaned.journey_data:
-        return
-    existing = {} if new_journey else {item.data_point_id: item for item in journey.data}
-    for point, value in cleaned.journey_data:
-        if point.id in existing:
-            existing[point.id].value = value
-        else:
-            rows.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
-
-
-def _store_webhook_input(
-    lead: Lead, cleaned: CleanLead, new_lead: bool, rows: NewRows
-) -> WebhookEndpoint:
-    """The lead's WebhookInput as a lead-scoped endpoint (one per lead and URL)."""
-    hook = cleaned.webhook
-    assert hook is not None
-    endpoint = None
-    if not new_lead:
-        endpoint = db.session.scalar(
-            db.select(WebhookEndpoint).filter_by(lead_id=lead.id, url=hook.url)
-        )
-    if endpoint is None:
-        endpoint = WebhookEndpoint(workspace_id=lead.workspace_id, lead_id=lead.id, url=hook.url)
-        rows.add(endpoint)
-    endpoint.events = hook.events
-    endpoint.secret = hook.secret
-    endpoint.active = True
-    return endpoint
-
-
-def _registration_facts(
-    origin: Origin, cleaned: CleanLead, context: RegistrationContext
-) -> dict[str, object]:
-    """What this registration brought, kept on the event even when the lead keeps first-touch
-    attribution."""
-    fields = cleaned.fields
-    return {
-        "origin_id": origin.id,
-        "origin_kind": origin.kind,
-        "source": fields.get("source"),
-        "source_url": fields.get("source_url"),
-        "referrer": context.referrer,
-        "ip": context.ip,
-        "user_agent": context.user_agent,
-        "utm": {k: v for k, v in fields.items() if k.startswith("utm_")},
-    }

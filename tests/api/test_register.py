@@ -325,7 +325,7 @@ def test_an_activity_removed_while_registering_is_left_out_on_retry(api, monkeyp
     between makes the steps' insert fail on its foreign key, and the retry reads it again."""
     from leadsite.journeys import plan as plan_module
     from leadsite.models import Activity
-    from leadsite.registration import pipeline
+    from leadsite.registration import build, pipeline
 
     calls = []
 
@@ -338,6 +338,7 @@ def test_an_activity_removed_while_registering_is_left_out_on_retry(api, monkeyp
         return plan
 
     monkeypatch.setattr(pipeline, "funnel_plan", plan_then_delete)
+    monkeypatch.setattr(build, "funnel_plan", plan_then_delete)
 
     response = api.register({"Email": "race@example.com"})
 
@@ -355,7 +356,7 @@ def test_a_webhook_deleted_while_registering_gets_no_message_and_the_lead_is_kep
     endpoint deleted in between makes the outbox insert fail on its foreign key, and the retry
     builds again without it."""
     from leadsite.outbox.events import EventWriter
-    from leadsite.registration import pipeline
+    from leadsite.registration import build
 
     kept = WebhookEndpoint(
         workspace_id=api.workspace.id, url="https://a.example.com", events=["lead.created"]
@@ -377,7 +378,7 @@ def test_a_webhook_deleted_while_registering_gets_no_message_and_the_lead_is_kep
             reads.append(len(endpoints))
             return endpoints
 
-    monkeypatch.setattr(pipeline, "EventWriter", DeletingAfterFirstRead)
+    monkeypatch.setattr(build, "EventWriter", DeletingAfterFirstRead)
 
     response = api.register({"Email": "hooked@example.com"})
 
