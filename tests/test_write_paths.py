@@ -53,6 +53,9 @@ def test_new_rows_are_inserted_parents_first_then_join_the_session_without_anoth
     stored = db.session.get(Journey, journey.id)
     assert stored.lead.email == "ada@example.com" and stored.funnel_id == funnel.id
     assert db.session.get(Lead, lead.id).counter == 1  # the model's default, applied when made
+    # A JSON column never set is SQL NULL, as the ORM leaves it, not JSON `null`.
+    unset = db.select(Lead.id).where(Lead.id == lead.id, Lead.consent.is_(None))
+    assert db.session.scalar(unset) == lead.id
 
 
 def test_a_sqlite_writer_waits_in_line_until_the_one_before_it_is_done(app):

@@ -37,20 +37,27 @@ class NewRows:
         self._objects.extend(objects)
 
     def write(self, session: Session) -> None:
-        """INSERT everything added, parents before children; the caller commits."""
-        by_table: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+        """INSERT everything added, parents before children; the caller commits.
+
+        As in the ORM's flush, a column never set is left out of the INSERT (so it gets SQL
+        NULL, where binding None to a JSON column would store JSON `null`); rows of a table
+        that set different columns go in separate statements.
+        """
+        batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
         for obj in self._objects:
             table, columns = _columns(type(obj))
             values = obj.__dict__
-            for key, _ in columns:
-                # A column never set is written NULL: record that, as a load would, so that
-                # reading it later does not go back to the database.
-                values.setdefault(key, None)
-            by_table[table].append({column: values[key] for key, column in columns})
+            row = {column: values[key] for key, column in columns if key in values}
+            batches[table, tuple(row)].append(row)
         connection = session.connection()
-        for table in sorted(by_table, key=_table_order):
-            connection.execute(_insert(table), by_table[table])
+        for table, names in sorted(batches, key=lambda batch: _table_order(batch[0])):
+            connection.execute(_insert(table), batches[table, names])
         for obj in self._objects:
+            _, columns = _columns(type(obj))
+            for key, _ in columns:
+                # Written NULL: record it, as a load would, so that reading the attribute
+                # does not go back to the database.
+                obj.__dict__.setdefault(key, None)
             make_transient_to_detached(obj)
         self._objects = []
 
