@@ -4,12 +4,12 @@ read leads (the leads list, the registration's match)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.schema import CreateIndex, Index
 
 from leadsite import lead_search
@@ -19,6 +19,7 @@ from leadsite.lead_search import PAGE_SIZE, LeadFilters, search_leads
 from leadsite.models import Lead
 from leadsite.registration.pipeline import MATCH_QUERY
 from tests import factories
+from tests.statements import captured_statements
 
 LEAD_LIST_INDEXES = [
     "ix_leads_workspace_created",
@@ -84,20 +85,9 @@ def test_the_replaced_origin_index_is_gone():
     assert _definition_in_database("ix_leads_origin_id") is None
 
 
-@contextmanager
-def _captured_search() -> Iterator[list[tuple[str, object]]]:
+def _captured_search() -> AbstractContextManager[list[tuple[str, Any]]]:
     """The statements reading leads (lead_search's, the match's), with their parameters."""
-    statements: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
-        if "FROM leads" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+    return captured_statements(lambda statement: "FROM leads" in statement)
 
 
 def _plan(statement: str, parameters: object, in_order: bool) -> str:

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-
-import pytest
-from sqlalchemy import event
 
 from leadsite.database import writers_turn
 from leadsite.extensions import db
@@ -16,22 +12,10 @@ from leadsite.journeys import start_journey
 from leadsite.models import Journey, Lead
 from leadsite.models.rows import NewRows
 from tests import factories
+from tests.statements import captured_statements
 
 
-@pytest.fixture
-def sent() -> Iterator[list[str]]:
-    """The SQL statements sent while the test runs."""
-    statements: list[str] = []
-
-    def capture(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", capture)
-
-
-def test_new_rows_are_inserted_parents_first_then_join_the_session_without_another_insert(sent):
+def test_new_rows_are_inserted_parents_first_then_join_the_session_without_another_insert():
     ws = factories.workspace()
     funnel = factories.funnel(ws)
     lead = Lead(workspace_id=ws.id, email="ada@example.com")
@@ -39,12 +23,12 @@ def test_new_rows_are_inserted_parents_first_then_join_the_session_without_anoth
     rows = NewRows()
     rows.add(journey)  # the child first: the journey's lead_id needs the lead's row
     rows.add(lead)
-    sent.clear()
-
-    rows.write(db.session)
-    db.session.add_all([lead, journey])
-    db.session.commit()
-    last_name = lead.last_name  # never set: written NULL, known without a query
+    with captured_statements() as captured:
+        rows.write(db.session)
+        db.session.add_all([lead, journey])
+        db.session.commit()
+        last_name = lead.last_name  # never set: written NULL, known without a query
+    sent = [statement for statement, _ in captured]
 
     inserts = [sql.split("(")[0].strip() for sql in sent if sql.startswith("INSERT")]
     assert inserts == ["INSERT INTO leads", "INSERT INTO journeys"]

@@ -44,16 +44,17 @@ class NewRows:
         that set different columns go in separate statements.
         """
         batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+        written = []
         for obj in self._objects:
             table, columns = _columns(type(obj))
             values = obj.__dict__
             row = {column: values[key] for key, column in columns if key in values}
             batches[table, tuple(row)].append(row)
+            written.append((obj, columns))
         connection = session.connection()
         for table, names in sorted(batches, key=lambda batch: _table_order(batch[0])):
             connection.execute(_insert(table), batches[table, names])
-        for obj in self._objects:
-            _, columns = _columns(type(obj))
+        for obj, columns in written:
             for key, _ in columns:
                 # Written NULL: record it, as a load would, so that reading the attribute
                 # does not go back to the database.

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from leadsite.extensions import db
 from leadsite.models import FunnelStatus, OriginKind, Role, Workspace
 from tests import factories
+from tests.statements import captured_statements
 
 HTMX = {"HX-Request": "true"}
 
@@ -28,19 +23,8 @@ def _row(body: str, funnel_id: str) -> str:
     return before.rsplit("<tr>", 1)[1] + funnel_id + after.split("</tr>", 1)[0]
 
 
-@contextmanager
-def _counting_selects() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+def _is_select(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("SELECT")
 
 
 def test_the_page_is_whole_without_htmx_and_only_the_table_with_it(client, auth):
@@ -83,14 +67,14 @@ def test_counts_take_the_same_queries_for_one_funnel_or_many(client, auth):
     first = factories.funnel(ws, "First")
     factories.journey(factories.lead(ws), first)
     db.session.expire_all()  # the request reloads the user and workspace either way
-    with _counting_selects() as one:
+    with captured_statements(_is_select) as one:
         client.get("/p/funnels")
     for index in range(5):
         funnel = factories.funnel(ws, f"More {index}")
         factories.origin(funnel)
         factories.journey(factories.lead(ws), funnel)
     db.session.expire_all()
-    with _counting_selects() as six:
+    with captured_statements(_is_select) as six:
         body = client.get("/p/funnels").get_data(as_text=True)
 
     assert body.count('class="public-id"') == 6

@@ -8,13 +8,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from leadsite import lead_export, lead_search
-from leadsite.extensions import db
 from leadsite.lead_search import search_leads
 from leadsite.models import Role, Workspace, utcnow
 from tests import factories
+from tests.statements import captured_statements
 
 
 def _sign_in(auth, ws: Workspace | None = None, role: Role = Role.ADMINISTRATOR) -> Workspace:
@@ -93,22 +92,14 @@ def test_rows_are_read_in_keyset_batches_newest_first(client, auth, monkeypatch)
     for n in range(5):
         factories.lead(ws, email=f"n{n}@example.com", created_at=start + timedelta(hours=n))
     monkeypatch.setattr(lead_export, "BATCH_SIZE", 2)
-    queries: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        if "FROM leads" in statement:
-            queries.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with captured_statements(lambda statement: "FROM leads" in statement) as captured:
         response = client.get("/p/leads/export")
         chunks = response.response  # nothing is read before the body is iterated
-        assert queries == []
+        assert captured == []
         first = next(iter(chunks))
-        assert first.startswith("\ufeffid,email".encode()) and queries == []  # header at once
+        assert first.startswith("\ufeffid,email".encode()) and captured == []  # header at once
         body = first + b"".join(chunks)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    queries = [statement for statement, _ in captured]
 
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert [row["email"] for row in rows] == [f"n{n}@example.com" for n in range(4, -1, -1)]
