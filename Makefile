@@ -54,9 +54,11 @@ vendor:
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
 
-# Every bench/*.py except helpers (_*.py, *_app.py) is a benchmark; BENCH_ARGS goes to each.
-BENCH_SCRIPTS := $(filter-out bench/_% bench/%_app.py,$(wildcard bench/*.py))
+# Every bench/*.py except helpers (_*.py, *_app.py) is a benchmark. BENCH picks some, and
+# BENCH_ARGS goes to each picked: options differ between scripts, so pick one to pass any.
+#   make bench BENCH=bench/register.py BENCH_ARGS="--duration 30"
+BENCH ?= $(filter-out bench/_% bench/%_app.py,$(wildcard bench/*.py))
 bench: $(VENV)/.installed
-	@for script in $(BENCH_SCRIPTS); do \
+	@for script in $(BENCH); do \
 	  echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS) || exit 1; \
 	done
