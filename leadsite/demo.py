@@ -167,7 +167,15 @@ def _populate(workspace: Workspace) -> None:
     team_size = DataPoint(
         workspace_id=workspace.id, name="team_size", label="Team size", type=DataPointType.NUMBER
     )
-    db.session.add_all([company, plan, team_size])
+    # The name the API guide's example body uses, so that it registers as printed.
+    example = DataPoint(
+        workspace_id=workspace.id,
+        name="My datapoint",
+        label="My datapoint",
+        type=DataPointType.TEXT,
+        help_text="Filled by the JourneyData of the API guide's example body.",
+    )
+    db.session.add_all([company, plan, team_size, example])
 
     funnel = Funnel(
         workspace_id=workspace.id,

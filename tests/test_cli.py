@@ -6,8 +6,18 @@ import json
 
 from leadsite.accounts import hash_api_key
 from leadsite.extensions import db
-from leadsite.models import ApiKey, Funnel, Lead, Membership, Origin, User, Workspace
+from leadsite.models import (
+    ApiKey,
+    Funnel,
+    Journey,
+    Lead,
+    Membership,
+    Origin,
+    User,
+    Workspace,
+)
 from leadsite.passwords import verify_password
+from tests.bodies import KOHOMAI_FULL
 
 
 def _count(model, **filters) -> int:
@@ -56,6 +66,23 @@ def test_demo_run_twice_keeps_one_workspace_with_fresh_credentials(runner):
     assert _count(Membership) == 1
     old = db.session.scalar(db.select(ApiKey).filter_by(secret_hash=hash_api_key(first["api_key"])))
     assert old.revoked_at is not None
+
+
+def test_the_demo_workspace_registers_the_api_guides_full_body_as_printed(runner, client):
+    demo = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+
+    response = client.post(
+        f"/api/v1/leads?ref={demo['origins']['api']}",
+        json=KOHOMAI_FULL,
+        headers={"Authorization": f"Bearer {demo['api_key']}"},
+    )
+
+    assert response.status_code == 201, response.json
+    journey = db.session.get(Journey, response.json["data"]["journey"]["id"])
+    assert {item.data_point.name: item.value for item in journey.data} == {
+        "My datapoint": "example"
+    }
+    assert journey.redirect_url == "https://www.myapp.com"
 
 
 def test_demo_prints_how_to_sign_in(app, runner):

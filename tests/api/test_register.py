@@ -13,15 +13,7 @@ from leadsite.models import (
     WebhookEndpoint,
 )
 from tests import factories
-
-KOHOMAI_FULL = {
-    "Email": "johndoe@gmail.com",
-    "Firstname": "John",
-    "Lastname": "Doe",
-    "PhoneNumber": "+1 (800) 555\u20110175",
-    "RedirectURL": "https://www.myapp.com",
-    "JourneyData": [{"Name": "company", "Value": "example"}],
-}
+from tests.bodies import KOHOMAI_FULL
 
 
 def _leads() -> list[Lead]:
@@ -45,6 +37,8 @@ def test_the_kohomai_minimal_body_registers_a_lead(api):
 
 
 def test_the_kohomai_full_body_fills_lead_journey_and_data(api):
+    factories.data_point(api.workspace, "My datapoint")
+
     response = api.register(KOHOMAI_FULL)
 
     assert response.status_code == 201
@@ -53,7 +47,9 @@ def test_the_kohomai_full_body_fills_lead_journey_and_data(api):
     assert data["phone"] == "+18005550175"
     assert data["journey"]["redirect_url"] == "https://www.myapp.com"
     journey = db.session.get(Journey, data["journey"]["id"])
-    assert {item.data_point.name: item.value for item in journey.data} == {"company": "example"}
+    assert {item.data_point.name: item.value for item in journey.data} == {
+        "My datapoint": "example"
+    }
     steps = db.session.scalars(
         db.select(JourneyStep).filter_by(journey_id=journey.id).order_by(JourneyStep.position)
     ).all()
