@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, g
 from sqlalchemy.orm import selectinload
 
+from leadsite.backoffice.funnel_origin_forms import KIND_LABELS as ORIGIN_KIND_LABELS
 from leadsite.extensions import db
 from leadsite.journeys.engine import journey_standing
 from leadsite.models import (
@@ -113,7 +114,8 @@ def event_summary(event: Event) -> str:
         return ("Changed: " + ", ".join(changed).replace("_", " ")) if changed else ""
     if event.type == event_types.LEAD_CREATED:
         facts = payload.get("registration") or {}
-        return f"Through a {facts.get('origin_kind')} origin" if facts.get("origin_kind") else ""
+        kind = facts.get("origin_kind")
+        return f"Origin: {ORIGIN_KIND_LABELS.get(kind, kind)}" if kind else ""
     if event.type == event_types.JOURNEY_STAGE_ENTERED:
         stage = (payload.get("stage") or {}).get("name", "")
         why = payload.get("explanation")
