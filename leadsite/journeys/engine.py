@@ -65,10 +65,11 @@ def enter_first_stage(
     """
     writer = _writer(journey, events)
     stages = funnel_plan(journey.funnel_id) if plan is None else plan
-    if inspect(journey).has_identity:  # a new journey's steps are the ones in memory
+    state = inspect(journey)
+    if state.has_identity:  # a new journey's steps are the ones in memory
         _load_steps(journey)  # read before anything changes, so that changes flush once
     choose_stage(journey, stages, now or utcnow(), writer, None, data)
-    if inspect(journey).session is not None:  # else built to be written as `NewRows`
+    if state.session is not None:  # else built to be written as `NewRows`
         db.session.flush()
 
 

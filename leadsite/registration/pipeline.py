@@ -170,16 +170,13 @@ def _find_existing(
     workspace_id: str, funnel: Funnel, cleaned: CleanLead
 ) -> tuple[Lead | None, str]:
     """The lead matching the funnel's identifier, else another identifier, locked for update."""
+    given = {name: cleaned.identifier(name) for name in IDENTIFIERS}
     order = [funnel.identifier, *(name for name in IDENTIFIERS if name != funnel.identifier)]
-    present = [(name, cleaned.identifier(name)) for name in order if cleaned.identifier(name)]
+    present = [(name, given[name]) for name in order if given[name]]
     if not present:
         return None, ""
     query = MATCH_FOR_UPDATE if db.engine.dialect.name == "postgresql" else MATCH_QUERY
-    params = {
-        "workspace_id": workspace_id,
-        **{name: cleaned.identifier(name) for name in IDENTIFIERS},
-    }
-    candidates = list(db.session.scalars(query, params))
+    candidates = list(db.session.scalars(query, {"workspace_id": workspace_id, **given}))
     for name, value in present:
         for lead in candidates:
             if getattr(lead, name) == value:
