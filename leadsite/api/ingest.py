@@ -1,0 +1,52 @@
+"""What a door learned about the call it is answering, for the origin's ingestion log.
+
+Every door that registers leads (`POST /api/v1/leads`, each dialect in `api/dialects/`, the
+mapped origins' hook URLs) calls `note()` as soon as it knows the origin, and again when it knows
+the lead it touched. The ingestion log reads `current()` once the response is made; a door that
+never resolved an origin is logged nowhere (there is no origin page to show it on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import g
+
+
+@dataclass
+class CallNote:
+    dialect: str = "leadsite"
+    origin_id: str | None = None
+    workspace_id: str | None = None
+    lead_id: str | None = None
+    codes: list[str] = field(default_factory=list)
+
+
+def note(
+    *,
+    dialect: str | None = None,
+    origin_id: str | None = None,
+    workspace_id: str | None = None,
+    lead_id: str | None = None,
+    code: str | None = None,
+) -> CallNote:
+    """Record what is known so far about this call; later calls add to earlier ones."""
+    current_note = g.get("ingest_note")
+    if current_note is None:
+        current_note = g.ingest_note = CallNote()
+    if dialect is not None:
+        current_note.dialect = dialect
+    if origin_id is not None:
+        current_note.origin_id = origin_id
+    if workspace_id is not None:
+        current_note.workspace_id = workspace_id
+    if lead_id is not None:
+        current_note.lead_id = lead_id
+    if code is not None and code not in current_note.codes:
+        current_note.codes.append(code)
+    return current_note
+
+
+def current() -> CallNote | None:
+    """The note of the call being answered, if its door made one."""
+    return g.get("ingest_note")
