@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import sqlite3
 import time
@@ -10,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -21,6 +23,9 @@ SQLITE_OPTIMIZE_EVERY_S = 3600
 SQLITE_ANALYSIS_LIMIT = 1000
 # Execution option naming the BEGIN mode of a SQLite transaction; see `write_transaction`.
 SQLITE_BEGIN = "sqlite_begin"
+# SQLSTATEs of a PostgreSQL transaction that lost a deadlock or a serialization check: nothing
+# it did stays, and running it again is the cure.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @event.listens_for(Engine, "connect")
@@ -137,3 +142,34 @@ def writers_turn() -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # releases the lock
+
+
+def hold_named_locks(names: list[str]) -> None:
+    """PostgreSQL: wait for, then hold until the transaction ends, an advisory lock on each
+    name (a no-op on SQLite, whose writers take turns anyway).
+
+    What two transactions must not do at once but that no row exists yet to lock (registering
+    the same new email) is serialized on the name instead. The locks are taken in the order of
+    their keys, so two transactions naming the same locks cannot deadlock on them.
+    """
+    from leadsite.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    for key in sorted({_lock_key(name) for name in names}):
+        db.session.execute(ADVISORY_XACT_LOCK, {"key": key})
+
+
+ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _lock_key(name: str) -> int:
+    """The signed 64-bit key of an advisory lock on `name`."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Whether PostgreSQL aborted the transaction as a deadlock victim or a serialization
+    failure: rolled back, it may simply be run again."""
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES

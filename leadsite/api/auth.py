@@ -25,6 +25,18 @@ KEY_QUERY = select(_keys.c.id, _keys.c.workspace_id, _keys.c.last_used_at).where
     _keys.c.secret_hash == bindparam("secret_hash"), _keys.c.revoked_at.is_(None)
 )
 TOUCH = update(_keys).where(_keys.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+TOUCH_UNLESS_BUSY = (
+    update(_keys)
+    .where(
+        _keys.c.id.in_(
+            select(_keys.c.id)
+            .where(_keys.c.id == bindparam("key_id"))
+            .with_for_update(skip_locked=True, key_share=True)
+            .scalar_subquery()
+        )
+    )
+    .values(last_used_at=bindparam("now"))
+)
 
 
 def bearer_token() -> str | None:
@@ -58,9 +70,17 @@ def authenticate() -> Response | None:
 
 
 def _touch(key_id: str, now: datetime) -> None:
-    """Record the key's use. A request holding the write lock commits it with its own work;
-    any other commits it now, at best effort: on SQLite a concurrent writer may hold the lock,
-    and then the update waits for the next minute rather than slow the request."""
+    """Record the key's use, at best effort: a request never waits for it.
+
+    On PostgreSQL it commits at once, and leaves the row alone when another request is
+    touching it: the row lock of an update kept to the end of a registration would make every
+    request of the key in that minute wait for the one before. On SQLite a request holding the
+    write lock commits it with its own work; any other commits it now, unless a concurrent
+    writer holds the lock, and then the update waits for the next minute."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(TOUCH_UNLESS_BUSY, {"key_id": key_id, "now": now})
+        db.session.commit()
+        return
     if holds_write_lock():
         db.session.execute(TOUCH, {"key_id": key_id, "now": now})
         return

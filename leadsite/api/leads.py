@@ -16,7 +16,7 @@ from leadsite.api.errors import (
     handle_registration_error,
     validation_response,
 )
-from leadsite.api.idempotency import HEADER, remember, replay, request_fingerprint
+from leadsite.api.idempotency import HEADER, release, remember, request_fingerprint, reserve
 from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody, RegistrationResponse
@@ -72,12 +72,17 @@ def create_lead() -> Response:
     key = request.headers.get(HEADER, "").strip()
     if len(key) > 255 or "\x00" in key:
         return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
-    fingerprint = request_fingerprint(request) if key else ""
-    if key and (replayed := replay(g.api_key_id, key, fingerprint)) is not None:
-        return replayed
-    response = _register(origin)
-    if key:
-        remember(g.api_key_id, key, fingerprint, response)
+    if not key:
+        return _register(origin)
+    reservation = reserve(g.api_key_id, key, request_fingerprint(request))
+    if not isinstance(reservation, str):
+        return reservation  # the first answer, or why there is none to give
+    try:
+        response = _register(origin)
+    except BaseException:
+        release(reservation)
+        raise
+    remember(reservation, response)
     return response
 
 

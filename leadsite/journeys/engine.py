@@ -11,8 +11,9 @@ and holds its stage: nothing later happens to the lead until someone fixes the a
 `retry_step`, or skips it with `complete_step(step, skipped=True)`. A journey never moves on past
 an email that was not sent without a person deciding so.
 
-Functions flush, never commit. `complete_step` and `run_step` lock the journey's row first (on
-PostgreSQL; SQLite has one writer), so two steps finishing at once cannot both miss the other.
+Functions flush, never commit. `complete_step` and `run_step` lock the lead's row, then the
+journey's, first (on PostgreSQL; SQLite has one writer), so two steps finishing at once cannot
+both miss the other, and a registration of the lead waits for them (or they for it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,16 @@ from leadsite.journeys.stages import (
     stage_finished,
     step_dict,
 )
-from leadsite.models import Event, Journey, JourneyStatus, JourneyStep, Stage, StepStatus, utcnow
+from leadsite.models import (
+    Event,
+    Journey,
+    JourneyStatus,
+    JourneyStep,
+    Lead,
+    Stage,
+    StepStatus,
+    utcnow,
+)
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 
@@ -204,12 +214,23 @@ def _writer(journey: Journey, events: EventWriter | None) -> EventWriter:
 
 
 def _lock(journey: Journey) -> Journey:
-    """Lock the journey's row and read it and its steps afresh (another transaction may have
-    finished a step of the same stage since they were loaded)."""
+    """Lock the journey's lead, then the journey, and read them and its steps afresh (another
+    transaction may have finished a step of the same stage since they were loaded).
+
+    The lead first: a registration locks the lead, then changes its journey, and the two
+    orders would deadlock. FOR NO KEY UPDATE, as the pipeline's: it leaves inserts that refer
+    to these rows (events, outbox messages) free to go on.
+    """
+    db.session.scalars(
+        db.select(Lead)
+        .filter_by(id=journey.lead_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
     db.session.scalars(
         db.select(Journey)
         .filter_by(id=journey.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
     _load_steps(journey)

@@ -8,9 +8,15 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import String
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from leadsite.database import holds_write_lock, write_transaction_options, writers_turn
+from leadsite.database import (
+    hold_named_locks,
+    holds_write_lock,
+    is_transient,
+    write_transaction_options,
+    writers_turn,
+)
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan
 from leadsite.journeys.plan import StagePlan
@@ -65,8 +71,10 @@ def register(
     """Register a lead through `origin`: validate, deduplicate, generate the journey, write events
     and outbox messages, and commit. Raises a `RegistrationError` having written nothing.
 
-    A concurrent registration of the same person makes the insert fail on a unique constraint;
-    the attempt is then rolled back and retried, and finds the other's lead to update.
+    Registrations of the same person take turns (see `_find_existing`). Should an insert still
+    fail on a unique constraint (a back-office edit gave another lead the email meanwhile), or
+    PostgreSQL still pick this transaction as a deadlock victim, the attempt is rolled back and
+    retried from the match.
     """
     if origin is None or not origin.active:
         raise NotFound()
@@ -107,6 +115,13 @@ def register(
                 log.info(
                     "registration hit a constraint (a race, or an edit); retrying (%d)", attempt
                 )
+            except DBAPIError as error:
+                db.session.rollback()
+                if attempt == MAX_ATTEMPTS or not is_transient(error):
+                    raise
+                plan, fresh = None, None
+                # The lock order below should leave no deadlock to lose: say so when one happens.
+                log.warning("registration lost a deadlock; retrying (%d): %s", attempt, error.orig)
             except RegistrationError:
                 db.session.rollback()
                 raise
@@ -154,6 +169,9 @@ def _register_once(
 # Built once: every registration runs one. An identifier not given is bound as NULL, which
 # equals nothing. Each identifier is paired with the workspace so that SQLite searches each
 # unique index (a MULTI-INDEX OR): `workspace_id = ? AND (... OR ...)` walks the workspace.
+# On PostgreSQL the lead's row is locked FOR NO KEY UPDATE, not FOR UPDATE: the latter also
+# blocks every insert that refers to the lead (a foreign key check takes KEY SHARE), such as
+# the events and outbox messages the worker writes while it runs the lead's journey steps.
 MATCH_QUERY = db.select(Lead).where(
     db.or_(
         *(
@@ -163,18 +181,26 @@ MATCH_QUERY = db.select(Lead).where(
         )
     )
 )
-MATCH_FOR_UPDATE = MATCH_QUERY.with_for_update()
+MATCH_FOR_UPDATE = MATCH_QUERY.with_for_update(key_share=True)
 
 
 def _find_existing(
     workspace_id: str, funnel: Funnel, cleaned: CleanLead
 ) -> tuple[Lead | None, str]:
-    """The lead matching the funnel's identifier, else another identifier, locked for update."""
+    """The lead matching the funnel's identifier, else another identifier, locked for update.
+
+    On PostgreSQL the registration first takes a named lock on each identifier it gives, so
+    registrations of the same person match one after the other: the second finds the lead the
+    first created, where both would otherwise find none and race to insert it. Then the lead's
+    row, then its journey: every writer of a journey (the worker's steps, staff completing a
+    task) locks in that order too (`journeys.engine`).
+    """
     given = {name: cleaned.identifier(name) for name in IDENTIFIERS}
     order = [funnel.identifier, *(name for name in IDENTIFIERS if name != funnel.identifier)]
     present = [(name, given[name]) for name in order if given[name]]
     if not present:
         return None, ""
+    hold_named_locks([f"lead:{workspace_id}:{name}:{value}" for name, value in present])
     query = MATCH_FOR_UPDATE if db.engine.dialect.name == "postgresql" else MATCH_QUERY
     candidates = list(db.session.scalars(query, {"workspace_id": workspace_id, **given}))
     for name, value in present:
