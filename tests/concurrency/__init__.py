@@ -1,0 +1,1 @@
+"""Concurrency through real servers: gunicorn (sync, gthread) and `flask run`, with a worker."""

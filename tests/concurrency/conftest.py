@@ -1,0 +1,152 @@
+"""A real server as a subprocess (gunicorn sync, gunicorn gthread, or `flask run` threaded)
+on the test database, with a worker running journey steps and deliveries beside it, and a
+client that sends requests all at once.
+
+A test builds its world first, then starts the server with `serve`: on SQLite, rows written by
+the test while the server's worker polls could meet its write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.servers import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+# How each kind of server is started, and whether the worker runs inside it (as under
+# `make run`) or as a process of its own (as in production).
+KINDS: dict[str, tuple[list[str], bool]] = {
+    "gunicorn-sync": ([str(BIN / "gunicorn"), "--workers", "4", "--worker-class", "sync"], False),
+    "gunicorn-gthread": (
+        [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", "16"],
+        False,
+    ),
+    "flask-run": ([str(BIN / "flask"), "--app", "app", "run", "--with-threads"], True),
+}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class LiveServer:
+    kind: str
+    url: str
+
+    def post_all(self, path: str, bodies: list[Any], headers: dict[str, str]) -> list[Answer]:
+        """POST each body at the same moment (one thread and connection each)."""
+        start = threading.Barrier(len(bodies))
+
+        def post(body: Any) -> Answer:
+            request = urllib.request.Request(
+                self.url + path,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", **headers},
+                method="POST",
+            )
+            start.wait()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return Answer(response.status, json.load(response), dict(response.headers))
+            except urllib.error.HTTPError as error:
+                raw = error.read()
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = {"raw": raw[:500].decode(errors="replace")}
+                return Answer(error.code, body, dict(error.headers))
+
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            return list(pool.map(post, bodies))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def serve(app: Flask, kind: str, logs: Path) -> Iterator[LiveServer]:
+    """The app served by a real server of this kind (and its worker), on the test database;
+    stopped at the end, when its log must hold no traceback and no deadlock."""
+    command, inline_worker = KINDS[kind]
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "MAIL_URL")}
+    env.update(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "test-secret",
+            "BASE_URL": url,
+            "WEBHOOK_ALLOW_PRIVATE": "1",
+            "LEADSITE_INLINE_WORKER": "1" if inline_worker else "0",
+            # Bursts of one client from one address: the limits are not what is tested here.
+            "API_RATE_LIMIT": "100000 per second",
+            "API_IP_RATE_LIMIT": "100000 per second",
+            "FLASK_RUN_PORT": str(port),
+        }
+    )
+    if kind.startswith("gunicorn"):
+        command = [*command, "--bind", f"127.0.0.1:{port}", "app:app"]
+    log_path = logs / f"{kind}.log"
+    log = log_path.open("wb")
+    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)]
+    if not inline_worker:
+        worker = [str(BIN / "flask"), "--app", "app", "leadsite", "worker"]
+        processes.append(subprocess.Popen(worker, cwd=ROOT, env=env, stdout=log, stderr=log))
+    try:
+        if not eventually(lambda: _ready(url), timeout=30):
+            pytest.fail(f"{kind} did not start: {log_path.read_text()[-2000:]}")
+        yield LiveServer(kind, url)
+    finally:
+        for process in processes:
+            _stop(process)
+        log.close()
+    errors = [
+        line
+        for line in log_path.read_text().splitlines()
+        if "Traceback" in line or "deadlock" in line.lower()
+    ]
+    assert errors == [], f"{kind} logged errors"
