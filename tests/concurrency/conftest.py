@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 # How each kind of server is started, and whether the worker runs inside it (as under
 # `make run`) or as a process of its own (as in production).
 KINDS: dict[str, tuple[list[str], bool]] = {
-    "gunicorn-sync": ([str(BIN / "gunicorn"), "--workers", "4", "--worker-class", "sync"], False),
+    "gunicorn-sync": ([str(BIN / "gunicorn"), "--workers", "3", "--worker-class", "sync"], False),
     "gunicorn-gthread": (
         [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", "16"],
         False,
@@ -97,9 +97,10 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, quick: bool) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        # SIGINT: gunicorn's quick shutdown (SIGTERM waits for idle keep-alive workers).
+        process.send_signal(signal.SIGINT if quick else signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -141,8 +142,8 @@ def serve(app: Flask, kind: str, logs: Path) -> Iterator[LiveServer]:
             pytest.fail(f"{kind} did not start: {log_path.read_text()[-2000:]}")
         yield LiveServer(kind, url)
     finally:
-        for process in processes:
-            _stop(process)
+        for index, process in enumerate(processes):
+            _stop(process, quick=index == 0)
         log.close()
     errors = [
         line
