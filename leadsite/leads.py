@@ -68,8 +68,28 @@ def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]
     return result
 
 
+def lock_leads(leads: list[Lead]) -> None:
+    """Lock the leads' rows for this transaction and read them afresh (PostgreSQL; on SQLite a
+    writing request holds the database's write lock from its start).
+
+    Call it before reading what a change is computed from (tags to add to): a registration
+    of the same lead may have merged its own since the lead was loaded. In the order of their
+    ids, so that two bulk actions cannot deadlock; FOR NO KEY UPDATE, as registrations lock.
+    """
+    if not leads or db.engine.dialect.name != "postgresql":
+        return
+    db.session.scalars(
+        db.select(Lead)
+        .where(Lead.id.in_([lead.id for lead in leads]))
+        .order_by(Lead.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def update_lead(lead: Lead, changes: dict[str, Any], region: str) -> Lead:
     """Apply checked changes; an identifier another lead holds raises `Duplicate`."""
+    lock_leads([lead])
     values = _convert(lead, changes, region)
     for name in IDENTIFIERS:
         value = values.get(name)
@@ -99,6 +119,7 @@ def update_lead(lead: Lead, changes: dict[str, Any], region: str) -> Lead:
 def erase_lead(lead: Lead) -> Lead:
     """Erase the lead's personal data and keep an anonymous row: its journeys' steps and the
     counts stay, its timeline's payloads, pending deliveries and own webhooks go."""
+    lock_leads([lead])  # the lead before its journeys, as every writer of both
     for name in PERSONAL_FIELDS:
         setattr(lead, name, None)
     lead.tags, lead.custom_fields = [], {}

@@ -13,7 +13,7 @@ from leadsite.backoffice import bp
 from leadsite.backoffice.lead_export import csv_download
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
-from leadsite.leads import erase_lead, update_lead
+from leadsite.leads import erase_lead, lock_leads, update_lead
 from leadsite.models import Lead, Origin
 from leadsite.values import MAX_TAG, MAX_TAGS
 
@@ -96,6 +96,7 @@ def _set_status(leads: list[Lead], raw: str) -> Response:
         return _answer(f"Status {error}.", "error", status=422)
     if not status:
         return _answer("Type the status to set, like “contacted”.", "error", status=422)
+    lock_leads(leads)
     changed = [lead for lead in leads if lead.status != status]
     for lead in changed:
         update_lead(lead, {"status": status}, g.workspace.default_country)
@@ -110,6 +111,7 @@ def _add_tag(leads: list[Lead], raw: str) -> Response:
         return _answer(f"A tag {error}.", "error", status=422)
     if not tag or "," in tag:
         return _answer("Type one tag to add (without commas).", "error", status=422)
+    lock_leads(leads)  # their tags as they are now: a registration may have added some
     full = [lead for lead in leads if tag not in lead.tags and len(lead.tags) >= MAX_TAGS]
     changed = [lead for lead in leads if tag not in lead.tags and lead not in full]
     for lead in changed:
@@ -135,6 +137,7 @@ def _confirm_erase(leads: list[Lead]) -> Response:
 
 
 def _erase(leads: list[Lead]) -> Response:
+    lock_leads(leads)
     for lead in leads:
         erase_lead(lead)
     db.session.commit()

@@ -94,7 +94,7 @@ def complete_step(
     """Mark a due (or failed) step done or skipped, and move the journey on when its stage is
     finished. Completing a finished step again changes nothing; a pending step or an ended
     journey raises `StepNotOpen`. `actor_id` is the user (or None: the lead, or the engine)."""
-    journey = _lock(step.journey)
+    journey = lock_journey(step.journey)
     if step.status in FINISHED:
         return
     if journey.status != JourneyStatus.ACTIVE or step.status == StepStatus.PENDING:
@@ -107,7 +107,7 @@ def complete_step(
 
 def retry_step(step: JourneyStep, now: datetime | None = None) -> None:
     """Make a failed step due again (after its activity was fixed); the worker runs it next."""
-    journey = _lock(step.journey)
+    journey = lock_journey(step.journey)
     if step.status != StepStatus.FAILED or journey.status != JourneyStatus.ACTIVE:
         raise StepNotOpen()
     step.status, step.due_at, step.result = StepStatus.DUE, now or utcnow(), None
@@ -123,7 +123,7 @@ def run_step(
     makes the step FAILED; only database errors are raised, for the worker to retry.
     """
     now = now or utcnow()
-    journey = _lock(step.journey)
+    journey = lock_journey(step.journey)
     if step.status != StepStatus.DUE or step.kind not in AUTOMATIC_KINDS:
         return
     if step.due_at is None or step.due_at > now:
@@ -213,12 +213,13 @@ def _writer(journey: Journey, events: EventWriter | None) -> EventWriter:
     return writer
 
 
-def _lock(journey: Journey) -> Journey:
+def lock_journey(journey: Journey) -> Journey:
     """Lock the journey's lead, then the journey, and read them and its steps afresh (another
     transaction may have finished a step of the same stage since they were loaded).
 
     The lead first: a registration locks the lead, then changes its journey, and the two
-    orders would deadlock. FOR NO KEY UPDATE, as the pipeline's: it leaves inserts that refer
+    orders would deadlock. Anything that writes to a journey (its data too) calls this before
+    its first write. FOR NO KEY UPDATE, as the pipeline's: it leaves inserts that refer
     to these rows (events, outbox messages) free to go on.
     """
     db.session.scalars(

@@ -11,7 +11,7 @@ from typing import Any
 
 from leadsite import values
 from leadsite.extensions import db
-from leadsite.journeys.engine import complete_step
+from leadsite.journeys.engine import complete_step, lock_journey
 from leadsite.models import (
     ActivityKind,
     DataPoint,
@@ -177,6 +177,7 @@ def complete_task(
             errors[item.name] = f"{item.label} {error}" if str(error)[:1].islower() else str(error)
     if errors:
         return errors
+    lock_journey(journey)  # before the first write: a registration of the lead writes it too
     existing = {
         item.data_point_id: item
         for item in db.session.scalars(db.select(JourneyData).filter_by(journey_id=journey.id))
