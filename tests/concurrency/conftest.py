@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -56,31 +57,38 @@ class LiveServer:
     kind: str
     url: str
 
-    def post_all(self, path: str, bodies: list[Any], headers: dict[str, str]) -> list[Answer]:
-        """POST each body at the same moment (one thread and connection each)."""
+    def post_all(
+        self, path: str, bodies: list[Any], headers: dict[str, str], form: bool = False
+    ) -> list[Answer]:
+        """POST each body (JSON, or a form as browsers send it) at the same moment, one thread
+        and connection each."""
         start = threading.Barrier(len(bodies))
+        content_type = "application/x-www-form-urlencoded" if form else "application/json"
 
         def post(body: Any) -> Answer:
             request = urllib.request.Request(
                 self.url + path,
-                data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json", **headers},
+                data=(urllib.parse.urlencode(body) if form else json.dumps(body)).encode(),
+                headers={"Content-Type": content_type, **headers},
                 method="POST",
             )
             start.wait()
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
-                    return Answer(response.status, json.load(response), dict(response.headers))
+                    return _answer(response.status, response.read(), response.headers)
             except urllib.error.HTTPError as error:
-                raw = error.read()
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = {"raw": raw[:500].decode(errors="replace")}
-                return Answer(error.code, body, dict(error.headers))
+                return _answer(error.code, error.read(), error.headers)
 
         with ThreadPoolExecutor(len(bodies)) as pool:
             return list(pool.map(post, bodies))
+
+
+def _answer(status: int, raw: bytes, headers: Any) -> Answer:
+    try:
+        body = json.loads(raw)
+    except ValueError:  # a page
+        body = {"html": raw.decode(errors="replace")}
+    return Answer(status, body, dict(headers))
 
 
 def _free_port() -> int:
@@ -126,6 +134,7 @@ def serve(app: Flask, kind: str, logs: Path) -> Iterator[LiveServer]:
             # Bursts of one client from one address: the limits are not what is tested here.
             "API_RATE_LIMIT": "100000 per second",
             "API_IP_RATE_LIMIT": "100000 per second",
+            "PUBLIC_FORM_RATE_LIMIT": "100000 per second",
             "FLASK_RUN_PORT": str(port),
         }
     )

@@ -27,14 +27,15 @@ WORKER_TAG = "welcomed"
 
 @dataclass
 class World:
-    path: str
+    path: str  # of the API origin
     auth: dict[str, str]
+    page_ref: str  # of the hosted page
 
 
 def registration_world(webhook_url: str) -> World:
-    """An API origin on a funnel whose first stage the worker runs at once, on the lead itself
-    (an email, a tag), while registrations of the same lead keep coming; and a webhook
-    endpoint for `lead.created`."""
+    """An API origin and a hosted page on a funnel whose first stage the worker runs at once,
+    on the lead itself (an email, a tag), while registrations of the same lead keep coming;
+    and a webhook endpoint for `lead.created`."""
     ws = factories.workspace("Acme")
     funnel = factories.funnel(ws)
     welcome = factories.stage(funnel, "Welcome")
@@ -44,8 +45,11 @@ def registration_world(webhook_url: str) -> World:
     factories.activity(factories.stage(funnel, "Follow-up"), ActivityKind.STAFF_TASK, "Call")
     factories.webhook_endpoint(ws, webhook_url, events=["lead.created"])
     origin = factories.origin(funnel, OriginKind.API)
+    page = factories.origin(funnel, OriginKind.PAGE)
     return World(
-        f"/api/v1/leads?ref={origin.ref}", {"Authorization": f"Bearer {factories.api_key(ws)}"}
+        f"/api/v1/leads?ref={origin.ref}",
+        {"Authorization": f"Bearer {factories.api_key(ws)}"},
+        page.ref,
     )
 
 
