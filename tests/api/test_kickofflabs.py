@@ -4,7 +4,9 @@ only the host and key changed, and every parameter and error it describes."""
 from __future__ import annotations
 
 import pytest
+from flask import g
 
+from leadsite.api import ingest
 from leadsite.extensions import db
 from leadsite.models import Funnel, FunnelStatus, Lead, OriginKind, utcnow
 from tests import factories
@@ -284,3 +286,25 @@ def test_the_paths_are_in_the_openapi_document(api: ApiWorld):
     assert {"application/json", "application/x-www-form-urlencoded"} <= set(
         register["requestBody"]["content"]
     )
+
+
+def test_each_call_notes_its_dialect_origin_and_lead_for_the_ingestion_log(api: ApiWorld):
+    # The tests' app context outlives each request (real requests get their own): start afresh.
+    post_v2(api, EXAMPLE)
+    created = g.pop("ingest_note")
+    post_v2(api, {"email": "nope"})
+    refused = ingest.current()
+
+    lead = _lead(api)
+    assert (created.dialect, created.origin_id, created.workspace_id, created.lead_id) == (
+        "kickofflabs",
+        api.origin.id,
+        api.workspace.id,
+        lead.id,
+    )
+    assert (refused.dialect, refused.origin_id, refused.lead_id) == (
+        "kickofflabs",
+        api.origin.id,
+        None,
+    )
+    assert refused.codes == ["VALIDATION_ERROR"]

@@ -65,7 +65,7 @@ def find_campaign(campaign_id: str, workspace_id: str | None) -> Origin | None:
 
 
 def refuse(status: int, message: str, code: str) -> Response:
-    note(code=code)
+    note(dialect=DIALECT, code=code)
     return api_error(status, message, code)
 
 
@@ -177,7 +177,7 @@ def _register(campaign_id: str) -> Response:
         data, context = lead_input(lead_fields, controls, request)
         registration = register(origin, data, context)
     except ValidationError as error:
-        note(code="VALIDATION_ERROR")
+        note(dialect=DIALECT, code="VALIDATION_ERROR")
         return validation_response(pydantic_errors(error))
     except RegistrationError as error:
         note(code=error.code)
