@@ -134,3 +134,23 @@ def test_the_api_origins_page_sets_accept_keyless(client, auth, api: ApiWorld):
     assert f"Accepts calls without a key from {SHOP}" in after
     assert 'name="accept_keyless"' not in page_form.get_data(as_text=True)
     assert post_v2(api, EXAMPLE, headers={"Origin": SHOP}).status_code == 200
+
+
+def test_a_browser_form_goes_on_to_the_redirect_url(keyless: ApiWorld):
+    navigation = {"Origin": SHOP, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    page = post_v2(
+        keyless,
+        headers=navigation,
+        data={**EXAMPLE, "redirect_url": "https://shop.example.com/thanks"},
+    )
+    script = post_v2(
+        keyless,
+        headers={"Origin": SHOP, "Accept": "*/*"},
+        data={"email": "bob@example.com", "redirect_url": "https://shop.example.com/thanks"},
+    )
+
+    assert page.status_code == 303
+    assert page.headers["Location"] == "https://shop.example.com/thanks"
+    assert script.status_code == 200 and script.json["email"] == "bob@example.com"
+    assert sorted(_leads()) == ["ada@example.com", "bob@example.com"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, redirect, request
 from limits import parse
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from leadsite.api.auth import check_key
-from leadsite.api.body import InvalidJSON
+from leadsite.api.body import FORM_TYPES, InvalidJSON
 from leadsite.api.cors import origin_allowed
 from leadsite.api.dialects.kickofflabs_input import (
     Controls,
@@ -23,17 +23,15 @@ from leadsite.api.dialects.kickofflabs_input import (
     request_data,
     split_controls,
 )
-from leadsite.api.dialects.kickofflabs_schemas import KickoffLabsBody, KickoffLabsLead
+from leadsite.api.dialects.kickofflabs_schemas import KickoffLabsBody, KickoffLabsLead, lead_payload
 from leadsite.api.errors import handle_registration_error, pydantic_errors, validation_response
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
 from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
-from leadsite.journeys.emails import unsubscribe_url
-from leadsite.models import UTM_FIELDS, Journey, Lead, Origin, OriginKind, Workspace
+from leadsite.models import Journey, Lead, Origin, OriginKind, Workspace
 from leadsite.registration import FieldError, RegistrationError, ValidationFailed, register
-from leadsite.registration.referrals import share_code, share_url
-from leadsite.representations import journey_url
+from leadsite.registration.referrals import share_code
 from leadsite.values import Invalid, email, phone
 
 bp = Blueprint("kickofflabs", __name__)
@@ -118,51 +116,6 @@ def authorize(campaign_id: str, controls: Controls) -> Origin | Response:
     return over_limit(rate, "keyless", origin.ref, request.remote_addr or "") or origin
 
 
-def page_ref(lead: Lead, origin: Origin) -> str | None:
-    """The hosted page a share URL points at when the lead signed up on no page of their own:
-    the lead's first origin if it is one, else the funnel's first active one."""
-    first = db.session.get(Origin, lead.origin_id) if lead.origin_id else None
-    if first is not None and first.kind == OriginKind.PAGE and first.active:
-        return first.ref
-    return db.session.scalar(
-        db.select(Origin.ref)
-        .filter_by(funnel_id=origin.funnel_id, kind=OriginKind.PAGE, active=True)
-        .order_by(Origin.created_at, Origin.id)
-        .limit(1)
-    )
-
-
-def lead_payload(
-    lead: Lead, journey: Journey | None, origin: Origin, created: bool, skip_urls: bool
-) -> dict[str, object]:
-    """The lead in KickoffLabs' names."""
-    payload: dict[str, object] = {
-        "id": lead.id,
-        "email": lead.email,
-        "phone_number": lead.phone,
-        "given_name": lead.first_name,
-        "family_name": lead.last_name,
-        "counter": lead.counter,
-        "custom_fields": dict(lead.custom_fields or {}),
-        "social_id": lead.social_id,
-        "referrals": lead.referrals,
-        "contest_score": lead.points,
-        "opted_out": lead.opted_out_at is not None,
-        "tags": list(lead.tags or []),
-        "utm": {name: getattr(lead, name) for name in UTM_FIELDS},
-        "ip": lead.ip,
-        "referrer": lead.referrer,
-        "uid": lead.unique_id,
-        "created": created,
-    }
-    if not skip_urls:
-        payload["social_url"] = share_url(lead, None if lead.source_url else page_ref(lead, origin))
-        payload["redirect_url"] = (journey.redirect_url if journey else None) or origin.redirect_url
-        payload["url"] = journey_url(journey) if journey else None
-        payload["unsubscribe_url"] = unsubscribe_url(lead)
-    return payload
-
-
 def _register(campaign_id: str) -> Response:
     request.max_content_length = MAX_BODY_BYTES
     try:
@@ -185,14 +138,26 @@ def _register(campaign_id: str) -> Response:
     lead = registration.lead
     note(lead_id=lead.id)
     journey, created = registration.journey, registration.created
+    target = journey.redirect_url or origin.redirect_url
+    if target and browser_form():
+        return redirect(target, 303)  # a page's own form: the visitor goes on, as with KickoffLabs
     return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls))
+
+
+def browser_form() -> bool:
+    """A form a browser submitted as a page navigation (it prefers HTML), not a script's call."""
+    best = request.accept_mimetypes.best_match(("application/json", "text/html"))
+    return request.mimetype in FORM_TYPES and best == "text/html"
 
 
 REGISTER_SPEC = {
     "tag": "kickofflabs",
     "body": KickoffLabsBody,
     "form_body": True,
-    "responses": {200: ("The lead, created or updated", KickoffLabsLead)},
+    "responses": {
+        200: ("The lead, created or updated", KickoffLabsLead),
+        303: ("A browser's form navigation goes on to the redirect URL", None),
+    },
     "errors": REGISTER_ERRORS,
     "security": SECURITY,
 }

@@ -1,4 +1,5 @@
-"""The KickoffLabs dialect's request and lead payload, as pydantic models for OpenAPI."""
+"""The KickoffLabs dialect's request and lead payload: pydantic models for OpenAPI, and the
+payload made from a lead."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadsite.api.schemas import Flag, StringOrNumber, Utm
+from leadsite.extensions import db
+from leadsite.journeys.emails import unsubscribe_url
+from leadsite.models import UTM_FIELDS, Journey, Lead, Origin, OriginKind
+from leadsite.registration.referrals import share_url
+from leadsite.representations import journey_url
 
 
 class KickoffLabsBody(BaseModel):
@@ -83,3 +89,48 @@ class KickoffLabsLead(BaseModel):
     uid: str | None
     unsubscribe_url: str | None = None
     created: bool = Field(description="Whether this request created the lead.")
+
+
+def page_ref(lead: Lead, origin: Origin) -> str | None:
+    """The hosted page a share URL points at when the lead signed up on no page of their own:
+    the lead's first origin if it is one, else the funnel's first active one."""
+    first = db.session.get(Origin, lead.origin_id) if lead.origin_id else None
+    if first is not None and first.kind == OriginKind.PAGE and first.active:
+        return first.ref
+    return db.session.scalar(
+        db.select(Origin.ref)
+        .filter_by(funnel_id=origin.funnel_id, kind=OriginKind.PAGE, active=True)
+        .order_by(Origin.created_at, Origin.id)
+        .limit(1)
+    )
+
+
+def lead_payload(
+    lead: Lead, journey: Journey | None, origin: Origin, created: bool, skip_urls: bool
+) -> dict[str, object]:
+    """The lead in KickoffLabs' names."""
+    payload: dict[str, object] = {
+        "id": lead.id,
+        "email": lead.email,
+        "phone_number": lead.phone,
+        "given_name": lead.first_name,
+        "family_name": lead.last_name,
+        "counter": lead.counter,
+        "custom_fields": dict(lead.custom_fields or {}),
+        "social_id": lead.social_id,
+        "referrals": lead.referrals,
+        "contest_score": lead.points,
+        "opted_out": lead.opted_out_at is not None,
+        "tags": list(lead.tags or []),
+        "utm": {name: getattr(lead, name) for name in UTM_FIELDS},
+        "ip": lead.ip,
+        "referrer": lead.referrer,
+        "uid": lead.unique_id,
+        "created": created,
+    }
+    if not skip_urls:
+        payload["social_url"] = share_url(lead, None if lead.source_url else page_ref(lead, origin))
+        payload["redirect_url"] = (journey.redirect_url if journey else None) or origin.redirect_url
+        payload["url"] = journey_url(journey) if journey else None
+        payload["unsubscribe_url"] = unsubscribe_url(lead)
+    return payload
