@@ -15,7 +15,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # Views that take the write lock themselves, late, after their read-only work (registration).
-OWN_WRITE_LOCK = frozenset({"api.create_lead", "public.registration_page", "public.embed_form"})
+OWN_WRITE_LOCK = frozenset(
+    {
+        "api.create_lead",
+        "public.registration_page",
+        "public.embed_form",
+        "kickofflabs.register_v2",
+        "kickofflabs.register_v2_slash",
+        "kickofflabs.subscribe_v1",
+    }
+)
 
 
 def _lock_for_writes() -> None:
@@ -69,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
+    from leadsite.api.dialects import kickofflabs
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -76,8 +86,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(kickofflabs.bp)
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     csrf.exempt(public.bp)  # signed tokens bound to the origin or journey, not the session
+    csrf.exempt(kickofflabs.bp)  # API keys, or keyless from allowed sites: no session involved
     errors.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)

@@ -45,8 +45,12 @@ MESSAGES = {
 }
 
 
+# The API, and the dialects' paths outside it (KickoffLabs' /v1/ and /v2/).
+JSON_PATHS = ("/api/", "/v1/", "/v2/")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(JSON_PATHS)
 
 
 def api_error(

@@ -30,3 +30,8 @@ def new_id(prefix: str) -> str:
 def id_factory(prefix: str) -> Callable[[], str]:
     """A column default that makes ids with this prefix."""
     return lambda: new_id(prefix)
+
+
+def share_code() -> str:
+    """A lead's share code (`kid`): 8 characters, 40 random bits, easy to read out and type."""
+    return _base32(int.from_bytes(os.urandom(5)), 8)

@@ -18,9 +18,11 @@ ERROR_STATUSES = {
     400: "Malformed request (`INVALID_JSON`, `BAD_REQUEST`)",
     401: "Missing or invalid API key (`UNAUTHORIZED`)",
     404: "Not found, or not in this workspace (`NOT_FOUND`)",
+    409: "A duplicate (`DUPLICATE_*`), or a dialect's refused API access (`INVALID_API_ACCESS`)",
     413: "Body over the size limit (`PAYLOAD_TOO_LARGE`)",
     415: "Body neither JSON nor form-encoded (`UNSUPPORTED_MEDIA_TYPE`)",
     422: "Invalid values; every problem is listed in `errors` (`VALIDATION_ERROR`)",
+    423: "The funnel is not taking registrations (`FUNNEL_CLOSED`)",
     429: "Too many requests; see `Retry-After` (`RATE_LIMITED`)",
 }
 
@@ -35,16 +37,21 @@ class Operation:
     query: list[dict[str, Any]] = field(default_factory=list)
     errors: tuple[int, ...] = (400, 401, 404, 413, 415, 422, 429)
     public: bool = False
+    security: list[dict[str, list[str]]] | None = None  # other than the bearer key
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule."""
+def operation(
+    *, endpoints: tuple[str, ...] = (), **spec: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule.
+    Views outside the api blueprint (the dialects) name their `endpoints`."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        OPERATIONS[f"api.{view.__name__}"] = Operation(**spec)
+        for endpoint in endpoints or (f"api.{view.__name__}",):
+            OPERATIONS[endpoint] = Operation(**spec)
         return view
 
     return decorator
@@ -114,7 +121,7 @@ def build_document() -> dict[str, Any]:
                     },
                 )
             entry: dict[str, Any] = {
-                "operationId": rule.endpoint.removeprefix("api."),
+                "operationId": rule.endpoint.removeprefix("api.").replace(".", "_"),
                 "summary": op.summary,
                 "tags": [op.tag],
                 "parameters": params + op.query,
@@ -122,6 +129,8 @@ def build_document() -> dict[str, Any]:
             }
             if op.public:
                 entry["security"] = []
+            elif op.security is not None:
+                entry["security"] = op.security
             if op.body is not None:
                 content = {"application/json": {"schema": _ref(op.body)}}
                 if op.form_body:
@@ -141,7 +150,11 @@ def build_document() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                # The dialects' other places for the key (KickoffLabs: `api_key`).
+                "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
+            },
         },
     }
 

@@ -165,6 +165,10 @@ class LeadOut(BaseModel):
     utm: Utm
     origin_id: str | None
     counter: int
+    social_id: str | None = Field(description="The lead's share code (`kid` in share URLs).")
+    referred_by: str | None = Field(description="The id of the lead who referred this one.")
+    referrals: int = Field(description="How many leads this one referred.")
+    points: int = Field(description="Contest score.")
     opt_in: bool
     opt_in_at: str | None
     sms_opt_in: bool

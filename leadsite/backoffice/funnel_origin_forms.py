@@ -140,6 +140,7 @@ def builder_rows(origin: Origin, data_points: list[DataPoint]) -> list[dict[str,
 class OriginForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)], filters=[_strip])
     allowed_domains = LinesField("Allowed sites", default=list)
+    accept_keyless = BooleanField("Accept calls without an API key from the allowed sites")
     rows = FieldList(FormField(FieldRowForm), max_entries=200)
     title = StringField("Title", validators=[Optional(), Length(max=200)], filters=[_strip])
     intro = TextAreaField("Introduction", validators=[Optional(), Length(max=2000)])
@@ -164,6 +165,7 @@ class OriginForm(FlaskForm):
         data = {
             "name": origin.name,
             "allowed_domains": list(origin.allowed_domains or []),
+            "accept_keyless": bool(settings.get("accept_keyless")),
             "rows": builder_rows(origin, data_points),
             "title": settings.get("title"),
             "intro": settings.get("intro"),
@@ -191,6 +193,10 @@ class OriginForm(FlaskForm):
     @property
     def has_domains(self) -> bool:
         return self.origin.kind in DOMAIN_KINDS
+
+    @property
+    def has_keyless(self) -> bool:
+        return self.origin.kind == OriginKind.API
 
     def validate_allowed_domains(self, field: Field) -> None:
         if not self.has_domains:
@@ -250,6 +256,10 @@ class OriginForm(FlaskForm):
         origin.name = self.name.data
         if self.has_domains:
             origin.allowed_domains = list(self.allowed_domains.data)
+        if self.has_keyless:
+            # Read by the KickoffLabs dialect: browser forms post without a key, rate-limited.
+            accept = bool(self.accept_keyless.data)
+            origin.settings = {**(origin.settings or {}), "accept_keyless": accept}
         if self.has_form:
             origin.form_fields = self.form_fields()
             consent_text = (self.consent_text.data or "").strip() or None

@@ -166,6 +166,7 @@ def page_context(lead: Lead) -> dict[str, Any]:
     return {
         "lead": lead,
         "origin": lead_origin(lead),
+        "referrer_lead": referrer_lead(lead),
         "journeys": views,
         "unconfirmed": unconfirmed(lead, views),
         "events": events,
@@ -178,3 +179,11 @@ def page_context(lead: Lead) -> dict[str, Any]:
 
 def lead_origin(lead: Lead) -> Origin | None:
     return db.session.get(Origin, lead.origin_id) if lead.origin_id else None
+
+
+def referrer_lead(lead: Lead) -> Lead | None:
+    """The lead who referred this one (their share link), in the same workspace."""
+    if not lead.referred_by:
+        return None
+    referrer = db.session.get(Lead, lead.referred_by)
+    return referrer if referrer is not None and referrer.workspace_id == lead.workspace_id else None

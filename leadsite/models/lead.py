@@ -1,4 +1,4 @@
-"""Leads: the people who register, unique per workspace by email, phone and unique_id."""
+"""Leads: the people who register, unique per workspace by email, phone, unique_id, share code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
+from leadsite.ids import share_code
 from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
 from leadsite.models.types import JSONType, UTCDateTime
 
@@ -22,6 +23,8 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
         UniqueConstraint("workspace_id", "email"),
         UniqueConstraint("workspace_id", "phone"),
         UniqueConstraint("workspace_id", "unique_id"),
+        # An index, not a constraint: SQLite adds indexes to an existing table, not constraints.
+        Index("ix_leads_workspace_social_id", "workspace_id", "social_id", unique=True),
         # The leads list (leadsite/lead_search.py), newest first by (created_at, id): all leads,
         # by status, by origin.
         Index("ix_leads_workspace_created", "workspace_id", "created_at", "id"),
@@ -94,6 +97,14 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     counter: Mapped[int] = mapped_column(default=1)
+    # Referrals: the lead's share code (`kid` in share URLs), who referred them, how many they
+    # referred; and their contest score.
+    social_id: Mapped[str | None] = mapped_column(String(16), default=share_code)
+    # A lead id, without a foreign key: SQLite adds one to an existing table only by rebuilding
+    # it; leads are never deleted one by one (erasing keeps the row), so the id stays good.
+    referred_by: Mapped[str | None] = mapped_column(ID, index=True)
+    referrals: Mapped[int] = mapped_column(default=0, server_default="0")
+    points: Mapped[int] = mapped_column(default=0, server_default="0")
 
     opt_in: Mapped[bool] = mapped_column(default=False)
     opt_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

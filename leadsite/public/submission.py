@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import MultiDict
 
@@ -18,6 +19,8 @@ TOKEN = "_token"
 CONSENT = "_consent"
 MAX_VALUE = 5000  # longer than any column; the pipeline reports the exact limits
 MAX_UTM = 200
+SHARE_PARAM = "kid"  # a referring lead's share code, as share URLs carry it
+MAX_CODE = 16
 
 
 def _url_or_none(raw: Any) -> str | None:
@@ -30,11 +33,13 @@ def _url_or_none(raw: Any) -> str | None:
 
 @dataclass
 class Attribution:
-    """Where the lead came from: the page with the form, its referrer and UTM values."""
+    """Where the lead came from: the page with the form, its referrer, UTM values, and the
+    share code (`kid`) of the lead who sent them."""
 
     source_url: str | None = None
     referrer: str | None = None
     utm: dict[str, str] = field(default_factory=dict)
+    referral_code: str | None = None
 
     @classmethod
     def read(cls, source_url: Any, referrer: Any, params: MultiDict[str, str]) -> Attribution:
@@ -43,19 +48,32 @@ class Attribution:
             value = params.get(name)
             if value and value.strip():
                 utm[name] = value.strip()[:MAX_UTM]
-        return cls(_url_or_none(source_url), _url_or_none(referrer), utm)
+        url = _url_or_none(source_url)
+        # The share link's `kid`: on the page itself, or on the page that embeds the form.
+        code = params.get(SHARE_PARAM) or (_query_value(url, SHARE_PARAM) if url else None)
+        code = code.strip()[:MAX_CODE] if code and code.strip() else None
+        return cls(url, _url_or_none(referrer), utm, code)
 
     @classmethod
     def from_form(cls, form: MultiDict[str, str]) -> Attribution:
-        utm = MultiDict({name: form.get(f"_{name}", "") for name in UTM_FIELDS})
-        return cls.read(form.get("_source_url"), form.get("_referrer"), utm)
+        params = MultiDict({name: form.get(f"_{name}", "") for name in UTM_FIELDS})
+        params[SHARE_PARAM] = form.get(f"_{SHARE_PARAM}", "")
+        return cls.read(form.get("_source_url"), form.get("_referrer"), params)
 
     def hidden_fields(self) -> list[tuple[str, str]]:
         """The hidden inputs that carry this through the form's POST."""
-        pairs = [("_source_url", self.source_url or ""), ("_referrer", self.referrer or "")]
+        pairs = [
+            ("_source_url", self.source_url or ""),
+            ("_referrer", self.referrer or ""),
+            (f"_{SHARE_PARAM}", self.referral_code or ""),
+        ]
         return [(name, value) for name, value in pairs if value] + [
             (f"_{name}", value) for name, value in self.utm.items()
         ]
+
+
+def _query_value(url: str, name: str) -> str | None:
+    return next((v for k, v in parse_qsl(urlsplit(url).query) if k.lower() == name), None)
 
 
 @dataclass
@@ -109,6 +127,7 @@ def lead_input(
 ) -> tuple[LeadInput, list[str]]:
     """The `LeadInput` of a submission, and the input names of its journey data in order."""
     lead = LeadInput(source=source, source_url=submission.attribution.source_url)
+    lead.referral_code = submission.attribution.referral_code
     lead.utm = dict(submission.attribution.utm)
     data_names: list[str] = []
     for item in settings.fields:

@@ -44,6 +44,8 @@ class LeadInput:
     webhook: WebhookInput | None = None
     must_exist: bool = False
     do_not_reset_opt_out: bool = False
+    points: Any = None  # contest points to add; only doors that authenticate the caller set it
+    referral_code: Any = None  # the share code (`kid`) of the lead who referred this one
 
 
 @dataclass

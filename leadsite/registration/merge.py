@@ -68,6 +68,7 @@ def merge_into_lead(
     lead.tags = tags
     lead.custom_fields = {**(lead.custom_fields or {}), **cleaned.custom_fields}
     lead.counter = (lead.counter or 0) + 1
+    lead.points = (lead.points or 0) + fields.get("points", 0)
     if not cleaned.do_not_reset_opt_out:
         lead.opted_out_at = None
     _apply_consent(lead, cleaned)

@@ -41,6 +41,7 @@ from leadsite.registration.errors import (
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
 from leadsite.registration.merge import merge_into_lead
+from leadsite.registration.referrals import count_referral
 from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,8 @@ def _register_once(
     db.session.add_all([built.lead, built.journey])
     if built.created:
         queue_registration_sms(funnel, built.lead)
+        if built.lead.referred_by:
+            count_referral(built.lead.referred_by)
     # Imported here: leadsite.public's views import this module.
     from leadsite.public.confirm import send_confirmation
 

@@ -1,6 +1,7 @@
 /* leadsite embed: <script src="BASE/static/js/embed.js" data-leadsite-ref="REF" async></script>
-   puts the form's iframe where the tag is, tells it this page's URL, referrer and utm_*, and keeps
-   the frame as tall as its content. Several tags on one page each get their own form. */
+   puts the form's iframe where the tag is, tells it this page's URL, referrer, utm_* and kid (a
+   share link's referral code), and keeps the frame as tall as its content. Several tags on one
+   page each get their own form. */
 (function (w, d) {
   "use strict";
   var frames = w.__leadsiteFrames = w.__leadsiteFrames || [];
@@ -13,7 +14,7 @@
     var query = new URLSearchParams({ url: w.location.href, js: "1" });
     if (d.referrer) query.set("referrer", d.referrer);
     new URLSearchParams(w.location.search).forEach(function (value, key) {
-      if (/^utm_/i.test(key)) query.set(key.toLowerCase(), value);
+      if (/^(utm_|kid$)/i.test(key)) query.set(key.toLowerCase(), value); // kid: the referrer
     });
     var frame = d.createElement("iframe");
     frame.src = origin + "/embed/" + encodeURIComponent(ref) + "?" + query;

@@ -1,0 +1,1 @@
+"""Dialects: the request and response shapes of the systems leadsite replaces, onto `register()`."""
