@@ -3,13 +3,14 @@ out their other sessions."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
-from flask_login import current_user, login_user
-from flask_login.config import COOKIE_NAME
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
+from leadsite.access.sessions import revoke_sessions
+from leadsite.auth.sessions import current_session_id
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
@@ -50,11 +51,9 @@ def account() -> object:
     if form.validate_on_submit():
         user = current_user._get_current_object()
         user.password_hash = hash_password(form.new_password.data)
+        # Whoever knew the old password may hold a session: every other one ends.
+        revoke_sessions(user.id, keep=current_session_id())
         db.session.commit()
-        # Every session holds the old password's fingerprint (User.get_id) and is now signed
-        # out; this one signs in again, keeping its remember-me cookie if it had one.
-        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
-        login_user(user, remember=remembered)
         flash("Your password was changed. Your other sessions are signed out.", "success")
         return redirect(url_for("backoffice.account"))
     status = 422 if request.method == "POST" else 200

@@ -37,7 +37,7 @@ def _options() -> dict[str, Any]:
     users = db.session.scalars(
         db.select(User)
         .join(Membership)
-        .where(Membership.workspace_id == g.workspace.id, User.active.is_(True))
+        .where(Membership.workspace_id == g.workspace.id, Membership.active.is_(True))
         .order_by(User.email)
     )
     return {

@@ -44,9 +44,7 @@ def _membership_or_404(membership_id: str) -> Membership:
 def _administrators_left(without: Membership) -> int:
     """Active administrators of the workspace other than `without`."""
     return sum(
-        1
-        for m in members(g.workspace.id)
-        if m.id != without.id and m.is_administrator and m.user.active
+        1 for m in members(g.workspace.id) if m.id != without.id and m.is_administrator and m.active
     )
 
 
@@ -125,31 +123,24 @@ def user_role(membership_id: str) -> Response:
 @bp.post("/settings/users/<membership_id>/deactivate")
 @administrator_required
 def user_deactivate(membership_id: str) -> Response:
-    """Stop someone signing in. A user of other workspaces too only loses this one."""
+    """Stop someone using this workspace, at once in every session; their other workspaces,
+    which this administrator does not run, stay open to them."""
     membership = _membership_or_404(membership_id)
     user = membership.user
     if user.id == current_user.id:
         return _refused("You cannot deactivate yourself.")
     if membership.is_administrator and not _administrators_left(membership):
         return _refused("The workspace needs at least one active administrator.")
-    workspaces = db.session.scalar(
-        db.select(db.func.count()).select_from(Membership).filter_by(user_id=user.id)
-    )
-    if workspaces > 1:
-        # Their account serves other workspaces, which this administrator does not run.
-        db.session.delete(membership)
-        db.session.commit()
-        return _done(f"{user.email} no longer has access to {g.workspace.name}.")
-    user.active = False
+    membership.active = False
     db.session.commit()
-    return _done(f"{user.email} is deactivated: they can no longer sign in.")
+    return _done(f"{user.email} is deactivated: they no longer have access to {g.workspace.name}.")
 
 
 @bp.post("/settings/users/<membership_id>/activate")
 @administrator_required
 def user_activate(membership_id: str) -> Response:
-    """Let a deactivated user sign in again, with their old password."""
+    """Give a deactivated user access to this workspace again (and to no other)."""
     membership = _membership_or_404(membership_id)
-    membership.user.active = True
+    membership.active = True
     db.session.commit()
-    return _done(f"{membership.user.email} can sign in again.")
+    return _done(f"{membership.user.email} has access to {g.workspace.name} again.")

@@ -141,7 +141,9 @@ def test_nobody_changes_their_own_role_or_deactivates_themselves(client, auth):
     assert _membership(admin, ws).role == "administrator"
 
 
-def test_deactivating_someone_of_this_workspace_only_stops_their_sign_in(client, auth, app):
+def test_deactivating_someone_ends_their_open_session_and_reactivating_restores_it(
+    client, auth, app
+):
     ws, _ = _sign_in(auth)
     ana = factories.user(ws, role=Role.MANAGER, email="ana@example.com")
     other_client = app.test_client()
@@ -155,21 +157,23 @@ def test_deactivating_someone_of_this_workspace_only_stops_their_sign_in(client,
     )
 
     assert response.status_code == 200 and "is deactivated" in response.get_data(as_text=True)
-    db.session.refresh(ana)
-    assert ana.active is False and _membership(ana, ws) is not None
+    assert _membership(ana, ws).active is False
     _forget_signed_in_user()
-    ended = other_client.get("/p/")  # their open session ends (no longer authenticated)
+    ended = other_client.get("/p/")  # their open session ends: no workspace is left to them
     assert ended.status_code == 302 and ended.headers["Location"].startswith("/login")
+    _forget_signed_in_user()
+    assert other_client.get("/p/").status_code == 302  # signed out, not just turned away once
     _forget_signed_in_user()
     reactivated = _post(client, f"/p/settings/users/{_membership(ana, ws).id}/activate")
     assert reactivated.status_code == 302
-    db.session.refresh(ana)
-    assert ana.active is True
+    assert _membership(ana, ws).active is True
+    _forget_signed_in_user()
+    assert AuthActions(other_client).login(ana.email).status_code == 302
 
 
-def test_deactivating_someone_of_other_workspaces_too_only_removes_them_here(client, auth):
+def test_deactivating_someone_of_other_workspaces_too_leaves_those_open(client, auth, app):
     ws, _ = _sign_in(auth)
-    elsewhere = factories.workspace()
+    elsewhere = factories.workspace("Elsewhere")
     ana = factories.user(elsewhere, email="ana@example.com")
     membership = Membership(user_id=ana.id, workspace_id=ws.id, role=Role.MANAGER)
     db.session.add(membership)
@@ -178,9 +182,17 @@ def test_deactivating_someone_of_other_workspaces_too_only_removes_them_here(cli
     response = _post(client, f"/p/settings/users/{membership.id}/deactivate")
 
     assert response.status_code == 302
-    db.session.refresh(ana)
-    assert ana.active is True and _membership(ana, ws) is None
-    assert _membership(ana, elsewhere) is not None
+    assert _membership(ana, ws).active is False
+    assert _membership(ana, elsewhere).active is True
+    _forget_signed_in_user()
+    ana_client = app.test_client()
+    assert AuthActions(ana_client).login(ana.email).status_code == 302
+    _forget_signed_in_user()
+    page = ana_client.get("/p/").get_data(as_text=True)
+    assert "Elsewhere" in page and ws.name not in page
+    _forget_signed_in_user()
+    token = csrf_token(ana_client, "/p/")
+    assert ana_client.post(f"/p/workspace/{ws.id}", data={"csrf_token": token}).status_code == 404
 
 
 def test_memberships_of_another_workspace_are_not_found(client, auth):
@@ -191,5 +203,4 @@ def test_memberships_of_another_workspace_are_not_found(client, auth):
 
     for action, data in (("role", {"role": "manager"}), ("deactivate", {}), ("activate", {})):
         assert _post(client, f"/p/settings/users/{membership.id}/{action}", data).status_code == 404
-    db.session.refresh(eve)
-    assert eve.active and _membership(eve, other).role == "administrator"
+    assert _membership(eve, other).active and _membership(eve, other).role == "administrator"
