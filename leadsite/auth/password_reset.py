@@ -1,0 +1,1 @@
+"""Forgot password: `/forgot-password` emails a reset link, `/reset-password/<token>` uses it."""

@@ -14,9 +14,7 @@ from leadsite.auth.sessions import current_session_id
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
-from leadsite.passwords import hash_password, verify_password
-
-MIN_PASSWORD = 10
+from leadsite.passwords import MIN_LENGTH, hash_password, verify_password
 
 
 class PasswordForm(FlaskForm):
@@ -27,7 +25,7 @@ class PasswordForm(FlaskForm):
         "New password",
         validators=[
             InputRequired(),
-            Length(min=MIN_PASSWORD, max=1024, message="Use %(min)d characters or more."),
+            Length(min=MIN_LENGTH, max=1024, message="Use %(min)d characters or more."),
         ],
     )
     confirm_password = PasswordField(
