@@ -24,12 +24,21 @@ from leadsite.backoffice.funnel_changes import (
     find_stage,
     move_activity,
 )
-from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved
+from leadsite.backoffice.funnel_edit import (
+    data_point_choices,
+    funnel_or_404,
+    may_configure,
+    saved,
+)
+from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
 from leadsite.models import Activity, Funnel, Membership, Stage, User
 
 ACTIVITY_TEMPLATE = "backoffice/funnels/activity.html"
+ADMINISTRATORS_ONLY = (
+    "Only administrators add or change webhook activities: they send lead data out."
+)
 
 
 def _options() -> dict[str, Any]:
@@ -37,7 +46,7 @@ def _options() -> dict[str, Any]:
     users = db.session.scalars(
         db.select(User)
         .join(Membership)
-        .where(Membership.workspace_id == g.workspace.id, User.active.is_(True))
+        .where(Membership.workspace_id == g.workspace.id, Membership.active.is_(True))
         .order_by(User.email)
     )
     return {
@@ -55,7 +64,8 @@ def _form(kind: str, activity: Activity | None = None, empty: bool = False) -> A
 
 
 def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -> Response:
-    """The activity form: a page of its own, or the form alone for htmx (inside its stage)."""
+    """The activity form: a page of its own, or the form alone for htmx (inside its stage).
+    Read-only for a kind the member may not configure."""
     return render_page_or_block(
         ACTIVITY_TEMPLATE,
         "activity_form",
@@ -67,6 +77,7 @@ def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -
         kind_label=KIND_LABELS[form.kind],
         kind_help=KIND_HELP[form.kind],
         template_help=TEMPLATE_HELP,
+        read_only=not may_configure(form.kind),
     )
 
 
@@ -87,6 +98,8 @@ def activity_create(funnel_id: str, stage_id: str) -> Response:
     kind = request.values.get("kind", "")
     if kind not in FORMS:
         abort(400, "Choose the kind of activity to add.")
+    if not may_configure(kind):
+        return error_page(403, ADMINISTRATORS_ONLY, title="Administrators only")
     if request.method == "GET":
         form = _form(kind, empty=True)
         form.title.data = KIND_LABELS[kind]
@@ -102,10 +115,13 @@ def activity_create(funnel_id: str, stage_id: str) -> Response:
 
 @bp.route("/funnels/edit/<funnel_id>/activities/<activity_id>", methods=["GET", "POST"])
 def activity_edit(funnel_id: str, activity_id: str) -> Response:
-    """Edit an activity's title and settings; its kind is fixed (delete and add to change it)."""
+    """Edit an activity's title and settings; its kind is fixed (delete and add to change it).
+    A manager sees a webhook activity read-only."""
     funnel = funnel_or_404(funnel_id)
     activity = _activity_or_404(funnel, activity_id)
     form = _form(activity.kind, activity)
+    if request.method == "POST" and not may_configure(activity.kind):
+        return error_page(403, ADMINISTRATORS_ONLY, title="Administrators only")
     if form.validate_on_submit():
         activity.title = form.title.data
         activity.config = form.config()

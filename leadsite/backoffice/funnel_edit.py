@@ -20,7 +20,7 @@ from leadsite.backoffice.funnel_stage_forms import NewStageForm, describe_condit
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import Funnel, FunnelStatus, Stage
+from leadsite.models import ActivityKind, Funnel, FunnelStatus, Stage
 
 EDIT_TEMPLATE = "backoffice/funnels/edit.html"
 
@@ -50,6 +50,18 @@ def stages_of(funnel: Funnel) -> list[Stage]:
     )
 
 
+def may_configure(kind: str) -> bool:
+    """Whether the member may add or change an activity of this kind: a webhook sends lead data,
+    signed with the workspace's secret, to any URL, so only administrators configure one (as
+    they do the workspace's webhooks); managers see it read-only."""
+    return kind != ActivityKind.WEBHOOK or g.membership.is_administrator
+
+
+def addable_kinds() -> dict[str, str]:
+    """The kinds of activity the member may add, with their labels."""
+    return {kind: label for kind, label in KIND_LABELS.items() if may_configure(kind)}
+
+
 def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
     """Everything the edit page's blocks read; a view replaces the form it is answering with."""
     base_url = current_app.config["BASE_URL"]
@@ -60,7 +72,7 @@ def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
         "new_stage_form": NewStageForm(formdata=None),
         "new_origin_form": NewOriginForm(formdata=None),
         "origins": [(o, origin_snippets(o, base_url)) for o in funnel.origins],
-        "activity_kinds": KIND_LABELS,
+        "activity_kinds": addable_kinds(),
         "origin_kinds": ORIGIN_KIND_LABELS,
         "form_kinds": FORM_KINDS,
         "describe_condition": describe_condition,

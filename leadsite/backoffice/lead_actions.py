@@ -10,6 +10,7 @@ from leadsite.backoffice import bp
 from leadsite.backoffice.forms import EmptyForm
 from leadsite.backoffice.lead_detail import respond
 from leadsite.backoffice.lead_page import lead_or_404
+from leadsite.backoffice.workspace import administrator_required
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
@@ -67,8 +68,10 @@ def lead_step_action(lead_id: str, step_id: str, action: str) -> Response:
 
 
 @bp.post("/leads/<lead_id>/deliveries/<message_id>/redeliver")
+@administrator_required
 def lead_redeliver(lead_id: str, message_id: str) -> Response:
-    """Queue a message of this lead again, now; receivers see the same webhook-id."""
+    """Queue a message of this lead again, now; receivers see the same webhook-id. Sending
+    lead data out again is the administrators' call, as the webhooks' settings are."""
     lead = lead_or_404(lead_id)
     message = db.session.scalar(
         db.select(OutboxMessage).filter_by(

@@ -48,7 +48,6 @@ class UserForm(FlaskForm):
         validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
         filters=[_strip],
     )
-    name = StringField("Name", validators=[Optional(), Length(max=120)], filters=[_strip])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MANAGER.value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from leadsite.backoffice import bp
@@ -71,9 +72,13 @@ def mailbox_message(message_id: str) -> Response:
     )
     if message is None:
         abort(404)
+    # An invitation or password-reset link is its recipient's alone: whoever else reads the
+    # mailbox could take over the account, or learn whether an invited email had one.
+    hidden = bool(message.payload.get("private")) and message.target != current_user.email
     return render_page_or_block(
         "backoffice/settings/mailbox_message.html",
         "message",
         message=message,
+        hidden=hidden,
         mail_server=mail_server(),
     )

@@ -1,21 +1,19 @@
-"""Settings, users (administrators only): add someone, change their role, deactivate them."""
+"""Settings, users (administrators only): invite someone, change their role, deactivate them."""
 
 from __future__ import annotations
-
-import secrets
 
 from flask import abort, flash, g, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from leadsite import accounts
+from leadsite.access import invitations
 from leadsite.backoffice import bp
 from leadsite.backoffice.settings_forms import RoleForm, UserForm
 from leadsite.backoffice.workspace import administrator_required
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import Membership, Role, User
+from leadsite.models import Invitation, Membership, Role, User
 
 TEMPLATE = "backoffice/settings/users.html"
 
@@ -44,9 +42,7 @@ def _membership_or_404(membership_id: str) -> Membership:
 def _administrators_left(without: Membership) -> int:
     """Active administrators of the workspace other than `without`."""
     return sum(
-        1
-        for m in members(g.workspace.id)
-        if m.id != without.id and m.is_administrator and m.user.active
+        1 for m in members(g.workspace.id) if m.id != without.id and m.is_administrator and m.active
     )
 
 
@@ -58,6 +54,7 @@ def _page(form: UserForm, block: str = "users", status: int = 200, **extra: obje
         form=form,
         members=members(g.workspace.id),
         role_form=RoleForm(formdata=None),
+        invitations=invitations.pending_invitations(g.workspace.id),
         **extra,
     )
 
@@ -84,24 +81,35 @@ def users_index() -> Response:
 @bp.post("/settings/users")
 @administrator_required
 def user_create() -> Response:
-    """Add someone: a new account gets a password shown once; an existing one just joins."""
+    """Invite someone: they get an emailed link to set their password (new account) or to
+    accept (existing account). The answer is the same either way, so it does not tell the
+    administrator whether the email has an account."""
     form = UserForm()
     if not form.validate_on_submit():
         return _page(form, "user_form", status=422)
     email = form.email.data.lower()
     user = db.session.scalar(db.select(User).filter_by(email=email))
+    # Only this workspace's members, whom the administrator sees in the list anyway.
     if user is not None and user.membership_in(g.workspace.id):
         form.email.errors.append(f"{email} is already a user of this workspace.")
         return _page(form, "user_form", status=422)
-    password = None
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        user = accounts.set_user(email, password, name=form.name.data or None)
-    accounts.add_member(user, g.workspace, Role(form.role.data))
+    invitations.invite(g.workspace, email, Role(form.role.data), current_user)
     db.session.commit()
-    flash(f"{email} added as {form.role.data}.", "success")
-    # Rendered, not redirected: the password must not travel through the session cookie.
-    return _page(UserForm(formdata=None), new_user=user, new_password=password)
+    return _done(f"Invitation sent to {email}, as {form.role.data}. The link works for 7 days.")
+
+
+@bp.post("/settings/users/invitations/<invitation_id>/withdraw")
+@administrator_required
+def invitation_withdraw(invitation_id: str) -> Response:
+    """Withdraw a pending invitation: its link stops working."""
+    invitation = db.session.scalar(
+        db.select(Invitation).filter_by(id=invitation_id, workspace_id=g.workspace.id)
+    )
+    if invitation is None:
+        abort(404)
+    invitations.withdraw_pending(g.workspace.id, invitation.email)
+    db.session.commit()
+    return _done(f"The invitation of {invitation.email} is withdrawn.")
 
 
 @bp.post("/settings/users/<membership_id>/role")
@@ -125,31 +133,24 @@ def user_role(membership_id: str) -> Response:
 @bp.post("/settings/users/<membership_id>/deactivate")
 @administrator_required
 def user_deactivate(membership_id: str) -> Response:
-    """Stop someone signing in. A user of other workspaces too only loses this one."""
+    """Stop someone using this workspace, at once in every session; their other workspaces,
+    which this administrator does not run, stay open to them."""
     membership = _membership_or_404(membership_id)
     user = membership.user
     if user.id == current_user.id:
         return _refused("You cannot deactivate yourself.")
     if membership.is_administrator and not _administrators_left(membership):
         return _refused("The workspace needs at least one active administrator.")
-    workspaces = db.session.scalar(
-        db.select(db.func.count()).select_from(Membership).filter_by(user_id=user.id)
-    )
-    if workspaces > 1:
-        # Their account serves other workspaces, which this administrator does not run.
-        db.session.delete(membership)
-        db.session.commit()
-        return _done(f"{user.email} no longer has access to {g.workspace.name}.")
-    user.active = False
+    membership.active = False
     db.session.commit()
-    return _done(f"{user.email} is deactivated: they can no longer sign in.")
+    return _done(f"{user.email} is deactivated: they no longer have access to {g.workspace.name}.")
 
 
 @bp.post("/settings/users/<membership_id>/activate")
 @administrator_required
 def user_activate(membership_id: str) -> Response:
-    """Let a deactivated user sign in again, with their old password."""
+    """Give a deactivated user access to this workspace again (and to no other)."""
     membership = _membership_or_404(membership_id)
-    membership.user.active = True
+    membership.active = True
     db.session.commit()
-    return _done(f"{membership.user.email} can sign in again.")
+    return _done(f"{membership.user.email} has access to {g.workspace.name} again.")

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, redirect, session, url_for
+from flask import abort, flash, g, redirect, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from leadsite.auth.sessions import end_session
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.models import Membership, Role, Workspace
@@ -19,15 +20,22 @@ SESSION_KEY = "workspace_id"
 
 @bp.before_request
 @login_required
-def load_workspace() -> None:
-    """Put the user's current workspace and membership on `g`; every query is scoped by them."""
-    memberships = current_user.memberships
+def load_workspace() -> Response | None:
+    """Put the user's current workspace and membership on `g`; every query is scoped by them.
+
+    Only active memberships count, checked on every request: a deactivated one ends the user's
+    sessions for that workspace at once, and leaves their other workspaces open."""
+    memberships = current_user.active_memberships
     if not memberships:
-        abort(403, "Your account belongs to no workspace.")
-    membership = current_user.membership_in(session.get(SESSION_KEY, "")) or memberships[0]
+        end_session()
+        flash("You no longer have access to any workspace.", "error")
+        return redirect(url_for("auth.login"))
+    wanted = session.get(SESSION_KEY, "")
+    membership = next((m for m in memberships if m.workspace_id == wanted), memberships[0])
     session[SESSION_KEY] = membership.workspace_id
     g.membership = membership
     g.workspace = membership.workspace
+    return None
 
 
 def current_workspace() -> Workspace:
@@ -57,7 +65,9 @@ administrator_required = role_required(Role.ADMINISTRATOR)
 def workspace_switch(workspace_id: str) -> Response:
     """Make another of the user's workspaces the current one (404 for any other id)."""
     membership = db.session.scalar(
-        db.select(Membership).filter_by(user_id=current_user.id, workspace_id=workspace_id)
+        db.select(Membership).filter_by(
+            user_id=current_user.id, workspace_id=workspace_id, active=True
+        )
     )
     if membership is None:
         abort(404)

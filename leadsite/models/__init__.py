@@ -1,5 +1,6 @@
 """The data model: SQLAlchemy 2.0 typed models, one module per aggregate."""
 
+from leadsite.models.access import Invitation, UserSession
 from leadsite.models.data_point import DataPoint, DataPointType
 from leadsite.models.funnel import (
     Activity,
@@ -40,6 +41,7 @@ __all__ = [
     "FunnelStatus",
     "IdempotencyRecord",
     "Identifier",
+    "Invitation",
     "Journey",
     "JourneyData",
     "JourneyStatus",
@@ -55,6 +57,7 @@ __all__ = [
     "Stage",
     "StepStatus",
     "User",
+    "UserSession",
     "WebhookEndpoint",
     "Workspace",
     "utcnow",

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
@@ -64,10 +64,17 @@ class User(UserMixin, PublicIdMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
         return self.active
 
+    # The secret and the id of the `UserSession` this request is served under, set by
+    # `leadsite.auth.sessions` when it signs in or loads a session; not columns.
+    session_token = None
+    session_id = None
+
     def get_id(self) -> str:
-        """What sessions and remember-me cookies hold: the id and a fingerprint of the password
-        hash, so that changing the password signs out every other session (`load_user`)."""
-        return f"{self.id}.{self.password_fingerprint}"
+        """What Flask-Login keeps in the session and remember-me cookies: the secret of a
+        `UserSession` row, so that revoking the row ends both (`load_user`)."""
+        if self.session_token is None:
+            raise RuntimeError("Sign in through leadsite.auth.sessions.sign_in.")
+        return self.session_token
 
     @property
     def password_fingerprint(self) -> str:
@@ -75,6 +82,11 @@ class User(UserMixin, PublicIdMixin, TimestampMixin, db.Model):
 
     def membership_in(self, workspace_id: str) -> Membership | None:
         return next((m for m in self.memberships if m.workspace_id == workspace_id), None)
+
+    @property
+    def active_memberships(self) -> list[Membership]:
+        """The workspaces this user may act in now: each administrator decides for their own."""
+        return [m for m in self.memberships if m.active]
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -92,6 +104,8 @@ class Membership(PublicIdMixin, TimestampMixin, db.Model):
         ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = mapped_column(String(20), default=Role.MANAGER)
+    # Access to this workspace only: a deactivated membership leaves the user's others alone.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     workspace: Mapped[Workspace] = relationship(back_populates="memberships")

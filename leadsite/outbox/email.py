@@ -15,15 +15,25 @@ def queue_email(
     lead_id: str | None = None,
     headers: dict[str, str] | None = None,
     event_id: str | None = None,
+    private: bool = False,
 ) -> OutboxMessage:
-    """Write an email to the outbox in the caller's transaction; the worker sends it."""
+    """Write an email to the outbox in the caller's transaction; the worker sends it.
+
+    A `private` email (a sign-in or password link) is listed in the back-office mailbox
+    without its text, which only its recipient may read."""
     message = OutboxMessage(
         workspace_id=workspace_id,
         lead_id=lead_id,
         event_id=event_id,
         channel=Channel.EMAIL,
         target=to,
-        payload={"subject": subject, "text": text, "html": html, "headers": headers or {}},
+        payload={
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "headers": headers or {},
+            **({"private": True} if private else {}),
+        },
         next_attempt_at=utcnow(),
     )
     db.session.add(message)

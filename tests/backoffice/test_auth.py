@@ -60,6 +60,18 @@ def test_a_deactivated_user_cannot_sign_in(auth):
     assert "deactivated" in response.get_data(as_text=True)
 
 
+def test_a_user_deactivated_in_their_only_workspace_cannot_sign_in(client, auth):
+    person = factories.user()
+    person.memberships[0].active = False
+    db.session.commit()
+
+    response = auth.login(person.email)
+
+    assert response.status_code == 422
+    assert "deactivated" in response.get_data(as_text=True)
+    assert client.get("/p/").status_code == 302
+
+
 def test_back_office_pages_send_a_signed_out_visitor_to_sign_in(client):
     response = client.get("/p/settings/workspace")
 

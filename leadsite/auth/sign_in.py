@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from leadsite.auth import bp
+from leadsite.auth.sessions import end_session, sign_in
 from leadsite.backoffice.forms import LoginForm
-from leadsite.extensions import db, limiter, login_manager
+from leadsite.extensions import db, limiter
 from leadsite.models import User, utcnow
 from leadsite.passwords import hash_password, needs_rehash, verify_password
 
-bp = Blueprint("auth", __name__)
-
-login_manager.login_view = "auth.login"
-login_manager.login_message = "Sign in to continue."
-login_manager.login_message_category = "info"
-login_manager.session_protection = "basic"
-
 BAD_CREDENTIALS = "That email and password do not match an account."
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The user of a session or remember-me cookie (`User.get_id`), unless their password has
-    changed since it was signed in."""
-    user_id, _, fingerprint = session_id.partition(".")
-    user = db.session.get(User, user_id)
-    if user is None or not hmac.compare_digest(fingerprint, user.password_fingerprint):
-        return None
-    return user
+NO_ACCESS = "This account has no access to any workspace: its administrators deactivated it."
 
 
 def _login_limit() -> str:
@@ -72,14 +48,14 @@ def login() -> Response | str:
         email = form.email.data.strip().lower()
         user = db.session.scalar(db.select(User).filter_by(email=email))
         if verify_password(user.password_hash if user else None, form.password.data) and user:
-            if not user.active:
-                form.email.errors.append("This account has been deactivated.")
+            if not user.active or not user.active_memberships:
+                form.email.errors.append(NO_ACCESS)
             else:
                 if needs_rehash(user.password_hash):
                     user.password_hash = hash_password(form.password.data)
                 user.last_login_at = utcnow()
+                sign_in(user, remember=form.remember.data)
                 db.session.commit()
-                login_user(user, remember=form.remember.data)
                 return redirect(_safe_next(request.args.get("next")))
         else:
             form.form_errors.append(BAD_CREDENTIALS)
@@ -89,8 +65,9 @@ def login() -> Response | str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out (POST with the CSRF token, so no link elsewhere can sign a user out)."""
-    logout_user()
+    """Sign out (POST with the CSRF token, so no link elsewhere can sign a user out). The
+    session is revoked on the server: a copy of its cookies signs nobody in afterwards."""
+    end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 

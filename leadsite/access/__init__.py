@@ -1,0 +1,1 @@
+"""Who may get in, and where: server-side staff sessions, invitations, password resets."""

@@ -1,0 +1,110 @@
+"""Invitations: an administrator adds an email, and its owner gets an expiring, single-use link
+that sets the password of a new account or adds the membership to their existing one. The
+administrator is told the same either way: whether the email has an account stays unknown to
+them. These functions flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+
+from leadsite import accounts
+from leadsite.access.emails import queue_account_email
+from leadsite.extensions import db
+from leadsite.models import Invitation, Membership, Role, User, Workspace, utcnow
+from leadsite.passwords import hash_password
+
+VALID_FOR = timedelta(days=7)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_url(token: str) -> str:
+    return f"{current_app.config['BASE_URL']}/invitations/{token}"
+
+
+def invite(workspace: Workspace, email: str, role: Role, invited_by: User | None) -> Invitation:
+    """Email `email` a link to join `workspace` as `role`; an earlier pending invitation of the
+    same email to this workspace stops working (its link is replaced)."""
+    email = email.strip().lower()
+    withdraw_pending(workspace.id, email)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        workspace_id=workspace.id,
+        email=email,
+        role=role.value,
+        token_hash=_hash(token),
+        invited_by_id=invited_by.id if invited_by else None,
+        expires_at=utcnow() + VALID_FOR,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    inviter = (invited_by.name or invited_by.email) if invited_by else None
+    queue_account_email(
+        workspace,
+        email,
+        f"You are invited to {workspace.name} on leadsite",
+        "invitation",
+        url=invitation_url(token),
+        inviter=inviter,
+        role=role.value,
+        expires_at=invitation.expires_at,
+    )
+    return invitation
+
+
+def withdraw_pending(workspace_id: str, email: str) -> int:
+    """Withdraw the pending invitations of `email` to this workspace; how many there were."""
+    return db.session.execute(
+        db.update(Invitation)
+        .filter_by(workspace_id=workspace_id, email=email, accepted_at=None, revoked_at=None)
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def pending_invitations(workspace_id: str) -> list[Invitation]:
+    """The workspace's invitations whose link still works, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(Invitation)
+            .filter_by(workspace_id=workspace_id, accepted_at=None, revoked_at=None)
+            .where(Invitation.expires_at > utcnow())
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation of a link, while it is unused, not withdrawn and not expired."""
+    invitation = db.session.scalar(db.select(Invitation).filter_by(token_hash=_hash(token)))
+    return invitation if invitation is not None and invitation.pending else None
+
+
+def invited_account(invitation: Invitation) -> User | None:
+    """The account the invited email already has, if any (asked when the link is opened, so an
+    account made since the invitation counts)."""
+    return db.session.scalar(db.select(User).filter_by(email=invitation.email))
+
+
+def accept(invitation: Invitation, password: str | None = None, name: str | None = None) -> User:
+    """Use the invitation: a new account gets `password` (and `name`); an existing one keeps its
+    password and only gains the membership, active, with the invited role."""
+    user = invited_account(invitation)
+    if user is None:
+        if not password:
+            raise ValueError("A new account needs a password.")
+        user = User(
+            email=invitation.email, name=name or None, password_hash=hash_password(password)
+        )
+        db.session.add(user)
+        db.session.flush()
+    membership: Membership = accounts.add_member(user, invitation.workspace, Role(invitation.role))
+    membership.active = True
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    return user
