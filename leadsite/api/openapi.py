@@ -35,16 +35,24 @@ class Operation:
     query: list[dict[str, Any]] = field(default_factory=list)
     errors: tuple[int, ...] = (400, 401, 404, 413, 415, 422, 429)
     public: bool = False
+    # A dialect answers its errors in its own shape; it names the model here.
+    error_model: type[BaseModel] = ErrorResponse
+    description: str | None = None
+    # Security requirements when not the bearer key (a dialect's own header scheme).
+    security: list[dict[str, list[str]]] | None = None
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule."""
+def operation(
+    blueprint: str = "api", **spec: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule (a
+    dialect on a blueprint of its own names that blueprint)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        OPERATIONS[f"api.{view.__name__}"] = Operation(**spec)
+        OPERATIONS[f"{blueprint}.{view.__name__}"] = Operation(**spec)
         return view
 
     return decorator
@@ -63,6 +71,7 @@ def query_param(name: str, description: str, required: bool = False, **schema: A
 def _models() -> list[type[BaseModel]]:
     models: set[type[BaseModel]] = {ErrorResponse, JourneyDataItem}
     for op in OPERATIONS.values():
+        models.add(op.error_model)
         models.update(model for _, model in op.responses.values() if model)
         if op.body:
             models.add(op.body)
@@ -110,18 +119,22 @@ def build_document() -> dict[str, Any]:
                     str(status),
                     {
                         "description": ERROR_STATUSES.get(status, "Error"),
-                        "content": {"application/json": {"schema": _ref(ErrorResponse)}},
+                        "content": {"application/json": {"schema": _ref(op.error_model)}},
                     },
                 )
             entry: dict[str, Any] = {
-                "operationId": rule.endpoint.removeprefix("api."),
+                "operationId": rule.endpoint.removeprefix("api.").replace(".", "_"),
                 "summary": op.summary,
                 "tags": [op.tag],
                 "parameters": params + op.query,
                 "responses": responses,
             }
+            if op.description:
+                entry["description"] = op.description
             if op.public:
                 entry["security"] = []
+            elif op.security is not None:
+                entry["security"] = op.security
             if op.body is not None:
                 content = {"application/json": {"schema": _ref(op.body)}}
                 if op.form_body:
@@ -141,7 +154,16 @@ def build_document() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                # vcita's clients send `Authorization: Token token="KEY"`.
+                "vcitaToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": '`Token token="<API key>"` (or `Bearer <API key>`)',
+                },
+            },
         },
     }
 

@@ -12,7 +12,14 @@ from leadsite.models.funnel import (
     OriginKind,
     Stage,
 )
-from leadsite.models.journey import Journey, JourneyData, JourneyStatus, JourneyStep, StepStatus
+from leadsite.models.journey import (
+    Journey,
+    JourneyData,
+    JourneySession,
+    JourneyStatus,
+    JourneyStep,
+    StepStatus,
+)
 from leadsite.models.lead import UTM_FIELDS, Lead
 from leadsite.models.outbox import (
     Channel,
@@ -42,6 +49,7 @@ __all__ = [
     "Identifier",
     "Journey",
     "JourneyData",
+    "JourneySession",
     "JourneyStatus",
     "JourneyStep",
     "Lead",

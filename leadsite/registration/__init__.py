@@ -1,6 +1,7 @@
 """The registration pipeline: every door builds a `LeadInput` and calls `register()`."""
 
 from leadsite.registration.errors import (
+    Conflict,
     Duplicate,
     FieldError,
     FunnelClosed,
@@ -18,6 +19,7 @@ from leadsite.registration.inputs import (
 from leadsite.registration.pipeline import Registration, check_open, register
 
 __all__ = [
+    "Conflict",
     "Duplicate",
     "FieldError",
     "FunnelClosed",

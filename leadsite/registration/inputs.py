@@ -44,6 +44,11 @@ class LeadInput:
     webhook: WebhookInput | None = None
     must_exist: bool = False
     do_not_reset_opt_out: bool = False
+    # The identifier to match by instead of the funnel's (a dialect whose caller names it, as
+    # vcita's `identifier_type` does); it is then the one required.
+    match_by: str | None = None
+    # Fields a new lead must have (an update may leave them out), e.g. vcita's first_name.
+    required_for_new: tuple[str, ...] = ()
 
 
 @dataclass

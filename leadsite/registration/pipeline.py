@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import String
 from sqlalchemy.exc import IntegrityError
 
 from leadsite.database import holds_write_lock, write_transaction_options, writers_turn
@@ -27,15 +26,19 @@ from leadsite.models import (
 from leadsite.outbox.notifications import queue_registration_sms
 from leadsite.registration.build import Built, build, build_new
 from leadsite.registration.errors import (
+    Conflict,
     Duplicate,
+    FieldError,
     FunnelClosed,
     LeadNotFound,
     NotFound,
     RegistrationError,
+    ValidationFailed,
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
+from leadsite.registration.match import find_existing
 from leadsite.registration.merge import merge_into_lead
-from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
+from leadsite.registration.validate import CleanLead, clean, label, without_identifiers
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -46,6 +49,8 @@ class Registration:
     lead: Lead
     journey: Journey
     created: bool
+    # Identifiers given but not stored (held by another lead): the registration still happened.
+    warnings: list[Conflict] = field(default_factory=list)
 
 
 def check_open(funnel: Funnel) -> None:
@@ -123,19 +128,31 @@ def _register_once(
 ) -> Registration:
     """Match, then write `fresh` (a new lead built before the write lock) when nothing matched,
     or build and write the update of the lead that did."""
-    lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
+    match = find_existing(origin.workspace_id, cleaned)
+    lead = match.lead
     if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
-        raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
+        raise Duplicate(match.by, cleaned.identifier(match.by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
     if lead is None:
-        built = fresh or build_new(origin, funnel, cleaned, context, plan)
+        missing = [name for name in cleaned.required_for_new if not cleaned.fields.get(name)]
+        if missing:
+            raise ValidationFailed(
+                [FieldError(name, f"{label(name)} is required for a new lead") for name in missing]
+            )
+    conflicts = match.conflicts
+    if lead is None:
+        if conflicts:
+            # The new lead goes without the identifiers another lead holds (they are unique).
+            cleaned = without_identifiers(cleaned, {c.field for c in conflicts})
+            fresh = None
+        built = fresh or build_new(origin, funnel, cleaned, context, plan, conflicts)
     else:
         journey = db.session.scalar(
             db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
         )
-        merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
-        built = build(origin, funnel, cleaned, context, plan, lead, journey)
+        merge_into_lead(lead, cleaned, context, {c.field for c in conflicts})
+        built = build(origin, funnel, cleaned, context, plan, lead, journey, conflicts)
     # A racing registration of the same person fails here (or at the flush of an update), on a
     # unique constraint.
     built.rows.write(db.session)
@@ -148,55 +165,6 @@ def _register_once(
 
     send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
     db.session.flush()
-    return Registration(lead=built.lead, journey=built.journey, created=built.created)
-
-
-# Built once: every registration runs one. An identifier not given is bound as NULL, which
-# equals nothing. Each identifier is paired with the workspace so that SQLite searches each
-# unique index (a MULTI-INDEX OR): `workspace_id = ? AND (... OR ...)` walks the workspace.
-MATCH_QUERY = db.select(Lead).where(
-    db.or_(
-        *(
-            (Lead.workspace_id == db.bindparam("workspace_id"))
-            & (getattr(Lead, name) == db.bindparam(name, type_=String))
-            for name in IDENTIFIERS
-        )
+    return Registration(
+        lead=built.lead, journey=built.journey, created=built.created, warnings=conflicts
     )
-)
-MATCH_FOR_UPDATE = MATCH_QUERY.with_for_update()
-
-
-def _find_existing(
-    workspace_id: str, funnel: Funnel, cleaned: CleanLead
-) -> tuple[Lead | None, str]:
-    """The lead matching the funnel's identifier, else another identifier, locked for update."""
-    given = {name: cleaned.identifier(name) for name in IDENTIFIERS}
-    order = [funnel.identifier, *(name for name in IDENTIFIERS if name != funnel.identifier)]
-    present = [(name, given[name]) for name in order if given[name]]
-    if not present:
-        return None, ""
-    query = MATCH_FOR_UPDATE if db.engine.dialect.name == "postgresql" else MATCH_QUERY
-    candidates = list(db.session.scalars(query, {"workspace_id": workspace_id, **given}))
-    for name, value in present:
-        for lead in candidates:
-            if getattr(lead, name) == value:
-                return lead, name
-    return None, ""
-
-
-def _taken_identifiers(lead: Lead, cleaned: CleanLead) -> set[str]:
-    """Identifiers given in the input that another lead of the workspace already holds."""
-    taken = set()
-    for name in IDENTIFIERS:
-        value = cleaned.identifier(name)
-        if (
-            value
-            and getattr(lead, name) in (None, "")
-            and db.session.scalar(
-                db.select(Lead.id).filter(
-                    Lead.workspace_id == lead.workspace_id, getattr(Lead, name) == value
-                )
-            )
-        ):
-            taken.add(name)
-    return taken

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -41,6 +41,8 @@ class CleanLead:
     webhook: CleanWebhook | None = None
     must_exist: bool = False
     do_not_reset_opt_out: bool = False
+    match_by: str = "email"  # the identifier that decides the match (the funnel's by default)
+    required_for_new: tuple[str, ...] = ()
 
     def identifier(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -60,7 +62,7 @@ class _Collector:
             message = str(error)
             # Our messages finish "<Field> ..."; a library's are whole sentences already.
             if message[:1].islower():
-                message = f"{_label(name)} {message}"
+                message = f"{label(name)} {message}"
             self.errors.append(FieldError(name, message, shown))
             return None
 
@@ -68,7 +70,13 @@ class _Collector:
         self.errors.append(FieldError(name, message, value))
 
 
-def _label(name: str) -> str:
+def without_identifiers(cleaned: CleanLead, names: set[str]) -> CleanLead:
+    """The same registration without these identifiers (another lead holds them)."""
+    fields = {key: value for key, value in cleaned.fields.items() if key not in names}
+    return replace(cleaned, fields=fields)
+
+
+def label(name: str) -> str:
     """`journey_data[0].value` -> `Value`, `first_name` -> `First name`."""
     last = re.sub(r"\[\d+\]", "", name.rsplit(".", 1)[-1])
     return last.replace("_", " ").capitalize()
@@ -100,9 +108,11 @@ def clean(
     if lead_input.consent is not None:
         given["consent"] = lead_input.consent
 
-    identifier = funnel.identifier
-    if not given.get(identifier) and not any(e.field == identifier for e in c.errors):
-        c.fail(identifier, f"{_label(identifier)} is required: this funnel identifies leads by it")
+    identifier = lead_input.match_by or funnel.identifier
+    if identifier not in IDENTIFIERS:
+        c.fail("identifier", f"Identifier must be one of: {', '.join(IDENTIFIERS)}", identifier)
+    elif not given.get(identifier) and not any(e.field == identifier for e in c.errors):
+        c.fail(identifier, f"{label(identifier)} is required: this funnel identifies leads by it")
 
     result = CleanLead(
         fields={k: v for k, v in given.items() if v is not None},
@@ -111,6 +121,8 @@ def clean(
         redirect_url=c.check("redirect_url", lead_input.redirect_url, values.url),
         must_exist=lead_input.must_exist,
         do_not_reset_opt_out=lead_input.do_not_reset_opt_out,
+        match_by=identifier,
+        required_for_new=lead_input.required_for_new,
     )
     result.journey_data = _journey_data(c, lead_input, workspace)
     if lead_input.webhook is not None:
