@@ -12,3 +12,28 @@ KOHOMAI_FULL = {
     "RedirectURL": "https://www.myapp.com",
     "JourneyData": [{"Name": "My datapoint", "Value": "example"}],
 }
+
+# The chatbot platform's lead API (seed 002): the JSON payload it documents, and the shorter body
+# of its curl, JavaScript and Python examples.
+CHATBOT_PAYLOAD = {
+    "name": "John Doe",
+    "email": "john.doe@example.com",
+    "phone": "+1-555-123-4567",
+    "source": "website",
+    "status": "new",
+    "metadata": {
+        "utm_source": "google",
+        "utm_campaign": "spring_2024",
+        "interests": ["product_a", "product_b"],
+        "company": "Tech Corp",
+        "job_title": "Marketing Manager",
+    },
+}
+CHATBOT_EXAMPLE = {
+    "name": "John Doe",
+    "email": "john.doe@example.com",
+    "phone": "+1-555-123-4567",
+    "source": "website",
+    "status": "new",
+    "metadata": {"utm_source": "google", "company": "Tech Corp"},
+}
