@@ -37,3 +37,24 @@ CHATBOT_EXAMPLE = {
     "status": "new",
     "metadata": {"utm_source": "google", "company": "Tech Corp"},
 }
+
+# Kohomai's older registration guide (POST /api/v1/journeys?ref=): the nested body. Its data point
+# Id is the name the demo workspace's data point has; an id works too.
+KOHOMAI_NESTED = {
+    "Journey": {
+        "User": {
+            "Firstname": "John",
+            "Lastname": "Doe",
+            "ContactPrefs": {"Email": "johndoe@gmail.com"},
+        },
+        "JourneyData": [{"StringValue": "example", "DataPoint": {"Id": "My datapoint"}}],
+    },
+    "RedirectURL": "https://www.myapp.com",
+}
+# Kohomai's no-code (Bubble) guide posts this flat body to the same URL.
+KOHOMAI_BUBBLE = {
+    "Email": "johndoe@gmail.com",
+    "Firstname": "John",
+    "Lastname": "Doe",
+    "PhoneNumber": "+1 (800) 555-0175",
+}

@@ -18,4 +18,4 @@ from leadsite.api import (  # noqa: E402, F401
     openapi,
     webhooks,
 )
-from leadsite.api.dialects import chatbot  # noqa: E402, F401
+from leadsite.api.dialects import chatbot, kohomai  # noqa: E402, F401

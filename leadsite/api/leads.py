@@ -5,34 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import g, jsonify, request
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
-from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
 from leadsite.api.dialects.chatbot import LeadsAnswer, register_chatbot_lead
 from leadsite.api.dialects.doors import (
     api_origin,
     default_origin,
     no_default_origin_message,
+    register_request,
     warnings_list,
 )
 from leadsite.api.errors import (
-    handle_invalid_json,
-    handle_pydantic_error,
-    handle_registration_error,
     validation_response,
 )
 from leadsite.api.idempotency import HEADER, remember, replay, request_fingerprint
 from leadsite.api.ingest import note
-from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
 from leadsite.models import Origin, Workspace
-from leadsite.registration import FieldError, RegistrationError, register
+from leadsite.registration import FieldError
 from leadsite.representations import journey_summary, lead_dict
 
 MAX_BODY_BYTES = 64 * 1024
@@ -81,21 +76,9 @@ def create_lead() -> Response:
 
 
 def _register(origin: Origin) -> Response:
-    try:
-        fields = sort_keys(read_body(request), from_form=request.mimetype in FORM_TYPES)
-        lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
-        registration = register(origin, lead_input, context)
-    except InvalidJSON as error:
-        note(code="INVALID_JSON")
-        return handle_invalid_json(error)
-    except ValidationError as error:
-        note(code="VALIDATION_ERROR")
-        return handle_pydantic_error(error)
-    except RegistrationError as error:
-        existing = getattr(error, "existing_lead_id", None)
-        note(code=error.code, lead_id=existing)
-        return handle_registration_error(error)
-    note(lead_id=registration.lead.id)
+    registration, _ = register_request(origin)
+    if isinstance(registration, Response):
+        return registration
     body = {
         "success": True,
         "created": registration.created,

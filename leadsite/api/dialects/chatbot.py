@@ -13,24 +13,18 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from flask import g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
-from leadsite.api.body import FORM_TYPES, InvalidJSON, canonical, read_body, sort_keys
-from leadsite.api.dialects.doors import api_origin, warnings_list
-from leadsite.api.errors import (
-    handle_invalid_json,
-    handle_pydantic_error,
-    handle_registration_error,
-)
+from leadsite.api.body import canonical
+from leadsite.api.dialects.doors import api_origin, register_request, warnings_list
 from leadsite.api.ingest import note
-from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.openapi import operation
-from leadsite.api.schemas import RegistrationBody, RegistrationResponse, StringOrNumber
+from leadsite.api.schemas import RegistrationResponse, StringOrNumber
 from leadsite.errors import api_error
 from leadsite.models import Lead, Origin
-from leadsite.registration import Duplicate, RegistrationError, register
+from leadsite.registration import Duplicate
 
 DIALECT = "chatbot"
 MAX_BODY_BYTES = 64 * 1024
@@ -165,24 +159,9 @@ def create_chatbot_lead(chatbot_id: str) -> Response:
 def register_chatbot_lead(origin: Origin) -> Response:
     """Register the request's body through `origin` and answer in the chatbot's shape."""
     note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)
-    try:
-        sent = read_body(request)
-        fields = sort_keys(sent, from_form=request.mimetype in FORM_TYPES)
-        lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
-        registration = register(origin, lead_input, context)
-    except InvalidJSON as error:
-        note(code="INVALID_JSON")
-        return handle_invalid_json(error)
-    except ValidationError as error:
-        note(code="VALIDATION_ERROR")
-        return handle_pydantic_error(error)
-    except Duplicate as error:
-        note(code=error.code, lead_id=error.existing_lead_id)
-        return duplicate_response(error)
-    except RegistrationError as error:
-        note(code=error.code)
-        return handle_registration_error(error)
-    note(lead_id=registration.lead.id)
+    registration, sent = register_request(origin, on_duplicate=duplicate_response)
+    if isinstance(registration, Response):
+        return registration
     body: dict[str, Any] = {"success": True, "data": chatbot_lead(registration.lead, sent)}
     if registration.warnings:
         body["warnings"] = warnings_list(registration)

@@ -3,13 +3,25 @@ workspace's default, and the success envelope's `warnings`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
 
+from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
+from leadsite.api.errors import (
+    handle_invalid_json,
+    handle_pydantic_error,
+    handle_registration_error,
+)
+from leadsite.api.ingest import note
+from leadsite.api.lead_input import lead_input_from_body
+from leadsite.api.schemas import RegistrationBody
 from leadsite.extensions import db
 from leadsite.models import Funnel, Origin, OriginKind, Workspace
-from leadsite.registration import Registration
+from leadsite.registration import Duplicate, Registration, RegistrationError, register
 
 # Built once: every registration runs it. The funnel and workspace come in the same query, and
 # `register()` finds them in the session.
@@ -55,3 +67,34 @@ def no_default_origin_message() -> str:
 def warnings_list(registration: Registration) -> list[dict[str, Any]]:
     """The registration's conflicts, for the success envelope's `warnings`."""
     return [conflict.as_dict() for conflict in registration.warnings]
+
+
+def register_request(
+    origin: Origin,
+    reshape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    on_duplicate: Callable[[Duplicate], Response] = handle_registration_error,
+) -> tuple[Registration | Response, dict[str, Any]]:
+    """Register the request's body through `origin`, read as every registration body is
+    (after `reshape`, which turns a dialect's body into leadsite's keys). Returns the
+    registration, or the refusal in the API's envelope, with the body as sent; notes both."""
+    sent: dict[str, Any] = {}
+    try:
+        sent = read_body(request)
+        body = reshape(sent) if reshape else sent
+        fields = sort_keys(body, from_form=request.mimetype in FORM_TYPES)
+        lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
+        registration = register(origin, lead_input, context)
+    except InvalidJSON as error:
+        note(code="INVALID_JSON")
+        return handle_invalid_json(error), sent
+    except ValidationError as error:
+        note(code="VALIDATION_ERROR")
+        return handle_pydantic_error(error), sent
+    except Duplicate as error:
+        note(code=error.code, lead_id=error.existing_lead_id)
+        return on_duplicate(error), sent
+    except RegistrationError as error:
+        note(code=error.code)
+        return handle_registration_error(error), sent
+    note(lead_id=registration.lead.id)
+    return registration, sent
