@@ -46,15 +46,23 @@ def authenticate() -> Response | None:
     token = bearer_token()
     if token is None:
         return unauthorized("Send your API key as `Authorization: Bearer <key>`")
+    if not check_key(token):
+        return unauthorized("Invalid or revoked API key")
+    return None
+
+
+def check_key(token: str) -> bool:
+    """Whether `token` is a valid API key; if so, record its use and set `g.api_key_id` and
+    `g.workspace_id`. Every door that takes API keys (the dialects' too) checks them here."""
     key = db.session.execute(KEY_QUERY, {"secret_hash": hash_api_key(token)}).first()
     if key is None:
-        return unauthorized("Invalid or revoked API key")
+        return False
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         _touch(key.id, now)
     g.api_key_id = key.id
     g.workspace_id = key.workspace_id
-    return None
+    return True
 
 
 def _touch(key_id: str, now: datetime) -> None:

@@ -11,14 +11,17 @@ from leadsite.registration.errors import (
     ValidationFailed,
 )
 from leadsite.registration.inputs import (
+    NOTIFICATIONS,
     JourneyDataInput,
     LeadInput,
+    LeadRequest,
     RegistrationContext,
     WebhookInput,
 )
 from leadsite.registration.pipeline import Registration, check_open, register
 
 __all__ = [
+    "NOTIFICATIONS",
     "Conflict",
     "Duplicate",
     "FieldError",
@@ -26,6 +29,7 @@ __all__ = [
     "JourneyDataInput",
     "LeadInput",
     "LeadNotFound",
+    "LeadRequest",
     "NotFound",
     "Registration",
     "RegistrationContext",

@@ -35,6 +35,7 @@ class Built:
     journey: Journey
     created: bool
     rows: NewRows
+    request_event_id: str | None = None  # the timeline entry of the lead's request
 
 
 def build_new(
@@ -99,7 +100,15 @@ def build(
         data = {point.name: value for point, value in cleaned.journey_data}
         enter_first_stage(journey, events=events, plan=plan, data=data)
         rows.add_all(journey.steps)
-    return Built(lead, journey, created, rows)
+    built = Built(lead, journey, created, rows)
+    if cleaned.request is not None:
+        entry = events.emit(
+            event_types.LEAD_REQUEST,
+            {**cleaned.request, "origin_id": origin.id},
+            journey_id=journey.id,
+        )
+        built.request_event_id = entry.id
+    return built
 
 
 def _store_journey_data(

@@ -38,6 +38,7 @@ from leadsite.registration.errors import (
 from leadsite.registration.inputs import LeadInput, RegistrationContext
 from leadsite.registration.match import find_existing
 from leadsite.registration.merge import merge_into_lead
+from leadsite.registration.notify import queue_notifications
 from leadsite.registration.validate import CleanLead, clean, label, without_identifiers
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Registration:
     created: bool
     # Identifiers given but not stored (held by another lead): the registration still happened.
     warnings: list[Conflict] = field(default_factory=list)
+    request_event_id: str | None = None  # the timeline entry of a request made with it
 
 
 def check_open(funnel: Funnel) -> None:
@@ -164,7 +166,13 @@ def _register_once(
     from leadsite.public.confirm import send_confirmation
 
     send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
+    if cleaned.notifications:
+        queue_notifications(funnel, built.lead, built.journey, cleaned.notifications, built.created)
     db.session.flush()
     return Registration(
-        lead=built.lead, journey=built.journey, created=built.created, warnings=conflicts
+        lead=built.lead,
+        journey=built.journey,
+        created=built.created,
+        warnings=conflicts,
+        request_event_id=built.request_event_id,
     )

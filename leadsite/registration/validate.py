@@ -14,7 +14,7 @@ from leadsite.extensions import db
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.registration.errors import FieldError, ValidationFailed
-from leadsite.registration.inputs import LeadInput
+from leadsite.registration.inputs import NOTIFICATIONS, LeadInput, LeadRequest
 from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
 MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
@@ -43,6 +43,8 @@ class CleanLead:
     do_not_reset_opt_out: bool = False
     match_by: str = "email"  # the identifier that decides the match (the funnel's by default)
     required_for_new: tuple[str, ...] = ()
+    request: dict[str, Any] | None = None  # title, message_data, request_data, system_message
+    notifications: tuple[str, ...] = ()
 
     def identifier(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -125,11 +127,49 @@ def clean(
         required_for_new=lead_input.required_for_new,
     )
     result.journey_data = _journey_data(c, lead_input, workspace)
+    if lead_input.request is not None:
+        result.request = _request(c, lead_input.request)
+    result.notifications = _notifications(c, lead_input.notifications)
     if lead_input.webhook is not None:
         result.webhook = _webhook(c, lead_input, allow_private_webhooks)
     if c.errors:
         raise ValidationFailed(c.errors)
     return result
+
+
+def _request(c: _Collector, raw: LeadRequest) -> dict[str, Any]:
+    title = c.check("request_title", raw.title, lambda v: values.text(v, 200))
+    if title is None and not any(e.field == "request_title" for e in c.errors):
+        c.fail("request_title", "Request title is required")
+    request: dict[str, Any] = {"title": title}
+    for name in ("message_data", "request_data"):
+        value = getattr(raw, name)
+        if value is not None and not isinstance(value, dict):
+            c.fail(name, f"{label(name)} must be an object of keys and values")
+        request[name] = value if isinstance(value, dict) else {}
+    request["system_message"] = c.check(
+        "system_message", raw.system_message, lambda v: values.text(v, values.MAX_TEXT)
+    )
+    return request
+
+
+def _notifications(c: _Collector, raw: Any) -> tuple[str, ...]:
+    if raw is None or raw == "":
+        return ()
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        c.fail("notifications", "Notifications must be a comma-separated string")
+        return ()
+    names = tuple(dict.fromkeys(item.strip().lower() for item in items if item.strip()))
+    unknown = [name for name in names if name not in NOTIFICATIONS]
+    if unknown:
+        c.fail(
+            "notifications",
+            f"Unknown notification(s): {', '.join(unknown)}; known: {', '.join(NOTIFICATIONS)}",
+            raw,
+        )
+        return ()
+    return names
 
 
 def _utm_from_url(source_url: str | None) -> dict[str, str]:
