@@ -25,6 +25,7 @@ from leadsite.registration.inputs import RegistrationContext
 from leadsite.registration.merge import apply_to_new_lead
 from leadsite.registration.validate import CleanLead
 from leadsite.representations import journey_summary, lead_dict
+from leadsite.values import phone_is_assigned
 
 
 @dataclass
@@ -150,6 +151,7 @@ def _registration_facts(
     """What this registration brought, kept on the event even when the lead keeps first-touch
     attribution."""
     fields = cleaned.fields
+    phone = fields.get("phone")
     return {
         "origin_id": origin.id,
         "origin_kind": origin.kind,
@@ -160,4 +162,6 @@ def _registration_facts(
         "user_agent": context.user_agent,
         "utm": {k: v for k, v in fields.items() if k.startswith("utm_")},
         "warnings": [conflict.as_dict() for conflict in conflicts],
+        # Possible numbers are kept; whether the number is in an assigned range is noted.
+        "phone_assigned": phone_is_assigned(phone) if phone else None,
     }

@@ -28,7 +28,11 @@ def test_a_possible_phone_is_accepted_and_stored_in_e164(api, sent, stored):
     response = api.register({"email": "p@example.com", "phone": sent})
 
     assert response.status_code == 201, response.json
-    assert _lead("p@example.com").phone == stored
+    lead = _lead("p@example.com")
+    assert lead.phone == stored
+    event = db.session.scalar(db.select(Event).filter_by(lead_id=lead.id, type="lead.created"))
+    # Kept either way; the event notes whether the number is in an assigned range.
+    assert event.payload["registration"]["phone_assigned"] is (sent != "+1-555-123-4567")
 
 
 @pytest.mark.parametrize("sent", ["12", "+1 555", "+1 555 123 4567 8901 2345", "phone me"])

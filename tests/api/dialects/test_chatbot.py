@@ -215,3 +215,21 @@ def test_the_chatbot_paths_are_in_the_openapi_document(client):
         "$ref": "#/components/schemas/ChatbotLeadResponse"
     }
     assert "ChatbotLead" in doc["components"]["schemas"]
+
+
+def test_a_browser_on_an_allowed_site_may_call_the_chatbot_path(api):
+    preflight = api.client.options(
+        _chatbot_url(api),
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    refused = api.client.options(
+        _chatbot_url(api),
+        headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"},
+    )
+
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert "Access-Control-Allow-Origin" not in refused.headers
