@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Literal
 
 from flask import g, jsonify, request
+from pydantic import BaseModel
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
-from leadsite.api.dialects.kohomai_schemas import JourneyListResponse
 from leadsite.api.errors import validation_response
 from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation, query_param
-from leadsite.api.schemas import JourneyResponse
+from leadsite.api.schemas import JourneyResponse, JourneySummaryOut
 from leadsite.extensions import db
 from leadsite.models import Journey, JourneyStatus
 from leadsite.registration import FieldError
 from leadsite.representations import iso, journey_dict, journey_summary
 
 MAX_PAGE = 200
+
+
+class JourneyListItem(JourneySummaryOut):
+    lead_id: str
+    completed_at: str | None
+
+
+class JourneyListResponse(BaseModel):
+    success: Literal[True]
+    data: list[JourneyListItem]
+    has_more: bool
+    next_cursor: str | None
 
 
 def _encode_cursor(journey_id: str) -> str:

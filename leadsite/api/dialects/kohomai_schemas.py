@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from leadsite.api.schemas import JourneySummaryOut, StringOrNumber
+from leadsite.api.schemas import StringOrNumber
 
 
 class KohomaiContactPrefs(BaseModel):
@@ -112,15 +112,3 @@ class KohomaiSessionBody(BaseModel):
 
     Journey: KohomaiJourneyRef
     RedirectURL: str | None = None
-
-
-class JourneyListItem(JourneySummaryOut):
-    lead_id: str
-    completed_at: str | None
-
-
-class JourneyListResponse(BaseModel):
-    success: Literal[True]
-    data: list[JourneyListItem]
-    has_more: bool
-    next_cursor: str | None

@@ -44,6 +44,24 @@ def _journey_data(journey_id: str) -> dict:
     return {item.data_point.name: item.value for item in journey.data}
 
 
+def test_the_current_guides_fetch_example_registers_on_leads_with_a_ref(api):
+    """fetch('https://app.kohomai.com/api/v1/leads?ref=YYY', {method: 'POST', headers: {Accept,
+    Content-Type, Authorization: 'Bearer XXX'}, body: JSON.stringify({"Email": ...})})"""
+    response = api.client.post(
+        f"/api/v1/leads?ref={api.origin.ref}",
+        data=json.dumps({"Email": "johndoe@gmail.com"}),
+        headers={
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {api.key}",
+        },
+    )
+
+    assert response.status_code == 201
+    assert response.json["data"]["email"] == "johndoe@gmail.com"
+    assert response.json["warnings"] == []
+
+
 def test_the_older_guides_nested_body_registers_and_answers_with_the_journey(api):
     factories.data_point(api.workspace, "My datapoint")
 
