@@ -136,14 +136,13 @@ def _register_once(
         raise Duplicate(match.by, cleaned.identifier(match.by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
+    conflicts = match.conflicts
     if lead is None:
         missing = [name for name in cleaned.required_for_new if not cleaned.fields.get(name)]
         if missing:
             raise ValidationFailed(
                 [FieldError(name, f"{label(name)} is required for a new lead") for name in missing]
             )
-    conflicts = match.conflicts
-    if lead is None:
         if conflicts:
             # The new lead goes without the identifiers another lead holds (they are unique).
             cleaned = without_identifiers(cleaned, {c.field for c in conflicts})
