@@ -18,11 +18,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OWN_WRITE_LOCK = frozenset(
     {
         "api.create_lead",
-        "public.registration_page",
-        "public.embed_form",
+        "api.create_chatbot_lead",
+        "api.create_kohomai_journey",
+        "vcita.create_vcita_lead",
         "kickofflabs.register_v2",
         "kickofflabs.register_v2_slash",
         "kickofflabs.subscribe_v1",
+        "public.registration_page",
+        "public.embed_form",
     }
 )
 
@@ -78,7 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
-    from leadsite.api.dialects import kickofflabs
+    from leadsite.api.dialects import kickofflabs, vcita
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -87,7 +90,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(kickofflabs.bp)
+    app.register_blueprint(vcita.bp)
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
+    csrf.exempt(vcita.bp)
     csrf.exempt(public.bp)  # signed tokens bound to the origin or journey, not the session
     csrf.exempt(kickofflabs.bp)  # API keys, or keyless from allowed sites: no session involved
     errors.init_app(app)

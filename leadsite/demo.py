@@ -134,12 +134,16 @@ def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
     funnel = db.session.scalar(
         db.select(Funnel).filter_by(workspace_id=workspace.id).order_by(Funnel.created_at)
     )
-    origins = {
-        origin.kind: origin.ref
+    by_kind = {
+        origin.kind: origin
         for origin in db.session.scalars(
             db.select(Origin).filter_by(funnel_id=funnel.id).order_by(Origin.created_at.desc())
         )
     }
+    origins = {kind: origin.ref for kind, origin in by_kind.items()}
+    if workspace.default_origin_id is None:
+        # Calls naming no origin (the chatbot and vcita dialects) go to the demo's API origin.
+        workspace.default_origin_id = by_kind[OriginKind.API].id
     db.session.commit()
     return DemoWorkspace(
         base_url=base_url,

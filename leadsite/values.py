@@ -52,7 +52,11 @@ def email(value: Any) -> str | None:
 
 
 def phone(value: Any, region: str | None) -> str | None:
-    """The number in E.164; `region` reads numbers written without a country code."""
+    """The number in E.164; `region` reads numbers written without a country code.
+
+    Any number phonenumbers calls *possible* (a length its country's plan allows) is accepted:
+    documents and test systems use numbers that are possible but not assigned (the 555 ones),
+    and refusing them would lose leads. `phone_is_assigned` tells the two apart."""
     raw = text(value, 40)
     if raw is None:
         return None
@@ -60,9 +64,17 @@ def phone(value: Any, region: str | None) -> str | None:
         number = phonenumbers.parse(raw.translate(DASHES), (region or "").upper() or None)
     except phonenumbers.NumberParseException:
         raise Invalid("is not a phone number (add the country code, e.g. +44)") from None
-    if not phonenumbers.is_valid_number(number):
-        raise Invalid("is not a valid phone number")
+    if not phonenumbers.is_possible_number(number):
+        raise Invalid("is not a possible phone number (too short or too long for its country)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_is_assigned(e164: str) -> bool:
+    """Whether an E.164 number (from `phone`) lies in a range its country has assigned."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def region(value: Any) -> str | None:

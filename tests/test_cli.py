@@ -17,7 +17,7 @@ from leadsite.models import (
     Workspace,
 )
 from leadsite.passwords import verify_password
-from tests.bodies import KOHOMAI_FULL
+from tests.bodies import CHATBOT_EXAMPLE, KOHOMAI_FULL, KOHOMAI_NESTED
 
 
 def _count(model, **filters) -> int:
@@ -83,6 +83,20 @@ def test_the_demo_workspace_registers_the_api_guides_full_body_as_printed(runner
         "My datapoint": "example"
     }
     assert journey.redirect_url == "https://www.myapp.com"
+
+
+def test_the_demo_workspace_answers_the_dialects_that_name_no_origin(runner, client):
+    demo = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+    headers = {"Authorization": f"Bearer {demo['api_key']}"}
+
+    chatbot = client.post("/api/v1/leads", json=CHATBOT_EXAMPLE, headers=headers)
+    kohomai = client.post("/api/v1/journeys", json=KOHOMAI_NESTED, headers=headers)
+
+    assert chatbot.status_code == 201, chatbot.json
+    assert kohomai.status_code == 201, kohomai.json
+    api_origin = db.session.scalar(db.select(Origin).filter_by(ref=demo["origins"]["api"]))
+    for lead_id in (chatbot.json["data"]["id"], kohomai.json["User"]["Id"]):
+        assert db.session.get(Lead, lead_id).origin_id == api_origin.id
 
 
 def test_demo_prints_how_to_sign_in(app, runner):

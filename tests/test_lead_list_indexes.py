@@ -17,7 +17,7 @@ from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.lead_search import PAGE_SIZE, LeadFilters, search_leads
 from leadsite.models import Lead
-from leadsite.registration.pipeline import MATCH_QUERY
+from leadsite.registration.match import MATCH_QUERY
 from tests import factories
 from tests.statements import captured_statements
 

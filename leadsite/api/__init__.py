@@ -9,6 +9,7 @@ from leadsite.api import (  # noqa: E402, F401
     cors,
     data_points,
     deliveries,
+    dialects,
     errors,
     funnels,
     journeys,
@@ -17,3 +18,4 @@ from leadsite.api import (  # noqa: E402, F401
     openapi,
     webhooks,
 )
+from leadsite.api.dialects import chatbot, kohomai  # noqa: E402, F401

@@ -64,8 +64,8 @@ def authenticate() -> Response | None:
 
 
 def check_key(token: str) -> bool:
-    """Whether `token` is a live API key; if so, note its use and set `g.api_key_id` and
-    `g.workspace_id` for the request. Every door that takes API keys checks them here."""
+    """Whether `token` is a valid API key; if so, record its use and set `g.api_key_id` and
+    `g.workspace_id`. Every door that takes API keys (the dialects' too) checks them here."""
     key = db.session.execute(KEY_QUERY, {"secret_hash": hash_api_key(token)}).first()
     if key is None:
         return False

@@ -11,7 +11,10 @@ from leadsite.api import bp
 from leadsite.extensions import db
 from leadsite.models import Origin
 
-CORS_ENDPOINTS = {"api.create_lead"}
+# Registrations that name their origin in the URL (`ref`, or the chatbot's id). A call naming
+# none (the workspace's default origin) cannot be answered: a preflight carries no key, so no
+# workspace.
+CORS_ENDPOINTS = {"api.create_lead", "api.create_kohomai_journey", "api.create_chatbot_lead"}
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 
 
@@ -37,7 +40,7 @@ def add_cors_headers(response: Response) -> Response:
     browser_origin = request.headers.get("Origin")
     if not browser_origin or request.endpoint not in CORS_ENDPOINTS:
         return response
-    ref = request.args.get("ref", "")
+    ref = request.args.get("ref", "") or (request.view_args or {}).get("chatbot_id", "")
     origin = db.session.scalar(db.select(Origin).filter_by(ref=ref, active=True)) if ref else None
     if origin is None or not origin_allowed(browser_origin, origin.allowed_domains or []):
         return response

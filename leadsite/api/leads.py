@@ -5,43 +5,33 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import g, jsonify, request
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
-from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
+from leadsite.api.dialects.chatbot import LeadsAnswer, register_chatbot_lead
+from leadsite.api.dialects.doors import (
+    api_origin,
+    default_origin,
+    no_default_origin_message,
+    register_request,
+    warnings_list,
+)
 from leadsite.api.errors import (
-    handle_invalid_json,
-    handle_pydantic_error,
-    handle_registration_error,
     validation_response,
 )
 from leadsite.api.idempotency import HEADER, release, remember, request_fingerprint, reserve
-from leadsite.api.lead_input import lead_input_from_body
+from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
-from leadsite.api.schemas import LeadListResponse, RegistrationBody, RegistrationResponse
+from leadsite.api.schemas import LeadListResponse, RegistrationBody
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
-from leadsite.models import Funnel, Origin, OriginKind, Workspace
-from leadsite.registration import FieldError, RegistrationError, register
+from leadsite.models import Origin, Workspace
+from leadsite.registration import FieldError
 from leadsite.representations import journey_summary, lead_dict
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_PAGE = 200
-
-# Built once: every registration runs it. The funnel and workspace come in the same query, and
-# `register()` finds them in the session.
-ORIGIN_QUERY = (
-    db.select(Origin, Funnel, Workspace)
-    .join(Origin.funnel)
-    .join(Workspace, Workspace.id == Origin.workspace_id)
-    .where(
-        Origin.ref == db.bindparam("ref"),
-        Origin.workspace_id == db.bindparam("workspace_id"),
-        Origin.kind == OriginKind.API,
-    )
-)
 
 
 @bp.post("/leads")
@@ -50,35 +40,40 @@ ORIGIN_QUERY = (
     tag="leads",
     body=RegistrationBody,
     form_body=True,
-    query=[query_param("ref", "The origin's reference code", required=True)],
+    description="With `ref`, through that API origin, answered as below. Without it, through "
+    "the workspace's default API origin (Settings → Workspace), answered as the chatbot "
+    "platform's lead API answers (`ChatbotLeadResponse`): its documented clients post here.",
+    query=[query_param("ref", "The origin's reference code (default: the workspace's)")],
     responses={
-        201: ("A new lead was created", RegistrationResponse),
-        200: ("An existing lead was updated", RegistrationResponse),
+        201: ("A new lead was created", LeadsAnswer),
+        200: ("An existing lead was updated", LeadsAnswer),
     },
     errors=(400, 401, 404, 409, 413, 415, 422, 423, 429),
 )
 def create_lead() -> Response:
-    """Register a lead (JSON or form body) through the API origin named by `ref`."""
+    """Register a lead (JSON or form body) through the API origin named by `ref`, or without
+    `ref` through the workspace's default API origin, in the chatbot platform's dialect."""
     request.max_content_length = MAX_BODY_BYTES
     ref = request.args.get("ref", "").strip()
-    if not ref:
-        return validation_response(
-            [FieldError("ref", "The ref query parameter must name an API origin", None)]
-        )
-    row = db.session.execute(ORIGIN_QUERY, {"ref": ref, "workspace_id": g.workspace_id}).first()
-    origin = row[0] if row is not None else None
+    note(workspace_id=g.workspace_id)
+    origin = api_origin(ref, g.workspace_id) if ref else default_origin(g.workspace_id)
     if origin is None:
+        note(code="NOT_FOUND")
+        if not ref:
+            return api_error(404, no_default_origin_message(), "NOT_FOUND")
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
+    note(origin_id=origin.id)
     key = request.headers.get(HEADER, "").strip()
     if len(key) > 255 or "\x00" in key:
         return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
+    register = _register if ref else register_chatbot_lead
     if not key:
-        return _register(origin)
+        return register(origin)
     reservation = reserve(g.api_key_id, key, request_fingerprint(request))
     if not isinstance(reservation, str):
         return reservation  # the first answer, or why there is none to give
     try:
-        response = _register(origin)
+        response = register(origin)
     except BaseException:
         release(reservation)
         raise
@@ -87,20 +82,14 @@ def create_lead() -> Response:
 
 
 def _register(origin: Origin) -> Response:
-    try:
-        fields = sort_keys(read_body(request), from_form=request.mimetype in FORM_TYPES)
-        lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
-        registration = register(origin, lead_input, context)
-    except InvalidJSON as error:
-        return handle_invalid_json(error)
-    except ValidationError as error:
-        return handle_pydantic_error(error)
-    except RegistrationError as error:
-        return handle_registration_error(error)
+    registration, _ = register_request(origin)
+    if isinstance(registration, Response):
+        return registration
     body = {
         "success": True,
         "created": registration.created,
         "data": {**lead_dict(registration.lead), "journey": journey_summary(registration.journey)},
+        "warnings": warnings_list(registration),
     }
     response = jsonify(body)
     response.status_code = 201 if registration.created else 200

@@ -37,20 +37,24 @@ class Operation:
     query: list[dict[str, Any]] = field(default_factory=list)
     errors: tuple[int, ...] = (400, 401, 404, 413, 415, 422, 429)
     public: bool = False
-    security: list[dict[str, list[str]]] | None = None  # other than the bearer key
+    # A dialect answers its errors in its own shape; it names the model here.
+    error_model: type[BaseModel] = ErrorResponse
+    description: str | None = None
+    # Security requirements when not the bearer key (a dialect's own header scheme).
+    security: list[dict[str, list[str]]] | None = None
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
 def operation(
-    *, endpoints: tuple[str, ...] = (), **spec: Any
+    *, blueprint: str = "api", endpoints: tuple[str, ...] = (), **spec: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule.
-    Views outside the api blueprint (the dialects) name their `endpoints`."""
+    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule (a
+    dialect on a blueprint of its own names that blueprint, or its `endpoints`)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        for endpoint in endpoints or (f"api.{view.__name__}",):
+        for endpoint in endpoints or (f"{blueprint}.{view.__name__}",):
             OPERATIONS[endpoint] = Operation(**spec)
         return view
 
@@ -70,6 +74,7 @@ def query_param(name: str, description: str, required: bool = False, **schema: A
 def _models() -> list[type[BaseModel]]:
     models: set[type[BaseModel]] = {ErrorResponse, JourneyDataItem}
     for op in OPERATIONS.values():
+        models.add(op.error_model)
         models.update(model for _, model in op.responses.values() if model)
         if op.body:
             models.add(op.body)
@@ -117,7 +122,7 @@ def build_document() -> dict[str, Any]:
                     str(status),
                     {
                         "description": ERROR_STATUSES.get(status, "Error"),
-                        "content": {"application/json": {"schema": _ref(ErrorResponse)}},
+                        "content": {"application/json": {"schema": _ref(op.error_model)}},
                     },
                 )
             entry: dict[str, Any] = {
@@ -127,6 +132,8 @@ def build_document() -> dict[str, Any]:
                 "parameters": params + op.query,
                 "responses": responses,
             }
+            if op.description:
+                entry["description"] = op.description
             if op.public:
                 entry["security"] = []
             elif op.security is not None:
@@ -154,6 +161,13 @@ def build_document() -> dict[str, Any]:
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
                 # The dialects' other places for the key (KickoffLabs: `api_key`).
                 "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
+                # vcita's clients send `Authorization: Token token="KEY"`.
+                "vcitaToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": '`Token token="<API key>"` (or `Bearer <API key>`)',
+                },
             },
         },
     }

@@ -189,10 +189,23 @@ class LeadWithJourneys(LeadOut):
     journeys: list[JourneySummaryOut]
 
 
+class RegistrationWarning(BaseModel):
+    """An identifier the registration was given but could not store: another lead holds it."""
+
+    code: str
+    field: str
+    value: str
+    message: str
+    existingLeadId: str | None
+
+
 class RegistrationResponse(BaseModel):
     success: Literal[True]
     created: bool
     data: LeadWithJourney
+    warnings: list[RegistrationWarning] = Field(
+        description="Identifiers given but not stored, e.g. a phone another lead holds."
+    )
 
 
 class LeadResponse(BaseModel):

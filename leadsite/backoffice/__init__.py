@@ -13,6 +13,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     funnel_origins,
     funnel_stages,
     funnels,
+    journeys,
     lead_actions,
     lead_bulk,
     lead_detail,

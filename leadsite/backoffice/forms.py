@@ -47,11 +47,20 @@ class WorkspaceForm(FlaskForm):
     sender_email = EmailField(
         "Sender email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
     )
+    default_origin_id = SelectField("Default API origin", validators=[Optional()])
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, api_origins: list[tuple[str, str]] = (), **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = sorted(zoneinfo.available_timezones())
         self.default_country.choices = _country_choices()
+        # (id, "funnel: origin") of the workspace's API origins; "" is none.
+        self.default_origin_id.choices = [("", "None"), *api_origins]
+
+    def populate_obj(self, obj: object) -> None:
+        super().populate_obj(obj)
+        obj.default_origin_id = self.default_origin_id.data or None  # type: ignore[attr-defined]
 
 
 DATA_POINT_NAME = re.compile(r"[a-z][a-z0-9_]*")

@@ -40,6 +40,7 @@ EVENT_LABELS = {
     event_types.JOURNEY_STEP_COMPLETED: "Step finished",
     event_types.JOURNEY_COMPLETED: "Journey completed",
     event_types.JOURNEY_STEP_FAILED: "Step failed",
+    event_types.LEAD_REQUEST: "Request",
 }
 
 
@@ -126,6 +127,12 @@ def event_summary(event: Event) -> str:
         return f"{text}: {payload['error']}" if payload.get("error") else text
     if event.type == event_types.JOURNEY_COMPLETED:
         return payload.get("explanation") or ""
+    if event.type == event_types.LEAD_REQUEST:
+        data = {**(payload.get("message_data") or {}), **(payload.get("request_data") or {})}
+        parts = [payload.get("title") or "", *(f"{k}: {v}" for k, v in data.items())]
+        if payload.get("system_message"):
+            parts.append(str(payload["system_message"]))
+        return " · ".join(str(part) for part in parts if part)
     return ""
 
 

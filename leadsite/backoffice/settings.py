@@ -9,6 +9,7 @@ from leadsite.backoffice.forms import WorkspaceForm
 from leadsite.backoffice.workspace import administrator_required
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
+from leadsite.models import Funnel, Origin, OriginKind
 
 
 @bp.get("/settings/")
@@ -24,9 +25,10 @@ def settings_index() -> object:
 @bp.route("/settings/workspace", methods=["GET", "POST"])
 @administrator_required
 def workspace_edit() -> object:
-    """Edit the workspace's name, time zone, default country and sender email."""
+    """Edit the workspace's name, time zone, default country, sender email and the API origin
+    that serves API calls naming none."""
     workspace = g.workspace
-    form = WorkspaceForm(obj=workspace)
+    form = WorkspaceForm(obj=workspace, api_origins=_api_origin_choices(workspace.id))
     if form.validate_on_submit():
         form.populate_obj(workspace)
         db.session.commit()
@@ -36,3 +38,13 @@ def workspace_edit() -> object:
     return render_page_or_block(
         "backoffice/settings/workspace.html", "workspace_form", status=status, form=form
     )
+
+
+def _api_origin_choices(workspace_id: str) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        db.select(Origin.id, Funnel.name, Origin.name)
+        .join(Funnel, Funnel.id == Origin.funnel_id)
+        .where(Origin.workspace_id == workspace_id, Origin.kind == OriginKind.API)
+        .order_by(Funnel.name, Origin.name)
+    )
+    return [(origin_id, f"{funnel}: {origin}") for origin_id, funnel, origin in rows]

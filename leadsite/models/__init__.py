@@ -13,7 +13,14 @@ from leadsite.models.funnel import (
     OriginKind,
     Stage,
 )
-from leadsite.models.journey import Journey, JourneyData, JourneyStatus, JourneyStep, StepStatus
+from leadsite.models.journey import (
+    Journey,
+    JourneyData,
+    JourneySession,
+    JourneyStatus,
+    JourneyStep,
+    StepStatus,
+)
 from leadsite.models.lead import UTM_FIELDS, Lead
 from leadsite.models.outbox import (
     Channel,
@@ -44,6 +51,7 @@ __all__ = [
     "Invitation",
     "Journey",
     "JourneyData",
+    "JourneySession",
     "JourneyStatus",
     "JourneyStep",
     "Lead",

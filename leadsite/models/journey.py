@@ -14,7 +14,7 @@ from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
 from leadsite.models.data_point import DataPoint
 from leadsite.models.funnel import Activity, Funnel, Origin, Stage
 from leadsite.models.lead import Lead
-from leadsite.models.types import JSONType, UTCDateTime
+from leadsite.models.types import JSONType, UTCDateTime, utcnow
 
 
 class JourneyStatus(StrEnum):
@@ -115,3 +115,24 @@ class JourneyData(PublicIdMixin, TimestampMixin, db.Model):
 
     journey: Mapped[Journey] = relationship(back_populates="data")
     data_point: Mapped[DataPoint] = relationship()
+
+
+class JourneySession(PublicIdMixin, db.Model):
+    """A one-time link that signs a lead in to their journey page (Kohomai's front-office
+    session, `POST /api/v1/sessions`). Only the SHA-256 of its token is kept."""
+
+    __tablename__ = "journey_sessions"
+    id_prefix = "jss"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    journey_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("journeys.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    journey: Mapped[Journey] = relationship()

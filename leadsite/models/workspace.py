@@ -35,6 +35,11 @@ class Workspace(PublicIdMixin, TimestampMixin, db.Model):
     webhook_secret: Mapped[str | None] = mapped_column(String(80))
     previous_webhook_secret: Mapped[str | None] = mapped_column(String(80))
     previous_webhook_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The API origin that serves calls naming none (`POST /api/v1/leads` without `ref`, the
+    # chatbot and vcita dialects). use_alter: origins refer to workspaces too.
+    default_origin_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("origins.id", ondelete="SET NULL", use_alter=True)
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="workspace", cascade="all, delete-orphan"

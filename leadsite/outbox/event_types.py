@@ -11,6 +11,8 @@ JOURNEY_STEP_COMPLETED = "journey.step_completed"
 JOURNEY_COMPLETED = "journey.completed"
 # On the timeline only; webhooks cannot subscribe to these.
 JOURNEY_STEP_FAILED = "journey.step_failed"
+# A request the lead made as they registered (vcita's `request_title` and its data).
+LEAD_REQUEST = "lead.request"
 
 WEBHOOK_EVENTS = (
     LEAD_CREATED,

@@ -13,4 +13,12 @@ def _configure(state: BlueprintSetupState) -> None:
     configure(state.app)
 
 
-from leadsite.public import confirm, embed, errors, hosted, journey, unsubscribe  # noqa: E402, F401
+from leadsite.public import (  # noqa: E402, F401
+    confirm,
+    embed,
+    errors,
+    hosted,
+    journey,
+    journey_session,
+    unsubscribe,
+)

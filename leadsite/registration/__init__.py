@@ -1,6 +1,7 @@
 """The registration pipeline: every door builds a `LeadInput` and calls `register()`."""
 
 from leadsite.registration.errors import (
+    Conflict,
     Duplicate,
     FieldError,
     FunnelClosed,
@@ -10,20 +11,25 @@ from leadsite.registration.errors import (
     ValidationFailed,
 )
 from leadsite.registration.inputs import (
+    NOTIFICATIONS,
     JourneyDataInput,
     LeadInput,
+    LeadRequest,
     RegistrationContext,
     WebhookInput,
 )
 from leadsite.registration.pipeline import Registration, check_open, register
 
 __all__ = [
+    "NOTIFICATIONS",
+    "Conflict",
     "Duplicate",
     "FieldError",
     "FunnelClosed",
     "JourneyDataInput",
     "LeadInput",
     "LeadNotFound",
+    "LeadRequest",
     "NotFound",
     "Registration",
     "RegistrationContext",

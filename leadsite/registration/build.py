@@ -20,10 +20,12 @@ from leadsite.models import Funnel, Journey, JourneyData, Lead, Origin, WebhookE
 from leadsite.models.rows import NewRows
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
+from leadsite.registration.errors import Conflict
 from leadsite.registration.inputs import RegistrationContext
 from leadsite.registration.merge import apply_to_new_lead
 from leadsite.registration.validate import CleanLead
 from leadsite.representations import journey_summary, lead_dict
+from leadsite.values import phone_is_assigned
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Built:
     journey: Journey
     created: bool
     rows: NewRows
+    request_event_id: str | None = None  # the timeline entry of the lead's request
 
 
 def build_new(
@@ -42,11 +45,12 @@ def build_new(
     cleaned: CleanLead,
     context: RegistrationContext,
     plan: list[StagePlan] | None,
+    conflicts: list[Conflict] | None = None,
 ) -> Built:
     """A new lead from the cleaned input, with everything `build` makes for it."""
     lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
     apply_to_new_lead(lead, cleaned, context)
-    return build(origin, funnel, cleaned, context, plan, lead, None)
+    return build(origin, funnel, cleaned, context, plan, lead, None, conflicts)
 
 
 def build(
@@ -57,6 +61,7 @@ def build(
     plan: list[StagePlan] | None,
     lead: Lead,
     journey: Journey | None,
+    conflicts: list[Conflict] | None = None,
 ) -> Built:
     """The journey (when the lead has none in this funnel yet, generated and in its first
     stage), the journey data, the WebhookInput, and the events with their outbox messages: all
@@ -81,7 +86,10 @@ def build(
     lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
     events.emit(
         event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,
-        {**lead_data, "registration": _registration_facts(origin, cleaned, context)},
+        {
+            **lead_data,
+            "registration": _registration_facts(origin, cleaned, context, conflicts or []),
+        },
         journey_id=journey.id,
     )
     if journey_created:
@@ -93,7 +101,15 @@ def build(
         data = {point.name: value for point, value in cleaned.journey_data}
         enter_first_stage(journey, events=events, plan=plan, data=data)
         rows.add_all(journey.steps)
-    return Built(lead, journey, created, rows)
+    built = Built(lead, journey, created, rows)
+    if cleaned.request is not None:
+        entry = events.emit(
+            event_types.LEAD_REQUEST,
+            {**cleaned.request, "origin_id": origin.id},
+            journey_id=journey.id,
+        )
+        built.request_event_id = entry.id
+    return built
 
 
 def _store_journey_data(
@@ -130,11 +146,12 @@ def _store_webhook_input(
 
 
 def _registration_facts(
-    origin: Origin, cleaned: CleanLead, context: RegistrationContext
+    origin: Origin, cleaned: CleanLead, context: RegistrationContext, conflicts: list[Conflict]
 ) -> dict[str, object]:
     """What this registration brought, kept on the event even when the lead keeps first-touch
     attribution."""
     fields = cleaned.fields
+    phone = fields.get("phone")
     return {
         "origin_id": origin.id,
         "origin_kind": origin.kind,
@@ -144,4 +161,7 @@ def _registration_facts(
         "ip": context.ip,
         "user_agent": context.user_agent,
         "utm": {k: v for k, v in fields.items() if k.startswith("utm_")},
+        "warnings": [conflict.as_dict() for conflict in conflicts],
+        # Possible numbers are kept; whether the number is in an assigned range is noted.
+        "phone_assigned": phone_is_assigned(phone) if phone else None,
     }

@@ -16,6 +16,27 @@ class FieldError:
         return {"field": self.field, "value": self.value, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """A registration that went through, but could not store an identifier it was given: another
+    lead holds it (identifiers are unique per workspace), or the matched lead has its own."""
+
+    field: str
+    value: str
+    message: str
+    lead_id: str | None = None  # the lead holding the value
+    code: str = "IDENTIFIER_CONFLICT"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message,
+            "existingLeadId": self.lead_id,
+        }
+
+
 class RegistrationError(Exception):
     """Base of every refusal: nothing was written."""
 

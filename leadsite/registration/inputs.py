@@ -20,6 +20,21 @@ class WebhookInput:
 
 
 @dataclass
+class LeadRequest:
+    """A request the lead makes as they register (vcita's): an entry on their timeline."""
+
+    title: Any
+    message_data: Any = None
+    request_data: Any = None
+    system_message: Any = None
+
+
+# What a registration may ask to be told, beyond the funnel's own notifications: a thank-you
+# email to the lead, an email to the funnel's notify emails, a text to its SMS numbers.
+NOTIFICATIONS = ("auto-reply", "email", "sms")
+
+
+@dataclass
 class LeadInput:
     """Raw values as received; `register()` validates and normalizes them all at once."""
 
@@ -46,6 +61,13 @@ class LeadInput:
     do_not_reset_opt_out: bool = False
     points: Any = None  # contest points to add; only doors that authenticate the caller set it
     referral_code: Any = None  # the share code (`kid`) of the lead who referred this one
+    # The identifier to match by instead of the funnel's (a dialect whose caller names it, as
+    # vcita's `identifier_type` does); it is then the one required.
+    match_by: str | None = None
+    # Fields a new lead must have (an update may leave them out), e.g. vcita's first_name.
+    required_for_new: tuple[str, ...] = ()
+    request: LeadRequest | None = None
+    notifications: Any = None  # a list (or comma-separated text) of NOTIFICATIONS
 
 
 @dataclass

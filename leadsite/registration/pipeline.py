@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import String
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from leadsite.database import (
-    hold_named_locks,
     holds_write_lock,
     is_transient,
     write_transaction_options,
@@ -33,16 +31,21 @@ from leadsite.models import (
 from leadsite.outbox.notifications import queue_registration_sms
 from leadsite.registration.build import Built, build, build_new
 from leadsite.registration.errors import (
+    Conflict,
     Duplicate,
+    FieldError,
     FunnelClosed,
     LeadNotFound,
     NotFound,
     RegistrationError,
+    ValidationFailed,
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
+from leadsite.registration.match import find_existing
 from leadsite.registration.merge import merge_into_lead
+from leadsite.registration.notify import queue_notifications
 from leadsite.registration.referrals import count_referral
-from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
+from leadsite.registration.validate import CleanLead, clean, label, without_identifiers
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -53,6 +56,9 @@ class Registration:
     lead: Lead
     journey: Journey
     created: bool
+    # Identifiers given but not stored (held by another lead): the registration still happened.
+    warnings: list[Conflict] = field(default_factory=list)
+    request_event_id: str | None = None  # the timeline entry of a request made with it
 
 
 def check_open(funnel: Funnel) -> None:
@@ -139,19 +145,30 @@ def _register_once(
 ) -> Registration:
     """Match, then write `fresh` (a new lead built before the write lock) when nothing matched,
     or build and write the update of the lead that did."""
-    lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
+    match = find_existing(origin.workspace_id, cleaned)
+    lead = match.lead
     if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
-        raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
+        raise Duplicate(match.by, cleaned.identifier(match.by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
+    conflicts = match.conflicts
     if lead is None:
-        built = fresh or build_new(origin, funnel, cleaned, context, plan)
+        missing = [name for name in cleaned.required_for_new if not cleaned.fields.get(name)]
+        if missing:
+            raise ValidationFailed(
+                [FieldError(name, f"{label(name)} is required for a new lead") for name in missing]
+            )
+        if conflicts:
+            # The new lead goes without the identifiers another lead holds (they are unique).
+            cleaned = without_identifiers(cleaned, {c.field for c in conflicts})
+            fresh = None
+        built = fresh or build_new(origin, funnel, cleaned, context, plan, conflicts)
     else:
         journey = db.session.scalar(
             db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
         )
-        merge_into_lead(lead, cleaned, context, _taken_identifiers(lead, cleaned))
-        built = build(origin, funnel, cleaned, context, plan, lead, journey)
+        merge_into_lead(lead, cleaned, context, {c.field for c in conflicts})
+        built = build(origin, funnel, cleaned, context, plan, lead, journey, conflicts)
     # A racing registration of the same person fails here (or at the flush of an update), on a
     # unique constraint.
     built.rows.write(db.session)
@@ -165,67 +182,13 @@ def _register_once(
     from leadsite.public.confirm import send_confirmation
 
     send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
+    if cleaned.notifications:
+        queue_notifications(funnel, built.lead, built.journey, cleaned.notifications, built.created)
     db.session.flush()
-    return Registration(lead=built.lead, journey=built.journey, created=built.created)
-
-
-# Built once: every registration runs one. An identifier not given is bound as NULL, which
-# equals nothing. Each identifier is paired with the workspace so that SQLite searches each
-# unique index (a MULTI-INDEX OR): `workspace_id = ? AND (... OR ...)` walks the workspace.
-# On PostgreSQL the lead's row is locked FOR NO KEY UPDATE, not FOR UPDATE: the latter also
-# blocks every insert that refers to the lead (a foreign key check takes KEY SHARE), such as
-# the events and outbox messages the worker writes while it runs the lead's journey steps.
-MATCH_QUERY = db.select(Lead).where(
-    db.or_(
-        *(
-            (Lead.workspace_id == db.bindparam("workspace_id"))
-            & (getattr(Lead, name) == db.bindparam(name, type_=String))
-            for name in IDENTIFIERS
-        )
+    return Registration(
+        lead=built.lead,
+        journey=built.journey,
+        created=built.created,
+        warnings=conflicts,
+        request_event_id=built.request_event_id,
     )
-)
-MATCH_FOR_UPDATE = MATCH_QUERY.with_for_update(key_share=True)
-
-
-def _find_existing(
-    workspace_id: str, funnel: Funnel, cleaned: CleanLead
-) -> tuple[Lead | None, str]:
-    """The lead matching the funnel's identifier, else another identifier, locked for update.
-
-    On PostgreSQL the registration first takes a named lock on each identifier it gives, so
-    registrations of the same person match one after the other: the second finds the lead the
-    first created, where both would otherwise find none and race to insert it. Then the lead's
-    row, then its journey: every writer of a journey (the worker's steps, staff completing a
-    task) locks in that order too (`journeys.engine`).
-    """
-    given = {name: cleaned.identifier(name) for name in IDENTIFIERS}
-    order = [funnel.identifier, *(name for name in IDENTIFIERS if name != funnel.identifier)]
-    present = [(name, given[name]) for name in order if given[name]]
-    if not present:
-        return None, ""
-    hold_named_locks([f"lead:{workspace_id}:{name}:{value}" for name, value in present])
-    query = MATCH_FOR_UPDATE if db.engine.dialect.name == "postgresql" else MATCH_QUERY
-    candidates = list(db.session.scalars(query, {"workspace_id": workspace_id, **given}))
-    for name, value in present:
-        for lead in candidates:
-            if getattr(lead, name) == value:
-                return lead, name
-    return None, ""
-
-
-def _taken_identifiers(lead: Lead, cleaned: CleanLead) -> set[str]:
-    """Identifiers given in the input that another lead of the workspace already holds."""
-    taken = set()
-    for name in IDENTIFIERS:
-        value = cleaned.identifier(name)
-        if (
-            value
-            and getattr(lead, name) in (None, "")
-            and db.session.scalar(
-                db.select(Lead.id).filter(
-                    Lead.workspace_id == lead.workspace_id, getattr(Lead, name) == value
-                )
-            )
-        ):
-            taken.add(name)
-    return taken

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -14,7 +14,7 @@ from leadsite.extensions import db
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.registration.errors import FieldError, ValidationFailed
-from leadsite.registration.inputs import LeadInput
+from leadsite.registration.inputs import NOTIFICATIONS, LeadInput, LeadRequest
 from leadsite.registration.referrals import lead_id_by_code, points, share_code
 from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
@@ -42,6 +42,10 @@ class CleanLead:
     webhook: CleanWebhook | None = None
     must_exist: bool = False
     do_not_reset_opt_out: bool = False
+    match_by: str = "email"  # the identifier that decides the match (the funnel's by default)
+    required_for_new: tuple[str, ...] = ()
+    request: dict[str, Any] | None = None  # title, message_data, request_data, system_message
+    notifications: tuple[str, ...] = ()
 
     def identifier(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -61,7 +65,7 @@ class _Collector:
             message = str(error)
             # Our messages finish "<Field> ..."; a library's are whole sentences already.
             if message[:1].islower():
-                message = f"{_label(name)} {message}"
+                message = f"{label(name)} {message}"
             self.errors.append(FieldError(name, message, shown))
             return None
 
@@ -69,7 +73,13 @@ class _Collector:
         self.errors.append(FieldError(name, message, value))
 
 
-def _label(name: str) -> str:
+def without_identifiers(cleaned: CleanLead, names: set[str]) -> CleanLead:
+    """The same registration without these identifiers (another lead holds them)."""
+    fields = {key: value for key, value in cleaned.fields.items() if key not in names}
+    return replace(cleaned, fields=fields)
+
+
+def label(name: str) -> str:
     """`journey_data[0].value` -> `Value`, `first_name` -> `First name`."""
     last = re.sub(r"\[\d+\]", "", name.rsplit(".", 1)[-1])
     return last.replace("_", " ").capitalize()
@@ -103,9 +113,11 @@ def clean(
     given["points"] = c.check("points", lead_input.points, points)
     given["referred_by"] = lead_id_by_code(workspace.id, share_code(lead_input.referral_code))
 
-    identifier = funnel.identifier
-    if not given.get(identifier) and not any(e.field == identifier for e in c.errors):
-        c.fail(identifier, f"{_label(identifier)} is required: this funnel identifies leads by it")
+    identifier = lead_input.match_by or funnel.identifier
+    if identifier not in IDENTIFIERS:
+        c.fail("identifier", f"Identifier must be one of: {', '.join(IDENTIFIERS)}", identifier)
+    elif not given.get(identifier) and not any(e.field == identifier for e in c.errors):
+        c.fail(identifier, f"{label(identifier)} is required: this funnel identifies leads by it")
 
     result = CleanLead(
         fields={k: v for k, v in given.items() if v is not None},
@@ -114,13 +126,53 @@ def clean(
         redirect_url=c.check("redirect_url", lead_input.redirect_url, values.url),
         must_exist=lead_input.must_exist,
         do_not_reset_opt_out=lead_input.do_not_reset_opt_out,
+        match_by=identifier,
+        required_for_new=lead_input.required_for_new,
     )
     result.journey_data = _journey_data(c, lead_input, workspace)
+    if lead_input.request is not None:
+        result.request = _request(c, lead_input.request)
+    result.notifications = _notifications(c, lead_input.notifications)
     if lead_input.webhook is not None:
         result.webhook = _webhook(c, lead_input, allow_private_webhooks)
     if c.errors:
         raise ValidationFailed(c.errors)
     return result
+
+
+def _request(c: _Collector, raw: LeadRequest) -> dict[str, Any]:
+    title = c.check("request_title", raw.title, lambda v: values.text(v, 200))
+    if title is None and not any(e.field == "request_title" for e in c.errors):
+        c.fail("request_title", "Request title is required")
+    request: dict[str, Any] = {"title": title}
+    for name in ("message_data", "request_data"):
+        value = getattr(raw, name)
+        if value is not None and not isinstance(value, dict):
+            c.fail(name, f"{label(name)} must be an object of keys and values")
+        request[name] = value if isinstance(value, dict) else {}
+    request["system_message"] = c.check(
+        "system_message", raw.system_message, lambda v: values.text(v, values.MAX_TEXT)
+    )
+    return request
+
+
+def _notifications(c: _Collector, raw: Any) -> tuple[str, ...]:
+    if raw is None or raw == "":
+        return ()
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        c.fail("notifications", "Notifications must be a comma-separated string")
+        return ()
+    names = tuple(dict.fromkeys(item.strip().lower() for item in items if item.strip()))
+    unknown = [name for name in names if name not in NOTIFICATIONS]
+    if unknown:
+        c.fail(
+            "notifications",
+            f"Unknown notification(s): {', '.join(unknown)}; known: {', '.join(NOTIFICATIONS)}",
+            raw,
+        )
+        return ()
+    return names
 
 
 def _utm_from_url(source_url: str | None) -> dict[str, str]:

@@ -21,7 +21,7 @@ import leadsite.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0004_accounts'
-down_revision = '0003'
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ Every lead gets a share code (`social_id`, unique per workspace), the lead who r
 Existing leads are given their share code here.
 
 Revision ID: 0004_kickoff
-Revises: 0003
+Revises: 0004_dial
 Create Date: 2026-12-06 08:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_kickoff'
-down_revision = '0003'
+down_revision = "0004_dial"
 branch_labels = None
 depends_on = None
 

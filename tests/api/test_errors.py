@@ -84,10 +84,10 @@ def test_a_ref_that_names_no_api_origin_of_this_workspace_is_404(api, which):
         "missing": None,
     }[which]
 
-    if ref is None:
+    if ref is None:  # and the workspace has chosen no default API origin
         response = api.client.post("/api/v1/leads", json={"email": "a@b.co"}, headers=api.auth)
-        _assert_envelope(response, 422, "VALIDATION_ERROR")
-        assert response.json["details"]["field"] == "ref"
+        body = _assert_envelope(response, 404, "NOT_FOUND")
+        assert "Settings → Workspace (/p/settings/workspace)" in body["error"]
     else:
         _assert_envelope(api.register({"email": "a@b.co"}, ref=ref), 404, "NOT_FOUND")
     assert _lead_count() == 0

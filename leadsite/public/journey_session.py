@@ -1,0 +1,81 @@
+"""`/j/session/<token>`: a one-time link that signs a lead in to their journey page; used again,
+it offers a fresh link by email instead."""
+
+from __future__ import annotations
+
+from flask import redirect, url_for
+from werkzeug.wrappers import Response
+
+from leadsite.extensions import db, limiter
+from leadsite.journeys.sessions import find_session, fresh_page_link, use_session
+from leadsite.models import Funnel, Journey, Lead
+from leadsite.public import bp
+from leadsite.public.emails import masked, queue_lead_email
+from leadsite.public.pages import message_page
+from leadsite.representations import journey_url
+
+EMAIL_RATE_LIMIT = "5 per hour"
+
+
+def _journey(token: str) -> Journey | None:
+    session = find_session(token)
+    if session is None:
+        return None
+    journey = db.session.get(Journey, session.journey_id)
+    lead = db.session.get(Lead, journey.lead_id) if journey else None
+    return journey if lead is not None and lead.erased_at is None else None
+
+
+def _not_found() -> Response:
+    return message_page(
+        404, "This link does not work", ["It may be mistyped. Ask for a new one where you got it."]
+    )
+
+
+@bp.get("/j/session/<token>")
+def journey_session_open(token: str) -> Response:
+    """Sign in once: go on to the journey page. A used or expired link offers an email."""
+    session = find_session(token)
+    journey = _journey(token)
+    if session is None or journey is None:
+        return _not_found()
+    if use_session(session):
+        db.session.commit()
+        return redirect(url_for("public.journey_page", token=journey.access_token), 303)
+    db.session.rollback()
+    response = message_page(
+        410,
+        "This sign-in link has already been used",
+        ["Sign-in links work once, for a few minutes."]
+        + (["We can email you a link to your page."] if journey.lead.email else []),
+        action=url_for("public.journey_session_email", token=token) if journey.lead.email else None,
+        action_label="Email me a new link",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/j/session/<token>/email")
+@limiter.limit(EMAIL_RATE_LIMIT, methods=["POST"])
+def journey_session_email(token: str) -> Response:
+    """Email the lead a link to their journey page, in place of a spent sign-in link."""
+    journey = _journey(token)
+    if journey is None:
+        return _not_found()
+    lead = journey.lead
+    if not lead.email:
+        return _not_found()
+    fresh_page_link(journey)
+    funnel = db.session.get(Funnel, journey.funnel_id)
+    queue_lead_email(
+        lead,
+        "journey_link",
+        f"Your link{': ' + funnel.name if funnel else ''}",
+        funnel_name=funnel.name if funnel else "",
+        journey_url=journey_url(journey),
+        valid_until=journey.valid_until.strftime("%d %B %Y, %H:%M UTC"),
+    )
+    db.session.commit()
+    return message_page(
+        200, "Check your inbox", [f"We have sent a link to your page to {masked(lead.email)}."]
+    )

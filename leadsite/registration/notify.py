@@ -1,0 +1,48 @@
+"""Notifications a registration asks for itself (vcita's `notifications`): a thank-you email to
+the lead, an email to the funnel's notify emails, a text to its SMS numbers. They go through the
+outbox, in the registration's transaction, as the funnel's own notifications do."""
+
+from __future__ import annotations
+
+from leadsite.journeys.activities import notify_recipients
+from leadsite.journeys.emails import TemplateFailed, lead_email, staff_email
+from leadsite.models import Funnel, Journey, Lead
+from leadsite.outbox.email import queue_email
+from leadsite.outbox.notifications import queue_registration_sms
+
+THANK_YOU = {
+    "subject": "Thank you, we have received your request",
+    "body": "Hello {{ lead.first_name or 'there' }},\n\n"
+    "Thank you for your request. We will get back to you soon.",
+}
+
+
+def queue_notifications(
+    funnel: Funnel, lead: Lead, journey: Journey, asked: tuple[str, ...], created: bool
+) -> None:
+    """Queue what `asked` names. A new lead's staff SMS is already queued by the pipeline; a
+    lead who opted out gets no thank-you."""
+    if "auto-reply" in asked and lead.email and lead.opted_out_at is None:
+        email = lead_email(lead, journey, {}, THANK_YOU, THANK_YOU["subject"])
+        queue_email(
+            lead.workspace_id,
+            lead.email,
+            email.subject,
+            email.text,
+            email.html,
+            lead.id,
+            headers={
+                "List-Unsubscribe": f"<{email.unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+    if "email" in asked:
+        valid, _ = notify_recipients(list(funnel.notify_emails or []))
+        try:
+            email = staff_email(lead, journey, {}, {}, "")
+        except TemplateFailed:  # only a staff-written subject can fail; there is none here
+            return
+        for address in valid:
+            queue_email(lead.workspace_id, address, email.subject, email.text, email.html, lead.id)
+    if "sms" in asked and not created:
+        queue_registration_sms(funnel, lead)
