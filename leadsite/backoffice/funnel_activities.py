@@ -24,16 +24,12 @@ from leadsite.backoffice.funnel_changes import (
     find_stage,
     move_activity,
 )
-from leadsite.backoffice.funnel_edit import (
-    data_point_choices,
-    funnel_or_404,
-    may_configure,
-    saved,
-)
+from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved
+from leadsite.backoffice.outbound import may_configure, recipients_allowed
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
-from leadsite.models import Activity, Funnel, Membership, Stage, User
+from leadsite.models import Activity, ActivityKind, Funnel, Membership, Stage, User
 
 ACTIVITY_TEMPLATE = "backoffice/funnels/activity.html"
 ADMINISTRATORS_ONLY = (
@@ -81,6 +77,14 @@ def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -
     )
 
 
+def _recipients_allowed(form: ActivityForm, activity: Activity | None) -> bool:
+    """A `notify_staff` activity's recipients, as `recipients_allowed` rules for the member."""
+    if form.kind != ActivityKind.NOTIFY_STAFF:
+        return True
+    kept = (activity.config or {}).get("to") if activity is not None else None
+    return recipients_allowed(form.to, kept if isinstance(kept, list) else None)
+
+
 def _activity_or_404(funnel: Funnel, activity_id: str) -> Activity:
     activity = find_activity(funnel, activity_id)
     if activity is None:
@@ -105,7 +109,7 @@ def activity_create(funnel_id: str, stage_id: str) -> Response:
         form.title.data = KIND_LABELS[kind]
         return _page(funnel, stage, form)
     form = _form(kind)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _recipients_allowed(form, None):
         return _page(funnel, stage, form, status=422)
     activity = funnels.add_activity(stage, kind, form.title.data, **form.config())
     activity.assignee_id = form.assignee_id()
@@ -122,7 +126,7 @@ def activity_edit(funnel_id: str, activity_id: str) -> Response:
     form = _form(activity.kind, activity)
     if request.method == "POST" and not may_configure(activity.kind):
         return error_page(403, ADMINISTRATORS_ONLY, title="Administrators only")
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _recipients_allowed(form, activity):
         activity.title = form.title.data
         activity.config = form.config()
         activity.assignee_id = form.assignee_id()

@@ -10,17 +10,18 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from leadsite.backoffice import bp
-from leadsite.backoffice.funnel_activity_forms import KIND_LABELS, summary
+from leadsite.backoffice.funnel_activity_forms import summary
 from leadsite.backoffice.funnel_changes import find_funnel
 from leadsite.backoffice.funnel_forms import FunnelForm
 from leadsite.backoffice.funnel_origin_forms import FORM_KINDS, NewOriginForm
 from leadsite.backoffice.funnel_origin_forms import KIND_LABELS as ORIGIN_KIND_LABELS
 from leadsite.backoffice.funnel_snippets import origin_snippets
 from leadsite.backoffice.funnel_stage_forms import NewStageForm, describe_condition
+from leadsite.backoffice.outbound import addable_kinds, recipients_allowed
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import ActivityKind, Funnel, FunnelStatus, Stage
+from leadsite.models import Funnel, FunnelStatus, Stage
 
 EDIT_TEMPLATE = "backoffice/funnels/edit.html"
 
@@ -48,18 +49,6 @@ def stages_of(funnel: Funnel) -> list[Stage]:
             .options(selectinload(Stage.activities))
         )
     )
-
-
-def may_configure(kind: str) -> bool:
-    """Whether the member may add or change an activity of this kind: a webhook sends lead data,
-    signed with the workspace's secret, to any URL, so only administrators configure one (as
-    they do the workspace's webhooks); managers see it read-only."""
-    return kind != ActivityKind.WEBHOOK or g.membership.is_administrator
-
-
-def addable_kinds() -> dict[str, str]:
-    """The kinds of activity the member may add, with their labels."""
-    return {kind: label for kind, label in KIND_LABELS.items() if may_configure(kind)}
 
 
 def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
@@ -105,7 +94,7 @@ def funnel_create() -> Response:
     form = FunnelForm(timezone=g.workspace.timezone)
     if request.method == "GET":
         form.status.data = FunnelStatus.DRAFT.value
-    if form.validate_on_submit():
+    if form.validate_on_submit() and recipients_allowed(form.notify_emails, []):
         funnel = Funnel(workspace_id=g.workspace.id)
         form.apply(funnel)
         db.session.add(funnel)
@@ -128,7 +117,7 @@ def funnel_edit(funnel_id: str) -> Response:
     """The funnel's edit page; POST saves its settings. The id is the API's (`fnl_...`)."""
     funnel = funnel_or_404(funnel_id)
     form = FunnelForm(timezone=g.workspace.timezone, funnel=funnel)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and recipients_allowed(form.notify_emails, funnel.notify_emails):
         form.apply(funnel)
         db.session.commit()
         response = saved(funnel, "Funnel settings saved.", "funnel_settings", "settings")

@@ -1,10 +1,10 @@
-"""Managers do not configure outbound data flows: webhook activities (add, change) and
-redelivery are for administrators; a manager sees them read-only (issue 12)."""
+"""Managers do not configure outbound data flows: webhook activities (add, change),
+redelivery and emails to addresses outside the workspace are for administrators (issue 12)."""
 
 from __future__ import annotations
 
 from leadsite.extensions import db
-from leadsite.models import Activity, ActivityKind, MessageStatus, OutboxMessage, Role
+from leadsite.models import Activity, ActivityKind, Funnel, MessageStatus, OutboxMessage, Role
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -97,3 +97,82 @@ def test_a_manager_sees_deliveries_but_cannot_redeliver(client, auth):
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(OutboxMessage, attempt.message_id).status == MessageStatus.DEAD
+
+
+def test_a_manager_notifies_only_the_workspaces_users_of_a_new_funnels_leads(client, auth):
+    ws, _, _ = _world(auth, Role.MANAGER)
+    factories.user(ws, role=Role.MANAGER, email="colleague@example.com")
+    settings = {"name": "Leads", "status": "active", "identifier": "email"}
+    settings["on_duplicate"] = "update"
+
+    outside = _post(
+        client,
+        "/p/funnels/new",
+        {**settings, "notify_emails": "Colleague@example.com, x@evil.example"},
+    )
+    inside = _post(client, "/p/funnels/new", {**settings, "notify_emails": "colleague@example.com"})
+
+    assert outside.status_code == 422 and "x@evil.example" in outside.get_data(as_text=True)
+    db.session.expire_all()
+    [funnel] = db.session.scalars(db.select(Funnel).filter_by(workspace_id=ws.id, name="Leads"))
+    assert inside.status_code == 302 and funnel.notify_emails == ["colleague@example.com"]
+
+
+def test_a_manager_keeps_the_addresses_an_administrator_set_but_adds_no_other(client, auth):
+    _, funnel, _ = _world(auth, Role.MANAGER)
+    funnel.notify_emails = ["partner@agency.example"]
+    db.session.commit()
+    settings = {"name": "Renamed", "status": "active", "identifier": "email"}
+    settings["on_duplicate"] = "update"
+
+    kept = _post(
+        client,
+        f"/p/funnels/edit/{funnel.id}",
+        {**settings, "notify_emails": "partner@agency.example"},
+    )
+    added = _post(
+        client,
+        f"/p/funnels/edit/{funnel.id}",
+        {**settings, "notify_emails": "partner@agency.example, x@evil.example"},
+    )
+
+    assert kept.status_code == 302 and added.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Funnel, funnel.id).notify_emails == ["partner@agency.example"]
+
+
+def test_a_managers_notify_staff_activity_writes_only_to_the_workspaces_users(client, auth):
+    ws, funnel, stage = _world(auth, Role.MANAGER)
+    factories.user(ws, role=Role.MANAGER, email="colleague@example.com")
+    new_url = f"/p/funnels/edit/{funnel.id}/stages/{stage.id}/activities/new"
+
+    def form(to: str) -> dict[str, str]:
+        return {"kind": "notify_staff", "activity-title": "Tell them", "activity-to": to}
+
+    outside = _post(client, new_url, form("x@evil.example"))
+    inside = _post(client, new_url, form("colleague@example.com"))
+
+    assert outside.status_code == 422 and "x@evil.example" in outside.get_data(as_text=True)
+    assert inside.status_code == 302
+    db.session.expire_all()
+    [activity] = db.session.scalars(db.select(Activity).filter_by(kind=ActivityKind.NOTIFY_STAFF))
+    assert activity.config["to"] == ["colleague@example.com"]
+    edited = _post(
+        client,
+        f"/p/funnels/edit/{funnel.id}/activities/{activity.id}",
+        {"activity-title": "Tell them", "activity-to": "colleague@example.com, x@evil.example"},
+    )
+    assert edited.status_code == 422
+
+
+def test_an_administrator_notifies_any_address(client, auth):
+    _, funnel, stage = _world(auth, Role.ADMINISTRATOR)
+    new_url = f"/p/funnels/edit/{funnel.id}/stages/{stage.id}/activities/new"
+
+    response = _post(
+        client,
+        new_url,
+        {"kind": "notify_staff", "activity-title": "Tell", "activity-to": "partner@agency.example"},
+    )
+
+    assert response.status_code == 302

@@ -3,10 +3,12 @@ of the session or remember-me cookie someone kept; wrong current passwords are r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import g
 
 from leadsite.extensions import db
-from leadsite.models import UserSession
+from leadsite.models import UserSession, utcnow
 from tests import factories
 from tests.conftest import AuthActions, csrf_token
 
@@ -185,3 +187,17 @@ def test_other_mistakes_on_the_account_form_are_not_counted(app):
     answers = [_post(client, "/p/account", mismatch).status_code for _ in range(5)]
 
     assert answers == [422] * 5
+
+
+def test_a_session_seen_minutes_ago_is_marked_seen_again(app):
+    ana = factories.user(email="ana@example.com")
+    browser = _sign_in(app, ana.email)
+    [row] = db.session.scalars(db.select(UserSession).filter_by(user_id=ana.id))
+    long_ago = utcnow() - timedelta(minutes=10)
+    row.last_seen_at = long_ago
+    db.session.commit()
+
+    assert _get(browser).status_code == 200
+
+    db.session.expire_all()
+    assert db.session.get(UserSession, row.id).last_seen_at > long_ago + timedelta(minutes=9)
