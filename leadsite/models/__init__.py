@@ -1,6 +1,7 @@
 """The data model: SQLAlchemy 2.0 typed models, one module per aggregate."""
 
 from leadsite.models.data_point import DataPoint, DataPointType
+from leadsite.models.form_token import UsedFormToken
 from leadsite.models.funnel import (
     Activity,
     ActivityKind,
@@ -54,6 +55,7 @@ __all__ = [
     "Role",
     "Stage",
     "StepStatus",
+    "UsedFormToken",
     "User",
     "WebhookEndpoint",
     "Workspace",

@@ -11,6 +11,7 @@ JOURNEY_STEP_COMPLETED = "journey.step_completed"
 JOURNEY_COMPLETED = "journey.completed"
 # On the timeline only; webhooks cannot subscribe to these.
 JOURNEY_STEP_FAILED = "journey.step_failed"
+LEAD_HELD = "lead.held"  # a public form submission kept for staff to accept or delete
 
 WEBHOOK_EVENTS = (
     LEAD_CREATED,

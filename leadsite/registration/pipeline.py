@@ -124,7 +124,8 @@ def _register_once(
     """Match, then write `fresh` (a new lead built before the write lock) when nothing matched,
     or build and write the update of the lead that did."""
     lead, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
-    if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
+    # A held lead (registration.held) was never registered: it is not a duplicate.
+    if lead is not None and not lead.held and funnel.on_duplicate == OnDuplicate.REJECT:
         raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()
