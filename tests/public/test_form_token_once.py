@@ -10,6 +10,7 @@ import pytest
 
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind, UsedFormToken, utcnow
+from leadsite.public.tokens import form_token
 from tests import factories
 from tests.public.helpers import aged_token, page_token
 
@@ -139,3 +140,15 @@ def test_the_embed_refuses_a_site_not_on_its_list(client):
 
     assert response.status_code == 403
     assert emails() == []
+
+
+def test_a_form_sent_back_keeps_timing_from_when_it_was_first_shown(client, origin):
+    """Sending a bad form at once must not buy a token that passes the minimum fill time."""
+    fast = client.post(f"/r/{origin.ref}", data={"_token": form_token(origin.ref), "email": ""})
+    again = client.post(
+        f"/r/{origin.ref}", data={"_token": page_token(fast), "email": "bot@example.com"}
+    )
+
+    assert fast.status_code == 422 and again.status_code == 200
+    [lead] = db.session.scalars(db.select(Lead)).all()
+    assert lead.held
