@@ -61,9 +61,21 @@ with app.app_context():
 """
 ENV = {
     "PUBLIC_FORM_RATE_LIMIT": "100000 per second",  # checked on every request, never reached
-    "PUBLIC_FORM_MIN_FILL_SECONDS": "0",  # wrk reuses one token at once
+    "PUBLIC_FORM_MIN_FILL_SECONDS": "0",  # wrk sends each form the moment its token is made
     "LEADSITE_INLINE_WORKER": "0",
 }
+# A form token registers one submission, so wrk sends a token of its own with each request:
+# minted beforehand with the app's secret, as many as a run could possibly use.
+TOKENS = 50_000
+MINT_TOKENS = """
+import sys
+from leadsite import create_app
+from leadsite.public.tokens import form_token
+app = create_app()
+with app.test_request_context():
+    with open(sys.argv[2], "w") as out:
+        out.writelines(form_token(sys.argv[1]) + "\\n" for _ in range(int(sys.argv[3])))
+"""
 
 
 @dataclass
@@ -122,13 +134,18 @@ def preflight(url: str, token: str, run_id: str) -> None:
         raise BenchError(f"POST {url} did not register:\n{text[:2000]}")
 
 
-def wrk(url: str, args: argparse.Namespace, run_id: str, token: str, duration: int) -> WrkResult:
+def mint_tokens(env: dict[str, str], ref: str, path: Path) -> Path:
+    run([str(BIN / "python"), "-c", MINT_TOKENS, ref, str(path), str(TOKENS)], env)
+    return path
+
+
+def wrk(url: str, args: argparse.Namespace, run_id: str, tokens: Path, duration: int) -> WrkResult:
     binary = shutil.which("wrk")
     if binary is None:
         raise BenchError("wrk is not installed: apt-get install wrk")
     command = [binary, "--latency", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
     command += ["-d", f"{duration}s", "-c", str(args.connections), "-t", str(args.threads)]
-    command += [url, "--", run_id, token]
+    command += [url, "--", run_id, str(tokens), str(args.threads)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=duration + 120)
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):
@@ -169,11 +186,13 @@ def bench_form(
             sizes.append(page_size("embed.js (on the parent page)", script, html=False))
             if args.only == "sizes":
                 return None, sizes
-            token = form_token(hosted)
-            preflight(hosted, token, run_id)
+            preflight(hosted, form_token(hosted), run_id)
+            ref = demo["origins"]["page"]
             if args.warmup:
-                wrk(hosted, args, f"{run_id}w", token, args.warmup)
-            return wrk(hosted, args, run_id, token, args.duration), sizes
+                warm = mint_tokens(env, ref, workdir / "warmup-tokens.txt")
+                wrk(hosted, args, f"{run_id}w", warm, args.warmup)
+            tokens = mint_tokens(env, ref, workdir / "tokens.txt")
+            return wrk(hosted, args, run_id, tokens, args.duration), sizes
 
 
 def report(form: WrkResult | None, bare: WrkResult | None, sizes: list[PageSize]) -> None:

@@ -33,6 +33,7 @@ from leadsite.extensions import db
 from leadsite.models import Journey, Lead, Origin
 
 PAGE_SIZE = 50
+TRUE_VALUES = ("true", "1", "yes", "on")
 MAX_QUERY_LENGTH = 100
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
 # On SQLite a search that the prefix indexes find at most this many leads for reads them by
@@ -55,6 +56,8 @@ class LeadFilters:
     origin: str = ""
     funnel: str = ""
     tag: str = ""
+    # Held leads (registration.held) are listed apart: only they, or (by default) none of them.
+    held: bool = False
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> LeadFilters:
@@ -63,7 +66,8 @@ class LeadFilters:
             **{
                 name: " ".join((args.get(name) or "").split())[:MAX_QUERY_LENGTH]
                 for name in ("q", "status", "origin", "funnel", "tag")
-            }
+            },
+            held=(args.get("held") or "").strip().lower() in TRUE_VALUES,
         )
 
     def as_args(self) -> dict[str, str]:
@@ -263,7 +267,11 @@ def matching(
     # Read by rowid, the few matches must be the only way in: no index on another condition may
     # look better to a planner without statistics (it assumes ten leads per workspace).
     column = _unindexed if rowids is not None else (lambda column: column)
-    conditions = [column(Lead.workspace_id) == workspace_id, Lead.erased_at.is_(None)]
+    conditions = [
+        column(Lead.workspace_id) == workspace_id,
+        Lead.erased_at.is_(None),
+        Lead.held.is_(filters.held),
+    ]
     if rowids is not None:
         # One JSON parameter, not thousands: binding them cost more than reading the rows.
         picked = func.json_each(json.dumps(rowids)).table_valued("value")

@@ -5,27 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from leadsite import values as check
+from leadsite.erasure import erase_lead
 from leadsite.extensions import db
-from leadsite.models import Event, Lead, MessageStatus, OutboxMessage, WebhookEndpoint, utcnow
+from leadsite.models import Lead, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.registration import Duplicate, FieldError, ValidationFailed
 from leadsite.registration.validate import IDENTIFIERS, MAX_NAME, MAX_TAG, MAX_TAGS
 from leadsite.representations import lead_dict
 
-PERSONAL_FIELDS = (
-    "email",
-    "phone",
-    "unique_id",
-    "first_name",
-    "last_name",
-    "address",
-    "ip",
-    "user_agent",
-    "referrer",
-    "source_url",
-    "consent",
-)
+# Erasure lives in leadsite.erasure; re-exported for the views that call it from here.
+__all__ = ["erase_lead", "update_lead"]
 
 
 def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]:
@@ -113,37 +103,4 @@ def update_lead(lead: Lead, changes: dict[str, Any], region: str) -> Lead:
     EventWriter(lead.workspace_id, lead.id).emit(
         event_types.LEAD_UPDATED, {**lead_dict(lead), "changed": sorted(values)}
     )
-    return lead
-
-
-def erase_lead(lead: Lead) -> Lead:
-    """Erase the lead's personal data and keep an anonymous row: its journeys' steps and the
-    counts stay, its timeline's payloads, pending deliveries and own webhooks go."""
-    lock_leads([lead])  # the lead before its journeys, as every writer of both
-    for name in PERSONAL_FIELDS:
-        setattr(lead, name, None)
-    lead.tags, lead.custom_fields = [], {}
-    lead.status = "erased"
-    lead.erased_at = lead.updated_at = utcnow()
-    for journey in lead.journeys:
-        journey.redirect_url = None
-        journey.data.clear()
-    db.session.execute(
-        db.update(Event).where(Event.lead_id == lead.id).values(payload={"erased": True})
-    )
-    db.session.execute(
-        db.delete(OutboxMessage).where(
-            OutboxMessage.lead_id == lead.id, OutboxMessage.status == MessageStatus.PENDING
-        )
-    )
-    db.session.execute(db.delete(WebhookEndpoint).where(WebhookEndpoint.lead_id == lead.id))
-    db.session.add(
-        Event(
-            workspace_id=lead.workspace_id,
-            lead_id=lead.id,
-            type=event_types.LEAD_ERASED,
-            payload={},
-        )
-    )
-    db.session.flush()
     return lead

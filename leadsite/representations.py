@@ -49,6 +49,7 @@ def lead_dict(lead: Lead) -> dict[str, Any]:
         "confirmed": lead.confirmed_at is not None,
         "confirmed_at": iso(lead.confirmed_at),
         "erased": lead.erased_at is not None,
+        "held": bool(lead.held),
         "created_at": iso(lead.created_at),
         "updated_at": iso(lead.updated_at),
     }

@@ -12,9 +12,10 @@ from leadsite.api import bp
 from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import DeliveryListResponse, MessageResponse, SecretResponse
+from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.models import DeliveryAttempt, Lead, OutboxMessage, WebhookEndpoint
-from leadsite.outbox.manage import redeliver, rotate_endpoint_secret
+from leadsite.outbox.manage import NothingToSend, redeliver, rotate_endpoint_secret
 from leadsite.representations import iso
 
 PAGE = 100
@@ -91,12 +92,15 @@ def list_lead_deliveries(lead_id: str) -> Response:
     summary="Send a message again now (same webhook-id)",
     tag="webhooks",
     responses={200: ("Queued again", MessageResponse)},
-    errors=(401, 404, 429),
+    errors=(401, 404, 409, 429),
 )
 def redeliver_message(message_id: str) -> Response:
     """Queue a delivered, failing or dead message again; the worker sends it at once."""
     message = scoped_or_404(OutboxMessage, message_id, "message")
-    redeliver(message)
+    try:
+        redeliver(message)
+    except NothingToSend:
+        return api_error(409, "This message's lead was erased: it has nothing to send", "ERASED")
     db.session.commit()
     return jsonify(success=True, data=message_dict(message))
 

@@ -124,12 +124,19 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
         query_param("q", "First name, last name, email or phone starting with this"),
         query_param("created_after", "ISO 8601 date-time", format="date-time"),
         query_param("created_before", "ISO 8601 date-time", format="date-time"),
+        query_param(
+            "held",
+            "`true`: only held leads (public form submissions that looked like a bot's, "
+            "waiting for staff to accept or delete them); by default they are left out",
+            type="boolean",
+        ),
     ],
     responses={200: ("A page of leads", LeadListResponse)},
     errors=(401, 422, 429),
 )
 def list_leads() -> Response:
-    """Leads of the workspace with cursor pagination and filters (erased leads are left out)."""
+    """Leads of the workspace with cursor pagination and filters (erased leads are left out, and
+    held leads unless `held=true` asks for them alone)."""
     errors: list[FieldError] = []
     try:
         limit = int(request.args.get("limit", 50))
@@ -144,6 +151,9 @@ def list_leads() -> Response:
         limit = 50
     after = _datetime_arg("created_after", errors)
     before = _datetime_arg("created_before", errors)
+    held = request.args.get("held")
+    if held is not None and held.strip().lower() not in ("true", "false", "1", "0"):
+        errors.append(FieldError("held", "Must be true or false", held))
     cursor = request.args.get("cursor") or None
     if cursor:
         try:

@@ -177,6 +177,7 @@ class LeadOut(BaseModel):
     confirmed: bool
     confirmed_at: str | None
     erased: bool
+    held: bool
     created_at: str | None
     updated_at: str | None
 

@@ -27,7 +27,12 @@ def _count(statement: Any) -> int:
 
 def totals(workspace_id: str, since: datetime) -> dict[str, int]:
     """Leads (all and new in the period), funnels (all and active), active origins."""
-    leads = select(func.count()).select_from(Lead).where(Lead.workspace_id == workspace_id)
+    # Held leads (registration.held) are not registered yet: they count once accepted.
+    leads = (
+        select(func.count())
+        .select_from(Lead)
+        .where(Lead.workspace_id == workspace_id, Lead.held.is_(False))
+    )
     funnels = select(func.count()).select_from(Funnel).where(Funnel.workspace_id == workspace_id)
     return {
         "leads": _count(leads),
@@ -82,7 +87,7 @@ def leads_by_status(workspace_id: str) -> list[tuple[str, int]]:
     """How many leads have each status, the commonest first."""
     rows = db.session.execute(
         select(Lead.status, func.count())
-        .where(Lead.workspace_id == workspace_id)
+        .where(Lead.workspace_id == workspace_id, Lead.held.is_(False))
         .group_by(Lead.status)
         .order_by(func.count().desc(), Lead.status)
     )

@@ -17,7 +17,7 @@ from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.engine import StepNotOpen, complete_step, retry_step
 from leadsite.leads import erase_lead
 from leadsite.models import ActivityKind, Journey, JourneyStep, OutboxMessage, StepStatus
-from leadsite.outbox.manage import redeliver
+from leadsite.outbox.manage import NothingToSend, redeliver
 
 NOT_OPEN = "This step is not open now: its stage has not started, or the journey has ended."
 
@@ -80,7 +80,10 @@ def lead_redeliver(lead_id: str, message_id: str) -> Response:
     )
     if message is None:
         abort(404)
-    redeliver(message)
+    try:
+        redeliver(message)
+    except NothingToSend:
+        return error_page(409, "Its lead was erased: it has nothing to send.", title="Not sent")
     db.session.commit()
     flash("Queued again: the worker sends it within seconds.", "success")
     if not is_htmx():

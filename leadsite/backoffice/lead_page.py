@@ -41,6 +41,7 @@ EVENT_LABELS = {
     event_types.JOURNEY_COMPLETED: "Journey completed",
     event_types.JOURNEY_STEP_FAILED: "Step failed",
     event_types.LEAD_REQUEST: "Request",
+    event_types.LEAD_HELD: "Held: looked like a bot",
 }
 
 
@@ -125,6 +126,8 @@ def event_summary(event: Event) -> str:
         step = payload.get("step") or {}
         text = f"{step.get('title', '')} ({step.get('status', '')})"
         return f"{text}: {payload['error']}" if payload.get("error") else text
+    if event.type == event_types.LEAD_HELD:
+        return str(payload.get("reason") or "")
     if event.type == event_types.JOURNEY_COMPLETED:
         return payload.get("explanation") or ""
     if event.type == event_types.LEAD_REQUEST:

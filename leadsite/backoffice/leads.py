@@ -5,13 +5,14 @@ from __future__ import annotations
 from itertools import groupby
 
 from flask import abort, g, request, url_for
+from sqlalchemy import func
 from werkzeug.wrappers import Response
 
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.lead_search import PAGE_SIZE, InvalidCursor, LeadFilters, search_leads
-from leadsite.models import Funnel, Origin
+from leadsite.models import Funnel, Lead, Origin
 
 # Statuses offered as suggestions in the filter; a workspace may use others.
 COMMON_STATUSES = ["new", "contacted", "qualified", "customer", "lost"]
@@ -33,7 +34,13 @@ def _filter_options(workspace_id: str) -> dict[str, object]:
         key: [(o.id, o.name) for o in group]
         for key, group in groupby(origins, lambda o: o.funnel_id)
     }
+    held_count = db.session.scalar(
+        db.select(func.count())
+        .select_from(Lead)
+        .where(Lead.workspace_id == workspace_id, Lead.held.is_(True), Lead.erased_at.is_(None))
+    )
     return {
+        "held_count": held_count or 0,
         "funnels": funnels,
         "origin_groups": [(f.name, by_funnel[f.id]) for f in funnels if f.id in by_funnel],
         "statuses": COMMON_STATUSES,

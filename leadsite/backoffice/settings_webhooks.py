@@ -11,10 +11,16 @@ from leadsite.accounts import new_webhook_secret
 from leadsite.backoffice import bp
 from leadsite.backoffice.settings_forms import EVENT_LABELS, WebhookForm
 from leadsite.backoffice.workspace import administrator_required
+from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint
-from leadsite.outbox.manage import redeliver, rotate_endpoint_secret, rotate_workspace_secret
+from leadsite.outbox.manage import (
+    NothingToSend,
+    redeliver,
+    rotate_endpoint_secret,
+    rotate_workspace_secret,
+)
 
 INDEX_TEMPLATE = "backoffice/settings/webhooks.html"
 EDIT_TEMPLATE = "backoffice/settings/webhook.html"
@@ -196,7 +202,10 @@ def webhook_redeliver(endpoint_id: str, message_id: str) -> Response:
     )
     if message is None:
         abort(404)
-    redeliver(message)
+    try:
+        redeliver(message)
+    except NothingToSend:
+        return error_page(409, "Its lead was erased: it has nothing to send.", title="Not sent")
     db.session.commit()
     flash(f"Message {message.id} queued again: it is sent in a moment.", "success")
     if not is_htmx():

@@ -2,6 +2,7 @@
 
 from leadsite.models.access import Invitation, UserSession
 from leadsite.models.data_point import DataPoint, DataPointType
+from leadsite.models.form_token import UsedFormToken
 from leadsite.models.funnel import (
     Activity,
     ActivityKind,
@@ -64,6 +65,7 @@ __all__ = [
     "Role",
     "Stage",
     "StepStatus",
+    "UsedFormToken",
     "User",
     "UserSession",
     "WebhookEndpoint",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, column, func
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, column, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
@@ -114,6 +114,11 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     # Consent as shown and given: text, version, time, IP and user agent.
     consent: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held: a public form submission judged a bot's (sent faster than a person fills the form,
+    # or the honeypot filled). Kept with no journey, events or messages until staff accept it
+    # (`registration.held`); `held_submission` is what it sent, to register it then.
+    held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    held_submission: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     journeys: Mapped[list[Journey]] = relationship(  # noqa: F821
         back_populates="lead", cascade="all, delete-orphan", order_by="Journey.created_at"

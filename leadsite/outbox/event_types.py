@@ -13,6 +13,7 @@ JOURNEY_COMPLETED = "journey.completed"
 JOURNEY_STEP_FAILED = "journey.step_failed"
 # A request the lead made as they registered (vcita's `request_title` and its data).
 LEAD_REQUEST = "lead.request"
+LEAD_HELD = "lead.held"  # a public form submission kept for staff to accept or delete
 
 WEBHOOK_EVENTS = (
     LEAD_CREATED,

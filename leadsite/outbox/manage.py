@@ -9,10 +9,19 @@ from leadsite.extensions import db
 from leadsite.models import MessageStatus, OutboxMessage, WebhookEndpoint, Workspace, utcnow
 
 ROTATION_OVERLAP = timedelta(hours=24)
+# What an erased lead's sent messages keep (leadsite.erasure): nothing to send again.
+ERASED_PAYLOAD = {"erased": True}
+
+
+class NothingToSend(Exception):
+    """The message's content was erased with its lead."""
 
 
 def redeliver(message: OutboxMessage) -> OutboxMessage:
-    """Queue the message again, now, with the same id (receivers see the same webhook-id)."""
+    """Queue the message again, now, with the same id (receivers see the same webhook-id).
+    Raises `NothingToSend` for a message whose lead was erased."""
+    if message.payload == ERASED_PAYLOAD:
+        raise NothingToSend(message.id)
     message.status = MessageStatus.PENDING
     message.next_attempt_at = utcnow()
     message.locked_until = None

@@ -1,11 +1,11 @@
-"""Double opt-in: the confirmation email, and the one-click link `/confirm/<token>` in it."""
+"""Double opt-in: the confirmation email, and its link `/confirm/<token>`: a page whose one
+button confirms (a POST), so that a mail scanner opening the link confirms nothing."""
 
 from __future__ import annotations
 
 from flask import current_app, url_for
 from werkzeug.wrappers import Response
 
-from leadsite.database import begin_write_transaction
 from leadsite.extensions import db, limiter
 from leadsite.models import Funnel, Journey, Lead, Origin, OutboxMessage, utcnow
 from leadsite.outbox import event_types
@@ -93,31 +93,69 @@ def _next_url(journey: Journey | None) -> str | None:
     return journey.redirect_url or (origin.redirect_url if origin else None)
 
 
+def _expired(token: str) -> Response:
+    return message_page(
+        410,
+        "This link has expired",
+        ["Confirmation links work for 7 days. We can send you a new one."],
+        action=url_for("public.confirm_resend", token=token),
+        action_label="Send me a new link",
+    )
+
+
+def _confirmed_already(journey: Journey | None) -> Response:
+    return message_page(
+        200,
+        "You had confirmed already",
+        ["Thank you. There is nothing more to do."],
+        link=_next_url(journey),
+    )
+
+
 @bp.get("/confirm/<token>")
 def confirm(token: str) -> Response:
-    """Confirm a registration in one click; a second click says it is confirmed already."""
-    begin_write_transaction()  # this GET writes: take SQLite's lock before reading
+    """A page with one button that confirms: a GET changes nothing, since mail scanners and
+    link previews open links that nobody clicked."""
     link = read_confirm_token(token)
     lead, journey = _lead_and_journey(link) if link else (None, None)
     if link is None or lead is None:
         return _invalid()
-    if link.expired and lead.confirmed_at is None:
-        return message_page(
-            410,
-            "This link has expired",
-            ["Confirmation links work for 7 days. We can send you a new one."],
-            action=url_for("public.confirm_resend", token=token),
-            action_label="Send me a new link",
-        )
-    newly = confirm_lead(lead, journey)
-    db.session.commit()
-    title = "Your registration is confirmed" if newly else "You had confirmed already"
+    if lead.confirmed_at is not None:
+        return _confirmed_already(journey)
+    if link.expired:
+        return _expired(token)
     return message_page(
-        200, title, ["Thank you. There is nothing more to do."], link=_next_url(journey)
+        200,
+        "Confirm your registration",
+        [f"Confirm that {masked(lead.email or '')} is your email address and that you signed up."],
+        action=url_for("public.confirm_post", token=token),
+        action_label="Yes, confirm my registration",
     )
 
 
 @bp.post("/confirm/<token>")
+def confirm_post(token: str) -> Response:
+    """Confirm the registration (the page's button); a second time says it is done already.
+    The signed token is the proof, no other field is needed."""
+    link = read_confirm_token(token)
+    lead, journey = _lead_and_journey(link) if link else (None, None)
+    if link is None or lead is None:
+        return _invalid()
+    if lead.confirmed_at is not None:
+        return _confirmed_already(journey)
+    if link.expired:
+        return _expired(token)
+    confirm_lead(lead, journey)
+    db.session.commit()
+    return message_page(
+        200,
+        "Your registration is confirmed",
+        ["Thank you. There is nothing more to do."],
+        link=_next_url(journey),
+    )
+
+
+@bp.post("/confirm/<token>/resend")
 @limiter.limit(RESEND_RATE_LIMIT, methods=["POST"])
 def confirm_resend(token: str) -> Response:
     """Send a fresh confirmation link in place of an expired one."""

@@ -86,6 +86,18 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
         page.embed_script = embed and request.args.get("js") == "1"
         return _with_form_action(render_form(page), origin, embed)
 
+    if foreign_origin(origin):
+        return message_page(
+            403,
+            "This form cannot be sent from another site",
+            [
+                "The page you sent it from is not allowed to send this form. Open the form "
+                "itself and send it from there.",
+            ],
+            embed,
+            link=url_for(_endpoint(embed), ref=origin.ref),
+            link_label="Open the form",
+        )
     request.max_content_length = MAX_BODY_BYTES
     submission = Submission.read(request.form, settings)
     context = RegistrationContext(
@@ -119,6 +131,25 @@ def rate_limited(origin_kind: OriginKind, embed: bool, ref: str) -> Response:
     return response
 
 
+def foreign_origin(origin: Origin) -> bool:
+    """A POST whose `Origin` header names a site other than ours and the origin's allowed
+    sites: a cross-site form. Browsers send `Origin` with every POST, so a missing one is a
+    client that is not a browser (the token still guards it); `null` (a sandboxed or
+    privacy-redirected page) is foreign."""
+    sent = request.headers.get("Origin")
+    if sent is None:
+        return False
+    sent = sent.strip().lower().rstrip("/")
+    ours = {url_origin(request.host_url), url_origin(current_app.config.get("BASE_URL"))}
+    if sent in {value.lower() for value in ours if value}:
+        return False
+    return sent == "null" or not origin_allowed(sent, origin.allowed_domains or [])
+
+
+def _endpoint(embed: bool) -> str:
+    return "public.embed_form" if embed else "public.registration_page"
+
+
 def _page(
     origin: Origin,
     settings: FormSettings,
@@ -126,10 +157,9 @@ def _page(
     token: str,
     attribution: Attribution,
 ) -> FormPage:
-    endpoint = "public.embed_form" if embed else "public.registration_page"
     page = FormPage(
         settings=settings,
-        action=url_for(endpoint, ref=origin.ref),
+        action=url_for(_endpoint(embed), ref=origin.ref),
         token=token,
         attribution=attribution,
         embed=embed,
@@ -160,13 +190,15 @@ def _show_errors(
     embed: bool,
     status: int | None = None,
 ) -> Response:
-    # Backdated: the lead has spent their time on the form already, and must not be taken for a
-    # bot when they correct one field and send it again at once.
-    token = form_token(origin.ref, time.time() - min_fill_seconds())
+    # The fill time runs from when the lead first got the form: they must not be taken for a bot
+    # when they correct one field and send it again at once. Without a readable token (missing,
+    # forged, expired), backdated.
+    opened = outcome.opened_at or time.time() - min_fill_seconds()
+    token = form_token(origin.ref, opened)
     page = _page(origin, settings, embed, token, submission.attribution)
     page.values, page.consent = submission.values, submission.consent
     page.errors, page.form_errors = outcome.errors, outcome.form_errors
-    status = status or (422 if outcome.errors else 400)
+    status = status or outcome.status or (422 if outcome.errors else 400)
     return _with_form_action(render_form(page, status), origin, embed)
 
 
@@ -183,14 +215,20 @@ def _show_done(
     if target and not scripted and url_origin(target) == url_origin(origin.redirect_url):
         return redirect(target, 303)  # the page's form-action allows this site
     page = _page(origin, settings, embed, "", submission.attribution)
-    page.done = _done(origin, journey, target)
+    page.done = _done(origin, journey, target, held=outcome.held is not None)
     if target and not scripted:
         page.refresh_to = target  # a site form-action does not list: go there from our page
     return render_form(page)
 
 
-def _done(origin: Origin, journey: Journey | None, target: str | None) -> Done:
+def _done(origin: Origin, journey: Journey | None, target: str | None, held: bool) -> Done:
     paragraphs = [origin.success_message or "Thank you: you are registered."]
+    if held:
+        # Kept, but nothing is sent until staff accept it: say so rather than promise an email.
+        paragraphs.append(
+            "We have received your details and will be in touch once we have checked them."
+        )
+        return Done("Thank you", paragraphs, target)
     lead = journey.lead if journey else None
     funnel = db.session.get(Funnel, origin.funnel_id)
     if funnel is not None and funnel.double_opt_in and (lead is None or not lead.confirmed_at):

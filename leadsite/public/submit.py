@@ -1,4 +1,5 @@
-"""Handle a posted public form: bot checks, then the registration pipeline, then what to show."""
+"""Handle a posted public form: its token, then the registration pipeline (or, for what looks
+like a bot's, a held lead), then what to show."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from leadsite.extensions import db
-from leadsite.models import Funnel, Origin, Workspace
+from leadsite.models import Funnel, Lead, Origin, Workspace
 from leadsite.public.fields import FormSettings
+from leadsite.public.once import use_form_token
 from leadsite.public.submission import Submission, errors_by_input, lead_input, missing
-from leadsite.public.tokens import form_token_age
+from leadsite.public.tokens import FormToken, read_form_token
 from leadsite.registration import (
     Duplicate,
     FunnelClosed,
@@ -23,6 +25,7 @@ from leadsite.registration import (
     ValidationFailed,
     register,
 )
+from leadsite.registration.held import hold
 from leadsite.registration.validate import clean
 
 log = logging.getLogger(__name__)
@@ -31,18 +34,25 @@ EXPIRED = (
     "This form was open for a long time, so we could not accept it yet. Everything you typed "
     "is still here: check it and send it again."
 )
+USED = (
+    "This form was sent already. Everything you typed is still here: to send it once more, "
+    "check it and send it again."
+)
 DEFAULT_MIN_FILL_SECONDS = 2.0
 
 
 @dataclass
 class Outcome:
-    """What came of a submission: a registration, errors to show, a closed funnel, or a bot."""
+    """What came of a submission: a registration, a held lead, errors to show, a closed funnel."""
 
     registration: Registration | None = None
+    held: Lead | None = None
     errors: dict[str, str] = field(default_factory=dict)  # by input name
     form_errors: list[str] = field(default_factory=list)
     closed: RegistrationError | None = None
-    bot: bool = False
+    status: int | None = None  # of the form sent back with errors; by default 422 or 400
+    # When the lead first got the form: a form sent back keeps measuring the fill time from it.
+    opened_at: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -53,6 +63,17 @@ def min_fill_seconds() -> float:
     return float(current_app.config.get("PUBLIC_FORM_MIN_FILL_SECONDS", DEFAULT_MIN_FILL_SECONDS))
 
 
+def bot_reason(submission: Submission, token: FormToken) -> str | None:
+    """Why the submission looks like a bot's, or None. Either can be a person's browser (autofill
+    fills a form at once, and sometimes the hidden field too), so such submissions are held,
+    never dropped."""
+    if submission.honeypot:
+        return "the hidden field meant for bots was filled"
+    if token.age < min_fill_seconds():
+        return f"sent {max(token.age, 0):.1f} s after the form was shown"
+    return None
+
+
 def submit(
     origin: Origin,
     funnel: Funnel,
@@ -60,13 +81,14 @@ def submit(
     submission: Submission,
     context: RegistrationContext,
 ) -> Outcome:
-    """Register the submission through the pipeline, unless it looks like a bot's."""
-    age = form_token_age(submission.token, origin.ref)
-    if submission.honeypot or (age is not None and age < min_fill_seconds()):
-        log.info("origin %s: a bot submission was dropped (age %s)", origin.id, age)
-        return Outcome(bot=True)
-    if age is None:
+    """Register the submission through the pipeline, or hold it when it looks like a bot's.
+
+    The form's token is good for one submission: it is spent once the values pass the form's
+    own checks, and a form sent back with errors carries a fresh one."""
+    token = read_form_token(submission.token, origin.ref)
+    if token is None:
         return Outcome(form_errors=[EXPIRED])
+    opened = token.issued_at
     data, data_names = lead_input(submission, settings, origin.name, context)
     problems = missing(submission, settings)
     try:
@@ -74,18 +96,25 @@ def submit(
             # Report the pipeline's findings together with the empty required fields.
             _check_only(origin, funnel, data)
             raise ValidationFailed([])
+        if not use_form_token(token):
+            return Outcome(form_errors=[USED], status=409, opened_at=opened)
+        reason = bot_reason(submission, token)
+        if reason is not None:
+            return Outcome(held=hold(origin, data, context, reason))
         return Outcome(registration=register(origin, data, context))
     except ValidationFailed as error:
         errors, general = errors_by_input([*problems, *error.errors], settings, data_names)
-        return Outcome(errors=errors, form_errors=general)
+        return Outcome(errors=errors, form_errors=general, opened_at=opened)
     except Duplicate as error:
         name = error.identifier if any(f.name == error.identifier for f in settings.fields) else ""
         message = f"This {error.identifier.replace('_', ' ')} is already registered."
-        return Outcome(errors={name: message}) if name else Outcome(form_errors=[message])
+        if name:
+            return Outcome(errors={name: message}, opened_at=opened)
+        return Outcome(form_errors=[message], opened_at=opened)
     except (FunnelClosed, NotFound) as error:
         return Outcome(closed=error)
     except RegistrationError as error:
-        return Outcome(form_errors=[error.message])
+        return Outcome(form_errors=[error.message], opened_at=opened)
 
 
 def _check_only(origin: Origin, funnel: Funnel, data: LeadInput) -> None:

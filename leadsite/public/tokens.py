@@ -6,6 +6,7 @@ app's secret and a salt of its own, so a token made for one purpose is refused b
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ CONFIRM_SALT = "leadsite.confirm"
 FORM_TOKEN_MAX_AGE = 24 * 3600  # a form left open longer is sent back with a fresh token
 JOURNEY_TOKEN_MAX_AGE = 24 * 3600
 CONFIRM_MAX_AGE = 7 * 24 * 3600
+NONCE_BYTES = 12
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -28,25 +30,48 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 def form_token(ref: str, issued_at: float | None = None) -> str:
     """The CSRF token of an origin's form; it carries when it was issued (the minimum fill time
-    is measured from it)."""
+    is measured from it) and a nonce, recorded when the form is sent so it is sent only once."""
     issued = time.time() if issued_at is None else issued_at
-    return _serializer(FORM_SALT).dumps({"ref": ref, "at": round(issued, 3)})
+    nonce = secrets.token_urlsafe(NONCE_BYTES)
+    return _serializer(FORM_SALT).dumps({"ref": ref, "at": round(issued, 3), "n": nonce})
 
 
-def form_token_age(token: str, ref: str) -> float | None:
-    """Seconds since the token was issued for this origin; None when it is not ours, was made
-    for another origin, or has expired."""
+@dataclass(frozen=True)
+class FormToken:
+    """A form token we made for this origin and that has not expired."""
+
+    issued_at: float
+    nonce: str
+
+    @property
+    def age(self) -> float:
+        return time.time() - self.issued_at
+
+    @property
+    def expires_at(self) -> float:
+        return self.issued_at + FORM_TOKEN_MAX_AGE
+
+
+def read_form_token(token: str, ref: str) -> FormToken | None:
+    """The token's issue time and nonce; None when it is not ours, was made for another origin,
+    has expired, or predates nonces."""
     try:
         value = _serializer(FORM_SALT).loads(token, max_age=FORM_TOKEN_MAX_AGE)
     except BadSignature:
         return None
     if not isinstance(value, dict) or value.get("ref") != ref:
         return None
-    issued = value.get("at")
-    if not isinstance(issued, int | float):
+    issued, nonce = value.get("at"), value.get("n")
+    if not isinstance(issued, int | float) or not isinstance(nonce, str) or not nonce:
         return None
-    age = time.time() - issued
-    return age if age <= FORM_TOKEN_MAX_AGE else None
+    read = FormToken(float(issued), nonce[:40])
+    return read if read.age <= FORM_TOKEN_MAX_AGE else None
+
+
+def form_token_age(token: str, ref: str) -> float | None:
+    """Seconds since the token was issued for this origin; None when `read_form_token` is."""
+    read = read_form_token(token, ref)
+    return read.age if read else None
 
 
 def journey_action_token(journey_id: str) -> str:

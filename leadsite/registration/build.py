@@ -67,9 +67,13 @@ def build(
     stage), the journey data, the WebhookInput, and the events with their outbox messages: all
     in memory, the new rows collected to be written with one INSERT per table. Reads the
     workspace's webhook endpoints (and the funnel plan, when not given); writes nothing."""
-    created = inspect(lead).transient
+    new_row = inspect(lead).transient
+    # A held lead (registration.held) registering now is new to everyone who hears of it.
+    created = new_row or lead.held
+    if lead.held:
+        lead.held, lead.held_submission = False, None
     rows = NewRows()
-    if created:
+    if new_row:
         rows.add(lead)
     events = EventWriter(origin.workspace_id, lead.id, add=rows.add)
     events.endpoints()
@@ -82,7 +86,7 @@ def build(
         journey.redirect_url = cleaned.redirect_url
     _store_journey_data(journey, cleaned, journey_created, rows)
     if cleaned.webhook is not None:
-        events.add_endpoint(_store_webhook_input(lead, cleaned, created, rows))
+        events.add_endpoint(_store_webhook_input(lead, cleaned, new_row, rows))
     lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
     events.emit(
         event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,

@@ -147,7 +147,8 @@ def _register_once(
     or build and write the update of the lead that did."""
     match = find_existing(origin.workspace_id, cleaned)
     lead = match.lead
-    if lead is not None and funnel.on_duplicate == OnDuplicate.REJECT:
+    # A held lead (registration.held) was never registered: it is not a duplicate.
+    if lead is not None and not lead.held and funnel.on_duplicate == OnDuplicate.REJECT:
         raise Duplicate(match.by, cleaned.identifier(match.by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()

@@ -156,7 +156,9 @@ def test_with_javascript_a_choice_left_empty_gets_the_focus_on_its_first_radio(
     expect(page.get_by_role("radiogroup")).to_have_attribute("aria-invalid", "true")
 
 
-def test_the_honeypot_stores_nothing(page: Page, live_server: str, quick_forms: None):
+def test_a_honeypot_hit_is_held_and_thanked_without_promising_an_email(
+    page: Page, live_server: str, quick_forms: None
+):
     origin = page_origin(form_fields=[{"field": "email"}], success_message="Welcome!")
     page.goto(f"{live_server}/r/{origin.ref}")
     page.wait_for_timeout(400)
@@ -166,8 +168,10 @@ def test_the_honeypot_stores_nothing(page: Page, live_server: str, quick_forms: 
     page.click("button[type=submit]")
 
     expect(page.locator(".done")).to_contain_text("Welcome!")
+    expect(page.locator(".done")).to_contain_text("once we have checked them")
     db.session.rollback()
-    assert db.session.scalar(db.select(Lead)) is None
+    lead = db.session.scalar(db.select(Lead))
+    assert lead.held and lead.email == "bot@example.com"
 
 
 def axe_violations(page: Page) -> list[dict]:

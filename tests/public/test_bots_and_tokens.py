@@ -1,4 +1,4 @@
-"""Bots get a success page and store nothing; the form's token and the rate limit per IP."""
+"""What looks like a bot is held, not dropped; the form's token and the rate limit per IP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from leadsite.extensions import db
-from leadsite.models import Lead, OriginKind
+from leadsite.models import Event, Journey, Lead, OriginKind, OutboxMessage
 from leadsite.public.tokens import form_token
 from tests import factories
 from tests.public.helpers import aged_token, page_token, post_form
@@ -22,24 +22,39 @@ def origin():
     )
 
 
-def test_a_filled_honeypot_shows_success_and_stores_nothing(client, origin):
+def _held_and_silent() -> Lead:
+    """The one lead there is: held, with no journey, no message and only its timeline note."""
+    [lead] = db.session.scalars(db.select(Lead)).all()
+    assert lead.held and lead.held_submission["origin_id"]
+    assert db.session.scalar(db.select(db.func.count(Journey.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 0
+    assert db.session.scalars(db.select(Event.type)).all() == ["lead.held"]
+    return lead
+
+
+def test_a_filled_honeypot_is_held_with_an_honest_thank_you(client, origin):
     response = post_form(
         client, f"/r/{origin.ref}", origin.ref, email="bot@example.com", website="http://spam"
     )
 
+    body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Welcome aboard!" in response.get_data(as_text=True)
-    assert db.session.scalar(db.select(Lead)) is None
+    assert "Welcome aboard!" in body and "once we have checked them" in body
+    lead = _held_and_silent()
+    assert lead.email == "bot@example.com"
+    assert "hidden field" in lead.held_submission["reason"]
 
 
-def test_a_form_sent_faster_than_a_person_can_fill_it_stores_nothing(client, origin):
+def test_a_form_sent_faster_than_a_person_can_fill_it_is_held_not_dropped(client, origin):
     token = page_token(client.get(f"/r/{origin.ref}"))
 
     response = client.post(f"/r/{origin.ref}", data={"_token": token, "email": "b@example.com"})
 
     assert response.status_code == 200
     assert "Welcome aboard!" in response.get_data(as_text=True)
-    assert db.session.scalar(db.select(Lead)) is None
+    lead = _held_and_silent()
+    assert lead.email == "b@example.com"
+    assert lead.held_submission["reason"].startswith("sent 0.")
 
 
 def test_the_same_token_works_once_the_minimum_time_has_passed(app, client, origin):

@@ -1,4 +1,4 @@
-"""Double opt-in: the confirmation email goes to the outbox, and its link confirms in one click."""
+"""Double opt-in: the confirmation email is queued; its link shows a button that confirms."""
 
 from __future__ import annotations
 
@@ -64,11 +64,28 @@ def test_no_confirmation_without_double_opt_in_or_when_already_confirmed():
     assert send_confirmation(registration.lead, registration.journey) is None
 
 
-def test_the_link_confirms_the_lead_and_writes_the_event(client):
+def test_opening_the_link_confirms_nothing_and_shows_one_button(client):
+    """Mail scanners and link previews open links: only the button confirms."""
+    registration = registered()
+    link = confirm_link()
+
+    responses = [client.get(link), client.head(link)]
+
+    body = responses[0].get_data(as_text=True)
+    assert [r.status_code for r in responses] == [200, 200]
+    assert "Confirm your registration" in body and "a•••@example.com" in body
+    assert f'<form method="post" action="{link}">' in body
+    assert '<button type="submit" class="button">Yes, confirm my registration</button>' in body
+    db.session.rollback()
+    assert db.session.get(Lead, registration.lead.id).confirmed_at is None
+    assert db.session.scalar(db.select(Event.id).filter_by(type=event_types.LEAD_CONFIRMED)) is None
+
+
+def test_the_button_confirms_the_lead_and_writes_the_event(client):
     registration = registered()
     assert awaiting_confirmation(registration.lead)
 
-    response = client.get(confirm_link())
+    response = client.post(confirm_link())
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -85,10 +102,11 @@ def test_confirming_twice_is_harmless(client):
     registered()
     link = confirm_link()
 
-    first, second = client.get(link), client.get(link)
+    first, second, opened = client.post(link), client.post(link), client.get(link)
 
-    assert (first.status_code, second.status_code) == (200, 200)
+    assert (first.status_code, second.status_code, opened.status_code) == (200, 200, 200)
     assert "You had confirmed already" in second.get_data(as_text=True)
+    assert "You had confirmed already" in opened.get_data(as_text=True)
     confirmed = db.select(db.func.count(Event.id)).filter_by(type=event_types.LEAD_CONFIRMED)
     assert db.session.scalar(confirmed) == 1
 
@@ -112,11 +130,12 @@ def test_an_expired_link_offers_a_new_one_which_is_sent(client, monkeypatch):
     monkeypatch.setattr(time, "time", real_time)
 
     shown = client.get(f"/confirm/{old}")
-    resent = client.post(f"/confirm/{old}")
+    pressed = client.post(f"/confirm/{old}")
+    resent = client.post(f"/confirm/{old}/resend")
 
-    assert shown.status_code == 410
+    assert shown.status_code == pressed.status_code == 410
     assert "This link has expired" in shown.get_data(as_text=True)
-    assert f'action="/confirm/{old}"' in shown.get_data(as_text=True)
+    assert f'action="/confirm/{old}/resend"' in shown.get_data(as_text=True)
     assert db.session.get(Lead, registration.lead.id).confirmed_at is None
     assert resent.status_code == 200
     assert "a•••@example.com" in resent.get_data(as_text=True)
