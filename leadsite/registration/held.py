@@ -26,14 +26,9 @@ from leadsite.registration.inputs import (
     RegistrationContext,
     WebhookInput,
 )
+from leadsite.registration.match import find_existing  # a held lead is matched as a lead is
 from leadsite.registration.merge import apply_to_new_lead, merge_into_lead
-from leadsite.registration.pipeline import (
-    Registration,
-    _find_existing,  # the pipeline's match, so that a held lead is matched as a lead would be
-    _taken_identifiers,
-    check_open,
-    register,
-)
+from leadsite.registration.pipeline import Registration, check_open, register
 from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
 from leadsite.representations import iso
 
@@ -94,12 +89,13 @@ def _hold_once(
     context: RegistrationContext,
     submission: dict[str, Any],
 ) -> Lead:
-    existing, matched_by = _find_existing(origin.workspace_id, funnel, cleaned)
+    match = find_existing(origin.workspace_id, cleaned)
+    existing = match.lead
     if existing is not None and existing.held:
-        merge_into_lead(existing, cleaned, context, _taken_identifiers(existing, cleaned))
+        merge_into_lead(existing, cleaned, context, {c.field for c in match.conflicts})
         lead = existing
     elif existing is not None and funnel.on_duplicate == OnDuplicate.REJECT:
-        raise Duplicate(matched_by, cleaned.identifier(matched_by) or "", existing.id)
+        raise Duplicate(match.by, cleaned.identifier(match.by) or "", existing.id)
     else:
         lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id, held=True)
         apply_to_new_lead(lead, cleaned, context)
