@@ -9,7 +9,7 @@ from leadsite.api import bp
 from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import JourneyResponse
-from leadsite.models import Journey
+from leadsite.models import Journey, Scope
 from leadsite.representations import journey_dict
 
 
@@ -19,6 +19,7 @@ from leadsite.representations import journey_dict
     tag="journeys",
     responses={200: ("The journey", JourneyResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_READ,
 )
 def get_journey(journey_id: str) -> Response:
     """One journey of the workspace."""

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
+from leadsite.api.auth import check_origin
 from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
 from leadsite.api.errors import (
     handle_invalid_json,
@@ -23,7 +24,7 @@ from leadsite.api.schemas import LeadListResponse, RegistrationBody, Registratio
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
-from leadsite.models import Funnel, Origin, OriginKind, Workspace
+from leadsite.models import Funnel, Origin, OriginKind, Scope, Workspace
 from leadsite.registration import FieldError, RegistrationError, register
 from leadsite.representations import journey_summary, lead_dict
 
@@ -56,6 +57,8 @@ ORIGIN_QUERY = (
         200: ("An existing lead was updated", RegistrationResponse),
     },
     errors=(400, 401, 404, 409, 413, 415, 422, 423, 429),
+    scope=Scope.LEADS_WRITE,
+    publishable=True,
 )
 def create_lead() -> Response:
     """Register a lead (JSON or form body) through the API origin named by `ref`."""
@@ -69,6 +72,8 @@ def create_lead() -> Response:
     origin = row[0] if row is not None else None
     if origin is None:
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
+    if refusal := check_origin(origin):
+        return refusal
     key = request.headers.get(HEADER, "").strip()
     if len(key) > 255 or "\x00" in key:
         return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
@@ -133,6 +138,7 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
     ],
     responses={200: ("A page of leads", LeadListResponse)},
     errors=(401, 422, 429),
+    scope=Scope.LEADS_READ,
 )
 def list_leads() -> Response:
     """Leads of the workspace with cursor pagination and filters (erased leads are left out)."""

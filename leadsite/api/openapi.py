@@ -13,10 +13,13 @@ from werkzeug.wrappers import Response
 
 from leadsite.api import bp
 from leadsite.api.schemas import ErrorResponse, JourneyDataItem
+from leadsite.models import Scope
 
 ERROR_STATUSES = {
     400: "Malformed request (`INVALID_JSON`, `BAD_REQUEST`)",
     401: "Missing or invalid API key (`UNAUTHORIZED`)",
+    403: "The key lacks the operation's scope (`INSUFFICIENT_SCOPE`), or is used from a web "
+    "page it is not allowed on (`ORIGIN_NOT_ALLOWED`)",
     404: "Not found, or not in this workspace (`NOT_FOUND`)",
     413: "Body over the size limit (`PAYLOAD_TOO_LARGE`)",
     415: "Body neither JSON nor form-encoded (`UNSUPPORTED_MEDIA_TYPE`)",
@@ -35,13 +38,17 @@ class Operation:
     query: list[dict[str, Any]] = field(default_factory=list)
     errors: tuple[int, ...] = (400, 401, 404, 413, 415, 422, 429)
     public: bool = False
+    # What the key must hold; a publishable key only works where `publishable` says it may.
+    scope: Scope = Scope.ADMIN
+    publishable: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
 def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule."""
+    """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule.
+    Its `scope` is also what `leadsite.api.auth` requires of the key (`admin` by default)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS[f"api.{view.__name__}"] = Operation(**spec)
@@ -105,7 +112,10 @@ def build_document() -> dict[str, Any]:
                 }
                 for status, (description, model) in op.responses.items()
             }
-            for status in sorted({400, *op.errors}):  # 400: a NUL in the URL, on any path
+            # 400: a NUL in the URL, on any path; 403: a key without the scope, on any
+            # operation that needs a key.
+            always = {400} if op.public else {400, 403}
+            for status in sorted({*always, *op.errors}):
                 responses.setdefault(
                     str(status),
                     {
@@ -122,6 +132,10 @@ def build_document() -> dict[str, Any]:
             }
             if op.public:
                 entry["security"] = []
+            else:
+                entry["security"] = [{"bearerAuth": [op.scope.value]}]
+                if op.publishable:
+                    entry["security"].append({"publishableKey": []})
             if op.body is not None:
                 content = {"application/json": {"schema": _ref(op.body)}}
                 if op.form_body:
@@ -134,14 +148,33 @@ def build_document() -> dict[str, Any]:
             "title": "leadsite API",
             "version": "1.0.0",
             "description": "Register leads into funnels and read them back. Authenticate with "
-            "`Authorization: Bearer <API key>` (back-office: Settings → API keys).",
+            "`Authorization: Bearer <API key>` (back-office: Settings → API keys). A secret key "
+            "(`lsk_`) holds scopes: `leads:write` (register, edit and erase leads), `leads:read` "
+            "(read leads, journeys, funnels and data points) and `admin` (data points, webhooks "
+            "and deliveries); each operation names the one it needs. A publishable key (`lpk_`) "
+            "only registers leads, from web pages on its origins' allowed domains.",
         },
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "security": [{"bearerAuth": []}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A secret key (`lsk_…`), for servers. Scopes: "
+                    + ", ".join(f"`{scope.value}`" for scope in Scope)
+                    + ". Refused from a browser `Origin` that the API origin does not list.",
+                },
+                "publishableKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A publishable key (`lpk_…`), for web pages: registers "
+                    "leads through the origins it is bound to, from their allowed domains "
+                    "(the `Origin` header), rate-limited per visitor's IP.",
+                },
+            },
         },
     }
 

@@ -14,6 +14,7 @@ from tests.conftest import csrf_token
 
 HTMX = {"HX-Request": "true"}
 SECRET = re.compile(r"lsk_[A-Za-z0-9_-]{20,}")
+ALL = ["leads:write", "leads:read", "admin"]
 
 
 def _sign_in(auth, ws: Workspace | None = None) -> Workspace:
@@ -50,7 +51,9 @@ def test_the_page_is_whole_without_htmx_and_a_block_with_it(client, auth):
 def test_a_new_key_is_shown_once_and_stored_hashed(client, auth):
     ws = _sign_in(auth)
 
-    response = _post(client, "/p/settings/api-keys", {"name": "Website backend"}, headers=HTMX)
+    response = _post(
+        client, "/p/settings/api-keys", {"name": "Website backend", "scopes": ALL}, headers=HTMX
+    )
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<div id="api-keys"')
@@ -71,7 +74,7 @@ def test_a_new_key_is_shown_once_and_stored_hashed(client, auth):
 def test_without_javascript_the_answer_is_the_page_with_the_secret(client, auth):
     _sign_in(auth)
 
-    response = _post(client, "/p/settings/api-keys", {"name": "CLI"})
+    response = _post(client, "/p/settings/api-keys", {"name": "CLI", "scopes": ALL})
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in body
