@@ -241,7 +241,11 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
             return operator.pow(left, right)
         if operator_name == "*":
             for sequence, times in ((left, right), (right, left)):
-                if isinstance(times, int) and times > 0 and weigh(sequence) * times > MAX_LENGTH:
+                if (
+                    isinstance(sequence, str | list | tuple)
+                    and isinstance(times, int)
+                    and weigh(sequence) * times > MAX_LENGTH
+                ):
                     raise BudgetExceeded(
                         f"that text would be longer than {MAX_LENGTH:,} characters"
                     )

@@ -40,6 +40,14 @@ def _sign_in(auth, ws: Workspace | None = None, role: Role = Role.ADMINISTRATOR)
     return ws
 
 
+# The template of issue 12 (it writes nothing, it only works): it made another workspace's
+# registration take 14 s.
+NESTED_RANGES = (
+    "{% for a in range(700) %}{% for b in range(700) %}{% for c in range(700) %}"
+    "{% endfor %}{% endfor %}{% endfor %}"
+)
+
+
 def _post(client, path: str, data: dict[str, object] | None = None, **kwargs: object):
     return client.post(
         path, data={**(data or {}), "csrf_token": csrf_token(client, "/p/")}, **kwargs
@@ -115,6 +123,16 @@ def test_a_staff_task_is_assigned_to_a_user_of_the_workspace(client, world):
     [
         ("email_lead", {"subject": "Hi {{ lead.first_name"}, "unexpected end of template"),
         ("email_lead", {"body": "{% if %}"}, "Does not parse"),
+        (
+            "email_lead",
+            {"body": NESTED_RANGES},
+            "Cannot be rendered within its budget: it needs more than 100,000 loop iterations",
+        ),
+        (
+            "email_lead",
+            {"subject": "{% set s = 'x' * 99999 %}{{ s|replace('', s) }}"},
+            "Cannot be rendered within its budget: the text would be longer than 100,000",
+        ),
         ("notify_staff", {"to": "sales@example.com, nobody"}, "Not an email address: nobody"),
         ("webhook", {"url": "ftp://example.com"}, "Enter an absolute http:// or https:// URL."),
         ("webhook", {"url": ""}, "This field is required."),
