@@ -88,16 +88,22 @@ def current_budget() -> Budget:
 
 
 def weigh(value: Any, depth: int = 0) -> int:
-    """About how many characters `value` is as text, without building that text."""
-    if isinstance(value, str):
+    """About how many characters `value` is as text, without building that text. Counting
+    stops past `MAX_PRODUCED`: anything heavier is refused whatever its exact weight."""
+    if isinstance(value, str | bytes | bytearray):
         return len(value)
     if depth > 3:
         return 1
     if isinstance(value, dict):
-        return len(value) + sum(weigh(k, depth + 1) + weigh(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list | tuple | set | frozenset):
-        return len(value) + sum(weigh(item, depth + 1) for item in value)
-    return 1
+        value = [item for pair in value.items() for item in pair]
+    if not isinstance(value, list | tuple | set | frozenset):
+        return 1
+    total = len(value)
+    for item in value:
+        total += weigh(item, depth + 1)
+        if total > MAX_PRODUCED:
+            break
+    return total
 
 
 def check_size(value: Any, what: str = "a value") -> Any:
@@ -242,7 +248,7 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
         if operator_name == "*":
             for sequence, times in ((left, right), (right, left)):
                 if (
-                    isinstance(sequence, str | list | tuple)
+                    isinstance(sequence, str | bytes | list | tuple)
                     and isinstance(times, int)
                     and weigh(sequence) * times > MAX_LENGTH
                 ):

@@ -62,6 +62,7 @@ TIMEOUT = 30
         ("{{ 'x'|center(999999999) }}", "width"),
         ("{{ range(10)|slice(999999999)|list }}", "width"),
         ("{{ 'x' * 1000000 }}", "longer than"),
+        ("{{ ('x'.encode() * 1000000)|length }}", "longer than"),
         ("{{ 2 ** 100000 }}", "too large"),
         ("{% for i in range(2000) %}{{ 'x' * 99 }}{% endfor %}", "longer than 100,000"),
     ],
