@@ -9,6 +9,7 @@ to, from their allowed domains, and is rate-limited per visitor's IP instead of 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app, g, request
@@ -65,6 +66,7 @@ def origin_not_allowed(message: str) -> Response:
     return api_error(403, message, "ORIGIN_NOT_ALLOWED")
 
 
+@cache  # endpoints are few, and every request asks
 def required_scope(endpoint: str) -> str:
     """The scope an endpoint needs: its operation's, else `admin` (a view not described yet
     is not opened to narrower keys by mistake)."""
@@ -78,6 +80,7 @@ def _own_origin(browser_origin: str) -> bool:
     return browser_origin.rstrip("/").lower() in {url.lower() for url in ours}
 
 
+@cache
 def _publishable_endpoint(endpoint: str) -> bool:
     op = OPERATIONS.get(endpoint)
     return op is not None and op.publishable
@@ -86,7 +89,8 @@ def _publishable_endpoint(endpoint: str) -> bool:
 @bp.before_request
 def authenticate() -> Response | None:
     """Find the workspace of the bearer key; refuse the request without a valid one."""
-    if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
+    endpoint = request.endpoint
+    if request.method == "OPTIONS" or endpoint in PUBLIC_ENDPOINTS:
         return None
     token = bearer_token()
     if token is None:
@@ -95,15 +99,15 @@ def authenticate() -> Response | None:
     if key is None:
         return unauthorized("Invalid or revoked API key")
     # An unknown URL (no endpoint) answers 404 whatever the key.
-    if request.endpoint is not None and (refusal := _refuse_key(key, request.endpoint)):
+    if endpoint is not None and (refusal := _refuse_key(key, endpoint)):
         return refusal
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         _touch(key.id, now)
     g.api_key_id = key.id
     g.workspace_id = key.workspace_id
-    g.api_key_publishable = key.publishable
-    g.api_key_origin_ids = key.origin_ids or []
+    if key.publishable:  # what `check_origin` needs
+        g.api_key_origin_ids = key.origin_ids or []
     return None
 
 
@@ -120,7 +124,7 @@ def _refuse_key(key: Any, endpoint: str) -> Response | None:
     scope = required_scope(endpoint)
     if scope not in key.scopes.split():
         return insufficient_scope(f"This API key lacks the `{scope}` scope", scope)
-    browser_origin = request.headers.get("Origin")
+    browser_origin = request.environ.get("HTTP_ORIGIN")
     if browser_origin and endpoint not in CORS_ENDPOINTS and not _own_origin(browser_origin):
         return origin_not_allowed(SECRET_KEY_IN_BROWSER)
     return None
@@ -136,10 +140,11 @@ def check_origin(origin: Origin) -> Response | None:
     """Whether the key may register through `origin` from where the request comes: a
     publishable key must be bound to it and called from one of its allowed domains; a secret
     key sent by a browser (an `Origin` header) only from one of them, or from our own site."""
-    browser_origin = request.headers.get("Origin")
+    browser_origin = request.environ.get("HTTP_ORIGIN")
     allowed = origin.allowed_domains or []
-    if g.get("api_key_publishable"):
-        if origin.id not in g.api_key_origin_ids:
+    bound = g.get("api_key_origin_ids")
+    if bound is not None:  # a publishable key
+        if origin.id not in bound:
             return origin_not_allowed("This publishable key is not bound to this API origin")
         if not browser_origin or not origin_allowed(browser_origin, allowed):
             return origin_not_allowed(
