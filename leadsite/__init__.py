@@ -15,7 +15,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # Views that take the write lock themselves, late, after their read-only work (registration).
-OWN_WRITE_LOCK = frozenset({"api.create_lead", "public.registration_page", "public.embed_form"})
+OWN_WRITE_LOCK = frozenset(
+    {
+        "api.create_lead",
+        "public.registration_page",
+        "public.embed_form",
+        # They try staff-written templates first (`funnel_activities._try_templates_first`).
+        "backoffice.activity_create",
+        "backoffice.activity_edit",
+    }
+)
 
 
 def _lock_for_writes() -> None:

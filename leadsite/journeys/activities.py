@@ -24,10 +24,9 @@ from leadsite.ids import new_id
 from leadsite.journeys.conditions import data_values
 from leadsite.journeys.emails import (
     TemplateFailed,
-    check_budget,
     check_template,
     lead_email,
-    sample_context,
+    sample_budget_problem,
     staff_email,
 )
 from leadsite.models import (
@@ -283,7 +282,7 @@ def validate_activity_config(kind: str, config: Any) -> list[str]:
                 continue
             # A template that cannot render within budget on a made-up lead is refused now,
             # not found out when it fails a real lead's step.
-            problem = check_template(config[name]) or check_budget(config[name], sample_context())
+            problem = check_template(config[name]) or sample_budget_problem(config[name])
             if problem:
                 errors.append(f"{name}: {problem}")
     try:
