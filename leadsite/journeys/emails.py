@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from flask import current_app, render_template
@@ -48,20 +47,6 @@ def check_template(source: Any) -> str | None:
         sandbox.compile_template(source)
     except TemplateError as error:
         return f"does not parse: {error.message or error}"
-    return None
-
-
-def check_budget(source: str, context: dict[str, Any]) -> str | None:
-    """Why `source` cannot be rendered within the budget with `context` (a sample lead's), or
-    None. Other failures are left to the real lead's data to decide."""
-    try:
-        sandbox.render(source, context)
-    except sandbox.BudgetExceeded as error:
-        return f"cannot be rendered within its budget: {error}"
-    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
-        return None
-    except RecursionError:
-        return "cannot be rendered: it calls itself without end"
     return None
 
 
@@ -177,11 +162,34 @@ def sample_context() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=128)
+_sample_answers: dict[str, str | None] = {}
+MAX_SAMPLE_ANSWERS = 256
+
+
 def sample_budget_problem(source: str) -> str | None:
-    """`check_budget` on the sample lead, remembered: a save tries its templates before it
-    takes the write lock, and its validation, under the lock, finds the answer here."""
-    return check_budget(source, sample_context())
+    """Why `source` cannot be rendered within its budget on the sample lead, or None; other
+    failures are left to a real lead's data to decide.
+
+    Remembered: a save tries its templates before it takes the write lock, and its validation,
+    under the lock, finds the answer here. Running out of time is not remembered: the
+    machine's load has a part in it."""
+    if source in _sample_answers:
+        return _sample_answers[source]
+    problem = None
+    try:
+        sandbox.render(source, sample_context())
+    except sandbox.OutOfTime as error:
+        return f"cannot be rendered within its budget: {error}"
+    except sandbox.BudgetExceeded as error:
+        problem = f"cannot be rendered within its budget: {error}"
+    except RecursionError:
+        problem = "cannot be rendered: it calls itself without end"
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
+        pass
+    if len(_sample_answers) >= MAX_SAMPLE_ANSWERS:
+        _sample_answers.clear()
+    _sample_answers[source] = problem
+    return problem
 
 
 def unsubscribe_token(lead: Lead) -> str:

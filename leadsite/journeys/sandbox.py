@@ -50,6 +50,10 @@ class BudgetExceeded(SecurityError):
     """The template needed more work or made more text than a render may."""
 
 
+class OutOfTime(BudgetExceeded):
+    """The render passed its deadline (which the machine's load has a part in)."""
+
+
 @dataclass
 class Budget:
     """What one render may still spend."""
@@ -69,7 +73,7 @@ class Budget:
         if self.steps > self.max_steps:
             raise BudgetExceeded(f"it needs more than {self.max_steps:,} loop iterations and calls")
         if time.monotonic() > self.deadline:
-            raise BudgetExceeded(f"it takes longer than {self.seconds:g} s to render")
+            raise OutOfTime(f"it takes longer than {self.seconds:g} s to render")
 
     def output(self, value: Any) -> None:
         self.produced += weigh(value)

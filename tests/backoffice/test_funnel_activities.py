@@ -134,6 +134,11 @@ def test_a_staff_task_is_assigned_to_a_user_of_the_workspace(client, world):
         ),
         (
             "email_lead",
+            {"body": "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"},
+            "Cannot be rendered",
+        ),
+        (
+            "email_lead",
             {"subject": "{% set s = 'x' * 99999 %}{{ s|replace('', s) }}"},
             "Cannot be rendered within its budget: the text would be longer than 100,000",
         ),
