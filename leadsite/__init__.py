@@ -26,6 +26,9 @@ OWN_WRITE_LOCK = frozenset(
         "kickofflabs.subscribe_v1",
         "public.registration_page",
         "public.embed_form",
+        # They try staff-written templates first (`funnel_activities._try_templates_first`).
+        "backoffice.activity_create",
+        "backoffice.activity_edit",
     }
 )
 

@@ -8,10 +8,20 @@ import re
 import secrets
 
 from leadsite.extensions import db
-from leadsite.models import ApiKey, Membership, Role, User, Workspace, utcnow
+from leadsite.models import (
+    ALL_SCOPES,
+    ApiKey,
+    Membership,
+    Role,
+    Scope,
+    User,
+    Workspace,
+    utcnow,
+)
 from leadsite.passwords import hash_password
 
 API_KEY_PREFIX = "lsk_"
+PUBLISHABLE_KEY_PREFIX = "lpk_"
 
 
 def slugify(text: str) -> str:
@@ -65,9 +75,14 @@ def hash_api_key(secret: str) -> str:
 
 
 def create_api_key(
-    workspace: Workspace, name: str, created_by: User | None = None
+    workspace: Workspace,
+    name: str,
+    created_by: User | None = None,
+    scopes: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
-    """Make a key and return it with its secret, which is not stored and cannot be shown again."""
+    """Make a secret key holding `scopes` (all when None) and return it with its secret, which
+    is not stored and cannot be shown again."""
+    chosen = ALL_SCOPES if scopes is None else " ".join(s for s in Scope if s in scopes)
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         workspace_id=workspace.id,
@@ -75,10 +90,45 @@ def create_api_key(
         prefix=secret[:12],
         secret_hash=hash_api_key(secret),
         created_by_id=created_by.id if created_by else None,
+        scopes=chosen,
     )
     db.session.add(key)
     db.session.flush()
     return key, secret
+
+
+def create_publishable_key(
+    workspace: Workspace, name: str, origin_ids: list[str], created_by: User | None = None
+) -> ApiKey:
+    """Make a publishable key, bound to API origins of the workspace: it registers leads
+    through them from their allowed domains, and does nothing else. Being meant for web pages,
+    its token is kept (`key.token`)."""
+    token = PUBLISHABLE_KEY_PREFIX + secrets.token_urlsafe(24)
+    key = ApiKey(
+        workspace_id=workspace.id,
+        name=name,
+        prefix=token[:12],
+        secret_hash=hash_api_key(token),
+        created_by_id=created_by.id if created_by else None,
+        scopes=Scope.LEADS_WRITE.value,
+        publishable=True,
+        origin_ids=list(origin_ids),
+        token=token,
+    )
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def publishable_tokens(workspace_id: str) -> dict[str, str]:
+    """For each API origin of the workspace bound to an active publishable key, the token of
+    its newest one (what the origin's browser snippets show)."""
+    keys = db.session.scalars(
+        db.select(ApiKey)
+        .filter_by(workspace_id=workspace_id, publishable=True, revoked_at=None)
+        .order_by(ApiKey.created_at)
+    )
+    return {origin_id: key.token for key in keys for origin_id in key.origin_ids or [] if key.token}
 
 
 def revoke_api_key(key: ApiKey) -> None:

@@ -65,6 +65,8 @@ def demo(as_json: bool) -> None:
                 f"  Password: {result.password}",
                 f"  API key:  {result.api_key}  (shown once; older demo keys are revoked)",
                 f"  API ref:  {result.origins['api']}",
+                f"  Publishable key (web pages on localhost, registers only): "
+                f"{result.publishable_key}",
                 "",
             ]
         )

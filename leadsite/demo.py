@@ -24,6 +24,7 @@ from leadsite.models import (
     Origin,
     OriginKind,
     Role,
+    User,
     Workspace,
     utcnow,
 )
@@ -31,6 +32,7 @@ from leadsite.models import (
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.example"
 DEMO_KEY_NAME = "Demo key"
+DEMO_PUBLISHABLE_KEY_NAME = "Demo web page"
 LOCAL_DOMAINS = ["http://localhost:*", "http://127.0.0.1:*"]
 
 FIRST_NAMES = [
@@ -99,6 +101,7 @@ class DemoWorkspace:
     email: str
     password: str
     api_key: str
+    publishable_key: str
     workspace_id: str
     funnel_id: str
     origins: dict[str, str] = field(default_factory=dict)
@@ -109,6 +112,7 @@ class DemoWorkspace:
             "email": self.email,
             "password": self.password,
             "api_key": self.api_key,
+            "publishable_key": self.publishable_key,
             "workspace_id": self.workspace_id,
             "funnel_id": self.funnel_id,
             "origins": self.origins,
@@ -118,7 +122,9 @@ class DemoWorkspace:
 def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
     """Create the demo workspace once; every call sets a fresh password and API key.
 
-    The previous demo key is revoked, so the key printed last is the one that works.
+    The previous demo key is revoked, so the key printed last is the one that works. The
+    publishable key of the demo's API origin (for web pages on localhost) is made once and
+    kept: it is no secret.
     """
     workspace, created = accounts.get_or_create_workspace("Demo workspace", DEMO_SLUG)
     password = secrets.token_urlsafe(12)
@@ -144,16 +150,35 @@ def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
     if workspace.default_origin_id is None:
         # Calls naming no origin (the chatbot and vcita dialects) go to the demo's API origin.
         workspace.default_origin_id = by_kind[OriginKind.API].id
+    publishable = _publishable_key(workspace, by_kind[OriginKind.API], user)
     db.session.commit()
     return DemoWorkspace(
         base_url=base_url,
         email=DEMO_EMAIL,
         password=password,
         api_key=api_key,
+        publishable_key=publishable,
         workspace_id=workspace.id,
         funnel_id=funnel.id,
         origins={kind: origins[kind] for kind in ("api", "page", "embed", "backoffice")},
     )
+
+
+def _publishable_key(workspace: Workspace, origin: Origin, user: User) -> str:
+    """The demo's publishable key for its API origin: the one made before, else a new one."""
+    key = db.session.scalar(
+        db.select(ApiKey).filter_by(
+            workspace_id=workspace.id,
+            name=DEMO_PUBLISHABLE_KEY_NAME,
+            publishable=True,
+            revoked_at=None,
+        )
+    )
+    if key is None or key.token is None or origin.id not in (key.origin_ids or []):
+        key = accounts.create_publishable_key(
+            workspace, DEMO_PUBLISHABLE_KEY_NAME, [origin.id], created_by=user
+        )
+    return key.token or ""
 
 
 def _populate(workspace: Workspace) -> None:

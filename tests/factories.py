@@ -98,6 +98,13 @@ def api_key(ws: Workspace) -> str:
     return secret
 
 
+def publishable_key(ws: Workspace, *origins: Origin) -> str:
+    """A publishable key of `ws` bound to `origins`; returns the token a web page sends."""
+    key = accounts.create_publishable_key(ws, "Web page", [o.id for o in origins])
+    db.session.commit()
+    return key.token or ""
+
+
 def staged_funnel(ws: Workspace, **fields: object) -> Funnel:
     """An active funnel with two stages of activities."""
     from leadsite.models import ActivityKind

@@ -34,6 +34,7 @@ def test_demo_creates_a_complete_workspace(runner):
         "email",
         "password",
         "api_key",
+        "publishable_key",
         "workspace_id",
         "funnel_id",
         "origins",
@@ -46,7 +47,9 @@ def test_demo_creates_a_complete_workspace(runner):
     assert embed.allowed_domains == ["http://localhost:*", "http://127.0.0.1:*"]
     user = db.session.scalar(db.select(User).filter_by(email=demo["email"]))
     assert verify_password(user.password_hash, demo["password"])
-    key = db.session.scalar(db.select(ApiKey).filter_by(workspace_id=demo["workspace_id"]))
+    key = db.session.scalar(
+        db.select(ApiKey).filter_by(workspace_id=demo["workspace_id"], publishable=False)
+    )
     assert key.secret_hash == hash_api_key(demo["api_key"])
     assert demo["api_key"] not in {key.prefix, key.secret_hash}
 
@@ -66,6 +69,7 @@ def test_demo_run_twice_keeps_one_workspace_with_fresh_credentials(runner):
     assert _count(Membership) == 1
     old = db.session.scalar(db.select(ApiKey).filter_by(secret_hash=hash_api_key(first["api_key"])))
     assert old.revoked_at is not None
+    assert second["publishable_key"] == first["publishable_key"]  # public, so kept
 
 
 def test_the_demo_workspace_registers_the_api_guides_full_body_as_printed(runner, client):
@@ -146,3 +150,20 @@ def test_create_user_refuses_an_unknown_role(runner):
 
     assert result.exit_code == 2
     assert _count(User) == 0
+
+
+def test_the_demo_publishable_key_registers_from_a_local_page_only(runner, client):
+    demo = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+    url = f"/api/v1/leads?ref={demo['origins']['api']}"
+    headers = {"Authorization": f"Bearer {demo['publishable_key']}"}
+
+    page = client.post(
+        url,
+        json={"email": "page@example.com"},
+        headers={**headers, "Origin": "http://localhost:8000"},
+    )
+    listing = client.get("/api/v1/leads", headers=headers)
+
+    assert demo["publishable_key"].startswith("lpk_")
+    assert page.status_code == 201, page.json
+    assert listing.status_code == 403 and listing.json["code"] == "INSUFFICIENT_SCOPE"

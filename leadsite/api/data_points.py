@@ -22,7 +22,7 @@ from leadsite.api.schemas import (
 from leadsite.data_points import DataPointInUse, name_taken
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.models import DataPoint, DataPointType
+from leadsite.models import DataPoint, DataPointType, Scope
 from leadsite.representations import iso
 
 ERRORS = (400, 401, 404, 409, 413, 415, 422, 429)
@@ -68,6 +68,7 @@ def _duplicate_name(name: str) -> Response:
     tag="data points",
     responses={200: ("Data points", DataPointListResponse)},
     errors=(401, 429),
+    scope=Scope.LEADS_READ,
 )
 def list_data_points() -> Response:
     """Every data point of the workspace, by name."""
@@ -116,6 +117,7 @@ def create_data_point() -> Response:
     tag="data points",
     responses={200: ("The data point", DataPointResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_READ,
 )
 def get_data_point(point_id: str) -> Response:
     """One data point."""

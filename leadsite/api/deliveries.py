@@ -14,7 +14,7 @@ from leadsite.api.openapi import operation
 from leadsite.api.schemas import DeliveryListResponse, MessageResponse, SecretResponse
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.models import DeliveryAttempt, Lead, OutboxMessage, WebhookEndpoint
+from leadsite.models import DeliveryAttempt, Lead, OutboxMessage, Scope, WebhookEndpoint
 from leadsite.outbox.manage import NothingToSend, redeliver, rotate_endpoint_secret
 from leadsite.representations import iso
 
@@ -81,6 +81,7 @@ def list_endpoint_deliveries(endpoint_id: str) -> Response:
     tag="leads",
     responses={200: ("Attempts, newest first", DeliveryListResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_READ,
 )
 def list_lead_deliveries(lead_id: str) -> Response:
     """Webhooks and emails about this lead, each try."""

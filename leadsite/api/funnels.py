@@ -13,7 +13,7 @@ from leadsite.api.openapi import operation
 from leadsite.api.schemas import FunnelListResponse, FunnelResponse
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.models import Funnel, Stage
+from leadsite.models import Funnel, Scope, Stage
 from leadsite.representations import iso
 
 
@@ -66,6 +66,7 @@ def stages_list(funnel: Funnel) -> list[dict[str, Any]]:
     tag="funnels",
     responses={200: ("Funnels", FunnelListResponse)},
     errors=(401, 429),
+    scope=Scope.LEADS_READ,
 )
 def list_funnels() -> Response:
     """Every funnel of the workspace, oldest first."""
@@ -84,6 +85,7 @@ def list_funnels() -> Response:
     tag="funnels",
     responses={200: ("The funnel", FunnelResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_READ,
 )
 def get_funnel(funnel_id: str) -> Response:
     """One funnel; its id is the one in the back-office URL /p/funnels/edit/<id>."""

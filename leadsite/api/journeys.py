@@ -16,7 +16,7 @@ from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import JourneyResponse, JourneySummaryOut
 from leadsite.extensions import db
-from leadsite.models import Journey, JourneyStatus
+from leadsite.models import Journey, JourneyStatus, Scope
 from leadsite.registration import FieldError
 from leadsite.representations import iso, journey_dict, journey_summary
 
@@ -64,6 +64,7 @@ def _decode_cursor(cursor: str) -> str | None:
         query_param("status", "active, completed or cancelled", enum=list(JourneyStatus)),
     ],
     responses={200: ("A page of journeys", JourneyListResponse)},
+    scope=Scope.LEADS_READ,
     errors=(401, 422, 429),
 )
 def list_journeys() -> Response:
@@ -114,6 +115,7 @@ def list_journeys() -> Response:
     tag="journeys",
     responses={200: ("The journey", JourneyResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_READ,
 )
 def get_journey(journey_id: str) -> Response:
     """One journey of the workspace."""

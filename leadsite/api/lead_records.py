@@ -14,7 +14,7 @@ from leadsite.api.openapi import operation
 from leadsite.api.schemas import LeadPatch, LeadResponse
 from leadsite.extensions import db
 from leadsite.leads import erase_lead, update_lead
-from leadsite.models import Lead, Workspace
+from leadsite.models import Lead, Scope, Workspace
 from leadsite.representations import journey_summary, lead_dict
 
 PATCH_FIELDS = {canonical(name): name for name in LeadPatch.model_fields}
@@ -33,6 +33,7 @@ def _lead_response(lead: Lead) -> Response:
     tag="leads",
     responses={200: ("The lead", LeadResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_READ,
 )
 def get_lead(lead_id: str) -> Response:
     """One lead of the workspace."""
@@ -46,6 +47,7 @@ def get_lead(lead_id: str) -> Response:
     body=LeadPatch,
     responses={200: ("The changed lead", LeadResponse)},
     errors=(400, 401, 404, 409, 413, 415, 422, 429),
+    scope=Scope.LEADS_WRITE,
 )
 def update_lead_fields(lead_id: str) -> Response:
     """Change the given fields (keys matched ignoring case, `_` and `-`)."""
@@ -66,6 +68,7 @@ def update_lead_fields(lead_id: str) -> Response:
     tag="leads",
     responses={200: ("The erased lead", LeadResponse)},
     errors=(401, 404, 429),
+    scope=Scope.LEADS_WRITE,
 )
 def erase_lead_data(lead_id: str) -> Response:
     """Erase personal data; the row keeps its id, journeys and counts."""

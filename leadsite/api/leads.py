@@ -26,7 +26,7 @@ from leadsite.api.schemas import LeadListResponse, RegistrationBody
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
-from leadsite.models import Origin, Workspace
+from leadsite.models import Origin, Scope, Workspace
 from leadsite.registration import FieldError
 from leadsite.representations import journey_summary, lead_dict
 
@@ -49,6 +49,8 @@ MAX_PAGE = 200
         200: ("An existing lead was updated", LeadsAnswer),
     },
     errors=(400, 401, 404, 409, 413, 415, 422, 423, 429),
+    scope=Scope.LEADS_WRITE,
+    publishable=True,
 )
 def create_lead() -> Response:
     """Register a lead (JSON or form body) through the API origin named by `ref`, or without
@@ -133,6 +135,7 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
     ],
     responses={200: ("A page of leads", LeadListResponse)},
     errors=(401, 422, 429),
+    scope=Scope.LEADS_READ,
 )
 def list_leads() -> Response:
     """Leads of the workspace with cursor pagination and filters (erased leads are left out, and

@@ -13,10 +13,13 @@ from werkzeug.wrappers import Response
 
 from leadsite.api import bp
 from leadsite.api.schemas import ErrorResponse, JourneyDataItem
+from leadsite.models import Scope
 
 ERROR_STATUSES = {
     400: "Malformed request (`INVALID_JSON`, `BAD_REQUEST`)",
     401: "Missing or invalid API key (`UNAUTHORIZED`)",
+    403: "The key lacks the operation's scope (`INSUFFICIENT_SCOPE`), or is used from a web "
+    "page it is not allowed on (`ORIGIN_NOT_ALLOWED`)",
     404: "Not found, or not in this workspace (`NOT_FOUND`)",
     409: "A duplicate (`DUPLICATE_*`), or a dialect's refused API access (`INVALID_API_ACCESS`)",
     413: "Body over the size limit (`PAYLOAD_TOO_LARGE`)",
@@ -42,6 +45,9 @@ class Operation:
     description: str | None = None
     # Security requirements when not the bearer key (a dialect's own header scheme).
     security: list[dict[str, list[str]]] | None = None
+    # What the key must hold; a publishable key only works where `publishable` says it may.
+    scope: Scope = Scope.ADMIN
+    publishable: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -51,7 +57,8 @@ def operation(
     *, blueprint: str = "api", endpoints: tuple[str, ...] = (), **spec: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Describe a view for the OpenAPI document; the endpoint name ties it to its URL rule (a
-    dialect on a blueprint of its own names that blueprint, or its `endpoints`)."""
+    dialect on a blueprint of its own names that blueprint, or its `endpoints`). Its `scope` is
+    also what `leadsite.api.auth` requires of the key (`admin` by default)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         for endpoint in endpoints or (f"{blueprint}.{view.__name__}",):
@@ -117,7 +124,10 @@ def build_document() -> dict[str, Any]:
                 }
                 for status, (description, model) in op.responses.items()
             }
-            for status in sorted({400, *op.errors}):  # 400: a NUL in the URL, on any path
+            # 400: a NUL in the URL, on any path; 403: a key without the scope, on any
+            # operation that needs a key.
+            always = {400} if op.public else {400, 403}
+            for status in sorted({*always, *op.errors}):
                 responses.setdefault(
                     str(status),
                     {
@@ -138,6 +148,10 @@ def build_document() -> dict[str, Any]:
                 entry["security"] = []
             elif op.security is not None:
                 entry["security"] = op.security
+            else:
+                entry["security"] = [{"bearerAuth": [op.scope.value]}]
+                if op.publishable:
+                    entry["security"].append({"publishableKey": []})
             if op.body is not None:
                 content = {"application/json": {"schema": _ref(op.body)}}
                 if op.form_body:
@@ -150,7 +164,11 @@ def build_document() -> dict[str, Any]:
             "title": "leadsite API",
             "version": "1.0.0",
             "description": "Register leads into funnels and read them back. Authenticate with "
-            "`Authorization: Bearer <API key>` (back-office: Settings → API keys).",
+            "`Authorization: Bearer <API key>` (back-office: Settings → API keys). A secret key "
+            "(`lsk_`) holds scopes: `leads:write` (register, edit and erase leads), `leads:read` "
+            "(read leads, journeys, funnels and data points) and `admin` (data points, webhooks "
+            "and deliveries); each operation names the one it needs. A publishable key (`lpk_`) "
+            "only registers leads, from web pages on its origins' allowed domains.",
         },
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "security": [{"bearerAuth": []}],
@@ -158,7 +176,20 @@ def build_document() -> dict[str, Any]:
         "components": {
             "schemas": schemas.get("$defs", {}),
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A secret key (`lsk_…`), for servers. Scopes: "
+                    + ", ".join(f"`{scope.value}`" for scope in Scope)
+                    + ". Refused from a browser `Origin` that the API origin does not list.",
+                },
+                "publishableKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A publishable key (`lpk_…`), for web pages: registers "
+                    "leads through the origins it is bound to, from their allowed domains "
+                    "(the `Origin` header), rate-limited per visitor's IP.",
+                },
                 # The dialects' other places for the key (KickoffLabs: `api_key`).
                 "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
                 # vcita's clients send `Authorization: Token token="KEY"`.

@@ -26,9 +26,11 @@ from leadsite.backoffice.funnel_changes import (
 )
 from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved
 from leadsite.backoffice.outbound import may_configure, recipients_allowed
+from leadsite.database import begin_write_transaction
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
+from leadsite.journeys.emails import check_template, sample_budget_problem
 from leadsite.models import Activity, ActivityKind, Funnel, Membership, Stage, User
 
 ACTIVITY_TEMPLATE = "backoffice/funnels/activity.html"
@@ -85,6 +87,24 @@ def _recipients_allowed(form: ActivityForm, activity: Activity | None) -> bool:
     return recipients_allowed(form.to, kept if isinstance(kept, list) else None)
 
 
+def _try_templates_first() -> None:
+    """Try the posted templates on the sample lead, holding nothing, then take the write lock.
+
+    These views are in `OWN_WRITE_LOCK`: a template that works for long (up to its budget)
+    must not do so while every registration waits for the lock. The read of the signed-in
+    user is ended first (a write after a stale read fails on SQLite); the form's validation,
+    later, finds the answers remembered (`sample_budget_problem`)."""
+    if request.method != "POST":
+        return
+    db.session.rollback()
+    for name in ("subject", "body"):
+        raw = request.form.get(f"activity-{name}", "")
+        for source in {raw, raw.strip()}:
+            if source and check_template(source) is None:
+                sample_budget_problem(source)
+    begin_write_transaction()
+
+
 def _activity_or_404(funnel: Funnel, activity_id: str) -> Activity:
     activity = find_activity(funnel, activity_id)
     if activity is None:
@@ -95,6 +115,7 @@ def _activity_or_404(funnel: Funnel, activity_id: str) -> Activity:
 @bp.route("/funnels/edit/<funnel_id>/stages/<stage_id>/activities/new", methods=["GET", "POST"])
 def activity_create(funnel_id: str, stage_id: str) -> Response:
     """Add an activity of the chosen kind (`?kind=` or the form's `kind`) at the stage's end."""
+    _try_templates_first()
     funnel = funnel_or_404(funnel_id)
     stage = find_stage(funnel, stage_id)
     if stage is None:
@@ -121,6 +142,7 @@ def activity_create(funnel_id: str, stage_id: str) -> Response:
 def activity_edit(funnel_id: str, activity_id: str) -> Response:
     """Edit an activity's title and settings; its kind is fixed (delete and add to change it).
     A manager sees a webhook activity read-only."""
+    _try_templates_first()
     funnel = funnel_or_404(funnel_id)
     activity = _activity_or_404(funnel, activity_id)
     form = _form(activity.kind, activity)

@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from leadsite.accounts import publishable_tokens
 from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_activity_forms import summary
 from leadsite.backoffice.funnel_changes import find_funnel
@@ -54,13 +55,14 @@ def stages_of(funnel: Funnel) -> list[Stage]:
 def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
     """Everything the edit page's blocks read; a view replaces the form it is answering with."""
     base_url = current_app.config["BASE_URL"]
+    keys = publishable_tokens(funnel.workspace_id)
     context: dict[str, Any] = {
         "funnel": funnel,
         "form": FunnelForm(formdata=None, timezone=g.workspace.timezone, funnel=funnel),
         "stages": stages_of(funnel),
         "new_stage_form": NewStageForm(formdata=None),
         "new_origin_form": NewOriginForm(formdata=None),
-        "origins": [(o, origin_snippets(o, base_url)) for o in funnel.origins],
+        "origins": [(o, origin_snippets(o, base_url, keys)) for o in funnel.origins],
         "activity_kinds": addable_kinds(),
         "origin_kinds": ORIGIN_KIND_LABELS,
         "form_kinds": FORM_KINDS,

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from leadsite import funnels
+from leadsite.accounts import publishable_tokens
 from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_changes import find_origin, set_origin_active
 from leadsite.backoffice.funnel_edit import funnel_or_404, render_edit, saved
@@ -42,7 +43,9 @@ def _origin_page(origin: Origin, form: OriginForm, status: int = 200) -> Respons
         origin=origin,
         form=form,
         kind_label=KIND_LABELS.get(origin.kind, origin.kind),
-        snippets=origin_snippets(origin, current_app.config["BASE_URL"]),
+        snippets=origin_snippets(
+            origin, current_app.config["BASE_URL"], publishable_tokens(origin.workspace_id)
+        ),
     )
 
 

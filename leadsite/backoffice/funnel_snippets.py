@@ -1,4 +1,9 @@
-"""Ready-to-copy snippets for an origin, with the real base URL and ref."""
+"""Ready-to-copy snippets for an origin, with the real base URL and ref.
+
+Server code (curl) names a secret key; code for web pages (JavaScript fetch) a publishable key
+bound to the origin, the real one when there is one: a secret key in a page would let any
+visitor read and erase every lead, and the API refuses it there.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 from leadsite.models import Identifier, Origin, OriginKind
 
 API_KEY_PLACEHOLDER = "YOUR_API_KEY"
+PUBLISHABLE_KEY_PLACEHOLDER = "YOUR_PUBLISHABLE_KEY"
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,9 @@ def example_body(identifier: str) -> dict[str, str]:
     return body
 
 
-def api_snippets(base_url: str, ref: str, identifier: str) -> list[Snippet]:
+def api_snippets(
+    base_url: str, ref: str, identifier: str, publishable_key: str | None = None
+) -> list[Snippet]:
     url = f"{base_url}/api/v1/leads?ref={ref}"
     body = json.dumps(example_body(identifier), ensure_ascii=False)
     curl = (
@@ -43,7 +51,7 @@ def api_snippets(base_url: str, ref: str, identifier: str) -> list[Snippet]:
         "    headers: {\n"
         "        'Accept': 'application/json',\n"
         "        'Content-Type': 'application/json',\n"
-        f"        'Authorization': 'Bearer {API_KEY_PLACEHOLDER}'\n"
+        f"        'Authorization': 'Bearer {publishable_key or PUBLISHABLE_KEY_PLACEHOLDER}'\n"
         "    },\n"
         f"    body: JSON.stringify({body}) }})\n"
         "   .then(response => response.json())\n"
@@ -51,17 +59,23 @@ def api_snippets(base_url: str, ref: str, identifier: str) -> list[Snippet]:
     )
     return [
         Snippet("curl", "curl", curl, "shell"),
-        Snippet("fetch", "JavaScript fetch", fetch, "javascript"),
+        Snippet(
+            "fetch", "JavaScript fetch (in a web page, with a publishable key)", fetch, "javascript"
+        ),
     ]
 
 
-def origin_snippets(origin: Origin, base_url: str) -> list[Snippet]:
-    """What to paste where for this origin; none for back-office and import origins."""
+def origin_snippets(
+    origin: Origin, base_url: str, publishable_keys: dict[str, str] | None = None
+) -> list[Snippet]:
+    """What to paste where for this origin; none for back-office and import origins.
+    `publishable_keys`: the token of a publishable key bound to each origin that has one."""
     base_url = base_url.rstrip("/")
     ref = origin.ref
     match origin.kind:
         case OriginKind.API:
-            return api_snippets(base_url, ref, origin.funnel.identifier)
+            key = (publishable_keys or {}).get(origin.id)
+            return api_snippets(base_url, ref, origin.funnel.identifier, key)
         case OriginKind.PAGE:
             return [Snippet("link", "Link to the registration page", f"{base_url}/r/{ref}", "url")]
         case OriginKind.EMBED:

@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -19,13 +20,19 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from leadsite import values
 from leadsite.backoffice.funnel_activity_forms import CheckboxesField
-from leadsite.models import Role
+from leadsite.models import Origin, Role, Scope
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 
 ROLE_CHOICES = [
     SelectChoice(Role.MANAGER.value, "Manager"),
     SelectChoice(Role.ADMINISTRATOR.value, "Administrator"),
 ]
+SCOPE_LABELS = {
+    Scope.LEADS_WRITE: "Register, edit and erase leads (leads:write)",
+    Scope.LEADS_READ: "Read leads, journeys, funnels and data points (leads:read)",
+    Scope.ADMIN: "Manage data points, webhooks and deliveries (admin)",
+}
+SECRET, PUBLISHABLE = "secret", "publishable"
 EVENT_LABELS = {
     "lead.created": "A lead registers for the first time",
     "lead.updated": "A lead is updated (registers again, or is edited)",
@@ -56,12 +63,57 @@ class RoleForm(FlaskForm):
 
 
 class ApiKeyForm(FlaskForm):
+    """A secret key with its scopes, or a publishable key with its origins."""
+
     name = StringField(
         "Name",
         validators=[DataRequired(), Length(max=120)],
         filters=[_strip],
         description="Say where it is used, e.g. “Website backend”.",
     )
+    kind = RadioField(
+        "Kind",
+        choices=[
+            SelectChoice(SECRET, "Secret key (lsk_…): for your servers; never in a web page"),
+            SelectChoice(
+                PUBLISHABLE,
+                "Publishable key (lpk_…): for web pages; only registers leads, "
+                "through the origins below, from their allowed sites",
+            ),
+        ],
+        default=SECRET,
+    )
+    scopes = CheckboxesField(
+        "Scopes (secret key)",
+        choices=[SelectChoice(scope.value, SCOPE_LABELS[scope]) for scope in Scope],
+        default=[scope.value for scope in Scope],
+    )
+    origin_ids = CheckboxesField("API origins (publishable key)", choices=[])
+
+    def __init__(self, *args: Any, origins: list[Origin] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.origins = {origin.id: origin for origin in origins or []}
+        self.origin_ids.choices = [
+            SelectChoice(origin.id, f"{origin.name} ({origin.funnel.name})")
+            for origin in origins or []
+        ]
+
+    def validate_scopes(self, field: Field) -> None:
+        if self.kind.data == SECRET and not field.data:
+            raise ValidationError("Choose at least one scope.")
+
+    def validate_origin_ids(self, field: Field) -> None:
+        if self.kind.data != PUBLISHABLE:
+            return
+        if not field.data:
+            raise ValidationError("Choose the API origins it registers through.")
+        chosen = [self.origins[i] for i in field.data if i in self.origins]
+        closed = [origin.name for origin in chosen if not origin.allowed_domains]
+        if closed:
+            raise ValidationError(
+                f"{', '.join(closed)}: no allowed sites yet, so no web page could use the key. "
+                "List them in the origin's settings first."
+            )
 
 
 class WebhookForm(FlaskForm):

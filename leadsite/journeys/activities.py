@@ -22,7 +22,13 @@ from leadsite import values
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.journeys.conditions import data_values
-from leadsite.journeys.emails import TemplateFailed, check_template, lead_email, staff_email
+from leadsite.journeys.emails import (
+    TemplateFailed,
+    check_template,
+    lead_email,
+    sample_budget_problem,
+    staff_email,
+)
 from leadsite.models import (
     ActivityKind,
     Channel,
@@ -272,7 +278,11 @@ def validate_activity_config(kind: str, config: Any) -> list[str]:
     errors = []
     if kind in (ActivityKind.EMAIL_LEAD, ActivityKind.NOTIFY_STAFF):
         for name in ("subject", "body"):
-            problem = check_template(config[name]) if config.get(name) else None
+            if not config.get(name):
+                continue
+            # A template that cannot render within budget on a made-up lead is refused now,
+            # not found out when it fails a real lead's step.
+            problem = check_template(config[name]) or sample_budget_problem(config[name])
             if problem:
                 errors.append(f"{name}: {problem}")
     try:

@@ -1,30 +1,34 @@
 """The emails journeys send: staff-written text rendered in Jinja's sandbox, inside our templates.
 
 Staff write an `email_lead` activity's subject and body with `{{ placeholders }}`; they are
-rendered by `SandboxedEnvironment` with plain values only (no model objects), so a template can
-read the lead's fields and data points and nothing else. The result is then put in
-`templates/emails/lead_activity.txt` and `.html`, which add the journey link and the unsubscribe
-link (the HTML is escaped by Flask's autoescaping).
+rendered in Jinja's sandbox under a budget of work, time and size (`journeys.sandbox`) with
+plain values only (no model objects), so a template can read the lead's fields and data points
+and nothing else, and cannot hold the worker for long. The worker renders a step's texts before
+its write transaction (`journeys.prerender`), so no lock is held while staff text renders. The
+result is then put in `templates/emails/lead_activity.txt` and `.html`, which add the journey
+link and the unsubscribe link (the HTML is escaped by Flask's autoescaping).
 """
 
 from __future__ import annotations
 
-import operator
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from leadsite.models import UTM_FIELDS, Funnel, Journey, Lead
+from leadsite.journeys import sandbox
+from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead
 from leadsite.representations import journey_url
 
 MAX_TEMPLATE_LENGTH = 20_000
-MAX_RENDERED_LENGTH = 100_000
+MAX_RENDERED_LENGTH = sandbox.MAX_LENGTH
 MAX_SUBJECT_LENGTH = 200
-MAX_EXPONENT = 100
 UNSUBSCRIBE_SALT = "leadsite.unsubscribe"
 DEFAULT_BODY = "Hello {{ lead.first_name or 'there' }},\n\nThank you for signing up."
 
@@ -33,57 +37,82 @@ class TemplateFailed(Exception):
     """A staff-written template that does not parse or render; the message says why."""
 
 
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, also refusing the arithmetic that builds huge strings or numbers."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-                raise SecurityError("that number would be too large")
-            return operator.pow(left, right)
-        for sequence, times in ((left, right), (right, left)):
-            if (
-                isinstance(sequence, str | list | tuple)
-                and isinstance(times, int)
-                and len(sequence) * times > MAX_RENDERED_LENGTH
-            ):
-                raise SecurityError("that text would be too long")
-        return operator.mul(left, right)
-
-
-_sandbox = _Sandbox(autoescape=False, keep_trailing_newline=False)
-
-
 def check_template(source: Any) -> str | None:
-    """Why a staff-written template cannot be used, or None when it parses."""
+    """Why a staff-written template cannot be used, or None when it compiles."""
     if not isinstance(source, str):
         return "must be text"
     if len(source) > MAX_TEMPLATE_LENGTH:
         return f"is longer than {MAX_TEMPLATE_LENGTH} characters"
     try:
-        _sandbox.parse(source)
+        sandbox.compile_template(source)
     except TemplateError as error:
         return f"does not parse: {error.message or error}"
     return None
 
 
 def render_text(source: str, context: dict[str, Any]) -> str:
-    """Render a staff-written template in the sandbox; raise `TemplateFailed` with the reason."""
+    """Render a staff-written template in the budgeted sandbox; raise `TemplateFailed` with the
+    reason. Inside `prerendered()`, a text rendered before with the same context is reused."""
+    cache = _prerendered.get()
+    key = (source, _context_key(context)) if cache is not None else None
+    if cache is not None and key in cache:
+        outcome = cache[key]
+        if isinstance(outcome, TemplateFailed):
+            raise outcome
+        return outcome
+    try:
+        outcome = _render(source, context)
+    except TemplateFailed as error:
+        if cache is not None:
+            cache[key] = error
+        raise
+    if cache is not None:
+        cache[key] = outcome
+    return outcome
+
+
+def _render(source: str, context: dict[str, Any]) -> str:
     problem = check_template(source)
     if problem:
         raise TemplateFailed(f"the template {problem}")
     try:
-        chunks, length = [], 0
-        for chunk in _sandbox.from_string(source).generate(context):
-            length += len(chunk)
-            if length > MAX_RENDERED_LENGTH:
-                raise TemplateFailed(f"the text is longer than {MAX_RENDERED_LENGTH} characters")
-            chunks.append(chunk)
-    except (TemplateError, ArithmeticError, TypeError, ValueError) as error:
+        return sandbox.render(source, context)
+    except sandbox.BudgetExceeded as error:
+        raise TemplateFailed(f"the template is over its budget: {error}") from None
+    except RecursionError:
+        raise TemplateFailed("the template calls itself without end") from None
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as error:
         raise TemplateFailed(f"the template failed: {error}") from None
-    return "".join(chunks)
+
+
+_prerendered: ContextVar[dict[tuple[str, str], str | TemplateFailed] | None] = ContextVar(
+    "leadsite_prerendered", default=None
+)
+
+
+def _context_key(context: dict[str, Any]) -> str:
+    return json.dumps(context, sort_keys=True, default=str)
+
+
+@contextmanager
+def prerendered() -> Iterator[None]:
+    """Within the block, `render_text` remembers what it rendered: render a step's texts with
+    no transaction open (`journeys.prerender`), then run the step under the write lock, where
+    the same texts with the same context are taken from memory instead of rendered again."""
+    token = _prerendered.set({})
+    try:
+        yield
+    finally:
+        _prerendered.reset(token)
+
+
+def template_sources(kind: str, config: dict[str, Any], title: str) -> list[str]:
+    """The staff-written texts an `email_lead` or `notify_staff` step renders."""
+    if kind == ActivityKind.EMAIL_LEAD:
+        return [str(config.get("subject") or title), config.get("body") or DEFAULT_BODY]
+    if kind == ActivityKind.NOTIFY_STAFF and config.get("subject"):
+        return [str(config["subject"])]
+    return []
 
 
 def one_line(text: str, limit: int = MAX_SUBJECT_LENGTH) -> str:
@@ -110,6 +139,57 @@ def template_context(lead: Lead, journey: Journey, data: dict[str, Any]) -> dict
         "journey_url": journey_url(journey),
         "funnel": journey.funnel.name,
     }
+
+
+def sample_context() -> dict[str, Any]:
+    """What a template reads for a made-up lead: templates are tried on it when saved."""
+    return {
+        "lead": {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "phone": "+18005550175",
+            "status": "new",
+            "tags": ["newsletter"],
+            "custom": {},
+            "source": "website",
+            **{name: "" for name in UTM_FIELDS},
+        },
+        "data": {},
+        "journey_url": "https://leadsite.example/j/sample",
+        "funnel": "Sample funnel",
+    }
+
+
+_sample_answers: dict[str, str | None] = {}
+MAX_SAMPLE_ANSWERS = 256
+
+
+def sample_budget_problem(source: str) -> str | None:
+    """Why `source` cannot be rendered within its budget on the sample lead, or None; other
+    failures are left to a real lead's data to decide.
+
+    Remembered: a save tries its templates before it takes the write lock, and its validation,
+    under the lock, finds the answer here. Running out of time is not remembered: the
+    machine's load has a part in it."""
+    if source in _sample_answers:
+        return _sample_answers[source]
+    problem = None
+    try:
+        sandbox.render(source, sample_context())
+    except sandbox.OutOfTime as error:
+        return f"cannot be rendered within its budget: {error}"
+    except sandbox.BudgetExceeded as error:
+        problem = f"cannot be rendered within its budget: {error}"
+    except RecursionError:
+        problem = "cannot be rendered: it calls itself without end"
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
+        pass
+    if len(_sample_answers) >= MAX_SAMPLE_ANSWERS:
+        _sample_answers.clear()
+    _sample_answers[source] = problem
+    return problem
 
 
 def unsubscribe_token(lead: Lead) -> str:

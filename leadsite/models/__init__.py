@@ -33,9 +33,10 @@ from leadsite.models.outbox import (
 )
 from leadsite.models.types import utcnow
 from leadsite.models.webhook import WebhookEndpoint
-from leadsite.models.workspace import ApiKey, Membership, Role, User, Workspace
+from leadsite.models.workspace import ALL_SCOPES, ApiKey, Membership, Role, Scope, User, Workspace
 
 __all__ = [
+    "ALL_SCOPES",
     "UTM_FIELDS",
     "Activity",
     "ActivityKind",
@@ -63,6 +64,7 @@ __all__ = [
     "OriginKind",
     "OutboxMessage",
     "Role",
+    "Scope",
     "Stage",
     "StepStatus",
     "UsedFormToken",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
 from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
-from leadsite.models.types import UTCDateTime, utcnow
+from leadsite.models.types import JSONType, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -120,8 +120,25 @@ class Membership(PublicIdMixin, TimestampMixin, db.Model):
         return self.role == Role.ADMINISTRATOR
 
 
+class Scope(StrEnum):
+    """What an API key may do. Each operation of the API needs one (`leadsite.api.openapi`)."""
+
+    LEADS_WRITE = "leads:write"
+    LEADS_READ = "leads:read"
+    ADMIN = "admin"
+
+
+ALL_SCOPES = " ".join(scope.value for scope in Scope)
+
+
 class ApiKey(PublicIdMixin, db.Model):
-    """A bearer key for the API. Only its SHA-256 is stored; the secret is shown once."""
+    """A bearer key for the API. Only its SHA-256 is stored; a secret key is shown once.
+
+    A secret key (`lsk_`) is for servers and holds `scopes` (space-separated, as in OAuth). A
+    publishable key (`lpk_`) is meant to be seen in web pages: it only registers leads, through
+    `origin_ids`, from their allowed domains. Being public, its `token` is kept to be shown in
+    the snippets of its origins.
+    """
 
     __tablename__ = "api_keys"
     id_prefix = "key"
@@ -138,8 +155,16 @@ class ApiKey(PublicIdMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(200), default=ALL_SCOPES)
+    publishable: Mapped[bool] = mapped_column(default=False)
+    origin_ids: Mapped[list[str] | None] = mapped_column(JSONType)
+    token: Mapped[str | None] = mapped_column(String(80))
 
     workspace: Mapped[Workspace] = relationship()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
 
     @property
     def active(self) -> bool:

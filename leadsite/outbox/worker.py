@@ -83,19 +83,26 @@ def claim_steps(limit: int = STEP_BATCH_SIZE, lease: timedelta | None = None) ->
 
 
 def run_steps(stop: threading.Event | None = None, limit: int = STEP_BATCH_SIZE) -> int:
-    """Run a batch of due automatic steps, each in its own transaction."""
+    """Run a batch of due automatic steps, each in its own transaction.
+
+    A step's staff-written texts are rendered first, with no transaction open, so that the
+    write lock is not held while they render (`journeys.prerender`)."""
+    from leadsite.journeys.emails import prerendered
     from leadsite.journeys.engine import run_step
+    from leadsite.journeys.prerender import prerender_step
 
     done = 0
     for step_id in claim_steps(limit):
         if stop is not None and stop.is_set():
             break
         try:
-            begin_write_transaction()
-            step = db.session.get(JourneyStep, step_id)
-            if step is not None:
-                run_step(step)
-            db.session.commit()
+            with prerendered():
+                prerender_step(step_id)
+                begin_write_transaction()
+                step = db.session.get(JourneyStep, step_id)
+                if step is not None:
+                    run_step(step)
+                db.session.commit()
             done += 1
         except Exception:
             db.session.rollback()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from leadsite.extensions import db
+from leadsite.journeys import sandbox
 from leadsite.journeys.activities import validate_activity_config
-from leadsite.models import Activity, ActivityKind, Role, Stage, Workspace
+from leadsite.models import Activity, ActivityKind, Origin, OriginKind, Role, Stage, Workspace
+from leadsite.registration import LeadInput, RegistrationContext, register
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -38,6 +42,14 @@ def _sign_in(auth, ws: Workspace | None = None, role: Role = Role.ADMINISTRATOR)
     ws = ws or factories.workspace()
     auth.login(factories.user(ws, role=role).email)
     return ws
+
+
+# The template of issue 12 (it writes nothing, it only works): it made another workspace's
+# registration take 14 s.
+NESTED_RANGES = (
+    "{% for a in range(700) %}{% for b in range(700) %}{% for c in range(700) %}"
+    "{% endfor %}{% endfor %}{% endfor %}"
+)
 
 
 def _post(client, path: str, data: dict[str, object] | None = None, **kwargs: object):
@@ -115,6 +127,21 @@ def test_a_staff_task_is_assigned_to_a_user_of_the_workspace(client, world):
     [
         ("email_lead", {"subject": "Hi {{ lead.first_name"}, "unexpected end of template"),
         ("email_lead", {"body": "{% if %}"}, "Does not parse"),
+        (
+            "email_lead",
+            {"body": NESTED_RANGES},
+            "Cannot be rendered within its budget: it needs more than 100,000 loop iterations",
+        ),
+        (
+            "email_lead",
+            {"body": "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"},
+            "Cannot be rendered",
+        ),
+        (
+            "email_lead",
+            {"subject": "{% set s = 'x' * 99999 %}{{ s|replace('', s) }}"},
+            "Cannot be rendered within its budget: the text would be longer than 100,000",
+        ),
         ("notify_staff", {"to": "sales@example.com, nobody"}, "Not an email address: nobody"),
         ("webhook", {"url": "ftp://example.com"}, "Enter an absolute http:// or https:// URL."),
         ("webhook", {"url": ""}, "This field is required."),
@@ -276,3 +303,43 @@ def test_activity_ids_of_another_funnel_or_workspace_are_not_found(client, world
     assert _activities(other_stage) == [(0, "Other")] and _activities(theirs_stage) == [
         (0, "Secret")
     ]
+
+
+def test_a_template_is_tried_at_save_without_holding_the_write_lock(app, client, world):
+    """Trying a template may take up to its budget: registrations must not wait for it."""
+    _, funnel, stage = world
+    elsewhere = factories.origin(factories.funnel(factories.workspace()), OriginKind.API)
+    elsewhere_id = elsewhere.id
+    outcomes: list[object] = []
+
+    def register_elsewhere() -> None:
+        with app.app_context():
+            try:
+                origin = db.session.get(Origin, elsewhere_id)
+                result = register(origin, LeadInput(email="bo@example.com"), RegistrationContext())
+                outcomes.append(result.created)
+            except Exception as error:  # reported by the assertion below
+                outcomes.append(error)
+            finally:
+                db.session.remove()
+
+    render = sandbox.render
+
+    def render_while_another_registers(source: str, *args: object) -> str:
+        if not outcomes:
+            thread = threading.Thread(target=register_elsewhere)
+            thread.start()
+            thread.join(30)
+        return render(source, *args)
+
+    path = f"/p/funnels/edit/{funnel.id}/stages/{stage.id}/activities/new"
+    body = "Hello {{ lead.first_name }}, this text is tried once when saved."
+    data = {**_form("email_lead", body=body), "csrf_token": csrf_token(client, "/p/")}
+    db.session.rollback()  # the save starts with no transaction, as in production
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sandbox, "render", render_while_another_registers)
+        response = client.post(path, data=data)
+
+    assert outcomes == [True]
+    assert response.status_code == 302
+    assert _activities(stage) == [(0, "Do it")]

@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from leadsite import accounts
 from leadsite.backoffice.funnel_origin_forms import field_name
 from leadsite.extensions import db
 from leadsite.models import Origin, OriginKind, Role, Workspace
@@ -79,8 +80,29 @@ def test_an_api_origin_shows_curl_and_fetch_with_the_real_base_url_and_ref(clien
     assert f'curl -X POST "{url}"' in body
     assert '-H "Authorization: Bearer YOUR_API_KEY"' in body
     assert '"Email": "johndoe@example.com", "Firstname": "John", "Lastname": "Doe"' in body
-    assert f"fetch('{url}', {{" in body and "'Authorization': 'Bearer YOUR_API_KEY'" in body
+    assert f"fetch('{url}', {{" in body
+    assert "'Authorization': 'Bearer YOUR_PUBLISHABLE_KEY'" in body
+    assert "'Authorization': 'Bearer YOUR_API_KEY'" not in body  # never a secret key in a page
     assert 'data-copy="#snippet-' in body
+
+
+def test_the_fetch_snippet_shows_the_origins_publishable_key(client, auth):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws)
+    origin = factories.origin(funnel, OriginKind.API, allowed_domains=["https://shop.example"])
+    other = factories.origin(funnel, OriginKind.API)
+    key = accounts.create_publishable_key(ws, "Shop", [origin.id])
+    db.session.commit()
+
+    body = html.unescape(client.get(f"/p/funnels/edit/{funnel.id}").get_data(as_text=True))
+    page = html.unescape(
+        client.get(f"/p/funnels/edit/{funnel.id}/origins/{origin.id}").get_data(as_text=True)
+    )
+
+    assert key.token.startswith("lpk_")
+    assert body.count(f"'Authorization': 'Bearer {key.token}'") == 1  # not on the other origin
+    assert "'Authorization': 'Bearer YOUR_PUBLISHABLE_KEY'" in body and other.ref in body
+    assert f"'Authorization': 'Bearer {key.token}'" in page
 
 
 def test_the_example_body_carries_the_funnels_identifier(client, auth):

@@ -8,12 +8,13 @@ import re
 import pytest
 
 from leadsite.extensions import db
-from leadsite.models import ApiKey, Workspace, utcnow
+from leadsite.models import ApiKey, OriginKind, Workspace, utcnow
 from tests import factories
 from tests.conftest import csrf_token
 
 HTMX = {"HX-Request": "true"}
 SECRET = re.compile(r"lsk_[A-Za-z0-9_-]{20,}")
+ALL = ["leads:write", "leads:read", "admin"]
 
 
 def _sign_in(auth, ws: Workspace | None = None) -> Workspace:
@@ -50,7 +51,9 @@ def test_the_page_is_whole_without_htmx_and_a_block_with_it(client, auth):
 def test_a_new_key_is_shown_once_and_stored_hashed(client, auth):
     ws = _sign_in(auth)
 
-    response = _post(client, "/p/settings/api-keys", {"name": "Website backend"}, headers=HTMX)
+    response = _post(
+        client, "/p/settings/api-keys", {"name": "Website backend", "scopes": ALL}, headers=HTMX
+    )
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<div id="api-keys"')
@@ -71,7 +74,7 @@ def test_a_new_key_is_shown_once_and_stored_hashed(client, auth):
 def test_without_javascript_the_answer_is_the_page_with_the_secret(client, auth):
     _sign_in(auth)
 
-    response = _post(client, "/p/settings/api-keys", {"name": "CLI"})
+    response = _post(client, "/p/settings/api-keys", {"name": "CLI", "scopes": ALL})
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in body
@@ -134,3 +137,71 @@ def test_another_workspaces_key_cannot_be_revoked_or_seen(client, auth):
     assert _post(client, f"/p/settings/api-keys/{theirs.id}/revoke").status_code == 404
     assert theirs.id not in client.get("/p/settings/api-keys").get_data(as_text=True)
     assert _keys(other)[0].revoked_at is None and _keys(ws) == []
+
+
+def test_a_secret_key_gets_the_scopes_chosen_and_shows_them(client, auth):
+    ws = _sign_in(auth)
+
+    response = _post(
+        client, "/p/settings/api-keys", {"name": "Reporting", "scopes": ["leads:read"]}
+    )
+
+    [secret] = SECRET.findall(response.get_data(as_text=True))
+    [key] = _keys(ws)
+    assert key.scope_list == ["leads:read"] and not key.publishable
+    listed = client.get("/p/settings/api-keys").get_data(as_text=True)
+    assert 'secret</span><span class="cell-help">leads:read</span>' in listed
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/leads", headers=bearer).status_code == 200
+    assert client.post("/api/v1/data-points", headers=bearer, json={}).status_code == 403
+
+
+def test_a_secret_key_needs_a_scope(client, auth):
+    ws = _sign_in(auth)
+
+    response = _post(client, "/p/settings/api-keys", {"name": "Nothing"}, headers=HTMX)
+
+    assert response.status_code == 422
+    assert "Choose at least one scope." in response.get_data(as_text=True)
+    assert _keys(ws) == []
+
+
+def test_a_publishable_key_is_bound_to_the_origins_chosen(client, auth):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws, name="Spring")
+    shop = factories.origin(funnel, OriginKind.API, allowed_domains=["https://shop.example"])
+
+    response = _post(
+        client,
+        "/p/settings/api-keys",
+        {"name": "Shop page", "kind": "publishable", "origin_ids": [shop.id]},
+        headers=HTMX,
+    )
+
+    body = response.get_data(as_text=True)
+    [key] = _keys(ws)
+    assert response.status_code == 200 and key.publishable and key.origin_ids == [shop.id]
+    assert key.scope_list == ["leads:write"] and key.token.startswith("lpk_")
+    assert key.token in body and "publishable" in body
+    listed = client.get("/p/settings/api-keys").get_data(as_text=True)
+    assert key.token in listed and "registers through api origin" in listed
+
+
+def test_a_publishable_key_needs_an_origin_with_allowed_sites(client, auth):
+    ws = _sign_in(auth)
+    closed = factories.origin(factories.funnel(ws), OriginKind.API)
+
+    nothing = _post(
+        client, "/p/settings/api-keys", {"name": "Page", "kind": "publishable"}, headers=HTMX
+    )
+    no_sites = _post(
+        client,
+        "/p/settings/api-keys",
+        {"name": "Page", "kind": "publishable", "origin_ids": [closed.id]},
+        headers=HTMX,
+    )
+
+    assert nothing.status_code == no_sites.status_code == 422
+    assert "Choose the API origins it registers through." in nothing.get_data(as_text=True)
+    assert "no allowed sites yet" in no_sites.get_data(as_text=True)
+    assert _keys(ws) == []

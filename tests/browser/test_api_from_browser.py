@@ -54,7 +54,7 @@ def test_the_kohomai_fetch_from_an_allowed_site_registers_a_lead(
     ws = factories.workspace()
     funnel = factories.staged_funnel(ws)
     origin = factories.origin(funnel, OriginKind.API, allowed_domains=["http://127.0.0.1:*"])
-    key = factories.api_key(ws)
+    key = factories.publishable_key(ws, origin)  # what the origin's fetch snippet shows
     page.goto(third_party_site)
 
     status, body = page.evaluate(FETCH, [f"{live_server}/api/v1/leads?ref={origin.ref}", key])

@@ -23,7 +23,7 @@ from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import RegistrationResponse, StringOrNumber
 from leadsite.errors import api_error
-from leadsite.models import Lead, Origin
+from leadsite.models import Lead, Origin, Scope
 from leadsite.registration import Duplicate
 
 DIALECT = "chatbot"
@@ -144,6 +144,8 @@ def duplicate_response(error: Duplicate) -> Response:
         200: ("An existing lead was updated", ChatbotLeadResponse),
     },
     errors=(400, 401, 404, 409, 413, 415, 422, 423, 429),
+    scope=Scope.LEADS_WRITE,
+    publishable=True,  # the document's JavaScript example runs in a web page
 )
 def create_chatbot_lead(chatbot_id: str) -> Response:
     """Register a lead through the API origin whose ref is the chatbot id."""

@@ -10,6 +10,7 @@ from flask import request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
+from leadsite.api.auth import check_origin
 from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
 from leadsite.api.errors import (
     handle_invalid_json,
@@ -78,6 +79,9 @@ def register_request(
     (after `reshape`, which turns a dialect's body into leadsite's keys). Returns the
     registration, or the refusal in the API's envelope, with the body as sent; notes both."""
     sent: dict[str, Any] = {}
+    if refusal := check_origin(origin):
+        note(code=refusal.json["code"] if refusal.json else None)
+        return refusal, sent
     try:
         sent = read_body(request)
         body = reshape(sent) if reshape else sent

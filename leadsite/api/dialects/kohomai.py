@@ -35,7 +35,7 @@ from leadsite.api.schemas import FunnelListResponse
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.journeys.sessions import open_session
-from leadsite.models import DataPoint, Journey, Lead
+from leadsite.models import DataPoint, Journey, Lead, Scope
 from leadsite.registration import FieldError
 from leadsite.representations import iso, journey_url
 from leadsite.values import Invalid, url
@@ -128,6 +128,8 @@ def journey_answer(journey: Journey, connection_url: str, valid_until: str | Non
         200: ("An existing lead was updated", KohomaiJourneyAnswer),
     },
     errors=(400, 401, 404, 409, 413, 415, 422, 423, 429),
+    scope=Scope.LEADS_WRITE,
+    publishable=True,
 )
 def create_kohomai_journey() -> Response:
     """Register through the origin named by `ref` and answer with the lead's journey."""
@@ -161,6 +163,7 @@ def create_kohomai_journey() -> Response:
     body=KohomaiSessionBody,
     responses={201: ("The journey with a one-time ConnectionURL", KohomaiJourneyAnswer)},
     errors=(400, 401, 404, 413, 415, 422, 429),
+    scope=Scope.LEADS_WRITE,  # never publishable: it signs a lead in
 )
 def create_kohomai_session() -> Response:
     """Open a one-time sign-in link to the journey named in the body."""
@@ -209,6 +212,7 @@ def _session_fields(body: dict[str, Any]) -> dict[str, Any]:
     tag="dialects",
     responses={200: ("Funnels", FunnelListResponse)},
     errors=(401, 429),
+    scope=Scope.LEADS_READ,
 )
 def list_workflows() -> Response:
     """Every funnel of the workspace, as `GET /api/v1/funnels` lists them."""
