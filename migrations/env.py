@@ -108,6 +108,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration recreates a table (copy, DROP, rename). With foreign keys on,
+            # the DROP deletes every row that refers to the table (ON DELETE CASCADE): altering
+            # `workspaces` would empty the database. So they are off while migrating, set on the
+            # driver's connection outside any transaction (SQLite ignores the pragma inside
+            # one), and checked once the migrations are done.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -116,6 +124,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migrations left rows with broken foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

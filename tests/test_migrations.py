@@ -57,3 +57,41 @@ def test_lead_lookups_have_their_indexes():
     } <= uniques
     assert ("workspace_id", "created_at", "id") in indexes
     assert (("ref",), True) in origin_indexes
+
+
+def test_upgrading_a_sqlite_database_keeps_the_rows_that_refer_to_an_altered_table(tmp_path):
+    """A batch migration recreates its table; the rows referring to it (ON DELETE CASCADE)
+    must survive the DROP that makes (foreign keys are off while migrating, migrations/env.py)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+
+    from leadsite import create_app
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with old.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO workspaces (id, name, slug, timezone, default_country, "
+                    "created_at, updated_at) VALUES ('ws_1', 'Old', 'old', 'UTC', 'US', "
+                    "'2026-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO leads (id, workspace_id, email, tags, custom_fields, counter, "
+                    "opt_in, sms_opt_in, status, created_at, updated_at) VALUES ('lead_1', "
+                    "'ws_1', 'a@example.com', '[]', '{}', 1, 0, 0, 'new', '2026-01-01', "
+                    "'2026-01-01')"
+                )
+            )
+        upgrade()
+        db.engine.dispose()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        leads = connection.execute(text("SELECT id, email FROM leads")).all()
+    engine.dispose()
+
+    assert [tuple(row) for row in leads] == [("lead_1", "a@example.com")]
