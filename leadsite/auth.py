@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -17,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.backoffice.forms import LoginForm
 from leadsite.extensions import db, limiter, login_manager
 from leadsite.models import User, utcnow
@@ -52,12 +52,8 @@ def _submitted_email() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow `next` to a path on this site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("backoffice.dashboard")
+    """Only follow `next` to a path on this site (a line break in it would break the header)."""
+    return values.local_path(target) or url_for("backoffice.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

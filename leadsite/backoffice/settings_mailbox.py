@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, g, request, url_for
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
@@ -20,7 +19,9 @@ def mail_server() -> str | None:
     mail_url = current_app.config.get("MAIL_URL")
     if not mail_url:
         return None
-    parts = urlsplit(mail_url)
+    parts = values.url_parts(mail_url)
+    if parts is None:
+        return "(MAIL_URL is not a valid URL)"
     return (
         f"{parts.scheme}://{parts.hostname or 'localhost'}{f':{parts.port}' if parts.port else ''}"
     )
