@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from leadsite.models import DataPoint, DataPointType
+from leadsite.models import DataPoint, DataPointType, in_zone
 
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "checked"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", ""}
@@ -23,6 +25,7 @@ MAX_NAME = 100
 MAX_TAGS = 20
 MAX_TAG = 50
 MAX_TEXT = 2000
+MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$")
 
@@ -196,6 +199,41 @@ def stored_url_text(raw: str | None) -> str | None:
     """A stored URL fit to link or redirect to, else None."""
     parsed = stored_url(raw)
     return parsed.text if parsed else None
+
+
+def custom_fields(value: Any) -> dict[str, Any]:
+    """Custom fields with lower-cased names, at most 16 KB written as JSON; None is none."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid("must be an object of names to values")
+    fields = {str(key).lower(): item for key, item in value.items()}
+    size = len(json.dumps(fields, default=str).encode())
+    if size > MAX_CUSTOM_FIELDS_BYTES:
+        raise Invalid(f"must total at most 16 KB (got {size} bytes)")
+    return fields
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime (no offset: UTC); one the offset
+    would push past the calendar's edges is held at them, so `0001-01-01` and `9999-12-31`
+    with any offset still filter."""
+    raw = text(value, 40)
+    if raw is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid("must be an ISO 8601 date or date-time") from None
+    return in_zone(parsed, UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A stored time zone name as a zone; UTC when it is not one (a page must still show)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def boolean(value: Any) -> bool | None:

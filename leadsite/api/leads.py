@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import g, jsonify, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.api import bp
 from leadsite.api.body import FORM_TYPES, InvalidJSON, read_body, sort_keys
 from leadsite.api.errors import (
@@ -104,14 +105,11 @@ def _register(origin: Origin) -> Response:
 
 def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
     raw = request.args.get(name)
-    if not raw:
-        return None
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        return values.timestamp(raw)
+    except values.Invalid:
         errors.append(FieldError(name, "Must be an ISO 8601 date or date-time", raw))
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @bp.get("/leads")

@@ -22,7 +22,7 @@ from leadsite.models.outbox import (
     MessageStatus,
     OutboxMessage,
 )
-from leadsite.models.types import utcnow
+from leadsite.models.types import in_zone, utcnow
 from leadsite.models.webhook import WebhookEndpoint
 from leadsite.models.workspace import ApiKey, Membership, Role, User, Workspace
 
@@ -57,5 +57,6 @@ __all__ = [
     "User",
     "WebhookEndpoint",
     "Workspace",
+    "in_zone",
     "utcnow",
 ]

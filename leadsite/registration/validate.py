@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import LeadInput
 from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
-MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 MAX_JOURNEY_DATA = 100
 IDENTIFIERS = ("email", "phone", "unique_id")
 
@@ -147,11 +145,7 @@ def _tags(c: _Collector, raw: Any) -> list[str]:
 
 
 def _custom_fields(c: _Collector, raw: dict[str, Any]) -> dict[str, Any]:
-    fields = {str(key).lower(): value for key, value in raw.items()}
-    size = len(json.dumps(fields, default=str).encode())
-    if size > MAX_CUSTOM_FIELDS_BYTES:
-        c.fail("custom_fields", f"Custom fields must total at most 16 KB (got {size} bytes)")
-    return fields
+    return c.check("custom_fields", raw, values.custom_fields) or {}
 
 
 def _journey_data(
