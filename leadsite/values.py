@@ -201,6 +201,26 @@ def stored_url_text(raw: str | None) -> str | None:
     return parsed.text if parsed else None
 
 
+def ip_address(value: Any) -> str | None:
+    """An IPv4 or IPv6 address, written canonically and without a zone (`fe80::1%eth0`): so
+    it fits the 45 characters a column holds, however it was written."""
+    raw = text(value, MAX_TEXT)
+    if raw is None:
+        return None
+    try:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+    except ValueError:
+        raise Invalid("must be an IPv4 or IPv6 address") from None
+    return address.compressed
+
+
+def clipped(value: Any, limit: int) -> str | None:
+    """Text recorded as it came (a header, a fact about the request), cut to its column's size."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:limit]
+
+
 def custom_fields(value: Any) -> dict[str, Any]:
     """Custom fields with lower-cased names, at most 16 KB written as JSON; None is none."""
     if value is None:
