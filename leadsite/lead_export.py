@@ -55,13 +55,27 @@ STAMPS = frozenset({"opt_in_at", "opted_out_at", "confirmed_at", "created_at", "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_FIRST = frozenset("".join(FORMULA_START))
 PLAIN_NUMBER = re.compile(r"[+-]?\d[\d .]*")
+# A spreadsheet that splits lines on another separator (`;` in much of Europe, tabs, `|`) makes
+# a new cell of what follows one inside ours: `x;=1+1` runs `=1+1`, and our quotes do not hold
+# there (`a,"b;=1"` splits inside them). A `+`/`-` before a plain number is a number there too.
+SEPARATORS = ",;\t\r\n|"
+INNER_FORMULA = re.compile(rf"([{SEPARATORS}][\s\"]*)(=|@|[+-](?![\d. ]*(?:[{SEPARATORS}\"]|$)))")
+GUARDED_INNER = re.compile(rf"([{SEPARATORS}][\s\"]*)'([=@+-])")
+GUARDED_START = re.compile(r"'[=+\-@\t\r]")
 
 
 def safe_cell(value: str) -> str:
-    """The value, with a leading `'` when a spreadsheet would read it as a formula."""
+    """The value, with a `'` before what a spreadsheet would run as a formula: at its start, or
+    after a separator inside it."""
     if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+        value = "'" + value
+    return INNER_FORMULA.sub(r"\1'\2", value)
+
+
+def unguarded_cell(value: str) -> str:
+    """A cell of our export as it was before `safe_cell` (for importing an export again)."""
+    value = value[1:] if GUARDED_START.match(value) else value
+    return GUARDED_INNER.sub(r"\1\2", value)
 
 
 def _text(value: str | None) -> str | None:
@@ -157,7 +171,7 @@ def _batches(leads: Matching, batch_size: int | None = None) -> Iterator[list[li
             # `_text` inlined: a function call per cell was a fifth of the export's time.
             for index in texts:
                 value = row[index]
-                if value and value[0] in FORMULA_FIRST:
+                if value and (value[0] in FORMULA_FIRST or INNER_FORMULA.search(value)):
                     row[index] = safe_cell(value)
             for index, write in others:
                 row[index] = write(row[index])
