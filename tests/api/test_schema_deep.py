@@ -1,0 +1,58 @@
+"""Schemathesis over every operation, as its command line runs: examples, coverage, fuzzing and
+stateful phases, with a fixed seed and one that changes every day."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+import pytest
+import schemathesis
+from schemathesis import engine
+from schemathesis.config import HealthCheck
+from schemathesis.engine import Status, events
+
+from tests.api.conftest import ApiWorld
+
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+]
+FIXED_SEED = 12
+# Today's date unless SCHEMATHESIS_SEED names one: the test id shows it, to replay a failure.
+DAILY_SEED = int(os.environ.get("SCHEMATHESIS_SEED") or datetime.now(UTC).strftime("%Y%m%d"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "100"))
+
+
+@pytest.mark.parametrize("seed", [FIXED_SEED, DAILY_SEED], ids=lambda seed: f"seed={seed}")
+def test_no_operation_answers_5xx_or_outside_its_schema(app, api: ApiWorld, seed):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema.config.update(
+        headers=api.auth,
+        parameters={"query.ref": api.origin.ref},
+        suppress_health_check=[HealthCheck.all],
+    )
+    schema.config.seed = seed
+    schema.config.phases.update(phases=["examples", "coverage", "fuzzing", "stateful"])
+    schema.config.generation.update(max_examples=EXAMPLES, database="none")
+    schema.config.checks.update(included_check_names=CHECKS)
+
+    started = time.monotonic()
+    failures, counts = [], {}
+    for event in engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            counts[event.phase] = counts.get(event.phase, 0) + len(event.recorder.cases)
+            for checks in event.recorder.checks.values():
+                failures += [
+                    f"{event.label}: {check.name}: {check.failure_info}"
+                    for check in checks
+                    if check.status == Status.FAILURE
+                ]
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"{getattr(event, 'label', '')}: {getattr(event, 'value', event)}")
+    print(f"seed={seed}: {counts} cases in {time.monotonic() - started:.0f} s")
+    assert not failures, "\n".join(failures[:20])
