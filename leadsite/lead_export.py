@@ -55,13 +55,30 @@ STAMPS = frozenset({"opt_in_at", "opted_out_at", "confirmed_at", "created_at", "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_FIRST = frozenset("".join(FORMULA_START))
 PLAIN_NUMBER = re.compile(r"[+-]?\d[\d .]*")
+# A spreadsheet that splits lines on another separator (`;` in much of Europe, tabs, `|`) makes
+# a new cell of what follows one inside ours: `x;=1+1` runs `=1+1`, and our quotes do not hold
+# there (`a,"b;=1"` splits inside them). A `+`/`-` before a plain number is a number there too.
+SEPARATORS = ",;\t\r\n|"
+INNER_FORMULA = re.compile(rf"([{SEPARATORS}][\s\"]*)(=|@|[+-](?![\d. ]*(?:[{SEPARATORS}\"]|$)))")
+# Finds the rows where INNER_FORMULA may match: one search over a row's cells joined by NUL
+# (no separator, so nothing matches across two cells) costs a third of one search per cell.
+MAYBE_INNER = re.compile(rf"[{SEPARATORS}][\s\"]*[=@+-]")
+GUARDED_INNER = re.compile(rf"([{SEPARATORS}][\s\"]*)'([=@+-])")
+GUARDED_START = re.compile(r"'[=+\-@\t\r]")
 
 
 def safe_cell(value: str) -> str:
-    """The value, with a leading `'` when a spreadsheet would read it as a formula."""
+    """The value, with a `'` before what a spreadsheet would run as a formula: at its start, or
+    after a separator inside it."""
     if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+        value = "'" + value
+    return INNER_FORMULA.sub(r"\1'\2", value)
+
+
+def unguarded_cell(value: str) -> str:
+    """A cell of our export as it was before `safe_cell` (for importing an export again)."""
+    value = value[1:] if GUARDED_START.match(value) else value
+    return GUARDED_INNER.sub(r"\1\2", value)
 
 
 def _text(value: str | None) -> str | None:
@@ -159,6 +176,9 @@ def _batches(leads: Matching, batch_size: int | None = None) -> Iterator[list[li
                 value = row[index]
                 if value and value[0] in FORMULA_FIRST:
                     row[index] = safe_cell(value)
+            if MAYBE_INNER.search("\0".join([row[index] or "" for index in texts])):
+                for index in texts:
+                    row[index] = row[index] and safe_cell(row[index])
             for index, write in others:
                 row[index] = write(row[index])
         yield rows

@@ -141,7 +141,13 @@ def decode(data: bytes) -> str:
             "“CSV UTF-8”, then upload that file."
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:  # an odd byte count, a lone half of a surrogate pair
+            raise BadFile(
+                "This file starts as UTF-16 text but is damaged further on. Save it again "
+                "(in Excel: File, Save As, “CSV UTF-8”), then upload that file."
+            ) from None
     else:
         try:
             text = data.decode("utf-8-sig")

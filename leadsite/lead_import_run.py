@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from leadsite.extensions import db
-from leadsite.lead_export import safe_cell
+from leadsite.lead_export import safe_cell, unguarded_cell
 from leadsite.lead_import import ImportJob, paths, rows, save
 from leadsite.models import UTM_FIELDS, Funnel, Lead, OnDuplicate, Origin, Workspace, utcnow
 from leadsite.registration import (
@@ -39,8 +39,6 @@ BATCH_ROWS = 500  # per request: a big file runs in several short requests, neve
 BATCH_SECONDS = 2.0
 PREVIEW_ROWS = 5
 INDEXED = re.compile(r"\[\d+\].*$")
-# Our export writes `'=...` for a cell a spreadsheet would run as a formula; read it back as is.
-FORMULA_GUARD = re.compile(r"'[=+\-@\t\r]")
 
 
 class Busy(RuntimeError):
@@ -61,8 +59,8 @@ def custom_key(header: str) -> str:
 
 
 def _value(raw: str) -> str:
-    value = raw.strip()
-    return value[1:] if FORMULA_GUARD.match(value) else value
+    # Our export guards what a spreadsheet would run as a formula (`'=...`): read it as it was.
+    return unguarded_cell(raw.strip())
 
 
 def row_input(columns: list[str], mapping: list[str], cells: list[str]) -> RowInput:
@@ -285,5 +283,5 @@ def rejected_csv(job: ImportJob) -> Iterator[str]:
     writer.writerow(["row", *job.columns, "error"])
     for item in report(job).rejected:
         cells = [safe_cell(str(value)) for value in item["values"]]
-        writer.writerow([item["row"], *cells, "; ".join(item["reasons"])])
+        writer.writerow([item["row"], *cells, safe_cell("; ".join(item["reasons"]))])
     yield "\ufeff" + buffer.getvalue()

@@ -18,6 +18,9 @@ from leadsite.representations import lead_dict
 __all__ = ["erase_lead", "update_lead"]
 
 
+NOT_NULL = ("opt_in", "sms_opt_in")
+
+
 def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]:
     converters = {
         "email": check.email,
@@ -42,7 +45,9 @@ def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]
                 if len(result[name]) > MAX_TAGS:
                     raise check.Invalid(f"at most {MAX_TAGS} tags")
             elif name == "custom_fields":
-                result[name] = {str(k).lower(): v for k, v in (value or {}).items()}
+                result[name] = check.custom_fields(value)
+            if name in NOT_NULL and result.get(name, changes[name]) is None:
+                raise check.Invalid("must be true or false: it cannot be cleared")
         except check.Invalid as error:
             errors.append(
                 FieldError(

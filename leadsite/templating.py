@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
+
+from leadsite import values
+from leadsite.models import in_zone
 
 HTMX_VERSION = "4.0.1"
 
@@ -34,8 +36,8 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     workspace = g.get("workspace")
-    zone = ZoneInfo(workspace.timezone) if workspace is not None else None
-    return value.astimezone(zone).strftime(fmt)
+    zone = values.zone(workspace.timezone) if workspace is not None else UTC
+    return in_zone(value, zone).strftime(fmt)
 
 
 def init_app(app: Flask) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
-from datetime import date
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from leadsite.models import DataPoint, DataPointType
+from leadsite.models import DataPoint, DataPointType, in_zone
 
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "checked"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", ""}
@@ -21,6 +25,9 @@ MAX_NAME = 100
 MAX_TAGS = 20
 MAX_TAG = 50
 MAX_TEXT = 2000
+MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$")
 
 
 class Invalid(ValueError):
@@ -86,27 +93,179 @@ def region(value: Any) -> str | None:
     return raw.upper()
 
 
+@dataclass(frozen=True)
+class Url:
+    """An absolute http(s) URL taken apart. `host` is what a resolver is given: lower-case ASCII
+    (IDNA, so full-width dots and Unicode digits are already plain), an IPv6 address unbracketed."""
+
+    text: str
+    scheme: str
+    host: str
+    port: int | None
+    path: str
+    query: str
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (443 if self.scheme == "https" else 80)
+
+    @property
+    def netloc(self) -> str:
+        """`host[:port]`, as a Host header and a web origin write it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port is None else f"{host}:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+
+def parse_url(raw: str) -> Url:
+    """The one URL parser: every door checks URLs with it and every stored URL is read with it,
+    since `urlsplit` and `.port` raise on `http://[x/` or `:99999`. `Invalid` says what is wrong."""
+    if CONTROL_CHARACTERS.search(raw):
+        raise Invalid("must not contain line breaks or control characters")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as error:
+        raise Invalid(_split_problem(str(error))) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid("must be an absolute http:// or https:// URL")
+    if port == 0:
+        raise Invalid("has a port that is not a number from 1 to 65535")
+    host = _host(parts.hostname, bracketed=parts.netloc.rpartition("@")[2].startswith("["))
+    return Url(raw, parts.scheme, host, port, parts.path, parts.query)
+
+
+def _split_problem(message: str) -> str:
+    if "Port" in message:
+        return "has a port that is not a number from 1 to 65535"
+    if "IPv6" in message or "bracketed" in message:
+        return "has a [ without its ] or an invalid IPv6 address"
+    return "has characters that are not allowed in a host name"
+
+
+def _host(hostname: str, bracketed: bool) -> str:
+    if bracketed:
+        try:
+            return ipaddress.IPv6Address(hostname).compressed
+        except ValueError:
+            raise Invalid("has an invalid IPv6 address") from None
+    try:
+        # The codec `socket.getaddrinfo` applies to a str host: what we check is what is resolved.
+        host = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise Invalid("has a host name that is not valid") from None
+    if not HOST_NAME.match(host):
+        raise Invalid("has a host name that is not valid")
+    return host
+
+
 def url(value: Any) -> str | None:
-    """An absolute http(s) URL."""
+    """An absolute http(s) URL, as given (trimmed)."""
     raw = text(value, MAX_URL)
     if raw is None:
         return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("must be an absolute http:// or https:// URL")
+    parse_url(raw)
     return raw
 
 
-def is_private_host(host: str) -> bool:
-    """True for localhost and literal loopback, private, link-local or reserved addresses."""
-    name = host.strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
+def url_parts(raw: str) -> SplitResult | None:
+    """Any URL (relative, or of any scheme) split, or None where `urlsplit` or `.port` would
+    raise, or where it would silently drop a line break: for headers and form fields that carry
+    a URL of this site, and for settings."""
+    if CONTROL_CHARACTERS.search(raw):
+        return None
     try:
-        address = ipaddress.ip_address(name)
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 -- raises on a port out of range
     except ValueError:
-        return False
-    return not address.is_global
+        return None
+    return parts
+
+
+def local_path(raw: str | None) -> str | None:
+    """`raw` when it is a path on this site (`/p/leads?x=1`), for a `next` to follow; None for
+    another site (`//evil`, `/\\evil`, `https://...`) or anything that does not parse."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return None
+    parts = url_parts(raw)
+    if parts is None or parts.scheme or parts.netloc:
+        return None
+    return raw
+
+
+def stored_url(raw: str | None) -> Url | None:
+    """A URL read from the database, or None when it is empty or does not parse: a value stored
+    before a check existed (or written around it) must not make a page fail."""
+    if not raw or not isinstance(raw, str):
+        return None
+    try:
+        return parse_url(raw)
+    except Invalid:
+        return None
+
+
+def stored_url_text(raw: str | None) -> str | None:
+    """A stored URL fit to link or redirect to, else None."""
+    parsed = stored_url(raw)
+    return parsed.text if parsed else None
+
+
+def ip_address(value: Any) -> str | None:
+    """An IPv4 or IPv6 address, written canonically and without a zone (`fe80::1%eth0`): so
+    it fits the 45 characters a column holds, however it was written."""
+    raw = text(value, MAX_TEXT)
+    if raw is None:
+        return None
+    try:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+    except ValueError:
+        raise Invalid("must be an IPv4 or IPv6 address") from None
+    return address.compressed
+
+
+def clipped(value: Any, limit: int) -> str | None:
+    """Text recorded as it came (a header, a fact about the request), cut to its column's size."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:limit]
+
+
+def custom_fields(value: Any) -> dict[str, Any]:
+    """Custom fields with lower-cased names, at most 16 KB written as JSON; None is none."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid("must be an object of names to values")
+    fields = {str(key).lower(): item for key, item in value.items()}
+    size = len(json.dumps(fields, default=str).encode())
+    if size > MAX_CUSTOM_FIELDS_BYTES:
+        raise Invalid(f"must total at most 16 KB (got {size} bytes)")
+    return fields
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime (no offset: UTC); one the offset
+    would push past the calendar's edges is held at them, so `0001-01-01` and `9999-12-31`
+    with any offset still filter."""
+    raw = text(value, 40)
+    if raw is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid("must be an ISO 8601 date or date-time") from None
+    return in_zone(parsed, UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A stored time zone name as a zone; UTC when it is not one (a page must still show)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def boolean(value: Any) -> bool | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from flask import Request
 
+from leadsite import values
 from leadsite.api.body import canonical
 from leadsite.api.schemas import RegistrationBody
 from leadsite.registration import (
@@ -60,9 +60,9 @@ def lead_input_from_body(
     ip = body.ip or request.remote_addr
     if body.ip:
         try:
-            ipaddress.ip_address(body.ip)
-        except ValueError:
-            errors.append(FieldError("ip", "Ip must be an IPv4 or IPv6 address", body.ip))
+            ip = values.ip_address(body.ip)
+        except values.Invalid as error:
+            errors.append(FieldError("ip", f"Ip {error}", body.ip[:100]))
             ip = request.remote_addr
     lead_input = LeadInput(
         email=body.email,

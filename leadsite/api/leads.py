@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.api import bp
 from leadsite.api.dialects.chatbot import LeadsAnswer, register_chatbot_lead
 from leadsite.api.dialects.doors import (
@@ -100,14 +101,11 @@ def _register(origin: Origin) -> Response:
 
 def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
     raw = request.args.get(name)
-    if not raw:
-        return None
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        return values.timestamp(raw)
+    except values.Invalid:
         errors.append(FieldError(name, "Must be an ISO 8601 date or date-time", raw))
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @bp.get("/leads")

@@ -235,8 +235,9 @@ class LeadPatch(BaseModel):
     status: str | None = None
     tags: list[str] | None = None
     custom_fields: dict[str, Any] | None = None
-    opt_in: bool | None = None
-    sms_opt_in: bool | None = None
+    # Not nullable: a lead is opted in or not, there is no "unknown" to clear to.
+    opt_in: bool = Field(None, description="true or false (null is refused)")
+    sms_opt_in: bool = Field(None, description="true or false (null is refused)")
     country_code: str | None = None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
@@ -24,6 +23,7 @@ from leadsite.api.schemas import (
 )
 from leadsite.extensions import db
 from leadsite.models import WebhookEndpoint
+from leadsite.outbox import http
 from leadsite.registration import FieldError
 from leadsite.representations import iso
 
@@ -44,12 +44,13 @@ def webhook_dict(endpoint: WebhookEndpoint) -> dict[str, Any]:
 
 def _url_error(url: str) -> Response | None:
     try:
-        check.url(url)
+        parsed = check.parse_url(url)
     except check.Invalid as error:
         return validation_response([FieldError("url", f"Url {error}", url)])
-    host = urlsplit(url).hostname or ""
-    if not current_app.config["WEBHOOK_ALLOW_PRIVATE"] and check.is_private_host(host):
-        return validation_response([FieldError("url", "Url must be a public address", url)])
+    refused = None if current_app.config["WEBHOOK_ALLOW_PRIVATE"] else http.refusal(parsed)
+    if refused:
+        message = f"Url must be a public address: {refused}"
+        return validation_response([FieldError("url", message, url)])
     return None
 
 
@@ -86,6 +87,7 @@ def list_webhooks() -> Response:
 def create_webhook() -> Response:
     """Create an endpoint; the answer carries its `whsec_` secret, shown only now."""
     data = WebhookIn.model_validate(read_body(request))
+    data.url = data.url.strip()
     if (refused := _url_error(data.url)) is not None:
         return refused
     endpoint = WebhookEndpoint(
@@ -127,6 +129,8 @@ def update_webhook(endpoint_id: str) -> Response:
     """Change URL, events, description or active; re-enabling clears the disabled reason."""
     endpoint = _endpoint_or_404(endpoint_id)
     changes = WebhookPatch.model_validate(read_body(request)).model_dump(exclude_none=True)
+    if "url" in changes:
+        changes["url"] = changes["url"].strip()
     if "url" in changes and (refused := _url_error(changes["url"])) is not None:
         return refused
     for name, value in changes.items():

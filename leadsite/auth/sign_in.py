@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.auth import bp
 from leadsite.auth.sessions import end_session, sign_in
 from leadsite.backoffice.forms import LoginForm
@@ -28,12 +27,8 @@ def _submitted_email() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow `next` to a path on this site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("backoffice.dashboard")
+    """Only follow `next` to a path on this site (a line break in it would break the header)."""
+    return values.local_path(target) or url_for("backoffice.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from flask import current_app, g
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.dashboard_chart import build_chart, last_days
 from leadsite.extensions import db
@@ -117,7 +118,7 @@ def top_origins(workspace_id: str, since: datetime) -> list[tuple[Origin, str, i
 def dashboard() -> Response:
     """Totals, a chart of registrations per day per funnel (30 days), statuses, top origins."""
     workspace = g.workspace
-    zone = ZoneInfo(workspace.timezone)
+    zone = values.zone(workspace.timezone)
     days = last_days(utcnow().astimezone(zone).date(), PERIOD_DAYS)
     since = datetime.combine(days[0], time(), zone).astimezone(UTC)
     statuses = leads_by_status(workspace.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
@@ -100,7 +101,8 @@ class ActivityForm(FlaskForm):
         valid = super().validate(extra_validators)
         if not valid:
             return False
-        for error in validate_activity_config(self.kind, self.config()):
+        allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
+        for error in validate_activity_config(self.kind, self.config(), allow_private):
             self._place(error)
         return not self.form_errors and not any(self.errors.values())
 
@@ -166,7 +168,12 @@ class WebhookForm(ActivityForm):
 
     def _place(self, error: str) -> None:
         if error.startswith("the webhook URL"):
-            self.url.errors = [*self.url.errors, "Enter an absolute http:// or https:// URL."]
+            problem = error.removeprefix("the webhook URL ")
+            if problem.startswith("must be an absolute"):
+                message = "Enter an absolute http:// or https:// URL."
+            else:
+                message = f"The URL {problem}."
+            self.url.errors = [*self.url.errors, message]
         else:
             super()._place(error)
 

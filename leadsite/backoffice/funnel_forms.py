@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -25,7 +24,7 @@ from wtforms.validators import (
 )
 
 from leadsite import values
-from leadsite.models import Funnel, FunnelStatus, Identifier, OnDuplicate
+from leadsite.models import Funnel, FunnelStatus, Identifier, OnDuplicate, in_zone
 
 STATUS_CHOICES = [
     SelectChoice(FunnelStatus.DRAFT.value, "Draft: not open to registrations"),
@@ -51,12 +50,12 @@ def _strip(value: Any) -> Any:
 
 def to_local(value: datetime | None, timezone: str) -> datetime | None:
     """A stored UTC time as the naive wall-clock time of the workspace, for a datetime input."""
-    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None) if value else None
+    return in_zone(value, values.zone(timezone)).replace(tzinfo=None) if value else None
 
 
 def to_utc(value: datetime | None, timezone: str) -> datetime | None:
     """A wall-clock time typed in the workspace's time zone, as an aware UTC time."""
-    return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC) if value else None
+    return in_zone(value.replace(tzinfo=values.zone(timezone)), UTC) if value else None
 
 
 class EmailListField(TextAreaField):

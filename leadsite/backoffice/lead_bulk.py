@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
@@ -48,8 +46,8 @@ def _selected(name: str = "lead") -> list[Lead]:
 def _return_to() -> str:
     """The list the form came from, with its filters; only ever the leads list itself."""
     index = url_for("backoffice.leads_index")
-    target = urlsplit(request.form.get("return_to", ""))
-    if target.scheme or target.netloc or target.path != index:
+    target = values.url_parts(request.form.get("return_to", ""))
+    if target is None or target.scheme or target.netloc or target.path != index:
         return index
     return f"{index}?{target.query}" if target.query else index
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,6 +10,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_forms import NewLeadForm, add_errors, duplicate_message, new_lead_form
 from leadsite.data_points import workspace_data_points
@@ -80,8 +81,8 @@ def _lead_input(form: NewLeadForm) -> tuple[LeadInput, dict[str, str]]:
 
 def _current_filters() -> LeadFilters:
     """The filters of the list the htmx request came from (its address is in HX-Current-URL)."""
-    url = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if url.path != url_for("backoffice.leads_index"):
+    url = values.url_parts(request.headers.get("HX-Current-URL", ""))
+    if url is None or url.path != url_for("backoffice.leads_index"):
         return LeadFilters()
     return LeadFilters.from_args(dict(parse_qsl(url.query)))
 

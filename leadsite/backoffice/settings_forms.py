@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from leadsite import values
 from leadsite.backoffice.funnel_activity_forms import CheckboxesField
 from leadsite.models import Origin, Role, Scope
+from leadsite.outbox import http
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 
 ROLE_CHOICES = [
@@ -130,12 +130,12 @@ class WebhookForm(FlaskForm):
 
     def validate_url(self, field: Field) -> None:
         try:
-            values.url(field.data)
+            parsed = values.parse_url(field.data)
         except values.Invalid as error:
             raise ValidationError(f"The URL {error}.") from None
-        host = urlsplit(field.data).hostname or ""
-        if not current_app.config["WEBHOOK_ALLOW_PRIVATE"] and values.is_private_host(host):
-            raise ValidationError("The URL must be a public address (not localhost or private).")
+        refused = None if current_app.config["WEBHOOK_ALLOW_PRIVATE"] else http.refusal(parsed)
+        if refused:
+            raise ValidationError(f"The URL must be a public address: {refused}.")
 
     def validate_events(self, field: Field) -> None:
         if not field.data:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, g, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
@@ -21,7 +20,9 @@ def mail_server() -> str | None:
     mail_url = current_app.config.get("MAIL_URL")
     if not mail_url:
         return None
-    parts = urlsplit(mail_url)
+    parts = values.url_parts(mail_url)
+    if parts is None:
+        return "(MAIL_URL is not a valid URL)"
     return (
         f"{parts.scheme}://{parts.hostname or 'localhost'}{f':{parts.port}' if parts.port else ''}"
     )

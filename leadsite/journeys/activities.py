@@ -38,7 +38,7 @@ from leadsite.models import (
     OutboxMessage,
     utcnow,
 )
-from leadsite.outbox import event_types
+from leadsite.outbox import event_types, http
 from leadsite.outbox.email import queue_email
 from leadsite.outbox.events import EventWriter
 from leadsite.representations import iso, journey_summary, lead_dict
@@ -178,13 +178,16 @@ def _notify_staff(run: Run) -> Outcome:
     return Outcome({"to": valid, "invalid": invalid, "subject": email.subject})
 
 
-def _webhook_url(config: dict[str, Any]) -> str:
+def _webhook_url(config: dict[str, Any], allow_private: bool = True) -> str:
     try:
         url = values.url(config.get("url"))
     except values.Invalid as error:
         raise ActivityFailed(f"the webhook URL {error}") from None
     if url is None:
         raise ActivityFailed("the webhook has no URL")
+    refused = None if allow_private else http.refusal(values.parse_url(url))
+    if refused:
+        raise ActivityFailed(f"the webhook URL must be a public address: {refused}")
     return url
 
 
@@ -269,8 +272,9 @@ HANDLERS = {
 }
 
 
-def validate_activity_config(kind: str, config: Any) -> list[str]:
-    """Every problem with an activity's config, as sentences; empty when it can run."""
+def validate_activity_config(kind: str, config: Any, allow_private: bool = False) -> list[str]:
+    """Every problem with an activity's config, as sentences; empty when it can run. A webhook's
+    URL must be a public address unless `allow_private` (`WEBHOOK_ALLOW_PRIVATE`)."""
     if kind not in AUTOMATIC_KINDS and kind not in MANUAL_KINDS:
         return [f"unknown activity kind {kind!r}"]
     if not isinstance(config, dict):
@@ -292,7 +296,7 @@ def validate_activity_config(kind: str, config: Any) -> list[str]:
                 if invalid:
                     errors.append(f"to: not an email address: {', '.join(invalid)}")
             case ActivityKind.WEBHOOK:
-                _webhook_url(config)
+                _webhook_url(config, allow_private)
             case ActivityKind.SET_STATUS:
                 _short_text(config.get("status"), MAX_STATUS, "status")
             case ActivityKind.ADD_TAG:

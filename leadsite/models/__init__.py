@@ -31,7 +31,7 @@ from leadsite.models.outbox import (
     MessageStatus,
     OutboxMessage,
 )
-from leadsite.models.types import utcnow
+from leadsite.models.types import in_zone, utcnow
 from leadsite.models.webhook import WebhookEndpoint
 from leadsite.models.workspace import ALL_SCOPES, ApiKey, Membership, Role, Scope, User, Workspace
 
@@ -72,5 +72,6 @@ __all__ = [
     "UserSession",
     "WebhookEndpoint",
     "Workspace",
+    "in_zone",
     "utcnow",
 ]

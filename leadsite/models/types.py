@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
@@ -16,6 +16,16 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """`value.astimezone(zone)`, held at the calendar's first or last moment where the shift
+    would leave it (`0001-01-01T00:00+14:00` in UTC is year 0: OverflowError)."""
+    try:
+        return value.astimezone(zone)
+    except OverflowError:
+        edge = datetime.min if value.year == 1 else datetime.max
+        return edge.replace(tzinfo=zone)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,10 +42,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: use an aware datetime in UTC")
-        value = value.astimezone(UTC)
+        value = in_zone(value, UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else in_zone(value, UTC)

@@ -6,7 +6,9 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
+
+from leadsite import values
 
 DEV_MAILBOX = "dev-mailbox"
 
@@ -29,7 +31,9 @@ def send(mail_url: str | None, message: EmailMessage, timeout: float = 10) -> st
     """Deliver and return where it went; raises smtplib/OSError errors on failure."""
     if not mail_url:
         return DEV_MAILBOX
-    parts = urlsplit(mail_url)
+    parts = values.url_parts(mail_url)
+    if parts is None:
+        raise OSError("MAIL_URL is not a valid URL")
     options = parse_qs(parts.query)
     host, port = parts.hostname or "localhost", parts.port
     if parts.scheme == "smtps":

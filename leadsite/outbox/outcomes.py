@@ -158,7 +158,9 @@ def _count_dead(endpoint: WebhookEndpoint, outcome: Outcome, now: datetime) -> N
     endpoint.consecutive_failures += 1
     if endpoint.consecutive_failures >= DEAD_IN_A_ROW_DISABLES:
         endpoint.active = False
+        # The column holds 300 characters; an error can quote a URL of 2000.
+        last = (outcome.error or "")[:120]
         endpoint.disabled_reason = (
             f"{endpoint.consecutive_failures} deliveries in a row failed every retry "
-            f"(last: {outcome.error}); disabled on {now:%Y-%m-%d %H:%M} UTC."
+            f"(last: {last}); disabled on {now:%Y-%m-%d %H:%M} UTC."
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.extensions import db, limiter
 from leadsite.models import Funnel, Journey, Lead, Origin, OutboxMessage, utcnow
 from leadsite.outbox import event_types
@@ -90,7 +91,9 @@ def _next_url(journey: Journey | None) -> str | None:
     if journey is None:
         return None
     origin = db.session.get(Origin, journey.origin_id) if journey.origin_id else None
-    return journey.redirect_url or (origin.redirect_url if origin else None)
+    return values.stored_url_text(journey.redirect_url) or (
+        values.stored_url_text(origin.redirect_url) if origin else None
+    )
 
 
 def _expired(token: str) -> Response:

@@ -8,6 +8,7 @@ import time
 from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.api.cors import origin_allowed
 from leadsite.extensions import db
 from leadsite.models import Funnel, Journey, Origin, OriginKind
@@ -210,7 +211,9 @@ def _show_done(
     embed: bool,
 ) -> Response:
     journey = outcome.registration.journey if outcome.registration else None
-    target = (journey.redirect_url if journey else None) or origin.redirect_url
+    target = values.stored_url_text(journey.redirect_url if journey else None) or (
+        values.stored_url_text(origin.redirect_url)
+    )
     scripted = embed or wants_fragment()
     if target and not scripted and url_origin(target) == url_origin(origin.redirect_url):
         return redirect(target, 303)  # the page's form-action allows this site

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from flask import Response, g
 
+from leadsite import values
 from leadsite.models import Origin, OriginKind
 from leadsite.security import content_security_policy, csp_nonce
 
@@ -52,15 +52,10 @@ def framing_problem(origin: Origin) -> str | None:
 
 def url_origin(url: str | None) -> str | None:
     """`https://example.com:8443` for a URL on it; None for anything but http(s)."""
-    if not url:
+    parsed = values.stored_url(url)
+    if parsed is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    port = f":{parts.port}" if parts.port else ""
-    source = f"{parts.scheme}://{host}{port}"
-    return source if HOST_SOURCE.match(source) else None
+    return parsed.origin if HOST_SOURCE.match(parsed.origin) else None
 
 
 def allow_form_action(response: Response, url: str | None) -> Response:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from leadsite import values
 from leadsite.extensions import db, limiter
 from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.generate import new_access_token
@@ -63,6 +64,7 @@ def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
         lead=journey.lead,
         funnel_name=funnel.name if funnel else "",
         token=journey_action_token(journey.id),
+        redirect_url=values.stored_url_text(journey.redirect_url),
         **{"errors": {}, "values": {}, "error_step": None, "notice": None, **context},
     )
     response = make_response(body, status)
@@ -106,8 +108,9 @@ def journey_task_done(token: str, step_id: str) -> Response:
     if errors:
         return _render(journey, 422, errors=errors, values=typed, error_step=step_id)
     db.session.commit()
-    if journey.redirect_url and journey_view(journey).all_done:
-        return redirect(journey.redirect_url, 303)
+    redirect_url = values.stored_url_text(journey.redirect_url)
+    if redirect_url and journey_view(journey).all_done:
+        return redirect(redirect_url, 303)
     return redirect(url_for("public.journey_page", token=token, saved=1), 303)
 
 

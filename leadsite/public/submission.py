@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MultiDict
 
@@ -73,7 +73,9 @@ class Attribution:
 
 
 def _query_value(url: str, name: str) -> str | None:
-    return next((v for k, v in parse_qsl(urlsplit(url).query) if k.lower() == name), None)
+    parts = values.url_parts(url)
+    query = parts.query if parts is not None else ""
+    return next((v for k, v in parse_qsl(query) if k.lower() == name), None)
 
 
 @dataclass

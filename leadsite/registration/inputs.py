@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadsite import values
+
 
 @dataclass
 class JourneyDataInput:
@@ -78,3 +80,13 @@ class RegistrationContext:
     user_agent: str | None = None
     referrer: str | None = None
     actor_id: str | None = None  # the staff member, for back-office and import origins
+
+    def __post_init__(self) -> None:
+        # Every door makes one, from headers a client chooses; the lead's columns are bounded
+        # (PostgreSQL refuses longer text): an address that is not one is not recorded.
+        try:
+            self.ip = values.ip_address(self.ip)
+        except values.Invalid:
+            self.ip = None
+        self.user_agent = values.clipped(self.user_agent, 500)
+        self.referrer = values.clipped(self.referrer, 2000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from flask import current_app
 from sqlalchemy import update
@@ -59,8 +59,9 @@ def share_url(lead: Lead, page_ref: str | None) -> str | None:
     with `?kid=<their code>`; None when there is neither."""
     if not lead.social_id:
         return None
-    if lead.source_url:
-        scheme, netloc, path, query, fragment = urlsplit(lead.source_url)
+    parts = values.url_parts(lead.source_url) if lead.source_url else None
+    if parts is not None and parts.scheme in ("http", "https") and parts.netloc:
+        scheme, netloc, path, query, fragment = parts
         params = [(k, v) for k, v in parse_qsl(query) if k.lower() != SHARE_PARAM]
         query = urlencode([*params, (SHARE_PARAM, lead.social_id)])
         return urlunsplit((scheme, netloc, path, query, fragment))

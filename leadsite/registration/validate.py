@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
+from leadsite.outbox import http
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import NOTIFICATIONS, LeadInput, LeadRequest
 from leadsite.registration.referrals import lead_id_by_code, points, share_code
 from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
-MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 MAX_JOURNEY_DATA = 100
 IDENTIFIERS = ("email", "phone", "unique_id")
 
@@ -176,9 +175,10 @@ def _notifications(c: _Collector, raw: Any) -> tuple[str, ...]:
 
 
 def _utm_from_url(source_url: str | None) -> dict[str, str]:
-    if not source_url:
+    parsed = values.stored_url(source_url)
+    if parsed is None:
         return {}
-    query = parse_qsl(urlsplit(source_url).query)
+    query = parse_qsl(parsed.query)
     return {key.lower(): value for key, value in query if key.lower() in UTM_FIELDS}
 
 
@@ -200,11 +200,7 @@ def _tags(c: _Collector, raw: Any) -> list[str]:
 
 
 def _custom_fields(c: _Collector, raw: dict[str, Any]) -> dict[str, Any]:
-    fields = {str(key).lower(): value for key, value in raw.items()}
-    size = len(json.dumps(fields, default=str).encode())
-    if size > MAX_CUSTOM_FIELDS_BYTES:
-        c.fail("custom_fields", f"Custom fields must total at most 16 KB (got {size} bytes)")
-    return fields
+    return c.check("custom_fields", raw, values.custom_fields) or {}
 
 
 def _journey_data(
@@ -256,9 +252,9 @@ def _webhook(c: _Collector, lead_input: LeadInput, allow_private: bool) -> Clean
     url = c.check("webhook_input.url", raw.url, values.url)
     if raw.url is None or raw.url == "":
         c.fail("webhook_input.url", "WebhookInput needs a Url")
-    host = urlsplit(url).hostname if url else None
-    if host and not allow_private and values.is_private_host(host):
-        c.fail("webhook_input.url", "Webhook URL must be a public address", url)
+    refused = http.refusal(values.parse_url(url)) if url and not allow_private else None
+    if refused:
+        c.fail("webhook_input.url", f"Webhook URL must be a public address: {refused}", url)
     events = raw.events if raw.events is not None else list(WEBHOOK_EVENTS)
     if isinstance(events, str):
         events = [events]

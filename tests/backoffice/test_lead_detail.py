@@ -320,3 +320,15 @@ def test_a_section_without_htmx_is_the_whole_page(client, auth):
     body = client.get(f"/p/leads/{lead.id}/status").get_data(as_text=True)
 
     assert "<html" in body and 'id="lead-contact"' in body and 'class="section-form"' not in body
+
+
+def test_custom_fields_over_16_kb_are_refused_as_the_api_refuses_them(client, auth):
+    ws = _sign_in(auth)
+    lead = factories.lead(ws, custom_fields={"plan": "pro"})
+    keys = [f"note{n}" for n in range(10)]
+
+    response = _save(client, lead, "custom", {"key": keys, "value": ["x" * 2000] * 10})
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Custom fields must total at most 16 KB" in body
+    assert _fresh(lead).custom_fields == {"plan": "pro"}

@@ -180,3 +180,26 @@ def test_the_bom_can_be_left_out(client, auth):
 
 def test_signed_out_visitors_get_nothing(client):
     assert client.get("/p/leads/export").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("x;=1+1", "x;'=1+1"),  # Excel where lists split on `;`
+        ("x,=1+1", "x,'=1+1"),
+        ("x\t@SUM(A1)", "x\t'@SUM(A1)"),
+        ("x\n-2+3", "x\n'-2+3"),
+        ("x| +cmd", "x| '+cmd"),
+        ('x;"=1+1"', 'x;"\'=1+1"'),  # our quotes do not hold where `;` splits
+        ("Paris;-5", "Paris;-5"),  # a plain number stays one
+        ("Rue 12, Paris", "Rue 12, Paris"),
+    ],
+)
+def test_a_formula_after_a_separator_inside_a_cell_is_quoted_too(client, auth, typed, written):
+    ws = _sign_in(auth)
+    factories.lead(ws, first_name=typed, tags=["vip", typed])
+
+    [row] = _rows(client.get("/p/leads/export"))
+
+    assert row["first_name"] == written
+    assert row["tags"] == f"vip, {written}"

@@ -166,6 +166,9 @@ def test_semicolons_a_bom_and_windows_1252_are_read(client, auth):
         (b"PK\x03\x04rest-of-a-zip", "Excel workbook"),
         (b"email\nada@example.com\x00\n", "not text"),
         ('email,name\n"unclosed,Ada\n', "not valid CSV"),
+        ("email\nada@example.com\n".encode("utf-16") + b"\x00", "damaged"),  # odd length
+        (b"\xff\xfe" + "email\n".encode("utf-16-le") + b"\x00\xd8a\x00\n\x00", "damaged"),
+        (b"\xfe\xff" + "email\n".encode("utf-16-be") + b"\xdc\x00\x00a", "damaged"),
     ],
 )
 def test_files_that_cannot_be_imported_say_why(client, auth, content, message):

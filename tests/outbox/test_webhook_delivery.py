@@ -210,3 +210,22 @@ def test_events_of_other_types_are_not_sent_to_an_endpoint():
     db.session.commit()
 
     assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.parametrize("stored", ["http://[x/", "http://a:99999/", "http://a\r\nb/"])
+def test_a_stored_url_that_does_not_parse_fails_its_delivery_and_the_worker_goes_on(stored):
+    ws = factories.workspace()
+    _endpoint(ws, "https://hooks.example.com/leads")
+    bad = _endpoint(ws, "https://hooks.example.com/other")
+    db.session.execute(
+        db.update(WebhookEndpoint).where(WebhookEndpoint.id == bad.id).values(url=stored)
+    )
+    db.session.commit()
+    _register(ws)
+
+    worker.run_once()
+
+    messages = {m.target: m for m in db.session.scalars(db.select(OutboxMessage))}
+    db.session.refresh(messages[stored])
+    assert messages[stored].status != MessageStatus.DELIVERED
+    assert "the URL" in messages[stored].last_error

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from flask import Request
 
+from leadsite import values
 from leadsite.api.body import FORM_TYPES, canonical, read_body, sort_keys
 from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.schemas import RegistrationBody
@@ -68,8 +69,9 @@ def split_controls(data: dict[str, Any], request: Request) -> tuple[dict[str, An
     the request sends itself wins); drop reserved parameters. The rest is the lead."""
     controls = Controls()
     url = next((v for k, v in data.items() if canonical(k.lstrip("_")) == "url"), None)
-    if isinstance(url, str):
-        data = {**dict(parse_qsl(urlsplit(url).query)), **data}
+    parts = values.url_parts(url) if isinstance(url, str) else None
+    if parts is not None:  # a `__url` that does not parse is refused where it is checked
+        data = {**dict(parse_qsl(parts.query)), **data}
     lead: dict[str, Any] = {}
     for key, value in data.items():
         name = canonical(str(key).lstrip("_"))
