@@ -15,7 +15,7 @@ from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import LeadInput
-from leadsite.registration.referrals import lead_id_by_code, points, share_code
+from leadsite.registration.referrals import lead_id_by_code, points, read_code
 from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
 MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
@@ -101,7 +101,7 @@ def clean(
     if lead_input.consent is not None:
         given["consent"] = lead_input.consent
     given["points"] = c.check("points", lead_input.points, points)
-    given["referred_by"] = lead_id_by_code(workspace.id, share_code(lead_input.referral_code))
+    given["referred_by"] = lead_id_by_code(workspace.id, read_code(lead_input.referral_code))
 
     identifier = funnel.identifier
     if not given.get(identifier) and not any(e.field == identifier for e in c.errors):

@@ -31,7 +31,7 @@ from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
 from leadsite.models import Journey, Lead, Origin, OriginKind, Workspace
 from leadsite.registration import FieldError, RegistrationError, ValidationFailed, register
-from leadsite.registration.referrals import share_code
+from leadsite.registration.referrals import read_code
 from leadsite.values import Invalid, email, phone
 
 bp = Blueprint("kickofflabs", __name__)
@@ -238,7 +238,7 @@ def _find_lead(origin: Origin, fields: dict[str, object], controls: Controls) ->
     except Invalid as error:
         name = "email" if fields.get("email") else "phone_number"
         raise ValidationFailed([FieldError(name, f"{name} {error}", None)]) from None
-    code = share_code(controls.referral_code)
+    code = read_code(controls.referral_code)
     if code:
         return db.session.scalar(query.where(Lead.social_id == code))
     raise ValidationFailed([FieldError("email", "Send email, phone_number or social_id", None)])
