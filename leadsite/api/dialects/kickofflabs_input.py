@@ -123,5 +123,5 @@ def lead_input(
     _prepend_calling_code(fields)
     data, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
     data.points = controls.points
-    data.referral_code = controls.referral_code
+    data.referral_code = controls.referral_code or data.referral_code
     return data, context
