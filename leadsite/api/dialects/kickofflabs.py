@@ -73,6 +73,8 @@ def invalid_access(message: str) -> Response:
 
 def over_limit(rate: str, *identity: str) -> Response | None:
     """A 429 with Retry-After when this caller has used up `rate`; None otherwise."""
+    if not limiter.enabled:  # RATELIMIT_ENABLED off: Flask-Limiter has no strategy to ask
+        return None
     item = parse(rate)
     if limiter.limiter.hit(item, DIALECT, *identity):
         return None

@@ -30,6 +30,19 @@ DROPPED = {
     "skipactions",
 }
 RENAMED = {"givenname": "first_name", "familyname": "last_name", "ipaddress": "ip"}
+# What the signup page's URL may not say: the visitor controls it, the caller's request does not
+# (a key, points, a redirect, how to update, the IP), nor any `_` control.
+NOT_FROM_URL = {
+    "apikey",
+    "points",
+    "redirecturl",
+    "mustexist",
+    "donotresetoptout",
+    "skipurls",
+    "ip",
+    "ipaddress",
+    "url",
+}
 CALLING_CODE = re.compile(r"^\+?\d{1,4}$")
 
 
@@ -69,7 +82,7 @@ def split_controls(data: dict[str, Any], request: Request) -> tuple[dict[str, An
     controls = Controls()
     url = next((v for k, v in data.items() if canonical(k.lstrip("_")) == "url"), None)
     if isinstance(url, str):
-        data = {**dict(parse_qsl(urlsplit(url).query)), **data}
+        data = {**_url_params(url), **data}
     lead: dict[str, Any] = {}
     for key, value in data.items():
         name = canonical(str(key).lstrip("_"))
@@ -87,6 +100,15 @@ def split_controls(data: dict[str, Any], request: Request) -> tuple[dict[str, An
             lead[key] = value
     controls.key = (controls.key or "").strip() or header_key(request)
     return lead, controls
+
+
+def _url_params(url: str) -> dict[str, str]:
+    """The signup URL's query: custom fields, UTM values, a `kid`; never a control."""
+    return {
+        key: value
+        for key, value in parse_qsl(urlsplit(url).query)
+        if not key.startswith("_") and canonical(key) not in NOT_FROM_URL
+    }
 
 
 def _flag(value: Any) -> bool:
