@@ -143,7 +143,9 @@ def _register(campaign_id: str) -> Response:
     target = journey.redirect_url or origin.redirect_url
     if target and browser_form():
         return redirect(target, 303)  # a page's own form: the visitor goes on, as with KickoffLabs
-    return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls))
+    # Keyless: whoever fills the form sees what they sent, not what a known lead had stored.
+    share_only = not controls.key and not created
+    return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls, share_only))
 
 
 def browser_form() -> bool:
