@@ -32,6 +32,6 @@ def id_factory(prefix: str) -> Callable[[], str]:
     return lambda: new_id(prefix)
 
 
-def share_code() -> str:
+def new_share_code() -> str:
     """A lead's share code (`kid`): 8 characters, 40 random bits, easy to read out and type."""
     return _base32(int.from_bytes(os.urandom(5)), 8)

@@ -47,6 +47,10 @@ ALIASES = {
     "journeydata": "journey_data",
     "webhookinput": "webhook_input",
     "consent": "consent",
+    # The share code of the lead who referred this one (KickoffLabs' names for it, too).
+    "referralcode": "referral_code",
+    "socialid": "referral_code",
+    "kid": "referral_code",
 }
 UTM_KEYS = {name.replace("_", ""): name for name in UTM_FIELDS}
 # Form fields that carry structured values as JSON text.

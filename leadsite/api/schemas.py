@@ -112,6 +112,9 @@ class RegistrationBody(BaseModel):
     journey_data: JourneyDataField = None
     webhook_input: WebhookInputBody | None = None
     consent: dict[str, Any] | None = None
+    referral_code: str | None = Field(
+        None, description="The share code of the lead who referred this one (`kid`, `social_id`)."
+    )
 
 
 class FieldErrorOut(BaseModel):

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
-from leadsite.ids import share_code
+from leadsite.ids import new_share_code
 from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
 from leadsite.models.types import JSONType, UTCDateTime
 
@@ -99,7 +99,7 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     counter: Mapped[int] = mapped_column(default=1)
     # Referrals: the lead's share code (`kid` in share URLs), who referred them, how many they
     # referred; and their contest score.
-    social_id: Mapped[str | None] = mapped_column(String(16), default=share_code)
+    social_id: Mapped[str | None] = mapped_column(String(16), default=new_share_code)
     # A lead id, without a foreign key: SQLite adds one to an existing table only by rebuilding
     # it; leads are never deleted one by one (erasing keeps the row), so the id stays good.
     referred_by: Mapped[str | None] = mapped_column(ID, index=True)

@@ -18,7 +18,7 @@ CODE = re.compile(r"^[0-9a-z]{4,16}$")
 MAX_POINTS = 1_000_000
 
 
-def share_code(raw: Any) -> str | None:
+def read_code(raw: Any) -> str | None:
     """A share code as sent (`social_id`, `kid`): trimmed and lower-cased; None when it cannot be
     one. A code that names no lead is not an error: a stale share link must not stop a signup."""
     if not isinstance(raw, str):

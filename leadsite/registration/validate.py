@@ -15,7 +15,7 @@ from leadsite.outbox import http
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import NOTIFICATIONS, LeadInput, LeadRequest
-from leadsite.registration.referrals import lead_id_by_code, points, share_code
+from leadsite.registration.referrals import lead_id_by_code, points, read_code
 from leadsite.values import MAX_NAME, MAX_TAG, MAX_TAGS
 
 MAX_JOURNEY_DATA = 100
@@ -110,7 +110,7 @@ def clean(
     if lead_input.consent is not None:
         given["consent"] = lead_input.consent
     given["points"] = c.check("points", lead_input.points, points)
-    given["referred_by"] = lead_id_by_code(workspace.id, share_code(lead_input.referral_code))
+    given["referred_by"] = lead_id_by_code(workspace.id, read_code(lead_input.referral_code))
 
     identifier = lead_input.match_by or funnel.identifier
     if identifier not in IDENTIFIERS:

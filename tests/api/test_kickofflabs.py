@@ -308,3 +308,19 @@ def test_each_call_notes_its_dialect_origin_and_lead_for_the_ingestion_log(api: 
         None,
     )
     assert refused.codes == ["VALIDATION_ERROR"]
+
+
+def test_the_signup_urls_query_cannot_carry_controls(api: ApiWorld):
+    url = (
+        "https://shop.example.com/join?points=1000&redirect_url=https://evil.example/"
+        "&api_key=stolen&must_exist=1&__skip_urls=1&ip=10.0.0.1&Plan=gold"
+    )
+
+    response = post_v2(api, {"email": "ada@example.com", "__url": url})
+
+    assert response.status_code == 200
+    body = response.json
+    assert body["contest_score"] == 0
+    assert body["redirect_url"] is None and "social_url" in body
+    assert body["custom_fields"] == {"plan": "gold"}
+    assert _lead(api).ip != "10.0.0.1"

@@ -16,6 +16,7 @@ from tests.api.kickofflabs import EXAMPLE, error_code, post_v2
 from tests.conftest import csrf_token
 
 SHOP = "https://shop.example.com"  # the api fixture's allowed site
+EXAMPLE_FIELDS = {"company": "Example Co"}
 
 
 @pytest.fixture
@@ -154,3 +155,35 @@ def test_a_browser_form_goes_on_to_the_redirect_url(keyless: ApiWorld):
     assert page.headers["Location"] == "https://shop.example.com/thanks"
     assert script.status_code == 200 and script.json["email"] == "bob@example.com"
     assert sorted(_leads()) == ["ada@example.com", "bob@example.com"]
+
+
+def test_a_keyless_call_matching_a_known_lead_reads_none_of_its_data(keyless: ApiWorld):
+    stored = post_v2(keyless, {**EXAMPLE, "secret_note": "VIP"}).json  # with the key
+
+    response = post_v2(keyless, {"email": "ada@example.com"}, headers={"Origin": SHOP})
+
+    body = response.json
+    assert response.status_code == 200
+    assert set(body) == {
+        "id",
+        "social_id",
+        "social_url",
+        "referrals",
+        "contest_score",
+        "redirect_url",
+        "created",
+    }
+    assert (body["id"], body["social_id"], body["created"]) == (
+        stored["id"],
+        stored["social_id"],
+        False,
+    )
+    assert "+12065550100" not in response.get_data(as_text=True)
+
+
+def test_a_keyless_call_creating_a_lead_gets_the_whole_lead(keyless: ApiWorld):
+    body = post_v2(keyless, EXAMPLE, headers={"Origin": SHOP}).json
+
+    assert body["created"] is True
+    assert (body["phone_number"], body["custom_fields"]) == ("+12065550100", EXAMPLE_FIELDS)
+    assert body["url"].startswith("http://localhost/j/")

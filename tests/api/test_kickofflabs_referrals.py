@@ -192,3 +192,14 @@ def test_webhook_payloads_carry_the_referral(api: ApiWorld):
     assert data["social_id"] == bob["social_id"]
     assert data["referred_by"] == ada["id"]
     assert data["referrals"] == 0
+
+
+def test_the_leadsite_api_records_a_referral_too(api: ApiWorld):
+    ada = _referrer(api)
+
+    bob = api.register({"Email": "bob@example.com", "kid": ada["social_id"]})
+
+    assert bob.status_code == 201
+    assert bob.json["data"]["referred_by"] == ada["id"]
+    assert bob.json["data"]["custom_fields"] == {}
+    assert _fresh(ada["id"]).referrals == 1

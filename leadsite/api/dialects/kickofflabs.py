@@ -31,7 +31,7 @@ from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
 from leadsite.models import Journey, Lead, Origin, OriginKind, Workspace
 from leadsite.registration import FieldError, RegistrationError, ValidationFailed, register
-from leadsite.registration.referrals import share_code
+from leadsite.registration.referrals import read_code
 from leadsite.values import Invalid, email, phone
 
 bp = Blueprint("kickofflabs", __name__)
@@ -73,6 +73,8 @@ def invalid_access(message: str) -> Response:
 
 def over_limit(rate: str, *identity: str) -> Response | None:
     """A 429 with Retry-After when this caller has used up `rate`; None otherwise."""
+    if not limiter.enabled:  # RATELIMIT_ENABLED off: Flask-Limiter has no strategy to ask
+        return None
     item = parse(rate)
     if limiter.limiter.hit(item, DIALECT, *identity):
         return None
@@ -141,7 +143,9 @@ def _register(campaign_id: str) -> Response:
     target = journey.redirect_url or origin.redirect_url
     if target and browser_form():
         return redirect(target, 303)  # a page's own form: the visitor goes on, as with KickoffLabs
-    return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls))
+    # Keyless: whoever fills the form sees what they sent, not what a known lead had stored.
+    share_only = not controls.key and not created
+    return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls, share_only))
 
 
 def browser_form() -> bool:
@@ -238,7 +242,7 @@ def _find_lead(origin: Origin, fields: dict[str, object], controls: Controls) ->
     except Invalid as error:
         name = "email" if fields.get("email") else "phone_number"
         raise ValidationFailed([FieldError(name, f"{name} {error}", None)]) from None
-    code = share_code(controls.referral_code)
+    code = read_code(controls.referral_code)
     if code:
         return db.session.scalar(query.where(Lead.social_id == code))
     raise ValidationFailed([FieldError("email", "Send email, phone_number or social_id", None)])

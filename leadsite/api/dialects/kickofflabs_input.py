@@ -31,6 +31,19 @@ DROPPED = {
     "skipactions",
 }
 RENAMED = {"givenname": "first_name", "familyname": "last_name", "ipaddress": "ip"}
+# What the signup page's URL may not say: the visitor controls it, the caller's request does not
+# (a key, points, a redirect, how to update, the IP), nor any `_` control.
+NOT_FROM_URL = {
+    "apikey",
+    "points",
+    "redirecturl",
+    "mustexist",
+    "donotresetoptout",
+    "skipurls",
+    "ip",
+    "ipaddress",
+    "url",
+}
 CALLING_CODE = re.compile(r"^\+?\d{1,4}$")
 
 
@@ -69,9 +82,8 @@ def split_controls(data: dict[str, Any], request: Request) -> tuple[dict[str, An
     the request sends itself wins); drop reserved parameters. The rest is the lead."""
     controls = Controls()
     url = next((v for k, v in data.items() if canonical(k.lstrip("_")) == "url"), None)
-    parts = values.url_parts(url) if isinstance(url, str) else None
-    if parts is not None:  # a `__url` that does not parse is refused where it is checked
-        data = {**dict(parse_qsl(parts.query)), **data}
+    if isinstance(url, str):
+        data = {**_url_params(url), **data}
     lead: dict[str, Any] = {}
     for key, value in data.items():
         name = canonical(str(key).lstrip("_"))
@@ -89,6 +101,16 @@ def split_controls(data: dict[str, Any], request: Request) -> tuple[dict[str, An
             lead[key] = value
     controls.key = (controls.key or "").strip() or header_key(request)
     return lead, controls
+
+
+def _url_params(url: str) -> dict[str, str]:
+    """The signup URL's query: custom fields, UTM values, a `kid`; never a control."""
+    parts = values.url_parts(url)  # one that does not parse is refused where it is checked
+    return {
+        key: value
+        for key, value in parse_qsl(parts.query if parts is not None else "")
+        if not key.startswith("_") and canonical(key) not in NOT_FROM_URL
+    }
 
 
 def _flag(value: Any) -> bool:
@@ -125,5 +147,5 @@ def lead_input(
     _prepend_calling_code(fields)
     data, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
     data.points = controls.points
-    data.referral_code = controls.referral_code
+    data.referral_code = controls.referral_code or data.referral_code
     return data, context

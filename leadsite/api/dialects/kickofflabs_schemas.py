@@ -66,29 +66,36 @@ class KickoffLabsBody(BaseModel):
 
 
 class KickoffLabsLead(BaseModel):
-    """A lead in KickoffLabs' names. With `__skip_urls=1` the URL fields are left out."""
+    """A lead in KickoffLabs' names. With `__skip_urls=1` the URL fields are left out. A keyless
+    call that updated a known lead gets only its share fields (`id`, `social_id`, `social_url`,
+    `referrals`, `contest_score`, `redirect_url`, `created`): a stranger's form must not read
+    what someone else registered."""
 
     id: str
-    email: str | None
-    phone_number: str | None
-    given_name: str | None
-    family_name: str | None
-    counter: int
-    custom_fields: dict[str, Any]
+    email: str | None = None
+    phone_number: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    counter: int | None = None
+    custom_fields: dict[str, Any] | None = None
     social_id: str | None = Field(description="The lead's share code (`kid` in share URLs).")
     social_url: str | None = Field(None, description="The lead's share URL.")
     referrals: int
     contest_score: int = Field(description="Points.")
     redirect_url: str | None = None
     url: str | None = Field(None, description="The lead's own page (their journey).")
-    opted_out: bool
-    tags: list[str]
-    utm: Utm
-    ip: str | None
-    referrer: str | None
-    uid: str | None
+    opted_out: bool | None = None
+    tags: list[str] | None = None
+    utm: Utm | None = None
+    ip: str | None = None
+    referrer: str | None = None
+    uid: str | None = None
     unsubscribe_url: str | None = None
     created: bool = Field(description="Whether this request created the lead.")
+
+
+# What a keyless call that matched a known lead is answered.
+SHARE_FIELDS = ("id", "social_id", "social_url", "referrals", "contest_score", "redirect_url")
 
 
 def page_ref(lead: Lead, origin: Origin) -> str | None:
@@ -106,9 +113,14 @@ def page_ref(lead: Lead, origin: Origin) -> str | None:
 
 
 def lead_payload(
-    lead: Lead, journey: Journey | None, origin: Origin, created: bool, skip_urls: bool
+    lead: Lead,
+    journey: Journey | None,
+    origin: Origin,
+    created: bool,
+    skip_urls: bool,
+    share_only: bool = False,
 ) -> dict[str, object]:
-    """The lead in KickoffLabs' names."""
+    """The lead in KickoffLabs' names; with `share_only`, its share fields alone."""
     payload: dict[str, object] = {
         "id": lead.id,
         "email": lead.email,
@@ -133,4 +145,6 @@ def lead_payload(
         payload["redirect_url"] = (journey.redirect_url if journey else None) or origin.redirect_url
         payload["url"] = journey_url(journey) if journey else None
         payload["unsubscribe_url"] = unsubscribe_url(lead)
+    if share_only:
+        return {key: payload[key] for key in (*SHARE_FIELDS, "created") if key in payload}
     return payload
