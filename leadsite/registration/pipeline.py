@@ -181,7 +181,8 @@ MATCH_QUERY = db.select(Lead).where(
         )
     )
 )
-MATCH_FOR_UPDATE = MATCH_QUERY.with_for_update(key_share=True)
+# In the order of their ids (PostgreSQL locks the rows as sorted), as bulk actions lock leads.
+MATCH_FOR_UPDATE = MATCH_QUERY.order_by(Lead.id).with_for_update(key_share=True)
 
 
 def _find_existing(
