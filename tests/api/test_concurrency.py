@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import pytest
 from flask import Flask
 
 from leadsite.extensions import db
-from leadsite.models import Event, Journey, Lead
+from leadsite.models import ApiKey, Event, Journey, Lead
 from leadsite.outbox import worker
 
 PARALLEL = 20
@@ -60,3 +61,30 @@ def test_twenty_concurrent_registrations_of_one_email_make_one_lead_counted_20(a
     types = [e.type for e in db.session.scalars(db.select(Event)) if "registration" in e.payload]
     assert types.count("lead.created") == 1
     assert types.count("lead.updated") == PARALLEL - 1
+
+
+def test_a_request_never_waits_for_its_keys_row_held_by_another(app, api):
+    """Recording the key's use must not hold (or wait for) the key's row through a request:
+    every request of the key in that minute would queue behind the one before (PostgreSQL)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks; its writers queue for the database")
+    answers: list[int] = []
+
+    def register() -> None:
+        with app.app_context():
+            answers.append(api.register({"email": "key@example.com"}).status_code)
+
+    with db.engine.connect() as other:  # another request, touching the key's row
+        other.execute(
+            db.update(ApiKey)
+            .where(ApiKey.workspace_id == api.workspace.id)
+            .values(last_used_at=None)
+        )
+        request = threading.Thread(target=register)
+        request.start()
+        request.join(20)
+        answered_meanwhile = list(answers)
+        other.rollback()
+    request.join()
+
+    assert answered_meanwhile == [201]
