@@ -18,6 +18,10 @@ ERROR_STATUSES = {
     400: "Malformed request (`INVALID_JSON`, `BAD_REQUEST`)",
     401: "Missing or invalid API key (`UNAUTHORIZED`)",
     404: "Not found, or not in this workspace (`NOT_FOUND`)",
+    409: (
+        "Conflict: a duplicate (`DUPLICATE_*`), or the first request with this "
+        "`Idempotency-Key` still at work (`IDEMPOTENCY_IN_PROGRESS`; retry after `Retry-After`)"
+    ),
     413: "Body over the size limit (`PAYLOAD_TOO_LARGE`)",
     415: "Body neither JSON nor form-encoded (`UNSUPPORTED_MEDIA_TYPE`)",
     422: "Invalid values; every problem is listed in `errors` (`VALIDATION_ERROR`)",
