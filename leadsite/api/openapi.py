@@ -19,8 +19,8 @@ ERROR_STATUSES = {
     401: "Missing or invalid API key (`UNAUTHORIZED`)",
     404: "Not found, or not in this workspace (`NOT_FOUND`)",
     409: (
-        "Conflict: a duplicate (`DUPLICATE_*`), or the first request with this "
-        "`Idempotency-Key` still at work (`IDEMPOTENCY_IN_PROGRESS`; retry after `Retry-After`)"
+        "Conflict: a duplicate (`DUPLICATE_*`), a resource still in use, or the first request "
+        "with this `Idempotency-Key` still at work (`IDEMPOTENCY_IN_PROGRESS`, see `Retry-After`)"
     ),
     413: "Body over the size limit (`PAYLOAD_TOO_LARGE`)",
     415: "Body neither JSON nor form-encoded (`UNSUPPORTED_MEDIA_TYPE`)",
