@@ -36,7 +36,8 @@ BIN = Path(sys.executable).parent
 # How each kind of server is started, and whether the worker runs inside it (as under
 # `make run`) or as a process of its own (as in production).
 # Gunicorn preloads the app: its workers fork ready, which keeps the start of each test short.
-GUNICORN = [str(BIN / "gunicorn"), "--preload"]
+# No control socket: its default path is one per user, shared with any other gunicorn running.
+GUNICORN = [str(BIN / "gunicorn"), "--preload", "--no-control-socket"]
 KINDS: dict[str, tuple[list[str], bool]] = {
     "gunicorn-sync": ([*GUNICORN, "--workers", "3", "--worker-class", "sync"], False),
     "gunicorn-gthread": (
