@@ -26,6 +26,7 @@ SQLITE_BEGIN = "sqlite_begin"
 # SQLSTATEs of a PostgreSQL transaction that lost a deadlock or a serialization check: nothing
 # it did stays, and running it again is the cure.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @event.listens_for(Engine, "connect")
@@ -158,9 +159,6 @@ def hold_named_locks(names: list[str]) -> None:
         return
     for key in sorted({_lock_key(name) for name in names}):
         db.session.execute(ADVISORY_XACT_LOCK, {"key": key})
-
-
-ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _lock_key(name: str) -> int:

@@ -51,18 +51,23 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
     `remember` with it), or the response to send instead: the first request's answer replayed,
     a 422 if the key came with another body, a 409 if the first is still at work."""
     deadline = time.monotonic() + WAIT_SECONDS
+    record: IdempotencyRecord | None = None
     while True:
-        reservation = _insert_reservation(api_key_id, key, fingerprint)
-        if reservation is not None:
-            return reservation
+        if record is None:  # else waiting for its answer, which only needs a read
+            reservation = _insert_reservation(api_key_id, key, fingerprint)
+            if reservation is not None:
+                return reservation
         record = db.session.scalar(
-            select(IdempotencyRecord).filter_by(api_key_id=api_key_id, key=key)
+            select(IdempotencyRecord)
+            .filter_by(api_key_id=api_key_id, key=key)
+            .execution_options(populate_existing=True)
         )
         if record is None:  # released or expired since the insert: try again
             continue
         age = utcnow() - record.created_at
         if age > LIFETIME or (record.status_code == IN_PROGRESS and age > ABANDONED_AFTER):
             _release(record.id)
+            record = None
             continue
         if record.request_hash != fingerprint:
             return api_error(

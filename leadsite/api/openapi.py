@@ -21,7 +21,11 @@ ERROR_STATUSES = {
     403: "The key lacks the operation's scope (`INSUFFICIENT_SCOPE`), or is used from a web "
     "page it is not allowed on (`ORIGIN_NOT_ALLOWED`)",
     404: "Not found, or not in this workspace (`NOT_FOUND`)",
-    409: "A duplicate (`DUPLICATE_*`), or a dialect's refused API access (`INVALID_API_ACCESS`)",
+    409: (
+        "Conflict: a duplicate (`DUPLICATE_*`), a resource still in use, the first request "
+        "with this `Idempotency-Key` still at work (`IDEMPOTENCY_IN_PROGRESS`, see "
+        "`Retry-After`), or a dialect's refused API access (`INVALID_API_ACCESS`)"
+    ),
     413: "Body over the size limit (`PAYLOAD_TOO_LARGE`)",
     415: "Body neither JSON nor form-encoded (`UNSUPPORTED_MEDIA_TYPE`)",
     422: "Invalid values; every problem is listed in `errors` (`VALIDATION_ERROR`)",

@@ -16,10 +16,11 @@ def find_funnel(workspace_id: str, funnel_id: str, lock: bool = False) -> Funnel
     """The workspace's funnel with this id; None for any other id (another workspace's too).
 
     `lock` takes its row for the transaction (PostgreSQL; SQLite has one writer anyway), so two
-    editors adding or moving stages at once cannot give two of them the same position.
+    editors adding or moving stages at once cannot give two of them the same position. FOR NO
+    KEY UPDATE: registrations starting journeys in the funnel (a foreign key check) go on.
     """
     statement = select(Funnel).filter_by(id=funnel_id, workspace_id=workspace_id)
-    return db.session.scalar(statement.with_for_update() if lock else statement)
+    return db.session.scalar(statement.with_for_update(key_share=True) if lock else statement)
 
 
 def find_stage(funnel: Funnel, stage_id: str) -> Stage | None:

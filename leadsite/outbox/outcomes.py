@@ -111,7 +111,9 @@ def _update_endpoints(
     Usually nothing died: one UPDATE resets the counts that are not 0 already (none, mostly).
     Otherwise the batch's endpoints are read again and locked, and the outcomes applied in turn.
     Both lock endpoints in the order of their ids, so two workers cannot deadlock (SQLite has
-    no FOR UPDATE: the transaction holds the database's write lock already).
+    no FOR UPDATE: the transaction holds the database's write lock already). FOR NO KEY
+    UPDATE: registrations writing outbox messages for these endpoints (a foreign key check)
+    need not wait for the batch.
     """
     attempted = [message for message in messages if message.id in outcomes]
     if not dead:
@@ -121,7 +123,7 @@ def _update_endpoints(
                 db.select(WebhookEndpoint.id)
                 .where(WebhookEndpoint.id.in_(delivered), WebhookEndpoint.consecutive_failures != 0)
                 .order_by(WebhookEndpoint.id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
             db.session.execute(
                 db.update(WebhookEndpoint)
@@ -133,7 +135,7 @@ def _update_endpoints(
         db.select(WebhookEndpoint)
         .where(WebhookEndpoint.id.in_({m.endpoint_id for m in attempted if m.endpoint_id}))
         .order_by(WebhookEndpoint.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     endpoints = {endpoint.id: endpoint for endpoint in db.session.scalars(query)}

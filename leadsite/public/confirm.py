@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.extensions import db, limiter
+from leadsite.leads import lock_leads
 from leadsite.models import Funnel, Journey, Lead, Origin, OutboxMessage, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -45,6 +46,7 @@ def send_confirmation(lead: Lead, journey: Journey) -> OutboxMessage | None:
 def confirm_lead(lead: Lead, journey: Journey | None) -> bool:
     """Mark the lead confirmed and write `lead.confirmed`; False (and nothing written) when it
     was confirmed already. Flushes nothing; the caller commits."""
+    lock_leads([lead])  # a second click at the same moment waits for this one, then sees it
     if lead.confirmed_at is not None:
         return False
     lead.confirmed_at = utcnow()

@@ -35,10 +35,13 @@ BIN = Path(sys.executable).parent
 
 # How each kind of server is started, and whether the worker runs inside it (as under
 # `make run`) or as a process of its own (as in production).
+# Gunicorn preloads the app: its workers fork ready, which keeps the start of each test short.
+# No control socket: its default path is one per user, shared with any other gunicorn running.
+GUNICORN = [str(BIN / "gunicorn"), "--preload", "--no-control-socket"]
 KINDS: dict[str, tuple[list[str], bool]] = {
-    "gunicorn-sync": ([str(BIN / "gunicorn"), "--workers", "3", "--worker-class", "sync"], False),
+    "gunicorn-sync": ([*GUNICORN, "--workers", "3", "--worker-class", "sync"], False),
     "gunicorn-gthread": (
-        [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", "16"],
+        [*GUNICORN, "--workers", "2", "--worker-class", "gthread", "--threads", "16"],
         False,
     ),
     "flask-run": ([str(BIN / "flask"), "--app", "app", "run", "--with-threads"], True),
