@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Request, make_response
+from flask import Request, g, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.wrappers import Response
@@ -36,6 +37,33 @@ POLL_SECONDS = 0.05
 ABANDONED_AFTER = timedelta(minutes=2)
 
 _records = IdempotencyRecord.__table__
+
+
+def answer_once(answer: Callable[[], Response]) -> Response:
+    """`answer()`, or, when the request carries an `Idempotency-Key`, the first answer given to
+    that key: every door that registers (leads, the dialects) answers through this. Calls made
+    without an API key (keyless forms) have no key to scope it by, and are answered afresh."""
+    key = request.headers.get(HEADER, "").strip()
+    api_key_id = g.get("api_key_id")
+    if not key or api_key_id is None:
+        return answer()
+    if len(key) > 255 or "\x00" in key:
+        return api_error(
+            422,
+            f"{HEADER}: at most 255 characters, and no NUL",
+            "VALIDATION_ERROR",
+            {"field": HEADER, "value": None, "message": "At most 255 characters, and no NUL"},
+        )
+    reservation = reserve(api_key_id, key, request_fingerprint(request))
+    if not isinstance(reservation, str):
+        return reservation  # the first answer, or why there is none to give
+    try:
+        response = answer()
+    except BaseException:
+        release(reservation)
+        raise
+    remember(reservation, response)
+    return response
 
 
 def request_fingerprint(request: Request) -> str:

@@ -20,7 +20,7 @@ from leadsite.api.dialects.doors import (
 from leadsite.api.errors import (
     validation_response,
 )
-from leadsite.api.idempotency import HEADER, release, remember, request_fingerprint, reserve
+from leadsite.api.idempotency import answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody
@@ -66,22 +66,8 @@ def create_lead() -> Response:
             return api_error(404, no_default_origin_message(), "NOT_FOUND")
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
     note(origin_id=origin.id)
-    key = request.headers.get(HEADER, "").strip()
-    if len(key) > 255 or "\x00" in key:
-        return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
     register = _register if ref else register_chatbot_lead
-    if not key:
-        return register(origin)
-    reservation = reserve(g.api_key_id, key, request_fingerprint(request))
-    if not isinstance(reservation, str):
-        return reservation  # the first answer, or why there is none to give
-    try:
-        response = register(origin)
-    except BaseException:
-        release(reservation)
-        raise
-    remember(reservation, response)
-    return response
+    return answer_once(lambda: register(origin))
 
 
 def _register(origin: Origin) -> Response:

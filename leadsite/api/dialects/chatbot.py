@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from leadsite.api import bp
 from leadsite.api.body import canonical
 from leadsite.api.dialects.doors import api_origin, register_request, warnings_list
+from leadsite.api.idempotency import answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import RegistrationResponse, StringOrNumber
@@ -155,7 +156,7 @@ def create_chatbot_lead(chatbot_id: str) -> Response:
     if origin is None:
         note(code="NOT_FOUND")
         return api_error(404, "No chatbot (API origin ref) with this id in your workspace")
-    return register_chatbot_lead(origin)
+    return answer_once(lambda: register_chatbot_lead(origin))
 
 
 def register_chatbot_lead(origin: Origin) -> Response:

@@ -8,6 +8,7 @@ merging, referrals and points are `register()`'s; this module only translates.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request
 from limits import parse
@@ -25,6 +26,7 @@ from leadsite.api.dialects.kickofflabs_input import (
 )
 from leadsite.api.dialects.kickofflabs_schemas import KickoffLabsBody, KickoffLabsLead, lead_payload
 from leadsite.api.errors import handle_registration_error, pydantic_errors, validation_response
+from leadsite.api.idempotency import answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
 from leadsite.errors import api_error
@@ -127,7 +129,10 @@ def _register(campaign_id: str) -> Response:
     authorized = authorize(campaign_id, controls)
     if isinstance(authorized, Response):
         return authorized
-    origin = authorized
+    return answer_once(lambda: _registered(authorized, lead_fields, controls))
+
+
+def _registered(origin: Origin, lead_fields: dict[str, Any], controls: Controls) -> Response:
     try:
         data, context = lead_input(lead_fields, controls, request)
         registration = register(origin, data, context)

@@ -29,13 +29,14 @@ from leadsite.api.dialects.kohomai_schemas import (
 )
 from leadsite.api.errors import handle_pydantic_error, validation_response
 from leadsite.api.funnels import list_funnels
+from leadsite.api.idempotency import answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import FunnelListResponse
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.journeys.sessions import open_session
-from leadsite.models import DataPoint, Journey, Lead, Scope
+from leadsite.models import DataPoint, Journey, Lead, Origin, Scope
 from leadsite.registration import FieldError
 from leadsite.representations import iso, journey_url
 from leadsite.values import Invalid, url
@@ -142,6 +143,10 @@ def create_kohomai_journey() -> Response:
         message = "No API origin with this ref in your workspace" if ref else None
         return api_error(404, message or no_default_origin_message(), "NOT_FOUND")
     note(origin_id=origin.id)
+    return answer_once(lambda: _journey_answer(origin))
+
+
+def _journey_answer(origin: Origin) -> Response:
     registration, _ = register_request(
         origin, reshape=lambda body: flat_body(body, origin.workspace_id)
     )

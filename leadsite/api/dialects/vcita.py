@@ -23,11 +23,12 @@ from leadsite.api.auth import check_key
 from leadsite.api.body import InvalidJSON, read_body
 from leadsite.api.dialects.doors import default_origin, no_default_origin_message
 from leadsite.api.errors import pydantic_errors
+from leadsite.api.idempotency import answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import StringOrNumber
 from leadsite.extensions import db, limiter
-from leadsite.models import Workspace
+from leadsite.models import Origin, Workspace
 from leadsite.registration import (
     Duplicate,
     FieldError,
@@ -228,6 +229,10 @@ def create_vcita_lead() -> Response:
         note(code="NOT_FOUND")
         return vcita_error(404, no_default_origin_message())
     note(origin_id=origin.id)
+    return answer_once(lambda: _registered(origin, sent))
+
+
+def _registered(origin: Origin, sent: dict[str, Any]) -> Response:
     try:
         body = VcitaLeadBody.model_validate(sent)
         registration = register(
