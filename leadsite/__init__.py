@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
+    from leadsite.api import ingest_record
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -79,6 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     csrf.exempt(public.bp)  # signed tokens bound to the origin or journey, not the session
     errors.init_app(app)
+    ingest_record.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)
     templating.init_app(app)

@@ -17,6 +17,7 @@ from leadsite.api.errors import (
     validation_response,
 )
 from leadsite.api.idempotency import HEADER, remember, replay, request_fingerprint
+from leadsite.api.ingest import note
 from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody, RegistrationResponse
@@ -69,11 +70,13 @@ def create_lead() -> Response:
     origin = row[0] if row is not None else None
     if origin is None:
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
+    note(origin_id=origin.id, workspace_id=origin.workspace_id)
     key = request.headers.get(HEADER, "").strip()
     if len(key) > 255 or "\x00" in key:
         return validation_response([FieldError(HEADER, "At most 255 characters, and no NUL", None)])
     fingerprint = request_fingerprint(request) if key else ""
     if key and (replayed := replay(g.api_key_id, key, fingerprint)) is not None:
+        note(code="IDEMPOTENT_REPLAY")
         return replayed
     response = _register(origin)
     if key:
@@ -92,6 +95,7 @@ def _register(origin: Origin) -> Response:
         return handle_pydantic_error(error)
     except RegistrationError as error:
         return handle_registration_error(error)
+    note(lead_id=registration.lead.id, created=registration.created)
     body = {
         "success": True,
         "created": registration.created,

@@ -12,6 +12,7 @@ from leadsite.models.funnel import (
     OriginKind,
     Stage,
 )
+from leadsite.models.ingestion import IngestionEntry, IngestOutcome
 from leadsite.models.journey import Journey, JourneyData, JourneyStatus, JourneyStep, StepStatus
 from leadsite.models.lead import UTM_FIELDS, Lead
 from leadsite.models.outbox import (
@@ -40,6 +41,8 @@ __all__ = [
     "FunnelStatus",
     "IdempotencyRecord",
     "Identifier",
+    "IngestOutcome",
+    "IngestionEntry",
     "Journey",
     "JourneyData",
     "JourneyStatus",
