@@ -58,17 +58,18 @@ def entry_values(call: ingest.CallNote, response: Response) -> dict[str, Any]:
     """The entry's columns: what the door noted, what the answer said, the redacted request."""
     status = response.status_code
     codes, message, errors = list(call.codes), call.message, list(call.errors)
-    answer = _answer(response)
     failed = status >= 400
+    # Only a refusal's answer says more than its status (its code, message and field errors).
+    answer = _answer(response) if failed else None
     if answer is not None:
         code = answer.get("code")
-        if isinstance(code, str) and failed and code not in codes:
+        if isinstance(code, str) and code not in codes:
             codes.insert(0, code)
         said = answer.get("error") if isinstance(answer.get("error"), str) else None
         said = said or (answer.get("message") if isinstance(answer.get("message"), str) else None)
-        if failed and said and not message:
+        if said and not message:
             message = said
-        if failed and isinstance(answer.get("errors"), list) and not errors:
+        if isinstance(answer.get("errors"), list) and not errors:
             errors = [
                 {"field": str(item.get("field", "")), "message": str(item.get("message", ""))}
                 for item in answer["errors"]
@@ -117,8 +118,8 @@ def _workspace_of(origin_id: str) -> str:
 def _request_secrets() -> list[str]:
     """Values this request carries that must not be kept anywhere in its entry."""
     found: list[str] = []
-    for name, value in request.headers.items():
-        if name.lower() == "authorization" or is_secret_key(name):
+    for name, value in request.environ.items():
+        if name.startswith("HTTP_") and (name == "HTTP_AUTHORIZATION" or is_secret_key(name[5:])):
             found.append(value)
             found.extend(part for part in value.split() if len(part) >= 8)
     for name, value in (request.view_args or {}).items():

@@ -41,7 +41,7 @@ def write_entry(values: dict[str, Any]) -> str:
     its commit does not wait for the WAL to reach the disk (an entry lost in a crash is a
     diagnostic lost, nothing a lead depends on).
     """
-    session = db.session
+    session = db.session()
     if session.in_transaction():
         session.rollback()
     row = {

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from leadsite.api.ingest import note
 from leadsite.extensions import db
-from leadsite.models import Funnel, Origin, Workspace
+from leadsite.models import Funnel, IngestOutcome, Origin, Workspace
 from leadsite.public.fields import FormSettings
 from leadsite.public.submission import Submission, errors_by_input, lead_input, missing
 from leadsite.public.tokens import form_token_age
@@ -32,6 +33,7 @@ EXPIRED = (
     "is still here: check it and send it again."
 )
 DEFAULT_MIN_FILL_SECONDS = 2.0
+DIALECT = "form"  # the hosted page's and the embed form's calls in the ingestion log
 
 
 @dataclass
@@ -61,11 +63,15 @@ def submit(
     context: RegistrationContext,
 ) -> Outcome:
     """Register the submission through the pipeline, unless it looks like a bot's."""
+    note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)
     age = form_token_age(submission.token, origin.ref)
     if submission.honeypot or (age is not None and age < min_fill_seconds()):
         log.info("origin %s: a bot submission was dropped (age %s)", origin.id, age)
+        why = "the hidden field was filled in" if submission.honeypot else "sent too fast"
+        note(code="BOT", outcome=IngestOutcome.REJECTED, message=f"Taken for a bot: {why}")
         return Outcome(bot=True)
     if age is None:
+        note(code="FORM_EXPIRED", message=EXPIRED)
         return Outcome(form_errors=[EXPIRED])
     data, data_names = lead_input(submission, settings, origin.name, context)
     problems = missing(submission, settings)
@@ -74,18 +80,29 @@ def submit(
             # Report the pipeline's findings together with the empty required fields.
             _check_only(origin, funnel, data)
             raise ValidationFailed([])
-        return Outcome(registration=register(origin, data, context))
+        registration = register(origin, data, context)
     except ValidationFailed as error:
-        errors, general = errors_by_input([*problems, *error.errors], settings, data_names)
+        found = [*problems, *error.errors]
+        errors, general = errors_by_input(found, settings, data_names)
+        note(
+            code=error.code,
+            message=error.message,
+            errors=[{"field": e.field, "message": e.message} for e in found],
+        )
         return Outcome(errors=errors, form_errors=general)
     except Duplicate as error:
         name = error.identifier if any(f.name == error.identifier for f in settings.fields) else ""
         message = f"This {error.identifier.replace('_', ' ')} is already registered."
+        note(code=error.code, message=message)
         return Outcome(errors={name: message}) if name else Outcome(form_errors=[message])
     except (FunnelClosed, NotFound) as error:
+        note(code=error.code, message=error.message)
         return Outcome(closed=error)
     except RegistrationError as error:
+        note(code=error.code, message=error.message)
         return Outcome(form_errors=[error.message])
+    note(lead_id=registration.lead.id, created=registration.created)
+    return Outcome(registration=registration)
 
 
 def _check_only(origin: Origin, funnel: Funnel, data: LeadInput) -> None:
