@@ -15,7 +15,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # Views that take the write lock themselves, late, after their read-only work (registration).
-OWN_WRITE_LOCK = frozenset({"api.create_lead", "public.registration_page", "public.embed_form"})
+OWN_WRITE_LOCK = frozenset(
+    {"api.create_lead", "hooks.receive_hook", "public.registration_page", "public.embed_form"}
+)
 
 
 def _lock_for_writes() -> None:
@@ -69,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
-    from leadsite.api import ingest_record
+    from leadsite.api import hooks, ingest_record
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -77,8 +79,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(hooks.bp)
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     csrf.exempt(public.bp)  # signed tokens bound to the origin or journey, not the session
+    csrf.exempt(hooks.bp)  # the secret in the URL, not cookies
     errors.init_app(app)
     ingest_record.init_app(app)
     security.init_app(app)

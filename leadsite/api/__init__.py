@@ -15,5 +15,6 @@ from leadsite.api import (  # noqa: E402, F401
     lead_records,
     leads,
     openapi,
+    origins,
     webhooks,
 )
