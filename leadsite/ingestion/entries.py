@@ -1,10 +1,9 @@
-"""Write an ingestion entry in its own short transaction; list an origin's; prune old ones."""
+"""Write an ingestion entry in its own short transaction; list an origin's entries."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, text
@@ -14,8 +13,6 @@ from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.models import IngestionEntry, utcnow
 
-KEEP_DAYS = 30
-PRUNE_BATCH = 1000
 _ENTRY_ID = re.compile(r"^ing_[0-9a-z]{26}$")
 
 INSERT_ENTRY = insert(IngestionEntry.__table__)
@@ -88,26 +85,3 @@ def list_entries(
     more = len(rows) > limit
     rows = rows[:limit]
     return EntryPage(rows, rows[-1].id if more and rows else None)
-
-
-def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
-    """Delete entries older than `KEEP_DAYS`, a batch per transaction (short write locks);
-    returns how many were deleted. The worker runs it now and then."""
-    cutoff = (now or utcnow()) - timedelta(days=KEEP_DAYS)
-    deleted = 0
-    while True:
-        old = (
-            db.select(IngestionEntry.id)
-            .where(IngestionEntry.at < cutoff)
-            .limit(batch)
-            .scalar_subquery()
-        )
-        result = db.session.execute(
-            db.delete(IngestionEntry)
-            .where(IngestionEntry.id.in_(old))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        deleted += result.rowcount or 0
-        if (result.rowcount or 0) < batch:
-            return deleted

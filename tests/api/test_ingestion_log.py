@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 from leadsite.extensions import db
 from leadsite.ingestion import prune
 from leadsite.models import IngestionEntry, OriginKind, utcnow
+from leadsite.outbox import worker
 from tests import factories
 from tests.public.helpers import post_form
 
@@ -202,5 +205,27 @@ def test_entries_older_than_30_days_are_pruned(api):
     db.session.commit()
 
     assert prune() == 1
+
+    assert [e.id for e in _entries()] == [new.id]
+
+
+def test_the_worker_prunes_the_log_as_it_runs(app, api):
+    api.register({"email": "old@example.com"})
+    api.register({"email": "new@example.com"})
+    old, new = _entries()
+    old.at = utcnow() - timedelta(days=30, minutes=1)
+    db.session.commit()
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(app, stop, 0.01))
+
+    thread.start()
+    try:
+        for _ in range(500):  # the first pass prunes; allow a slow machine 5 s
+            if len(_entries()) == 1:
+                break
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(10)
 
     assert [e.id for e in _entries()] == [new.id]
