@@ -21,8 +21,6 @@ from leadsite.api.origin_schemas import (
     OriginPatch,
     OriginResponse,
 )
-from leadsite.backoffice.funnel_domains import domain_problem
-from leadsite.backoffice.funnel_origin_forms import FORM_KINDS, default_form
 from leadsite.extensions import db
 from leadsite.ingestion import InvalidCursor, list_entries
 from leadsite.models import Funnel, IngestionEntry, IngestOutcome, Origin, OriginKind
@@ -83,6 +81,9 @@ def entry_dict(entry: IngestionEntry) -> dict[str, Any]:
 
 def _problems(kind: str, changes: dict[str, Any]) -> list[FieldError]:
     """Every problem of the settings given, as the back-office checks them."""
+    # Imported here: the back-office's modules import the API's (its mapping), not the reverse.
+    from leadsite.backoffice.funnel_domains import domain_problem
+
     errors: list[FieldError] = []
     for item in changes.get("allowed_domains") or []:
         if (problem := domain_problem(item)) is not None:
@@ -115,6 +116,8 @@ def _problems(kind: str, changes: dict[str, Any]) -> list[FieldError]:
 )
 def create_origin(funnel_id: str) -> Response:
     """Add an origin of any kind with its random ref; forms start with the default fields."""
+    from leadsite.backoffice.funnel_origin_forms import FORM_KINDS, default_form
+
     funnel = scoped_or_404(Funnel, funnel_id, "funnel")
     data = OriginIn.model_validate(read_body(request)).model_dump()
     if errors := _problems(data["kind"], data):
