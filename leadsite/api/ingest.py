@@ -31,6 +31,10 @@ class CallNote:
     outcome: str | None = None
     message: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Set when the entry was written in the registration's own transaction, with the status
+    # it was written with (see `api.ingest_record.log_in_registration`).
+    written_id: str | None = None
+    written_status: int | None = None
 
 
 def note(

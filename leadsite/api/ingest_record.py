@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Response
 from leadsite.api import ingest
 from leadsite.api.body import FORM_TYPES
 from leadsite.extensions import db
-from leadsite.ingestion import redact, redact_text, write_entry
+from leadsite.ingestion import insert_entry, redact, redact_text, write_entry
 from leadsite.ingestion.redact import REDACTED, is_secret_key
 from leadsite.models import IngestOutcome, Origin
 
@@ -46,12 +47,53 @@ def record_call(response: Response) -> Response:
     call = ingest.take()
     if call is None or call.origin_id is None:
         return response
+    if call.written_id is not None and call.written_status == response.status_code:
+        return response  # written with the registration, as answered
     try:
-        write_entry(entry_values(call, response))
+        write_entry(entry_values(call, response), replacing=call.written_id)
     except Exception:
         # The path is not logged: a hook URL's path holds its secret.
         log.exception("the ingestion log entry of a call to %s was not written", request.endpoint)
     return response
+
+
+def created_status(created: bool) -> int:
+    """The API's status for a registration: 201 when it created the lead, 200 when it updated."""
+    return 201 if created else 200
+
+
+def log_in_registration(status_of: Callable[[bool], int]) -> Callable[[str, bool], None] | None:
+    """A `RegistrationContext.on_written` that writes the call's entry in the registration's
+    own transaction, answered `status_of(created)`: no second turn for the write lock.
+
+    The request's part of the entry (its redacted body) is made now, before the registration
+    takes the lock. Should the call be answered otherwise after all, `record_call` replaces
+    the entry; a registration that fails never calls it, and `record_call` writes that entry.
+    """
+    call = ingest.current()
+    if call is None or call.origin_id is None:
+        return None
+    secrets = _request_secrets()
+    request_part = {"method": request.method[:10], "query": _query(secrets), "body": _body(secrets)}
+
+    def write(lead_id: str, created: bool) -> None:
+        status = status_of(created)
+        call.lead_id, call.created = lead_id, created
+        call.written_id = insert_entry(
+            {
+                "workspace_id": call.workspace_id or _workspace_of(call.origin_id),
+                "origin_id": call.origin_id,
+                "lead_id": lead_id,
+                "dialect": call.dialect[:40],
+                "outcome": call.outcome or _outcome(status, created),
+                "status": status,
+                "codes": list(call.codes),
+                **request_part,
+            }
+        )
+        call.written_status = status
+
+    return write
 
 
 def entry_values(call: ingest.CallNote, response: Response) -> dict[str, Any]:

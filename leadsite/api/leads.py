@@ -18,6 +18,7 @@ from leadsite.api.errors import (
 )
 from leadsite.api.idempotency import HEADER, remember, replay, request_fingerprint
 from leadsite.api.ingest import note
+from leadsite.api.ingest_record import created_status, log_in_registration
 from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody, RegistrationResponse
@@ -88,6 +89,7 @@ def _register(origin: Origin) -> Response:
     try:
         fields = sort_keys(read_body(request), from_form=request.mimetype in FORM_TYPES)
         lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
+        context.on_written = log_in_registration(created_status)
         registration = register(origin, lead_input, context)
     except InvalidJSON as error:
         return handle_invalid_json(error)
@@ -102,7 +104,7 @@ def _register(origin: Origin) -> Response:
         "data": {**lead_dict(registration.lead), "journey": journey_summary(registration.journey)},
     }
     response = jsonify(body)
-    response.status_code = 201 if registration.created else 200
+    response.status_code = created_status(registration.created)
     return response
 
 

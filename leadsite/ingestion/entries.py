@@ -28,20 +28,9 @@ class EntryPage:
     next_cursor: str | None
 
 
-def write_entry(values: dict[str, Any]) -> str:
-    """Insert one entry and commit it at once; returns its id.
-
-    Called once the call has been answered, in a transaction of its own: a registration that
-    failed was rolled back, and its entry must still be kept. Whatever the request's session
-    still holds uncommitted is rolled back first, as the end of the request would do anyway.
-    On SQLite the entry waits its turn for the write lock like a registration; on PostgreSQL
-    its commit does not wait for the WAL to reach the disk (an entry lost in a crash is a
-    diagnostic lost, nothing a lead depends on).
-    """
-    session = db.session()
-    if session.in_transaction():
-        session.rollback()
-    row = {
+def entry_row(values: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a new entry: its id and time, defaults for what `values` leaves out."""
+    return {
         "id": new_id(IngestionEntry.id_prefix),
         "at": utcnow(),
         "codes": [],
@@ -53,12 +42,40 @@ def write_entry(values: dict[str, Any]) -> str:
         "lead_id": None,
         **values,
     }
+
+
+def insert_entry(values: dict[str, Any]) -> str:
+    """Insert an entry in the session's transaction (a registration's), which commits it."""
+    row = entry_row(values)
+    db.session.execute(INSERT_ENTRY, row)
+    return row["id"]
+
+
+def write_entry(values: dict[str, Any], replacing: str | None = None) -> str:
+    """Insert one entry (in place of the entry `replacing`, if any) and commit it at once;
+    returns its id.
+
+    Called once the call has been answered, in a transaction of its own: a registration that
+    failed was rolled back, and its entry must still be kept. Whatever the request's session
+    still holds uncommitted is rolled back first, as the end of the request would do anyway.
+    On SQLite the entry waits its turn for the write lock like a registration; on PostgreSQL
+    its commit does not wait for the WAL to reach the disk (an entry lost in a crash is a
+    diagnostic lost, nothing a lead depends on).
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()
+    row = entry_row(values)
     postgresql = db.engine.dialect.name == "postgresql"
     with writers_turn():
         try:
             session.connection(execution_options=write_transaction_options(db.engine.dialect.name))
             if postgresql:
                 session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            if replacing is not None:
+                # Written in a registration's transaction, then answered otherwise (or that
+                # transaction was rolled back): this entry replaces it.
+                session.execute(db.delete(IngestionEntry).where(IngestionEntry.id == replacing))
             session.execute(INSERT_ENTRY, row)
             session.commit()
         except BaseException:

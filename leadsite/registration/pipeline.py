@@ -148,6 +148,8 @@ def _register_once(
 
     send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
     db.session.flush()
+    if context.on_written is not None:
+        context.on_written(built.lead.id, built.created)
     return Registration(lead=built.lead, journey=built.journey, created=built.created)
 
 

@@ -7,6 +7,10 @@ import threading
 import time
 from datetime import timedelta
 
+from flask import g
+from sqlalchemy import event
+
+from leadsite.api import ingest, ingest_record
 from leadsite.extensions import db
 from leadsite.ingestion import prune
 from leadsite.models import IngestionEntry, OriginKind, utcnow
@@ -229,3 +233,49 @@ def test_the_worker_prunes_the_log_as_it_runs(app, api):
         thread.join(10)
 
     assert [e.id for e in _entries()] == [new.id]
+
+
+def test_a_registration_writes_its_entry_in_its_own_transaction(api):
+    order: list[str] = []
+
+    def statement(conn, cursor, sql: str, *rest) -> None:
+        order.append(sql.split("(")[0].strip())
+
+    def commit(conn) -> None:
+        order.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        response = api.register({"email": "ada@example.com"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+    assert response.status_code == 201
+    lead_insert = order.index("INSERT INTO leads")
+    entry_insert = order.index("INSERT INTO ingestion_entries")
+    assert lead_insert < entry_insert < order.index("COMMIT", lead_insert)
+    assert order.count("INSERT INTO ingestion_entries") == 1
+    assert order[-1] == "COMMIT"  # nothing written after the registration's commit
+
+
+def test_an_entry_written_with_the_registration_is_replaced_if_answered_otherwise(app, api):
+    api.register({"email": "ada@example.com"})
+    (written,) = _entries()
+    written_id, lead_id = written.id, written.lead_id
+    call = ingest.CallNote(
+        origin_id=api.origin.id,
+        workspace_id=api.workspace.id,
+        lead_id=lead_id,
+        written_id=written_id,
+        written_status=201,
+    )
+
+    with app.test_request_context("/api/v1/leads", method="POST", json={"email": "a@b.co"}):
+        g.ingest_note = call
+        ingest_record.record_call(app.response_class("{}", status=500))
+
+    (entry,) = _entries()
+    assert entry.id != written_id
+    assert (entry.outcome, entry.status, entry.lead_id) == ("error", 500, lead_id)
