@@ -6,7 +6,15 @@ from typing import Any
 
 from leadsite import values as check
 from leadsite.extensions import db
-from leadsite.models import Event, Lead, MessageStatus, OutboxMessage, WebhookEndpoint, utcnow
+from leadsite.models import (
+    Event,
+    IngestionEntry,
+    Lead,
+    MessageStatus,
+    OutboxMessage,
+    WebhookEndpoint,
+    utcnow,
+)
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.registration import Duplicate, FieldError, ValidationFailed
@@ -116,6 +124,13 @@ def erase_lead(lead: Lead) -> Lead:
         )
     )
     db.session.execute(db.delete(WebhookEndpoint).where(WebhookEndpoint.lead_id == lead.id))
+    # What the lead's registrations sent, as the ingestion log keeps it: the entries stay (the
+    # origin's counts and outcomes), their request and error texts go.
+    db.session.execute(
+        db.update(IngestionEntry)
+        .where(IngestionEntry.lead_id == lead.id)
+        .values(body=None, query=None, message=None, details=None)
+    )
     db.session.add(
         Event(
             workspace_id=lead.workspace_id,

@@ -279,3 +279,20 @@ def test_an_entry_written_with_the_registration_is_replaced_if_answered_otherwis
     (entry,) = _entries()
     assert entry.id != written_id
     assert (entry.outcome, entry.status, entry.lead_id) == ("error", 500, lead_id)
+
+
+def test_erasing_a_lead_erases_what_its_calls_sent(api):
+    lead_id = api.register({"email": "ada@example.com", "first_name": "Ada"}).json["data"]["id"]
+    api.register({"email": "grace@example.com"})
+
+    response = api.client.delete(f"/api/v1/leads/{lead_id}", headers=api.auth)
+
+    assert response.status_code == 200
+    erased, kept = _entries()
+    assert (erased.lead_id, erased.outcome, erased.body, erased.query) == (
+        lead_id,
+        "created",
+        None,
+        None,
+    )
+    assert "grace@example.com" in kept.body
