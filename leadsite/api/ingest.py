@@ -10,6 +10,11 @@ unless the door says better: `created=` when its success status does not tell (a
 answers 200 either way), `outcome="rejected"` for a call answered 2xx that registered nobody
 (a bot's form). JSON answers in the API's envelope give their code and message themselves;
 doors that answer HTML note theirs (`code=`, `message=`, `errors=`).
+
+The entry is written once the call is answered (`api.ingest_record.record_call`), in a short
+transaction of its own. A door that knows the status it answers a successful registration with
+saves that second write: `context.on_written = log_in_registration(created_status)` before
+`register()` writes the entry in the registration's own transaction.
 """
 
 from __future__ import annotations
