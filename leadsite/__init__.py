@@ -14,9 +14,16 @@ from leadsite.extensions import csrf, db, limiter, login_manager, migrate
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-# Views that take the write lock themselves, late, after their read-only work (registration).
+# Views that take the write lock themselves, late, after their read-only work (registration),
+# or POST without writing (an origin's "try it" box, which must not hold up registrations).
 OWN_WRITE_LOCK = frozenset(
-    {"api.create_lead", "hooks.receive_hook", "public.registration_page", "public.embed_form"}
+    {
+        "api.create_lead",
+        "hooks.receive_hook",
+        "public.registration_page",
+        "public.embed_form",
+        "backoffice.origin_try",
+    }
 )
 
 
