@@ -14,10 +14,13 @@ from leadsite.extensions import csrf, db, limiter, login_manager, migrate
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-# Views that take the write lock themselves, late, after their read-only work (registration).
+# Views that take the write lock themselves, late, after their read-only work (registration),
+# or POST without writing (an origin's "try it" box, which must not hold up registrations).
 OWN_WRITE_LOCK = frozenset(
     {
         "api.create_lead",
+        "hooks.receive_hook",
+        "backoffice.origin_try",
         "api.create_chatbot_lead",
         "api.create_kohomai_journey",
         "vcita.create_vcita_lead",
@@ -84,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
+    from leadsite.api import hooks, ingest_record
     from leadsite.api.dialects import kickofflabs, vcita
 
     app.register_blueprint(health.bp)
@@ -94,11 +98,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(kickofflabs.bp)
     app.register_blueprint(vcita.bp)
+    app.register_blueprint(hooks.bp)
     csrf.exempt(api.bp)  # bearer keys, not cookies: no CSRF to guard against
     csrf.exempt(vcita.bp)
     csrf.exempt(public.bp)  # signed tokens bound to the origin or journey, not the session
     csrf.exempt(kickofflabs.bp)  # API keys, or keyless from allowed sites: no session involved
+    csrf.exempt(hooks.bp)  # the secret in the URL, not cookies
     errors.init_app(app)
+    ingest_record.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)
     templating.init_app(app)

@@ -45,8 +45,8 @@ MESSAGES = {
 }
 
 
-# The API, and the dialects' paths outside it (KickoffLabs' /v1/ and /v2/).
-JSON_PATHS = ("/api/", "/v1/", "/v2/")
+# The API, the dialects' paths outside it (KickoffLabs' /v1/ and /v2/), the hook URLs.
+JSON_PATHS = ("/api/", "/v1/", "/v2/", "/hooks/")
 
 
 def wants_json() -> bool:

@@ -30,7 +30,21 @@ def add_activity(stage: Stage, kind: str, title: str, **config: Any) -> Activity
     return activity
 
 
+def new_hook_secret() -> str:
+    """The secret of an API origin's inbound URL `/hooks/<ref>/<secret>`: 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+def rotate_hook_secret(origin: Origin) -> str:
+    """Give the origin a new hook secret; its old hook URL answers 404 from now on."""
+    origin.hook_secret = new_hook_secret()
+    db.session.flush()
+    return origin.hook_secret
+
+
 def add_origin(funnel: Funnel, kind: OriginKind, name: str, **fields: Any) -> Origin:
+    if kind == OriginKind.API:
+        fields.setdefault("hook_secret", new_hook_secret())
     origin = Origin(
         workspace_id=funnel.workspace_id,
         funnel=funnel,

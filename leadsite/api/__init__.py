@@ -16,6 +16,7 @@ from leadsite.api import (  # noqa: E402, F401
     lead_records,
     leads,
     openapi,
+    origins,
     webhooks,
 )
 from leadsite.api.dialects import chatbot, kohomai  # noqa: E402, F401

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from leadsite.api import bp
 from leadsite.api.openapi import operation
+from leadsite.api.origins import origin_dict
 from leadsite.api.schemas import FunnelListResponse, FunnelResponse
 from leadsite.errors import api_error
 from leadsite.extensions import db
@@ -28,18 +29,7 @@ def funnel_dict(funnel: Funnel) -> dict[str, Any]:
         "identifier": funnel.identifier,
         "on_duplicate": funnel.on_duplicate,
         "double_opt_in": funnel.double_opt_in,
-        "origins": [
-            {
-                "id": origin.id,
-                "kind": origin.kind,
-                "name": origin.name,
-                "ref": origin.ref,
-                "active": origin.active,
-                "allowed_domains": list(origin.allowed_domains or []),
-                "redirect_url": origin.redirect_url,
-            }
-            for origin in funnel.origins
-        ],
+        "origins": [origin_dict(origin) for origin in funnel.origins],
         "created_at": iso(funnel.created_at),
     }
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.wrappers import Response
 
+from leadsite.api.ingest import note
 from leadsite.database import begin_write_transaction
 from leadsite.errors import api_error
 from leadsite.extensions import db
@@ -56,6 +57,7 @@ def answer_once(answer: Callable[[], Response]) -> Response:
         )
     reservation = reserve(api_key_id, key, request_fingerprint(request))
     if not isinstance(reservation, str):
+        note(code="IDEMPOTENT_REPLAY")
         return reservation  # the first answer, or why there is none to give
     try:
         response = answer()

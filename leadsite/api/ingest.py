@@ -4,11 +4,23 @@ Every door that registers leads (`POST /api/v1/leads`, each dialect in `api/dial
 mapped origins' hook URLs) calls `note()` as soon as it knows the origin, and again when it knows
 the lead it touched. The ingestion log reads `current()` once the response is made; a door that
 never resolved an origin is logged nowhere (there is no origin page to show it on).
+
+The outcome follows from the answer (201 created, another 2xx updated, 4xx rejected, 5xx error)
+unless the door says better: `created=` when its success status does not tell (a dialect that
+answers 200 either way), `outcome="rejected"` for a call answered 2xx that registered nobody
+(a bot's form). JSON answers in the API's envelope give their code and message themselves;
+doors that answer HTML note theirs (`code=`, `message=`, `errors=`).
+
+The entry is written once the call is answered (`api.ingest_record.record_call`), in a short
+transaction of its own. A door that knows the status it answers a successful registration with
+saves that second write: `context.on_written = log_in_registration(created_status)` before
+`register()` writes the entry in the registration's own transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import g
 
@@ -20,6 +32,14 @@ class CallNote:
     workspace_id: str | None = None
     lead_id: str | None = None
     codes: list[str] = field(default_factory=list)
+    created: bool | None = None
+    outcome: str | None = None
+    message: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    # Set when the entry was written in the registration's own transaction, with the status
+    # it was written with (see `api.ingest_record.log_in_registration`).
+    written_id: str | None = None
+    written_status: int | None = None
 
 
 def note(
@@ -29,6 +49,10 @@ def note(
     workspace_id: str | None = None,
     lead_id: str | None = None,
     code: str | None = None,
+    created: bool | None = None,
+    outcome: str | None = None,
+    message: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> CallNote:
     """Record what is known so far about this call; later calls add to earlier ones."""
     current_note = g.get("ingest_note")
@@ -44,9 +68,22 @@ def note(
         current_note.lead_id = lead_id
     if code is not None and code not in current_note.codes:
         current_note.codes.append(code)
+    if created is not None:
+        current_note.created = created
+    if outcome is not None:
+        current_note.outcome = outcome
+    if message is not None:
+        current_note.message = message
+    if errors:
+        current_note.errors.extend(errors)
     return current_note
 
 
 def current() -> CallNote | None:
     """The note of the call being answered, if its door made one."""
     return g.get("ingest_note")
+
+
+def take() -> CallNote | None:
+    """The note of the call being answered, removed: a call is logged once."""
+    return g.pop("ingest_note", None)

@@ -22,6 +22,7 @@ from leadsite.api.errors import (
 )
 from leadsite.api.idempotency import answer_once
 from leadsite.api.ingest import note
+from leadsite.api.ingest_record import created_status
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody
 from leadsite.errors import api_error
@@ -81,7 +82,7 @@ def _register(origin: Origin) -> Response:
         "warnings": warnings_list(registration),
     }
     response = jsonify(body)
-    response.status_code = 201 if registration.created else 200
+    response.status_code = created_status(registration.created)
     return response
 
 

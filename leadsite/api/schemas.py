@@ -275,6 +275,12 @@ class OriginOut(BaseModel):
     active: bool
     allowed_domains: list[str]
     redirect_url: str | None
+    mapping: dict[str, str] | None = Field(
+        None, description="API origins: lead field, `data.<point>` or `custom.<key>` to JMESPath"
+    )
+    hook_url: str | None = Field(
+        None, description="API origins: the inbound URL for senders that post their own JSON"
+    )
 
 
 class ActivityOut(BaseModel):

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from leadsite import values
 from leadsite.backoffice.forms import LinesField
 from leadsite.backoffice.funnel_domains import domain_problem
+from leadsite.backoffice.funnel_origin_mapping import mapping_text, parse_mapping_text
 from leadsite.models import DataPoint, Funnel, Origin, OriginKind
 
 KIND_LABELS = {
@@ -158,6 +159,8 @@ class OriginForm(FlaskForm):
     success_message = TextAreaField(
         "Success message", validators=[Optional(), Length(max=2000)], filters=[_strip]
     )
+    mapping = TextAreaField("Field mapping", validators=[Optional(), Length(max=20_000)])
+    try_payload = TextAreaField("Payload", validators=[Optional(), Length(max=65_536)])
 
     def __init__(self, *args: Any, origin: Origin, data_points: list[DataPoint], **kw: Any) -> None:
         settings = origin.settings or {}
@@ -175,6 +178,7 @@ class OriginForm(FlaskForm):
             "consent_required": bool(settings.get("consent_required") or consent.get("required")),
             "redirect_url": origin.redirect_url,
             "success_message": origin.success_message,
+            "mapping": mapping_text(origin.mapping),
         }
         if "formdata" not in kw and request.method == "POST":
             # Rows are told apart by their hidden name, not their place: the stored ones must
@@ -182,6 +186,7 @@ class OriginForm(FlaskForm):
             data.pop("rows")
         super().__init__(*args, data=data, **kw)
         self.origin = origin
+        self.parsed_mapping: dict[str, str] = {}
         self.funnel: Funnel = origin.funnel
         self.labels = {row["name"]: row["label"] for row in builder_rows(origin, data_points)}
         self.known = set(self.labels)
@@ -229,6 +234,17 @@ class OriginForm(FlaskForm):
                 f"{STANDARD_FIELDS[identifier]} and make it required."
             )
 
+    @property
+    def has_mapping(self) -> bool:
+        return self.origin.kind == OriginKind.API.value
+
+    def validate_mapping(self, field: Field) -> None:
+        if not self.has_mapping:
+            return
+        self.parsed_mapping, problems = parse_mapping_text(field.data or "")
+        if problems:
+            raise ValidationError("; ".join(problems) + ".")
+
     def validate_consent_required(self, field: Field) -> None:
         if self.has_form and field.data and not (self.consent_text.data or "").strip():
             raise ValidationError("Write the consent text people agree to.")
@@ -260,6 +276,8 @@ class OriginForm(FlaskForm):
             # Read by the KickoffLabs dialect: browser forms post without a key, rate-limited.
             accept = bool(self.accept_keyless.data)
             origin.settings = {**(origin.settings or {}), "accept_keyless": accept}
+        if self.has_mapping:
+            origin.mapping = self.parsed_mapping or None
         if self.has_form:
             origin.form_fields = self.form_fields()
             consent_text = (self.consent_text.data or "").strip() or None

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from leadsite import funnels
 from leadsite.accounts import publishable_tokens
+from leadsite.api.origins import hook_url
 from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_changes import find_origin, set_origin_active
 from leadsite.backoffice.funnel_edit import funnel_or_404, render_edit, saved
@@ -17,11 +18,13 @@ from leadsite.backoffice.funnel_origin_forms import (
     OriginForm,
     default_form,
 )
+from leadsite.backoffice.funnel_origin_log import log_view
+from leadsite.backoffice.funnel_origin_mapping import Trial, parse_mapping_text, try_mapping
 from leadsite.backoffice.funnel_snippets import origin_snippets
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import Funnel, Origin
+from leadsite.models import Funnel, Origin, OriginKind
 
 ORIGIN_TEMPLATE = "backoffice/funnels/origin.html"
 
@@ -33,11 +36,17 @@ def _origin_or_404(funnel: Funnel, origin_id: str) -> Origin:
     return origin
 
 
-def _origin_page(origin: Origin, form: OriginForm, status: int = 200) -> Response:
-    """The origin's settings page, or its form alone for htmx."""
+def _origin_page(
+    origin: Origin,
+    form: OriginForm,
+    status: int = 200,
+    block: str = "origin_form",
+    trial: Trial | None = None,
+) -> Response:
+    """The origin's page (settings, hook URL, mapping, log), or one block of it for htmx."""
     return render_page_or_block(
         ORIGIN_TEMPLATE,
-        "origin_form",
+        block,
         status=status,
         funnel=origin.funnel,
         origin=origin,
@@ -46,6 +55,9 @@ def _origin_page(origin: Origin, form: OriginForm, status: int = 200) -> Respons
         snippets=origin_snippets(
             origin, current_app.config["BASE_URL"], publishable_tokens(origin.workspace_id)
         ),
+        hook_url=hook_url(origin),
+        log=log_view(origin, request.args),
+        trial=trial,
     )
 
 
@@ -107,3 +119,43 @@ def origin_toggle(funnel_id: str, origin_id: str) -> Response:
         flash(f"Origin “{origin.name}” {state}.", "success")
         return redirect(url_for("backoffice.origin_edit", funnel_id=funnel.id, origin_id=origin.id))
     return saved(funnel, f"Origin “{origin.name}” {state}.", "origins", origin.id)
+
+
+@bp.get("/funnels/edit/<funnel_id>/origins/<origin_id>/log")
+def origin_log(funnel_id: str, origin_id: str) -> Response:
+    """The origin's ingestion log: the list alone for htmx (a filter, or with `after` the next
+    rows for "Load more"); browsers get the origin's page showing that part of the log."""
+    funnel = funnel_or_404(funnel_id)
+    origin = _origin_or_404(funnel, origin_id)
+    form = OriginForm(origin=origin, data_points=workspace_data_points(g.workspace.id))
+    block = "log_rows" if request.args.get("after") else "origin_log"
+    return _origin_page(origin, form, block=block)
+
+
+@bp.post("/funnels/edit/<funnel_id>/origins/<origin_id>/try")
+def origin_try(funnel_id: str, origin_id: str) -> Response:
+    """The "try it" box: the lead a pasted payload makes under the mapping as typed (saved or
+    not), with the validation errors registering would meet. Nothing is saved."""
+    funnel = funnel_or_404(funnel_id)
+    origin = _origin_or_404(funnel, origin_id)
+    form = OriginForm(origin=origin, data_points=workspace_data_points(g.workspace.id))
+    mapping, problems = parse_mapping_text(form.mapping.data or "")
+    if problems:
+        trial = Trial(problem="Mend the mapping first: " + "; ".join(problems))
+    else:
+        trial = try_mapping(funnel, mapping, form.try_payload.data or "")
+    return _origin_page(origin, form, block="try_result", trial=trial)
+
+
+@bp.post("/funnels/edit/<funnel_id>/origins/<origin_id>/hook-secret")
+def origin_hook_rotate(funnel_id: str, origin_id: str) -> Response:
+    """A new secret for the origin's hook URL; the old URL answers 404 at once."""
+    funnel = funnel_or_404(funnel_id)
+    origin = _origin_or_404(funnel, origin_id)
+    if origin.kind != OriginKind.API:
+        abort(404)
+    had = origin.hook_secret is not None
+    funnels.rotate_hook_secret(origin)
+    db.session.commit()
+    flash("New hook URL: the old one no longer works." if had else "Hook URL made.", "success")
+    return redirect(url_for("backoffice.origin_edit", funnel_id=funnel.id, origin_id=origin.id))

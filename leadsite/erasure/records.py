@@ -21,6 +21,7 @@ from leadsite.models import (
     DeliveryAttempt,
     Event,
     IdempotencyRecord,
+    IngestionEntry,
     Journey,
     JourneyStep,
     Lead,
@@ -222,3 +223,21 @@ def _held_copies(lead: Lead, traces: Traces) -> None:
         shown = (other.email, other.phone, other.unique_id, other.first_name, other.last_name)
         if traces.named_in([*shown, *(value for value in sent if isinstance(value, str))]):
             db.session.delete(other)
+
+
+@eraser
+def _ingestion_log(lead: Lead, traces: Traces) -> None:
+    """The origins' ingestion log keeps each call's outcome and codes; the request and error
+    texts go, for the calls that touched the lead and for refused calls whose body named it
+    (a refused call names no lead)."""
+    entries = IngestionEntry.workspace_id == traces.workspace_id
+    named = [IngestionEntry.lead_id == traces.lead_id]
+    for value in (traces.email, traces.phone, traces.unique_id):
+        if value:
+            named.append(IngestionEntry.body.icontains(value, autoescape=True))
+            named.append(IngestionEntry.query.icontains(value, autoescape=True))
+    db.session.execute(
+        db.update(IngestionEntry)
+        .where(entries, db.or_(*named))
+        .values(body=None, query=None, message=None, details=None)
+    )

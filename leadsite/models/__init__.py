@@ -14,6 +14,7 @@ from leadsite.models.funnel import (
     OriginKind,
     Stage,
 )
+from leadsite.models.ingestion import IngestionEntry, IngestOutcome
 from leadsite.models.journey import (
     Journey,
     JourneyData,
@@ -50,6 +51,8 @@ __all__ = [
     "FunnelStatus",
     "IdempotencyRecord",
     "Identifier",
+    "IngestOutcome",
+    "IngestionEntry",
     "Invitation",
     "Journey",
     "JourneyData",

@@ -138,5 +138,9 @@ class Origin(PublicIdMixin, TimestampMixin, db.Model):
     success_message: Mapped[str | None] = mapped_column(Text)
     allowed_domains: Mapped[list[str]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # API origins: target (lead field, `data.<point>`, `custom.<key>`) -> JMESPath expression
+    # over a sender's own JSON, and the secret of its inbound URL `/hooks/<ref>/<secret>`.
+    mapping: Mapped[dict[str, str] | None] = mapped_column(JSONType)
+    hook_secret: Mapped[str | None] = mapped_column(String(64))
 
     funnel: Mapped[Funnel] = relationship(back_populates="origins")

@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.models import JourneyStep, MessageStatus, OutboxMessage, utcnow
+from leadsite.outbox import housekeeping
 from leadsite.outbox.delivery import deliver_batch, load_batch
 from leadsite.outbox.outcomes import record_batch
 
@@ -147,10 +148,15 @@ def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> in
 def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -> None:
     """Deliver until `stop` is set; the deliveries under way are always finished first."""
     log.info("worker started")
+    housekeeping_at = 0.0
     while not stop.is_set():
         with app.app_context():
             try:
                 done = run_once(stop)
+                if time.monotonic() >= housekeeping_at and not stop.is_set():
+                    housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
+                    if pruned := housekeeping.prune_ingestion_log():
+                        log.info("pruned %d ingestion log entries past their keeping", pruned)
             except Exception:
                 log.exception("worker loop error; retrying")
                 done = 0

@@ -10,13 +10,14 @@ from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.api.cors import origin_allowed
+from leadsite.api.ingest import note
 from leadsite.extensions import db
 from leadsite.models import Funnel, Journey, Origin, OriginKind
 from leadsite.public.fields import FormSettings, form_settings
 from leadsite.public.framing import allow_form_action, frame_sources, url_origin
 from leadsite.public.pages import Done, FormPage, message_page, render_form, wants_fragment
 from leadsite.public.submission import Attribution, Submission
-from leadsite.public.submit import Outcome, min_fill_seconds, submit
+from leadsite.public.submit import DIALECT, Outcome, min_fill_seconds, submit
 from leadsite.public.tokens import form_token
 from leadsite.registration import FunnelClosed, RegistrationContext, check_open
 from leadsite.security import allow_framing_by
@@ -78,7 +79,10 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
         return closed_page(404, embed)
     try:
         check_open(funnel)
-    except FunnelClosed:
+    except FunnelClosed as closed:
+        if request.method == "POST":
+            note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)
+            note(code=closed.code, message=closed.message)
         return closed_page(423, embed)
     settings = form_settings(origin, funnel)
     if request.method == "GET":

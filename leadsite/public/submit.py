@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from leadsite.api.ingest import note
 from leadsite.extensions import db
-from leadsite.models import Funnel, Lead, Origin, Workspace
+from leadsite.models import Funnel, IngestOutcome, Lead, Origin, Workspace
 from leadsite.public.fields import FormSettings
 from leadsite.public.once import use_form_token
 from leadsite.public.submission import Submission, errors_by_input, lead_input, missing
@@ -39,6 +40,7 @@ USED = (
     "check it and send it again."
 )
 DEFAULT_MIN_FILL_SECONDS = 2.0
+DIALECT = "form"  # the hosted page's and the embed form's calls in the ingestion log
 
 
 @dataclass
@@ -85,8 +87,10 @@ def submit(
 
     The form's token is good for one submission: it is spent once the values pass the form's
     own checks, and a form sent back with errors carries a fresh one."""
+    note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)
     token = read_form_token(submission.token, origin.ref)
     if token is None:
+        note(code="FORM_EXPIRED", message=EXPIRED)
         return Outcome(form_errors=[EXPIRED])
     opened = token.issued_at
     data, data_names = lead_input(submission, settings, origin.name, context)
@@ -97,24 +101,43 @@ def submit(
             _check_only(origin, funnel, data)
             raise ValidationFailed([])
         if not use_form_token(token):
+            note(code="FORM_USED", message=USED)
             return Outcome(form_errors=[USED], status=409, opened_at=opened)
         reason = bot_reason(submission, token)
         if reason is not None:
-            return Outcome(held=hold(origin, data, context, reason))
-        return Outcome(registration=register(origin, data, context))
+            held = hold(origin, data, context, reason)
+            note(
+                code="HELD",
+                lead_id=held.id,
+                outcome=IngestOutcome.HELD,
+                message=f"Held for staff to accept or delete: {reason}",
+            )
+            return Outcome(held=held)
+        registration = register(origin, data, context)
     except ValidationFailed as error:
-        errors, general = errors_by_input([*problems, *error.errors], settings, data_names)
+        found = [*problems, *error.errors]
+        errors, general = errors_by_input(found, settings, data_names)
+        note(
+            code=error.code,
+            message=error.message,
+            errors=[{"field": e.field, "message": e.message} for e in found],
+        )
         return Outcome(errors=errors, form_errors=general, opened_at=opened)
     except Duplicate as error:
         name = error.identifier if any(f.name == error.identifier for f in settings.fields) else ""
         message = f"This {error.identifier.replace('_', ' ')} is already registered."
+        note(code=error.code, message=message)
         if name:
             return Outcome(errors={name: message}, opened_at=opened)
         return Outcome(form_errors=[message], opened_at=opened)
     except (FunnelClosed, NotFound) as error:
+        note(code=error.code, message=error.message)
         return Outcome(closed=error)
     except RegistrationError as error:
+        note(code=error.code, message=error.message)
         return Outcome(form_errors=[error.message], opened_at=opened)
+    note(lead_id=registration.lead.id, created=registration.created)
+    return Outcome(registration=registration)
 
 
 def _check_only(origin: Origin, funnel: Funnel, data: LeadInput) -> None:

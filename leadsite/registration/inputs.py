@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,10 @@ class RegistrationContext:
     user_agent: str | None = None
     referrer: str | None = None
     actor_id: str | None = None  # the staff member, for back-office and import origins
+    # Called inside the registration's transaction, once its rows are written and before the
+    # commit, with the lead's id and whether it was created: a door adds its own row (its
+    # ingestion log entry) to the same commit instead of taking the write lock again.
+    on_written: Callable[[str, bool], None] | None = None
 
     def __post_init__(self) -> None:
         # Every door makes one, from headers a client chooses; the lead's columns are bounded

@@ -186,6 +186,8 @@ def _register_once(
     if cleaned.notifications:
         queue_notifications(funnel, built.lead, built.journey, cleaned.notifications, built.created)
     db.session.flush()
+    if context.on_written is not None:
+        context.on_written(built.lead.id, built.created)
     return Registration(
         lead=built.lead,
         journey=built.journey,

@@ -3,12 +3,10 @@ origin, workspace and lead, and the codes of a refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask, g, request_finished, request_started
 
-from leadsite.api.ingest import CallNote, current
+from leadsite.api import ingest
+from leadsite.api.ingest import CallNote
 from leadsite.extensions import db
 from leadsite.models import OnDuplicate
 from tests import factories
@@ -16,23 +14,18 @@ from tests.bodies import CHATBOT_EXAMPLE, KOHOMAI_BUBBLE
 
 
 @pytest.fixture
-def notes(app: Flask) -> Iterator[list[CallNote | None]]:
-    """The note each request left, read as the ingestion log does: once the response is made."""
+def notes(monkeypatch: pytest.MonkeyPatch) -> list[CallNote | None]:
+    """The note each request left, as the ingestion log takes it once the response is made."""
     seen: list[CallNote | None] = []
 
-    def forget(sender: Flask, **extra: object) -> None:
-        # The test's own app context outlives each request (in production every request has
-        # its own `g`): start each request without the previous one's note.
-        g.pop("ingest_note", None)
+    def take() -> CallNote | None:
+        call = ingest.current()
+        seen.append(call)
+        return original() if call is not None else None
 
-    def record(sender: Flask, response: object, **extra: object) -> None:
-        seen.append(current())
-
-    request_started.connect(forget, app)
-    request_finished.connect(record, app)
-    yield seen
-    request_finished.disconnect(record, app)
-    request_started.disconnect(forget, app)
+    original = ingest.take
+    monkeypatch.setattr(ingest, "take", take)
+    return seen
 
 
 VCITA = {"identifier_type": "email", "email": "v@example.com", "first_name": "V"}

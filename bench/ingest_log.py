@@ -1,0 +1,94 @@
+"""What the ingestion log costs a registration: the same app, in-process, alternating blocks of
+registrations with the log's entry written and without it (the door's note ignored: no entry is
+written in the registration's transaction, and the `after_request` hook finds nothing).
+
+Alternating blocks in one process on one SQLite file (or the PostgreSQL of `--database`) keeps
+a loaded machine's drift out of the difference, which two separate runs of
+`register_inprocess.py` do not. Reports the median wall and CPU time per registration of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _harness import BIN, ROOT, run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--blocks", type=int, default=20, help="blocks of each kind (20)")
+    parser.add_argument("--block", type=int, default=100, help="registrations a block (100)")
+    parser.add_argument("--database", help="a PostgreSQL URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        url = args.database or f"sqlite:///{Path(workdir) / 'bench.db'}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-ingest-log",
+            "API_RATE_LIMIT": "100000 per second",
+            "API_IP_RATE_LIMIT": "100000 per second",
+            "LEADSITE_INLINE_WORKER": "0",
+        }
+        flask = [str(BIN / "flask"), "--app", "app"]
+        run([*flask, "db", "upgrade"], env)
+        demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        measure(args, demo)
+
+
+def measure(args: argparse.Namespace, demo: dict) -> None:
+    from app import app
+    from leadsite.api import ingest
+
+    client = app.test_client()
+    url = f"/api/v1/leads?ref={demo['origins']['api']}"
+    headers = {"Authorization": f"Bearer {demo['api_key']}"}
+    current, take = ingest.current, ingest.take
+
+    def switch(on: bool) -> None:
+        ingest.current = current if on else (lambda: None)  # type: ignore[assignment]
+        ingest.take = take if on else (lambda: take() and None)  # type: ignore[assignment]
+
+    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    count = 0
+
+    def post() -> None:
+        nonlocal count
+        count += 1
+        body = {"first_name": "Bench", "email": f"ingest-{count}@example.com"}
+        wall, cpu = time.perf_counter(), time.process_time()
+        status = client.post(url, json=body, headers=headers).status_code
+        times[logged].append((time.perf_counter() - wall, time.process_time() - cpu))
+        if status != 201:
+            sys.exit(f"answered {status}")
+
+    for logged in (True, False) * 2:  # warm-up, both ways
+        switch(logged)
+        for _ in range(args.block):
+            post()
+    times = {True: [], False: []}
+    for block in range(args.blocks * 2):
+        logged = block % 2 == 0
+        switch(logged)
+        for _ in range(args.block):
+            post()
+    switch(True)
+    load = os.getloadavg()[0]
+    print(f"{args.blocks} blocks of {args.block} registrations each way, load {load:.1f}")
+    for logged, label in ((False, "without the log"), (True, "with the log")):
+        wall = statistics.median(t for t, _ in times[logged]) * 1e3
+        cpu = statistics.median(c for _, c in times[logged]) * 1e3
+        print(f"{label:18} median wall {wall:6.2f} ms   median CPU {cpu:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Take secrets out of what a caller sent before it is kept: keys, tokens, passwords."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "[redacted]"
+
+_SEPARATORS = re.compile(r"[\s_\-.]+")
+# A key is secret when, lower-cased without separators, it contains one of these words...
+_SECRET_WORDS = re.compile(
+    r"password|passwd|passphrase|secret|token|apikey|accesskey|privatekey|authorization"
+    r"|signature|credential|cookie|bearer"
+)
+# ... or is one of these words on its own (`key` alone, not `monkey` or `journey_key`).
+_SECRET_NAMES = frozenset({"key", "pwd", "pass", "auth", "pin", "cvv", "cvc", "sig"})
+# Secrets recognizable by their form wherever they appear: our API keys and webhook secrets,
+# and any bearer credential written into a text.
+_SECRET_VALUES = re.compile(r"lsk_[A-Za-z0-9_\-]+|whsec_[A-Za-z0-9+/=_\-]+|(?i:bearer\s+)\S+")
+# In a body that is not valid JSON: `"api_key": "value"` (or `api_key=value`) pairs.
+_QUOTED_PAIR = re.compile(r'("(?P<key>[^"\\]{1,80})"\s*:\s*)"(?:[^"\\]|\\.)*"')
+_FORM_PAIR = re.compile(r"(?P<lead>(?:^|[&?;\s]))(?P<key>[^=&\s]{1,80})=[^&\s]*")
+
+
+def is_secret_key(key: Any) -> bool:
+    """Whether a field of this name holds a secret, by its name alone."""
+    name = _SEPARATORS.sub("", str(key).lower())
+    return name in _SECRET_NAMES or _SECRET_WORDS.search(name) is not None
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return _SECRET_VALUES.sub(REDACTED, text)
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A copy of a parsed body with secret fields' values and known secrets replaced."""
+    known = [s for s in secrets if s and len(s) >= 4]  # a short "secret" would blank out text
+    return _redact(value, known, 0)
+
+
+def _redact(value: Any, secrets: list[str], depth: int) -> Any:
+    if depth > 32:
+        return REDACTED
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if is_secret_key(key) else _redact(item, secrets, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(item, secrets, depth + 1) for item in value]
+    if isinstance(value, str):
+        return _scrub(value, secrets)
+    return value
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Redact a body that could not be parsed: known secrets, then `"key": "value"` and
+    `key=value` pairs whose key names a secret."""
+    text = _scrub(text, [s for s in secrets if s and len(s) >= 4])
+
+    def quoted(match: re.Match[str]) -> str:
+        if not is_secret_key(match["key"]):
+            return match[0]
+        return f'{match[1]}"{REDACTED}"'
+
+    def form(match: re.Match[str]) -> str:
+        if not is_secret_key(match["key"]):
+            return match[0]
+        return f"{match['lead']}{match['key']}={REDACTED}"
+
+    return _FORM_PAIR.sub(form, _QUOTED_PAIR.sub(quoted, text))

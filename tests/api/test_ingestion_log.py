@@ -1,0 +1,298 @@
+"""The ingestion log: every call an origin answers is kept, redacted, and read back by the API."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+from flask import g
+from sqlalchemy import event
+
+from leadsite.api import ingest, ingest_record
+from leadsite.extensions import db
+from leadsite.ingestion import prune
+from leadsite.models import IngestionEntry, OriginKind, utcnow
+from leadsite.outbox import worker
+from tests import factories
+from tests.public.helpers import post_form
+
+
+def _entries() -> list[IngestionEntry]:
+    db.session.rollback()  # read what the requests committed, not a snapshot from before them
+    return list(db.session.scalars(db.select(IngestionEntry).order_by(IngestionEntry.id)))
+
+
+def _stored(entry: IngestionEntry) -> str:
+    """Every column of an entry that holds text from the request, as one string."""
+    return json.dumps([entry.body, entry.query, entry.message, entry.details, entry.codes])
+
+
+def test_a_registration_is_logged_created_then_updated(api):
+    first = api.register({"email": "ada@example.com", "first_name": "Ada"})
+    second = api.register({"email": "ada@example.com", "last_name": "Lovelace"})
+
+    created, updated = _entries()
+    assert (created.outcome, created.status, created.lead_id) == (
+        "created",
+        201,
+        first.json["data"]["id"],
+    )
+    assert (updated.outcome, updated.status, updated.lead_id) == (
+        "updated",
+        200,
+        second.json["data"]["id"],
+    )
+    assert created.dialect == "leadsite" and created.origin_id == api.origin.id
+    assert json.loads(created.body) == {"email": "ada@example.com", "first_name": "Ada"}
+    assert created.codes == [] and created.message is None
+    assert created.query == f"ref={api.origin.ref}"
+
+
+def test_a_refused_registration_is_logged_with_its_codes_and_message(api):
+    response = api.register({"email": "not-an-email", "phone": "12"})
+
+    assert response.status_code == 422
+    (entry,) = _entries()
+    assert (entry.outcome, entry.status, entry.lead_id) == ("rejected", 422, None)
+    assert entry.codes == ["VALIDATION_ERROR"]
+    assert entry.message == "Validation failed"
+    assert {e["field"] for e in entry.details["errors"]} == {"email", "phone"}
+    assert json.loads(entry.body)["email"] == "not-an-email"
+
+
+def test_a_duplicate_refused_by_the_funnel_is_logged_409(api):
+    api.funnel.on_duplicate = "reject"
+    db.session.commit()
+    api.register({"email": "ada@example.com"})
+
+    api.register({"email": "ada@example.com"})
+
+    entry = _entries()[-1]
+    assert (entry.outcome, entry.status, entry.codes) == ("rejected", 409, ["DUPLICATE_EMAIL"])
+
+
+def test_invalid_json_is_logged_with_its_text_redacted(api):
+    raw = '{"email": "ada@example.com", "api_key": "abc123secret", '
+    response = api.register(data=raw, content_type="application/json")
+
+    assert response.status_code == 400
+    (entry,) = _entries()
+    assert entry.codes == ["INVALID_JSON"]
+    assert "ada@example.com" in entry.body
+    assert "abc123secret" not in entry.body
+
+
+def test_the_log_never_holds_a_secret(api):
+    body = {
+        "email": "ada@example.com",
+        "api_key": "plain-api-key-value",
+        "Password": "hunter2hunter2",
+        "access_token": "tok-123456789",
+        "note": f"my key is {api.key}",
+        "WebhookInput": {"Url": "https://hooks.example.com/x", "Secret": "whsec_abcdefgh"},
+        "JourneyData": [{"Name": "company", "Value": "Acme"}],
+    }
+    response = api.client.post(
+        f"/api/v1/leads?ref={api.origin.ref}&api_key=query-key-value",
+        json=body,
+        headers={**api.auth, "X-Api-Key": "header-key-value"},
+    )
+
+    assert response.status_code == 201
+    (entry,) = _entries()
+    stored = _stored(entry)
+    for secret in (
+        api.key,
+        "plain-api-key-value",
+        "hunter2hunter2",
+        "tok-123456789",
+        "whsec_abcdefgh",
+        "query-key-value",
+        "header-key-value",
+        "Bearer",
+    ):
+        assert secret not in stored
+    kept = json.loads(entry.body)
+    assert kept["api_key"] == kept["Password"] == "[redacted]"
+    assert kept["note"] == "my key is [redacted]"
+    assert kept["WebhookInput"]["Url"] == "https://hooks.example.com/x"
+    assert kept["JourneyData"] == [{"Name": "company", "Value": "Acme"}]
+
+
+def test_a_refusal_holding_a_secret_keeps_it_out_of_the_log(api):
+    # The field error names the value sent; the log keeps fields and messages, never values.
+    response = api.register({"email": "ada@example.com", "WebhookInput": {"Secret": 12345678}})
+
+    assert response.status_code == 422
+    (entry,) = _entries()
+    assert "12345678" not in _stored(entry)
+
+
+def test_a_call_no_origin_answers_is_logged_nowhere(api):
+    api.register({"email": "ada@example.com"}, ref="no-such-ref")
+    api.client.post("/api/v1/leads?ref=x", json={"email": "a@example.com"})  # no key
+
+    assert _entries() == []
+
+
+def test_the_public_form_logs_its_calls(client):
+    ws = factories.workspace()
+    origin = factories.origin(factories.staged_funnel(ws), OriginKind.PAGE)
+    path = f"/r/{origin.ref}"
+
+    good = post_form(client, path, origin.ref, email="ada@example.com", first_name="Ada")
+    bad = post_form(client, path, origin.ref, email="nope", first_name="Bob")
+
+    assert good.status_code == 200 and bad.status_code == 422
+    created, rejected = _entries()
+    assert (created.dialect, created.outcome, created.status) == ("form", "created", 200)
+    assert created.lead_id is not None
+    assert (rejected.outcome, rejected.status) == ("rejected", 422)
+    assert rejected.codes == ["VALIDATION_ERROR"]
+    assert [e["field"] for e in rejected.details["errors"]] == ["email"]
+    kept = json.loads(created.body)
+    assert kept["email"] == "ada@example.com" and kept["_token"] == "[redacted]"
+
+
+def _log(api, origin_id: str, **params: str):
+    return api.get(f"/api/v1/origins/{origin_id}/log", query_string=params)
+
+
+def test_the_api_reads_the_log_newest_first_page_by_page(api):
+    for n in range(3):
+        api.register({"email": f"lead{n}@example.com"})
+    api.register({"email": "broken"})
+
+    first = _log(api, api.origin.id, limit="2")
+    second = _log(api, api.origin.id, limit="2", cursor=first.json["next_cursor"])
+
+    assert first.status_code == 200
+    assert [e["status"] for e in first.json["data"]] == [422, 201]
+    assert first.json["has_more"] is True
+    assert [json.loads(e["body"])["email"] for e in second.json["data"]] == [
+        "lead1@example.com",
+        "lead0@example.com",
+    ]
+    assert second.json["has_more"] is False and second.json["next_cursor"] is None
+    refused = first.json["data"][0]
+    assert refused["outcome"] == "rejected" and refused["codes"] == ["VALIDATION_ERROR"]
+    assert refused["message"] == "Validation failed"
+    assert refused["errors"][0]["field"] == "email"
+
+
+def test_the_api_log_filters_by_outcome(api):
+    api.register({"email": "ada@example.com"})
+    api.register({"email": "broken"})
+
+    response = _log(api, api.origin.id, outcome="rejected")
+
+    assert [e["status"] for e in response.json["data"]] == [422]
+
+
+def test_the_api_log_refuses_bad_parameters_and_other_workspaces(api):
+    other = factories.origin(factories.funnel(factories.workspace("Other")))
+
+    assert _log(api, api.origin.id, cursor="nope").status_code == 422
+    assert _log(api, api.origin.id, limit="0").status_code == 422
+    assert _log(api, api.origin.id, outcome="maybe").status_code == 422
+    assert _log(api, other.id).status_code == 404
+
+
+def test_entries_older_than_30_days_are_pruned(api):
+    api.register({"email": "old@example.com"})
+    api.register({"email": "new@example.com"})
+    old, new = _entries()
+    old.at = utcnow() - timedelta(days=31)
+    new.at = utcnow() - timedelta(days=29)
+    db.session.commit()
+
+    assert prune() == 1
+
+    assert [e.id for e in _entries()] == [new.id]
+
+
+def test_the_worker_prunes_the_log_as_it_runs(app, api):
+    api.register({"email": "old@example.com"})
+    api.register({"email": "new@example.com"})
+    old, new = _entries()
+    old.at = utcnow() - timedelta(days=30, minutes=1)
+    db.session.commit()
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(app, stop, 0.01))
+
+    thread.start()
+    try:
+        for _ in range(500):  # the first pass prunes; allow a slow machine 5 s
+            if len(_entries()) == 1:
+                break
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(10)
+
+    assert [e.id for e in _entries()] == [new.id]
+
+
+def test_a_registration_writes_its_entry_in_its_own_transaction(api):
+    order: list[str] = []
+
+    def statement(conn, cursor, sql: str, *rest) -> None:
+        order.append(sql.split("(")[0].strip())
+
+    def commit(conn) -> None:
+        order.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        response = api.register({"email": "ada@example.com"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+    assert response.status_code == 201
+    lead_insert = order.index("INSERT INTO leads")
+    entry_insert = order.index("INSERT INTO ingestion_entries")
+    assert lead_insert < entry_insert < order.index("COMMIT", lead_insert)
+    assert order.count("INSERT INTO ingestion_entries") == 1
+    assert order[-1] == "COMMIT"  # nothing written after the registration's commit
+
+
+def test_an_entry_written_with_the_registration_is_replaced_if_answered_otherwise(app, api):
+    api.register({"email": "ada@example.com"})
+    (written,) = _entries()
+    written_id, lead_id = written.id, written.lead_id
+    call = ingest.CallNote(
+        origin_id=api.origin.id,
+        workspace_id=api.workspace.id,
+        lead_id=lead_id,
+        written_id=written_id,
+        written_status=201,
+    )
+
+    with app.test_request_context("/api/v1/leads", method="POST", json={"email": "a@b.co"}):
+        g.ingest_note = call
+        ingest_record.record_call(app.response_class("{}", status=500))
+
+    (entry,) = _entries()
+    assert entry.id != written_id
+    assert (entry.outcome, entry.status, entry.lead_id) == ("error", 500, lead_id)
+
+
+def test_erasing_a_lead_erases_what_its_calls_sent(api):
+    lead_id = api.register({"email": "ada@example.com", "first_name": "Ada"}).json["data"]["id"]
+    api.register({"email": "grace@example.com"})
+
+    response = api.client.delete(f"/api/v1/leads/{lead_id}", headers=api.auth)
+
+    assert response.status_code == 200
+    erased, kept = _entries()
+    assert (erased.lead_id, erased.outcome, erased.body, erased.query) == (
+        lead_id,
+        "created",
+        None,
+        None,
+    )
+    assert "grace@example.com" in kept.body
