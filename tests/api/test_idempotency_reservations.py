@@ -79,7 +79,7 @@ def test_a_request_that_fails_frees_its_key_for_the_retry(api, monkeypatch):
         raise RuntimeError("the database went away")
 
     headers = {"Idempotency-Key": "retry-1"}
-    monkeypatch.setattr("leadsite.api.leads.register", broken)
+    monkeypatch.setattr("leadsite.api.dialects.doors.register", broken)
     failed = api.register(BODY, headers=headers)
     monkeypatch.undo()
 
