@@ -150,8 +150,10 @@ def confirm_post(token: str) -> Response:
         return _confirmed_already(journey)
     if link.expired:
         return _expired(token)
-    confirm_lead(lead, journey)
+    confirmed_now = confirm_lead(lead, journey)
     db.session.commit()
+    if not confirmed_now:  # another click confirmed it while this one waited for the lead
+        return _confirmed_already(journey)
     return message_page(
         200,
         "Your registration is confirmed",

@@ -32,7 +32,7 @@ def test_a_click_while_another_confirms_finds_it_confirmed(app: Flask, client) -
     pages: list[str] = []
 
     def click() -> None:
-        pages.append(client.get(link).get_data(as_text=True))
+        pages.append(client.post(link).get_data(as_text=True))
 
     with db.engine.connect() as first_click:
         first_click.execute(  # holds the lead, as the first click now does...
