@@ -320,3 +320,11 @@ def test_the_signup_urls_query_cannot_carry_controls(api: ApiWorld):
     assert body["redirect_url"] is None and "social_url" in body
     assert body["custom_fields"] == {"plan": "gold"}
     assert _lead(api).ip != "10.0.0.1"
+
+
+def test_the_log_tells_a_created_lead_from_an_update_though_both_answer_200(api: ApiWorld):
+    post_v2(api, EXAMPLE)
+    post_v2(api, EXAMPLE)
+
+    outcomes = db.session.scalars(db.select(IngestionEntry.outcome).order_by(IngestionEntry.id))
+    assert list(outcomes) == ["created", "updated"]

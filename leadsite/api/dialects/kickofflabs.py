@@ -143,7 +143,7 @@ def _registered(origin: Origin, lead_fields: dict[str, Any], controls: Controls)
         note(code=error.code)
         return handle_registration_error(error)
     lead = registration.lead
-    note(lead_id=lead.id)
+    note(lead_id=lead.id, created=registration.created)  # answered 200 either way
     journey, created = registration.journey, registration.created
     target = journey.redirect_url or origin.redirect_url
     if target and browser_form():

@@ -258,7 +258,7 @@ def _registered(origin: Origin, sent: dict[str, Any]) -> Response:
     except RegistrationError as error:
         note(code=error.code)
         return vcita_error(error.status, error.message)
-    note(lead_id=registration.lead.id)
+    note(lead_id=registration.lead.id, created=registration.created)  # answered 201 either way
     answer: dict[str, Any] = {
         "status": "OK",
         "uid": registration.lead.id,
