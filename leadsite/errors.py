@@ -45,8 +45,9 @@ MESSAGES = {
 }
 
 
-# The API, the dialects' paths outside it (KickoffLabs' /v1/ and /v2/), the hook URLs.
-JSON_PATHS = ("/api/", "/v1/", "/v2/", "/hooks/")
+# The API, the dialects' paths outside it (KickoffLabs' /v1/ and /v2/, vcita's /platform/), the
+# hook URLs.
+JSON_PATHS = ("/api/", "/v1/", "/v2/", "/platform/", "/hooks/")
 
 
 def wants_json() -> bool:

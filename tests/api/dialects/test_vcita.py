@@ -260,3 +260,10 @@ def test_vcita_is_in_the_openapi_document(client):
         "$ref": "#/components/schemas/VcitaError"
     }
     assert {"vcitaToken": []} in operation["security"]
+
+
+def test_a_wrong_method_on_leadgen_answers_json_not_a_page(client):
+    response = client.get("/platform/v1/leadgen")
+
+    assert response.status_code == 405
+    assert response.is_json and response.get_json()["success"] is False
