@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from leadsite import create_app
@@ -105,3 +107,23 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture(scope="session")
+def _server_url(app: Flask) -> Iterator[str]:
+    """The test app on 127.0.0.1 and a free port, in a thread, for the whole session."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask, _server_url: str) -> Iterator[str]:
+    """The served app's base URL, for clients that speak HTTP (Chromium, requests, urllib);
+    links the app makes point at it during the test."""
+    app.config["BASE_URL"] = _server_url
+    yield _server_url
+    app.config["BASE_URL"] = "http://localhost"

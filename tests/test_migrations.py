@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from flask_migrate import upgrade
+from sqlalchemy import Row, create_engine, inspect, text
 
+from leadsite import create_app
 from leadsite.extensions import db
 
 # SQLite's expression indexes (the leads list's lower(first_name), lower(last_name)) cannot be
@@ -59,39 +63,40 @@ def test_lead_lookups_have_their_indexes():
     assert (("ref",), True) in origin_indexes
 
 
-def test_upgrading_a_sqlite_database_keeps_the_rows_that_refer_to_an_altered_table(tmp_path):
-    """A batch migration recreates its table; the rows referring to it (ON DELETE CASCADE)
-    must survive the DROP that makes (foreign keys are off while migrating, migrations/env.py)."""
-    from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
+OLD_WORKSPACE = (
+    "INSERT INTO workspaces (id, name, slug, timezone, default_country, created_at, updated_at) "
+    "VALUES ('ws_1', 'Old', 'old', 'UTC', 'US', '2026-01-01', '2026-01-01')"
+)
 
-    from leadsite import create_app
 
+def upgraded_from(tmp_path: Path, revision: str, rows: list[str], query: str) -> list[Row]:
+    """A SQLite database migrated to `revision`, given `rows` (INSERT statements), then upgraded
+    to the head: what `query` reads from it."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with old.app_context():
-        upgrade(revision="0003")
+        upgrade(revision=revision)
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO workspaces (id, name, slug, timezone, default_country, "
-                    "created_at, updated_at) VALUES ('ws_1', 'Old', 'old', 'UTC', 'US', "
-                    "'2026-01-01', '2026-01-01')"
-                )
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO leads (id, workspace_id, email, tags, custom_fields, counter, "
-                    "opt_in, sms_opt_in, status, created_at, updated_at) VALUES ('lead_1', "
-                    "'ws_1', 'a@example.com', '[]', '{}', 1, 0, 0, 'new', '2026-01-01', "
-                    "'2026-01-01')"
-                )
-            )
+            for row in rows:
+                connection.execute(text(row))
         upgrade()
         db.engine.dispose()
     engine = create_engine(url)
     with engine.connect() as connection:
-        leads = connection.execute(text("SELECT id, email FROM leads")).all()
+        found = list(connection.execute(text(query)))
     engine.dispose()
+    return found
+
+
+def test_upgrading_a_sqlite_database_keeps_the_rows_that_refer_to_an_altered_table(tmp_path):
+    """A batch migration recreates its table; the rows referring to it (ON DELETE CASCADE)
+    must survive the DROP that makes (foreign keys are off while migrating, migrations/env.py)."""
+    lead = (
+        "INSERT INTO leads (id, workspace_id, email, tags, custom_fields, counter, opt_in, "
+        "sms_opt_in, status, created_at, updated_at) VALUES ('lead_1', 'ws_1', 'a@example.com', "
+        "'[]', '{}', 1, 0, 0, 'new', '2026-01-01', '2026-01-01')"
+    )
+
+    leads = upgraded_from(tmp_path, "0003", [OLD_WORKSPACE, lead], "SELECT id, email FROM leads")
 
     assert [tuple(row) for row in leads] == [("lead_1", "a@example.com")]

@@ -7,14 +7,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 
-from leadsite import accounts, create_app
+from leadsite import accounts
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
 from tests.api.conftest import ApiWorld
+from tests.test_migrations import OLD_WORKSPACE, upgraded_from
 
 SHOP = "https://shop.example.com"  # the `api` fixture's origin allows it
 BODY = {"email": "visitor@example.com"}
@@ -191,30 +190,14 @@ def test_the_openapi_document_names_each_operations_scope(client):
 
 
 def test_keys_made_before_scopes_keep_full_access(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    old = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    with old.app_context():
-        upgrade(revision="0003")
-        with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO workspaces (id, name, slug, timezone, default_country, "
-                    "created_at, updated_at) VALUES ('ws_1', 'Old', 'old', 'UTC', 'US', "
-                    "'2026-01-01', '2026-01-01')"
-                )
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO api_keys (id, workspace_id, name, prefix, secret_hash, "
-                    "created_at) VALUES ('key_1', 'ws_1', 'Old key', 'lsk_x', 'h', '2026-01-01')"
-                )
-            )
-        upgrade()
-        db.engine.dispose()
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        row = connection.execute(text("SELECT scopes, publishable FROM api_keys")).one()
-    engine.dispose()
+    key = (
+        "INSERT INTO api_keys (id, workspace_id, name, prefix, secret_hash, created_at) "
+        "VALUES ('key_1', 'ws_1', 'Old key', 'lsk_x', 'h', '2026-01-01')"
+    )
+
+    [row] = upgraded_from(
+        tmp_path, "0003", [OLD_WORKSPACE, key], "SELECT scopes, publishable FROM api_keys"
+    )
 
     assert row.scopes.split() == ["leads:write", "leads:read", "admin"]
     assert not row.publishable

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -28,25 +26,6 @@ def browser_type_launch_args() -> dict:
             "--disable-sync",
         ],
     }
-
-
-@pytest.fixture(scope="session")
-def _server_url(app: Flask) -> Iterator[str]:
-    """The test app on 127.0.0.1 and a free port, in a thread, for the whole session."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def live_server(app: Flask, _server_url: str) -> Iterator[str]:
-    """The served app's base URL; links the app makes point at it during the test."""
-    app.config["BASE_URL"] = _server_url
-    yield _server_url
-    app.config["BASE_URL"] = "http://localhost"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,14 +1,9 @@
-"""Dialect fixtures: the API world with its origin as the workspace's default, and the app
-served on a real port for clients that speak HTTP (requests, urllib)."""
+"""Dialect fixtures: the API world with its origin as the workspace's default (`live_server`,
+for clients that speak HTTP, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from leadsite.extensions import db
 from tests.api.conftest import ApiWorld
@@ -20,21 +15,3 @@ def default_api(api: ApiWorld) -> ApiWorld:
     api.workspace.default_origin_id = api.origin.id
     db.session.commit()
     return api
-
-
-@pytest.fixture(scope="session")
-def _served(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def live_server(app: Flask, _served: str) -> Iterator[str]:
-    """The app's base URL on 127.0.0.1; the links it makes point there during the test."""
-    app.config["BASE_URL"] = _served
-    yield _served
-    app.config["BASE_URL"] = "http://localhost"
