@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import render_template
 
+from leadsite.extensions import db
 from leadsite.journeys.emails import one_line, unsubscribe_url
-from leadsite.models import Lead, OutboxMessage
+from leadsite.models import Funnel, Journey, Lead, OutboxMessage
 from leadsite.outbox.email import queue_email
+from leadsite.representations import journey_url
 
 
 def queue_lead_email(lead: Lead, template: str, subject: str, **context: Any) -> OutboxMessage:
@@ -29,6 +31,19 @@ def queue_lead_email(lead: Lead, template: str, subject: str, **context: Any) ->
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+    )
+
+
+def queue_journey_link(journey: Journey, subject: str) -> OutboxMessage:
+    """Email the lead the current link to their journey page, `subject: <funnel name>`."""
+    funnel = db.session.get(Funnel, journey.funnel_id)
+    return queue_lead_email(
+        journey.lead,
+        "journey_link",
+        f"{subject}{': ' + funnel.name if funnel else ''}",
+        funnel_name=funnel.name if funnel else "",
+        journey_url=journey_url(journey),
+        valid_until=journey.valid_until.strftime("%d %B %Y, %H:%M UTC"),
     )
 
 

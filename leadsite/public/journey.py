@@ -13,12 +13,11 @@ from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.generate import new_access_token
 from leadsite.models import Funnel, Journey, Lead, utcnow
 from leadsite.public import bp
-from leadsite.public.emails import masked, queue_lead_email
+from leadsite.public.emails import masked, queue_journey_link
 from leadsite.public.framing import allow_form_action
 from leadsite.public.journey_state import complete_task, journey_view, task_points
 from leadsite.public.pages import message_page
 from leadsite.public.tokens import journey_action_token, journey_action_token_valid
-from leadsite.representations import journey_url
 
 RENEW_RATE_LIMIT = "5 per hour"
 STALE = "This page was open for a long time. Everything you typed is still here: send it again."
@@ -127,15 +126,7 @@ def journey_link_renew(token: str) -> Response:
     if not lead.email:
         return _expired(journey)
     journey.access_token, journey.valid_until = new_access_token()
-    funnel = db.session.get(Funnel, journey.funnel_id)
-    queue_lead_email(
-        lead,
-        "journey_link",
-        f"Your new link{': ' + funnel.name if funnel else ''}",
-        funnel_name=funnel.name if funnel else "",
-        journey_url=journey_url(journey),
-        valid_until=journey.valid_until.strftime("%d %B %Y, %H:%M UTC"),
-    )
+    queue_journey_link(journey, "Your new link")
     db.session.commit()
     return message_page(
         200, "Check your inbox", [f"We have sent a new link to your page to {masked(lead.email)}."]

@@ -8,11 +8,10 @@ from werkzeug.wrappers import Response
 
 from leadsite.extensions import db, limiter
 from leadsite.journeys.sessions import find_session, fresh_page_link, use_session
-from leadsite.models import Funnel, Journey, Lead
+from leadsite.models import Journey, Lead
 from leadsite.public import bp
-from leadsite.public.emails import masked, queue_lead_email
+from leadsite.public.emails import masked, queue_journey_link
 from leadsite.public.pages import message_page
-from leadsite.representations import journey_url
 
 EMAIL_RATE_LIMIT = "5 per hour"
 
@@ -66,15 +65,7 @@ def journey_session_email(token: str) -> Response:
     if not lead.email:
         return _not_found()
     fresh_page_link(journey)
-    funnel = db.session.get(Funnel, journey.funnel_id)
-    queue_lead_email(
-        lead,
-        "journey_link",
-        f"Your link{': ' + funnel.name if funnel else ''}",
-        funnel_name=funnel.name if funnel else "",
-        journey_url=journey_url(journey),
-        valid_until=journey.valid_until.strftime("%d %B %Y, %H:%M UTC"),
-    )
+    queue_journey_link(journey, "Your link")
     db.session.commit()
     return message_page(
         200, "Check your inbox", [f"We have sent a link to your page to {masked(lead.email)}."]
