@@ -3,6 +3,7 @@
 from leadsite.models.access import Invitation, UserSession
 from leadsite.models.data_point import DataPoint, DataPointType
 from leadsite.models.form_token import UsedFormToken
+from leadsite.models.front_office import JourneyFile, Signature, StakeholderLink
 from leadsite.models.funnel import (
     Activity,
     ActivityKind,
@@ -21,6 +22,7 @@ from leadsite.models.journey import (
     JourneySession,
     JourneyStatus,
     JourneyStep,
+    LeadSignIn,
     StepStatus,
 )
 from leadsite.models.lead import UTM_FIELDS, Lead
@@ -56,10 +58,12 @@ __all__ = [
     "Invitation",
     "Journey",
     "JourneyData",
+    "JourneyFile",
     "JourneySession",
     "JourneyStatus",
     "JourneyStep",
     "Lead",
+    "LeadSignIn",
     "Membership",
     "MessageStatus",
     "OnDuplicate",
@@ -68,7 +72,9 @@ __all__ = [
     "OutboxMessage",
     "Role",
     "Scope",
+    "Signature",
     "Stage",
+    "StakeholderLink",
     "StepStatus",
     "UsedFormToken",
     "User",

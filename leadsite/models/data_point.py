@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from leadsite.extensions import db
 from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
-from leadsite.models.types import JSONType
+from leadsite.models.types import JSONType, UTCDateTime
 
 
 class DataPointType(StrEnum):
@@ -35,3 +36,6 @@ class DataPoint(PublicIdMixin, TimestampMixin, db.Model):
     type: Mapped[str] = mapped_column(String(10), default=DataPointType.TEXT)
     choices: Mapped[list[str]] = mapped_column(JSONType, default=list)
     help_text: Mapped[str | None] = mapped_column(String(300))
+    # An archived data point is kept (journeys keep their values) but offered nowhere new; a
+    # data point in use by a form, condition or activity cannot be deleted, only archived.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -40,6 +40,15 @@ class ActivityKind(StrEnum):
     SET_STATUS = "set_status"
     ADD_TAG = "add_tag"
     WAIT = "wait"
+    # Holds its stage until `config["condition"]` holds or its timeout passes.
+    WAIT_UNTIL = "wait_until"
+    # The lead's front-office activities beyond filling data points (LEAD_TASK).
+    UPLOAD = "upload"
+    SIGN = "sign"
+    VIDEO = "video"
+    BOOKING = "booking"
+    # Done by an external stakeholder through an emailed one-time link (`/s/<token>`).
+    STAKEHOLDER_TASK = "stakeholder_task"
 
 
 class OriginKind(StrEnum):
@@ -67,6 +76,8 @@ class Funnel(PublicIdMixin, TimestampMixin, db.Model):
     identifier: Mapped[str] = mapped_column(String(10), default=Identifier.EMAIL)
     on_duplicate: Mapped[str] = mapped_column(String(10), default=OnDuplicate.UPDATE)
     double_opt_in: Mapped[bool] = mapped_column(default=False)
+    # With double opt-in: how long a journey waits for the confirmation before it is cancelled.
+    confirm_within_hours: Mapped[int] = mapped_column(default=72)
     notify_emails: Mapped[list[str]] = mapped_column(JSONType, default=list)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
@@ -79,7 +90,13 @@ class Funnel(PublicIdMixin, TimestampMixin, db.Model):
 
 
 class Stage(PublicIdMixin, db.Model):
-    """A group of activities run together; `condition` decides whether a journey enters it."""
+    """A group of activities run together; `condition` decides whether a journey enters it.
+
+    When the stage is finished, `decisions` (an ordered list of
+    `{"condition": {...}, "to": STAGE_ID | "end", "label": ...}`) choose where the journey goes:
+    the first branch whose condition holds; none holding, `otherwise` (a stage id or "end");
+    with neither, the next stage in order whose own condition holds, as linear funnels do.
+    """
 
     __tablename__ = "stages"
     id_prefix = "stg"
@@ -91,6 +108,8 @@ class Stage(PublicIdMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     condition: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     delay_minutes: Mapped[int] = mapped_column(default=0)
+    decisions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    otherwise: Mapped[str | None] = mapped_column(String(40))
 
     funnel: Mapped[Funnel] = relationship(back_populates="stages")
     activities: Mapped[list[Activity]] = relationship(

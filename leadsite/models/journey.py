@@ -18,6 +18,10 @@ from leadsite.models.types import JSONType, UTCDateTime, utcnow
 
 
 class JourneyStatus(StrEnum):
+    # A funnel with double opt-in generates the journey at registration but starts it (enters
+    # its first stage) only when the lead confirms; unconfirmed past the funnel's
+    # `confirm_within_hours`, it is cancelled.
+    AWAITING = "awaiting"
     ACTIVE = "active"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
@@ -26,6 +30,9 @@ class JourneyStatus(StrEnum):
 class StepStatus(StrEnum):
     PENDING = "pending"
     DUE = "due"
+    # An automatic step whose effect has not happened yet: a webhook step whose delivery has
+    # not been answered 2xx (`OutboxMessage.step_id` names the step).
+    WAITING = "waiting"
     DONE = "done"
     SKIPPED = "skipped"
     FAILED = "failed"
@@ -136,3 +143,22 @@ class JourneySession(PublicIdMixin, db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     journey: Mapped[Journey] = relationship()
+
+
+class LeadSignIn(PublicIdMixin, db.Model):
+    """A one-time link emailed from `/j/login`: it signs the lead in to the front-office, which
+    lists their journeys. Only the SHA-256 of its token is kept."""
+
+    __tablename__ = "lead_sign_ins"
+    id_prefix = "lsi"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    lead_id: Mapped[str] = mapped_column(ID, ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lead: Mapped[Lead] = relationship()

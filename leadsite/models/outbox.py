@@ -82,6 +82,10 @@ class OutboxMessage(PublicIdMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A webhook activity's delivery: its step waits for it (done on a 2xx, failed when dead).
+    step_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("journey_steps.id", ondelete="SET NULL"), index=True
+    )
 
     # Also what orders a flush: a message is inserted after what it refers to.
     event: Mapped[Event | None] = relationship()
