@@ -47,6 +47,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "RATELIMIT_STORAGE_URI": "memory://",
             "BASE_URL": "http://localhost",
             "WEBHOOK_ALLOW_PRIVATE": True,
+            # Each entry written as its call is answered: no thread writing across tests.
+            "INGEST_LOG_FLUSH_SECONDS": 0,
         }
     )
     with app.app_context():

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from leadsite.api.body import InvalidJSON, read_body
 from leadsite.api.errors import handle_invalid_json, handle_registration_error, validation_response
 from leadsite.api.ingest import note
-from leadsite.api.ingest_record import created_status, log_in_registration
+from leadsite.api.ingest_record import created_status, note_registration
 from leadsite.api.mapping import map_payload
 from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
@@ -66,7 +66,7 @@ def receive_hook(ref: str, secret: str) -> Response:
         mapped = map_payload(origin.mapping, read_body(request), request)
         if mapped.errors or mapped.lead_input is None or mapped.context is None:
             return validation_response(mapped.errors)
-        mapped.context.on_written = log_in_registration(created_status)
+        mapped.context.on_written = note_registration
         registration = register(origin, mapped.lead_input, mapped.context)
     except InvalidJSON as error:
         return handle_invalid_json(error)

@@ -11,10 +11,10 @@ answers 200 either way), `outcome="rejected"` for a call answered 2xx that regis
 (a bot's form). JSON answers in the API's envelope give their code and message themselves;
 doors that answer HTML note theirs (`code=`, `message=`, `errors=`).
 
-The entry is written once the call is answered (`api.ingest_record.record_call`), in a short
-transaction of its own. A door that knows the status it answers a successful registration with
-saves that second write: `context.on_written = log_in_registration(created_status)` before
-`register()` writes the entry in the registration's own transaction.
+The entry is captured once the call is answered (`api.ingest_record.record_call`) and written
+by the log writer (`ingestion.writer`) after the answer, in batches. A door that registers sets
+`context.on_written = note_registration`, so that the lead is noted even when the call is then
+answered otherwise.
 """
 
 from __future__ import annotations
@@ -36,10 +36,6 @@ class CallNote:
     outcome: str | None = None
     message: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
-    # Set when the entry was written in the registration's own transaction, with the status
-    # it was written with (see `api.ingest_record.log_in_registration`).
-    written_id: str | None = None
-    written_status: int | None = None
 
 
 def note(

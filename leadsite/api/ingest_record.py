@@ -1,8 +1,12 @@
-"""Write the ingestion log entry of every call a door noted (`api.ingest.note`), once answered.
+"""Log every call a door noted (`api.ingest.note`), once answered.
 
 One `after_request` hook for the whole app: it sees the API's doors under `/api/v1`, the
 dialects' blueprints outside it, the hook URLs and the public forms alike. A call is logged
 once (the note is taken), and a failure to log never changes the answer.
+
+The hook only captures what the entry is made of (the note, the status, the answer of a
+refusal, the request's method, query, body and secret-bearing headers): redacting and writing
+it is the log writer's work (`ingestion.writer`), after the answer, in batches.
 """
 
 from __future__ import annotations
@@ -20,18 +24,24 @@ from werkzeug.wrappers import Response
 from leadsite.api import ingest
 from leadsite.api.body import FORM_TYPES
 from leadsite.extensions import db
-from leadsite.ingestion import insert_entry, redact, redact_text, write_entry
+from leadsite.ids import new_id
+from leadsite.ingestion import redact, redact_text, writer
+from leadsite.ingestion.entries import entry_row
 from leadsite.ingestion.redact import REDACTED, is_secret_key
-from leadsite.models import IngestOutcome, Origin
+from leadsite.models import IngestionEntry, IngestOutcome, Origin, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_STORED_CHARS = 16_000
 MAX_MESSAGE_CHARS = 2_000
 MAX_ERRORS = 50
+REPLAYED = "IDEMPOTENT_REPLAY"  # noted by `api.idempotency.answer_once`
+
+Pairs = list[tuple[str, str]]
 
 
 def init_app(app: Flask) -> None:
+    writer.init_app(app)
     app.before_request(_forget_stale_note)
     app.after_request(record_call)
 
@@ -43,18 +53,25 @@ def _forget_stale_note() -> None:
 
 
 def record_call(response: Response) -> Response:
-    """Log the call this response answers, if a door noted the origin it came through."""
+    """Queue the log entry of the call this response answers, if a door noted its origin."""
     call = ingest.take()
     if call is None or call.origin_id is None:
         return response
-    if call.written_id is not None and call.written_status == response.status_code:
-        return response  # written with the registration, as answered
     try:
-        write_entry(entry_values(call, response), replacing=call.written_id)
+        if db.session().in_transaction():
+            # What the request's session still holds uncommitted (a refused call's), as the
+            # request's end would: on SQLite it may hold the write lock the writer needs.
+            db.session.rollback()
+        writer.add(_capture(call, response))
     except Exception:
         # The path is not logged: a hook URL's path holds its secret.
-        log.exception("the ingestion log entry of a call to %s was not written", request.endpoint)
+        log.exception("the ingestion log entry of a call to %s was not queued", request.endpoint)
     return response
+
+
+def note_registration(lead_id: str, created: bool) -> None:
+    """A `RegistrationContext.on_written`: the lead the call touched, as soon as it is written."""
+    ingest.note(lead_id=lead_id, created=created)
 
 
 def created_status(created: bool) -> int:
@@ -62,47 +79,50 @@ def created_status(created: bool) -> int:
     return 201 if created else 200
 
 
-def log_in_registration(status_of: Callable[[bool], int]) -> Callable[[str, bool], None] | None:
-    """A `RegistrationContext.on_written` that writes the call's entry in the registration's
-    own transaction, answered `status_of(created)`: no second turn for the write lock.
+def _capture(call: ingest.CallNote, response: Response) -> Callable[[], dict[str, Any]]:
+    """What the entry is made of, copied from the request now (cheap); the entry's row is made
+    from it later, by the log writer (redacting is the costly part)."""
+    status = response.status_code
+    # Only a refusal's answer says more than its status (its code, message and field errors).
+    answer = _answer(response) if status >= 400 else None
+    method = request.method[:10]
+    headers = [(name, value) for name, value in request.environ.items() if name[:5] == "HTTP_"]
+    view_args = dict(request.view_args or {})
+    args: Pairs = list(request.args.items(multi=True))
+    form: list[tuple[str, list[str]]] | None = None
+    raw: bytes | None = None
+    try:
+        if request.mimetype in FORM_TYPES:
+            form = [(key, request.form.getlist(key)) for key in request.form]
+        else:
+            raw = request.get_data(cache=True)
+    except HTTPException:  # over the size limit: the door refused it unread
+        pass
+    # Named now: ids sort by time, and the log lists the calls in the order they were answered.
+    entry_id, at = new_id(IngestionEntry.id_prefix), utcnow()
 
-    The request's part of the entry (its redacted body) is made now, before the registration
-    takes the lock. Should the call be answered otherwise after all, `record_call` replaces
-    the entry; a registration that fails never calls it, and `record_call` writes that entry.
-    """
-    call = ingest.current()
-    if call is None or call.origin_id is None:
-        return None
-    secrets = _request_secrets()
-    request_part = {"method": request.method[:10], "query": _query(secrets), "body": _body(secrets)}
-
-    def write(lead_id: str, created: bool) -> None:
-        status = status_of(created)
-        call.lead_id, call.created = lead_id, created
-        call.written_id = insert_entry(
+    def make() -> dict[str, Any]:
+        secrets = _secrets(headers, view_args, args)
+        return entry_row(
             {
-                "workspace_id": call.workspace_id or _workspace_of(call.origin_id),
-                "origin_id": call.origin_id,
-                "lead_id": lead_id,
-                "dialect": call.dialect[:40],
-                "outcome": call.outcome or _outcome(status, created),
-                "status": status,
-                "codes": list(call.codes),
-                **request_part,
+                **_noted(call, status, answer, secrets),
+                "id": entry_id,
+                "at": at,
+                "method": method,
+                "query": _query(args, secrets),
+                # A replay's body is the first call's, which its own entry keeps.
+                "body": None if REPLAYED in call.codes else _body(form, raw, secrets),
             }
         )
-        call.written_status = status
 
-    return write
+    return make
 
 
-def entry_values(call: ingest.CallNote, response: Response) -> dict[str, Any]:
-    """The entry's columns: what the door noted, what the answer said, the redacted request."""
-    status = response.status_code
+def _noted(
+    call: ingest.CallNote, status: int, answer: dict[str, Any] | None, secrets: list[str]
+) -> dict[str, Any]:
+    """The entry's columns that the door noted and the answer said."""
     codes, message, errors = list(call.codes), call.message, list(call.errors)
-    failed = status >= 400
-    # Only a refusal's answer says more than its status (its code, message and field errors).
-    answer = _answer(response) if failed else None
     if answer is not None:
         code = answer.get("code")
         if isinstance(code, str) and code not in codes:
@@ -117,9 +137,8 @@ def entry_values(call: ingest.CallNote, response: Response) -> dict[str, Any]:
                 for item in answer["errors"]
                 if isinstance(item, dict)
             ]
-    secrets = _request_secrets()
     return {
-        "workspace_id": call.workspace_id or _workspace_of(call.origin_id),
+        "workspace_id": call.workspace_id or _workspace_of(call.origin_id or ""),
         "origin_id": call.origin_id,
         "lead_id": call.lead_id,
         "dialect": call.dialect[:40],
@@ -127,10 +146,6 @@ def entry_values(call: ingest.CallNote, response: Response) -> dict[str, Any]:
         "status": status,
         "codes": codes[:20],
         "message": redact_text(message[:MAX_MESSAGE_CHARS], secrets) if message else None,
-        "method": request.method[:10],
-        "query": _query(secrets),
-        # A replay's body is the first call's, which its own entry keeps (and erasure clears).
-        "body": None if REPLAYED in codes else _body(secrets),
         "details": {"errors": redact(errors[:MAX_ERRORS], secrets)} if errors else None,
     }
 
@@ -158,47 +173,41 @@ def _workspace_of(origin_id: str) -> str:
     return origin.workspace_id
 
 
-def _request_secrets() -> list[str]:
-    """Values this request carries that must not be kept anywhere in its entry."""
+def _secrets(headers: Pairs, view_args: dict[str, Any], args: Pairs) -> list[str]:
+    """Values the request carried that must not be kept anywhere in its entry."""
     found: list[str] = []
-    for name, value in request.environ.items():
-        if name.startswith("HTTP_") and (name == "HTTP_AUTHORIZATION" or is_secret_key(name[5:])):
+    for name, value in headers:
+        if name == "HTTP_AUTHORIZATION" or is_secret_key(name[5:]):
             found.append(value)
             found.extend(part for part in value.split() if len(part) >= 8)
-    for name, value in (request.view_args or {}).items():
+    for name, value in view_args.items():
         if is_secret_key(name) and isinstance(value, str):
             found.append(value)
-    for name, value in request.args.items(multi=True):
+    for name, value in args:
         if is_secret_key(name):
             found.append(value)
     # Longest first: a secret that contains a shorter one is replaced whole.
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 
-def _query(secrets: list[str]) -> str | None:
+def _query(args: Pairs, secrets: list[str]) -> str | None:
     pairs = [
         (name, REDACTED if is_secret_key(name) else redact_text(value, secrets))
-        for name, value in request.args.items(multi=True)
+        for name, value in args
     ]
     return urlencode(pairs)[:MAX_STORED_CHARS] if pairs else None
 
 
-REPLAYED = "IDEMPOTENT_REPLAY"  # noted by `api.idempotency.answer_once`
-
-
-def _body(secrets: list[str]) -> str | None:
-    try:
-        if request.mimetype in FORM_TYPES:
-            form = {
-                key: items if len(items := request.form.getlist(key)) > 1 else items[0]
-                for key in request.form
-            }
-            kept = json.dumps(redact(form, secrets), ensure_ascii=False) if form else None
-        else:
-            raw = request.get_data(cache=True).decode("utf-8", "replace")
-            kept = _json_or_text(raw, secrets) if raw.strip() else None
-    except HTTPException:  # over the size limit: the door refused it unread
-        return None
+def _body(
+    form: list[tuple[str, list[str]]] | None, raw: bytes | None, secrets: list[str]
+) -> str | None:
+    kept = None
+    if form:
+        fields = {key: items if len(items) > 1 else items[0] for key, items in form}
+        kept = json.dumps(redact(fields, secrets), ensure_ascii=False)
+    elif raw:
+        text = raw.decode("utf-8", "replace")
+        kept = _json_or_text(text, secrets) if text.strip() else None
     if kept is not None and len(kept) > MAX_STORED_CHARS:
         kept = kept[:MAX_STORED_CHARS] + " [truncated]"
     return kept

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Text, cast, or_
 
 from leadsite.extensions import db
+from leadsite.ingestion.writer import write_here
 from leadsite.models import (
     ApiKey,
     Channel,
@@ -230,6 +231,7 @@ def _ingestion_log(lead: Lead, traces: Traces) -> None:
     """The origins' ingestion log keeps each call's outcome and codes; the request and error
     texts go, for the calls that touched the lead and for refused calls whose body named it
     (a refused call names no lead)."""
+    write_here()  # the calls this process answered and has not written yet
     entries = IngestionEntry.workspace_id == traces.workspace_id
     named = [IngestionEntry.lead_id == traces.lead_id]
     for value in (traces.email, traces.phone, traces.unique_id):

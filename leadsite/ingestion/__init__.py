@@ -1,13 +1,13 @@
-"""The ingestion log of every origin: redact a call, write its entry, list and prune entries."""
+"""The ingestion log of every origin: redact a call, write its entry (in the background), list
+and prune entries."""
 
 from leadsite.ingestion.entries import (
     EntryPage,
     InvalidCursor,
-    insert_entry,
     list_entries,
-    write_entry,
 )
 from leadsite.ingestion.redact import REDACTED, redact, redact_text
+from leadsite.ingestion.writer import flush
 from leadsite.outbox.housekeeping import KEEP_DAYS
 from leadsite.outbox.housekeeping import prune_ingestion_log as prune
 
@@ -16,10 +16,9 @@ __all__ = [
     "REDACTED",
     "EntryPage",
     "InvalidCursor",
-    "insert_entry",
+    "flush",
     "list_entries",
     "prune",
     "redact",
     "redact_text",
-    "write_entry",
 ]

@@ -18,7 +18,7 @@ from leadsite.api.errors import (
     handle_registration_error,
 )
 from leadsite.api.ingest import note
-from leadsite.api.ingest_record import created_status, log_in_registration
+from leadsite.api.ingest_record import note_registration
 from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.schemas import RegistrationBody
 from leadsite.extensions import db
@@ -88,7 +88,7 @@ def register_request(
         body = reshape(sent) if reshape else sent
         fields = sort_keys(body, from_form=request.mimetype in FORM_TYPES)
         lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
-        context.on_written = log_in_registration(created_status)
+        context.on_written = note_registration
         registration = register(origin, lead_input, context)
     except InvalidJSON as error:
         note(code="INVALID_JSON")
