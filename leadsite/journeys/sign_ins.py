@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app, render_template
 from sqlalchemy import update
 
+from leadsite.erasure import Traces, eraser
 from leadsite.extensions import db
 from leadsite.models import Journey, Lead, LeadSignIn, OutboxMessage, Workspace, utcnow
 from leadsite.outbox.email import queue_email
@@ -133,3 +134,9 @@ def request_sign_in(email: str) -> int:
     for lead in leads:
         email_sign_in_link(lead)
     return len(leads)
+
+
+@eraser
+def _sign_ins(lead: Lead, traces: Traces) -> None:
+    """An erased lead signs in no more, and when they did is forgotten."""
+    db.session.execute(db.delete(LeadSignIn).where(LeadSignIn.lead_id == lead.id))

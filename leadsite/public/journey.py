@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from leadsite.extensions import db, limiter
 from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.generate import new_access_token
-from leadsite.models import Funnel, Journey, Lead, utcnow
+from leadsite.models import ActivityKind, Funnel, Journey, Lead, utcnow
 from leadsite.public import bp
 from leadsite.public.emails import masked, queue_journey_link
 from leadsite.public.framing import allow_form_action
@@ -112,7 +112,8 @@ def journey_task_done(token: str, step_id: str) -> Response:
     if not journey_action_token_valid(request.form.get("_token", ""), journey.id):
         return _render(journey, 400, notice=STALE, values=typed, error_step=step_id)
     task = next((t for t in journey_view(journey).tasks if t.step.id == step_id), None)
-    if task is None or task.state != "todo":
+    # Other kinds of lead step complete through routes of their own, with what they ask for.
+    if task is None or task.state != "todo" or task.step.kind != ActivityKind.LEAD_TASK:
         return _render(journey, 409, notice="That task cannot be done now.")
     done = "filled in " + ", ".join(f.label for f in task.fields) if task.fields else "marked done"
     try:

@@ -18,6 +18,7 @@ from leadsite.models import (
     Channel,
     Journey,
     JourneyStep,
+    Lead,
     LeadSignIn,
     OriginKind,
     OutboxMessage,
@@ -242,6 +243,23 @@ def test_signing_out_ends_the_front_office_session(client):
     assert client.get("/j/").headers["Location"] == "/j/login"
 
 
+def test_an_erased_lead_is_signed_out_and_their_links_forgotten(client):
+    from leadsite.erasure import erase_lead
+
+    journey = _registered()
+    _ask(client, "ada@example.com")
+    _ask(client, "ada@example.com")
+    first, second = _emailed_links("ada@example.com")
+    _sign_in(client, first)
+
+    erase_lead(db.session.get(Lead, journey.lead_id))
+    db.session.commit()
+
+    assert client.get("/j/").headers["Location"] == "/j/login"
+    assert client.get(second.removeprefix("http://localhost")).status_code == 404
+    assert db.session.scalar(db.select(db.func.count(LeadSignIn.id))) == 0
+
+
 def test_the_connection_url_signs_the_lead_in_and_opens_the_journey(client):
     journey = _registered()
     key = factories.api_key(db.session.get(Workspace, journey.workspace_id))
@@ -323,3 +341,21 @@ def test_with_no_redirect_the_page_says_there_is_nowhere_to_go(client):
     assert done.headers["Location"] == f"/j/{journey.access_token}?saved=1"
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "There is no other page to go to" in page
+
+
+def test_a_step_of_another_kind_is_not_marked_done_by_the_plain_button(client):
+    ws = factories.workspace()
+    fnl = factories.funnel(ws)
+    welcome = factories.stage(fnl, "Welcome")
+    factories.activity(welcome, ActivityKind.UPLOAD, "Your ID", description="A scan or photo.")
+    factories.activity(welcome, ActivityKind.LEAD_TASK, "Say hello")
+    origin = factories.origin(fnl, OriginKind.PAGE)
+    journey = register(origin, LeadInput(email="ada@example.com"), RegistrationContext()).journey
+    db.session.commit()
+
+    page = client.get(f"/j/{journey.access_token}").get_data(as_text=True)
+    refused = _done(client, journey, "Your ID")
+
+    assert "0 of 2 done" in page and "A scan or photo." in page
+    assert refused.status_code == 409
+    assert _step(journey, "Your ID").status == "due"
