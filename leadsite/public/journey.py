@@ -49,6 +49,8 @@ def _not_found() -> Response:
         404,
         "This link does not work",
         ["It may be mistyped or replaced by a newer one. Open the latest email we sent you."],
+        link=url_for("public.lead_login"),
+        link_label="Sign in to see your journeys",
     )
 
 
@@ -63,6 +65,8 @@ def _expired(journey: Journey) -> Response:
         ["Links to your page work for 7 days. We can email you a new one."],
         action=url_for("public.journey_link_renew", token=journey.access_token),
         action_label="Email me a new link",
+        link=url_for("public.lead_login"),
+        link_label="Sign in to see all your journeys",
     )
 
 

@@ -281,7 +281,9 @@ def test_a_signed_in_lead_opens_their_journey_whatever_the_age_of_its_link(app, 
     journey = _registered()
     journey.valid_until = utcnow() - timedelta(days=1)
     db.session.commit()
-    assert client.get(f"/j/{journey.access_token}").status_code == 410
+    expired = client.get(f"/j/{journey.access_token}")
+    assert expired.status_code == 410
+    assert 'href="/j/login">Sign in to see all your journeys' in expired.get_data(as_text=True)
 
     _ask(client, "ada@example.com")
     _sign_in(client, _emailed_links("ada@example.com")[0])
