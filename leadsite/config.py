@@ -61,6 +61,7 @@ def from_environment() -> dict[str, object]:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # Per IP and per email asked for: each request may send an email.
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        "LEAD_LOGIN_RATE_LIMIT": os.environ.get("LEAD_LOGIN_RATE_LIMIT", "5 per hour"),
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         "API_IP_RATE_LIMIT": os.environ.get("API_IP_RATE_LIMIT", "1200 per minute"),
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

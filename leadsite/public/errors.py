@@ -35,6 +35,8 @@ PAGES = {
 @bp.errorhandler(429)
 def rate_limited_page(error: HTTPException) -> Response:
     """A friendly 429: a form comes back with everything typed and when to send it again."""
+    if isinstance(error.response, Response):
+        return error.response  # the view's own answer (its limit's `on_breach`)
     kind = FORM_ENDPOINTS.get(request.endpoint or "")
     if kind is not None:
         ref = (request.view_args or {}).get("ref", "")

@@ -1,4 +1,6 @@
-"""The lead's own journey page `/j/<token>`: stages, tasks to do, and a fresh link when expired."""
+"""The lead's own journey page `/j/<token>`: progress, stages, tasks to do, and a fresh link
+when expired (a lead signed in to the front-office opens their journeys whatever the age of the
+link)."""
 
 from __future__ import annotations
 
@@ -7,15 +9,21 @@ from typing import Any
 from flask import make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from leadsite import values
 from leadsite.extensions import db, limiter
 from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.generate import new_access_token
-from leadsite.models import Funnel, Journey, Lead, utcnow
+from leadsite.models import ActivityKind, Funnel, Journey, Lead, utcnow
 from leadsite.public import bp
 from leadsite.public.emails import masked, queue_journey_link
 from leadsite.public.framing import allow_form_action
-from leadsite.public.journey_state import complete_task, journey_view, task_points
+from leadsite.public.journey_done import after_lead_step, lead_record
+from leadsite.public.journey_state import (
+    complete_task,
+    journey_view,
+    redirect_target,
+    task_points,
+)
+from leadsite.public.lead_session import signed_in_as
 from leadsite.public.pages import message_page
 from leadsite.public.tokens import journey_action_token, journey_action_token_valid
 
@@ -31,11 +39,18 @@ def _find(token: str) -> Journey | None:
     return journey if lead is not None and lead.erased_at is None else None
 
 
+def _open(journey: Journey) -> bool:
+    """The link still works, or the lead it belongs to is signed in on this browser."""
+    return journey.valid_until > utcnow() or signed_in_as(journey.lead_id)
+
+
 def _not_found() -> Response:
     return message_page(
         404,
         "This link does not work",
         ["It may be mistyped or replaced by a newer one. Open the latest email we sent you."],
+        link=url_for("public.lead_login"),
+        link_label="Sign in to see your journeys",
     )
 
 
@@ -50,12 +65,15 @@ def _expired(journey: Journey) -> Response:
         ["Links to your page work for 7 days. We can email you a new one."],
         action=url_for("public.journey_link_renew", token=journey.access_token),
         action_label="Email me a new link",
+        link=url_for("public.lead_login"),
+        link_label="Sign in to see all your journeys",
     )
 
 
 def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
     view = journey_view(journey)
     funnel = db.session.get(Funnel, journey.funnel_id)
+    redirect_url = redirect_target(journey)
     body = render_template(
         "public/journey.html",
         view=view,
@@ -63,13 +81,14 @@ def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
         lead=journey.lead,
         funnel_name=funnel.name if funnel else "",
         token=journey_action_token(journey.id),
-        redirect_url=values.stored_url_text(journey.redirect_url),
+        redirect_url=redirect_url,
+        signed_in=signed_in_as(journey.lead_id),
         **{"errors": {}, "values": {}, "error_step": None, "notice": None, **context},
     )
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the URL is the lead's key
-    return allow_form_action(response, journey.redirect_url)
+    return allow_form_action(response, redirect_url)
 
 
 @bp.get("/j/<token>")
@@ -78,7 +97,7 @@ def journey_page(token: str) -> Response:
     journey = _find(token)
     if journey is None:
         return _not_found()
-    if journey.valid_until <= utcnow():
+    if not _open(journey):
         return _expired(journey)
     notice = "Thank you: that is done." if request.args.get("saved") == "1" else None
     return _render(journey, notice=notice)
@@ -91,26 +110,27 @@ def journey_task_done(token: str, step_id: str) -> Response:
     journey = _find(token)
     if journey is None:
         return _not_found()
-    if journey.valid_until <= utcnow():
+    if not _open(journey):
         return _expired(journey)
     typed = {key: value for key, value in request.form.items() if not key.startswith("_")}
     if not journey_action_token_valid(request.form.get("_token", ""), journey.id):
         return _render(journey, 400, notice=STALE, values=typed, error_step=step_id)
     task = next((t for t in journey_view(journey).tasks if t.step.id == step_id), None)
-    if task is None or task.state != "todo":
+    # Other kinds of lead step complete through routes of their own, with what they ask for.
+    if task is None or task.state != "todo" or task.step.kind != ActivityKind.LEAD_TASK:
         return _render(journey, 409, notice="That task cannot be done now.")
+    done = "filled in " + ", ".join(f.label for f in task.fields) if task.fields else "marked done"
     try:
-        errors = complete_task(journey, task, typed, task_points(journey, task.step))
+        errors = complete_task(
+            journey, task, typed, task_points(journey, task.step), lead_record(done)
+        )
     except StepNotOpen:
         db.session.rollback()
         return _render(journey, 409, notice="That task cannot be done now.")
     if errors:
         return _render(journey, 422, errors=errors, values=typed, error_step=step_id)
     db.session.commit()
-    redirect_url = values.stored_url_text(journey.redirect_url)
-    if redirect_url and journey_view(journey).all_done:
-        return redirect(redirect_url, 303)
-    return redirect(url_for("public.journey_page", token=token, saved=1), 303)
+    return after_lead_step(journey)
 
 
 @bp.post("/j/<token>/renew")

@@ -1,5 +1,6 @@
-"""`/j/session/<token>`: a one-time link that signs a lead in to their journey page; used again,
-it offers a fresh link by email instead."""
+"""`/j/session/<token>`: a one-time link (the ConnectionURL of `POST /api/v1/sessions`) that
+signs a lead in to the front-office and opens their journey page; used again, it offers a fresh
+link by email instead."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from leadsite.journeys.sessions import find_session, fresh_page_link, use_sessio
 from leadsite.models import Journey, Lead
 from leadsite.public import bp
 from leadsite.public.emails import masked, queue_journey_link
+from leadsite.public.lead_session import sign_in_lead
 from leadsite.public.pages import message_page
 
 EMAIL_RATE_LIMIT = "5 per hour"
@@ -33,13 +35,15 @@ def _not_found() -> Response:
 
 @bp.get("/j/session/<token>")
 def journey_session_open(token: str) -> Response:
-    """Sign in once: go on to the journey page. A used or expired link offers an email."""
+    """Sign in once: the lead is signed in to the front-office (their journeys one click away)
+    and goes on to this journey's page. A used or expired link offers an email."""
     session = find_session(token)
     journey = _journey(token)
     if session is None or journey is None:
         return _not_found()
     if use_session(session):
         db.session.commit()
+        sign_in_lead(journey.lead)
         return redirect(url_for("public.journey_page", token=journey.access_token), 303)
     db.session.rollback()
     response = message_page(

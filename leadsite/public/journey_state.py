@@ -1,7 +1,10 @@
-"""The lead's view of their journey: stages, their own tasks, progress; and doing a task.
+"""The lead's view of their journey: stages, their own tasks, progress, what is next; and
+doing a task.
 
-A `lead_task` activity's config may hold `description` (text), `url` and `link_label` (a link
-to open) and `data_points` (names the lead fills in before the task is done).
+The lead's own steps are those of `LEAD_KINDS`; the journey page renders each with
+`templates/public/steps/<kind>.html`. A `lead_task` activity's config may hold `description`
+(text), `url` and `link_label` (a link to open) and `data_points` (names the lead fills in before
+the task is done).
 """
 
 from __future__ import annotations
@@ -19,12 +22,21 @@ from leadsite.models import (
     JourneyData,
     JourneyStatus,
     JourneyStep,
+    Origin,
     Stage,
     StepStatus,
 )
 from leadsite.public.fields import DATA_PREFIX, FormField, data_point_field
 
 OPEN = (StepStatus.PENDING, StepStatus.DUE)
+# What the lead does themselves in the front-office; their progress counts these steps only.
+LEAD_KINDS = (
+    ActivityKind.LEAD_TASK,
+    ActivityKind.UPLOAD,
+    ActivityKind.SIGN,
+    ActivityKind.VIDEO,
+    ActivityKind.BOOKING,
+)
 
 
 @dataclass
@@ -35,6 +47,7 @@ class Task:
     url: str | None = None
     link_label: str = "Open"
     fields: list[FormField] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # the activity's, for its template
 
 
 @dataclass
@@ -48,7 +61,6 @@ class StageView:
 class JourneyView:
     journey: Journey
     stages: list[StageView]
-    progress: int  # percent of the stages behind the lead
     values: dict[str, Any]  # data already given, by input name
 
     @property
@@ -59,6 +71,35 @@ class JourneyView:
     def all_done(self) -> bool:
         """Nothing left for the lead to do, now or later."""
         return all(task.step.status not in OPEN for task in self.tasks)
+
+    @property
+    def done(self) -> int:
+        """How many of the lead's own steps are done (skipped ones are not counted at all)."""
+        return sum(1 for task in self.tasks if task.state == "done")
+
+    @property
+    def total(self) -> int:
+        return len(self.tasks)
+
+    @property
+    def progress(self) -> int:
+        """Percent of the lead's own steps done."""
+        if not self.total:
+            return 100 if self.journey.status == JourneyStatus.COMPLETED else 0
+        return round(100 * self.done / self.total)
+
+    @property
+    def current_stage(self) -> str | None:
+        return next((stage.name for stage in self.stages if stage.state == "current"), None)
+
+    @property
+    def next_task(self) -> Task | None:
+        """What the lead can do now, else the first thing they will do later."""
+        for wanted in ("todo", "upcoming"):
+            task = next((task for task in self.tasks if task.state == wanted), None)
+            if task is not None:
+                return task
+        return None
 
 
 def journey_view(journey: Journey) -> JourneyView:
@@ -84,15 +125,19 @@ def journey_view(journey: Journey) -> JourneyView:
         state = _stage_state(journey, index, current, own)
         if state == "skipped":
             continue  # a stage passed over is none of the lead's concern
-        tasks = [_task(step, state, points) for step in own if step.kind == ActivityKind.LEAD_TASK]
+        tasks = [_task(step, state, points) for step in own if step.kind in LEAD_KINDS]
         views.append(StageView(stage.name, state, [t for t in tasks if t.state != "skipped"]))
-    done = sum(1 for view in views if view.state == "done")
-    progress = 100 if journey.status == JourneyStatus.COMPLETED else _percent(done, len(views))
-    return JourneyView(journey, views, progress, data)
+    return JourneyView(journey, views, data)
 
 
-def _percent(part: int, whole: int) -> int:
-    return round(100 * part / whole) if whole else 0
+def redirect_target(journey: Journey) -> str | None:
+    """Where the lead goes once everything of theirs is done: the journey's RedirectURL, else
+    the redirect of the origin they registered through."""
+    own = values.stored_url_text(journey.redirect_url)
+    if own or journey.origin_id is None:
+        return own
+    origin = db.session.get(Origin, journey.origin_id)
+    return values.stored_url_text(origin.redirect_url) if origin else None
 
 
 def _stage_state(
@@ -119,7 +164,7 @@ def _task(step: JourneyStep, stage_state: str, points: dict[str, DataPoint]) -> 
     else:
         state = "upcoming"
     fields = []
-    for name in _names(config):
+    for name in _names(config) if step.kind == ActivityKind.LEAD_TASK else []:
         item = data_point_field({"data_point": name, "required": True}, points)
         if item is not None:
             fields.append(item)
@@ -131,6 +176,7 @@ def _task(step: JourneyStep, stage_state: str, points: dict[str, DataPoint]) -> 
         url=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
         link_label=str(config.get("link_label") or "Open"),
         fields=fields,
+        config=dict(config),
     )
 
 
@@ -157,9 +203,14 @@ def _points(journey: Journey, steps: list[JourneyStep]) -> dict[str, DataPoint]:
 
 
 def complete_task(
-    journey: Journey, task: Task, form: dict[str, str], points: dict[str, DataPoint]
+    journey: Journey,
+    task: Task,
+    form: dict[str, str],
+    points: dict[str, DataPoint],
+    record: dict[str, Any],
 ) -> dict[str, str]:
-    """Check and store the task's data points, then complete its step; or return the errors
+    """Check and store the task's data points, then complete its step with `record` (who, when,
+    from where: `journey_done.lead_record`) and the data in its result; or return the errors
     by input name, having written nothing. Flushes, never commits."""
     errors: dict[str, str] = {}
     given: list[tuple[DataPoint, Any]] = []
@@ -188,7 +239,7 @@ def complete_task(
         else:
             db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
     db.session.flush()  # stage conditions read the data when the step moves the journey on
-    result = {"by": "lead", "data": {point.name: value for point, value in given}}
+    result = {**record, "data": {point.name: value for point, value in given}}
     complete_step(task.step, result=result)
     return {}
 

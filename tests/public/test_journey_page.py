@@ -78,7 +78,8 @@ def test_the_page_shows_stages_tasks_and_progress(client, journey):
     assert "Check the account" not in body  # staff work is not the lead's concern
     assert 'id="f-data-company"' in body and 'id="f-data-team-size"' in body
     assert 'href="https://video.example/intro"' in body and "Five minutes." in body
-    assert '<progress max="100" value="0"' in body and "0 of 2 stages done" in body
+    assert '<progress max="3" value="0"' in body and "0 of 3 done" in body
+    assert "<strong>Next:</strong> About you" in body and "Now: <strong>Welcome</strong>" in body
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "form-action 'self' https://shop.example;" in response.headers["Content-Security-Policy"]
 
@@ -135,8 +136,8 @@ def test_when_every_task_of_the_lead_is_done_they_go_to_the_redirect_url(client,
     assert last.status_code == 303
     assert last.headers["Location"] == "https://shop.example/next"
     page = client.get(f"/j/{journey.access_token}").get_data(as_text=True)
-    assert "All done" in page and '<progress max="100" value="100"' in page
-    assert "2 of 2 stages done" in page
+    assert "All done" in page and '<progress max="3" value="3"' in page
+    assert "3 of 3 done" in page
 
 
 def test_a_task_of_a_later_stage_cannot_be_done_yet(client, journey):

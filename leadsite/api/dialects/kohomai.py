@@ -161,9 +161,10 @@ def _journey_answer(origin: Origin) -> Response:
 @bp.post("/sessions")
 @operation(
     summary="A one-time sign-in link to a journey's page (Kohomai's front-office session)",
-    description="`ConnectionURL` works once, for 10 minutes; used again it offers the lead a "
-    "fresh link by email. `RedirectURL`, when given, is where the page sends the lead once "
-    "every task is done.",
+    description="`ConnectionURL` works once, for 10 minutes: it signs the lead in to the "
+    "front-office (their journeys at `/j/`) and opens this journey's page; used again it offers "
+    "the lead a fresh link by email. `RedirectURL`, when given, is where the page sends the "
+    "lead once every task is done.",
     tag="dialects",
     body=KohomaiSessionBody,
     responses={201: ("The journey with a one-time ConnectionURL", KohomaiJourneyAnswer)},
