@@ -11,12 +11,13 @@ from leadsite import values
 from leadsite.extensions import db, limiter
 from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.generate import new_access_token
-from leadsite.models import Funnel, Journey, Lead, utcnow
+from leadsite.models import ActivityKind, Funnel, Journey, Lead, utcnow
 from leadsite.public import bp
 from leadsite.public.emails import masked, queue_journey_link
 from leadsite.public.framing import allow_form_action
 from leadsite.public.journey_state import complete_task, journey_view, task_points
 from leadsite.public.pages import message_page
+from leadsite.public.step_panels import allow_videos, step_panels
 from leadsite.public.tokens import journey_action_token, journey_action_token_valid
 
 RENEW_RATE_LIMIT = "5 per hour"
@@ -55,6 +56,7 @@ def _expired(journey: Journey) -> Response:
 
 def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
     view = journey_view(journey)
+    panels = step_panels(journey)
     funnel = db.session.get(Funnel, journey.funnel_id)
     body = render_template(
         "public/journey.html",
@@ -64,12 +66,13 @@ def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
         funnel_name=funnel.name if funnel else "",
         token=journey_action_token(journey.id),
         redirect_url=values.stored_url_text(journey.redirect_url),
+        panels=panels,
         **{"errors": {}, "values": {}, "error_step": None, "notice": None, **context},
     )
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the URL is the lead's key
-    return allow_form_action(response, journey.redirect_url)
+    return allow_videos(allow_form_action(response, journey.redirect_url), panels)
 
 
 @bp.get("/j/<token>")
@@ -97,7 +100,7 @@ def journey_task_done(token: str, step_id: str) -> Response:
     if not journey_action_token_valid(request.form.get("_token", ""), journey.id):
         return _render(journey, 400, notice=STALE, values=typed, error_step=step_id)
     task = next((t for t in journey_view(journey).tasks if t.step.id == step_id), None)
-    if task is None or task.state != "todo":
+    if task is None or task.state != "todo" or task.step.kind != ActivityKind.LEAD_TASK:
         return _render(journey, 409, notice="That task cannot be done now.")
     try:
         errors = complete_task(journey, task, typed, task_points(journey, task.step))

@@ -12,6 +12,7 @@ from typing import Any
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step, lock_journey
+from leadsite.journeys.lead_activity_config import LEAD_KINDS
 from leadsite.models import (
     ActivityKind,
     DataPoint,
@@ -25,6 +26,7 @@ from leadsite.models import (
 from leadsite.public.fields import DATA_PREFIX, FormField, data_point_field
 
 OPEN = (StepStatus.PENDING, StepStatus.DUE)
+LEAD_PAGE_KINDS = (ActivityKind.LEAD_TASK, *LEAD_KINDS)  # the steps the lead does here
 
 
 @dataclass
@@ -84,7 +86,7 @@ def journey_view(journey: Journey) -> JourneyView:
         state = _stage_state(journey, index, current, own)
         if state == "skipped":
             continue  # a stage passed over is none of the lead's concern
-        tasks = [_task(step, state, points) for step in own if step.kind == ActivityKind.LEAD_TASK]
+        tasks = [_task(step, state, points) for step in own if step.kind in LEAD_PAGE_KINDS]
         views.append(StageView(stage.name, state, [t for t in tasks if t.state != "skipped"]))
     done = sum(1 for view in views if view.state == "done")
     progress = 100 if journey.status == JourneyStatus.COMPLETED else _percent(done, len(views))
