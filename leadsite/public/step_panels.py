@@ -20,7 +20,7 @@ from leadsite.journeys.lead_activity_config import (
     video,
 )
 from leadsite.journeys.uploads import accepted
-from leadsite.models import Journey, JourneyFile, JourneyStep
+from leadsite.models import Journey, JourneyFile, JourneyStep, StepStatus
 from leadsite.security import content_security_policy, csp_nonce
 
 CSP = "Content-Security-Policy"
@@ -31,6 +31,7 @@ class StepPanel:
     """One lead step's settings as the page shows them (`public/steps/<kind>.html`)."""
 
     kind: str
+    due: bool
     description: str = ""
     # upload
     files: list[JourneyFile] = field(default_factory=list)
@@ -63,7 +64,8 @@ def step_panels(journey: Journey) -> dict[str, StepPanel]:
 
 def _panel(step: JourneyStep) -> StepPanel:
     config: dict[str, Any] = dict(step.activity.config or {}) if step.activity else {}
-    panel = StepPanel(step.kind, description=str(config.get("description") or ""))
+    description = str(config.get("description") or "")
+    panel = StepPanel(step.kind, step.status == StepStatus.DUE, description)
     if step.kind == "upload":
         panel.files = step_files(step)
         panel.accept, limit = accepted(config)
@@ -88,9 +90,10 @@ def booking_return_url(token: str, step_id: str) -> str:
 
 
 def allow_videos(response: Response, panels: dict[str, StepPanel]) -> Response:
-    """Let the page frame (or play) the videos its video steps show, and nothing else."""
-    frames = sorted({p.video.origin for p in panels.values() if p.video and p.video.how == "embed"})
-    media = sorted({p.video.origin for p in panels.values() if p.video and p.video.how == "file"})
+    """Let the page frame (or play) the videos its due video steps show, and nothing else."""
+    shown = [panel.video for panel in panels.values() if panel.due and panel.video]
+    frames = sorted({video.origin for video in shown if video.how == "embed"})
+    media = sorted({video.origin for video in shown if video.how == "file"})
     if not frames and not media:
         return response
     policy = response.headers.get(CSP) or content_security_policy(
