@@ -77,7 +77,10 @@ def journey_step_upload(token: str, step_id: str) -> Response:
         journey = _find(token)
         if journey is None:
             return _not_found()
-        limit = f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB: upload a smaller one."
+        limit = (
+            f"That is more than {MAX_UPLOAD_BYTES // 2**20} MB: "
+            "upload a smaller file, or fewer files at a time."
+        )
         return _render(journey, 413, errors={"file": limit}, error_step=step_id)
     try:
         step = _open_step(token, step_id, ActivityKind.UPLOAD)

@@ -85,7 +85,10 @@ def test_a_refused_upload_keeps_nothing_and_says_why_on_the_field(client, files,
     ("size", "message"),
     [
         (1024 * 1024 + 1, "The file is larger than 1 MB."),  # the activity's limit
-        (11 * 1024 * 1024, "The file is larger than 10 MB: upload a smaller one."),  # the body's
+        (
+            11 * 1024 * 1024,
+            "That is more than 10 MB: upload a smaller file, or fewer files at a time.",
+        ),  # the body's
     ],
 )
 def test_a_file_too_large_is_refused_through_a_real_server(live_server, size, message):
