@@ -14,7 +14,7 @@ from leadsite.journeys import lead_activities
 from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.lead_activities import Client, LeadActionRefused
 from leadsite.journeys.uploads import MAX_UPLOAD_BYTES, UPLOAD_REQUEST_BYTES
-from leadsite.models import ActivityKind, Journey, JourneyStep, utcnow
+from leadsite.models import ActivityKind, Journey, JourneyStep, StepStatus, utcnow
 from leadsite.public import bp
 from leadsite.public.journey import STALE, _expired, _find, _not_found, _render
 from leadsite.public.journey_state import journey_view
@@ -58,13 +58,15 @@ def _refused(
     return _render(journey, refusal.status, errors=errors, error_step=step_id, values=typed or {})
 
 
-def _done(journey: Journey, token: str) -> Response:
-    """Commit; on to the journey's redirect URL once nothing is left for the lead, else back."""
+def _done(journey: Journey, token: str, finished: bool = True) -> Response:
+    """Commit; on to the journey's redirect URL once nothing is left for the lead, else back
+    (thanking them when the step is `finished`: an upload may need more files)."""
     db.session.commit()
     redirect_url = values.stored_url_text(journey.redirect_url)
     if redirect_url and journey_view(journey).all_done:
         return redirect(redirect_url, 303)
-    return redirect(url_for("public.journey_page", token=token, saved=1), 303)
+    saved = {"saved": 1} if finished else {}
+    return redirect(url_for("public.journey_page", token=token, **saved), 303)
 
 
 @bp.post(f"{STEP}/upload")
@@ -92,7 +94,7 @@ def journey_step_upload(token: str, step_id: str) -> Response:
     except StepNotOpen:
         db.session.rollback()
         return _render(step.journey, 409, notice=NOT_NOW)
-    return _done(step.journey, token)
+    return _done(step.journey, token, finished=step.status == StepStatus.DONE)
 
 
 @bp.post(f"{STEP}/sign")
