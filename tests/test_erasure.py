@@ -3,14 +3,17 @@ models declare, so a table added later is covered too) and no import file holds 
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from leadsite import funnels
 from leadsite.extensions import db
+from leadsite.journeys.uploads import store_upload
 from leadsite.lead_import import ImportJob, save, save_upload
 from leadsite.lead_import_run import run_batch
 from leadsite.models import (
@@ -18,10 +21,13 @@ from leadsite.models import (
     DataPointType,
     DeliveryAttempt,
     IdempotencyRecord,
+    Journey,
+    JourneyFile,
     Lead,
     MessageStatus,
     OriginKind,
     OutboxMessage,
+    Signature,
 )
 from leadsite.outbox import worker
 from leadsite.public.tokens import form_token
@@ -129,6 +135,27 @@ def _import(ws, user, origin, run: bool) -> None:
         run_batch(job, origin, user.id)
 
 
+def _evidence(lead_id: str) -> None:
+    """A document the lead uploaded and a signature it gave, as the journey page keeps them."""
+    journey = db.session.scalar(db.select(Journey).filter_by(lead_id=lead_id))
+    upload = FileStorage(io.BytesIO(f"ID of Quillon Zephyrine, {DATA}".encode()), "quillon.pdf")
+    store_upload(
+        upload, journey=journey, step=None, config={}, uploaded_by="lead", ip="203.0.113.5"
+    )
+    db.session.add(
+        Signature(
+            workspace_id=journey.workspace_id,
+            lead_id=lead_id,
+            journey_id=journey.id,
+            name="Quillon Zephyrine",
+            text_sha256="0" * 64,
+            consent="I agree.",
+            ip="203.0.113.5",
+        )
+    )
+    db.session.commit()
+
+
 def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_folder):
     ws = factories.workspace()
     user = factories.user(ws)
@@ -166,6 +193,7 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
         )
         _import(ws, user, imports, run=True)
         _import(ws, user, imports, run=False)
+        _evidence(lead_id)
         for _ in range(3):  # the steps queue emails and the webhook; then all is delivered
             worker.run_once()
         receiver.wait_for(3)
@@ -180,6 +208,8 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
         "journey_data",
         "journey_steps",
         "idempotency_records",
+        "journey_files",
+        "signatures",
     } <= set(before), before
     statuses = set(db.session.scalars(db.select(OutboxMessage.status)))
     assert {MessageStatus.DELIVERED, MessageStatus.PENDING} <= statuses
@@ -195,6 +225,8 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
 
     assert erased.status_code == 200 and erased.get_json()["data"]["erased"] is True
     assert copies_in_database() == {}
+    assert db.session.scalar(db.select(db.func.count(JourneyFile.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(Signature.id))) == 0
     assert copies_on_disk(import_folder) == {}
     # The anonymous records stay: the lead's row, its delivered messages and their attempts.
     assert db.session.get(Lead, lead_id).erased_at is not None

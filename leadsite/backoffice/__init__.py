@@ -18,6 +18,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     lead_bulk,
     lead_detail,
     lead_export,
+    lead_files,
     lead_held,
     lead_import,
     lead_new,

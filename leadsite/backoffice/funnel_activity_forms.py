@@ -212,6 +212,10 @@ class WaitForm(ActivityForm):
         self.amount.errors = [*self.amount.errors, "At most ten years."]
 
 
+from leadsite.backoffice.activity_forms_lead import LEAD_ACTIVITY_FORMS, LEAD_KINDS, lead_summary  # noqa: E402
+
+KIND_LABELS |= {form.kind: form.label for form in LEAD_ACTIVITY_FORMS}
+KIND_HELP |= {form.kind: form.help for form in LEAD_ACTIVITY_FORMS}
 FORMS: dict[str, type[ActivityForm]] = {
     form.kind: form
     for form in (
@@ -223,6 +227,7 @@ FORMS: dict[str, type[ActivityForm]] = {
         SetStatusForm,
         AddTagForm,
         WaitForm,
+        *LEAD_ACTIVITY_FORMS,
     )
 }
 
@@ -246,6 +251,8 @@ def summary(activity: Activity) -> str:
         case ActivityKind.WAIT:
             parts = [f"{config[u]} {u}" for u in WAIT_UNITS if config.get(u)]
             return "Wait " + " ".join(parts) if parts else "No duration"
+        case kind if kind in LEAD_KINDS:
+            return lead_summary(kind, config)
         case ActivityKind.LEAD_TASK if config.get("data_points"):
             return "Fills in: " + ", ".join(map(str, config["data_points"]))
         case _:

@@ -15,6 +15,7 @@ from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.engine import StepNotOpen, complete_step, retry_step
+from leadsite.journeys.lead_activity_config import MARKED_DONE_BY_STAFF
 from leadsite.leads import erase_lead
 from leadsite.models import ActivityKind, Journey, JourneyStep, OutboxMessage, StepStatus
 from leadsite.outbox.manage import NothingToSend, redeliver
@@ -47,7 +48,7 @@ def lead_step_action(lead_id: str, step_id: str, action: str) -> Response:
     funnel's rules, and the journeys section and timeline show where it stands now."""
     lead = lead_or_404(lead_id)
     step = _step_or_404(lead.id, step_id)
-    if action == "done" and step.kind != ActivityKind.STAFF_TASK:
+    if action == "done" and step.kind not in (ActivityKind.STAFF_TASK, *MARKED_DONE_BY_STAFF):
         return error_page(409, "Only staff tasks are marked done by hand.", title="Not done")
     if action in ("skip", "retry") and step.status != StepStatus.FAILED:
         return error_page(409, "Only a failed step can be skipped or retried.", title="Not changed")

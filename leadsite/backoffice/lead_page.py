@@ -11,6 +11,8 @@ from sqlalchemy.orm import selectinload
 from leadsite.backoffice.funnel_origin_forms import KIND_LABELS as ORIGIN_KIND_LABELS
 from leadsite.extensions import db
 from leadsite.journeys.engine import journey_standing
+from leadsite.journeys.evidence import journey_evidence
+from leadsite.journeys.lead_activity_config import MARKED_DONE_BY_STAFF
 from leadsite.models import (
     ActivityKind,
     DeliveryAttempt,
@@ -63,7 +65,7 @@ class JourneyView:
     def can_complete(self, step: Any) -> bool:
         """Staff may tick off their own tasks once due."""
         return (
-            step.kind == ActivityKind.STAFF_TASK
+            step.kind in (ActivityKind.STAFF_TASK, *MARKED_DONE_BY_STAFF)
             and step.status == StepStatus.DUE
             and self.journey.status == JourneyStatus.ACTIVE
         )
@@ -184,6 +186,7 @@ def page_context(lead: Lead) -> dict[str, Any]:
         "event_summary": event_summary,
         "deliveries": deliveries(lead),
         "users": user_names(actors),
+        "evidence": journey_evidence(lead),
     }
 
 

@@ -24,10 +24,12 @@ from leadsite.models import (
     IdempotencyRecord,
     IngestionEntry,
     Journey,
+    JourneyFile,
     JourneyStep,
     Lead,
     MessageStatus,
     OutboxMessage,
+    Signature,
     WebhookEndpoint,
     utcnow,
 )
@@ -243,3 +245,11 @@ def _ingestion_log(lead: Lead, traces: Traces) -> None:
         .where(entries, db.or_(*named))
         .values(body=None, query=None, message=None, details=None)
     )
+
+
+@eraser
+def _front_office_evidence(lead: Lead, traces: Traces) -> None:
+    """Files the lead uploaded and signatures it gave exist only as its evidence: deleted
+    (signatures first: one may name a file)."""
+    db.session.execute(db.delete(Signature).where(Signature.lead_id == lead.id))
+    db.session.execute(db.delete(JourneyFile).where(JourneyFile.lead_id == lead.id))

@@ -9,7 +9,8 @@ Config, by kind (`Activity.config`):
 - `webhook`: `{"url": "https://..."}`; the worker delivers the outbox message.
 - `set_status`: `{"status": "qualified"}`; `add_tag`: `{"tag": "vip"}`.
 - `wait`: `{"minutes": N}`, `{"hours": N}` or `{"days": N}` (they add up).
-- `lead_task`, `staff_task`: done by a person, never run here.
+- `lead_task`, `staff_task`: done by a person, never run here; so are the lead's `upload`,
+  `sign`, `video` and `booking` (`lead_activity_config` checks their config).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from leadsite.journeys.emails import (
     sample_budget_problem,
     staff_email,
 )
+from leadsite.journeys.lead_activity_config import LEAD_KINDS, config_problems
 from leadsite.models import (
     ActivityKind,
     Channel,
@@ -52,7 +54,7 @@ AUTOMATIC_KINDS = (
     ActivityKind.ADD_TAG,
     ActivityKind.WAIT,
 )
-MANUAL_KINDS = (ActivityKind.LEAD_TASK, ActivityKind.STAFF_TASK)
+MANUAL_KINDS = (ActivityKind.LEAD_TASK, ActivityKind.STAFF_TASK, *LEAD_KINDS)
 MAX_STATUS = 40
 MAX_WAIT = timedelta(days=3650)
 WAIT_UNITS = ("minutes", "hours", "days")
@@ -305,4 +307,4 @@ def validate_activity_config(kind: str, config: Any, allow_private: bool = False
                 errors.append("the wait needs minutes, hours or days (at most ten years)")
     except ActivityFailed as error:
         errors.append(str(error))
-    return errors
+    return errors + config_problems(kind, config)

@@ -20,6 +20,7 @@ from leadsite.public import (  # noqa: E402, F401
     hosted,
     journey,
     journey_session,
+    journey_steps,
     lead_login,
     unsubscribe,
 )

@@ -25,6 +25,7 @@ from leadsite.public.journey_state import (
 )
 from leadsite.public.lead_session import signed_in_as
 from leadsite.public.pages import message_page
+from leadsite.public.step_panels import allow_videos, step_panels
 from leadsite.public.tokens import journey_action_token, journey_action_token_valid
 
 RENEW_RATE_LIMIT = "5 per hour"
@@ -72,6 +73,7 @@ def _expired(journey: Journey) -> Response:
 
 def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
     view = journey_view(journey)
+    panels = step_panels(journey)
     funnel = db.session.get(Funnel, journey.funnel_id)
     redirect_url = redirect_target(journey)
     body = render_template(
@@ -83,12 +85,13 @@ def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
         token=journey_action_token(journey.id),
         redirect_url=redirect_url,
         signed_in=signed_in_as(journey.lead_id),
+        panels=panels,
         **{"errors": {}, "values": {}, "error_step": None, "notice": None, **context},
     )
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the URL is the lead's key
-    return allow_form_action(response, redirect_url)
+    return allow_videos(allow_form_action(response, redirect_url), panels)
 
 
 @bp.get("/j/<token>")

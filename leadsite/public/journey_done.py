@@ -1,6 +1,6 @@
 """After the lead does one of their steps: the record kept of it, and where they go next.
 
-Every kind of lead step (`journey_state.LEAD_KINDS`) completes through these two, whichever
+Every kind of lead step (`journey_state.LEAD_PAGE_KINDS`) completes through these two, whichever
 route took the submit, so each records the same evidence and the redirect happens once.
 """
 

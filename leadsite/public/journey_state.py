@@ -1,7 +1,7 @@
 """The lead's view of their journey: stages, their own tasks, progress, what is next; and
 doing a task.
 
-The lead's own steps are those of `LEAD_KINDS`; the journey page renders each with
+The lead's own steps are those of `LEAD_PAGE_KINDS`; the journey page renders each with
 `templates/public/steps/<kind>.html`. A `lead_task` activity's config may hold `description`
 (text), `url` and `link_label` (a link to open) and `data_points` (names the lead fills in before
 the task is done).
@@ -15,6 +15,7 @@ from typing import Any
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step, lock_journey
+from leadsite.journeys.lead_activity_config import LEAD_KINDS
 from leadsite.models import (
     ActivityKind,
     DataPoint,
@@ -30,13 +31,7 @@ from leadsite.public.fields import DATA_PREFIX, FormField, data_point_field
 
 OPEN = (StepStatus.PENDING, StepStatus.DUE)
 # What the lead does themselves in the front-office; their progress counts these steps only.
-LEAD_KINDS = (
-    ActivityKind.LEAD_TASK,
-    ActivityKind.UPLOAD,
-    ActivityKind.SIGN,
-    ActivityKind.VIDEO,
-    ActivityKind.BOOKING,
-)
+LEAD_PAGE_KINDS = (ActivityKind.LEAD_TASK, *LEAD_KINDS)
 
 
 @dataclass
@@ -125,7 +120,7 @@ def journey_view(journey: Journey) -> JourneyView:
         state = _stage_state(journey, index, current, own)
         if state == "skipped":
             continue  # a stage passed over is none of the lead's concern
-        tasks = [_task(step, state, points) for step in own if step.kind in LEAD_KINDS]
+        tasks = [_task(step, state, points) for step in own if step.kind in LEAD_PAGE_KINDS]
         views.append(StageView(stage.name, state, [t for t in tasks if t.state != "skipped"]))
     return JourneyView(journey, views, data)
 
