@@ -70,7 +70,7 @@ def choose_stage(
         else:
             holds, why = facts.evaluate(stage.condition)
             if not holds:
-                _pass_over(journey, stage, f"its stage was skipped: {why}", skipped, now)
+                _pass_over(journey, stage, why, skipped, now, "its stage was skipped: ")
                 continue
             if route is not None:
                 why = f"{route.explanation}: {why}"
@@ -117,9 +117,10 @@ def _pass_over(
     why: str,
     skipped: list[dict[str, Any]],
     now: datetime,
+    step_reason: str = "",
 ) -> None:
     skipped.append({"id": stage.id, "name": stage.name, "explanation": why})
-    _skip_steps(journey, stage.id, now, why)
+    _skip_steps(journey, stage.id, now, step_reason + why)
 
 
 def _enter(
