@@ -250,7 +250,7 @@ def summary(activity: Activity) -> str:
             parts = [f"{config[u]} {u}" for u in WAIT_UNITS if config.get(u)]
             return "Wait " + " ".join(parts) if parts else "No duration"
         case ActivityKind.WAIT_UNTIL:
-            return wait_until_summary(config)
+            return wait_until_summary(config, activity.stage)
         case ActivityKind.LEAD_TASK if config.get("data_points"):
             return "Fills in: " + ", ".join(map(str, config["data_points"]))
         case _:

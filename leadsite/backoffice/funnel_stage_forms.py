@@ -254,12 +254,15 @@ def condition_words(condition: dict[str, Any], data_point_labels: dict[str, str]
     return joiner.join(parts)
 
 
-def wait_until_summary(config: dict[str, Any]) -> str:
-    """A wait-until activity for the stage list: `Until company is set, at most 3 days`."""
+def wait_until_summary(config: dict[str, Any], stage: Stage) -> str:
+    """A wait-until activity for the stage list: `Until company is set, at most 3 days (then
+    “Chase”)`."""
     condition = config.get("condition")
     words = condition_words(condition, {}) if isinstance(condition, dict) else "?"
     timeout = config.get("timeout") if isinstance(config.get("timeout"), dict) else {}
     limit = " ".join(f"{timeout[u]} {u}" for u in ("minutes", "hours", "days") if timeout.get(u))
-    then = " (then the end)" if config.get("on_timeout") == "end" else ""
-    then = then or (" (then its own stage)" if config.get("on_timeout") else "")
+    target = config.get("on_timeout")
+    names = {s.id: s.name for s in stage.funnel.stages} if target else {}
+    then = " (then the end)" if target == "end" else ""
+    then = then or (f" (then “{names.get(target, 'a deleted stage')}”)" if target else "")
     return f"Until {words}, at most {limit or '?'}{then}"

@@ -173,7 +173,7 @@ def test_the_wait_until_form_saves_its_condition_timeout_and_target(client, worl
         "timeout": {"days": 2},
         "on_timeout": stages["Onboard"].id,
     }
-    assert "Until team_size is set, at most 2 days (then its own stage)" in response.get_data(
+    assert "Until team_size is set, at most 2 days (then “Onboard”)" in response.get_data(
         as_text=True
     )
 
