@@ -32,7 +32,7 @@ class World:
 
     def __init__(self, client, condition=HAS_COMPANY, on_timeout: bool = True) -> None:
         self.client = client
-        ws = factories.workspace()
+        ws = self.workspace = factories.workspace()
         factories.data_point(ws, "company")
         self.funnel = factories.funnel(ws)
         wait = factories.stage(self.funnel, "Wait for details")
@@ -89,9 +89,9 @@ def test_the_step_waits_and_the_worker_leaves_it_alone_before_its_timeout(client
     assert step.status == StepStatus.DUE
 
 
-def test_new_journey_data_through_the_api_releases_the_step(client) -> None:
+def test_new_journey_data_through_the_api_releases_the_step(client, auth) -> None:
     world = World(client)
-    world.register()
+    lead_id = world.register().json["data"]["id"]
 
     response = world.register(JourneyData=[{"Name": "company", "Value": "Acme"}])
 
@@ -102,6 +102,9 @@ def test_new_journey_data_through_the_api_releases_the_step(client) -> None:
     journey = world.journey()
     assert stage_name(journey) == "Onboard"
     assert world.step("Chase them").status == StepStatus.SKIPPED
+    auth.login(factories.user(world.workspace).email)
+    page = client.get(f"/p/leads/{lead_id}").get_data(as_text=True)
+    assert "Condition held: company (Acme) is set" in page
 
 
 def test_a_lead_field_changed_through_the_api_releases_the_step(client) -> None:
