@@ -19,6 +19,7 @@ from leadsite.models import (
     utcnow,
 )
 from leadsite.outbox import event_types as types
+from leadsite.outbox.worker import run_steps
 from leadsite.public.tokens import journey_action_token
 from tests import factories
 
@@ -180,3 +181,16 @@ def test_at_its_timeout_the_worker_finishes_the_step_and_the_journey_goes_on(
     else:
         assert stage_name(journey) == "Onboard"
         assert entered.payload["explanation"].endswith("otherwise to “Onboard”")
+
+
+def test_the_worker_loop_runs_a_step_whose_timeout_passed(client) -> None:
+    world = World(client)
+    world.register()
+    step = world.step()
+    step.due_at = utcnow() - timedelta(seconds=1)  # as if three days went by
+    db.session.commit()
+
+    assert run_steps() == 1
+
+    assert world.step().result["outcome"] == "timed_out"
+    assert stage_name(world.journey()) == "Chase"
