@@ -108,3 +108,13 @@ def skipped_reason(route: Route) -> str:
 def entered_by(route: Route, stage_name: str) -> str:
     """The `stage_entered` explanation of a stage a route chose."""
     return route.explanation if route.to is not None else f"{route.explanation}: “{stage_name}”"
+
+
+def stages_leading_to(target: str, stages: Sequence[Any]) -> list[str]:
+    """The names of the stages (ORM or plan) whose branches or "otherwise" go to `target`."""
+    return [
+        stage.name
+        for stage in stages
+        if stage.otherwise == target
+        or any(isinstance(b, dict) and b.get("to") == target for b in stage.decisions or [])
+    ]

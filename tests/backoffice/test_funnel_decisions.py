@@ -216,3 +216,14 @@ def test_the_api_shows_a_stages_decisions(client, world):
     assert data["stages"][0]["decisions"] == [{"condition": LARGE, "to": stages["Sales review"].id}]
     assert data["stages"][0]["otherwise"] == "end"
     assert data["stages"][1]["decisions"] == [] and data["stages"][1]["otherwise"] is None
+
+
+def test_deleting_a_stage_a_branch_goes_to_says_so_first(client, world):
+    funnel, stages = world
+    stages["Qualify"].decisions = [{"condition": LARGE, "to": stages["Self-serve"].id}]
+    stages["Sales review"].otherwise = stages["Self-serve"].id
+    db.session.commit()
+
+    page = client.get(f"/p/funnels/edit/{funnel.id}/stages/{stages['Self-serve'].id}/delete")
+
+    assert "Decisions of Qualify, Sales review send journeys here" in page.get_data(as_text=True)
