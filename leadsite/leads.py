@@ -7,6 +7,7 @@ from typing import Any
 from leadsite import values as check
 from leadsite.erasure import erase_lead
 from leadsite.extensions import db
+from leadsite.journeys.waits import recheck_lead
 from leadsite.models import Lead, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -108,4 +109,5 @@ def update_lead(lead: Lead, changes: dict[str, Any], region: str) -> Lead:
     EventWriter(lead.workspace_id, lead.id).emit(
         event_types.LEAD_UPDATED, {**lead_dict(lead), "changed": sorted(values)}
     )
+    recheck_lead(lead, now)  # a wait-until may be waiting for these values
     return lead

@@ -41,6 +41,8 @@ def stages_list(funnel: Funnel) -> list[dict[str, Any]]:
             "name": stage.name,
             "position": stage.position,
             "condition": stage.condition,
+            "decisions": list(stage.decisions or []),
+            "otherwise": stage.otherwise,
             "activities": [
                 {"id": a.id, "kind": a.kind, "title": a.title, "config": dict(a.config or {})}
                 for a in stage.activities

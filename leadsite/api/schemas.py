@@ -290,11 +290,25 @@ class ActivityOut(BaseModel):
     config: dict[str, Any]
 
 
+class BranchOut(BaseModel):
+    condition: dict[str, Any] | None
+    to: str = Field(description="A later stage's id, or `end`")
+    label: str | None = None
+
+
 class StageOut(BaseModel):
     id: str
     name: str
     position: int
     condition: dict[str, Any] | None
+    decisions: list[BranchOut] = Field(
+        description="When the stage is finished, the first branch whose condition holds sends "
+        "the journey to its stage (entered whatever its own condition), or ends it"
+    )
+    otherwise: str | None = Field(
+        description="A stage id or `end` when no branch holds; null: the next stage in order "
+        "whose condition holds"
+    )
     activities: list[ActivityOut]
 
 

@@ -9,9 +9,11 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     dashboard,
     data_points,
     funnel_activities,
+    funnel_decisions,
     funnel_edit,
     funnel_origins,
     funnel_stages,
+    funnel_wait_forms,  # registers the wait-until activity form
     funnels,
     journeys,
     lead_actions,

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from leadsite.backoffice.funnel_forms import EmailListField
+from leadsite.backoffice.funnel_stage_forms import wait_until_summary
 from leadsite.journeys.activities import validate_activity_config
 from leadsite.models import Activity, ActivityKind
 
@@ -31,6 +32,7 @@ KIND_LABELS = {
     ActivityKind.SET_STATUS.value: "Set the lead's status",
     ActivityKind.ADD_TAG.value: "Tag the lead",
     ActivityKind.WAIT.value: "Wait",
+    ActivityKind.WAIT_UNTIL.value: "Wait until",
 }
 KIND_HELP = {
     ActivityKind.LEAD_TASK.value: "The lead does it on their journey page, e.g. fills in data.",
@@ -41,6 +43,7 @@ KIND_HELP = {
     ActivityKind.SET_STATUS.value: "Changes the lead's status automatically.",
     ActivityKind.ADD_TAG.value: "Adds a tag to the lead automatically.",
     ActivityKind.WAIT.value: "Holds the stage for a while before it can finish.",
+    ActivityKind.WAIT_UNTIL.value: "Holds the stage until a condition holds, or a time is up.",
 }
 TEMPLATE_HELP = (
     "Jinja text: {{ lead.first_name }}, {{ lead.email }}, {{ data.company }}, {{ journey_url }}."
@@ -253,6 +256,8 @@ def summary(activity: Activity) -> str:
             return "Wait " + " ".join(parts) if parts else "No duration"
         case kind if kind in LEAD_KINDS:
             return lead_summary(kind, config)
+        case ActivityKind.WAIT_UNTIL:
+            return wait_until_summary(config, activity.stage)
         case ActivityKind.LEAD_TASK if config.get("data_points"):
             return "Fills in: " + ", ".join(map(str, config["data_points"]))
         case _:

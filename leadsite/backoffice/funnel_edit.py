@@ -13,6 +13,7 @@ from leadsite.accounts import publishable_tokens
 from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_activity_forms import summary
 from leadsite.backoffice.funnel_changes import find_funnel
+from leadsite.backoffice.funnel_decision_forms import describe_decisions
 from leadsite.backoffice.funnel_forms import FunnelForm
 from leadsite.backoffice.funnel_origin_forms import FORM_KINDS, NewOriginForm
 from leadsite.backoffice.funnel_origin_forms import KIND_LABELS as ORIGIN_KIND_LABELS
@@ -67,6 +68,7 @@ def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
         "origin_kinds": ORIGIN_KIND_LABELS,
         "form_kinds": FORM_KINDS,
         "describe_condition": describe_condition,
+        "describe_decisions": describe_decisions,
         "activity_summary": summary,
         "data_point_labels": dict(data_point_choices()),
     }

@@ -109,18 +109,13 @@ class StageForm(FlaskForm):
         stage: Stage | None = None,
         **kw: Any,
     ) -> None:
-        data: dict[str, Any] | None = None
-        if stage is not None:
-            condition = stage.condition or {}
-            rules = [r for r in condition.get("rules") or [] if "rules" not in r]
+        data: dict[str, Any] | None = kw.pop("data", None)
+        if stage is not None and data is None:
             data = {
                 "name": stage.name,
                 "delay_minutes": stage.delay_minutes,
-                "match": condition.get("match", "all"),
-                "rules": [
-                    {"field": r.get("field"), "op": r.get("op"), "value": _shown(r.get("value"))}
-                    for r in rules
-                ],
+                "match": (stage.condition or {}).get("match", "all"),
+                "rules": rows_data(stage.condition),
             }
         super().__init__(*args, data=data, prefix=kw.pop("prefix", "stage"), **kw)
         self.data_points = data_points
@@ -130,47 +125,75 @@ class StageForm(FlaskForm):
 
     def add_blank_rule(self, force: bool = False) -> bool:
         """Add an empty last row unless there is one already (or `force`); True if added."""
-        entries = self.rules.entries
-        added = len(entries) < MAX_RULES and (
-            force or not entries or bool(entries[-1].form.field.data)
-        )
-        if added:
-            self.rules.append_entry()
-        choices = field_choices(self.data_points)
-        known = {choice.value for choice in choices}
-        # A field this editor does not offer (custom.*, or a data point since deleted) stays.
-        others = {
-            entry.form.field.data
-            for entry in self.rules
-            if entry.form.field.data and entry.form.field.data not in known
-        }
-        choices += [SelectChoice(name, name, optgroup="Other") for name in sorted(others)]
-        for entry in self.rules:
-            entry.form.field.choices = choices
-        return added
+        return add_blank_row(self.rules, self.data_points, force)
 
     def condition(self) -> dict[str, Any] | None:
         """The condition the rows describe; None when there is no rule (always entered)."""
-        rules = []
-        for entry in self.rules:
-            row = entry.form
-            if not row.field.data:
-                continue
-            rule: dict[str, Any] = {"field": row.field.data, "op": row.op.data}
-            if row.op.data not in VALUELESS_OPS:
-                rule["value"] = rule_value(row.value.data)
-            rules.append(rule)
-        return {"match": self.match.data, "rules": rules} if rules else None
+        return rows_condition(self.match.data, self.rules)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         names = [name for name, _ in self.data_points]
-        rows = [entry.form for entry in self.rules if entry.form.field.data]
-        for index, part, error in _rule_errors(self.condition(), names):
-            field = getattr(rows[index], part)
-            field.errors = [*field.errors, error]
-            valid = False
-        return valid
+        return place_rule_errors(self.condition(), self.rules, names) and valid
+
+
+def add_blank_row(rules: FieldList, data_points: list[tuple[str, str]], force: bool) -> bool:
+    """Add an empty last rule row unless there is one already (or `force`), and give every row
+    its field choices; True if a row was added."""
+    entries = rules.entries
+    added = len(entries) < MAX_RULES and (force or not entries or bool(entries[-1].form.field.data))
+    if added:
+        rules.append_entry()
+    set_field_choices(rules, data_points)
+    return added
+
+
+def set_field_choices(rules: FieldList, data_points: list[tuple[str, str]]) -> None:
+    choices = field_choices(data_points)
+    known = {choice.value for choice in choices}
+    # A field this editor does not offer (custom.*, or a data point since deleted) stays.
+    others = {
+        entry.form.field.data
+        for entry in rules
+        if entry.form.field.data and entry.form.field.data not in known
+    }
+    choices += [SelectChoice(name, name, optgroup="Other") for name in sorted(others)]
+    for entry in rules:
+        entry.form.field.choices = choices
+
+
+def rows_condition(match: str | None, rules: FieldList) -> dict[str, Any] | None:
+    """The condition rule rows describe; None when no row has a field."""
+    found = []
+    for entry in rules:
+        row = entry.form
+        if not row.field.data:
+            continue
+        rule: dict[str, Any] = {"field": row.field.data, "op": row.op.data}
+        if row.op.data not in VALUELESS_OPS:
+            rule["value"] = rule_value(row.value.data)
+        found.append(rule)
+    return {"match": match or "all", "rules": found} if found else None
+
+
+def rows_data(condition: Any) -> list[dict[str, Any]]:
+    """A stored condition's top-level rules as rows' data (nested groups are not edited here)."""
+    rules = (condition or {}).get("rules") or [] if isinstance(condition, dict) else []
+    return [
+        {"field": r.get("field"), "op": r.get("op"), "value": _shown(r.get("value"))}
+        for r in rules
+        if isinstance(r, dict) and "rules" not in r
+    ]
+
+
+def place_rule_errors(condition: Any, rules: FieldList, data_points: list[str]) -> bool:
+    """Put each problem of the condition on the row and part it is about; True when none."""
+    rows = [entry.form for entry in rules if entry.form.field.data]
+    placed = _rule_errors(condition, data_points)
+    for index, part, error in placed:
+        field = getattr(rows[index], part)
+        field.errors = [*field.errors, error]
+    return not placed
 
 
 def _shown(value: Any) -> str:
@@ -213,18 +236,33 @@ def describe_condition(condition: Any, data_point_labels: dict[str, str]) -> str
     """A stage's condition as a sentence for the stage list."""
     if not condition or not condition.get("rules"):
         return "Every journey enters this stage."
+    return f"Entered when {condition_words(condition, data_point_labels)}; otherwise skipped."
 
-    def group(item: dict[str, Any]) -> str:
-        joiner = " or " if item.get("match") == "any" else " and "
-        parts = []
-        for rule in item.get("rules") or []:
-            if isinstance(rule, dict) and "rules" in rule:
-                parts.append(f"({group(rule)})")
-                continue
-            name = _field_label(str(rule.get("field")), data_point_labels)
-            op = OP_LABELS.get(str(rule.get("op")), str(rule.get("op")))
-            value = "" if rule.get("op") in VALUELESS_OPS else f" {_shown(rule.get('value'))}"
-            parts.append(f"{name} {op}{value}")
-        return joiner.join(parts)
 
-    return f"Entered when {group(condition)}; otherwise skipped."
+def condition_words(condition: dict[str, Any], data_point_labels: dict[str, str]) -> str:
+    """A condition as words: `team size is greater than 10 and plan is Growth`."""
+    joiner = " or " if condition.get("match") == "any" else " and "
+    parts = []
+    for rule in condition.get("rules") or []:
+        if isinstance(rule, dict) and "rules" in rule:
+            parts.append(f"({condition_words(rule, data_point_labels)})")
+            continue
+        name = _field_label(str(rule.get("field")), data_point_labels)
+        op = OP_LABELS.get(str(rule.get("op")), str(rule.get("op")))
+        value = "" if rule.get("op") in VALUELESS_OPS else f" {_shown(rule.get('value'))}"
+        parts.append(f"{name} {op}{value}")
+    return joiner.join(parts)
+
+
+def wait_until_summary(config: dict[str, Any], stage: Stage) -> str:
+    """A wait-until activity for the stage list: `Until company is set, at most 3 days (then
+    “Chase”)`."""
+    condition = config.get("condition")
+    words = condition_words(condition, {}) if isinstance(condition, dict) else "?"
+    timeout = config.get("timeout") if isinstance(config.get("timeout"), dict) else {}
+    limit = " ".join(f"{timeout[u]} {u}" for u in ("minutes", "hours", "days") if timeout.get(u))
+    target = config.get("on_timeout")
+    names = {s.id: s.name for s in stage.funnel.stages} if target else {}
+    then = " (then the end)" if target == "end" else ""
+    then = then or (f" (then “{names.get(target, 'a deleted stage')}”)" if target else "")
+    return f"Until {words}, at most {limit or '?'}{then}"

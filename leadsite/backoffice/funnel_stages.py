@@ -25,6 +25,7 @@ from leadsite.backoffice.funnel_edit import (
 from leadsite.backoffice.funnel_stage_forms import NewStageForm, StageForm
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
+from leadsite.journeys.decisions import stages_leading_to
 from leadsite.models import Funnel, Stage
 
 STAGE_TEMPLATE = "backoffice/funnels/stage.html"
@@ -111,6 +112,7 @@ def stage_delete(funnel_id: str, stage_id: str) -> Response:
             stage=stage,
             form=form,
             journeys=journeys_in_stage(stage),
+            leading_here=stages_leading_to(stage.id, funnel.stages),
         )
         return make_response(body, 200)
     name = stage.name

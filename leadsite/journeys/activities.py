@@ -9,6 +9,7 @@ Config, by kind (`Activity.config`):
 - `webhook`: `{"url": "https://..."}`; the worker delivers the outbox message.
 - `set_status`: `{"status": "qualified"}`; `add_tag`: `{"tag": "vip"}`.
 - `wait`: `{"minutes": N}`, `{"hours": N}` or `{"days": N}` (they add up).
+- `wait_until`: `{"condition": {...}, "timeout": {"days": N}, "on_timeout": ...}`: see `waits`.
 - `lead_task`, `staff_task`: done by a person, never run here; so are the lead's `upload`,
   `sign`, `video` and `booking` (`lead_activity_config` checks their config).
 """
@@ -22,7 +23,8 @@ from typing import Any
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.ids import new_id
-from leadsite.journeys.conditions import data_values
+from leadsite.journeys import waits
+from leadsite.journeys.conditions import Facts, data_values
 from leadsite.journeys.emails import (
     TemplateFailed,
     check_template,
@@ -53,6 +55,7 @@ AUTOMATIC_KINDS = (
     ActivityKind.SET_STATUS,
     ActivityKind.ADD_TAG,
     ActivityKind.WAIT,
+    ActivityKind.WAIT_UNTIL,
 )
 MANUAL_KINDS = (ActivityKind.LEAD_TASK, ActivityKind.STAFF_TASK, *LEAD_KINDS)
 MAX_STATUS = 40
@@ -254,6 +257,12 @@ def _wait(run: Run) -> Outcome:
     return Outcome({"waited_minutes": int(duration.total_seconds() // 60)})
 
 
+def _wait_until(run: Run) -> Outcome:
+    """Run by the worker only once the timeout has passed (its `due_at`)."""
+    facts = Facts(run.lead, run.journey, run.data())
+    return Outcome(waits.at_timeout(facts, run.config, run.stage_name))
+
+
 def _short_text(value: Any, limit: int, name: str) -> str:
     try:
         text = values.text(value, limit)
@@ -271,6 +280,7 @@ HANDLERS = {
     ActivityKind.SET_STATUS: _set_status,
     ActivityKind.ADD_TAG: _add_tag,
     ActivityKind.WAIT: _wait,
+    ActivityKind.WAIT_UNTIL: _wait_until,
 }
 
 
@@ -305,6 +315,8 @@ def validate_activity_config(kind: str, config: Any, allow_private: bool = False
                 _short_text(config.get("tag"), MAX_TAG, "tag")
             case ActivityKind.WAIT if wait_duration(config) is None:
                 errors.append("the wait needs minutes, hours or days (at most ten years)")
+            case ActivityKind.WAIT_UNTIL:
+                errors += waits.config_problems(config)
     except ActivityFailed as error:
         errors.append(str(error))
     return errors + config_problems(kind, config)

@@ -31,6 +31,9 @@ class StagePlan:
     condition: dict[str, Any] | None
     delay_minutes: int
     activities: tuple[ActivityPlan, ...]
+    # Where the journey goes when the stage is finished (see `journeys.decisions`).
+    decisions: tuple[dict[str, Any], ...] = ()
+    otherwise: str | None = None
 
 
 # Built once, as Core (table columns, plain rows back): this runs on every registration, and
@@ -43,6 +46,8 @@ PLAN_QUERY = (
         _stages.position,
         _stages.condition,
         _stages.delay_minutes,
+        _stages.decisions,
+        _stages.otherwise,
         _activities.id,
         _activities.kind,
         _activities.title,
@@ -59,15 +64,18 @@ def funnel_plan(funnel_id: str) -> list[StagePlan]:
     """The funnel's stages in order, each with its activities in order."""
     rows = db.session.execute(PLAN_QUERY, {"funnel_id": funnel_id})
     stages: dict[str, tuple[tuple[Any, ...], list[ActivityPlan]]] = {}
-    for stage_id, name, position, condition, delay, *activity in rows:
+    for stage_id, name, position, condition, delay, decisions, otherwise, *activity in rows:
         _, activities = stages.setdefault(
-            stage_id, ((name, position or 0, condition, delay or 0), [])
+            stage_id,
+            ((name, position or 0, condition, delay or 0, tuple(decisions or ()), otherwise), []),
         )
         if activity[0] is not None:
             activity_id, kind, title, assignee_id, config = activity
             activities.append(ActivityPlan(activity_id, kind, title, assignee_id, config or {}))
     return [
-        StagePlan(stage_id, *fields, activities=tuple(activities))
+        StagePlan(
+            stage_id, *fields[:4], tuple(activities), decisions=fields[4], otherwise=fields[5]
+        )
         for stage_id, (fields, activities) in stages.items()
     ]
 

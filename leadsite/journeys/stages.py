@@ -1,4 +1,5 @@
-"""Moving a journey between stages: the next stage by conditions, entering it, completing."""
+"""Moving a journey between stages: the next stage by decisions or conditions, entering it,
+completing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from typing import Any
 from leadsite import representations
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
+from leadsite.journeys.decisions import (
+    END,
+    Route,
+    decide,
+    decisions_need_data,
+    skipped_reason,
+    timed_out,
+)
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
+from leadsite.journeys.waits import held, needs_journey_data, timed_out_target, timeout_of
 from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, StepStatus
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -18,7 +28,8 @@ FINISHED = (StepStatus.DONE, StepStatus.SKIPPED)
 
 
 def advance(journey: Journey, now: datetime, writer: EventWriter) -> None:
-    """Leave the finished current stage for the next one whose condition holds."""
+    """Leave the finished current stage where its decisions say (or for the next one whose
+    condition holds)."""
     stages = funnel_plan(journey.funnel_id)
     ids = [stage.id for stage in stages]
     if journey.current_stage_id not in ids:
@@ -36,26 +47,80 @@ def choose_stage(
     previous: StagePlan | None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Enter the first candidate whose condition holds, skipping the others before it; go on
+    """Enter the stage the finished `previous` stage's decisions choose, or (with none, or no
+    `previous`) the first candidate whose condition holds, skipping the others before it; go on
     while the entered stage has nothing to do; complete the journey when none is left.
 
     `data`: the journey's data points by name, when the caller has them (else read if needed).
     """
     facts = Facts(journey.lead, journey, data)
-    if any(needs_data(stage.condition) for stage in candidates):
+    if _needs_data(candidates if previous is None else [previous, *candidates]):
         facts.data()  # read before any step changes, so that they are flushed once
     skipped: list[dict[str, Any]] = []
-    for stage in candidates:
-        holds, why = facts.evaluate(stage.condition)
-        if not holds:
-            skipped.append({"id": stage.id, "name": stage.name, "explanation": why})
-            _skip_steps(journey, stage.id, now, f"its stage was skipped: {why}")
-            continue
-        _enter(journey, stage, why, skipped, now, writer, previous)
+    route = _route(journey, previous, candidates, facts) if previous is not None else None
+    index = 0
+    while index < len(candidates) and not (route is not None and route.to == END):
+        stage = candidates[index]
+        index += 1
+        if route is not None and route.to is not None:
+            if stage.id != route.to:
+                _pass_over(journey, stage, skipped_reason(route), skipped, now)
+                continue
+            why = route.explanation
+        else:
+            holds, why = facts.evaluate(stage.condition)
+            if not holds:
+                _pass_over(journey, stage, why, skipped, now, "its stage was skipped: ")
+                continue
+            if route is not None:
+                why = f"{route.explanation}: {why}"
+        _enter(journey, stage, why, skipped, now, writer, previous, facts, route)
         if not stage_finished(journey, stage.id):
             return
         previous, skipped = stage, []
+        route = _route(journey, stage, candidates[index:], facts)
+    if route is not None and route.to == END:
+        for stage in candidates[index:]:
+            _pass_over(journey, stage, skipped_reason(route), skipped, now)
+        _complete(journey, skipped, now, writer, route.explanation, route)
+        return
     _complete(journey, skipped, now, writer, "no stage left")
+
+
+def _route(
+    journey: Journey, stage: StagePlan, later: list[StagePlan], facts: Facts
+) -> Route | None:
+    """Where the finished `stage` sends the journey: a wait-until's timeout target first, then
+    its decisions; None for "the next stage in order whose condition holds"."""
+    timeout = timed_out_target(journey, stage.id)
+    if timeout is not None:
+        return timed_out(stage, later, *timeout)
+    return decide(stage, later, facts)
+
+
+def _needs_data(stages: list[StagePlan]) -> bool:
+    return (
+        any(needs_data(stage.condition) for stage in stages)
+        or decisions_need_data(stages)
+        or any(
+            needs_journey_data(activity.config)
+            for stage in stages
+            for activity in stage.activities
+            if activity.kind == ActivityKind.WAIT_UNTIL
+        )
+    )
+
+
+def _pass_over(
+    journey: Journey,
+    stage: StagePlan,
+    why: str,
+    skipped: list[dict[str, Any]],
+    now: datetime,
+    step_reason: str = "",
+) -> None:
+    skipped.append({"id": stage.id, "name": stage.name, "explanation": why})
+    _skip_steps(journey, stage.id, now, step_reason + why)
 
 
 def _enter(
@@ -66,11 +131,14 @@ def _enter(
     now: datetime,
     writer: EventWriter,
     previous: StagePlan | None,
+    facts: Facts,
+    route: Route | None,
 ) -> None:
     journey.current_stage_id = stage.id
     activities = {activity.id: activity for activity in stage.activities}
     _add_missing_steps(journey, stage)
     due_at = now + timedelta(minutes=max(stage.delay_minutes or 0, 0))
+    released = []
     for step in journey.steps:
         # DUE too: `start_journey` makes the first stage's steps due before a stage is chosen.
         if step.stage_id != stage.id or step.status not in (StepStatus.PENDING, StepStatus.DUE):
@@ -84,6 +152,13 @@ def _enter(
         if step.kind == ActivityKind.WAIT:
             duration = wait_duration(activity.config or {})
             step.due_at = now + duration if duration is not None else due_at
+        elif step.kind == ActivityKind.WAIT_UNTIL:
+            timeout = timeout_of(activity.config or {})
+            step.due_at = now + timeout if timeout is not None else due_at
+            result = held(facts, activity.config or {})
+            if result is not None:
+                step.status, step.done_at, step.result = StepStatus.DONE, now, result
+                released.append(step)
     writer.emit(
         event_types.JOURNEY_STAGE_ENTERED,
         {
@@ -93,9 +168,16 @@ def _enter(
             "condition": stage.condition,
             "skipped_stages": skipped,
             "previous_stage_id": previous.id if previous else None,
+            **({"decision": route.event()} if route is not None else {}),
         },
         journey_id=journey.id,
     )
+    for step in released:  # after the stage's entry, as the timeline reads
+        writer.emit(
+            event_types.JOURNEY_STEP_COMPLETED,
+            {**journey_ids(journey), "step": step_dict(step), "actor_id": None},
+            journey_id=journey.id,
+        )
 
 
 def _add_missing_steps(journey: Journey, stage: StagePlan) -> None:
@@ -109,7 +191,12 @@ def _add_missing_steps(journey: Journey, stage: StagePlan) -> None:
 
 
 def _complete(
-    journey: Journey, skipped: list[dict[str, Any]], now: datetime, writer: EventWriter, why: str
+    journey: Journey,
+    skipped: list[dict[str, Any]],
+    now: datetime,
+    writer: EventWriter,
+    why: str,
+    route: Route | None = None,
 ) -> None:
     _skip_steps(journey, None, now, "the journey was completed")
     journey.status, journey.completed_at = JourneyStatus.COMPLETED, now
@@ -123,6 +210,7 @@ def _complete(
             "explanation": why,
             "skipped_stages": skipped,
             "last_stage_id": last_stage_id,
+            **({"decision": route.event()} if route is not None else {}),
         },
         journey_id=journey.id,
     )

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.extensions import db, limiter
+from leadsite.journeys.waits import recheck_lead
 from leadsite.leads import lock_leads
 from leadsite.models import Funnel, Journey, Lead, Origin, OutboxMessage, utcnow
 from leadsite.outbox import event_types
@@ -53,6 +54,7 @@ def confirm_lead(lead: Lead, journey: Journey | None) -> bool:
     EventWriter(lead.workspace_id, lead.id).emit(
         event_types.LEAD_CONFIRMED, lead_dict(lead), journey_id=journey.id if journey else None
     )
+    recheck_lead(lead)  # "wait until confirmed"
     return True
 
 

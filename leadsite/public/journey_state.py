@@ -16,6 +16,7 @@ from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step, lock_journey
 from leadsite.journeys.lead_activity_config import LEAD_KINDS
+from leadsite.journeys.waits import recheck
 from leadsite.models import (
     ActivityKind,
     DataPoint,
@@ -235,6 +236,7 @@ def complete_task(
             db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
     db.session.flush()  # stage conditions read the data when the step moves the journey on
     result = {**record, "data": {point.name: value for point, value in given}}
+    recheck(journey)  # a wait-until of the stage may be waiting for these values
     complete_step(task.step, result=result)
     return {}
 

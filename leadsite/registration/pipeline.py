@@ -18,6 +18,7 @@ from leadsite.database import (
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan
 from leadsite.journeys.plan import StagePlan
+from leadsite.journeys.waits import recheck_lead
 from leadsite.models import (
     Funnel,
     FunnelStatus,
@@ -175,6 +176,8 @@ def _register_once(
     built.rows.write(db.session)
     # Written, so only attached: the caller gets them in the session, as if loaded.
     db.session.add_all([built.lead, built.journey])
+    if lead is not None:  # fields or journey data changed: a wait-until may be released
+        recheck_lead(built.lead)
     if built.created:
         queue_registration_sms(funnel, built.lead)
         if built.lead.referred_by:
