@@ -31,6 +31,7 @@ KIND_LABELS = {
     ActivityKind.SET_STATUS.value: "Set the lead's status",
     ActivityKind.ADD_TAG.value: "Tag the lead",
     ActivityKind.WAIT.value: "Wait",
+    ActivityKind.STAKEHOLDER_TASK.value: "Task for a stakeholder",
 }
 KIND_HELP = {
     ActivityKind.LEAD_TASK.value: "The lead does it on their journey page, e.g. fills in data.",
@@ -41,6 +42,7 @@ KIND_HELP = {
     ActivityKind.SET_STATUS.value: "Changes the lead's status automatically.",
     ActivityKind.ADD_TAG.value: "Adds a tag to the lead automatically.",
     ActivityKind.WAIT.value: "Holds the stage for a while before it can finish.",
+    ActivityKind.STAKEHOLDER_TASK.value: "Someone outside your team answers by an emailed link.",
 }
 TEMPLATE_HELP = (
     "Jinja text: {{ lead.first_name }}, {{ lead.email }}, {{ data.company }}, {{ journey_url }}."
@@ -212,6 +214,11 @@ class WaitForm(ActivityForm):
         self.amount.errors = [*self.amount.errors, "At most ten years."]
 
 
+from leadsite.backoffice.funnel_stakeholder_form import (  # noqa: E402
+    StakeholderTaskForm,
+    stakeholder_summary,
+)
+
 FORMS: dict[str, type[ActivityForm]] = {
     form.kind: form
     for form in (
@@ -223,6 +230,7 @@ FORMS: dict[str, type[ActivityForm]] = {
         SetStatusForm,
         AddTagForm,
         WaitForm,
+        StakeholderTaskForm,
     )
 }
 
@@ -246,6 +254,8 @@ def summary(activity: Activity) -> str:
         case ActivityKind.WAIT:
             parts = [f"{config[u]} {u}" for u in WAIT_UNITS if config.get(u)]
             return "Wait " + " ".join(parts) if parts else "No duration"
+        case ActivityKind.STAKEHOLDER_TASK:
+            return stakeholder_summary(config)
         case ActivityKind.LEAD_TASK if config.get("data_points"):
             return "Fills in: " + ", ".join(map(str, config["data_points"]))
         case _:

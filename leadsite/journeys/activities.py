@@ -10,6 +10,8 @@ Config, by kind (`Activity.config`):
 - `set_status`: `{"status": "qualified"}`; `add_tag`: `{"tag": "vip"}`.
 - `wait`: `{"minutes": N}`, `{"hours": N}` or `{"days": N}` (they add up).
 - `lead_task`, `staff_task`: done by a person, never run here.
+- `stakeholder_task`: done by a person outside the company through an emailed link (see
+  `journeys.stakeholders`), never run here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.ids import new_id
+from leadsite.journeys import stakeholders
 from leadsite.journeys.conditions import data_values
 from leadsite.journeys.emails import (
     TemplateFailed,
@@ -52,7 +55,7 @@ AUTOMATIC_KINDS = (
     ActivityKind.ADD_TAG,
     ActivityKind.WAIT,
 )
-MANUAL_KINDS = (ActivityKind.LEAD_TASK, ActivityKind.STAFF_TASK)
+MANUAL_KINDS = (ActivityKind.LEAD_TASK, ActivityKind.STAFF_TASK, ActivityKind.STAKEHOLDER_TASK)
 MAX_STATUS = 40
 MAX_WAIT = timedelta(days=3650)
 WAIT_UNITS = ("minutes", "hours", "days")
@@ -301,6 +304,8 @@ def validate_activity_config(kind: str, config: Any, allow_private: bool = False
                 _short_text(config.get("status"), MAX_STATUS, "status")
             case ActivityKind.ADD_TAG:
                 _short_text(config.get("tag"), MAX_TAG, "tag")
+            case ActivityKind.STAKEHOLDER_TASK:
+                errors.extend(stakeholders.config_problems(config))
             case ActivityKind.WAIT if wait_duration(config) is None:
                 errors.append("the wait needs minutes, hours or days (at most ten years)")
     except ActivityFailed as error:

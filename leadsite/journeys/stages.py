@@ -9,6 +9,7 @@ from leadsite import representations
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
+from leadsite.journeys.stakeholders import ask_stakeholders
 from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, StepStatus
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -52,6 +53,7 @@ def choose_stage(
             _skip_steps(journey, stage.id, now, f"its stage was skipped: {why}")
             continue
         _enter(journey, stage, why, skipped, now, writer, previous)
+        ask_stakeholders(journey, stage, facts, now, writer)
         if not stage_finished(journey, stage.id):
             return
         previous, skipped = stage, []

@@ -20,5 +20,6 @@ from leadsite.public import (  # noqa: E402, F401
     hosted,
     journey,
     journey_session,
+    stakeholder,
     unsubscribe,
 )
