@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 
 import pytest
+import requests
 
 from leadsite.extensions import db
 from leadsite.models import (
@@ -237,3 +239,30 @@ def test_a_step_staff_skipped_needs_nothing_any_more(client, approval):
 
     assert response.status_code == 410
     assert "Nothing is needed any more" in response.get_data(as_text=True)
+
+
+def test_two_answers_sent_at_once_count_once(live_server, approval):
+    journey, token = approval
+    step_id = task(journey).id
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def send(decision: str) -> None:
+        start.wait()
+        data = {"step": step_id, "decision": decision, "comment": decision}
+        response = requests.post(
+            f"{live_server}/s/{token}", data=data, allow_redirects=False, timeout=20
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=send, args=(d,)) for d in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(statuses) == [303, 410]
+    db.session.rollback()  # a fresh snapshot: the answers were written by the server's threads
+    link = _link()
+    assert task(journey).result["decision"] == link.decision
+    assert link.comment == {"approved": "approve", "rejected": "reject"}[link.decision]
