@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import g
@@ -100,7 +101,21 @@ class StakeholderTaskForm(ActivityForm):
             if not name.isalnum() or len(name) > 10:
                 self.accept.errors = [f"“{name}” is not a file extension (pdf, png, docx…)."]
                 return False
-        return valid
+        return valid and self._address_allowed()
+
+    def _address_allowed(self) -> bool:
+        """A fixed address receives lead data: as for staff notifications, managers may name
+        only the workspace's users or the address an administrator set. An address from the
+        journey's data is the lead's own choice (their accountant), open to managers too."""
+        from leadsite.backoffice.outbound import recipients_allowed  # it imports our caller
+
+        if not self.email.data:
+            return True
+        kept = (self.activity.config or {}).get("email") if self.activity is not None else None
+        field = SimpleNamespace(data=[self.email.data], errors=[])
+        allowed = recipients_allowed(field, [kept] if isinstance(kept, str) else None)  # type: ignore[arg-type]
+        self.email.errors = [*self.email.errors, *field.errors]
+        return allowed
 
 
 SUMMARY_ACTIONS = {"approve": "Approves or rejects", "fill": "Fills in", "upload": "Uploads"}

@@ -152,3 +152,21 @@ def test_another_workspaces_step_is_a_404(client, auth):
 
     assert response.status_code == 404
     assert len(emails_to(ACCOUNTANT)) == 1
+
+
+def test_a_manager_names_only_the_workspaces_users_as_a_fixed_stakeholder(client, auth):
+    ws = factories.workspace()
+    _sign_in(auth, ws)  # a manager
+    factories.user(ws, email="colleague@acme.example")
+    stage = factories.stage(factories.funnel(ws), "Review")
+    path = f"/p/funnels/edit/{stage.funnel_id}/stages/{stage.id}/activities/new"
+    form = {"kind": "stakeholder_task", "activity-title": "Approve", "activity-valid_days": "14"}
+
+    outside = _post(client, path, {**form, "activity-email": ACCOUNTANT})
+    member = _post(client, path, {**form, "activity-email": "colleague@acme.example"})
+
+    assert outside.status_code == 422
+    assert "Managers may add only the workspace&#39;s users here" in outside.get_data(as_text=True)
+    assert member.status_code == 302
+    [activity] = db.session.scalars(db.select(Activity).filter_by(stage_id=stage.id))
+    assert activity.config["email"] == "colleague@acme.example"
