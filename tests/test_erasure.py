@@ -28,6 +28,7 @@ from leadsite.models import (
     OriginKind,
     OutboxMessage,
     Signature,
+    StakeholderLink,
 )
 from leadsite.outbox import worker
 from leadsite.public.tokens import form_token
@@ -241,3 +242,49 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
     assert replayed.get_json()["data"]["erased"] is True
     assert db.session.scalar(db.select(db.func.count(IdempotencyRecord.id))) == 1
     assert copies_in_database() == {}
+
+
+def test_erasing_a_lead_removes_its_stakeholders_links_answers_and_addresses(client):
+    from tests.journeys.stakeholder_world import emailed_token
+
+    ws = factories.workspace()
+    key = factories.api_key(ws)
+    factories.data_point(ws, "accountant_email", type=DataPointType.EMAIL)
+    funnel = factories.funnel(ws)
+    review = funnels.add_stage(funnel, "Review")
+    funnels.add_activity(
+        review,
+        ActivityKind.STAKEHOLDER_TASK,
+        "Approve",
+        email_data_point="accountant_email",
+        instructions="Check the figures.",
+    )
+    db.session.commit()
+    api = factories.origin(funnel, OriginKind.API)
+    # The stakeholder's address names the lead: it is personal data of the lead's too.
+    accountant = "zephyrine.books@ledger.example"
+    body = {
+        "Email": EMAIL,
+        "Firstname": "Quillon",
+        "JourneyData": [{"Name": "accountant_email", "Value": accountant}],
+    }
+    created = client.post(
+        f"/api/v1/leads?ref={api.ref}", json=body, headers={"Authorization": f"Bearer {key}"}
+    )
+    lead_id = created.get_json()["data"]["id"]
+    token = emailed_token(accountant)
+    worker.run_once()  # the email is delivered (to the dev mailbox)
+    step_id = db.session.scalar(db.select(StakeholderLink.step_id))
+    client.post(
+        f"/s/{token}",
+        data={"step": step_id, "decision": "reject", "comment": f"Quillon's {DATA} is wrong"},
+    )
+    before = copies_in_database()
+    assert {"stakeholder_links", "outbox_messages", "journey_steps"} <= set(before), before
+
+    erased = client.delete(f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {key}"})
+
+    assert erased.status_code == 200
+    assert copies_in_database() == {}
+    assert db.session.scalar(db.select(StakeholderLink)) is None
+    assert client.get(f"/s/{token}").status_code == 404

@@ -24,6 +24,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     lead_held,
     lead_import,
     lead_new,
+    lead_stakeholders,
     leads,
     settings,
     settings_api_keys,

@@ -33,6 +33,7 @@ KIND_LABELS = {
     ActivityKind.ADD_TAG.value: "Tag the lead",
     ActivityKind.WAIT.value: "Wait",
     ActivityKind.WAIT_UNTIL.value: "Wait until",
+    ActivityKind.STAKEHOLDER_TASK.value: "Task for a stakeholder",
 }
 KIND_HELP = {
     ActivityKind.LEAD_TASK.value: "The lead does it on their journey page, e.g. fills in data.",
@@ -44,6 +45,7 @@ KIND_HELP = {
     ActivityKind.ADD_TAG.value: "Adds a tag to the lead automatically.",
     ActivityKind.WAIT.value: "Holds the stage for a while before it can finish.",
     ActivityKind.WAIT_UNTIL.value: "Holds the stage until a condition holds, or a time is up.",
+    ActivityKind.STAKEHOLDER_TASK.value: "Someone outside your team answers by an emailed link.",
 }
 TEMPLATE_HELP = (
     "Jinja text: {{ lead.first_name }}, {{ lead.email }}, {{ data.company }}, {{ journey_url }}."
@@ -219,6 +221,11 @@ from leadsite.backoffice.activity_forms_lead import LEAD_ACTIVITY_FORMS, LEAD_KI
 
 KIND_LABELS |= {form.kind: form.label for form in LEAD_ACTIVITY_FORMS}
 KIND_HELP |= {form.kind: form.help for form in LEAD_ACTIVITY_FORMS}
+from leadsite.backoffice.funnel_stakeholder_form import (  # noqa: E402
+    StakeholderTaskForm,
+    stakeholder_summary,
+)
+
 FORMS: dict[str, type[ActivityForm]] = {
     form.kind: form
     for form in (
@@ -231,6 +238,7 @@ FORMS: dict[str, type[ActivityForm]] = {
         AddTagForm,
         WaitForm,
         *LEAD_ACTIVITY_FORMS,
+        StakeholderTaskForm,
     )
 }
 
@@ -258,6 +266,8 @@ def summary(activity: Activity) -> str:
             return lead_summary(kind, config)
         case ActivityKind.WAIT_UNTIL:
             return wait_until_summary(config, activity.stage)
+        case ActivityKind.STAKEHOLDER_TASK:
+            return stakeholder_summary(config)
         case ActivityKind.LEAD_TASK if config.get("data_points"):
             return "Fills in: " + ", ".join(map(str, config["data_points"]))
         case _:

@@ -16,6 +16,7 @@ from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.engine import StepNotOpen, complete_step, retry_step
 from leadsite.journeys.lead_activity_config import MARKED_DONE_BY_STAFF
+from leadsite.journeys.stakeholder_answers import resend
 from leadsite.leads import erase_lead
 from leadsite.models import ActivityKind, Journey, JourneyStep, OutboxMessage, StepStatus
 from leadsite.outbox.manage import NothingToSend, redeliver
@@ -53,7 +54,9 @@ def lead_step_action(lead_id: str, step_id: str, action: str) -> Response:
     if action in ("skip", "retry") and step.status != StepStatus.FAILED:
         return error_page(409, "Only a failed step can be skipped or retried.", title="Not changed")
     try:
-        if action == "retry":
+        if action == "retry" and step.kind == ActivityKind.STAKEHOLDER_TASK:
+            resend(step)  # retried: due again, with a new link emailed (or failed again)
+        elif action == "retry":
             retry_step(step)
         else:
             complete_step(step, actor_id=current_user.id, skipped=action == "skip")

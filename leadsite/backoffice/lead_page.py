@@ -9,6 +9,7 @@ from flask import abort, g
 from sqlalchemy.orm import selectinload
 
 from leadsite.backoffice.funnel_origin_forms import KIND_LABELS as ORIGIN_KIND_LABELS
+from leadsite.backoffice.stakeholder_links import latest_links
 from leadsite.extensions import db
 from leadsite.journeys.engine import journey_standing
 from leadsite.journeys.evidence import journey_evidence
@@ -187,6 +188,7 @@ def page_context(lead: Lead) -> dict[str, Any]:
         "deliveries": deliveries(lead),
         "users": user_names(actors),
         "evidence": journey_evidence(lead),
+        "stakeholder_links": latest_links(view.journey.id for view in views),
     }
 
 

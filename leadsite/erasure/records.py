@@ -30,6 +30,7 @@ from leadsite.models import (
     MessageStatus,
     OutboxMessage,
     Signature,
+    StakeholderLink,
     WebhookEndpoint,
     utcnow,
 )
@@ -253,3 +254,28 @@ def _front_office_evidence(lead: Lead, traces: Traces) -> None:
     (signatures first: one may name a file)."""
     db.session.execute(db.delete(Signature).where(Signature.lead_id == lead.id))
     db.session.execute(db.delete(JourneyFile).where(JourneyFile.lead_id == lead.id))
+
+
+def _stakeholder_links(lead: Lead, traces: Traces) -> None:
+    """The links stakeholders were sent about the lead go, with their answers; the emails that
+    carried them (and their delivery records) lose the stakeholder's address, which says whose
+    accountant, say, they are."""
+    journeys = db.select(Journey.id).where(Journey.lead_id == lead.id)
+    links = StakeholderLink.journey_id.in_(journeys)
+    addresses = set(db.session.scalars(db.select(StakeholderLink.email).where(links)))
+    if addresses:
+        messages = db.select(OutboxMessage.id).where(OutboxMessage.lead_id == lead.id)
+        db.session.execute(
+            db.update(OutboxMessage)
+            .where(OutboxMessage.lead_id == lead.id, OutboxMessage.target.in_(addresses))
+            .values(target=REDACTED)
+        )
+        db.session.execute(
+            db.update(DeliveryAttempt)
+            .where(
+                or_(DeliveryAttempt.lead_id == lead.id, DeliveryAttempt.message_id.in_(messages)),
+                DeliveryAttempt.target.in_(addresses),
+            )
+            .values(target=REDACTED)
+        )
+    db.session.execute(db.delete(StakeholderLink).where(links))

@@ -12,6 +12,8 @@ Config, by kind (`Activity.config`):
 - `wait_until`: `{"condition": {...}, "timeout": {"days": N}, "on_timeout": ...}`: see `waits`.
 - `lead_task`, `staff_task`: done by a person, never run here; so are the lead's `upload`,
   `sign`, `video` and `booking` (`lead_activity_config` checks their config).
+- `stakeholder_task`: done by a person outside the company through an emailed link (see
+  `journeys.stakeholders`), never run here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.ids import new_id
-from leadsite.journeys import waits
+from leadsite.journeys import stakeholders, waits
 from leadsite.journeys.conditions import Facts, data_values
 from leadsite.journeys.emails import (
     TemplateFailed,
@@ -57,7 +59,12 @@ AUTOMATIC_KINDS = (
     ActivityKind.WAIT,
     ActivityKind.WAIT_UNTIL,
 )
-MANUAL_KINDS = (ActivityKind.LEAD_TASK, ActivityKind.STAFF_TASK, *LEAD_KINDS)
+MANUAL_KINDS = (
+    ActivityKind.LEAD_TASK,
+    ActivityKind.STAFF_TASK,
+    ActivityKind.STAKEHOLDER_TASK,
+    *LEAD_KINDS,
+)
 MAX_STATUS = 40
 MAX_WAIT = timedelta(days=3650)
 WAIT_UNITS = ("minutes", "hours", "days")
@@ -313,6 +320,8 @@ def validate_activity_config(kind: str, config: Any, allow_private: bool = False
                 _short_text(config.get("status"), MAX_STATUS, "status")
             case ActivityKind.ADD_TAG:
                 _short_text(config.get("tag"), MAX_TAG, "tag")
+            case ActivityKind.STAKEHOLDER_TASK:
+                errors.extend(stakeholders.config_problems(config))
             case ActivityKind.WAIT if wait_duration(config) is None:
                 errors.append("the wait needs minutes, hours or days (at most ten years)")
             case ActivityKind.WAIT_UNTIL:

@@ -18,6 +18,7 @@ from leadsite.journeys.decisions import (
     timed_out,
 )
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
+from leadsite.journeys.stakeholders import ask_stakeholders
 from leadsite.journeys.waits import held, needs_journey_data, timed_out_target, timeout_of
 from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, StepStatus
 from leadsite.outbox import event_types
@@ -75,6 +76,7 @@ def choose_stage(
             if route is not None:
                 why = f"{route.explanation}: {why}"
         _enter(journey, stage, why, skipped, now, writer, previous, facts, route)
+        ask_stakeholders(journey, stage, facts, now, writer)
         if not stage_finished(journey, stage.id):
             return
         previous, skipped = stage, []

@@ -105,6 +105,10 @@ class StakeholderLink(PublicIdMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # When the stakeholder first opened the page, and the outbox email that sent the link
+    # (no foreign key: delivered messages may be pruned).
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(40))
 
     journey: Mapped[Journey] = relationship()
     step: Mapped[JourneyStep] = relationship()

@@ -49,6 +49,11 @@ class EventWriter:
             )
         return self._endpoints
 
+    def add(self, row: Any) -> None:
+        """Write another new row with the events: to the session, or the registration's
+        `NewRows` (it must then hold every column's value itself)."""
+        self._add(row)
+
     def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
         """Include an endpoint created in this transaction (a lead's WebhookInput)."""
         if endpoint not in self.endpoints():

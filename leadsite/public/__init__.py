@@ -22,5 +22,6 @@ from leadsite.public import (  # noqa: E402, F401
     journey_session,
     journey_steps,
     lead_login,
+    stakeholder,
     unsubscribe,
 )
