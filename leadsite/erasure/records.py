@@ -256,6 +256,7 @@ def _front_office_evidence(lead: Lead, traces: Traces) -> None:
     db.session.execute(db.delete(JourneyFile).where(JourneyFile.lead_id == lead.id))
 
 
+@eraser
 def _stakeholder_links(lead: Lead, traces: Traces) -> None:
     """The links stakeholders were sent about the lead go, with their answers; the emails that
     carried them (and their delivery records) lose the stakeholder's address, which says whose
