@@ -37,7 +37,7 @@ EVENT_LABELS = {
     event_types.LEAD_CONFIRMED: "Confirmed their email",
     event_types.LEAD_OPTED_OUT: "Opted out",
     event_types.LEAD_ERASED: "Personal data erased",
-    event_types.JOURNEY_CREATED: "Journey started",
+    event_types.JOURNEY_CREATED: "Journey created",
     event_types.JOURNEY_STAGE_ENTERED: "Entered a stage",
     event_types.JOURNEY_STEP_COMPLETED: "Step finished",
     event_types.JOURNEY_COMPLETED: "Journey completed",

@@ -110,10 +110,8 @@ def settle(message: OutboxMessage, now: datetime | None = None) -> bool:
     if message.status == MessageStatus.DEAD and step.status == StepStatus.WAITING:
         if (step.result or {}).get("message_id") != message.id:
             return False  # an older delivery of a retried step: the newer one decides
-        error = (
-            f"the webhook delivery to {message.target} failed after {message.attempts} "
-            f"attempt{'s' if message.attempts != 1 else ''}: {message.last_error or 'no answer'}"
-        )
+        attempts = f"{message.attempts} attempt{'s' if message.attempts != 1 else ''}"
+        error = f"the delivery failed after {attempts}: {message.last_error or 'no answer'}"
         fail_step(step, error, {"message_id": message.id, "url": message.target})
         if journey.status == JourneyStatus.ACTIVE:
             notify_failure(journey, step, error)
