@@ -1,5 +1,6 @@
 """Double opt-in holds a journey: generated AWAITING at registration, started when the lead
-confirms their email, cancelled when the funnel's confirmation window passes without it.
+confirms their email, cancelled when the funnel's confirmation window passes without it (and
+started after all should the lead confirm later: registering again sends a new link).
 
 Functions flush, never commit, except `cancel_unconfirmed`, which the worker's housekeeping
 runs in transactions of its own.
@@ -14,12 +15,13 @@ from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.journeys.engine import enter_first_stage, lock_journey
 from leadsite.journeys.stages import journey_ids
-from leadsite.models import Funnel, Journey, JourneyStatus, Lead, StepStatus, utcnow
+from leadsite.models import Event, Funnel, Journey, JourneyStatus, Lead, StepStatus, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.representations import iso, journey_summary
 
 HELD = "it waits for the lead to confirm their email (double opt-in)"
+UNCONFIRMED = "unconfirmed"  # the cause a cancellation for want of confirmation records
 CANCEL_BATCH = 100
 
 
@@ -42,28 +44,38 @@ def confirm_by(journey: Journey, funnel: Funnel) -> datetime:
 
 def start_confirmed(lead: Lead, now: datetime | None = None) -> list[Journey]:
     """Start the lead's journeys that waited for this confirmation: each becomes ACTIVE and
-    enters its first stage, with a `journey.started` event saying why. Call after setting
-    `lead.confirmed_at`, with the lead locked; returns the journeys started."""
+    enters its first stage, with a `journey.started` event saying why. A journey cancelled
+    because this confirmation came late starts too: the lead has just asked for it. Call
+    after setting `lead.confirmed_at`, with the lead locked; returns the journeys started."""
     now = now or utcnow()
-    waiting = list(
-        db.session.scalars(
-            db.select(Journey)
-            .filter_by(lead_id=lead.id, status=JourneyStatus.AWAITING)
-            .order_by(Journey.created_at, Journey.id)
+    candidates = db.session.scalars(
+        db.select(Journey)
+        .filter(
+            Journey.lead_id == lead.id,
+            Journey.status.in_([JourneyStatus.AWAITING.value, JourneyStatus.CANCELLED.value]),
         )
+        .order_by(Journey.created_at, Journey.id)
     )
     started = []
-    for journey in waiting:
-        lock_journey(journey)
-        if journey.status != JourneyStatus.AWAITING:  # another transaction started it
+    for journey in candidates:
+        late = journey.status == JourneyStatus.CANCELLED
+        if late and not _cancelled_unconfirmed(journey):
             continue
+        lock_journey(journey)
+        if journey.status != (JourneyStatus.CANCELLED if late else JourneyStatus.AWAITING):
+            continue  # another transaction moved it meanwhile
+        if late:
+            _reopen_steps(journey)
         journey.status = JourneyStatus.ACTIVE
         writer = EventWriter(journey.workspace_id, journey.lead_id)
+        why = "the lead confirmed their email"
         writer.emit(
             event_types.JOURNEY_STARTED,
             {
                 **journey_ids(journey),
-                "explanation": "the lead confirmed their email",
+                "explanation": f"{why}, after the journey was cancelled for want of it"
+                if late
+                else why,
                 "confirmed_at": iso(lead.confirmed_at),
             },
             journey_id=journey.id,
@@ -72,6 +84,24 @@ def start_confirmed(lead: Lead, now: datetime | None = None) -> list[Journey]:
         started.append(journey)
     db.session.flush()
     return started
+
+
+def _cancelled_unconfirmed(journey: Journey) -> bool:
+    """Whether the journey's last cancellation was this module's, for want of confirmation."""
+    payload = db.session.scalar(
+        db.select(Event.payload)
+        .filter_by(journey_id=journey.id, type=event_types.JOURNEY_CANCELLED)
+        .order_by(Event.created_at.desc(), Event.id.desc())
+        .limit(1)
+    )
+    return bool(payload) and payload.get("cause") == UNCONFIRMED
+
+
+def _reopen_steps(journey: Journey) -> None:
+    """The steps the cancellation skipped wait for their stage again."""
+    for step in journey.steps:
+        if step.status == StepStatus.SKIPPED and (step.result or {}).get("cause") == UNCONFIRMED:
+            step.status, step.done_at, step.result = StepStatus.PENDING, None, None
 
 
 def cancel_unconfirmed(now: datetime | None = None, batch: int = CANCEL_BATCH) -> int:
@@ -134,12 +164,13 @@ def cancel_journey(journey: Journey, now: datetime) -> bool:
     for step in journey.steps:
         if step.status in (StepStatus.PENDING, StepStatus.DUE):
             step.status, step.done_at = StepStatus.SKIPPED, now
-            step.result = {"reason": f"the journey was cancelled: {reason}"}
+            step.result = {"reason": f"the journey was cancelled: {reason}", "cause": UNCONFIRMED}
     payload: dict[str, Any] = {
         **journey_summary(journey),
         "lead_id": journey.lead_id,
         "cancelled_at": iso(now),
         "reason": reason,
+        "cause": UNCONFIRMED,
     }
     EventWriter(journey.workspace_id, journey.lead_id).emit(
         event_types.JOURNEY_CANCELLED, payload, journey_id=journey.id

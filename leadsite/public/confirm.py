@@ -157,15 +157,6 @@ def confirm_post(token: str) -> Response:
     db.session.commit()
     if not confirmed_now:  # another click confirmed it while this one waited for the lead
         return _confirmed_already(journey)
-    if journey is not None and journey.status == JourneyStatus.CANCELLED:
-        return message_page(
-            200,
-            "Your email is confirmed",
-            [
-                "This registration had expired: it was not confirmed in time. "
-                "Register again to start."
-            ],
-        )
     return message_page(
         200,
         "Your registration is confirmed",

@@ -15,7 +15,6 @@ from leadsite.models import (
     Event,
     Journey,
     JourneyStatus,
-    Lead,
     OriginKind,
     OutboxMessage,
     StepStatus,
@@ -170,12 +169,24 @@ def test_unconfirmed_past_the_window_the_housekeeping_cancels_it(client, hours):
     assert hook.payload["type"] == "journey.cancelled"
     assert hook.payload["data"]["id"] == journey.id
 
-    # A confirmation after that confirms the email but revives nothing.
-    [link] = CONFIRM_LINK.findall(emails()[0].payload["text"])
-    late = client.post(link)
-    assert "it was not confirmed in time" in late.get_data(as_text=True)
+
+def test_a_late_confirmation_starts_the_cancelled_journey_after_all(client):
+    _, _, origin = doi_world(24)
+    journey = sign_up(origin)
+    housekeeping.run(now=journey.created_at + timedelta(hours=25))
     assert fresh(journey).status == JourneyStatus.CANCELLED
-    assert db.session.get(Lead, journey.lead_id).confirmed_at is not None
+
+    [link] = CONFIRM_LINK.findall(emails()[0].payload["text"])
+    assert "Your registration is confirmed" in client.post(link).get_data(as_text=True)
+
+    journey = fresh(journey)
+    assert journey.status == JourneyStatus.ACTIVE
+    assert journey.current_stage.name == "Welcome"
+    assert steps(journey)["Tell us about you"].status == StepStatus.DUE
+    started = db.session.scalar(db.select(Event).filter_by(type="journey.started"))
+    assert started.payload["explanation"] == (
+        "the lead confirmed their email, after the journey was cancelled for want of it"
+    )
 
 
 def test_staff_see_awaiting_confirmation_on_the_lead_page_and_list(client, auth):
