@@ -55,7 +55,7 @@ def start_confirmed(lead: Lead, now: datetime | None = None) -> list[Journey]:
             Journey.status.in_([JourneyStatus.AWAITING.value, JourneyStatus.CANCELLED.value]),
         )
         .order_by(Journey.created_at, Journey.id)
-    )
+    ).all()
     started = []
     for journey in candidates:
         late = journey.status == JourneyStatus.CANCELLED
@@ -66,6 +66,7 @@ def start_confirmed(lead: Lead, now: datetime | None = None) -> list[Journey]:
             continue  # another transaction moved it meanwhile
         if late:
             _reopen_steps(journey)
+            db.session.flush()  # before `enter_first_stage` reads the steps afresh
         journey.status = JourneyStatus.ACTIVE
         writer = EventWriter(journey.workspace_id, journey.lead_id)
         why = "the lead confirmed their email"
