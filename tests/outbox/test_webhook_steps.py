@@ -181,6 +181,34 @@ def test_a_redelivery_that_succeeds_completes_the_failed_step(client, auth):
     assert stage_name(journey) == "Follow-up"
 
 
+def test_staff_may_skip_a_waiting_step_and_its_late_delivery_changes_nothing(client, auth):
+    with webhook_receiver(statuses=[500, 200]) as receiver:
+        lead_id, journey, admin = world(receiver.url)
+        worker.run_once()  # the step waits
+        worker.run_once()  # its first delivery fails: retried later
+        [message] = webhooks()
+        auth.login(admin.email)
+        page = client.get(f"/p/leads/{lead_id}").get_data(as_text=True)
+        skip = f"/p/leads/{lead_id}/steps/{step().id}/skip"
+        assert f'action="{skip}"' in page and "(waiting for its delivery)" in page
+
+        token = csrf_token(client, "/p/")
+        assert client.post(skip, data={"csrf_token": token}).status_code == 302
+        assert step().status == StepStatus.SKIPPED
+        assert stage_name(journey) == "Follow-up"
+
+        db.session.execute(
+            db.update(OutboxMessage).filter_by(id=message.id).values(next_attempt_at=utcnow())
+        )
+        db.session.commit()
+        worker.deliver_messages()  # answered 200 now
+        receiver.wait_for(2)
+
+    assert webhooks()[0].status == MessageStatus.DELIVERED
+    assert step().status == StepStatus.SKIPPED
+    assert stage_name(journey) == "Follow-up"
+
+
 REFUSED = [
     ("ftp://hooks.example.com/x", "The URL must be an absolute http:// or https:// URL."),
     ("http://127.0.0.1/hook", "The URL must be a public address: 127.0.0.1 resolves to a"),
