@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,14 @@ def _funnel_copying_everywhere(ws, hook_url: str):
     return funnel
 
 
+def _confirm(client) -> None:
+    """Press the button of the confirmation link emailed to the lead."""
+    emails = db.session.scalars(db.select(OutboxMessage).filter_by(target=EMAIL))
+    [text] = [m.payload["text"] for m in emails if "Confirm" in m.payload["subject"]]
+    link = re.search(r"http://localhost(/confirm/\S+)", text)[1]
+    assert client.post(link).status_code == 200
+
+
 def _import(ws, user, origin, run: bool) -> None:
     """A CSV import naming the lead (its phone written nationally) beside someone else; run to
     the end (its outcomes stay on disk) or not started (its rows stay)."""
@@ -194,6 +203,7 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
         )
         _import(ws, user, imports, run=True)
         _import(ws, user, imports, run=False)
+        _confirm(client)  # double opt-in: the journey starts when the lead confirms
         _evidence(lead_id)
         for _ in range(3):  # the steps queue emails and the webhook; then all is delivered
             worker.run_once()

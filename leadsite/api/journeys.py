@@ -61,7 +61,7 @@ def _decode_cursor(cursor: str) -> str | None:
         query_param("cursor", "The `next_cursor` of the previous page"),
         query_param("lead", "Journeys of this lead (id)"),
         query_param("funnel", "Journeys in this funnel (id)"),
-        query_param("status", "active, completed or cancelled", enum=list(JourneyStatus)),
+        query_param("status", "awaiting, active, completed or cancelled", enum=list(JourneyStatus)),
     ],
     responses={200: ("A page of journeys", JourneyListResponse)},
     scope=Scope.LEADS_READ,
@@ -80,7 +80,8 @@ def list_journeys() -> Response:
         errors.append(FieldError("limit", message, raw_limit))
     status = request.args.get("status")
     if status and status not in list(JourneyStatus):
-        errors.append(FieldError("status", "Must be active, completed or cancelled", status))
+        message = "Must be awaiting, active, completed or cancelled"
+        errors.append(FieldError("status", message, status))
     cursor = request.args.get("cursor") or None
     after = _decode_cursor(cursor) if cursor else None
     if cursor and after is None:

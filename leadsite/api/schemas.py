@@ -6,9 +6,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from leadsite.models import DataPointType
+from leadsite.models import DataPointType, JourneyStatus, StepStatus
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 
+JourneyStatusText = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": [s.value for s in JourneyStatus]})
+]
+StepStatusText = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": [s.value for s in StepStatus]})
+]
 # Shapes the pipeline checks itself (it reports every problem with its field); documented here.
 StringOrNumber = Annotated[Any, WithJsonSchema({"type": ["string", "integer", "null"]})]
 Tags = Annotated[
@@ -143,7 +149,8 @@ class JourneySummaryOut(BaseModel):
     id: str
     funnel_id: str
     origin_id: str | None
-    status: str
+    # `awaiting`: double opt-in, not started until the lead confirms their email.
+    status: JourneyStatusText
     current_stage_id: str | None
     url: str = Field(description="The lead's own journey page.")
     url_valid_until: str | None
@@ -250,7 +257,8 @@ class StepOut(BaseModel):
     stage_id: str | None
     kind: str
     title: str
-    status: str
+    # `waiting`: a webhook step whose delivery has not been answered 2xx yet.
+    status: StepStatusText
     due_at: str | None
     done_at: str | None
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from leadsite import values as check
 from leadsite.accounts import new_webhook_secret
 from leadsite.api import bp
 from leadsite.api.body import read_body
@@ -23,7 +22,7 @@ from leadsite.api.schemas import (
 )
 from leadsite.extensions import db
 from leadsite.models import WebhookEndpoint
-from leadsite.outbox import http
+from leadsite.outbox.webhook_urls import webhook_url_problem
 from leadsite.registration import FieldError
 from leadsite.representations import iso
 
@@ -43,14 +42,9 @@ def webhook_dict(endpoint: WebhookEndpoint) -> dict[str, Any]:
 
 
 def _url_error(url: str) -> Response | None:
-    try:
-        parsed = check.parse_url(url)
-    except check.Invalid as error:
-        return validation_response([FieldError("url", f"Url {error}", url)])
-    refused = None if current_app.config["WEBHOOK_ALLOW_PRIVATE"] else http.refusal(parsed)
-    if refused:
-        message = f"Url must be a public address: {refused}"
-        return validation_response([FieldError("url", message, url)])
+    problem = webhook_url_problem(url, current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+    if problem:
+        return validation_response([FieldError("url", f"Url {problem}", url)])
     return None
 
 

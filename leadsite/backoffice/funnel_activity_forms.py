@@ -172,13 +172,9 @@ class WebhookForm(ActivityForm):
     url = StringField("URL", validators=[DataRequired(), Length(max=2000)], filters=[_strip])
 
     def _place(self, error: str) -> None:
-        if error.startswith("the webhook URL"):
+        if error.startswith("the webhook URL"):  # worded as the webhook settings word it
             problem = error.removeprefix("the webhook URL ")
-            if problem.startswith("must be an absolute"):
-                message = "Enter an absolute http:// or https:// URL."
-            else:
-                message = f"The URL {problem}."
-            self.url.errors = [*self.url.errors, message]
+            self.url.errors = [*self.url.errors, f"The URL {problem}."]
         else:
             super()._place(error)
 

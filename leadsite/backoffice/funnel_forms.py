@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     Field,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -19,6 +20,7 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     ValidationError,
 )
@@ -41,6 +43,8 @@ DUPLICATE_CHOICES = [
     SelectChoice(OnDuplicate.REJECT.value, "Refuse the registration (409)"),
 ]
 MAX_NOTIFY = 20
+MAX_CONFIRM_HOURS = 720  # 30 days
+CONFIRM_HOURS_MESSAGE = "Enter a whole number of hours from 1 to 720."
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -85,6 +89,12 @@ class FunnelForm(FlaskForm):
         "When someone registers again", choices=DUPLICATE_CHOICES, validators=[InputRequired()]
     )
     double_opt_in = BooleanField("Double opt-in: leads confirm their email address by a link")
+    confirm_within_hours = IntegerField(
+        "Hours to confirm",
+        default=72,
+        # Left out (an older form, a script), the funnel keeps its hours.
+        validators=[Optional(), NumberRange(1, MAX_CONFIRM_HOURS, CONFIRM_HOURS_MESSAGE)],
+    )
     notify_emails = EmailListField("Emails to notify", default=list)
 
     def __init__(self, *args: Any, timezone: str, funnel: Funnel | None = None, **kw: Any) -> None:
@@ -99,6 +109,7 @@ class FunnelForm(FlaskForm):
                 "identifier": funnel.identifier,
                 "on_duplicate": funnel.on_duplicate,
                 "double_opt_in": funnel.double_opt_in,
+                "confirm_within_hours": funnel.confirm_within_hours,
                 "notify_emails": list(funnel.notify_emails or []),
             }
         super().__init__(*args, data=data, **kw)
@@ -134,4 +145,6 @@ class FunnelForm(FlaskForm):
         funnel.identifier = self.identifier.data
         funnel.on_duplicate = self.on_duplicate.data
         funnel.double_opt_in = self.double_opt_in.data
+        if self.confirm_within_hours.data is not None:
+            funnel.confirm_within_hours = self.confirm_within_hours.data
         funnel.notify_emails = list(self.notify_emails.data)

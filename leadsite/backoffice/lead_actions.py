@@ -51,8 +51,11 @@ def lead_step_action(lead_id: str, step_id: str, action: str) -> Response:
     step = _step_or_404(lead.id, step_id)
     if action == "done" and step.kind not in (ActivityKind.STAFF_TASK, *MARKED_DONE_BY_STAFF):
         return error_page(409, "Only staff tasks are marked done by hand.", title="Not done")
-    if action in ("skip", "retry") and step.status != StepStatus.FAILED:
-        return error_page(409, "Only a failed step can be skipped or retried.", title="Not changed")
+    if action == "retry" and step.status != StepStatus.FAILED:
+        return error_page(409, "Only a failed step can be retried.", title="Not changed")
+    # A webhook step waiting for its delivery (retried for up to days) may be skipped too.
+    if action == "skip" and step.status not in (StepStatus.FAILED, StepStatus.WAITING):
+        return error_page(409, "Only a failed or waiting step can be skipped.", title="Not changed")
     try:
         if action == "retry" and step.kind == ActivityKind.STAKEHOLDER_TASK:
             resend(step)  # retried: due again, with a new link emailed (or failed again)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import abort, g
@@ -11,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from leadsite.backoffice.funnel_origin_forms import KIND_LABELS as ORIGIN_KIND_LABELS
 from leadsite.backoffice.stakeholder_links import latest_links
 from leadsite.extensions import db
+from leadsite.journeys.confirmation import confirm_by
 from leadsite.journeys.engine import journey_standing
 from leadsite.journeys.evidence import journey_evidence
 from leadsite.journeys.lead_activity_config import MARKED_DONE_BY_STAFF
@@ -38,11 +40,13 @@ EVENT_LABELS = {
     event_types.LEAD_CONFIRMED: "Confirmed their email",
     event_types.LEAD_OPTED_OUT: "Opted out",
     event_types.LEAD_ERASED: "Personal data erased",
-    event_types.JOURNEY_CREATED: "Journey started",
+    event_types.JOURNEY_CREATED: "Journey created",
     event_types.JOURNEY_STAGE_ENTERED: "Entered a stage",
     event_types.JOURNEY_STEP_COMPLETED: "Step finished",
     event_types.JOURNEY_COMPLETED: "Journey completed",
     event_types.JOURNEY_STEP_FAILED: "Step failed",
+    event_types.JOURNEY_STARTED: "Journey started: email confirmed",
+    event_types.JOURNEY_CANCELLED: "Journey cancelled",
     event_types.LEAD_REQUEST: "Request",
     event_types.LEAD_HELD: "Held: looked like a bot",
 }
@@ -62,6 +66,13 @@ class JourneyView:
     standing: dict[str, Any]
     data: list[JourneyData]
     stage_names: dict[str, str]
+
+    @property
+    def confirm_by(self) -> datetime | None:
+        """An awaiting journey's deadline for the lead's confirmation."""
+        if self.journey.status != JourneyStatus.AWAITING:
+            return None
+        return confirm_by(self.journey, self.journey.funnel)
 
     def can_complete(self, step: Any) -> bool:
         """Staff may tick off their own tasks once due."""
@@ -131,8 +142,14 @@ def event_summary(event: Event) -> str:
         return f"{text}: {payload['error']}" if payload.get("error") else text
     if event.type == event_types.LEAD_HELD:
         return str(payload.get("reason") or "")
-    if event.type == event_types.JOURNEY_COMPLETED:
+    if event.type in (
+        event_types.JOURNEY_COMPLETED,
+        event_types.JOURNEY_CREATED,
+        event_types.JOURNEY_STARTED,
+    ):
         return payload.get("explanation") or ""
+    if event.type == event_types.JOURNEY_CANCELLED:
+        return str(payload.get("reason") or "")
     if event.type == event_types.LEAD_REQUEST:
         data = {**(payload.get("message_data") or {}), **(payload.get("request_data") or {})}
         parts = [payload.get("title") or "", *(f"{k}: {v}" for k, v in data.items())]

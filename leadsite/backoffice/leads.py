@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
+from leadsite.journeys.confirmation import awaiting_lead_ids
 from leadsite.lead_search import PAGE_SIZE, InvalidCursor, LeadFilters, search_leads
 from leadsite.models import Funnel, Lead, Origin
 
@@ -80,6 +81,7 @@ def leads_index() -> Response:
         after=after,
         next_url=next_url,
         page_size=PAGE_SIZE,
+        awaiting=awaiting_lead_ids([lead.id for lead, _ in page.rows]),
         **options,
     )
     if request.headers.get("HX-Source") == "form#lead-search":

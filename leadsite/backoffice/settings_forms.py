@@ -17,11 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from leadsite import values
 from leadsite.backoffice.funnel_activity_forms import CheckboxesField
 from leadsite.models import Origin, Role, Scope
-from leadsite.outbox import http
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
+from leadsite.outbox.webhook_urls import webhook_url_problem
 
 ROLE_CHOICES = [
     SelectChoice(Role.MANAGER.value, "Manager"),
@@ -42,6 +41,7 @@ EVENT_LABELS = {
     "journey.stage_entered": "A journey enters a stage",
     "journey.step_completed": "A step of a journey is completed",
     "journey.completed": "A journey is completed",
+    "journey.cancelled": "A journey is cancelled (double opt-in not confirmed in time)",
 }
 
 
@@ -129,13 +129,9 @@ class WebhookForm(FlaskForm):
     active = BooleanField("Active: deliver events to it", default=True)
 
     def validate_url(self, field: Field) -> None:
-        try:
-            parsed = values.parse_url(field.data)
-        except values.Invalid as error:
-            raise ValidationError(f"The URL {error}.") from None
-        refused = None if current_app.config["WEBHOOK_ALLOW_PRIVATE"] else http.refusal(parsed)
-        if refused:
-            raise ValidationError(f"The URL must be a public address: {refused}.")
+        problem = webhook_url_problem(field.data, current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+        if problem:
+            raise ValidationError(f"The URL {problem}.")
 
     def validate_events(self, field: Field) -> None:
         if not field.data:

@@ -6,7 +6,8 @@ Config, by kind (`Activity.config`):
   `lead`, `data`, `journey_url` and `funnel` (see `emails.template_context`); no body: a greeting.
 - `notify_staff`: `{"to": [...], "subject": ..., "note": ...}`, all optional; `to` defaults to the
   funnel's `notify_emails`.
-- `webhook`: `{"url": "https://..."}`; the worker delivers the outbox message.
+- `webhook`: `{"url": "https://..."}`; the worker delivers the outbox message, and the step
+  waits for it (`webhook_steps`): done on a 2xx, failed when the delivery dies.
 - `set_status`: `{"status": "qualified"}`; `add_tag`: `{"tag": "vip"}`.
 - `wait`: `{"minutes": N}`, `{"hours": N}` or `{"days": N}` (they add up).
 - `wait_until`: `{"condition": {...}, "timeout": {"days": N}, "on_timeout": ...}`: see `waits`.
@@ -44,9 +45,10 @@ from leadsite.models import (
     OutboxMessage,
     utcnow,
 )
-from leadsite.outbox import event_types, http
+from leadsite.outbox import event_types
 from leadsite.outbox.email import queue_email
 from leadsite.outbox.events import EventWriter
+from leadsite.outbox.webhook_urls import webhook_url_problem
 from leadsite.representations import iso, journey_summary, lead_dict
 from leadsite.values import MAX_TAG
 
@@ -79,6 +81,7 @@ class ActivityFailed(Exception):
 class Outcome:
     result: dict[str, Any]
     skipped: bool = False
+    waiting: bool = False  # the effect is still to happen: the step waits (a webhook)
 
 
 @dataclass
@@ -191,16 +194,14 @@ def _notify_staff(run: Run) -> Outcome:
 
 
 def _webhook_url(config: dict[str, Any], allow_private: bool = True) -> str:
-    try:
-        url = values.url(config.get("url"))
-    except values.Invalid as error:
-        raise ActivityFailed(f"the webhook URL {error}") from None
-    if url is None:
+    """The activity's URL, by the rule the workspace's webhook settings apply."""
+    raw = config.get("url")
+    if raw is None or raw == "":
         raise ActivityFailed("the webhook has no URL")
-    refused = None if allow_private else http.refusal(values.parse_url(url))
-    if refused:
-        raise ActivityFailed(f"the webhook URL must be a public address: {refused}")
-    return url
+    problem = webhook_url_problem(raw, allow_private)
+    if problem:
+        raise ActivityFailed(f"the webhook URL {problem}")
+    return str(raw).strip()
 
 
 def _webhook(run: Run) -> Outcome:
@@ -225,9 +226,10 @@ def _webhook(run: Run) -> Outcome:
             },
         },
         next_attempt_at=utcnow(),
+        step_id=step.id,  # the step waits for it: `webhook_steps` settles it
     )
     db.session.add(message)
-    return Outcome({"message_id": message.id, "url": url})
+    return Outcome({"message_id": message.id, "url": url}, waiting=True)
 
 
 def _lead_changed(run: Run, changes: dict[str, Any]) -> None:

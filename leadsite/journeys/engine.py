@@ -155,7 +155,22 @@ def run_step(
             log.exception("journey step %s failed", step.id)
             _fail(journey, step, f"unexpected error ({type(error).__name__})", writer)
             return
+    if outcome.waiting:  # its effect comes later (a webhook's delivery: `webhook_steps`)
+        step.status, step.result = StepStatus.WAITING, outcome.result
+        db.session.flush()
+        return
     _finish(journey, step, outcome.result, outcome.skipped, now, writer, None)
+    db.session.flush()
+
+
+def fail_step(step: JourneyStep, error: str, result: dict[str, Any] | None = None) -> None:
+    """Mark a waiting step FAILED with `error` (and `result`): its stage holds until staff
+    retry or skip it. Anything but a waiting step is left alone."""
+    journey = lock_journey(step.journey)
+    if step.status != StepStatus.WAITING:
+        return
+    _fail(journey, step, error, _writer(journey, None))
+    step.result = {**(result or {}), "error": error}
     db.session.flush()
 
 
@@ -202,7 +217,7 @@ def journey_standing(journey: Journey) -> dict[str, Any]:
             step
             for step in journey.steps
             if step.stage_id == journey.current_stage_id
-            and step.status in (StepStatus.DUE, StepStatus.FAILED)
+            and step.status in (StepStatus.DUE, StepStatus.WAITING, StepStatus.FAILED)
         ],
     }
 

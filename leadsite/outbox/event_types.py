@@ -9,8 +9,13 @@ JOURNEY_CREATED = "journey.created"
 JOURNEY_STAGE_ENTERED = "journey.stage_entered"
 JOURNEY_STEP_COMPLETED = "journey.step_completed"
 JOURNEY_COMPLETED = "journey.completed"
+# A double opt-in journey not confirmed in time (`Funnel.confirm_within_hours`).
+JOURNEY_CANCELLED = "journey.cancelled"
 # On the timeline only; webhooks cannot subscribe to these.
 JOURNEY_STEP_FAILED = "journey.step_failed"
+# A double opt-in journey starts when the lead confirms (its stages follow as
+# `journey.stage_entered`).
+JOURNEY_STARTED = "journey.started"
 # A request the lead made as they registered (vcita's `request_title` and its data).
 LEAD_REQUEST = "lead.request"
 LEAD_HELD = "lead.held"  # a public form submission kept for staff to accept or delete
@@ -24,4 +29,5 @@ WEBHOOK_EVENTS = (
     JOURNEY_STAGE_ENTERED,
     JOURNEY_STEP_COMPLETED,
     JOURNEY_COMPLETED,
+    JOURNEY_CANCELLED,
 )

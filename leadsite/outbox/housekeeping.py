@@ -1,12 +1,17 @@
-"""What the worker clears now and then: ingestion log entries past their 30 days."""
+"""What the worker does now and then: clear ingestion log entries past their 30 days, cancel
+double opt-in journeys not confirmed in time, and settle webhook steps whose delivery ended
+while their worker stopped."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.models import IngestionEntry, utcnow
+
+log = logging.getLogger(__name__)
 
 KEEP_DAYS = 30
 PRUNE_BATCH = 1000
@@ -37,3 +42,17 @@ def prune_ingestion_log(now: datetime | None = None, batch: int = PRUNE_BATCH) -
         deleted += count
         if count < batch:
             return deleted
+
+
+def run(now: datetime | None = None) -> None:
+    """Every chore in turn; the worker calls it every `EVERY_SECONDS`."""
+    # Imported here: the journeys are a service above the outbox, which must not import them.
+    from leadsite.journeys.confirmation import cancel_unconfirmed
+    from leadsite.journeys.webhook_steps import settle_finished_deliveries
+
+    if pruned := prune_ingestion_log(now):
+        log.info("pruned %d ingestion log entries past their keeping", pruned)
+    if cancelled := cancel_unconfirmed(now):
+        log.info("cancelled %d journeys not confirmed in time", cancelled)
+    if settled := settle_finished_deliveries():
+        log.info("settled %d webhook steps whose delivery had ended", settled)

@@ -133,7 +133,18 @@ def deliver_messages(stop: threading.Event | None = None, limit: int = BATCH_SIZ
         db.session.rollback()
         log.exception("a batch of %d messages failed; retried after its lease", len(messages))
         return 0
+    settle_steps([m.id for m in messages if m.step_id and m.id in outcomes])
     return len(outcomes)
+
+
+def settle_steps(message_ids: list[str]) -> None:
+    """Complete or fail the webhook steps waiting on these messages, now their outcomes are
+    recorded (after that transaction: a step locks its lead, then its journey)."""
+    if not message_ids:
+        return
+    from leadsite.journeys.webhook_steps import settle_steps as settle
+
+    settle(message_ids)
 
 
 def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> int:
@@ -155,8 +166,7 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
                 done = run_once(stop)
                 if time.monotonic() >= housekeeping_at and not stop.is_set():
                     housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
-                    if pruned := housekeeping.prune_ingestion_log():
-                        log.info("pruned %d ingestion log entries past their keeping", pruned)
+                    housekeeping.run()
             except Exception:
                 log.exception("worker loop error; retrying")
                 done = 0

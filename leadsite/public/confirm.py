@@ -3,14 +3,15 @@ button confirms (a POST), so that a mail scanner opening the link confirms nothi
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, redirect, url_for
 from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.extensions import db, limiter
+from leadsite.journeys.confirmation import start_confirmed
 from leadsite.journeys.waits import recheck_lead
 from leadsite.leads import lock_leads
-from leadsite.models import Funnel, Journey, Lead, Origin, OutboxMessage, utcnow
+from leadsite.models import Funnel, Journey, JourneyStatus, Lead, Origin, OutboxMessage, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.public import bp
@@ -45,8 +46,9 @@ def send_confirmation(lead: Lead, journey: Journey) -> OutboxMessage | None:
 
 
 def confirm_lead(lead: Lead, journey: Journey | None) -> bool:
-    """Mark the lead confirmed and write `lead.confirmed`; False (and nothing written) when it
-    was confirmed already. Flushes nothing; the caller commits."""
+    """Mark the lead confirmed, write `lead.confirmed`, and start the journeys that waited for
+    it (`confirmation.start_confirmed`); False (and nothing written) when it was confirmed
+    already. The caller commits."""
     lock_leads([lead])  # a second click at the same moment waits for this one, then sees it
     if lead.confirmed_at is not None:
         return False
@@ -54,6 +56,7 @@ def confirm_lead(lead: Lead, journey: Journey | None) -> bool:
     EventWriter(lead.workspace_id, lead.id).emit(
         event_types.LEAD_CONFIRMED, lead_dict(lead), journey_id=journey.id if journey else None
     )
+    start_confirmed(lead)
     recheck_lead(lead)  # "wait until confirmed"
     return True
 
@@ -175,6 +178,28 @@ def confirm_resend(token: str) -> Response:
     if lead.confirmed_at is not None:
         return message_page(200, "You had confirmed already", ["There is nothing more to do."])
     if journey is None or send_confirmation(lead, journey) is None:
+        return message_page(
+            404, "We cannot send a new link", ["Register again to receive a new one."]
+        )
+    db.session.commit()
+    return message_page(
+        200,
+        "Check your inbox",
+        [f"We have sent a new confirmation link to {masked(lead.email or '')}."],
+    )
+
+
+@bp.post("/j/<token>/confirm-resend")
+@limiter.limit(RESEND_RATE_LIMIT, methods=["POST"])
+def journey_confirm_resend(token: str) -> Response:
+    """From the page of a journey awaiting confirmation: email the confirmation link again."""
+    journey = db.session.scalar(db.select(Journey).filter_by(access_token=token))
+    lead = db.session.get(Lead, journey.lead_id) if journey is not None else None
+    if journey is None or lead is None or lead.erased_at is not None:
+        return _invalid()
+    if journey.status != JourneyStatus.AWAITING or lead.confirmed_at is not None:
+        return redirect(url_for("public.journey_page", token=token), 303)
+    if send_confirmation(lead, journey) is None:
         return message_page(
             404, "We cannot send a new link", ["Register again to receive a new one."]
         )

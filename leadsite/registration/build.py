@@ -14,9 +14,18 @@ from sqlalchemy import inspect
 
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan, start_journey
+from leadsite.journeys.confirmation import HELD, holds_for_confirmation
 from leadsite.journeys.engine import enter_first_stage
 from leadsite.journeys.plan import StagePlan
-from leadsite.models import Funnel, Journey, JourneyData, Lead, Origin, WebhookEndpoint
+from leadsite.models import (
+    Funnel,
+    Journey,
+    JourneyData,
+    JourneyStatus,
+    Lead,
+    Origin,
+    WebhookEndpoint,
+)
 from leadsite.models.rows import NewRows
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -97,13 +106,18 @@ def build(
         journey_id=journey.id,
     )
     if journey_created:
+        # Double opt-in: the journey waits, in no stage, for `confirmation.start_confirmed`.
+        held = holds_for_confirmation(funnel, lead)
+        if held:
+            journey.status = JourneyStatus.AWAITING
         events.emit(
             event_types.JOURNEY_CREATED,
-            {**journey_summary(journey), "lead_id": lead.id},
+            {**journey_summary(journey), "lead_id": lead.id, "explanation": HELD if held else None},
             journey_id=journey.id,
         )
-        data = {point.name: value for point, value in cleaned.journey_data}
-        enter_first_stage(journey, events=events, plan=plan, data=data)
+        if not held:
+            data = {point.name: value for point, value in cleaned.journey_data}
+            enter_first_stage(journey, events=events, plan=plan, data=data)
         rows.add_all(journey.steps)
     built = Built(lead, journey, created, rows)
     if cleaned.request is not None:

@@ -143,7 +143,11 @@ def test_a_staff_task_is_assigned_to_a_user_of_the_workspace(client, world):
             "Cannot be rendered within its budget: the text would be longer than 100,000",
         ),
         ("notify_staff", {"to": "sales@example.com, nobody"}, "Not an email address: nobody"),
-        ("webhook", {"url": "ftp://example.com"}, "Enter an absolute http:// or https:// URL."),
+        (
+            "webhook",
+            {"url": "ftp://example.com"},
+            "The URL must be an absolute http:// or https:// URL.",
+        ),
         ("webhook", {"url": ""}, "This field is required."),
         ("set_status", {"status": " "}, "This field is required."),
         ("set_status", {"status": "x" * 41}, "Field cannot be longer than 40 characters."),

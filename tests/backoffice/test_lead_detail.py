@@ -294,7 +294,7 @@ def test_the_timeline_lists_the_leads_events_newest_first(client, auth):
     body = client.get(f"/p/leads/{lead.id}").get_data(as_text=True)
 
     timeline = body.split('id="lead-timeline"')[1]
-    assert "Registered" in timeline and "Journey started" in timeline
+    assert "Registered" in timeline and "Journey created" in timeline
     assert "Origin: API endpoint" in timeline
     assert "Entered a stage" in timeline and "Welcome: no condition" in timeline
     assert timeline.index("Entered a stage") < timeline.index("Registered")
