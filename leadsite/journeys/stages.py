@@ -8,6 +8,7 @@ from typing import Any
 from leadsite import representations
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
+from leadsite.journeys.due_dates import staff_task_due
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
 from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, StepStatus
 from leadsite.outbox import event_types
@@ -84,6 +85,8 @@ def _enter(
         if step.kind == ActivityKind.WAIT:
             duration = wait_duration(activity.config or {})
             step.due_at = now + duration if duration is not None else due_at
+        if step.kind == ActivityKind.STAFF_TASK:
+            step.due_at = staff_task_due(activity.config or {}, due_at)
     writer.emit(
         event_types.JOURNEY_STAGE_ENTERED,
         {
