@@ -122,7 +122,8 @@ def open_tasks(
     limit: int = PAGE_SIZE,
 ) -> TaskPage:
     """A page of open staff tasks, the earliest due first (so the overdue ones lead), after the
-    cursor `after`. Keyset on (due_at, id): each page costs the same however deep."""
+    cursor `after`. Keyset on (due_at, id): a task finished meanwhile neither shifts nor
+    repeats rows. The first page walks `ix_journey_steps_open_staff_tasks` in order."""
     statement = _open_tasks(workspace_id).where(*_whose(view, user_id))
     if funnel_id:
         statement = statement.where(Journey.funnel_id == funnel_id)
