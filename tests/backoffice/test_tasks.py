@@ -106,8 +106,11 @@ def test_the_list_shows_only_my_workspaces_open_staff_tasks(client, auth):
 
 
 def test_another_workspaces_step_is_not_found(client, auth):
-    _sign_in(auth)
+    ws, _ = _sign_in(auth)
+    mine = _task(ws, "Call Ada")
     theirs = _task(factories.workspace(), "Call Bob")
+
+    assert _post(client, f"/p/tasks/{mine.id}/assign", {"assignee": "me"}).status_code == 200
 
     for path, data in (
         (f"/p/tasks/{theirs.id}/done", {}),
