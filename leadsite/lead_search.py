@@ -30,10 +30,11 @@ from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from leadsite.extensions import db
-from leadsite.models import Journey, Lead, Origin
+from leadsite.models import Journey, JourneyStatus, Lead, Origin
 
 PAGE_SIZE = 50
 TRUE_VALUES = ("true", "1", "yes", "on")
+FALSE_VALUES = ("false", "0", "no", "off")
 MAX_QUERY_LENGTH = 100
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
 # On SQLite a search that the prefix indexes find at most this many leads for reads them by
@@ -41,6 +42,14 @@ PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
 FEW_MATCHES = 5000
 NEWEST_FIRST = (Lead.created_at.desc(), Lead.id.desc())
 ROWID = literal_column("leads.rowid")  # SQLite's own key of a table row
+
+
+def yes_or_no(raw: str | None) -> str | None:
+    """ "yes" or "no" for the words a filter of a yes/no question accepts, None for others."""
+    word = (raw or "").strip().lower()
+    if word in TRUE_VALUES:
+        return "yes"
+    return "no" if word in FALSE_VALUES else None
 
 
 class InvalidCursor(ValueError):
@@ -58,16 +67,22 @@ class LeadFilters:
     tag: str = ""
     # Held leads (registration.held) are listed apart: only they, or (by default) none of them.
     held: bool = False
+    # "yes": leads who completed a journey (of `funnel`, when set); "no": the others.
+    converted: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> LeadFilters:
-        """Read the filters from query-string arguments, trimmed and bounded in length."""
+        """Read the filters from query-string arguments, trimmed and bounded in length.
+        `funnel_id` is another name of `funnel` (the API's)."""
+        words = {
+            name: " ".join((args.get(name) or "").split())[:MAX_QUERY_LENGTH]
+            for name in ("q", "status", "origin", "funnel", "tag")
+        }
+        words["funnel"] = words["funnel"] or (args.get("funnel_id") or "").strip()[:40]
         return cls(
-            **{
-                name: " ".join((args.get(name) or "").split())[:MAX_QUERY_LENGTH]
-                for name in ("q", "status", "origin", "funnel", "tag")
-            },
+            **words,
             held=(args.get("held") or "").strip().lower() in TRUE_VALUES,
+            converted=yes_or_no(args.get("converted")) or "",
         )
 
     def as_args(self) -> dict[str, str]:
@@ -215,6 +230,19 @@ def _has_tag(tag: str) -> ColumnElement[bool]:
     return exists(select(1).select_from(values).where(values.c.value == tag))
 
 
+def _converted(workspace_id: str, funnel_id: str, converted: bool) -> ColumnElement[bool]:
+    """The lead completed a journey (of `funnel_id`, when given): it counts as converted there.
+    A cancelled journey is not a conversion. Served by the unique (lead_id, funnel_id)."""
+    completed = exists().where(
+        Journey.lead_id == Lead.id,
+        Journey.workspace_id == workspace_id,
+        Journey.status == JourneyStatus.COMPLETED.value,
+    )
+    if funnel_id:
+        completed = completed.where(Journey.funnel_id == funnel_id)
+    return completed if converted else ~completed
+
+
 @dataclass(frozen=True)
 class Matching:
     """A workspace's leads that match filters, to be read newest first, a page at a time."""
@@ -295,6 +323,8 @@ def matching(
         )
     if filters.tag:
         conditions.append(_has_tag(filters.tag))
+    if filters.converted:
+        conditions.append(_converted(workspace_id, filters.funnel, filters.converted == "yes"))
     if created_after is not None:
         conditions.append(Lead.created_at >= created_after)
     if created_before is not None:

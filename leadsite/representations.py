@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 
-from leadsite.models import UTM_FIELDS, Journey, JourneyStep, Lead
+from leadsite.models import UTM_FIELDS, Journey, JourneyStatus, JourneyStep, Lead
 
 
 def iso(value: datetime | None) -> str | None:
@@ -67,6 +67,9 @@ def journey_summary(journey: Journey) -> dict[str, Any]:
         "url_valid_until": iso(journey.valid_until),
         "redirect_url": journey.redirect_url,
         "created_at": iso(journey.created_at),
+        "completed_at": iso(journey.completed_at),
+        # Its lead counts as converted in this funnel (leadsite.journeys.conversions).
+        "converted": journey.status == JourneyStatus.COMPLETED,
     }
 
 
@@ -88,7 +91,6 @@ def journey_dict(journey: Journey) -> dict[str, Any]:
     return {
         **journey_summary(journey),
         "lead_id": journey.lead_id,
-        "completed_at": iso(journey.completed_at),
         "steps": [step_dict(step) for step in journey.steps],
         "data": {item.data_point.name: item.value for item in journey.data},
     }

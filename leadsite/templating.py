@@ -15,6 +15,7 @@ HTMX_VERSION = "4.0.1"
 NAVIGATION = [
     ("Dashboard", "backoffice.dashboard", False),
     ("Leads", "backoffice.leads_index", False),
+    ("My tasks", "backoffice.tasks_index", False),
     ("Funnels", "backoffice.funnels_index", False),
     ("Data points", "backoffice.data_points_index", False),
     ("Settings", "backoffice.workspace_edit", True),

@@ -13,6 +13,7 @@ from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import LeadPatch, LeadResponse
 from leadsite.extensions import db
+from leadsite.journeys.conversions import converted_funnels
 from leadsite.leads import erase_lead, update_lead
 from leadsite.models import Lead, Scope, Workspace
 from leadsite.representations import journey_summary, lead_dict
@@ -23,7 +24,11 @@ PATCH_FIELDS = {canonical(name): name for name in LeadPatch.model_fields}
 def _lead_response(lead: Lead) -> Response:
     return jsonify(
         success=True,
-        data={**lead_dict(lead), "journeys": [journey_summary(j) for j in lead.journeys]},
+        data={
+            **lead_dict(lead),
+            "converted_funnels": converted_funnels([lead.id]).get(lead.id, []),
+            "journeys": [journey_summary(j) for j in lead.journeys],
+        },
     )
 
 

@@ -27,7 +27,14 @@ from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import LeadListResponse, RegistrationBody
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.lead_search import InvalidCursor, LeadFilters, decode_cursor, search_leads
+from leadsite.journeys.conversions import converted_funnels
+from leadsite.lead_search import (
+    InvalidCursor,
+    LeadFilters,
+    decode_cursor,
+    search_leads,
+    yes_or_no,
+)
 from leadsite.models import Origin, Scope, Workspace
 from leadsite.registration import FieldError
 from leadsite.representations import journey_summary, lead_dict
@@ -105,6 +112,13 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
         ),
         query_param("cursor", "The `next_cursor` of the previous page"),
         query_param("funnel", "Leads with a journey in this funnel (id)"),
+        query_param("funnel_id", "Another name of `funnel`"),
+        query_param(
+            "converted",
+            "`true`: leads who completed a journey (in `funnel`, when given), so count as "
+            "converted there; `false`: the others. Cancelled journeys are not conversions",
+            type="boolean",
+        ),
         query_param("origin", "Leads who first registered through this origin (id)"),
         query_param("status", "Leads with this status"),
         query_param("tag", "Leads with this tag"),
@@ -142,6 +156,9 @@ def list_leads() -> Response:
     held = request.args.get("held")
     if held is not None and held.strip().lower() not in ("true", "false", "1", "0"):
         errors.append(FieldError("held", "Must be true or false", held))
+    converted = request.args.get("converted")
+    if converted is not None and yes_or_no(converted) is None:
+        errors.append(FieldError("converted", "Must be true or false", converted))
     cursor = request.args.get("cursor") or None
     if cursor:
         try:
@@ -160,9 +177,13 @@ def list_leads() -> Response:
         created_after=after,
         created_before=before,
     )
+    converted_in = converted_funnels([lead.id for lead, _ in page.rows])
     return jsonify(
         success=True,
-        data=[lead_dict(lead) for lead, _ in page.rows],
+        data=[
+            {**lead_dict(lead), "converted_funnels": converted_in.get(lead.id, [])}
+            for lead, _ in page.rows
+        ],
         has_more=page.next_cursor is not None,
         next_cursor=page.next_cursor,
     )

@@ -156,6 +156,13 @@ class JourneySummaryOut(BaseModel):
     url_valid_until: str | None
     redirect_url: str | None
     created_at: str | None
+    completed_at: str | None = Field(
+        description="When every step was done or skipped; null while it runs, or if cancelled."
+    )
+    converted: bool = Field(
+        description="The journey is completed: its lead counts as converted in this funnel "
+        "(a cancelled journey is not)."
+    )
 
 
 class LeadOut(BaseModel):
@@ -196,7 +203,14 @@ class LeadWithJourney(LeadOut):
     journey: JourneySummaryOut
 
 
-class LeadWithJourneys(LeadOut):
+class LeadRead(LeadOut):
+    converted_funnels: list[str] = Field(
+        description="Ids of the funnels this lead converted in: its journey there is completed "
+        "(each journey's `completed_at` says when)."
+    )
+
+
+class LeadWithJourneys(LeadRead):
     journeys: list[JourneySummaryOut]
 
 
@@ -226,7 +240,7 @@ class LeadResponse(BaseModel):
 
 class LeadListResponse(BaseModel):
     success: Literal[True]
-    data: list[LeadOut]
+    data: list[LeadRead]
     has_more: bool
     next_cursor: str | None
 

@@ -31,5 +31,6 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     settings_mailbox,
     settings_users,
     settings_webhooks,
+    tasks,
     workspace,
 )

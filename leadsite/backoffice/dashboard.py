@@ -1,4 +1,5 @@
-"""The back-office home page: totals, registrations per day per funnel, statuses, top origins."""
+"""The back-office home page: totals, registrations per day per funnel, statuses, top origins,
+and my due tasks."""
 
 from __future__ import annotations
 
@@ -8,18 +9,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.dashboard_chart import build_chart, last_days
+from leadsite.backoffice.tasks import today_bounds
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
+from leadsite.journeys.tasks import due_summary, open_tasks
 from leadsite.models import Funnel, FunnelStatus, Journey, Lead, Origin, utcnow
 
 PERIOD_DAYS = 30
 TOP_ORIGINS = 5
+TOP_TASKS = 5
 
 
 def _count(statement: Any) -> int:
@@ -122,6 +127,7 @@ def dashboard() -> Response:
     days = last_days(utcnow().astimezone(zone).date(), PERIOD_DAYS)
     since = datetime.combine(days[0], time(), zone).astimezone(UTC)
     statuses = leads_by_status(workspace.id)
+    start_of_today, end_of_today = today_bounds(utcnow())
     return render_page_or_block(
         "backoffice/dashboard.html",
         "content",
@@ -132,4 +138,7 @@ def dashboard() -> Response:
         origins=top_origins(workspace.id, since),
         period_days=PERIOD_DAYS,
         mail_configured=bool(current_app.config.get("MAIL_URL")),
+        due=due_summary(workspace.id, current_user.id, start_of_today, end_of_today),
+        tasks=open_tasks(workspace.id, current_user.id, limit=TOP_TASKS).rows,
+        start_of_today=start_of_today,
     )

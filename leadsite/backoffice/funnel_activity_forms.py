@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from leadsite.backoffice.funnel_forms import EmailListField
 from leadsite.backoffice.funnel_stage_forms import wait_until_summary
 from leadsite.journeys.activities import validate_activity_config
+from leadsite.journeys.due_dates import MAX_DUE_WITHIN_DAYS
 from leadsite.models import Activity, ActivityKind
 
 KIND_LABELS = {
@@ -137,9 +138,12 @@ class LeadTaskForm(ActivityForm):
 
 class StaffTaskForm(ActivityForm):
     kind = ActivityKind.STAFF_TASK.value
-    config_fields = ("description",)
+    config_fields = ("description", "due_within_days")
     description = TextAreaField(
         "Instructions", validators=[Optional(), Length(max=2000)], filters=[_strip]
+    )
+    due_within_days = IntegerField(
+        "Due within (days)", validators=[Optional(), NumberRange(min=1, max=MAX_DUE_WITHIN_DAYS)]
     )
     assignee = SelectField("Assigned to", validators=[Optional()], default="")
 

@@ -17,6 +17,7 @@ from leadsite.journeys.decisions import (
     skipped_reason,
     timed_out,
 )
+from leadsite.journeys.due_dates import staff_task_due
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
 from leadsite.journeys.stakeholders import ask_stakeholders
 from leadsite.journeys.waits import held, needs_journey_data, timed_out_target, timeout_of
@@ -161,6 +162,8 @@ def _enter(
             if result is not None:
                 step.status, step.done_at, step.result = StepStatus.DONE, now, result
                 released.append(step)
+        elif step.kind == ActivityKind.STAFF_TASK:
+            step.due_at = staff_task_due(activity.config or {}, due_at)
     writer.emit(
         event_types.JOURNEY_STAGE_ENTERED,
         {

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
@@ -15,6 +15,9 @@ from leadsite.models.data_point import DataPoint
 from leadsite.models.funnel import Activity, Funnel, Origin, Stage
 from leadsite.models.lead import Lead
 from leadsite.models.types import JSONType, UTCDateTime, utcnow
+
+_OPEN_STAFF_TASK = text("kind = 'staff_task' AND status = 'due'")
+OPEN_STAFF_TASKS = {"postgresql_where": _OPEN_STAFF_TASK, "sqlite_where": _OPEN_STAFF_TASK}
 
 
 class JourneyStatus(StrEnum):
@@ -82,7 +85,11 @@ class JourneyStep(PublicIdMixin, TimestampMixin, db.Model):
     """An activity of the funnel as it applies to one journey."""
 
     __tablename__ = "journey_steps"
-    __table_args__ = (Index("ix_journey_steps_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_journey_steps_status_due", "status", "due_at"),
+        # My tasks (leadsite.journeys.tasks): open staff tasks, by due date; few of all steps.
+        Index("ix_journey_steps_open_staff_tasks", "due_at", "id", **OPEN_STAFF_TASKS),
+    )
     id_prefix = "step"
 
     journey_id: Mapped[str] = mapped_column(
