@@ -8,7 +8,6 @@ SHOTS_DIR names a folder: a person reads them, CI need not spend time writing th
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from email.message import Message
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import (
@@ -31,21 +30,13 @@ from leadsite.models import (
 )
 from leadsite.outbox import worker
 from tests import factories
+from tests.browser.funnel_builder import TERMS, build_funnel, create_data_points, shot
 from tests.browser.test_funnels_editor import _sign_in
 from tests.servers import Mailbox, smtp_server
 
 STAFF = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-TERMS = "I agree to pay the yearly fee within 30 days of the invoice."
 ACCOUNTANT = "books@ledger.example"
-
-
-def _shot(page: Page, name: str) -> None:
-    folder = os.environ.get("SHOTS_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        # caret="initial": hiding the caret takes an inline style, which the pages' CSP refuses.
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial")
 
 
 @pytest.fixture
@@ -85,112 +76,6 @@ def link_in(message: Message, base: str, path: str) -> str:
     match = re.search(rf"{re.escape(base)}{path}\S+", text)
     assert match, text
     return match[0]
-
-
-def stage_card(page: Page, name: str) -> Locator:
-    heading = page.get_by_role("heading", name=name, exact=True, level=3)
-    return page.locator(".stage").filter(has=heading)
-
-
-def add_activity(page: Page, stage: str, kind: str, title: str) -> Locator:
-    """Open the new activity form of `kind` in `stage`, with its title typed."""
-    card = stage_card(page, stage)
-    card.get_by_label("Add an activity").select_option(kind)
-    card.get_by_role("button", name=f"Add an activity to {stage}").click()
-    form = card.locator(".activity-form")
-    form.get_by_label("Title").fill(title)
-    return form
-
-
-def save_activity(page: Page, form: Locator, stage: str, title: str) -> None:
-    form.get_by_role("button", name="Add activity").click()
-    expect(stage_card(page, stage).locator(".activity", has_text=title)).to_be_visible()
-
-
-def create_data_points(page: Page) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Data points").click()
-    form = page.locator("#data-point-form")
-    for name, label, kind in (
-        ("company_size", "Company size", "number"),
-        ("accountant_email", "Accountant's email", "email"),
-    ):
-        form.get_by_label("Name").fill(name)
-        form.get_by_label("Label").fill(label)
-        form.get_by_label("Type").select_option(kind)
-        form.get_by_role("button", name="Add data point").click()
-        expect(page.locator("#data-points table")).to_contain_text(label)
-    _shot(page, "01-data-points-1280")
-
-
-def build_funnel(page: Page, base: str, staff_name: str) -> str:
-    """The funnel, built as a person would in the editor; returns its hosted page's address."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Funnels").click()
-    page.get_by_role("link", name="New funnel").click()
-    page.get_by_label("Name").fill("Onboarding")
-    page.get_by_label("Status").select_option("active")
-    page.get_by_role("button", name="Create funnel").click()
-    expect(page.locator("#flash")).to_contain_text("Funnel “Onboarding” created.")
-    for stage in ("Qualify", "Sales review", "Self-serve"):
-        page.get_by_label("New stage").fill(stage)
-        page.get_by_role("button", name="Add stage").click()
-        expect(stage_card(page, stage)).to_be_visible()
-
-    form = add_activity(page, "Qualify", "email_lead", "Welcome")
-    save_activity(page, form, "Qualify", "Welcome")  # empty body: a greeting and their link
-    form = add_activity(page, "Qualify", "lead_task", "About your company")
-    form.get_by_label("Instructions for the lead").fill("Two questions, then we go on.")
-    form.get_by_label("Company size").check()
-    form.get_by_label("Accountant's email").check()
-    save_activity(page, form, "Qualify", "About your company")
-
-    form = add_activity(page, "Sales review", "staff_task", "Call the lead")
-    form.get_by_label("Instructions").fill("Agree a plan for a large company.")
-    form.get_by_label("Assigned to").select_option(label=staff_name)
-    save_activity(page, form, "Sales review", "Call the lead")
-
-    form = add_activity(page, "Self-serve", "stakeholder_task", "Approve the account")
-    form.get_by_label("Or the data point holding it").select_option(label="Accountant's email")
-    form.get_by_label("What they do").select_option("approve")
-    form.get_by_label("Instructions", exact=True).fill("Check the company before we bill it.")
-    form.locator("#activity-show_data_points").get_by_label("Company size").check()
-    save_activity(page, form, "Self-serve", "Approve the account")
-    form = add_activity(page, "Self-serve", "upload", "Your company registration")
-    form.get_by_label("Instructions for the lead").fill("The certificate, as a PDF.")
-    form.get_by_label("Accepted file types").fill("pdf")
-    save_activity(page, form, "Self-serve", "Your company registration")
-    form = add_activity(page, "Self-serve", "sign", "The agreement")
-    form.get_by_label("Text to sign").fill(TERMS)
-    save_activity(page, form, "Self-serve", "The agreement")
-
-    qualify = stage_card(page, "Qualify")
-    qualify.get_by_role("link", name="Decisions after Qualify").click()
-    decisions = qualify.locator(".decisions-form")
-    decisions.get_by_role("button", name="Add a branch").click()
-    branch = decisions.locator(".branch").first
-    branch.get_by_label("Name").fill("Large company")
-    branch.get_by_label("Go to").select_option(label="“Sales review”")
-    branch.get_by_label("Field").select_option("data.company_size")
-    branch.get_by_label("Operator").select_option("gt")
-    branch.get_by_label("Value").fill("10")
-    decisions.get_by_label("Otherwise").select_option(label="“Self-serve”")
-    _shot(page, "02-decisions-form-1280")
-    decisions.get_by_role("button", name="Save decisions").click()
-    expect(qualify.locator(".decision-lines")).to_contain_text(
-        "1. If Company size is greater than 10 → “Sales review” (Large company)"
-    )
-    sales = stage_card(page, "Sales review")
-    sales.get_by_role("link", name="Decisions after Sales review").click()
-    sales.locator(".decisions-form").get_by_label("Otherwise").select_option(label="End")
-    sales.get_by_role("button", name="Save decisions").click()
-    expect(sales.locator(".decision-lines")).to_contain_text("Otherwise → the end")
-
-    page.get_by_label("New origin").select_option("page")
-    page.locator("#new-origin-name").fill("Sign-up page")
-    page.get_by_role("button", name="Add origin").click()
-    address = page.locator(".origin", has_text="Sign-up page").locator("code[data-language=url]")
-    expect(address).to_contain_text(f"{base}/r/")
-    _shot(page, "03-funnel-built-1280")
-    return address.inner_text().strip()
 
 
 def register_on_hosted_page(phone: Page, url: str, first_name: str, email: str) -> None:
@@ -251,15 +136,15 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
 
     # A small company: Qualify, then Self-serve (upload, sign, the accountant approves).
     register_on_hosted_page(phone, hosted_page, "Ada", "ada@example.com")
-    _shot(phone, "04-registered-390")
+    shot(phone, "04-registered-390")
     run_worker()
     ada_page = link_in(email_to(mailbox, "ada@example.com", 1), live_server, "/j/")
     phone.goto(ada_page)
     expect(phone.locator(".stage-current")).to_contain_text("Qualify")
-    _shot(phone, "05-journey-qualify-390")
+    shot(phone, "05-journey-qualify-390")
     answer_qualify(phone, "5")
     expect(phone.locator(".stage-current")).to_contain_text("Self-serve")
-    _shot(phone, "06-journey-self-serve-390")
+    shot(phone, "06-journey-self-serve-390")
     phone.get_by_label("Your documents").set_input_files([certificate])
     phone.get_by_role("button", name="Upload").click()
     uploaded = phone.get_by_role("list", name="Uploaded for Your company registration")
@@ -270,7 +155,7 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
     phone.get_by_role("button", name="Sign").click()
     expect(phone.locator(".notice-line")).to_have_text("Thank you: that is done.")
     expect(phone.locator(".done")).to_contain_text("You have done everything for now")
-    _shot(phone, "07-journey-lead-done-390")
+    shot(phone, "07-journey-lead-done-390")
 
     run_worker()
     request = email_to(mailbox, ACCOUNTANT, 2)
@@ -278,10 +163,10 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
     expect(phone.locator("h1")).to_have_text("Approve the account")
     expect(phone.locator(".exposed")).to_contain_text("5")
     phone.get_by_label("Comment").fill("Engines Ltd is in good standing.")
-    _shot(phone, "08-stakeholder-390")
+    shot(phone, "08-stakeholder-390")
     phone.get_by_role("button", name="Approve").click()
     expect(phone.locator("h1")).to_have_text("Thank you")
-    _shot(phone, "09-stakeholder-thanks-390")
+    shot(phone, "09-stakeholder-thanks-390")
     phone.goto(ada_page)
     expect(phone.locator(".done")).to_contain_text("All done")
 
@@ -310,7 +195,7 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
     expect(journey.locator(".evidence-signature")).to_contain_text("Ada Lovelace")
     expect(journey.locator(".stakeholder-link")).to_contain_text("approved")
     expect(journey.locator(".stakeholder-comment")).to_have_text("Engines Ltd is in good standing.")
-    _shot(page, "10-lead-page-completed-1280")
+    shot(page, "10-lead-page-completed-1280")
 
     # A large company: Qualify, then Sales review, which staff finish from the lead page.
     register_on_hosted_page(phone, hosted_page, "Charles", "charles@example.com")
@@ -321,15 +206,15 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
     # Sales review ends the journey: Self-serve's upload and signature are not promised.
     expect(phone.locator(".done")).to_contain_text("You have done everything for now")
     expect(phone.locator(".stages")).not_to_contain_text("Self-serve")
-    _shot(phone, "11-journey-sales-review-390")
+    shot(phone, "11-journey-sales-review-390")
     open_lead(page, "Charles Lovelace")
     charles = journey_of("charles@example.com")
     journey = page.locator(f"#{charles.id}")
     expect(journey.locator(".standing")).to_contain_text("In Sales review")
-    _shot(page, "12-lead-page-staff-task-1280")
+    shot(page, "12-lead-page-staff-task-1280")
     journey.get_by_role("button", name="Mark done Call the lead").click()
     expect(page.locator(f"#{charles.id} .journey-head .badge")).to_have_text("completed")
-    _shot(page, "13-lead-page-sales-done-1280")
+    shot(page, "13-lead-page-sales-done-1280")
 
     charles = journey_of("charles@example.com")
     assert charles.status == JourneyStatus.COMPLETED
