@@ -16,6 +16,7 @@ from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step, lock_journey
 from leadsite.journeys.lead_activity_config import LEAD_KINDS
+from leadsite.journeys.reach import reachable
 from leadsite.journeys.waits import recheck
 from leadsite.models import (
     ActivityKind,
@@ -115,12 +116,13 @@ def journey_view(journey: Journey) -> JourneyView:
         for item in db.session.scalars(db.select(JourneyData).filter_by(journey_id=journey.id))
     }
     current = next((i for i, s in enumerate(stages) if s.id == journey.current_stage_id), None)
+    out_of_reach = _out_of_reach(stages, current, steps)
     views = []
     for index, stage in enumerate(stages):
         own = [step for step in steps if step.stage_id == stage.id]
         state = _stage_state(journey, index, current, own)
-        if state == "skipped":
-            continue  # a stage passed over is none of the lead's concern
+        if state == "skipped" or stage.id in out_of_reach:
+            continue  # a stage passed over, or that no decision leads to, is none of their concern
         tasks = [_task(step, state, points) for step in own if step.kind in LEAD_PAGE_KINDS]
         views.append(StageView(stage.name, state, [t for t in tasks if t.state != "skipped"]))
     return JourneyView(journey, views, data)
@@ -174,6 +176,20 @@ def _task(step: JourneyStep, stage_state: str, points: dict[str, DataPoint]) -> 
         fields=fields,
         config=dict(config),
     )
+
+
+def _out_of_reach(stages: list[Stage], current: int | None, steps: list[JourneyStep]) -> set[str]:
+    """The stages after the current one that its decisions (and those on the way) never lead to;
+    a wait-until step that times out may lead to its `on_timeout` stage."""
+    if current is None:
+        return set()
+    timeouts: dict[str, list[str]] = {}
+    for step in steps:
+        config = step.activity.config if step.activity and step.activity.config else {}
+        if step.kind == ActivityKind.WAIT_UNTIL and isinstance(config.get("on_timeout"), str):
+            timeouts.setdefault(step.stage_id, []).append(config["on_timeout"])
+    ahead = reachable(stages, stages[current].id, timeouts)
+    return {stage.id for stage in stages[current + 1 :] if stage.id not in ahead}
 
 
 def _names(config: dict[str, Any]) -> list[str]:
