@@ -11,6 +11,8 @@ Revises: 0004_ingest
 Create Date: 2026-12-06 11:00:00.000000
 
 """
+import warnings
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -55,7 +57,10 @@ def upgrade():
         )
     with op.batch_alter_table("data_points") as batch_op:
         batch_op.add_column(sa.Column("archived_at", UTCDateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("outbox_messages") as batch_op:
+    # SQLite rebuilds the table, reflecting `leads` (its foreign key), whose expression index
+    # (lower(last_name)) SQLAlchemy cannot reflect and warns about: harmless here.
+    with warnings.catch_warnings(), op.batch_alter_table("outbox_messages") as batch_op:
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection")
         batch_op.add_column(sa.Column("step_id", sa.String(length=40), nullable=True))
         batch_op.create_foreign_key(
             "fk_outbox_messages_step_id", "journey_steps", ["step_id"], ["id"], ondelete="SET NULL"
@@ -156,7 +161,10 @@ def downgrade():
         for column in columns:
             op.drop_index(f"ix_{table}_{column}", table_name=table)
         op.drop_table(table)
-    with op.batch_alter_table("outbox_messages") as batch_op:
+    # SQLite rebuilds the table, reflecting `leads` (its foreign key), whose expression index
+    # (lower(last_name)) SQLAlchemy cannot reflect and warns about: harmless here.
+    with warnings.catch_warnings(), op.batch_alter_table("outbox_messages") as batch_op:
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection")
         batch_op.drop_index("ix_outbox_messages_step_id")
         batch_op.drop_constraint("fk_outbox_messages_step_id", type_="foreignkey")
         batch_op.drop_column("step_id")
