@@ -10,6 +10,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     data_points,
     funnel_activities,
     funnel_edit,
+    funnel_email_tools,
     funnel_origins,
     funnel_stages,
     funnels,

@@ -31,6 +31,7 @@ from leadsite.database import begin_write_transaction
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
+from leadsite.journeys.email_preview import PREVIEW_KINDS, preview_journeys
 from leadsite.journeys.emails import check_template, sample_budget_problem
 from leadsite.journeys.template_check import workspace_variables
 from leadsite.models import Activity, ActivityKind, Funnel, Membership, Stage, User
@@ -41,7 +42,7 @@ ADMINISTRATORS_ONLY = (
 )
 
 
-def _options(activity: Activity | None = None) -> dict[str, Any]:
+def activity_options(activity: Activity | None = None) -> dict[str, Any]:
     """The workspace's active users (assignees), data points (what a lead task asks for: not
     archived ones it does not ask for already) and the variables templates may read."""
     users = db.session.scalars(
@@ -62,7 +63,7 @@ def _form(kind: str, activity: Activity | None = None, empty: bool = False) -> A
     if kind not in FORMS:
         abort(404, "This kind of activity cannot be edited here.")
     extra = {"formdata": None} if empty else {}
-    return FORMS[kind](activity=activity, options=_options(activity), **extra)
+    return FORMS[kind](activity=activity, options=activity_options(activity), **extra)
 
 
 def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -> Response:
@@ -80,6 +81,7 @@ def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -
         kind_help=KIND_HELP[form.kind],
         template_help=TEMPLATE_HELP,
         read_only=not may_configure(form.kind),
+        preview_journeys=preview_journeys(funnel) if form.kind in PREVIEW_KINDS else [],
     )
 
 

@@ -225,12 +225,19 @@ def lead_email(
     """The `email_lead` email: the activity's subject and body, with the journey link (unless
     the body writes `journey_url` itself: the link is not given twice)."""
     context = template_context(lead, journey, data)
+    return compose_lead_email(config, title, context, unsubscribe_url(lead))
+
+
+def compose_lead_email(
+    config: dict[str, Any], title: str, context: dict[str, Any], unsubscribe: str
+) -> Email:
+    """The `email_lead` email rendered on `context` (a lead's, or `sample_context()`)."""
     subject = one_line(render_text(str(config.get("subject") or title), context))
     source = config.get("body") or DEFAULT_BODY
     body = render_text(source, context).strip()
     links = {
         "journey_url": context["journey_url"],
-        "unsubscribe_url": unsubscribe_url(lead),
+        "unsubscribe_url": unsubscribe,
         "add_journey_link": not reads_journey_url(source),
     }
     paragraphs = [part.strip().split("\n") for part in body.split("\n\n") if part.strip()]

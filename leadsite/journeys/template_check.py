@@ -65,12 +65,12 @@ class Variables:
         """Why the variable at `path` does not exist, or None when the context offers it."""
         top = path[0]
         if top not in TOP_LEVEL:
-            return _unknown(top, TOP_LEVEL)
+            return _unknown("", top, TOP_LEVEL)
         if top in ("lead", "data") and len(path) > 1:
             name = path[1]
             known = LEAD_FIELDS if top == "lead" else self.data_points
             if name not in known and name not in DICT_METHODS and name not in self.archived:
-                return _unknown(f"{top}.{name}", [f"{top}.{other}" for other in known])
+                return _unknown(f"{top}.", name, known)
         return None
 
 
@@ -87,11 +87,13 @@ def workspace_variables(workspace_id: str) -> Variables:
     )
 
 
-def _unknown(name: str, candidates: Iterator[str] | tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+def _unknown(prefix: str, name: str, candidates: tuple[str, ...]) -> str:
+    """The sentence for `prefix + name`, with the closest of `candidates` (names compared
+    without their common prefix, so `lead.vip` is not taken for `lead.phone`)."""
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     if close:
-        return f"Unknown variable `{name}`: did you mean `{close[0]}`?"
-    return f"Unknown variable `{name}`."
+        return f"Unknown variable `{prefix}{name}`: did you mean `{prefix}{close[0]}`?"
+    return f"Unknown variable `{prefix}{name}`."
 
 
 def variable_paths(source: str) -> list[tuple[str, ...]]:
