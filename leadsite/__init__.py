@@ -34,6 +34,7 @@ OWN_WRITE_LOCK = frozenset(
         "backoffice.activity_edit",
         # They render staff-written templates, and the test takes the lock to queue its email.
         "backoffice.activity_email_preview",
+        "backoffice.activity_email_preview_html",
         "backoffice.activity_email_test",
     }
 )

@@ -6,8 +6,9 @@ template renders (they are in `OWN_WRITE_LOCK`); the test takes it only to queue
 
 from __future__ import annotations
 
-from flask import abort, g, request
+from flask import abort, g, make_response, request, url_for
 from flask_login import current_user
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from leadsite.backoffice import bp
@@ -17,7 +18,7 @@ from leadsite.backoffice.funnel_changes import find_stage
 from leadsite.backoffice.funnel_edit import funnel_or_404
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
-from leadsite.htmx import render_page_or_block
+from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.email_preview import (
     PREVIEW_KINDS,
     Preview,
@@ -26,8 +27,24 @@ from leadsite.journeys.email_preview import (
     render_preview,
 )
 from leadsite.models import Funnel, Stage
+from leadsite.security import allow_framing_by, frameable
 
 TEMPLATE = "backoffice/funnels/email_preview.html"
+# What the preview frame's page may do: show the email's inline styles and images, run nothing,
+# be framed by our own pages only.
+FRAME_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "frame-ancestors 'self'; sandbox"
+)
+# The form fields the preview's frame posts again to load the HTML version.
+ECHOED = (
+    "preview_kind",
+    "preview_journey",
+    "activity-title",
+    "activity-subject",
+    "activity-body",
+    "activity-note",
+)
 
 
 def _posted_form() -> ActivityForm:
@@ -50,17 +67,24 @@ def _template_errors(form: ActivityForm) -> list[str]:
 def _answer(
     funnel: Funnel, stage: Stage, form: ActivityForm, preview: Preview, sent_to: str = ""
 ) -> Response:
+    """The preview with the template errors above it: 422 when it cannot be rendered, or when
+    it was to be sent and was not."""
     errors = _template_errors(form)
-    status = 422 if preview.problem or (errors and not preview.email) else 200
+    refused = preview.problem or (errors and request.endpoint.endswith("_test"))
     return render_page_or_block(
         TEMPLATE,
         "email_preview",
-        status=status,
+        status=422 if refused else 200,
         funnel=funnel,
         stage=stage,
         preview=preview,
         warnings=errors,
         sent_to=sent_to,
+        echoed={name: request.form[name] for name in ECHOED if name in request.form},
+        inline=is_htmx(),
+        html_url=url_for(
+            "backoffice.activity_email_preview_html", funnel_id=funnel.id, stage_id=stage.id
+        ),
     )
 
 
@@ -82,6 +106,19 @@ def activity_email_preview(funnel_id: str, stage_id: str) -> Response:
     (or a made-up lead): subject, text, and the HTML in a sandboxed frame. Nothing is saved."""
     funnel, stage, form, preview = _render(funnel_id, stage_id)
     return _answer(funnel, stage, form, preview)
+
+
+@bp.post("/funnels/edit/<funnel_id>/stages/<stage_id>/email-preview/html")
+@frameable
+def activity_email_preview_html(funnel_id: str, stage_id: str) -> Response:
+    """The HTML version alone, for the preview's sandboxed frame (the editor's page forbids the
+    inline styles an email needs; this page allows them and nothing else)."""
+    _, _, _, preview = _render(funnel_id, stage_id)
+    allow_framing_by(["'self'"])
+    body = preview.email.html if preview.email else f"<p>{escape(preview.problem or '')}</p>"
+    response = make_response(body, 200 if preview.email else 422)
+    response.headers["Content-Security-Policy"] = FRAME_POLICY
+    return response
 
 
 @bp.post("/funnels/edit/<funnel_id>/stages/<stage_id>/email-test")
