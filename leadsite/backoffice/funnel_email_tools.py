@@ -131,6 +131,6 @@ def activity_email_test(funnel_id: str, stage_id: str) -> Response:
     to, workspace_id = current_user.email, g.workspace.id
     db.session.rollback()  # end the read (SQLite refuses a write after a stale read)
     begin_write_transaction()
-    queue_test_email(workspace_id, to, preview.email)
+    queue_test_email(workspace_id, to, preview)
     db.session.commit()
     return _answer(funnel, stage, form, preview, sent_to=to)

@@ -31,6 +31,7 @@ class Preview:
     email: Email | None = None
     problem: str | None = None
     on: str = ""
+    lead_id: str | None = None
 
 
 def preview_journeys(funnel: Funnel, limit: int = MAX_PREVIEW_LEADS) -> list[Journey]:
@@ -68,8 +69,10 @@ def render_preview(
             lead, data = journey.lead, data_values(journey)
             on = lead.display_name
             if kind == ActivityKind.NOTIFY_STAFF:
-                return Preview(staff_email(lead, journey, data, config, stage_name), on=on)
-            return Preview(lead_email(lead, journey, data, config, title), on=on)
+                email = staff_email(lead, journey, data, config, stage_name)
+            else:
+                email = lead_email(lead, journey, data, config, title)
+            return Preview(email, on=on, lead_id=lead.id)
         if kind == ActivityKind.NOTIFY_STAFF:
             return Preview(problem="No lead has a journey in this funnel yet to preview it on.")
         context = {**sample_context(), "funnel": funnel.name}
@@ -79,6 +82,11 @@ def render_preview(
         return Preview(problem=f"It cannot be rendered: {error}.")
 
 
-def queue_test_email(workspace_id: str, to: str, email: Email) -> OutboxMessage:
-    """Queue the previewed email to `to` (the staff member) through the outbox, marked a test."""
-    return queue_email(workspace_id, to, TEST_PREFIX + email.subject, email.text, email.html)
+def queue_test_email(workspace_id: str, to: str, preview: Preview) -> OutboxMessage:
+    """Queue the previewed email to `to` (the staff member) through the outbox, marked a test;
+    it names the lead it was rendered on, so erasing the lead erases it too."""
+    email = preview.email
+    if email is None:
+        raise ValueError("nothing was rendered to send")
+    subject = TEST_PREFIX + email.subject
+    return queue_email(workspace_id, to, subject, email.text, email.html, preview.lead_id)

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from leadsite.extensions import db
-from leadsite.models import Activity, ActivityKind, JourneyStep, OriginKind, Role, StepStatus
+from leadsite.models import (
+    Activity,
+    ActivityKind,
+    JourneyStep,
+    OriginKind,
+    OutboxMessage,
+    Role,
+    StepStatus,
+)
 from leadsite.outbox import worker
 from leadsite.registration import LeadInput, RegistrationContext, register
 from leadsite.registration.inputs import JourneyDataInput
@@ -167,6 +175,9 @@ def test_send_me_a_test_arrives_at_the_smtp_server(app, client, world):
     assert email["Subject"] == "[Test] Welcome, Ada"
     assert "Hello from Onboarding." in email.get_body(("plain",)).get_content()
     assert _activities() == []
+    # It names the lead it shows: erasing the lead erases it too.
+    sent = db.session.scalar(db.select(OutboxMessage).filter_by(target="maria@acme.example"))
+    assert sent.lead_id == lead.id
 
 
 def test_send_me_a_test_is_refused_while_a_variable_is_unknown(client, world):
