@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jinja2 import TemplateError, nodes
 
@@ -96,13 +97,15 @@ def _unknown(prefix: str, name: str, candidates: tuple[str, ...]) -> str:
     return f"Unknown variable `{prefix}{name}`."
 
 
-def variable_paths(source: str) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=512)
+def variable_paths(source: str) -> tuple[tuple[str, ...], ...]:
     """The context variables `source` reads, as attribute paths (`("lead", "first_name")`), in
-    the order they appear; empty when it does not parse (that is `check_template`'s to say)."""
+    the order they appear; empty when it does not parse (that is `check_template`'s to say).
+    Remembered: a data point's uses parse every template of its workspace."""
     try:
         tree = sandbox.parse(source)
     except TemplateError:
-        return []
+        return ()
     bound = {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")} | {
         "loop",
         "caller",
@@ -111,7 +114,7 @@ def variable_paths(source: str) -> list[tuple[str, ...]]:
         *sandbox.global_names(),
     }
     bound |= {macro.name for macro in tree.find_all(nodes.Macro)}
-    return [path for path in _walk(tree) if path[0] not in bound]
+    return tuple(path for path in _walk(tree) if path[0] not in bound)
 
 
 def _walk(node: nodes.Node) -> Iterator[tuple[str, ...]]:
