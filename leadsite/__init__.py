@@ -32,6 +32,10 @@ OWN_WRITE_LOCK = frozenset(
         # They try staff-written templates first (`funnel_activities._try_templates_first`).
         "backoffice.activity_create",
         "backoffice.activity_edit",
+        # They render staff-written templates, and the test takes the lock to queue its email.
+        "backoffice.activity_email_preview",
+        "backoffice.activity_email_preview_html",
+        "backoffice.activity_email_test",
     }
 )
 

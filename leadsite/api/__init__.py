@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from leadsite.api import (  # noqa: E402, F401
+    activities,
     auth,
     cors,
     data_points,

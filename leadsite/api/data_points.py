@@ -1,4 +1,4 @@
-"""`/api/v1/data-points`: create, list, read, change and delete data points."""
+"""`/api/v1/data-points`: create, list, read, change (archive) and delete data points."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from leadsite import data_points
 from leadsite.api import bp
 from leadsite.api.body import read_body
 from leadsite.api.lookup import scoped_or_404
-from leadsite.api.openapi import operation
+from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import (
     DataPointIn,
     DataPointListResponse,
@@ -36,6 +36,8 @@ def data_point_dict(point: DataPoint) -> dict[str, Any]:
         "type": point.type,
         "choices": list(point.choices or []),
         "help_text": point.help_text,
+        "archived": point.archived_at is not None,
+        "archived_at": iso(point.archived_at),
         "created_at": iso(point.created_at),
     }
 
@@ -67,12 +69,30 @@ def _duplicate_name(name: str) -> Response:
     summary="List data points",
     tag="data points",
     responses={200: ("Data points", DataPointListResponse)},
-    errors=(401, 429),
+    errors=(401, 422, 429),
     scope=Scope.LEADS_READ,
+    query=[
+        query_param(
+            "archived",
+            "`true`: only archived data points; `false`: only the others; absent: all.",
+            enum=["true", "false"],
+        )
+    ],
 )
 def list_data_points() -> Response:
-    """Every data point of the workspace, by name."""
+    """Every data point of the workspace, by name; `?archived=` filters on being archived."""
+    archived = request.args.get("archived")
+    if archived not in (None, "true", "false"):
+        message = "archived must be true or false"
+        return api_error(
+            422,
+            "Validation failed",
+            "VALIDATION_ERROR",
+            errors=[{"field": "archived", "value": archived, "message": message}],
+        )
     points = data_points.workspace_data_points(g.workspace_id)
+    if archived is not None:
+        points = [p for p in points if (p.archived_at is not None) == (archived == "true")]
     return jsonify(success=True, data=[data_point_dict(p) for p in points])
 
 
@@ -127,14 +147,16 @@ def get_data_point(point_id: str) -> Response:
 
 @bp.patch("/data-points/<point_id>")
 @operation(
-    summary="Change a data point's label, choices or help text",
+    summary="Change a data point's label, choices or help text, or archive it",
     tag="data points",
     body=DataPointPatch,
     responses={200: ("Changed", DataPointResponse)},
     errors=ERRORS,
 )
 def update_data_point(point_id: str) -> Response:
-    """Change label, choices or help text (name and type are fixed once values exist)."""
+    """Change label, choices or help text (name and type are fixed once values exist);
+    `archived: true` archives it (kept with its values, offered in no new form), `false`
+    brings it back."""
     point = scoped_or_404(DataPoint, point_id, "data point")
     changes = DataPointPatch.model_validate(read_body(request)).model_dump(exclude_unset=True)
     if "choices" in changes:
@@ -143,6 +165,9 @@ def update_data_point(point_id: str) -> Response:
             return refused
     if changes.get("label") is None:
         changes.pop("label", None)
+    archived = changes.pop("archived", None)
+    if archived is not None:
+        data_points.set_archived(point, archived)
     for name, value in changes.items():
         setattr(point, name, value)
     db.session.commit()
@@ -151,24 +176,32 @@ def update_data_point(point_id: str) -> Response:
 
 @bp.delete("/data-points/<point_id>")
 @operation(
-    summary="Delete a data point no journey uses",
+    summary="Delete a data point nothing uses",
     tag="data points",
     responses={200: ("Deleted", DataPointResponse)},
     errors=(401, 404, 409, 429),
 )
 def delete_data_point(point_id: str) -> Response:
-    """Delete the data point; refused (409) while journeys hold values for it."""
+    """Delete the data point; refused (409) while journeys hold values for it or forms,
+    conditions, activities or templates use it: `details.uses` lists them (archive it instead).
+    """
     point = scoped_or_404(DataPoint, point_id, "data point")
     data = data_point_dict(point)
     try:
         data_points.delete_data_point(point)
     except DataPointInUse as error:
-        message = f"{error.journeys} journey(s) hold values for this data point"
+        message = str(error)
         return api_error(
             409,
             message,
             "DATA_POINT_IN_USE",
-            {"field": "id", "value": point.id, "message": message},
+            {
+                "field": "id",
+                "value": point.id,
+                "message": message,
+                "journeys": error.journeys,
+                "uses": [use.as_dict() for use in error.uses],
+            },
         )
     db.session.commit()
     return jsonify(success=True, data=data)

@@ -382,6 +382,9 @@ class DataPointPatch(BaseModel):
         None, max_length=100
     )
     help_text: str | None = Field(None, max_length=300)
+    archived: bool | None = Field(
+        None, description="`true` archives it (kept, offered in no new form); `false` restores it."
+    )
 
 
 class DataPointOut(BaseModel):
@@ -391,6 +394,8 @@ class DataPointOut(BaseModel):
     type: str
     choices: list[str]
     help_text: str | None
+    archived: bool
+    archived_at: str | None
     created_at: str | None
 
 

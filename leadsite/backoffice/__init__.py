@@ -11,6 +11,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     funnel_activities,
     funnel_decisions,
     funnel_edit,
+    funnel_email_tools,
     funnel_origins,
     funnel_stages,
     funnel_wait_forms,  # registers the wait-until activity form

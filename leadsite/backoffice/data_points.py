@@ -1,4 +1,5 @@
-"""Back-office data points: the named, typed values journeys collect. List, create, edit, delete."""
+"""Back-office data points: the named, typed values journeys collect. List, create, edit, see
+where each is used, archive, delete."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from werkzeug.wrappers import Response
 from leadsite import data_points
 from leadsite.backoffice import bp
 from leadsite.backoffice.forms import DATA_POINT_TYPES, DataPointForm, EmptyForm
+from leadsite.data_point_usage import Use, data_point_uses
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
@@ -30,8 +32,22 @@ def _new_form() -> DataPointForm:
     return DataPointForm(formdata=None, workspace_id=g.workspace.id)
 
 
+def use_url(use: Use) -> str:
+    """The back-office page where a use of a data point is changed."""
+    if use.activity_id:
+        return url_for(
+            "backoffice.activity_edit", funnel_id=use.funnel_id, activity_id=use.activity_id
+        )
+    if use.origin_id:
+        return url_for("backoffice.origin_edit", funnel_id=use.funnel_id, origin_id=use.origin_id)
+    if use.stage_id:
+        return url_for("backoffice.stage_edit", funnel_id=use.funnel_id, stage_id=use.stage_id)
+    return url_for("backoffice.funnel_edit", funnel_id=use.funnel_id)
+
+
 def _page(form: DataPointForm, block: str = "data_points", status: int = 200) -> Response:
-    """The list and the form beside it: the whole page, or `block` for htmx."""
+    """The list and the form beside it (with where the edited one is used): the whole page, or
+    `block` for htmx."""
     return render_page_or_block(
         TEMPLATE,
         block,
@@ -39,6 +55,9 @@ def _page(form: DataPointForm, block: str = "data_points", status: int = 200) ->
         form=form,
         points=data_points.workspace_data_points(g.workspace.id),
         type_labels=TYPE_LABELS,
+        uses=data_point_uses(form.editing) if form.editing else [],
+        use_url=use_url,
+        archive_form=EmptyForm(formdata=None),
     )
 
 
@@ -89,12 +108,23 @@ def data_point_create() -> Response:
     return _saved(f"Data point “{point.label}” added.")
 
 
+def _renames_a_used_point(form: DataPointForm, point: DataPoint) -> bool:
+    """A new name for a data point that forms or activities read by its name is refused."""
+    if form.name.data == point.name:
+        return False
+    uses = data_point_uses(point)
+    if uses:
+        places = "1 place reads it" if len(uses) == 1 else f"{len(uses)} places read it"
+        form.name.errors = [f"Fixed: {places} by this name (listed below)."]
+    return bool(uses)
+
+
 @bp.route("/data-points/<point_id>/edit", methods=["GET", "POST"])
 def data_point_edit(point_id: str) -> Response:
     """Edit a data point; its name is fixed once journeys hold values of it."""
     point = _point_or_404(point_id)
     form = DataPointForm(workspace_id=g.workspace.id, editing=point)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _renames_a_used_point(form, point):
         data_points.update_data_point(point, **_fields(form))
         try:
             db.session.commit()
@@ -105,42 +135,66 @@ def data_point_edit(point_id: str) -> Response:
     return _page(form, "data_point_form", status=status)
 
 
-def in_use_message(point: DataPoint, journeys: int) -> str:
-    """Why a data point cannot be deleted, with how many journeys use it."""
-    noun = "journey holds a value" if journeys == 1 else "journeys hold values"
-    return f"“{point.label}” cannot be deleted: {journeys:,} {noun} of it."
-
-
-def _confirm_page(point: DataPoint, form: EmptyForm, journeys: int, status: int = 200) -> Response:
+def _confirm_page(point: DataPoint, form: EmptyForm, status: int = 200) -> Response:
+    journeys, uses = data_points.journeys_using(point), data_point_uses(point)
+    refusal = data_points.in_use_message(point, journeys, uses) if journeys or uses else None
     body = render_template(
         "backoffice/data_points/delete.html",
         point=point,
         form=form,
         journeys=journeys,
-        refusal=in_use_message(point, journeys) if journeys else None,
+        uses=uses,
+        use_url=use_url,
+        refusal=refusal,
     )
     return make_response(body, status)
 
 
 @bp.route("/data-points/<point_id>/delete", methods=["GET", "POST"])
 def data_point_delete(point_id: str) -> Response:
-    """Ask to confirm, then delete a data point; one that journeys use is refused (409).
+    """Ask to confirm, then delete a data point; one that journeys hold values of, or that a
+    form, condition, activity or template uses, is refused (409) with the list of its uses.
 
     Without JavaScript the GET is the confirmation page; htmx asks with `hx-confirm` and POSTs.
     """
     point = _point_or_404(point_id)
     form = EmptyForm()
     if not form.validate_on_submit():
-        return _confirm_page(point, form, data_points.journeys_using(point))
+        return _confirm_page(point, form)
     label = point.label
     try:
         data_points.delete_data_point(point)
         db.session.commit()
-    except (data_points.DataPointInUse, IntegrityError):
+    except (data_points.DataPointInUse, IntegrityError) as error:
         # IntegrityError: a journey got a value of it since the check (the foreign key refuses).
         db.session.rollback()
-        journeys = data_points.journeys_using(point)
         if is_htmx():
-            return error_page(409, in_use_message(point, journeys), title="Not deleted")
-        return _confirm_page(point, form, journeys, status=409)
+            message = str(error) if isinstance(error, data_points.DataPointInUse) else None
+            message = message or data_points.in_use_message(
+                point, data_points.journeys_using(point), []
+            )
+            return error_page(409, message, title="Not deleted")
+        return _confirm_page(point, form, status=409)
     return _saved(f"Data point “{label}” deleted.")
+
+
+@bp.post("/data-points/<point_id>/archive")
+def data_point_archive(point_id: str) -> Response:
+    """Archive a data point: journeys keep its values, new forms and editors do not offer it."""
+    point = _point_or_404(point_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400, "The form expired: reload the page and try again.")
+    data_points.set_archived(point, True)
+    db.session.commit()
+    return _saved(f"Data point “{point.label}” archived.")
+
+
+@bp.post("/data-points/<point_id>/unarchive")
+def data_point_unarchive(point_id: str) -> Response:
+    """Bring an archived data point back: offered in forms and editors again."""
+    point = _point_or_404(point_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400, "The form expired: reload the page and try again.")
+    data_points.set_archived(point, False)
+    db.session.commit()
+    return _saved(f"Data point “{point.label}” is offered again.")

@@ -26,11 +26,14 @@ from leadsite.backoffice.funnel_changes import (
 )
 from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved
 from leadsite.backoffice.outbound import may_configure, recipients_allowed
+from leadsite.data_point_usage import config_data_points
 from leadsite.database import begin_write_transaction
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
+from leadsite.journeys.email_preview import PREVIEW_KINDS, preview_journeys
 from leadsite.journeys.emails import check_template, sample_budget_problem
+from leadsite.journeys.template_check import workspace_variables
 from leadsite.models import Activity, ActivityKind, Funnel, Membership, Stage, User
 
 ACTIVITY_TEMPLATE = "backoffice/funnels/activity.html"
@@ -39,8 +42,9 @@ ADMINISTRATORS_ONLY = (
 )
 
 
-def _options() -> dict[str, Any]:
-    """The workspace's active users (assignees) and data points (what a lead task asks for)."""
+def activity_options(activity: Activity | None = None) -> dict[str, Any]:
+    """The workspace's active users (assignees), data points (what a lead task asks for: not
+    archived ones it does not ask for already) and the variables templates may read."""
     users = db.session.scalars(
         db.select(User)
         .join(Membership)
@@ -49,7 +53,8 @@ def _options() -> dict[str, Any]:
     )
     return {
         "users": [(user.id, user.name or user.email) for user in users],
-        "data_points": data_point_choices(),
+        "data_points": data_point_choices(config_data_points(activity.config if activity else {})),
+        "variables": workspace_variables(g.workspace.id),
     }
 
 
@@ -58,7 +63,7 @@ def _form(kind: str, activity: Activity | None = None, empty: bool = False) -> A
     if kind not in FORMS:
         abort(404, "This kind of activity cannot be edited here.")
     extra = {"formdata": None} if empty else {}
-    return FORMS[kind](activity=activity, options=_options(), **extra)
+    return FORMS[kind](activity=activity, options=activity_options(activity), **extra)
 
 
 def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -> Response:
@@ -76,6 +81,7 @@ def _page(funnel: Funnel, stage: Stage, form: ActivityForm, status: int = 200) -
         kind_help=KIND_HELP[form.kind],
         template_help=TEMPLATE_HELP,
         read_only=not may_configure(form.kind),
+        preview_journeys=preview_journeys(funnel) if form.kind in PREVIEW_KINDS else [],
     )
 
 

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from leadsite.backoffice.activity_templates import TemplateVariablesMixin
 from leadsite.backoffice.funnel_forms import EmailListField
 from leadsite.backoffice.funnel_stage_forms import wait_until_summary
 from leadsite.journeys.activities import validate_activity_config
@@ -155,16 +156,18 @@ class StaffTaskForm(ActivityForm):
         return self.assignee.data or None
 
 
-class EmailLeadForm(ActivityForm):
+class EmailLeadForm(TemplateVariablesMixin, ActivityForm):
     kind = ActivityKind.EMAIL_LEAD.value
     config_fields = ("subject", "body")
+    template_fields = ("subject", "body")
     subject = StringField("Subject", validators=[Optional(), Length(max=200)], filters=[_strip])
     body = TextAreaField("Body", validators=[Optional(), Length(max=20_000)])
 
 
-class NotifyStaffForm(ActivityForm):
+class NotifyStaffForm(TemplateVariablesMixin, ActivityForm):
     kind = ActivityKind.NOTIFY_STAFF.value
     config_fields = ("to", "subject", "note")
+    template_fields = ("subject",)
     to = EmailListField("To", default=list)
     subject = StringField("Subject", validators=[Optional(), Length(max=200)], filters=[_strip])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)], filters=[_strip])

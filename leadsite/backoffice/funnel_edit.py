@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -36,9 +37,11 @@ def funnel_or_404(funnel_id: str) -> Funnel:
     return funnel
 
 
-def data_point_choices() -> list[tuple[str, str]]:
-    """The workspace's data points as (name, label)."""
-    return [(p.name, p.label) for p in workspace_data_points(g.workspace.id)]
+def data_point_choices(keep: Collection[str] = ()) -> list[tuple[str, str]]:
+    """The data points an editor offers as (name, label): not the archived ones, but those in
+    `keep` (what the thing edited already reads)."""
+    points = workspace_data_points(g.workspace.id, archived=False, keep=keep)
+    return [(p.name, p.label) for p in points]
 
 
 def stages_of(funnel: Funnel) -> list[Stage]:
@@ -70,7 +73,7 @@ def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
         "describe_condition": describe_condition,
         "describe_decisions": describe_decisions,
         "activity_summary": summary,
-        "data_point_labels": dict(data_point_choices()),
+        "data_point_labels": {p.name: p.label for p in workspace_data_points(g.workspace.id)},
     }
     context.update(overrides)
     return context

@@ -21,10 +21,11 @@ from leadsite.backoffice.funnel_origin_forms import (
 from leadsite.backoffice.funnel_origin_log import log_view
 from leadsite.backoffice.funnel_origin_mapping import Trial, parse_mapping_text, try_mapping
 from leadsite.backoffice.funnel_snippets import origin_snippets
+from leadsite.data_point_usage import origin_data_points
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import Funnel, Origin, OriginKind
+from leadsite.models import DataPoint, Funnel, Origin, OriginKind
 
 ORIGIN_TEMPLATE = "backoffice/funnels/origin.html"
 
@@ -61,6 +62,11 @@ def _origin_page(
     )
 
 
+def _offered_points(origin: Origin) -> list[DataPoint]:
+    """The data points the origin's form builder offers: not archived ones it does not use."""
+    return workspace_data_points(g.workspace.id, archived=False, keep=origin_data_points(origin))
+
+
 @bp.get("/funnels/edit/<funnel_id>/origins")
 def origins_index(funnel_id: str) -> Response:
     """The origins block of the edit page for htmx; browsers get the page."""
@@ -90,7 +96,7 @@ def origin_edit(funnel_id: str, origin_id: str) -> Response:
     """An origin's settings: name, allowed sites, and for forms their fields and texts."""
     funnel = funnel_or_404(funnel_id)
     origin = _origin_or_404(funnel, origin_id)
-    form = OriginForm(origin=origin, data_points=workspace_data_points(g.workspace.id))
+    form = OriginForm(origin=origin, data_points=_offered_points(origin))
     if form.validate_on_submit():
         form.apply()
         db.session.commit()
@@ -99,9 +105,7 @@ def origin_edit(funnel_id: str, origin_id: str) -> Response:
             return redirect(
                 url_for("backoffice.origin_edit", funnel_id=funnel.id, origin_id=origin.id)
             )
-        form = OriginForm(
-            formdata=None, origin=origin, data_points=workspace_data_points(g.workspace.id)
-        )
+        form = OriginForm(formdata=None, origin=origin, data_points=_offered_points(origin))
         return _origin_page(origin, form)
     return _origin_page(origin, form, status=422 if request.method == "POST" else 200)
 
@@ -127,7 +131,7 @@ def origin_log(funnel_id: str, origin_id: str) -> Response:
     rows for "Load more"); browsers get the origin's page showing that part of the log."""
     funnel = funnel_or_404(funnel_id)
     origin = _origin_or_404(funnel, origin_id)
-    form = OriginForm(origin=origin, data_points=workspace_data_points(g.workspace.id))
+    form = OriginForm(origin=origin, data_points=_offered_points(origin))
     block = "log_rows" if request.args.get("after") else "origin_log"
     return _origin_page(origin, form, block=block)
 
@@ -138,7 +142,7 @@ def origin_try(funnel_id: str, origin_id: str) -> Response:
     not), with the validation errors registering would meet. Nothing is saved."""
     funnel = funnel_or_404(funnel_id)
     origin = _origin_or_404(funnel, origin_id)
-    form = OriginForm(origin=origin, data_points=workspace_data_points(g.workspace.id))
+    form = OriginForm(origin=origin, data_points=_offered_points(origin))
     mapping, problems = parse_mapping_text(form.mapping.data or "")
     if problems:
         trial = Trial(problem="Mend the mapping first: " + "; ".join(problems))

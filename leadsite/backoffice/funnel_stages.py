@@ -23,6 +23,7 @@ from leadsite.backoffice.funnel_edit import (
     saved,
 )
 from leadsite.backoffice.funnel_stage_forms import NewStageForm, StageForm
+from leadsite.data_point_usage import condition_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.decisions import stages_leading_to
@@ -71,7 +72,8 @@ def stage_edit(funnel_id: str, stage_id: str) -> Response:
     """Edit a stage's name, delay and entry condition (rules on the lead and its data)."""
     funnel = funnel_or_404(funnel_id)
     stage = _stage_or_404(funnel, stage_id)
-    form = StageForm(data_points=data_point_choices(), stage=stage)
+    offered = data_point_choices(condition_data_points(stage.condition))
+    form = StageForm(data_points=offered, stage=stage)
     if request.method == "POST" and request.form.get("add_rule"):
         # "Add a rule": the same form with one empty row more than was sent, nothing saved.
         if not form.added_blank:

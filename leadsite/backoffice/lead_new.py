@@ -126,7 +126,8 @@ def lead_new() -> Response:
     htmx shows the form inline above the list and answers 422 with the form and its errors;
     without JavaScript this is a page of its own that goes back to the list.
     """
-    form = new_lead_form(open_funnels(g.workspace.id), workspace_data_points(g.workspace.id))
+    points = workspace_data_points(g.workspace.id, archived=False)
+    form = new_lead_form(open_funnels(g.workspace.id), points)
     if not form.validate_on_submit():
         return _form_response(form, 422 if request.method == "POST" else 200)
     funnel = db.session.get(Funnel, form.funnel.data)

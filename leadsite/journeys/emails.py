@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import TemplateError
 
 from leadsite.journeys import sandbox
+from leadsite.journeys.template_check import reads_journey_url
 from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead
 from leadsite.representations import journey_url
 
@@ -221,11 +222,24 @@ class Email:
 def lead_email(
     lead: Lead, journey: Journey, data: dict[str, Any], config: dict[str, Any], title: str
 ) -> Email:
-    """The `email_lead` email: the activity's subject and body, with the journey link."""
+    """The `email_lead` email: the activity's subject and body, with the journey link (unless
+    the body writes `journey_url` itself: the link is not given twice)."""
     context = template_context(lead, journey, data)
+    return compose_lead_email(config, title, context, unsubscribe_url(lead))
+
+
+def compose_lead_email(
+    config: dict[str, Any], title: str, context: dict[str, Any], unsubscribe: str
+) -> Email:
+    """The `email_lead` email rendered on `context` (a lead's, or `sample_context()`)."""
     subject = one_line(render_text(str(config.get("subject") or title), context))
-    body = render_text(config.get("body") or DEFAULT_BODY, context).strip()
-    links = {"journey_url": context["journey_url"], "unsubscribe_url": unsubscribe_url(lead)}
+    source = config.get("body") or DEFAULT_BODY
+    body = render_text(source, context).strip()
+    links = {
+        "journey_url": context["journey_url"],
+        "unsubscribe_url": unsubscribe,
+        "add_journey_link": not reads_journey_url(source),
+    }
     paragraphs = [part.strip().split("\n") for part in body.split("\n\n") if part.strip()]
     return Email(
         subject=subject or title,

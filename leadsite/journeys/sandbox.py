@@ -294,6 +294,16 @@ def compile_template(source: str) -> Template:
     return _sandbox.from_string(source)
 
 
+def parse(source: str) -> nodes.Template:
+    """The syntax tree of `source` as the sandbox parses it; raises Jinja's `TemplateError`."""
+    return _sandbox.parse(source)
+
+
+def global_names() -> frozenset[str]:
+    """The names every template can read besides its context (`range`, `dict`, ...)."""
+    return frozenset(_sandbox.globals)
+
+
 def render(source: str, context: dict[str, Any], budget: Budget | None = None) -> str:
     """Render `source` with `context` within `budget` (a fresh one by default).
 
