@@ -27,8 +27,8 @@ class EntryPage:
 def entry_row(values: dict[str, Any]) -> dict[str, Any]:
     """Every column of a new entry: its id and time, defaults for what `values` leaves out."""
     return {
-        "id": new_id(IngestionEntry.id_prefix),
-        "at": utcnow(),
+        "id": values.get("id") or new_id(IngestionEntry.id_prefix),
+        "at": values.get("at") or utcnow(),
         "codes": [],
         "method": "POST",
         "message": None,
