@@ -9,6 +9,7 @@ from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_changes import find_stage
 from leadsite.backoffice.funnel_decision_forms import DecisionsForm
 from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved, stages_of
+from leadsite.data_point_usage import condition_data_points
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
 from leadsite.models import Funnel, Stage
@@ -33,7 +34,13 @@ def stage_decisions(funnel_id: str, stage_id: str) -> Response:
     stage = find_stage(funnel, stage_id)
     if stage is None:
         abort(404)
-    options = {"stage": stage, "stages": stages_of(funnel), "data_points": data_point_choices()}
+    # An archived data point stays on offer to the branches that already read it.
+    reads = set().union(*(condition_data_points(d.get("condition")) for d in stage.decisions or []))
+    options = {
+        "stage": stage,
+        "stages": stages_of(funnel),
+        "data_points": data_point_choices(reads),
+    }
     form = DecisionsForm(**options)
     verb, _, place = request.form.get("edit", "").partition(":")
     if request.method == "POST" and verb in EDITS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leadsite.extensions import db
-from leadsite.models import Activity, ActivityKind, Stage, Workspace
+from leadsite.models import Activity, ActivityKind, DataPoint, Stage, Workspace, utcnow
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -76,6 +76,25 @@ def test_decisions_are_saved_in_order_with_otherwise_and_shown_in_the_stage_list
     assert "1. If Team size is greater than 10 → “Sales review” (Large)" in body
     assert "2. If status is spam → the end" in body
     assert "Otherwise → “Self-serve”" in body
+
+
+def test_a_branch_keeps_reading_a_data_point_archived_since(client, world):
+    funnel, stages = world
+    qualify = stages["Qualify"]
+    qualify.decisions = [{"condition": LARGE, "to": stages["Sales review"].id}]
+    workspace = db.session.get(Workspace, funnel.workspace_id)
+    factories.data_point(workspace, "old_size", type="number").archived_at = utcnow()
+    for point in db.session.scalars(db.select(DataPoint).filter_by(name="team_size")):
+        point.archived_at = utcnow()
+    db.session.commit()
+    data = {**branch(0, stages["Sales review"].id, "data.team_size", "gt", "20")}
+
+    page = client.get(decisions_url(funnel, qualify)).get_data(as_text=True)
+    response = post(client, decisions_url(funnel, qualify), data, headers=HTMX)
+
+    assert 'value="data.team_size"' in page and 'value="data.old_size"' not in page
+    assert response.status_code == 200
+    assert fresh(qualify).decisions[0]["condition"]["rules"][0]["value"] == 20
 
 
 def test_a_branch_back_to_an_earlier_stage_is_refused(client, world):
