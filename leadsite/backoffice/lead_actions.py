@@ -14,9 +14,9 @@ from leadsite.backoffice.workspace import administrator_required
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.journeys.engine import StepNotOpen, complete_step, retry_step
+from leadsite.journeys.engine import StepNotOpen, complete_step
 from leadsite.journeys.lead_activity_config import MARKED_DONE_BY_STAFF
-from leadsite.journeys.stakeholder_answers import resend
+from leadsite.journeys.stakeholder_answers import retry
 from leadsite.leads import erase_lead
 from leadsite.models import ActivityKind, Journey, JourneyStep, OutboxMessage, StepStatus
 from leadsite.outbox.manage import NothingToSend, redeliver
@@ -57,10 +57,8 @@ def lead_step_action(lead_id: str, step_id: str, action: str) -> Response:
     if action == "skip" and step.status not in (StepStatus.FAILED, StepStatus.WAITING):
         return error_page(409, "Only a failed or waiting step can be skipped.", title="Not changed")
     try:
-        if action == "retry" and step.kind == ActivityKind.STAKEHOLDER_TASK:
-            resend(step)  # retried: due again, with a new link emailed (or failed again)
-        elif action == "retry":
-            retry_step(step)
+        if action == "retry":
+            retry(step)  # a stakeholder task: due again, with a new link emailed
         else:
             complete_step(step, actor_id=current_user.id, skipped=action == "skip")
     except StepNotOpen:

@@ -15,7 +15,8 @@ from leadsite.backoffice import bp
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.journeys.engine import StepNotOpen, complete_step, retry_step
+from leadsite.journeys.engine import StepNotOpen, complete_step
+from leadsite.journeys.stakeholder_answers import retry
 from leadsite.journeys.tasks import (
     InvalidCursor,
     NotAMember,
@@ -167,7 +168,7 @@ def task_action(step_id: str, action: str) -> Response:
         return error_page(409, "Only staff tasks are done from this page.", title="Not changed")
     try:
         if action == "retry":
-            retry_step(step)
+            retry(step)  # a stakeholder task: due again, with a new link emailed
         else:
             complete_step(step, actor_id=current_user.id, skipped=action == "skip")
     except StepNotOpen:

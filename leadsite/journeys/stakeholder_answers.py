@@ -22,6 +22,7 @@ from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.conditions import data_values
 from leadsite.journeys.engine import StepNotOpen, complete_step, lock_journey, retry_step
+from leadsite.journeys.journey_data import store_values
 from leadsite.journeys.stakeholders import (
     APPROVED,
     DONE,
@@ -35,8 +36,6 @@ from leadsite.models import (
     ActivityKind,
     DataPoint,
     DataPointType,
-    Journey,
-    JourneyData,
     JourneyStatus,
     JourneyStep,
     Lead,
@@ -161,7 +160,7 @@ def answer(link: StakeholderLink, reply: Reply, now: datetime | None = None) -> 
         given.append(
             (point, decision == APPROVED if point.type == DataPointType.BOOLEAN else decision)
         )
-    _store(journey, given)
+    store_values(journey, given)
     result: dict[str, Any] = {"by": "stakeholder", "stakeholder": link.email, "decision": decision}
     if comment:
         result["comment"] = comment
@@ -224,19 +223,6 @@ def _spend(link: StakeholderLink, decision: str, comment: str, reply: Reply, now
     return True
 
 
-def _store(journey: Journey, given: list[tuple[DataPoint, Any]]) -> None:
-    existing = {
-        item.data_point_id: item
-        for item in db.session.scalars(db.select(JourneyData).filter_by(journey_id=journey.id))
-    }
-    for point, value in given:
-        if point.id in existing:
-            existing[point.id].value = value
-        else:
-            db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
-    db.session.flush()  # conditions read the data when the step moves the journey on
-
-
 def resend(step: JourneyStep, now: datetime | None = None) -> StakeholderLink | None:
     """Staff: email a new link for a stakeholder step that is due (its earlier links stop
     working) or failed (it is retried: due again). None when it failed again, for want of an
@@ -266,3 +252,12 @@ def resend(step: JourneyStep, now: datetime | None = None) -> StakeholderLink | 
     link = send_link(journey, step, config, data_values(journey), now, writer)
     db.session.flush()
     return link
+
+
+def retry(step: JourneyStep) -> None:
+    """Run a failed step again, as staff's Retry does (lead page, My tasks): a stakeholder
+    task emails a new link (or fails again, saying why); any other step is due again."""
+    if step.kind == ActivityKind.STAKEHOLDER_TASK:
+        resend(step)
+    else:
+        retry_step(step)

@@ -15,9 +15,9 @@ from typing import Any
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step, lock_journey
+from leadsite.journeys.journey_data import store_values
 from leadsite.journeys.lead_activity_config import LEAD_KINDS
 from leadsite.journeys.reach import reachable
-from leadsite.journeys.waits import recheck
 from leadsite.models import (
     ActivityKind,
     DataPoint,
@@ -241,18 +241,8 @@ def complete_task(
     if errors:
         return errors
     lock_journey(journey)  # before the first write: a registration of the lead writes it too
-    existing = {
-        item.data_point_id: item
-        for item in db.session.scalars(db.select(JourneyData).filter_by(journey_id=journey.id))
-    }
-    for point, value in given:
-        if point.id in existing:
-            existing[point.id].value = value
-        else:
-            db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
-    db.session.flush()  # stage conditions read the data when the step moves the journey on
+    store_values(journey, given)
     result = {**record, "data": {point.name: value for point, value in given}}
-    recheck(journey)  # a wait-until of the stage may be waiting for these values
     complete_step(task.step, result=result)
     return {}
 

@@ -11,9 +11,11 @@ import pytest
 from leadsite.extensions import db
 from leadsite.models import (
     ActivityKind,
+    DataPoint,
     Event,
     Funnel,
     Journey,
+    JourneyData,
     JourneyStatus,
     JourneyStep,
     Role,
@@ -25,8 +27,10 @@ from leadsite.models import (
 from leadsite.outbox import event_types
 from tests import factories
 from tests.conftest import csrf_token
+from tests.journeys.stakeholder_world import emails_to, registered, stakeholder_funnel, task
 
 HTMX = {"HX-Request": "true"}
+ACCOUNTANT = "books@ledger.example"
 
 
 def _sign_in(
@@ -422,3 +426,19 @@ def test_the_dashboard_shows_my_overdue_and_due_today_tasks(client, auth):
     assert "Call Cy" not in card  # a colleague's
     assert next_week.title in card  # among the first few, though not due yet
     assert 'href="/p/tasks"' in card
+
+
+def test_retry_of_a_failed_stakeholder_step_emails_a_new_link(client, auth):
+    ws, _ = _sign_in(auth)
+    funnel = stakeholder_funnel(ws, email_data_point="accountant_email")
+    journey = registered(funnel)
+    assert task(journey).status == StepStatus.FAILED  # no address yet
+    point = db.session.scalar(db.select(DataPoint).filter_by(name="accountant_email"))
+    db.session.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=ACCOUNTANT))
+    db.session.commit()
+
+    response = _post(client, f"/p/tasks/{task(journey).id}/retry")
+
+    assert response.status_code == 200
+    assert task(journey).status == StepStatus.DUE
+    assert len(emails_to(ACCOUNTANT)) == 1

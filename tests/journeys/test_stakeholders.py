@@ -257,3 +257,25 @@ def test_the_worker_leaves_a_stakeholder_step_to_the_stakeholder():
     registered(stakeholder_funnel(factories.workspace(), email=ACCOUNTANT))
 
     assert db.session.scalars(due_automatic_steps()).all() == []
+
+
+def test_values_a_stakeholder_fills_release_a_wait_until_of_the_stage():
+    ws = factories.workspace()
+    funnel = stakeholder_funnel(ws, email=ACCOUNTANT, action="fill", data_points=["revenue"])
+    review = funnel.stages[0]
+    big = {"match": "all", "rules": [{"field": "data.revenue", "op": "gt", "value": 10}]}
+    factories.activity(
+        review, ActivityKind.WAIT_UNTIL, "Wait for revenue", condition=big, timeout={"days": 3}
+    )
+    db.session.commit()
+    journey = registered(funnel)
+    assert steps(journey)["Wait for revenue"].status == StepStatus.DUE
+
+    errors = answer(find_link(emailed_token(ACCOUNTANT)), Reply(form={"data.revenue": "99"}))
+    db.session.commit()
+
+    assert errors == {}
+    assert steps(journey)["Wait for revenue"].status == StepStatus.DONE
+    assert steps(journey)["Wait for revenue"].result["outcome"] == "condition_held"
+    db.session.refresh(journey)
+    assert journey.current_stage.name == "Welcome"
