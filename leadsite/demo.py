@@ -138,7 +138,9 @@ def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
         accounts.revoke_api_key(old_key)
     _, api_key = accounts.create_api_key(workspace, DEMO_KEY_NAME, created_by=user)
     funnel = db.session.scalar(
-        db.select(Funnel).filter_by(workspace_id=workspace.id).order_by(Funnel.created_at)
+        db.select(Funnel)
+        .filter_by(workspace_id=workspace.id, name="Demo onboarding")
+        .order_by(Funnel.created_at)
     )
     by_kind = {
         origin.kind: origin
@@ -241,6 +243,72 @@ def _populate(workspace: Workspace) -> None:
     funnels.add_origin(funnel, OriginKind.EMBED, "Form on our site", allowed_domains=LOCAL_DOMAINS)
     backoffice = funnels.add_origin(funnel, OriginKind.BACKOFFICE, "Back-office")
     _sample_leads(workspace, funnel, backoffice, (company, plan, team_size))
+    _account_opening(workspace)
+
+
+def _account_opening(workspace: Workspace) -> None:
+    """A second funnel with what journeys can do (README, "Journeys"): a decision, a staff
+    task, a stakeholder's approval, an upload and a signature. No sample leads: sign up on its
+    hosted page and follow the journey."""
+    db.session.add(
+        DataPoint(
+            workspace_id=workspace.id,
+            name="accountant_email",
+            label="Your accountant's email",
+            type=DataPointType.EMAIL,
+        )
+    )
+    funnel = Funnel(
+        workspace_id=workspace.id,
+        name="Account opening",
+        description="Large teams talk to sales; the others open their account themselves.",
+        status=FunnelStatus.ACTIVE,
+        notify_emails=["sales@demo.example"],
+    )
+    db.session.add(funnel)
+    db.session.flush()
+    about = funnels.add_stage(funnel, "About you")
+    funnels.add_activity(about, ActivityKind.EMAIL_LEAD, "Welcome", subject="Your account")
+    funnels.add_activity(
+        about,
+        ActivityKind.LEAD_TASK,
+        "Tell us about your team",
+        data_points=["team_size", "accountant_email"],
+    )
+    sales = funnels.add_stage(funnel, "Sales review")
+    funnels.add_activity(sales, ActivityKind.STAFF_TASK, "Call the lead", due_within_days=2)
+    paperwork = funnels.add_stage(funnel, "Paperwork")
+    funnels.add_activity(
+        paperwork,
+        ActivityKind.STAKEHOLDER_TASK,
+        "Your accountant approves",
+        email_data_point="accountant_email",
+        action="approve",
+        show_data_points=["team_size"],
+        instructions="Please confirm that this company may open an account.",
+    )
+    funnels.add_activity(
+        paperwork, ActivityKind.UPLOAD, "Upload your registration", accept=["pdf", "jpg", "png"]
+    )
+    funnels.add_activity(
+        paperwork,
+        ActivityKind.SIGN,
+        "Sign the terms",
+        text="I open an account with Demo Ltd. and accept its terms of service.",
+    )
+    about.decisions = [
+        {
+            "label": "Large team",
+            "condition": {
+                "match": "all",
+                "rules": [{"field": "data.team_size", "op": "gt", "value": 10}],
+            },
+            "to": sales.id,
+        }
+    ]
+    about.otherwise = paperwork.id
+    sales.otherwise = "end"
+    funnels.add_origin(funnel, OriginKind.PAGE, "Account opening page")
 
 
 def _sample_leads(
