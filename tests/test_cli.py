@@ -43,6 +43,10 @@ def test_demo_creates_a_complete_workspace(runner):
     assert _count(Lead, workspace_id=demo["workspace_id"]) == 25
     funnel = db.session.get(Funnel, demo["funnel_id"])
     assert funnel.name == "Demo onboarding" and len(funnel.stages) == 2
+    opening = db.session.scalar(db.select(Funnel).filter_by(name="Account opening"))
+    about, sales, paperwork = opening.stages
+    assert about.decisions[0]["to"] == sales.id and about.otherwise == paperwork.id
+    assert [a.kind for a in paperwork.activities] == ["stakeholder_task", "upload", "sign"]
     embed = db.session.scalar(db.select(Origin).filter_by(ref=demo["origins"]["embed"]))
     assert embed.allowed_domains == ["http://localhost:*", "http://127.0.0.1:*"]
     user = db.session.scalar(db.select(User).filter_by(email=demo["email"]))
@@ -64,7 +68,7 @@ def test_demo_run_twice_keeps_one_workspace_with_fresh_credentials(runner):
     assert second["password"] != first["password"]
     assert second["api_key"] != first["api_key"]
     assert _count(Workspace) == 1
-    assert _count(Funnel) == 1
+    assert _count(Funnel) == 2  # Demo onboarding and Account opening
     assert _count(Lead) == 25
     assert _count(Membership) == 1
     old = db.session.scalar(db.select(ApiKey).filter_by(secret_hash=hash_api_key(first["api_key"])))
