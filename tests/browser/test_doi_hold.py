@@ -33,5 +33,5 @@ def test_the_journey_page_waits_for_the_confirmation_then_shows_the_tasks(
     page.goto(f"{live_server}/j/{journey.access_token}")
 
     expect(page.get_by_role("heading", name="Confirm your email to start")).to_have_count(0)
-    expect(page.get_by_text("Read the guide")).to_be_visible()
+    expect(page.locator(".task-title", has_text="Read the guide")).to_be_visible()
     expect(page.get_by_role("button", name="Mark done")).to_be_visible()

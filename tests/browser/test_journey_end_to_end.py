@@ -186,7 +186,8 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
 
     open_lead(page, "Ada Lovelace")
     journey = page.locator(f"#{ada.id}")
-    expect(journey.locator(".journey-head .badge")).to_have_text("completed")
+    expect(journey.locator(".journey-head .badge[data-status]")).to_have_text("completed")
+    expect(journey.locator(".journey-head .badge-converted")).to_contain_text("Converted")
     expect(journey.locator("tr", has_text="Call the lead")).to_contain_text(
         "passed over: no branch of “Qualify” held (company_size (5) is not > 10)"
     )
@@ -213,7 +214,9 @@ def test_staff_build_a_branching_funnel_a_lead_and_a_stakeholder_run_it_to_the_e
     expect(journey.locator(".standing")).to_contain_text("In Sales review")
     shot(page, "12-lead-page-staff-task-1280")
     journey.get_by_role("button", name="Mark done Call the lead").click()
-    expect(page.locator(f"#{charles.id} .journey-head .badge")).to_have_text("completed")
+    head = page.locator(f"#{charles.id} .journey-head")
+    expect(head.locator(".badge[data-status]")).to_have_text("completed")
+    expect(head.locator(".badge-converted")).to_contain_text("Converted (Onboarding")
     shot(page, "13-lead-page-sales-done-1280")
 
     charles = journey_of("charles@example.com")
