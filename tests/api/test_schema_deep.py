@@ -58,7 +58,14 @@ def _real_ids(api: ApiWorld) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("seed", [FIXED_SEED, DAILY_SEED], ids=lambda seed: f"seed={seed}")
+# The fixed seed guards both databases; today's seed explores on PostgreSQL (on SQLite too when
+# SCHEMATHESIS_SEED names one). Each costs about three minutes in CI, which must stay under 30.
+SEEDS = [FIXED_SEED]
+if os.environ.get("TEST_DATABASE_URL") or os.environ.get("SCHEMATHESIS_SEED"):
+    SEEDS.append(DAILY_SEED)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda seed: f"seed={seed}")
 def test_no_operation_answers_5xx_or_outside_its_schema(app, api: ApiWorld, seed):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     schema.config.update(
