@@ -84,21 +84,25 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return due_at, step_id
 
 
-def _open_tasks(workspace_id: str) -> Select[Any]:
-    """The workspace's open staff tasks, as the partial index `ix_journey_steps_open_staff_tasks`
-    holds them (kind and status compared as written there)."""
+def _step_rows() -> Select[Any]:
+    """Steps with their lead, funnel name and stage name: what a task row shows."""
     return (
         select(JourneyStep, Lead, Funnel.name, Stage.name)
         .join(Journey, Journey.id == JourneyStep.journey_id)
         .join(Lead, Lead.id == Journey.lead_id)
         .join(Funnel, Funnel.id == Journey.funnel_id)
         .outerjoin(Stage, Stage.id == JourneyStep.stage_id)
-        .where(
-            JourneyStep.kind == ActivityKind.STAFF_TASK.value,
-            JourneyStep.status == StepStatus.DUE.value,
-            Journey.workspace_id == workspace_id,
-            Journey.status == JourneyStatus.ACTIVE.value,
-        )
+    )
+
+
+def _open_tasks(workspace_id: str) -> Select[Any]:
+    """The workspace's open staff tasks, as the partial index `ix_journey_steps_open_staff_tasks`
+    holds them (kind and status compared as written there)."""
+    return _step_rows().where(
+        JourneyStep.kind == ActivityKind.STAFF_TASK.value,
+        JourneyStep.status == StepStatus.DUE.value,
+        Journey.workspace_id == workspace_id,
+        Journey.status == JourneyStatus.ACTIVE.value,
     )
 
 
@@ -195,11 +199,7 @@ def failed_steps(workspace_id: str, limit: int = ATTENTION_LIMIT) -> list[TaskRo
     """Steps that failed on active journeys, the latest first: each holds its journey until
     someone retries or skips it."""
     statement = (
-        select(JourneyStep, Lead, Funnel.name, Stage.name)
-        .join(Journey, Journey.id == JourneyStep.journey_id)
-        .join(Lead, Lead.id == Journey.lead_id)
-        .join(Funnel, Funnel.id == Journey.funnel_id)
-        .outerjoin(Stage, Stage.id == JourneyStep.stage_id)
+        _step_rows()
         .where(
             JourneyStep.status == StepStatus.FAILED.value,
             Journey.workspace_id == workspace_id,

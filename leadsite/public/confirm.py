@@ -86,6 +86,20 @@ def _lead_and_journey(link: ConfirmLink) -> tuple[Lead | None, Journey | None]:
     return lead, journey
 
 
+def _open(token: str) -> tuple[Lead | None, Journey | None, Response | None]:
+    """The lead and journey a confirmation link names, or the page that refuses it (unknown,
+    confirmed already, expired) as the third item."""
+    link = read_confirm_token(token)
+    lead, journey = _lead_and_journey(link) if link else (None, None)
+    if link is None or lead is None:
+        return None, None, _invalid()
+    if lead.confirmed_at is not None:
+        return lead, journey, _confirmed_already(journey)
+    if link.expired:
+        return lead, journey, _expired(token)
+    return lead, journey, None
+
+
 def _invalid() -> Response:
     return message_page(
         404,
@@ -126,14 +140,9 @@ def _confirmed_already(journey: Journey | None) -> Response:
 def confirm(token: str) -> Response:
     """A page with one button that confirms: a GET changes nothing, since mail scanners and
     link previews open links that nobody clicked."""
-    link = read_confirm_token(token)
-    lead, journey = _lead_and_journey(link) if link else (None, None)
-    if link is None or lead is None:
-        return _invalid()
-    if lead.confirmed_at is not None:
-        return _confirmed_already(journey)
-    if link.expired:
-        return _expired(token)
+    lead, _, refusal = _open(token)
+    if refusal is not None:
+        return refusal
     return message_page(
         200,
         "Confirm your registration",
@@ -147,14 +156,9 @@ def confirm(token: str) -> Response:
 def confirm_post(token: str) -> Response:
     """Confirm the registration (the page's button); a second time says it is done already.
     The signed token is the proof, no other field is needed."""
-    link = read_confirm_token(token)
-    lead, journey = _lead_and_journey(link) if link else (None, None)
-    if link is None or lead is None:
-        return _invalid()
-    if lead.confirmed_at is not None:
-        return _confirmed_already(journey)
-    if link.expired:
-        return _expired(token)
+    lead, journey, refusal = _open(token)
+    if refusal is not None:
+        return refusal
     confirmed_now = confirm_lead(lead, journey)
     db.session.commit()
     if not confirmed_now:  # another click confirmed it while this one waited for the lead
