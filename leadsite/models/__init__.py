@@ -1,6 +1,7 @@
 """The data model: SQLAlchemy 2.0 typed models, one module per aggregate."""
 
 from leadsite.models.access import Invitation, UserSession
+from leadsite.models.analytics import FormCount, FormEvent
 from leadsite.models.data_point import DataPoint, DataPointType
 from leadsite.models.form_token import UsedFormToken
 from leadsite.models.front_office import JourneyFile, Signature, StakeholderLink
@@ -26,6 +27,7 @@ from leadsite.models.journey import (
     StepStatus,
 )
 from leadsite.models.lead import UTM_FIELDS, Lead
+from leadsite.models.lead_views import EmbedViolation, LeadStatus, SavedView
 from leadsite.models.outbox import (
     Channel,
     DeliveryAttempt,
@@ -48,7 +50,10 @@ __all__ = [
     "DataPoint",
     "DataPointType",
     "DeliveryAttempt",
+    "EmbedViolation",
     "Event",
+    "FormCount",
+    "FormEvent",
     "Funnel",
     "FunnelStatus",
     "IdempotencyRecord",
@@ -64,6 +69,7 @@ __all__ = [
     "JourneyStep",
     "Lead",
     "LeadSignIn",
+    "LeadStatus",
     "Membership",
     "MessageStatus",
     "OnDuplicate",
@@ -71,6 +77,7 @@ __all__ = [
     "OriginKind",
     "OutboxMessage",
     "Role",
+    "SavedView",
     "Scope",
     "Signature",
     "Stage",

@@ -68,6 +68,18 @@ class Journey(PublicIdMixin, TimestampMixin, db.Model):
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Attribution for analytics: where the registrations that made or renewed this journey came
+    # from. First touch is set once; last touch follows every registration.
+    referrer_host: Mapped[str | None] = mapped_column(String(255))
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    last_referrer_host: Mapped[str | None] = mapped_column(String(255))
+    last_utm_source: Mapped[str | None] = mapped_column(String(200))
+    last_utm_medium: Mapped[str | None] = mapped_column(String(200))
+    last_utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    # The referral share code (`kid`) the first registration came with, if any.
+    share_code: Mapped[str | None] = mapped_column(String(16))
 
     lead: Mapped[Lead] = relationship(back_populates="journeys")
     funnel: Mapped[Funnel] = relationship()
