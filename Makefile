@@ -7,6 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 HTMX_VERSION := 4.0.1
 SWAGGER_UI_VERSION := 5.35.0
+SORTABLE_VERSION := 1.15.7
 FLASK := $(BIN)/flask --app app
 
 export BASE_URL ?= http://$(HOST):$(PORT)
@@ -50,6 +51,10 @@ vendor:
 	     $(CURDIR)/static/vendor/swagger-ui-$(SWAGGER_UI_VERSION)-bundle.js \
 	  && cp package/swagger-ui.css $(CURDIR)/static/vendor/swagger-ui-$(SWAGGER_UI_VERSION).css \
 	  && cp package/LICENSE $(CURDIR)/static/vendor/swagger-ui-$(SWAGGER_UI_VERSION)-LICENSE.txt
+	cd $$(mktemp -d) && npm pack --silent sortablejs@$(SORTABLE_VERSION) \
+	  && tar xzf sortablejs-$(SORTABLE_VERSION).tgz \
+	  && cp package/Sortable.min.js $(CURDIR)/static/vendor/sortable-$(SORTABLE_VERSION).min.js \
+	  && cp package/LICENSE $(CURDIR)/static/vendor/sortable-$(SORTABLE_VERSION)-LICENSE.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

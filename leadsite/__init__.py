@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from leadsite import config as settings
-from leadsite.extensions import csrf, db, limiter, login_manager, migrate
+from leadsite.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -88,6 +88,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    from leadsite import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.api import docs as api_docs
