@@ -1,10 +1,13 @@
-"""Benchmark POST /api/v1/leads under gunicorn against a bare Flask + SQLAlchemy insert app."""
+"""Benchmark POST /api/v1/leads under gunicorn against a bare Flask + SQLAlchemy insert app, or
+(`--compare-log`) the real app with its ingestion log on against the same app with it off."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import statistics
 import sys
 import tempfile
 import uuid
@@ -35,7 +38,9 @@ RATE_LIMIT_ENV = {
 }
 
 
-def bench_full(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResult:
+def bench_full(
+    args: argparse.Namespace, workdir: Path, run_id: str, ingest_log: bool = True
+) -> WrkResult:
     """The real app: migrate, create the demo workspace and key, POST through its API origin."""
     port = free_port()
     with fresh_database(args.database, workdir, "leadsite") as database_url:
@@ -46,6 +51,7 @@ def bench_full(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResul
             "SECRET_KEY": "bench-" + run_id,
             "BASE_URL": f"http://127.0.0.1:{port}",
             "LEADSITE_INLINE_WORKER": "0",
+            "INGEST_LOG": "1" if ingest_log else "0",
         }
         flask = [str(BIN / "flask"), "--app", "app"]
         run([*flask, "db", "upgrade"], env)
@@ -93,6 +99,39 @@ def report(results: dict[str, WrkResult]) -> None:
         print(f"ratio full/bare requests/s: {ratio:.2f} (goal >= {GOAL}: {verdict})")
 
 
+def report_log_comparison(runs: dict[str, list[WrkResult]]) -> None:
+    """Every run, then the median of each side and what the log costs."""
+    print(f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
+    for name, results in runs.items():
+        for r in results:
+            print(
+                f"{name:24}{r.requests_per_s:12.1f}{r.p50_ms:10.1f}{r.p99_ms:10.1f}"
+                f"{r.requests:10d}{r.non_2xx:9d}"
+            )
+    on, off = (statistics.median(r.requests_per_s for r in results) for results in runs.values())
+    p50_on, p50_off = (statistics.median(r.p50_ms for r in results) for results in runs.values())
+    print(
+        f"median requests/s: log on {on:.1f}, log off {off:.1f} ({(on / off - 1) * 100:+.1f} %); "
+        f"median p50: {p50_on:.1f} ms against {p50_off:.1f} ms"
+    )
+
+
+def compare_log(args: argparse.Namespace, tmp: Path) -> int:
+    """The real app with the ingestion log on and off, alternating `--rounds` times, so that a
+    change of the machine's load falls on both sides."""
+    runs: dict[str, list[WrkResult]] = {"full, log on": [], "full, log off": []}
+    for _ in range(args.rounds):
+        for name, ingest_log in (("full, log on", True), ("full, log off", False)):
+            bench = functools.partial(bench_full, ingest_log=ingest_log)
+            try:
+                runs[name].append(bench(args, tmp, uuid.uuid4().hex[:8]))
+            except BenchError as error:
+                print(f"{name}: {error}", file=sys.stderr)
+                return 1
+    report_log_comparison(runs)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
@@ -102,6 +141,12 @@ def main() -> int:
     parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
     parser.add_argument("--only", choices=["full", "bare"], help="run one of the two apps")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (2)")
+    parser.add_argument(
+        "--compare-log",
+        action="store_true",
+        help="the real app with the ingestion log on against off (INGEST_LOG=0), no bare app",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="on/off pairs with --compare-log")
     args = parser.parse_args()
 
     targets: dict[str, Callable[[argparse.Namespace, Path, str], WrkResult]] = {
@@ -119,6 +164,8 @@ def main() -> int:
     )
     results: dict[str, WrkResult] = {}
     with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp:
+        if args.compare_log:
+            return compare_log(args, Path(tmp))
         for name, bench in targets.items():
             try:
                 results[name] = bench(args, Path(tmp), uuid.uuid4().hex[:8])

@@ -55,6 +55,8 @@ def from_environment() -> dict[str, object]:
         "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE"),
         "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),
         "WORKER_LEASE_SECONDS": int(os.environ.get("WORKER_LEASE_SECONDS", "60")),
+        # The ingestion log (every call an origin answers, kept 30 days): on unless INGEST_LOG=0.
+        "INGEST_LOG": _flag("INGEST_LOG", default=True),
         # How often a process writes the ingestion log entries it queued (0: at each answer).
         "INGEST_LOG_FLUSH_SECONDS": float(os.environ.get("INGEST_LOG_FLUSH_SECONDS", "0.5")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

@@ -50,6 +50,18 @@ def test_a_registration_is_logged_created_then_updated(api):
     assert created.query == f"ref={api.origin.ref}"
 
 
+def test_ingest_log_off_logs_nothing_and_registers_as_before(api, app):
+    app.config["INGEST_LOG"] = False
+    try:
+        response = api.register({"email": "off@example.com"})
+    finally:
+        app.config["INGEST_LOG"] = True
+    assert response.status_code == 201
+    assert _entries() == []
+    api.register({"email": "on@example.com"})
+    assert [entry.status for entry in _entries()] == [201]
+
+
 def test_a_refused_registration_is_logged_with_its_codes_and_message(api):
     response = api.register({"email": "not-an-email", "phone": "12"})
 
