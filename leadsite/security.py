@@ -63,7 +63,7 @@ def content_security_policy(
 
 def set_security_headers(response: Response) -> Response:
     frame_ancestors = g.get("frame_ancestors")
-    report_url = g.get("csp_report_url")
+    report_url = g.pop("csp_report_url", None)  # this response's only (tests share `g`)
     response.headers.setdefault(
         "Content-Security-Policy", content_security_policy(csp_nonce(), frame_ancestors, report_url)
     )
