@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leadsite.database import begin_write_transaction
+from leadsite.database import begin_write_transaction, holds_write_lock
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.models import EmbedViolation, Origin, utcnow
@@ -19,7 +19,9 @@ def record_violation(origin: Origin, host: str) -> None:
     """Count one refused framing of the origin's embed by `host` (`scheme://host[:port]`).
     Two reports racing for a new host: the unique key makes one insert and one update. Commits:
     it runs in a request of its own (the report)."""
-    begin_write_transaction()
+    if not holds_write_lock():
+        db.session.commit()  # end the read transaction: SQLite's write lock is taken at BEGIN
+        begin_write_transaction()
     known = db.session.scalar(
         db.select(db.func.count())
         .select_from(EmbedViolation)

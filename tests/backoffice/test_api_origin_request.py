@@ -4,9 +4,7 @@ the API docs one click away in the navigation."""
 from __future__ import annotations
 
 import html
-import json
 import re
-import subprocess
 
 import pytest
 
@@ -14,6 +12,7 @@ from leadsite import accounts
 from leadsite.extensions import db
 from leadsite.models import Lead, Origin, OriginKind, Workspace
 from tests import factories
+from tests.servers import run_curl
 
 
 def _sign_in(auth) -> Workspace:
@@ -43,19 +42,12 @@ def test_the_ready_to_run_curl_registers_a_lead_as_printed(client, auth, live_se
     body = _page(client, origin)
     command = _snippet(body, origin, "try")
     assert command is not None
-    result = subprocess.run(
-        ["sh", "-c", command + " --silent --show-error --max-time 20"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    answer = run_curl(command)
 
     assert f'"{live_server}/api/v1/leads?ref={origin.ref}"' in command
     assert f'-H "Authorization: Bearer {key.token}"' in command
     assert '-H "Origin: https://www.shop.example"' in command
     assert "as a page on https://www.shop.example" in body and "runs as it is" in body
-    answer = json.loads(result.stdout)
     assert answer["success"] is True and answer["created"] is True
     db.session.rollback()  # the served app wrote from its own thread
     lead = db.session.scalars(db.select(Lead)).one()

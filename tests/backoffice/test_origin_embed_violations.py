@@ -29,14 +29,19 @@ def _violation(origin: Origin, host: str = OTHER_SITE, times: int = 1) -> EmbedV
     return db.session.scalar(db.select(EmbedViolation).filter_by(origin_id=origin.id, host=host))
 
 
+@pytest.fixture
+def origin(auth) -> Origin:
+    """An embed origin of the signed-in administrator's workspace, allowing one site."""
+    ws = factories.workspace()
+    auth.login(factories.user(ws).email)
+    return _embed_origin(ws)
+
+
 def _post(client, path: str):
     return client.post(path, data={"csrf_token": csrf_token(client, "/p/")})
 
 
-def test_the_origin_page_names_the_sites_that_were_refused(client, auth):
-    ws = factories.workspace()
-    auth.login(factories.user(ws).email)
-    origin = _embed_origin(ws)
+def test_the_origin_page_names_the_sites_that_were_refused(client, origin):
     _violation(origin, times=3)
 
     body = client.get(_page(origin)).get_data(as_text=True)
@@ -46,10 +51,7 @@ def test_the_origin_page_names_the_sites_that_were_refused(client, auth):
     assert f"Allow {OTHER_SITE}</button>" in body
 
 
-def test_allow_adds_the_site_and_clears_the_row(client, auth):
-    ws = factories.workspace()
-    auth.login(factories.user(ws).email)
-    origin = _embed_origin(ws)
+def test_allow_adds_the_site_and_clears_the_row(client, origin):
     violation = _violation(origin)
 
     response = _post(client, f"{_page(origin)}/violations/{violation.id}/allow")
@@ -68,10 +70,7 @@ def test_allow_adds_the_site_and_clears_the_row(client, auth):
     )
 
 
-def test_dismiss_clears_the_row_and_leaves_the_allowed_sites(client, auth):
-    ws = factories.workspace()
-    auth.login(factories.user(ws).email)
-    origin = _embed_origin(ws)
+def test_dismiss_clears_the_row_and_leaves_the_allowed_sites(client, origin):
     violation = _violation(origin)
 
     response = _post(client, f"{_page(origin)}/violations/{violation.id}/dismiss")
@@ -83,10 +82,8 @@ def test_dismiss_clears_the_row_and_leaves_the_allowed_sites(client, auth):
 
 
 @pytest.mark.parametrize("action", ["allow", "dismiss"])
-def test_another_workspaces_violation_is_not_found(client, auth, action):
-    ws = factories.workspace()
-    auth.login(factories.user(ws).email)
-    mine = _embed_origin(ws)
+def test_another_workspaces_violation_is_not_found(client, origin, action):
+    mine = origin
     theirs = _embed_origin(factories.workspace())
     violation = _violation(theirs)
 
@@ -99,10 +96,7 @@ def test_another_workspaces_violation_is_not_found(client, auth, action):
     assert db.session.get(EmbedViolation, violation.id) is not None
 
 
-def test_allow_without_a_csrf_token_is_refused(client, auth):
-    ws = factories.workspace()
-    auth.login(factories.user(ws).email)
-    origin = _embed_origin(ws)
+def test_allow_without_a_csrf_token_is_refused(client, origin):
     violation = _violation(origin)
 
     response = client.post(f"{_page(origin)}/violations/{violation.id}/allow")

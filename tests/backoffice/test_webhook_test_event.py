@@ -11,13 +11,11 @@ from standardwebhooks.webhooks import Webhook
 
 from leadsite.extensions import db
 from leadsite.models import (
-    Channel,
     DeliveryAttempt,
     MessageStatus,
     OutboxMessage,
     WebhookEndpoint,
     Workspace,
-    utcnow,
 )
 from tests import factories
 from tests.conftest import csrf_token
@@ -130,26 +128,10 @@ def test_another_workspaces_endpoint_cannot_be_tested(client, auth):
     assert receiver.requests == []
 
 
-def _waiting(endpoint: WebhookEndpoint, attempts: int = 0, due_in=timedelta(0)) -> OutboxMessage:
-    message = OutboxMessage(
-        workspace_id=endpoint.workspace_id,
-        endpoint_id=endpoint.id,
-        channel=Channel.WEBHOOK,
-        target=endpoint.url,
-        payload={"type": "lead.created", "data": {}},
-        attempts=attempts,
-        last_error="answered 503" if attempts else None,
-        next_attempt_at=utcnow() + due_in,
-    )
-    db.session.add(message)
-    db.session.commit()
-    return message
-
-
 def test_waiting_messages_are_listed_and_polled_until_none_waits(client, auth):
     ws = _sign_in(auth)
     endpoint = factories.webhook_endpoint(ws)
-    message = _waiting(endpoint)
+    message = factories.waiting_message(endpoint)
     page_url = f"/p/settings/webhooks/{endpoint.id}"
 
     page = client.get(page_url).get_data(as_text=True)
@@ -169,7 +151,7 @@ def test_waiting_messages_are_listed_and_polled_until_none_waits(client, auth):
 def test_a_retry_far_off_is_polled_seldom(client, auth):
     ws = _sign_in(auth)
     endpoint = factories.webhook_endpoint(ws)
-    _waiting(endpoint, attempts=3, due_in=timedelta(hours=2))
+    factories.waiting_message(endpoint, attempts=3, due_in=timedelta(hours=2))
 
     page = client.get(f"/p/settings/webhooks/{endpoint.id}").get_data(as_text=True)
 

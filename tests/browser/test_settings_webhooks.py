@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from leadsite.extensions import db
-from leadsite.models import Channel, OutboxMessage, utcnow
 from leadsite.outbox import worker
 from tests import factories
 from tests.servers import webhook_receiver
@@ -23,16 +21,7 @@ def test_a_test_event_and_a_waiting_delivery_update_the_page_in_place(page: Page
 
     with webhook_receiver() as receiver:
         endpoint = factories.webhook_endpoint(ws, url=receiver.url)
-        message = OutboxMessage(
-            workspace_id=ws.id,
-            endpoint_id=endpoint.id,
-            channel=Channel.WEBHOOK,
-            target=endpoint.url,
-            payload={"type": "lead.created", "data": {}},
-            next_attempt_at=utcnow(),
-        )
-        db.session.add(message)
-        db.session.commit()
+        message = factories.waiting_message(endpoint)
         page.goto(f"{live_server}/p/settings/webhooks/{endpoint.id}")
         page.evaluate("window.stillHere = true")
         waiting = page.locator(f"#{message.id}")
