@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import count
 
 from leadsite import accounts, funnels
@@ -204,6 +205,27 @@ def webhook_endpoint(
     db.session.add(item)
     db.session.commit()
     return item
+
+
+def waiting_message(
+    endpoint: WebhookEndpointModel, attempts: int = 0, due_in: timedelta = timedelta(0)
+):
+    """A webhook message to `endpoint` still to send: pending, or retrying after `attempts`."""
+    from leadsite.models import Channel, OutboxMessage, utcnow
+
+    message = OutboxMessage(
+        workspace_id=endpoint.workspace_id,
+        endpoint_id=endpoint.id,
+        channel=Channel.WEBHOOK,
+        target=endpoint.url,
+        payload={"type": "lead.created", "data": {}},
+        attempts=attempts,
+        last_error="answered 503" if attempts else None,
+        next_attempt_at=utcnow() + due_in,
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message
 
 
 def endpoint_attempt(

@@ -1,8 +1,11 @@
-"""Real servers for tests: an HTTP receiver for webhooks and an SMTP server (aiosmtpd)."""
+"""Real servers and clients for tests: an HTTP receiver for webhooks, an SMTP server (aiosmtpd),
+and curl run as a shell would."""
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -114,3 +117,15 @@ def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
             return True
         time.sleep(0.05)
     return check()
+
+
+def run_curl(command: str) -> dict:
+    """Run a curl command line as printed (in `sh`) and read its JSON answer."""
+    result = subprocess.run(
+        ["sh", "-c", command + " --silent --show-error --max-time 20"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(result.stdout)

@@ -12,6 +12,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     funnel_decisions,
     funnel_edit,
     funnel_email_tools,
+    funnel_origin_violations,
     funnel_origins,
     funnel_stages,
     funnel_wait_forms,  # registers the wait-until activity form

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
 from typing import Any
 
-import phonenumbers
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from leadsite.data_points import journeys_using, name_taken
 from leadsite.models import DataPoint, DataPointType
@@ -32,35 +30,6 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
     remember = BooleanField("Keep me signed in on this device")
-
-
-def _country_choices() -> list[tuple[str, str]]:
-    return sorted(
-        (code, code) for code in phonenumbers.SUPPORTED_REGIONS if code.isalpha() and len(code) == 2
-    )
-
-
-class WorkspaceForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
-    timezone = SelectField("Time zone", validators=[InputRequired()])
-    default_country = SelectField("Default country for phone numbers", validators=[InputRequired()])
-    sender_email = EmailField(
-        "Sender email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
-    )
-    default_origin_id = SelectField("Default API origin", validators=[Optional()])
-
-    def __init__(
-        self, *args: object, api_origins: list[tuple[str, str]] = (), **kwargs: object
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.timezone.choices = sorted(zoneinfo.available_timezones())
-        self.default_country.choices = _country_choices()
-        # (id, "funnel: origin") of the workspace's API origins; "" is none.
-        self.default_origin_id.choices = [("", "None"), *api_origins]
-
-    def populate_obj(self, obj: object) -> None:
-        super().populate_obj(obj)
-        obj.default_origin_id = self.default_origin_id.data or None  # type: ignore[attr-defined]
 
 
 DATA_POINT_NAME = re.compile(r"[a-z][a-z0-9_]*")

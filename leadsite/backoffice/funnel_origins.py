@@ -23,6 +23,7 @@ from leadsite.backoffice.funnel_origin_mapping import Trial, parse_mapping_text,
 from leadsite.backoffice.funnel_snippets import origin_snippets
 from leadsite.data_point_usage import origin_data_points
 from leadsite.data_points import workspace_data_points
+from leadsite.embed_violations import origin_violations
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.models import DataPoint, Funnel, Origin, OriginKind
@@ -57,6 +58,7 @@ def _origin_page(
             origin, current_app.config["BASE_URL"], publishable_tokens(origin.workspace_id)
         ),
         hook_url=hook_url(origin),
+        violations=origin_violations(origin) if origin.kind == OriginKind.EMBED else [],
         log=log_view(origin, request.args),
         trial=trial,
     )

@@ -2,7 +2,9 @@
 
 Server code (curl) names a secret key; code for web pages (JavaScript fetch) a publishable key
 bound to the origin, the real one when there is one: a secret key in a page would let any
-visitor read and erase every lead, and the API refuses it there.
+visitor read and erase every lead, and the API refuses it there. With a publishable key and an
+allowed site, a curl command that runs as it is comes first: it sends the `Origin` header a
+page of that site would, which is what the key asks for.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from leadsite.api.cors import origin_allowed
 from leadsite.models import Identifier, Origin, OriginKind
 
 API_KEY_PLACEHOLDER = "YOUR_API_KEY"
@@ -34,17 +37,38 @@ def example_body(identifier: str) -> dict[str, str]:
     return body
 
 
-def api_snippets(
-    base_url: str, ref: str, identifier: str, publishable_key: str | None = None
-) -> list[Snippet]:
-    url = f"{base_url}/api/v1/leads?ref={ref}"
-    body = json.dumps(example_body(identifier), ensure_ascii=False)
-    curl = (
+def example_site(allowed_domains: list[str]) -> str | None:
+    """A site the allowed domains let in, for the `Origin` header of a ready-to-run request:
+    the first one written plainly, else a wildcard made concrete (`https://*.example.com` →
+    `https://www.example.com`, `http://localhost:*` → `http://localhost:3000`)."""
+    for pattern in allowed_domains:
+        site = pattern.strip().rstrip("/").replace("*.", "www.").replace(":*", ":3000")
+        if "://" in site and "*" not in site and origin_allowed(site, allowed_domains):
+            return site
+    return None
+
+
+def _curl(url: str, key: str, body: str, site: str | None = None) -> str:
+    origin_line = f'  -H "Origin: {site}" \\\n' if site else ""
+    return (
         f'curl -X POST "{url}" \\\n'
-        f'  -H "Authorization: Bearer {API_KEY_PLACEHOLDER}" \\\n'
+        f"{origin_line}"
+        f'  -H "Authorization: Bearer {key}" \\\n'
         '  -H "Content-Type: application/json" \\\n'
         f"  -d '{body}'"
     )
+
+
+def api_snippets(
+    base_url: str,
+    ref: str,
+    identifier: str,
+    publishable_key: str | None = None,
+    allowed_domains: list[str] | None = None,
+) -> list[Snippet]:
+    url = f"{base_url}/api/v1/leads?ref={ref}"
+    body = json.dumps(example_body(identifier), ensure_ascii=False)
+    curl = _curl(url, API_KEY_PLACEHOLDER, body)
     fetch = (
         f"fetch('{url}', {{\n"
         "    method: 'POST',\n"
@@ -57,12 +81,18 @@ def api_snippets(
         "   .then(response => response.json())\n"
         "   .then(response => console.log(JSON.stringify(response)))"
     )
-    return [
-        Snippet("curl", "curl", curl, "shell"),
+    snippets = [
+        Snippet("curl", "curl, from your server (with a secret key)", curl, "shell"),
         Snippet(
             "fetch", "JavaScript fetch (in a web page, with a publishable key)", fetch, "javascript"
         ),
     ]
+    site = example_site(allowed_domains or [])
+    if publishable_key and site:
+        ready = _curl(url, publishable_key, body, site)
+        label = f"Ready to run: curl with the publishable key, as a page on {site}"
+        snippets.insert(0, Snippet("try", label, ready, "shell"))
+    return snippets
 
 
 def origin_snippets(
@@ -75,7 +105,9 @@ def origin_snippets(
     match origin.kind:
         case OriginKind.API:
             key = (publishable_keys or {}).get(origin.id)
-            return api_snippets(base_url, ref, origin.funnel.identifier, key)
+            return api_snippets(
+                base_url, ref, origin.funnel.identifier, key, origin.allowed_domains
+            )
         case OriginKind.PAGE:
             return [Snippet("link", "Link to the registration page", f"{base_url}/r/{ref}", "url")]
         case OriginKind.EMBED:

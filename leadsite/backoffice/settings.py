@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import flash, g, redirect, request, url_for
 
 from leadsite.backoffice import bp
-from leadsite.backoffice.forms import WorkspaceForm
+from leadsite.backoffice.settings_forms import WorkspaceForm
+from leadsite.backoffice.settings_places import time_zones
 from leadsite.backoffice.workspace import administrator_required
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
@@ -36,7 +37,11 @@ def workspace_edit() -> object:
         return redirect(url_for("backoffice.workspace_edit"))
     status = 422 if request.method == "POST" else 200
     return render_page_or_block(
-        "backoffice/settings/workspace.html", "workspace_form", status=status, form=form
+        "backoffice/settings/workspace.html",
+        "workspace_form",
+        status=status,
+        form=form,
+        time_zones=time_zones(),
     )
 
 

@@ -1,4 +1,4 @@
-"""Forms of the settings pages: users, API keys and webhook endpoints."""
+"""Forms of the settings pages: the workspace, users, API keys and webhook endpoints."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from leadsite.backoffice.funnel_activity_forms import CheckboxesField
+from leadsite.backoffice.settings_places import countries, time_zone_problem
 from leadsite.models import Origin, Role, Scope
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.outbox.webhook_urls import webhook_url_problem
@@ -47,6 +48,33 @@ EVENT_LABELS = {
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    # Typed with suggestions (a datalist): works without JavaScript and searches as one types.
+    timezone = StringField("Time zone", validators=[InputRequired()], filters=[_strip])
+    default_country = SelectField("Default country for phone numbers", validators=[InputRequired()])
+    sender_email = EmailField(
+        "Sender email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+    )
+    default_origin_id = SelectField("Default API origin", validators=[Optional()])
+
+    def __init__(
+        self, *args: object, api_origins: list[tuple[str, str]] = (), **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_country.choices = countries()
+        # (id, "funnel: origin") of the workspace's API origins; "" is none.
+        self.default_origin_id.choices = [("", "None"), *api_origins]
+
+    def validate_timezone(self, field: Field) -> None:
+        if (problem := time_zone_problem(field.data)) is not None:
+            raise ValidationError(problem)
+
+    def populate_obj(self, obj: object) -> None:
+        super().populate_obj(obj)
+        obj.default_origin_id = self.default_origin_id.data or None  # type: ignore[attr-defined]
 
 
 class UserForm(FlaskForm):

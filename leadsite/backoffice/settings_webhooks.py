@@ -1,7 +1,9 @@
-"""Settings, webhooks (administrators only): endpoints, their deliveries, secrets, redelivery."""
+"""Settings, webhooks (administrators only): endpoints, their deliveries, secrets, redelivery,
+test events."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
@@ -14,17 +16,29 @@ from leadsite.backoffice.workspace import administrator_required
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint
+from leadsite.models import (
+    DeliveryAttempt,
+    MessageStatus,
+    OutboxMessage,
+    WebhookEndpoint,
+    utcnow,
+)
 from leadsite.outbox.manage import (
     NothingToSend,
     redeliver,
     rotate_endpoint_secret,
     rotate_workspace_secret,
 )
+from leadsite.outbox.ping import send_ping
 
 INDEX_TEMPLATE = "backoffice/settings/webhooks.html"
 EDIT_TEMPLATE = "backoffice/settings/webhook.html"
 ATTEMPTS_SHOWN = 50
+# The deliveries part of an endpoint's page asks again this often while a message waits:
+# often when one is due soon, seldom when the next retry is far off.
+POLL_SOON = "2s"
+POLL_LATER = "30s"
+SOON = timedelta(minutes=1)
 
 
 def _endpoint_or_404(endpoint_id: str) -> WebhookEndpoint:
@@ -81,9 +95,19 @@ def _index(form: WebhookForm, block: str = "webhooks", status: int = 200, **extr
     )
 
 
-def _edit(
-    endpoint: WebhookEndpoint, form: WebhookForm, status: int = 200, **extra: Any
-) -> Response:
+def _deliveries(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """The endpoint's messages still to send (pending or retrying), its latest attempts with
+    their messages, and how often the page should ask again (None: nothing is waiting)."""
+    waiting = list(
+        db.session.scalars(
+            db.select(OutboxMessage)
+            .filter_by(
+                workspace_id=g.workspace.id, endpoint_id=endpoint.id, status=MessageStatus.PENDING
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(ATTEMPTS_SHOWN)
+        )
+    )
     attempts = list(
         db.session.scalars(
             db.select(DeliveryAttempt)
@@ -99,14 +123,28 @@ def _edit(
             db.select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
         )
     }
+    poll = None
+    if waiting:
+        poll = POLL_SOON if waiting[0].next_attempt_at <= utcnow() + SOON else POLL_LATER
+    return {"waiting": waiting, "attempts": attempts, "messages": messages, "poll": poll}
+
+
+def _edit(
+    endpoint: WebhookEndpoint,
+    form: WebhookForm,
+    status: int = 200,
+    block: str | None = None,
+    **extra: Any,
+) -> Response:
+    if block is None:
+        block = "webhook_form" if request.method == "POST" and status == 422 else "webhook"
     return render_page_or_block(
         EDIT_TEMPLATE,
-        "webhook_form" if request.method == "POST" and status == 422 else "webhook",
+        block,
         status=status,
         endpoint=endpoint,
         form=form,
-        attempts=attempts,
-        messages=messages,
+        **_deliveries(endpoint),
         **extra,
     )
 
@@ -160,6 +198,26 @@ def webhook_edit(endpoint_id: str) -> Response:
             return redirect(url_for("backoffice.webhook_edit", endpoint_id=endpoint.id))
         return _edit(endpoint, WebhookForm(formdata=None, obj=endpoint))
     return _edit(endpoint, form, status=422 if request.method == "POST" else 200)
+
+
+@bp.get("/settings/webhooks/<endpoint_id>/deliveries")
+@administrator_required
+def webhook_deliveries(endpoint_id: str) -> Response:
+    """The deliveries part of an endpoint's page, which htmx asks for again while a message
+    waits; browsers get the whole page."""
+    endpoint = _endpoint_or_404(endpoint_id)
+    if not is_htmx():
+        return redirect(url_for("backoffice.webhook_edit", endpoint_id=endpoint.id))
+    return _edit(endpoint, WebhookForm(formdata=None, obj=endpoint), block="deliveries")
+
+
+@bp.post("/settings/webhooks/<endpoint_id>/test")
+@administrator_required
+def webhook_test(endpoint_id: str) -> Response:
+    """Send a signed `ping` to the endpoint now and show the request and its answer."""
+    endpoint = _endpoint_or_404(endpoint_id)
+    ping = send_ping(endpoint, g.workspace)
+    return _edit(endpoint, WebhookForm(formdata=None, obj=endpoint), block="ping_result", ping=ping)
 
 
 @bp.post("/settings/webhooks/<endpoint_id>/active")

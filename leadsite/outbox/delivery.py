@@ -95,13 +95,18 @@ def _current_secrets(
 
 
 def webhook_secrets(message: OutboxMessage, batch: Batch) -> list[str]:
+    """The secrets signing `message`: its endpoint's, else its workspace's."""
+    return endpoint_secrets(
+        batch.endpoints.get(message.endpoint_id or ""), batch.workspaces.get(message.workspace_id)
+    )
+
+
+def endpoint_secrets(endpoint: WebhookEndpoint | None, workspace: Workspace | None) -> list[str]:
     """The endpoint's secrets, else the workspace's; two of them during a rotation."""
-    endpoint = batch.endpoints.get(message.endpoint_id or "")
     if endpoint is not None and endpoint.secret:
         return _current_secrets(
             endpoint.secret, endpoint.previous_secret, endpoint.previous_secret_expires_at
         )
-    workspace = batch.workspaces.get(message.workspace_id)
     if workspace is None:
         return []
     return _current_secrets(
@@ -180,19 +185,23 @@ def _guarded(send: Callable[..., Outcome], *args: object) -> Outcome:
         return Outcome(False, error=f"unexpected error ({type(error).__name__})")
 
 
-def deliver_webhook(client: http.Client, request: WebhookRequest) -> Outcome:
-    """Sign (just before sending, so the timestamp is fresh) and POST one webhook."""
+def signed_headers(message_id: str, body: bytes, secrets: list[str]) -> dict[str, str]:
+    """A webhook's headers, signed now (just before sending, so the timestamp is fresh)."""
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "leadsite-webhooks/1",
-        "webhook-id": request.message_id,
+        "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
     }
-    if request.secrets:
-        headers["webhook-signature"] = signature_header(
-            request.secrets, request.message_id, timestamp, request.body
-        )
+    if secrets:
+        headers["webhook-signature"] = signature_header(secrets, message_id, timestamp, body)
+    return headers
+
+
+def deliver_webhook(client: http.Client, request: WebhookRequest) -> Outcome:
+    """Sign and POST one webhook."""
+    headers = signed_headers(request.message_id, request.body, request.secrets)
     request_excerpt = request.body[:EXCERPT_CHARS].decode("utf-8", "replace")
     try:
         result = client.post(request.url, request.body, headers)

@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import TracebackType
 from urllib.parse import quote
@@ -43,6 +43,7 @@ class HttpResult:
     status: int
     body: str
     duration_ms: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 @cache
@@ -202,7 +203,8 @@ class Client:
         except BaseException:
             self._drop(key)
             raise
-        return HttpResult(response.status, excerpt, int((time.monotonic() - started) * 1000))
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return HttpResult(response.status, excerpt, duration_ms, response.getheaders())
 
     def _drop(self, key: tuple[str, str, int]) -> None:
         connection = self._connections.pop(key, None)

@@ -15,6 +15,7 @@ def _configure(state: BlueprintSetupState) -> None:
 
 from leadsite.public import (  # noqa: E402, F401
     confirm,
+    csp_reports,
     embed,
     errors,
     hosted,

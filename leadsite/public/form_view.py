@@ -13,14 +13,14 @@ from leadsite.api.cors import origin_allowed
 from leadsite.api.ingest import note
 from leadsite.extensions import db
 from leadsite.models import Funnel, Journey, Origin, OriginKind
+from leadsite.public.csp_reports import allow_embed_framing
 from leadsite.public.fields import FormSettings, form_settings
-from leadsite.public.framing import allow_form_action, frame_sources, url_origin
+from leadsite.public.framing import allow_form_action, url_origin
 from leadsite.public.pages import Done, FormPage, message_page, render_form, wants_fragment
 from leadsite.public.submission import Attribution, Submission
 from leadsite.public.submit import DIALECT, Outcome, min_fill_seconds, submit
 from leadsite.public.tokens import form_token
 from leadsite.registration import FunnelClosed, RegistrationContext, check_open
-from leadsite.security import allow_framing_by
 
 DEFAULT_RATE_LIMIT = "20 per minute"
 MAX_BODY_BYTES = 64 * 1024
@@ -73,7 +73,7 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
     if origin is None:
         return closed_page(404, embed)
     if embed:
-        allow_framing_by(frame_sources(origin.allowed_domains or []))
+        allow_embed_framing(origin)
     funnel = db.session.get(Funnel, origin.funnel_id)
     if not origin.active or funnel is None:
         return closed_page(404, embed)
@@ -125,7 +125,7 @@ def rate_limited(origin_kind: OriginKind, embed: bool, ref: str) -> Response:
     if origin is None or funnel is None or request.method != "POST":
         return message_page(429, "Too many attempts", ["Wait a minute and try again."], embed)
     if embed:
-        allow_framing_by(frame_sources(origin.allowed_domains or []))
+        allow_embed_framing(origin)
     settings = form_settings(origin, funnel)
     submission = Submission.read(request.form, settings)
     message = "Too many registrations were sent from your network just now. Wait a minute, then "

@@ -63,7 +63,9 @@ def allow_form_action(response: Response, url: str | None) -> Response:
     redirect that follows a POST too, so a hosted form redirecting elsewhere needs it."""
     source = url_origin(url)
     if source:
-        policy = content_security_policy(csp_nonce(), g.get("frame_ancestors"))
+        policy = content_security_policy(
+            csp_nonce(), g.get("frame_ancestors"), g.get("csp_report_url")
+        )
         response.headers["Content-Security-Policy"] = policy.replace(
             "form-action 'self'", f"form-action 'self' {source}"
         )

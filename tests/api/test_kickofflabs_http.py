@@ -3,8 +3,6 @@ app served on a real port."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -15,6 +13,7 @@ from werkzeug.serving import make_server
 from leadsite.extensions import db
 from leadsite.models import Lead
 from tests.api.conftest import ApiWorld
+from tests.servers import run_curl
 
 # Seed 003's example request; only the host, CAMPAIGN_ID and KEY are replaced.
 DOCUMENTED_CURL = """curl -X POST "https://api.kickofflabs.com/v2/CAMPAIGN_ID/" \\
@@ -33,17 +32,6 @@ def served(app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-def _run(command: str) -> dict:
-    result = subprocess.run(
-        ["sh", "-c", command + " --silent --show-error --max-time 20"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return json.loads(result.stdout)
-
-
 def test_the_documented_curl_command_registers_the_lead(api: ApiWorld, served: str):
     command = (
         DOCUMENTED_CURL.replace("https://api.kickofflabs.com", served)
@@ -51,7 +39,7 @@ def test_the_documented_curl_command_registers_the_lead(api: ApiWorld, served: s
         .replace("KEY", api.key)
     )
 
-    body = _run(command)
+    body = run_curl(command)
 
     assert body["email"] == "ada@example.com"
     assert body["given_name"] == "Ada"
@@ -67,7 +55,7 @@ def test_an_older_integrations_form_post_to_v1_subscribe(api: ApiWorld, served: 
         f'-d "email=grace@example.com" -d "first_name=Grace" -d "api_key={api.key}"'
     )
 
-    body = _run(command)
+    body = run_curl(command)
 
     assert (body["email"], body["given_name"], body["counter"]) == ("grace@example.com", "Grace", 1)
     db.session.expire_all()

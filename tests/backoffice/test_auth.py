@@ -222,4 +222,4 @@ def test_workspace_form_errors_answer_422_with_the_form(client, auth):
     assert 'id="workspace-form"' in body
     assert "<html" not in body
     assert 'aria-invalid="true"' in body
-    assert "Not a valid choice" in body
+    assert "Choose a time zone from the list" in body
