@@ -15,6 +15,11 @@ ORIGIN_KINDS = {
     "backoffice": "Back-office",
     "import": "CSV import",
 }
+MESSAGE_STATES = {
+    "pending": "Will be tried again",
+    "delivered": "Delivered",
+    "dead": "Given up",
+}
 DOORS = {
     "leadsite": "API",
     "form": "Form",
@@ -24,6 +29,11 @@ DOORS = {
     "kohomai": "Kohomai API",
     "vcita": "vcita API",
 }
+
+
+def message_state(status: str | None) -> str:
+    """Where an outbox message stands: `dead` is the outbox's word, not a reader's."""
+    return MESSAGE_STATES.get(status or "", status or "")
 
 
 def origin_kind(kind: str | None) -> str:
@@ -50,6 +60,7 @@ def receiver_answer(status: int | None) -> str:
 
 
 FILTERS = {
+    "message_state": message_state,
     "origin_kind": origin_kind,
     "door": door,
     "http_status": http_status,

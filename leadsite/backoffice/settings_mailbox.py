@@ -82,7 +82,7 @@ def status_words(message: OutboxMessage, kept_here: bool) -> tuple[str, str]:
         return "Not sent: given up", "ended"
     if message.attempts:
         return "Not sent yet: will try again", "lost"
-    return "Waiting to go out", "new"
+    return "Queued: the worker has not taken it yet", "new"
 
 
 @bp.get("/settings/mailbox")
