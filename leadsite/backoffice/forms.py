@@ -18,9 +18,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from leadsite.data_points import journeys_using, name_taken
+from leadsite.form_validators import EmailAddress
 from leadsite.models import DataPoint, DataPointType
 
 
@@ -45,7 +46,7 @@ class WorkspaceForm(FlaskForm):
     timezone = SelectField("Time zone", validators=[InputRequired()])
     default_country = SelectField("Default country for phone numbers", validators=[InputRequired()])
     sender_email = EmailField(
-        "Sender email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+        "Sender email", validators=[Optional(), EmailAddress(), Length(max=254)]
     )
     default_origin_id = SelectField("Default API origin", validators=[Optional()])
 

@@ -15,9 +15,10 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from leadsite.backoffice.funnel_activity_forms import CheckboxesField
+from leadsite.form_validators import EmailAddress
 from leadsite.models import Origin, Role, Scope
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.outbox.webhook_urls import webhook_url_problem
@@ -52,7 +53,7 @@ def _strip(value: Any) -> Any:
 class UserForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[InputRequired(), EmailAddress(), Length(max=254)],
         filters=[_strip],
     )
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MANAGER.value)
