@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from leadsite.models import DataPoint, DataPointType, in_zone
 
@@ -29,6 +30,18 @@ MAX_TEXT = 2000
 MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$")
+# email-validator's reason (every word found in its message, first match wins) -> ours.
+EMAIL_PROBLEMS = [
+    (("must have an @-sign",), _l("needs an @ sign.")),
+    (("SPACE",), _l("cannot contain spaces.")),
+    (("something", "before the @-sign"), _l("needs a name before the @ sign.")),
+    (("something", "after the @-sign"), _l("needs a domain after the @ sign.")),
+    (("period", "after the @-sign"), _l("needs a domain after the @ sign.")),
+    (("period",), _l("has a dot where an address cannot have one.")),
+    (("too long",), _l("is too long.")),
+    (("invalid character",), _l("contains a character that email addresses cannot have.")),
+    (("not allowed",), _l("contains a character that email addresses cannot have.")),
+]
 
 
 class Invalid(ValueError):
@@ -62,22 +75,10 @@ def email(value: Any) -> str | None:
 def _email_problem(message: str) -> str:
     """email-validator's reason, in the words of a form: what is wrong, then what to type.
     Its own sentences name code points (`SPACE`) and "@-sign"s, and do not say what to do."""
-    if "must have an @-sign" in message:
-        problem = _("needs an @ sign.")
-    elif "SPACE" in message:
-        problem = _("cannot contain spaces.")
-    elif "before the @-sign" in message and "something" in message:
-        problem = _("needs a name before the @ sign.")
-    elif "after the @-sign" in message and ("something" in message or "period" in message):
-        problem = _("needs a domain after the @ sign.")
-    elif "period" in message:
-        problem = _("has a dot where an address cannot have one.")
-    elif "too long" in message:
-        problem = _("is too long.")
-    elif "invalid character" in message or "not allowed" in message:
-        problem = _("contains a character that email addresses cannot have.")
-    else:
-        problem = _("is not a complete email address.")
+    problem = next(
+        (ours for words, ours in EMAIL_PROBLEMS if all(word in message for word in words)),
+        _l("is not a complete email address."),
+    )
     return f"{problem} {_('Enter an address like name@example.com.')}"
 
 

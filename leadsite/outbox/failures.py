@@ -14,6 +14,41 @@ import ssl
 from http import HTTPStatus
 from http.client import HTTPException
 
+# The first kind the error is an instance of says it: the narrower kinds come first.
+EXPLANATIONS: list[tuple[type[BaseException], str]] = [
+    (
+        smtplib.SMTPAuthenticationError,
+        "The mail server refused the user name or password in MAIL_URL.",
+    ),
+    (
+        smtplib.SMTPRecipientsRefused,
+        "The mail server refused the recipient's address: check it is spelled right.",
+    ),
+    (
+        smtplib.SMTPSenderRefused,
+        "The mail server refused the sender's address: check the workspace's sender email.",
+    ),
+    (
+        smtplib.SMTPServerDisconnected,
+        "The mail server closed the connection before the email was sent.",
+    ),
+    (smtplib.SMTPException, "The mail server refused the email."),
+    (
+        ssl.SSLCertVerificationError,
+        "The server's certificate could not be verified: it may be expired or self-signed.",
+    ),
+    (ssl.SSLError, "A secure (TLS) connection to the server could not be made."),
+    (TimeoutError, "The server did not answer in time."),
+    (
+        ConnectionRefusedError,
+        "The server refused the connection: check that it is running on that port.",
+    ),
+    (ConnectionError, "The connection to the server broke before it answered."),
+    (HTTPException, "The server's answer was not valid HTTP."),
+    (socket.gaierror, "The server's address could not be found (DNS): check the host name."),
+    (OSError, "The server could not be reached: check the address and that it is online."),
+]
+
 
 class Unresolvable(OSError):
     """The URL's host name has no address (DNS says it does not exist, or DNS is down)."""
@@ -57,30 +92,7 @@ def explain(error: BaseException) -> str:
         return f"The address {error.host} could not be found (DNS): check the host name in the URL."
     if isinstance(error, UnusableUrl):
         return str(error)
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return "The mail server refused the user name or password in MAIL_URL."
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "The mail server refused the recipient's address: check it is spelled right."
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        return "The mail server refused the sender's address: check the workspace's sender email."
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "The mail server closed the connection before the email was sent."
-    if isinstance(error, smtplib.SMTPException):
-        return "The mail server refused the email."
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return "The server's certificate could not be verified: it may be expired or self-signed."
-    if isinstance(error, ssl.SSLError):
-        return "A secure (TLS) connection to the server could not be made."
-    if isinstance(error, TimeoutError | socket.timeout):
-        return "The server did not answer in time."
-    if isinstance(error, ConnectionRefusedError):
-        return "The server refused the connection: check that it is running on that port."
-    if isinstance(error, ConnectionError):
-        return "The connection to the server broke before it answered."
-    if isinstance(error, HTTPException):
-        return "The server's answer was not valid HTTP."
-    if isinstance(error, socket.gaierror):
-        return "The server's address could not be found (DNS): check the host name."
-    if isinstance(error, OSError):
-        return "The server could not be reached: check the address and that it is online."
-    return "The delivery failed for a reason we did not expect; it is in the server's log."
+    return next(
+        (sentence for kind, sentence in EXPLANATIONS if isinstance(error, kind)),
+        "The delivery failed for a reason we did not expect; it is in the server's log.",
+    )
