@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 
-from leadsite import values
+from leadsite import labels, values
 from leadsite.models import in_zone
 
 HTMX_VERSION = "4.0.1"
@@ -44,3 +44,4 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(navigation=navigation, htmx_version=HTMX_VERSION)
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters.update(labels.FILTERS)

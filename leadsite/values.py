@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from leadsite.models import DataPoint, DataPointType, in_zone
 
@@ -28,6 +30,18 @@ MAX_TEXT = 2000
 MAX_CUSTOM_FIELDS_BYTES = 16 * 1024
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$")
+# email-validator's reason (every word found in its message, first match wins) -> ours.
+EMAIL_PROBLEMS = [
+    (("must have an @-sign",), _l("needs an @ sign.")),
+    (("SPACE",), _l("cannot contain spaces.")),
+    (("something", "before the @-sign"), _l("needs a name before the @ sign.")),
+    (("something", "after the @-sign"), _l("needs a domain after the @ sign.")),
+    (("period", "after the @-sign"), _l("needs a domain after the @ sign.")),
+    (("period",), _l("has a dot where an address cannot have one.")),
+    (("too long",), _l("is too long.")),
+    (("invalid character",), _l("contains a character that email addresses cannot have.")),
+    (("not allowed",), _l("contains a character that email addresses cannot have.")),
+]
 
 
 class Invalid(ValueError):
@@ -54,8 +68,18 @@ def email(value: Any) -> str | None:
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as error:
-        raise Invalid(str(error)) from None
+        raise Invalid(_email_problem(str(error))) from None
     return result.normalized.lower()
+
+
+def _email_problem(message: str) -> str:
+    """email-validator's reason, in the words of a form: what is wrong, then what to type.
+    Its own sentences name code points (`SPACE`) and "@-sign"s, and do not say what to do."""
+    problem = next(
+        (ours for words, ours in EMAIL_PROBLEMS if all(word in message for word in words)),
+        _l("is not a complete email address."),
+    )
+    return f"{problem} {_('Enter an address like name@example.com.')}"
 
 
 def phone(value: Any, region: str | None) -> str | None:
@@ -67,13 +91,26 @@ def phone(value: Any, region: str | None) -> str | None:
     raw = text(value, 40)
     if raw is None:
         return None
+    region = (region or "").upper() or None
     try:
-        number = phonenumbers.parse(raw.translate(DASHES), (region or "").upper() or None)
+        number = phonenumbers.parse(raw.translate(DASHES), region)
     except phonenumbers.NumberParseException:
-        raise Invalid("is not a phone number (add the country code, e.g. +44)") from None
+        raise Invalid(f"{_('is not a phone number.')} {phone_hint(region)}") from None
     if not phonenumbers.is_possible_number(number):
-        raise Invalid("is not a possible phone number (too short or too long for its country)")
+        problem = _("has too few or too many digits.")
+        country = phonenumbers.region_code_for_country_code(number.country_code)
+        raise Invalid(f"{problem} {phone_hint(country)}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_hint(region: str | None) -> str:
+    """ "Enter a phone number like +1 201-555-0123": the region's own example, written the
+    international way, so that it shows the country code a number from elsewhere needs."""
+    example = phonenumbers.example_number(region) if region else None
+    if example is None:
+        return _("Enter a phone number with its country code, like +44 20 7946 0958.")
+    shown = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return _("Enter a phone number like %(example)s.", example=shown)
 
 
 def phone_is_assigned(e164: str) -> bool:

@@ -92,7 +92,7 @@ def _problems(kind: str, changes: dict[str, Any]) -> list[FieldError]:
         try:
             values.url(changes["redirect_url"])
         except values.Invalid as error:
-            errors.append(FieldError("redirect_url", f"Redirect_url {error}", None))
+            errors.append(FieldError("redirect_url", f"Redirect URL {error}", None))
     if changes.get("mapping"):
         if kind != OriginKind.API:
             errors.append(FieldError("mapping", "Only API origins take a mapping"))

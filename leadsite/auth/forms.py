@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
+from leadsite.form_validators import EmailAddress
 from leadsite.passwords import MIN_LENGTH
 
 
@@ -16,7 +17,7 @@ def _strip(value: str | None) -> str | None:
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[InputRequired(), EmailAddress(), Length(max=254)],
         filters=[_strip],
     )
 

@@ -15,10 +15,11 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from leadsite.backoffice.funnel_activity_forms import CheckboxesField
 from leadsite.backoffice.settings_places import countries, time_zone_problem
+from leadsite.form_validators import EmailAddress
 from leadsite.models import Origin, Role, Scope
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
 from leadsite.outbox.webhook_urls import webhook_url_problem
@@ -56,7 +57,7 @@ class WorkspaceForm(FlaskForm):
     timezone = StringField("Time zone", validators=[InputRequired()], filters=[_strip])
     default_country = SelectField("Default country for phone numbers", validators=[InputRequired()])
     sender_email = EmailField(
-        "Sender email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+        "Sender email", validators=[Optional(), EmailAddress(), Length(max=254)]
     )
     default_origin_id = SelectField("Default API origin", validators=[Optional()])
 
@@ -80,7 +81,7 @@ class WorkspaceForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[InputRequired(), EmailAddress(), Length(max=254)],
         filters=[_strip],
     )
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MANAGER.value)

@@ -162,7 +162,8 @@ def notify_failure(journey: Journey, step: JourneyStep, error: str) -> None:
         "utm": {},
         "lead_url": f"{current_app.config['BASE_URL']}/p/leads/{lead.id}",
         "note": (
-            f"The step “{step.title}” failed and holds the journey: {error}. "
+            # A failure's sentence may end with its own full stop.
+            f"The step “{step.title}” failed and holds the journey: {error.rstrip('.')}. "
             "Retry it or skip it on the lead's page."
         ),
     }

@@ -16,7 +16,7 @@ from flask import current_app
 
 from leadsite.extensions import db
 from leadsite.models import Channel, OutboxMessage, WebhookEndpoint, Workspace, utcnow
-from leadsite.outbox import http, mail
+from leadsite.outbox import failures, http, mail
 from leadsite.outbox.signing import signature_header
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def _guarded(send: Callable[..., Outcome], *args: object) -> Outcome:
         return send(*args)
     except Exception as error:  # a bug fails this attempt, not the batch's other outcomes
         log.exception("delivery failed unexpectedly")
-        return Outcome(False, error=f"unexpected error ({type(error).__name__})")
+        return Outcome(False, error=failures.explain(error))
 
 
 def signed_headers(message_id: str, body: bytes, secrets: list[str]) -> dict[str, str]:
@@ -206,16 +206,16 @@ def deliver_webhook(client: http.Client, request: WebhookRequest) -> Outcome:
     try:
         result = client.post(request.url, request.body, headers)
     except http.RefusedAddress as error:
-        return Outcome(False, error=f"refused: {error}", request_excerpt=request_excerpt, gone=True)
+        refused = f"Not sent: {error}, and webhooks go only to public addresses."
+        return Outcome(False, error=refused, request_excerpt=request_excerpt, gone=True)
     except (OSError, HTTPException) as error:
-        return Outcome(
-            False, error=f"{type(error).__name__}: {error}", request_excerpt=request_excerpt
-        )
+        log.info("webhook %s not delivered: %r", request.message_id, error)
+        return Outcome(False, error=failures.explain(error), request_excerpt=request_excerpt)
     success = 200 <= result.status < 300
     return Outcome(
         success=success,
         status_code=result.status,
-        error=None if success else f"answered {result.status}",
+        error=None if success else failures.http_answer(result.status),
         request_excerpt=request_excerpt,
         response_excerpt=result.body[:EXCERPT_CHARS],
         duration_ms=result.duration_ms,
@@ -233,10 +233,9 @@ def deliver_email(message: OutboxMessage, batch: Batch) -> Outcome:
     try:
         where = mail.send(current_app.config.get("MAIL_URL"), email)
     except Exception as error:  # smtplib raises many kinds; each is a failed attempt
+        log.info("email %s not sent: %r", message.id, error)
         return Outcome(
-            False,
-            error=f"{type(error).__name__}: {error}",
-            request_excerpt=message.payload.get("subject"),
+            False, error=failures.explain(error), request_excerpt=message.payload.get("subject")
         )
     return Outcome(
         True,
@@ -252,5 +251,6 @@ def deliver_sms(message: OutboxMessage, batch: Batch) -> Outcome:
     try:
         reference = provider().send(message.target, message.payload.get("text", ""))
     except Exception as error:  # a provider's own failure is a failed attempt
-        return Outcome(False, error=f"{type(error).__name__}: {error}")
+        log.warning("text message not sent: %r", error)
+        return Outcome(False, error=failures.explain(error))
     return Outcome(True, response_excerpt=reference)

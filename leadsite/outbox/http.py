@@ -21,6 +21,7 @@ from types import TracebackType
 from urllib.parse import quote
 
 from leadsite import values
+from leadsite.outbox.failures import Unresolvable, UnusableUrl
 
 MAX_RESPONSE_BYTES = 4096
 TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
@@ -81,8 +82,8 @@ def is_public_address(address: str) -> bool:
 def _addresses(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise OSError(f"cannot resolve {host}: {error}") from None
+    except (socket.gaierror, UnicodeError):
+        raise Unresolvable(host) from None
     return [info[4][0] for info in infos]
 
 
@@ -159,7 +160,7 @@ class Client:
         try:
             parts = values.parse_url(url)
         except values.Invalid as error:
-            raise OSError(f"the URL {error}: {url}") from None
+            raise UnusableUrl(f"The URL {error}: correct it in the webhook's settings.") from None
         port = parts.effective_port
         key = (parts.scheme, parts.host, port)
         # http.client sends the target as ASCII: a stored IRI's other characters go %-encoded.

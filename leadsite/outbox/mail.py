@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from leadsite import values
+from leadsite.outbox.failures import UnusableUrl
 
 DEV_MAILBOX = "dev-mailbox"
 
@@ -33,7 +34,7 @@ def send(mail_url: str | None, message: EmailMessage, timeout: float = 10) -> st
         return DEV_MAILBOX
     parts = values.url_parts(mail_url)
     if parts is None:
-        raise OSError("MAIL_URL is not a valid URL")
+        raise UnusableUrl("MAIL_URL is not a valid URL: correct it in the server's configuration.")
     options = parse_qs(parts.query)
     host, port = parts.hostname or "localhost", parts.port
     if parts.scheme == "smtps":

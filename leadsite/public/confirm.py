@@ -4,11 +4,13 @@ button confirms (a POST), so that a mail scanner opening the link confirms nothi
 from __future__ import annotations
 
 from flask import current_app, redirect, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.extensions import db, limiter
 from leadsite.journeys.confirmation import start_confirmed
+from leadsite.journeys.sessions import fresh_page_link
 from leadsite.journeys.waits import recheck_lead
 from leadsite.leads import lock_leads
 from leadsite.models import Funnel, Journey, JourneyStatus, Lead, Origin, OutboxMessage, utcnow
@@ -16,9 +18,10 @@ from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.public import bp
 from leadsite.public.emails import masked, queue_lead_email
+from leadsite.public.journey_state import journey_view
 from leadsite.public.pages import message_page
 from leadsite.public.tokens import ConfirmLink, confirm_token, read_confirm_token
-from leadsite.representations import lead_dict
+from leadsite.representations import journey_url, lead_dict
 
 RESEND_RATE_LIMIT = "5 per hour"
 
@@ -127,13 +130,38 @@ def _expired(token: str) -> Response:
     )
 
 
+def _confirmed_page(title: str, journey: Journey | None) -> Response:
+    """Thanks, and what is next: the lead's next task, with the link to their journey page the
+    journey emails give (its token renewed when it had expired); else where the funnel sends
+    them once registered."""
+    view = journey_view(journey) if journey is not None else None
+    task = view.next_task if view is not None else None
+    if journey is None or task is None:
+        return message_page(
+            200, title, [_("Thank you. There is nothing more to do.")], link=_next_url(journey)
+        )
+    fresh_page_link(journey)
+    db.session.commit()
+    if task.state == "todo":
+        paragraphs = [
+            _("Thank you. Your next step is “%(task)s”.", task=task.step.title),
+            _("Your journey page shows it, and every step after it."),
+        ]
+        label = _("Go to my next step")
+    else:
+        paragraphs = [
+            _("Thank you. There is nothing to do right now."),
+            _(
+                "Your next step, “%(task)s”, opens later: your journey page shows when.",
+                task=task.step.title,
+            ),
+        ]
+        label = _("See my journey")
+    return message_page(200, title, paragraphs, link=journey_url(journey), link_label=label)
+
+
 def _confirmed_already(journey: Journey | None) -> Response:
-    return message_page(
-        200,
-        "You had confirmed already",
-        ["Thank you. There is nothing more to do."],
-        link=_next_url(journey),
-    )
+    return _confirmed_page(_("You had confirmed already"), journey)
 
 
 @bp.get("/confirm/<token>")
@@ -163,12 +191,7 @@ def confirm_post(token: str) -> Response:
     db.session.commit()
     if not confirmed_now:  # another click confirmed it while this one waited for the lead
         return _confirmed_already(journey)
-    return message_page(
-        200,
-        "Your registration is confirmed",
-        ["Thank you. There is nothing more to do."],
-        link=_next_url(journey),
-    )
+    return _confirmed_page(_("Your registration is confirmed"), journey)
 
 
 @bp.post("/confirm/<token>/resend")
@@ -180,7 +203,7 @@ def confirm_resend(token: str) -> Response:
     if link is None or lead is None:
         return _invalid()
     if lead.confirmed_at is not None:
-        return message_page(200, "You had confirmed already", ["There is nothing more to do."])
+        return _confirmed_already(journey)
     if journey is None or send_confirmation(lead, journey) is None:
         return message_page(
             404, "We cannot send a new link", ["Register again to receive a new one."]

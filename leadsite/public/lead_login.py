@@ -8,6 +8,7 @@ an email before the person does, and a GET that signed in would spend the link f
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
@@ -98,7 +99,7 @@ def lead_login_send() -> Response:
     try:
         email = values.email(raw)
     except values.Invalid as error:
-        return _login_page(422, value=raw, error=f"Enter a valid email address: {error}")
+        return _login_page(422, value=raw, error=_("Email %(problem)s", problem=str(error)))
     request_sign_in(email)
     db.session.commit()
     return _login_page(sent_to=email)

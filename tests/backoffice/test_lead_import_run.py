@@ -56,7 +56,7 @@ def test_the_preview_checks_the_first_rows_like_the_pipeline(client, auth):
         for number, cells in rows
     }
     assert verdicts == {2: "new lead", 3: "updates a lead", 4: "rejected", 6: "new lead"}
-    assert "E-mail: An email address must have an @-sign." in body
+    assert "E-mail: Email needs an @ sign. Enter an address like name@example.com." in body
     assert '<th scope="col">Company</th>' in body and "Analytical Engines" in body
     assert db.session.scalar(db.select(db.func.count(Lead.id))) == 1  # nothing written
 
@@ -91,7 +91,7 @@ def test_the_run_registers_every_row_and_reports_each_outcome(client, auth, impo
     assert re.search(r'stat-value">2<.*?created.*?stat-value">1<.*?updated', body, re.S)
     rejected = body.split('class="data-table report-rejected"')[1].split("</table>")[0]
     assert '<td class="num">4</td>' in rejected and "not-an-email" in rejected
-    assert "E-mail: An email address must have an @-sign." in rejected
+    assert "E-mail: Email needs an @ sign. Enter an address like name@example.com." in rejected
     assert "Row 2</span> <a href=" in body and "Ada Lovelace" in body
     assert "Row 3</span>" in body and "Known Person" in body
 
@@ -141,7 +141,8 @@ def test_rejected_rows_download_with_their_reasons(client, auth):
     lines = text.lstrip("\ufeff").splitlines()
     assert lines[0] == "row,E-mail,First Name,Last name,Company,Favourite colour,error"
     assert lines[1].startswith(
-        "4,not-an-email,Bad,Row,,,E-mail: An email address must have an @-sign."
+        "4,not-an-email,Bad,Row,,,E-mail: Email needs an @ sign. "
+        "Enter an address like name@example.com."
     )
 
 

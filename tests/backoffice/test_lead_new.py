@@ -105,7 +105,7 @@ def test_errors_are_shown_on_their_fields_and_the_typed_values_stay(client, auth
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith('<section id="lead-new"')
-    assert 'id="email-error"' in body and "@-sign" in body
+    assert 'id="email-error"' in body and "Email needs an @ sign." in body
     assert 'id="phone-error"' in body and "phone number" in body
     assert 'value="Ada"' in body and 'value="ada-at-example"' in body and 'value="vip"' in body
     assert '<details class="more-fields" open>' in body  # the tags typed stay visible

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from leadsite.backoffice.settings_mailbox import PAGE_SIZE
 from leadsite.extensions import db
 from leadsite.models import Channel, MessageStatus, OutboxMessage, Role, Workspace, utcnow
+from leadsite.outbox import worker
 from tests import factories
 
 HTMX = {"HX-Request": "true"}
@@ -33,8 +35,8 @@ def test_emails_are_listed_newest_first_with_subject_recipient_and_status(client
     body = full.get_data(as_text=True)
     assert full.status_code == 200 and "<html" in body
     assert body.index("New lead: Ada") < body.index("Welcome to the demo")
-    assert "sales@example.com" in body and ">delivered</span>" in body and ">dead</span>" in body
-    assert "SMTPServerDisconnected" in body
+    assert "sales@example.com" in body and ">Sent</span>" in body
+    assert ">Not sent: given up</span>" in body and "SMTPServerDisconnected" in body
     fragment = partial.get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="mailbox"') and "<html" not in fragment
 
@@ -124,3 +126,51 @@ def test_a_manager_reads_the_mailbox(client, auth):
 
     assert "For managers too" in client.get("/p/settings/mailbox").get_data(as_text=True)
     assert client.get(f"/p/settings/mailbox/{message.id}").status_code == 200
+
+
+def test_an_email_kept_in_the_dev_mailbox_does_not_say_delivered(client, auth):
+    ws = _sign_in(auth)
+    message = factories.email_message(ws, subject="Welcome, Ada")
+    worker.run_once()  # MAIL_URL unset: kept here
+    db.session.refresh(message)
+    assert message.status == MessageStatus.DELIVERED
+
+    listed = client.get("/p/settings/mailbox").get_data(as_text=True)
+    opened = client.get(f"/p/settings/mailbox/{message.id}").get_data(as_text=True)
+
+    assert "emails are <strong>not sent</strong>" in listed
+    assert ">Kept here, not sent</span>" in listed and "delivered" not in listed.lower()
+    assert "<dd>Kept here, not sent, " in opened and "delivered" not in opened.lower()
+
+
+def test_the_html_of_an_email_is_shown_in_a_sandboxed_frame_whose_links_open_a_new_tab(
+    client, auth
+):
+    ws = _sign_in(auth)
+    html = '<p>Hi <a href="https://shop.example/">shop</a></p><script>alert(1)</script>'
+    message = factories.email_message(ws, subject="Welcome", html=html)
+    path = f"/p/settings/mailbox/{message.id}"
+
+    page = client.get(path).get_data(as_text=True)
+    framed = client.get(f"{path}/html")
+
+    frame = re.search(r"<iframe [^>]*>", page)[0]
+    assert f'src="{path}/html"' in frame
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in frame
+    assert framed.status_code == 200 and framed.mimetype == "text/html"
+    assert framed.get_data(as_text=True) == '<base target="_blank">' + html
+    policy = framed.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox allow-popups allow-popups-to-escape-sandbox;")
+    assert "allow-scripts" not in policy and "allow-same-origin" not in policy
+    assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_a_private_emails_html_is_not_served_to_another_reader(client, auth):
+    ws = _sign_in(auth)
+    message = factories.email_message(
+        ws, to="someone@example.com", html="<a href='x'>reset</a>", private=True
+    )
+
+    assert client.get(f"/p/settings/mailbox/{message.id}/html").status_code == 404
+    assert "<iframe" not in client.get(f"/p/settings/mailbox/{message.id}").get_data(as_text=True)

@@ -58,7 +58,10 @@ def test_the_page_lists_the_workspaces_users_only(client, auth):
     ("data", "message"),
     [
         ({"email": ""}, "This field is required."),
-        ({"email": "not an email"}, "Invalid email address."),
+        (
+            {"email": "not an email"},
+            "Email needs an @ sign. Enter an address like name@example.com.",
+        ),
         ({"email": "admin@example.com"}, "admin@example.com is already a user of this workspace."),
         ({"email": "new@example.com", "role": "owner"}, "Not a valid choice."),
         ({"email": "x" * 250 + "@example.com"}, "254"),

@@ -49,7 +49,7 @@ def test_the_page_lists_endpoints_with_their_last_delivery(client, auth):
 
     body = full.get_data(as_text=True)
     assert full.status_code == 200 and "<html" in body
-    assert endpoint.url in body and "CRM" in body and ">503</span>" in body
+    assert endpoint.url in body and "CRM" in body and ">HTTP 503 Service Unavailable</span>" in body
     assert f"{len(WEBHOOK_EVENTS)} of {len(WEBHOOK_EVENTS)}" in body
     assert partial.get_data(as_text=True).lstrip().startswith('<div id="webhooks"')
 
@@ -115,7 +115,11 @@ def test_the_endpoint_page_shows_each_attempt(client, auth):
 
     body = full.get_data(as_text=True)
     assert full.status_code == 200 and "<html" in body
-    assert ">500</span>" in body and ">200</span>" in body and "812 ms" in body
+    assert (
+        ">HTTP 500 Internal Server Error</span>" in body
+        and ">HTTP 200 OK</span>" in body
+        and "812 ms" in body
+    )
     assert "boom" in body and "answered 500" in body and "&#34;lead.created&#34;" in body
     assert f"webhook-id <code>{failed.message_id}</code>" in body
     assert f"/messages/{failed.message_id}/redeliver" in body

@@ -82,7 +82,7 @@ def test_a_small_csv_is_imported_and_its_report_read(
     expect(page.locator(".import-stats")).to_contain_text("1created")
     expect(page.locator(".report-rejected")).to_contain_text("not-an-email")
     expect(page.locator(".report-rejected")).to_contain_text(
-        "An email address must have an @-sign."
+        "E-mail: Email needs an @ sign. Enter an address like name@example.com."
     )
     expect(page.locator("#flash")).to_contain_text("1 created, 1 updated, 1 rejected")
     assert page.url.endswith("/report")

@@ -101,8 +101,8 @@ def garbling_server() -> Iterator[str]:
 @pytest.mark.parametrize(
     ("receiver", "error"),
     [
-        (contextlib.nullcontext(f"http://127.0.0.1:{free_port()}/hook"), "ConnectionRefusedError"),
-        (garbling_server(), "BadStatusLine"),
+        (contextlib.nullcontext(f"http://127.0.0.1:{free_port()}/hook"), "The server refused the"),
+        (garbling_server(), "The server's answer was not valid HTTP."),
     ],
 )
 def test_an_unreachable_or_garbled_receiver_is_a_failed_attempt_retried_later(receiver, error):

@@ -30,6 +30,8 @@ from tests.conftest import csrf_token
 from tests.journeys.helpers import event_types
 from tests.servers import smtp_server, webhook_receiver
 
+ANSWERED_500 = "HTTP 500 Internal Server Error — the server answered with an error"
+
 
 def world(url: str, notify: list[str] | None = None):
     """A funnel whose first stage calls `url`, then a stage with a staff task; an administrator;
@@ -128,7 +130,7 @@ def test_a_dead_delivery_fails_the_step_holds_the_stage_emails_staff_and_retry_m
         assert failed.status == StepStatus.FAILED
         assert (
             failed.result["error"]
-            == f"the delivery failed after {MAX_ATTEMPTS} attempts: answered 500"
+            == f"the delivery failed after {MAX_ATTEMPTS} attempts: {ANSWERED_500}"
         )
         assert failed.result["url"] == receiver.url
         assert stage_name(journey) == "Sync"
@@ -136,7 +138,7 @@ def test_a_dead_delivery_fails_the_step_holds_the_stage_emails_staff_and_retry_m
         assert "journey.step_failed" in event_types(journey)
         assert email["To"] == admin.email
         assert email["Subject"] == "A webhook step failed: Tell the CRM (Ada, Onboarding)"
-        assert "answered 500" in email.get_body(("plain",)).get_content()
+        assert ANSWERED_500 in email.get_body(("plain",)).get_content()
 
         auth.login(admin.email)
         page = client.get(f"/p/leads/{lead_id}").get_data(as_text=True)

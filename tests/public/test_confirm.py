@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 
 from leadsite.extensions import db
-from leadsite.models import Channel, Event, Lead, OriginKind, OutboxMessage, Workspace
+from leadsite.models import (
+    Channel,
+    Event,
+    Journey,
+    Lead,
+    OriginKind,
+    OutboxMessage,
+    Workspace,
+    utcnow,
+)
 from leadsite.outbox import event_types
 from leadsite.public.confirm import awaiting_confirmation, send_confirmation
 from leadsite.public.tokens import CONFIRM_MAX_AGE, confirm_token
@@ -90,12 +100,59 @@ def test_the_button_confirms_the_lead_and_writes_the_event(client):
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Your registration is confirmed" in body
-    assert 'href="https://shop.example/hi"' in body
     db.session.rollback()
     lead = db.session.get(Lead, registration.lead.id)
     assert lead.confirmed_at is not None
     assert not awaiting_confirmation(lead)
     assert db.session.scalar(db.select(Event.type).filter_by(type=event_types.LEAD_CONFIRMED))
+
+
+def _journey_link(body: str) -> str:
+    match = re.search(r'<a class="button" href="http://localhost(/j/[\w-]+)">([^<]+)</a>', body)
+    assert match, "no link to the journey page"
+    return match[1]
+
+
+def test_after_confirming_the_page_names_the_next_task_and_links_to_the_journey_page(client):
+    registration = registered()
+
+    response = client.post(confirm_link())
+
+    body = response.get_data(as_text=True)
+    assert "Your next step is “Fill in your profile”." in body
+    assert "nothing more to do" not in body
+    link = _journey_link(body)
+    db.session.rollback()
+    assert link == f"/j/{db.session.get(Journey, registration.journey.id).access_token}"
+    journey_page = client.get(link)
+    assert journey_page.status_code == 200 and "Fill in your profile" in journey_page.get_data(
+        as_text=True
+    )
+
+
+def test_an_expired_journey_link_is_renewed_for_the_page_after_confirming(client):
+    registration = registered()
+    registration.journey.valid_until = utcnow() - timedelta(days=1)
+    old = registration.journey.access_token
+    db.session.commit()
+
+    body = client.post(confirm_link()).get_data(as_text=True)
+
+    link = _journey_link(body)
+    assert link != f"/j/{old}"
+    assert client.get(link).status_code == 200
+
+
+def test_with_nothing_left_to_do_the_page_says_so_and_sends_the_lead_on(client):
+    funnel = factories.funnel(factories.workspace(), double_opt_in=True)
+    origin = factories.origin(funnel, OriginKind.PAGE, redirect_url="https://shop.example/hi")
+    register(origin, LeadInput(email="ada@example.com"), RegistrationContext())
+    db.session.commit()
+
+    body = client.post(confirm_link()).get_data(as_text=True)
+
+    assert "There is nothing more to do." in body
+    assert 'href="https://shop.example/hi"' in body
 
 
 def test_confirming_twice_is_harmless(client):
