@@ -66,6 +66,12 @@ class BatchWriter(Generic[Item]):
     def write_batch(self, items: list[Item]) -> int:
         raise NotImplementedError
 
+    def stop(self) -> int:
+        """Write what is queued and end the thread (at exit; a test's own writer)."""
+        self.interval = 0
+        self._wake.set()
+        return self.flush()
+
     def _take(self) -> list[Item]:
         # popleft is atomic: items added meanwhile wait for the next turn, none is lost.
         return [self._pending.popleft() for _ in range(len(self._pending))]

@@ -39,9 +39,9 @@ class CountKey(NamedTuple):
     origin_id: str
     day: date  # UTC
     event: str
-    field: str
-    referrer_host: str
-    utm_campaign: str
+    field: str = ""
+    referrer_host: str = ""
+    utm_campaign: str = ""
 
 
 class CounterWriter(BatchWriter[CountKey]):
@@ -67,7 +67,7 @@ class CounterWriter(BatchWriter[CountKey]):
 
 def init_app(app: Flask) -> None:
     writer = app.extensions[EXTENSION] = CounterWriter(app)
-    atexit.register(writer.flush)
+    atexit.register(writer.stop)
 
 
 def _upsert(rows: list[Row]) -> None:

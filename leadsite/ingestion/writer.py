@@ -67,7 +67,7 @@ class LogWriter(BatchWriter[Maker]):
 
 def init_app(app: Flask) -> None:
     writer = app.extensions[EXTENSION] = LogWriter(app)
-    atexit.register(writer.flush)
+    atexit.register(writer.stop)
 
 
 def add(maker: Maker) -> None:

@@ -41,3 +41,13 @@ def counts(origin: Origin, event: str | None = None) -> dict[tuple[str, ...], in
 
 def total(origin: Origin, event: str) -> int:
     return sum(counts(origin, event).values())
+
+
+def stored(origin: Origin, event: str) -> int:
+    """The count in the database now, unflushed increments left out, read beside the session
+    (which may be mid-transaction)."""
+    with db.engine.connect() as connection:
+        query = db.select(db.func.coalesce(db.func.sum(FormCount.count), 0)).filter_by(
+            origin_id=origin.id, event=event
+        )
+        return int(connection.scalar(query))
