@@ -57,6 +57,8 @@ def from_environment() -> dict[str, object]:
         "WORKER_LEASE_SECONDS": int(os.environ.get("WORKER_LEASE_SECONDS", "60")),
         # How often a process writes the ingestion log entries it queued (0: at each answer).
         "INGEST_LOG_FLUSH_SECONDS": float(os.environ.get("INGEST_LOG_FLUSH_SECONDS", "0.5")),
+        # Whether the form funnel is counted at all (views, starts, submissions...).
+        "ANALYTICS_COUNTING": _flag("ANALYTICS_COUNTING", default=True),
         # How often a process writes the form counts it added up (0: at each count).
         "ANALYTICS_FLUSH_SECONDS": float(os.environ.get("ANALYTICS_FLUSH_SECONDS", "0.5")),
         # Beacons (a form's view and start) per minute from one address to one form.

@@ -66,6 +66,9 @@ class CounterWriter(BatchWriter[CountKey]):
 
 
 def init_app(app: Flask) -> None:
+    """Give the app its writer, unless counting is turned off (`count()` then does nothing)."""
+    if not app.config.get("ANALYTICS_COUNTING", True):
+        return
     writer = app.extensions[EXTENSION] = CounterWriter(app)
     atexit.register(writer.stop)
 
