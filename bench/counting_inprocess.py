@@ -36,9 +36,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300, help="GETs per block (300)")
     parser.add_argument("--rounds", type=int, default=5, help="off/on blocks (5)")
+    parser.add_argument("--database", help="an empty PostgreSQL database's URL, not SQLite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}"}
+        database = args.database or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        env = {**os.environ, "DATABASE_URL": database}
         env["SECRET_KEY"] = "bench"
         flask = [str(BIN / "flask"), "--app", "app"]
         run([*flask, "db", "upgrade"], env)
@@ -79,7 +81,8 @@ def main() -> int:
         is_bot(f"{CHROME} build/{n}")
     fresh_us = (time.perf_counter() - start) / 1_000 * 1e6
 
-    print(f"GET {path} in-process, SQLite, {args.rounds} x {args.requests} per setting")
+    engine = "PostgreSQL" if args.database else "SQLite"
+    print(f"GET {path} in-process, {engine}, {args.rounds} x {args.requests} per setting")
     print(f"commit {source_version()}, load average {os.getloadavg()[0]:.2f}")
     print(f"{'counting':10}{'wall ms/GET':>13}{'CPU ms/GET':>12}  (median of blocks)")
     for name, blocks in results.items():
