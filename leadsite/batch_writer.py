@@ -3,9 +3,10 @@ thread in batches, every so often, in transactions of their own.
 
 The ingestion log (`ingestion.writer`) and the analytics counters (`analytics.counter_writer`)
 both use it: a request hands `add()` what is to be written and goes on. Every `interval`
-seconds a daemon thread of the process takes what came in and hands it to `write_batch`, which
-a subclass defines. With `interval = 0` (the test suite's setting) each item is written as soon
-as it is added, in the caller's thread. What is lost in a crash is the last interval's items.
+seconds (the app's `setting`, 0.5 by default) a daemon thread of the process takes what came in
+and hands it to `write_batch`, which a subclass defines. With `interval = 0` (the test suite's
+setting) each item is written as soon as it is added, in the caller's thread. What is lost in a
+crash is the last interval's items.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from leadsite.extensions import db
 
 log = logging.getLogger(__name__)
 
+DEFAULT_INTERVAL = 0.5
 Item = TypeVar("Item")
 Row = dict[str, Any]
 
@@ -36,10 +38,12 @@ class BatchWriter(Generic[Item]):
     """One per app, process and kind of item: a queue, and the thread that empties it."""
 
     name = "batch-writer"  # the thread's name, and what the log says could not be written
+    setting = ""  # the app's setting of the interval, in seconds
+    max_batch = 500  # rows a transaction at the most (`write_rows`)
 
-    def __init__(self, app: Flask, interval: float) -> None:
+    def __init__(self, app: Flask) -> None:
         self.app = app
-        self.interval = interval
+        self.interval = float(app.config.get(self.setting, DEFAULT_INTERVAL))
         self._pending: deque[Item] = deque()
         self._flushing = threading.Lock()
         self._wake = threading.Event()
@@ -65,6 +69,13 @@ class BatchWriter(Generic[Item]):
 
     def write_batch(self, items: list[Item]) -> int:
         raise NotImplementedError
+
+    def write_rows(self, rows: list[Row], write: Callable[[list[Row]], None], what: str) -> int:
+        """Write the rows with `write`, `max_batch` at a time (see `write_or_split`)."""
+        return sum(
+            write_or_split(rows[start : start + self.max_batch], write, what)
+            for start in range(0, len(rows), self.max_batch)
+        )
 
     def stop(self) -> int:
         """Write what is queued and end the thread (at exit; a test's own writer)."""

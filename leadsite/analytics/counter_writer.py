@@ -22,12 +22,10 @@ from typing import NamedTuple
 from flask import Flask, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leadsite.batch_writer import BatchWriter, Row, batch_transaction, write_or_split
+from leadsite.batch_writer import BatchWriter, Row, batch_transaction
 from leadsite.models import FormCount
 
 EXTENSION = "leadsite.analytics_counters"
-DEFAULT_FLUSH_SECONDS = 0.5
-MAX_BATCH = 500
 KEY = ("origin_id", "day", "event", "field", "referrer_host", "utm_campaign")
 
 
@@ -48,21 +46,14 @@ class CounterWriter(BatchWriter[CountKey]):
     """One per app and process: the increments counted since the last flush, and the thread."""
 
     name = "analytics-counters"
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__(
-            app, float(app.config.get("ANALYTICS_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS))
-        )
+    setting = "ANALYTICS_FLUSH_SECONDS"
 
     def write_batch(self, items: list[CountKey]) -> int:
         """Add up the increments by key and upsert one row per key. Sorted by key, so that two
         processes upserting the same keys on PostgreSQL lock their rows in the same order."""
         totals = Counter(items)
         rows = [{**key._asdict(), "count": totals[key]} for key in sorted(totals)]
-        return sum(
-            write_or_split(rows[start : start + MAX_BATCH], _upsert, "a form count")
-            for start in range(0, len(rows), MAX_BATCH)
-        )
+        return self.write_rows(rows, _upsert, "a form count")
 
 
 def init_app(app: Flask) -> None:

@@ -24,15 +24,13 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import insert
 
-from leadsite.batch_writer import BatchWriter, batch_transaction, write_or_split
+from leadsite.batch_writer import BatchWriter, batch_transaction
 from leadsite.extensions import db
 from leadsite.models import IngestionEntry
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "leadsite.ingestion_log"
-DEFAULT_FLUSH_SECONDS = 0.5
-MAX_BATCH = 500
 INSERT_ENTRIES = insert(IngestionEntry.__table__)
 
 Maker = Callable[[], dict[str, Any]]  # makes an entry's row (in the writer's app context)
@@ -42,19 +40,11 @@ class LogWriter(BatchWriter[Maker]):
     """One per app and process: a queue of entries to make, and the thread that writes them."""
 
     name = "ingestion-log"
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__(
-            app, float(app.config.get("INGEST_LOG_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS))
-        )
+    setting = "INGEST_LOG_FLUSH_SECONDS"
 
     def write_batch(self, items: list[Maker]) -> int:
-        """Make the entries and insert them, in transactions of `MAX_BATCH`."""
-        rows = _make(items)
-        return sum(
-            write_or_split(rows[start : start + MAX_BATCH], _insert, "an ingestion log entry")
-            for start in range(0, len(rows), MAX_BATCH)
-        )
+        """Make the entries and insert them."""
+        return self.write_rows(_make(items), _insert, "an ingestion log entry")
 
     def write_here(self) -> None:
         """Make every queued entry and insert them in the session's own transaction: for a
