@@ -1,5 +1,5 @@
 """The form funnel's public counting: `POST /b/<ref>` (a form's view or start, sent by embed.js
-and form-beacon.js), the hosted page's own view, and what a posted form came to.
+and public-form.js), the hosted page's own view, and what a posted form came to.
 
 A beacon carries the event, the referring host and the UTM campaign, nothing else: no cookie
 is read or set, no address or user agent is stored. Requests whose user agent is a bot's are

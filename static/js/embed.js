@@ -21,23 +21,17 @@
     frame.title = tag.getAttribute("data-leadsite-title") || "Registration form";
     frame.style.cssText = "display:block;width:100%;border:0;background:transparent;height:" +
       (parseInt(tag.getAttribute("data-leadsite-height"), 10) || 420) + "px";
-    frame.addEventListener("load", function () { countView(origin, ref, query); }, { once: true });
+    // A view once the frame has loaded (not a bot's GET of it): no cookie, host and campaign only.
+    frame.addEventListener("load", function () {
+      var body = new URLSearchParams({ event: "view" }), from = query.get("referrer");
+      if (from) body.set("referrer", new URL(from).hostname);
+      if (query.get("utm_campaign")) body.set("utm_campaign", query.get("utm_campaign"));
+      if (w.fetch) w.fetch(origin + "/b/" + encodeURIComponent(ref), {
+        method: "POST", body: body, mode: "no-cors", credentials: "omit"
+      }).catch(function () {});
+    }, { once: true });
     tag.parentNode.insertBefore(frame, tag);
     frames.push({ frame: frame, origin: origin });
-  }
-
-  // One view per form shown, once its frame has loaded here: a bot that fetches the frame
-  // alone, or a prefetch, runs no script and is not counted. Sent without cookies, and with
-  // only the referring host and the campaign: no URL, nothing about the visitor.
-  function countView(origin, ref, query) {
-    if (!w.fetch) return;
-    var body = new URLSearchParams({ event: "view" });
-    var referrer = query.get("referrer");
-    if (referrer) body.set("referrer", new URL(referrer).hostname);
-    if (query.get("utm_campaign")) body.set("utm_campaign", query.get("utm_campaign"));
-    w.fetch(origin + "/b/" + encodeURIComponent(ref), {
-      method: "POST", body: body, mode: "no-cors", keepalive: true, credentials: "omit"
-    }).catch(function () { /* not counted: nothing for the visitor to do */ });
   }
 
   function receive(event) {

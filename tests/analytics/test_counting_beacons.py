@@ -123,13 +123,14 @@ def test_the_form_pages_carry_the_start_beacon_with_host_and_campaign_but_no_pat
     ).get_data(as_text=True)
 
     assert (
-        f'src="/static/js/form-beacon.js" defer data-beacon="/b/{page.ref}" '
-        'data-referrer-host="news.example.com" data-utm-campaign="spring"'
+        f'<meta name="leadsite-beacon" content="/b/{page.ref}" '
+        'data-referrer="news.example.com" data-utm_campaign="spring">'
     ) in hosted
     assert (
-        f'data-beacon="/b/{embed.ref}" data-referrer-host="www.bing.com" data-utm-campaign="fall"'
+        f'<meta name="leadsite-beacon" content="/b/{embed.ref}" '
+        'data-referrer="www.bing.com" data-utm_campaign="fall">'
     ) in framed
-    assert "secret" not in framed.split("form-beacon.js")[1].split(">")[0]
+    assert "secret" not in framed.split("leadsite-beacon")[1].split(">")[0]
 
 
 def test_the_embed_frame_get_is_not_a_view(client):
