@@ -27,7 +27,7 @@ MAX_BODY_BYTES = 2048
 
 @dataclass
 class Beacon:
-    """What a form page's beacon script sends its start to, and with."""
+    """Where a form page counts its start, and with what (public/_beacon.html)."""
 
     url: str
     referrer_host: str
