@@ -1,5 +1,6 @@
-"""Benchmark the hosted form: POST /r/<ref> requests/s against the bare insert app, and the bytes
-a browser transfers for the hosted page and the embed page with all their assets."""
+"""Benchmark the hosted form: POST /r/<ref> requests/s against the bare insert app, the bytes a
+browser transfers for the hosted page and the embed page with all their assets, and (`--only
+counting`) GET and POST of the hosted page with the form funnel's counting off and on."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urljoin
@@ -35,6 +38,7 @@ HOSTED_GOAL = 30 * 1024  # bytes transferred for the hosted page, everything inc
 EMBED_GOAL = 20 * 1024
 MAX_FAILED = 0.001
 WRK_SCRIPT = Path(__file__).resolve().parent / "public_form.lua"
+GET_SCRIPT = Path(__file__).resolve().parent / "public_form_get.lua"
 ASSET = re.compile(r'<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"')
 # The demo's page and embed origins get the form of a real sign-up page: names, email, phone,
 # three data points (text, radios, number) and a consent box.
@@ -64,6 +68,13 @@ ENV = {
     "PUBLIC_FORM_MIN_FILL_SECONDS": "0",  # wrk sends each form the moment its token is made
     "LEADSITE_INLINE_WORKER": "0",
 }
+COUNTED_VIEWS = """
+from leadsite import create_app
+from leadsite.extensions import db
+from leadsite.models import FormCount
+with create_app().app_context():
+    print(db.session.scalar(db.select(db.func.sum(FormCount.count)).filter_by(event="view")))
+"""
 # A form token registers one submission, so wrk sends a token of its own with each request:
 # minted beforehand with the app's secret, as many as a run could possibly use.
 TOKENS = 50_000
@@ -139,13 +150,15 @@ def mint_tokens(env: dict[str, str], ref: str, path: Path) -> Path:
     return path
 
 
-def wrk(url: str, args: argparse.Namespace, run_id: str, tokens: Path, duration: int) -> WrkResult:
+def wrk(
+    url: str, args: argparse.Namespace, duration: int, script: Path, *script_args: str
+) -> WrkResult:
     binary = shutil.which("wrk")
     if binary is None:
         raise BenchError("wrk is not installed: apt-get install wrk")
-    command = [binary, "--latency", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
+    command = [binary, "--latency", "--timeout", "30s", "-s", str(script)]
     command += ["-d", f"{duration}s", "-c", str(args.connections), "-t", str(args.threads)]
-    command += [url, "--", run_id, str(tokens), str(args.threads)]
+    command += [url, "--", *script_args]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=duration + 120)
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):
@@ -156,10 +169,20 @@ def wrk(url: str, args: argparse.Namespace, run_id: str, tokens: Path, duration:
     raise BenchError(f"wrk printed no BENCH line (exit {done.returncode}):\n{done.stdout}")
 
 
-def bench_form(
+def post_form(
+    url: str, args: argparse.Namespace, env: dict[str, str], ref: str, run_id: str, path: Path
+) -> WrkResult:
+    """wrk POSTs the form for `args.duration` seconds, each with a token minted for it."""
+    tokens = mint_tokens(env, ref, path)
+    return wrk(url, args, args.duration, WRK_SCRIPT, run_id, str(tokens), str(args.threads))
+
+
+@contextmanager
+def demo_app(
     args: argparse.Namespace, workdir: Path, run_id: str
-) -> tuple[WrkResult | None, list[PageSize]]:
-    """The real app with the demo workspace: page sizes, then wrk on POST /r/<page ref>."""
+) -> Iterator[tuple[dict[str, str], dict, int]]:
+    """A fresh database with the demo workspace (its forms made rich unless --plain-form): the
+    environment to serve it with, the demo's ids, and the port to serve it on."""
     port = free_port()
     with fresh_database(args.database, workdir, "leadsite") as database_url:
         env = {
@@ -174,25 +197,80 @@ def bench_form(
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         if not args.plain_form:
             run([str(BIN / "python"), "-c", RICH_FORM], env)
-        with gunicorn("app:app", env, port, workdir / "form.log") as base_url:
-            hosted = f"{base_url}/r/{demo['origins']['page']}"
-            parent = "http://localhost:8000/pricing?utm_source=bench"
-            embed = f"{base_url}/embed/{demo['origins']['embed']}?" + urlencode(
-                {"url": parent, "js": "1"}
-            )
-            sizes = [page_size("hosted page", f"{hosted}?utm_source=bench")]
-            sizes.append(page_size("embed page", embed))
-            script = f"{base_url}/static/js/embed.js"
-            sizes.append(page_size("embed.js (on the parent page)", script, html=False))
-            if args.only == "sizes":
-                return None, sizes
-            preflight(hosted, form_token(hosted), run_id)
-            ref = demo["origins"]["page"]
-            if args.warmup:
-                warm = mint_tokens(env, ref, workdir / "warmup-tokens.txt")
-                wrk(hosted, args, f"{run_id}w", warm, args.warmup)
-            tokens = mint_tokens(env, ref, workdir / "tokens.txt")
-            return wrk(hosted, args, run_id, tokens, args.duration), sizes
+        yield env, demo, port
+
+
+def bench_form(
+    args: argparse.Namespace, workdir: Path, run_id: str
+) -> tuple[WrkResult | None, list[PageSize]]:
+    """The real app with the demo workspace: page sizes, then wrk on POST /r/<page ref>."""
+    with (
+        demo_app(args, workdir, run_id) as (env, demo, port),
+        gunicorn("app:app", env, port, workdir / "form.log") as base_url,
+    ):
+        hosted = f"{base_url}/r/{demo['origins']['page']}"
+        parent = "http://localhost:8000/pricing?utm_source=bench"
+        embed = f"{base_url}/embed/{demo['origins']['embed']}?" + urlencode(
+            {"url": parent, "js": "1"}
+        )
+        sizes = [page_size("hosted page", f"{hosted}?utm_source=bench")]
+        sizes.append(page_size("embed page", embed))
+        script = f"{base_url}/static/js/embed.js"
+        sizes.append(page_size("embed.js (on the parent page)", script, html=False))
+        if args.only == "sizes":
+            return None, sizes
+        preflight(hosted, form_token(hosted), run_id)
+        ref = demo["origins"]["page"]
+        if args.warmup:
+            args_warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
+            post_form(hosted, args_warm, env, ref, f"{run_id}w", workdir / "warmup.txt")
+        return post_form(hosted, args, env, ref, run_id, workdir / "tokens.txt"), sizes
+
+
+@dataclass
+class CountingRun:
+    counting: str  # "off" or "on"
+    get: WrkResult
+    post: WrkResult
+    warm_gets: int  # GETs of the warm-up, counted too
+
+
+def bench_counting(args: argparse.Namespace, workdir: Path, run_id: str) -> list[CountingRun]:
+    """GET and POST of the hosted page, served with counting off, then on, `args.rounds`
+    times over (alternating, so that the machine's load falls on both alike)."""
+    runs = []
+    with demo_app(args, workdir, run_id) as (env, demo, port):
+        ref = demo["origins"]["page"]
+        for round_ in range(args.rounds):
+            for counting in ("off", "on"):
+                served = {**env, "ANALYTICS_COUNTING": "1" if counting == "on" else "0"}
+                log = workdir / f"counting-{counting}.log"
+                with gunicorn("app:app", served, port, log) as base_url:
+                    hosted = f"{base_url}/r/{ref}"
+                    name = f"{run_id}{round_}{counting}"
+                    warm = wrk(hosted, args, args.warmup, GET_SCRIPT, name) if args.warmup else None
+                    get = wrk(hosted, args, args.duration, GET_SCRIPT, name)
+                    post = post_form(hosted, args, served, ref, name, workdir / "tokens.txt")
+                    runs.append(CountingRun(counting, get, post, warm.requests if warm else 0))
+        counted = run([str(BIN / "python"), "-c", COUNTED_VIEWS], env).strip()
+    served_on = sum(r.get.requests + r.warm_gets for r in runs if r.counting == "on")
+    print(f"views counted: {counted}; GETs served with counting on, warm-up included: {served_on}")
+    return runs
+
+
+def report_counting(runs: list[CountingRun]) -> None:
+    print(f"\n{'counting':10}{'GET req/s':>11}{'p50 ms':>8}{'p99 ms':>8}", end="")
+    print(f"{'POST req/s':>12}{'p50 ms':>8}{'p99 ms':>8}")
+    for r in runs:
+        print(
+            f"{r.counting:10}{r.get.requests_per_s:11.1f}{r.get.p50_ms:8.1f}{r.get.p99_ms:8.1f}"
+            f"{r.post.requests_per_s:12.1f}{r.post.p50_ms:8.1f}{r.post.p99_ms:8.1f}"
+        )
+    for kind in ("get", "post"):
+        off = [getattr(r, kind).requests_per_s for r in runs if r.counting == "off"]
+        on = [getattr(r, kind).requests_per_s for r in runs if r.counting == "on"]
+        change = (sum(on) / sum(off) - 1) * 100
+        print(f"{kind.upper()} req/s, counting on vs off, all rounds: {change:+.1f} %")
 
 
 def report(form: WrkResult | None, bare: WrkResult | None, sizes: list[PageSize]) -> None:
@@ -228,7 +306,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up, 0 for none")
     parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
-    parser.add_argument("--only", choices=["form", "bare", "sizes"], help="run one part")
+    parser.add_argument(
+        "--only", choices=["form", "bare", "sizes", "counting"], help="run one part"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="counting off/on rounds (2)")
     parser.add_argument("--plain-form", action="store_true", help="the demo's 3-field form")
     args = parser.parse_args()
     engine = "PostgreSQL" if args.database and args.database.startswith("postgres") else "SQLite"
@@ -243,6 +324,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp:
         run_id = uuid.uuid4().hex[:8]
         try:
+            if args.only == "counting":
+                report_counting(bench_counting(args, Path(tmp), run_id))
+                return 0
             if args.only != "bare":
                 form, sizes = bench_form(args, Path(tmp), run_id)
             if args.only in (None, "bare"):

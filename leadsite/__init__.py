@@ -29,6 +29,7 @@ OWN_WRITE_LOCK = frozenset(
         "kickofflabs.subscribe_v1",
         "public.registration_page",
         "public.embed_form",
+        "public.form_beacon",  # counts in the background: writes nothing itself
         # They try staff-written templates first (`funnel_activities._try_templates_first`).
         "backoffice.activity_create",
         "backoffice.activity_edit",
@@ -93,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
+    from leadsite.analytics import counter_writer
     from leadsite.api import docs as api_docs
     from leadsite.api import hooks, ingest_record
     from leadsite.api.dialects import kickofflabs, vcita
@@ -113,6 +115,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(hooks.bp)  # the secret in the URL, not cookies
     errors.init_app(app)
     ingest_record.init_app(app)
+    counter_writer.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)
     templating.init_app(app)

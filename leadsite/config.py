@@ -59,6 +59,12 @@ def from_environment() -> dict[str, object]:
         "INGEST_LOG": _flag("INGEST_LOG", default=True),
         # How often a process writes the ingestion log entries it queued (0: at each answer).
         "INGEST_LOG_FLUSH_SECONDS": float(os.environ.get("INGEST_LOG_FLUSH_SECONDS", "0.5")),
+        # Whether the form funnel is counted at all (views, starts, submissions...).
+        "ANALYTICS_COUNTING": _flag("ANALYTICS_COUNTING", default=True),
+        # How often a process writes the form counts it added up (0: at each count).
+        "ANALYTICS_FLUSH_SECONDS": float(os.environ.get("ANALYTICS_FLUSH_SECONDS", "0.5")),
+        # Beacons (a form's view and start) per minute from one address to one form.
+        "BEACON_RATE_LIMIT": os.environ.get("BEACON_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # Per IP and per email asked for: each request may send an email.

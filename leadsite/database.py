@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ SQLITE_BEGIN = "sqlite_begin"
 # it did stays, and running it again is the cure.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_turn = threading.local()  # the SQLite databases whose writers' turn this thread holds
 
 
 @event.listens_for(Engine, "connect")
@@ -129,19 +131,23 @@ def writers_turn() -> Iterator[None]:
     beside the database, and the kernel wakes the next one the moment the holder is done.
     Writers that do not (short back-office writes) still meet at SQLite's lock, as before.
     Never call it while holding SQLite's write lock: a writer in line would then wait for you
-    while you wait for it.
+    while you wait for it. A thread that has its turn already keeps it (a batch written right
+    after a registration's commit, `batch_writer`): `flock` on a second descriptor would wait
+    for the first.
     """
     from leadsite.extensions import db
 
     path = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if not path or path == ":memory:" or path.startswith("file:") or getattr(_turn, path, False):
         yield
         return
     descriptor = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
+        setattr(_turn, path, True)
         yield
     finally:
+        setattr(_turn, path, False)
         os.close(descriptor)  # releases the lock
 
 

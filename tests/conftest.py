@@ -49,6 +49,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "WEBHOOK_ALLOW_PRIVATE": True,
             # Each entry written as its call is answered: no thread writing across tests.
             "INGEST_LOG_FLUSH_SECONDS": 0,
+            "ANALYTICS_FLUSH_SECONDS": 0,
         }
     )
     with app.app_context():

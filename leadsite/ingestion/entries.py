@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from leadsite.batch_writer import read_fresh
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.ingestion.writer import flush
@@ -49,10 +50,8 @@ def list_entries(
     """An origin's entries, newest first, from after the cursor `after` (an entry id)."""
     if after is not None and not _ENTRY_ID.match(after):
         raise InvalidCursor(after)
-    session = db.session()
-    clean = not (session.new or session.dirty or session.deleted)
-    if flush() and db.engine.dialect.name == "sqlite" and session.in_transaction() and clean:
-        session.commit()  # a SQLite read transaction begun before the flush would not see them
+    if flush():
+        read_fresh()
     query = db.select(IngestionEntry).where(IngestionEntry.origin_id == origin_id)
     if outcome:
         query = query.where(IngestionEntry.outcome == outcome)

@@ -18,63 +18,33 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
-import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import insert, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import insert
 
-from leadsite.database import write_transaction_options, writers_turn
+from leadsite.batch_writer import BatchWriter, batch_transaction
 from leadsite.extensions import db
 from leadsite.models import IngestionEntry
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "leadsite.ingestion_log"
-DEFAULT_FLUSH_SECONDS = 0.5
-MAX_BATCH = 500
 INSERT_ENTRIES = insert(IngestionEntry.__table__)
 
 Maker = Callable[[], dict[str, Any]]  # makes an entry's row (in the writer's app context)
 
 
-class LogWriter:
+class LogWriter(BatchWriter[Maker]):
     """One per app and process: a queue of entries to make, and the thread that writes them."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.interval = float(app.config.get("INGEST_LOG_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS))
-        self._pending: deque[Maker] = deque()
-        self._flushing = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+    name = "ingestion-log"
+    setting = "INGEST_LOG_FLUSH_SECONDS"
 
-    def add(self, maker: Maker) -> None:
-        """Queue an entry; with no interval, write it now."""
-        self._pending.append(maker)
-        if self.interval <= 0:
-            self.flush()
-        elif self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-            self._start()
-
-    def flush(self) -> int:
-        """Make and write every queued entry now, in transactions of their own; returns how
-        many were written."""
-        with self._flushing:
-            makers = self._take()
-            if not makers:
-                return 0
-            with self.app.app_context():
-                rows = _make(makers)
-                return sum(
-                    _write(rows[start : start + MAX_BATCH])
-                    for start in range(0, len(rows), MAX_BATCH)
-                )
+    def write_batch(self, items: list[Maker]) -> int:
+        """Make the entries and insert them."""
+        return self.write_rows(_make(items), _insert, "an ingestion log entry")
 
     def write_here(self) -> None:
         """Make every queued entry and insert them in the session's own transaction: for a
@@ -84,28 +54,10 @@ class LogWriter:
             if rows:
                 db.session.connection().execute(INSERT_ENTRIES, rows)
 
-    def _take(self) -> list[Maker]:
-        return [self._pending.popleft() for _ in range(len(self._pending))]
-
-    def _start(self) -> None:
-        # After a fork (gunicorn's workers) the parent's thread is not running here.
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="ingestion-log", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while self.interval > 0:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # the database is away: keep the thread, try at the next turn
-                log.exception("the ingestion log could not be written")
-
 
 def init_app(app: Flask) -> None:
     writer = app.extensions[EXTENSION] = LogWriter(app)
-    atexit.register(writer.flush)
+    atexit.register(writer.stop)
 
 
 def add(maker: Maker) -> None:
@@ -136,24 +88,6 @@ def _make(makers: list[Maker]) -> list[dict[str, Any]]:
     return rows
 
 
-def _write(rows: list[dict[str, Any]]) -> int:
-    """Insert the rows in one transaction; should that fail (an origin deleted meanwhile), one
-    by one, leaving out those the database refuses."""
-    try:
-        _insert(rows)
-        return len(rows)
-    except SQLAlchemyError:
-        if len(rows) == 1:
-            log.warning("an ingestion log entry was refused", exc_info=True)
-            return 0
-    return sum(_write([row]) for row in rows)
-
-
 def _insert(rows: list[dict[str, Any]]) -> None:
-    dialect = db.engine.dialect.name
-    with writers_turn(), db.engine.connect() as connection:
-        connection = connection.execution_options(**write_transaction_options(dialect))
-        with connection.begin():
-            if dialect == "postgresql":
-                connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            connection.execute(INSERT_ENTRIES, rows)
+    with batch_transaction() as connection:
+        connection.execute(INSERT_ENTRIES, rows)

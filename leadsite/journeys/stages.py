@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadsite import representations
+from leadsite.analytics.counters import count_journey
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
 from leadsite.journeys.decisions import (
@@ -21,7 +22,14 @@ from leadsite.journeys.due_dates import staff_task_due
 from leadsite.journeys.plan import StagePlan, funnel_plan, pending_step
 from leadsite.journeys.stakeholders import ask_stakeholders
 from leadsite.journeys.waits import held, needs_journey_data, timed_out_target, timeout_of
-from leadsite.models import ActivityKind, Journey, JourneyStatus, JourneyStep, StepStatus
+from leadsite.models import (
+    ActivityKind,
+    FormEvent,
+    Journey,
+    JourneyStatus,
+    JourneyStep,
+    StepStatus,
+)
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.representations import iso, journey_summary
@@ -205,6 +213,7 @@ def _complete(
 ) -> None:
     _skip_steps(journey, None, now, "the journey was completed")
     journey.status, journey.completed_at = JourneyStatus.COMPLETED, now
+    count_journey(journey, FormEvent.CONVERTED)
     last_stage_id, journey.current_stage_id = journey.current_stage_id, None
     writer.emit(
         event_types.JOURNEY_COMPLETED,

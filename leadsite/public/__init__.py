@@ -14,6 +14,7 @@ def _configure(state: BlueprintSetupState) -> None:
 
 
 from leadsite.public import (  # noqa: E402, F401
+    beacon,
     confirm,
     csp_reports,
     embed,

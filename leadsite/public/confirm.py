@@ -8,12 +8,22 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from leadsite import values
+from leadsite.analytics.counters import count_journey
 from leadsite.extensions import db, limiter
 from leadsite.journeys.confirmation import start_confirmed
 from leadsite.journeys.sessions import fresh_page_link
 from leadsite.journeys.waits import recheck_lead
 from leadsite.leads import lock_leads
-from leadsite.models import Funnel, Journey, JourneyStatus, Lead, Origin, OutboxMessage, utcnow
+from leadsite.models import (
+    FormEvent,
+    Funnel,
+    Journey,
+    JourneyStatus,
+    Lead,
+    Origin,
+    OutboxMessage,
+    utcnow,
+)
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.public import bp
@@ -56,6 +66,7 @@ def confirm_lead(lead: Lead, journey: Journey | None) -> bool:
     if lead.confirmed_at is not None:
         return False
     lead.confirmed_at = utcnow()
+    count_journey(journey, FormEvent.CONFIRMED)
     EventWriter(lead.workspace_id, lead.id).emit(
         event_types.LEAD_CONFIRMED, lead_dict(lead), journey_id=journey.id if journey else None
     )

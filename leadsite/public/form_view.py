@@ -13,6 +13,7 @@ from leadsite.api.cors import origin_allowed
 from leadsite.api.ingest import note
 from leadsite.extensions import db
 from leadsite.models import Funnel, Journey, Origin, OriginKind
+from leadsite.public.beacon import Beacon, count_hosted_view
 from leadsite.public.csp_reports import allow_embed_framing
 from leadsite.public.fields import FormSettings, form_settings
 from leadsite.public.framing import allow_form_action, url_origin
@@ -85,10 +86,13 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
             note(code=closed.code, message=closed.message)
         return closed_page(423, embed)
     settings = form_settings(origin, funnel)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (which Flask routes here too)
         attribution = _embed_attribution() if embed else _hosted_attribution()
         page = _page(origin, settings, embed, form_token(origin.ref), attribution)
         page.embed_script = embed and request.args.get("js") == "1"
+        page.beacon = Beacon.of(origin, attribution)
+        if not embed:
+            count_hosted_view(origin, attribution)
         return _with_form_action(render_form(page), origin, embed)
 
     if foreign_origin(origin):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from leadsite.public.fields import FormSettings
 from leadsite.public.submission import CONSENT, Attribution
+
+if TYPE_CHECKING:
+    from leadsite.public.beacon import Beacon
 
 FRAGMENT_HEADER = "X-Leadsite-Fragment"
 
@@ -52,6 +56,7 @@ class FormPage:
     parent_origin: str | None = None
     embed_script: bool = False
     refresh_to: str | None = None
+    beacon: Beacon | None = None  # where the form's start is counted (a page as first shown)
 
     @property
     def first_error(self) -> str | None:

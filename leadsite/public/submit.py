@@ -10,7 +10,8 @@ from flask import current_app
 
 from leadsite.api.ingest import note
 from leadsite.extensions import db
-from leadsite.models import Funnel, IngestOutcome, Lead, Origin, Workspace
+from leadsite.models import FormEvent, Funnel, IngestOutcome, Lead, Origin, Workspace
+from leadsite.public.beacon import count_form
 from leadsite.public.fields import FormSettings
 from leadsite.public.once import use_form_token
 from leadsite.public.submission import Submission, errors_by_input, lead_input, missing
@@ -88,6 +89,7 @@ def submit(
     The form's token is good for one submission: it is spent once the values pass the form's
     own checks, and a form sent back with errors carries a fresh one."""
     note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)
+    count_form(origin, submission.attribution, FormEvent.SUBMIT)
     token = read_form_token(submission.token, origin.ref)
     if token is None:
         note(code="FORM_EXPIRED", message=EXPIRED)
@@ -106,6 +108,7 @@ def submit(
         reason = bot_reason(submission, token)
         if reason is not None:
             held = hold(origin, data, context, reason)
+            count_form(origin, submission.attribution, FormEvent.HELD)
             note(
                 code="HELD",
                 lead_id=held.id,
@@ -117,6 +120,7 @@ def submit(
     except ValidationFailed as error:
         found = [*problems, *error.errors]
         errors, general = errors_by_input(found, settings, data_names)
+        count_form(origin, submission.attribution, FormEvent.INVALID, list(errors))
         note(
             code=error.code,
             message=error.message,
@@ -127,6 +131,7 @@ def submit(
         name = error.identifier if any(f.name == error.identifier for f in settings.fields) else ""
         message = f"This {error.identifier.replace('_', ' ')} is already registered."
         note(code=error.code, message=message)
+        count_form(origin, submission.attribution, FormEvent.INVALID, [name])
         if name:
             return Outcome(errors={name: message}, opened_at=opened)
         return Outcome(form_errors=[message], opened_at=opened)

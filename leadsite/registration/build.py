@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect
 
+from leadsite.analytics.touch import touch
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan, start_journey
 from leadsite.journeys.confirmation import HELD, holds_for_confirmation
@@ -91,6 +92,7 @@ def build(
         plan = funnel_plan(funnel.id) if plan is None else plan
         journey = start_journey(lead, funnel, origin, plan)
         rows.add(journey)
+    touch(journey, cleaned, context, first=journey_created)
     if cleaned.redirect_url:
         journey.redirect_url = cleaned.redirect_url
     _store_journey_data(journey, cleaned, journey_created, rows)

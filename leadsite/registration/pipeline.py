@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from leadsite.analytics.touch import count_registration
 from leadsite.database import (
     holds_write_lock,
     is_transient,
@@ -114,6 +115,7 @@ def register(
             try:
                 registration = _register_once(origin, funnel, cleaned, context, plan, fresh)
                 db.session.commit()
+                count_registration(origin, cleaned, context, registration.created)
                 return registration
             except IntegrityError:
                 db.session.rollback()

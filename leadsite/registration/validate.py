@@ -45,6 +45,7 @@ class CleanLead:
     required_for_new: tuple[str, ...] = ()
     request: dict[str, Any] | None = None  # title, message_data, request_data, system_message
     notifications: tuple[str, ...] = ()
+    share_code: str | None = None  # the referring lead's code (`kid`), when it names one
 
     def identifier(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -110,7 +111,8 @@ def clean(
     if lead_input.consent is not None:
         given["consent"] = lead_input.consent
     given["points"] = c.check("points", lead_input.points, points)
-    given["referred_by"] = lead_id_by_code(workspace.id, read_code(lead_input.referral_code))
+    share_code = read_code(lead_input.referral_code)
+    given["referred_by"] = lead_id_by_code(workspace.id, share_code)
 
     identifier = lead_input.match_by or funnel.identifier
     if identifier not in IDENTIFIERS:
@@ -127,6 +129,7 @@ def clean(
         do_not_reset_opt_out=lead_input.do_not_reset_opt_out,
         match_by=identifier,
         required_for_new=lead_input.required_for_new,
+        share_code=share_code if given["referred_by"] else None,
     )
     result.journey_data = _journey_data(c, lead_input, workspace)
     if lead_input.request is not None:

@@ -21,6 +21,15 @@
     frame.title = tag.getAttribute("data-leadsite-title") || "Registration form";
     frame.style.cssText = "display:block;width:100%;border:0;background:transparent;height:" +
       (parseInt(tag.getAttribute("data-leadsite-height"), 10) || 420) + "px";
+    // A view once the frame has loaded (not a bot's GET of it): no cookie, host and campaign only.
+    frame.addEventListener("load", function () {
+      var body = new URLSearchParams({ event: "view" }), from = query.get("referrer");
+      if (from) body.set("referrer", new URL(from).hostname);
+      if (query.get("utm_campaign")) body.set("utm_campaign", query.get("utm_campaign"));
+      if (w.fetch) w.fetch(origin + "/b/" + encodeURIComponent(ref), {
+        method: "POST", body: body, mode: "no-cors", credentials: "omit"
+      }).catch(function () {});
+    }, { once: true });
     tag.parentNode.insertBefore(frame, tag);
     frames.push({ frame: frame, origin: origin });
   }

@@ -85,3 +85,20 @@
     reportHeight();
   }
 })();
+
+/* The form's start, once per page load: no cookie, nothing typed (see public/_beacon.html). */
+(function (d) {
+  "use strict";
+  var meta = d.querySelector("meta[name=leadsite-beacon]");
+  function start(event) {
+    if (!event.target.closest || !event.target.closest("[data-leadsite-form]")) return;
+    d.removeEventListener("focusin", start, true);
+    d.removeEventListener("input", start, true);
+    var body = new URLSearchParams(Object.assign({ event: "start" }, meta.dataset));
+    fetch(meta.content, { method: "POST", body: body, credentials: "omit" }).catch(function () {});
+  }
+  if (meta && window.fetch) {
+    d.addEventListener("focusin", start, true);
+    d.addEventListener("input", start, true);
+  }
+})(document);

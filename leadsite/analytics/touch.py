@@ -1,0 +1,48 @@
+"""What a registration brought, for attribution: the journey's first and last touch, and the
+registration counted on its origin."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leadsite.analytics.counters import count, referrer_host
+from leadsite.models import FormEvent, Journey, Origin
+
+if TYPE_CHECKING:
+    from leadsite.registration.inputs import RegistrationContext
+    from leadsite.registration.validate import CleanLead
+
+UTM_TOUCH = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def touch(journey: Journey, cleaned: CleanLead, context: RegistrationContext, first: bool) -> None:
+    """Record a registration into `journey` (`first` when it made the journey).
+
+    The UTM values are the registration's own, else those of its page's URL (`clean` merged
+    them); the referrer is the page that led to it. A later registration that brings none of
+    them (an API update, a back-office edit) leaves the last touch as it was, as "last
+    non-direct" attribution does. The share code is the first known one."""
+    host = referrer_host(context.referrer) or None
+    utm = {name: cleaned.fields.get(name) for name in UTM_TOUCH}
+    if first:
+        journey.referrer_host = host
+        for name, value in utm.items():
+            setattr(journey, name, value)
+    if host or any(utm.values()):
+        journey.last_referrer_host = host
+        for name, value in utm.items():
+            setattr(journey, f"last_{name}", value)
+    if cleaned.share_code and not journey.share_code:
+        journey.share_code = cleaned.share_code
+
+
+def count_registration(
+    origin: Origin, cleaned: CleanLead, context: RegistrationContext, created: bool
+) -> None:
+    """Count a committed registration on its origin: new, or of a lead known already."""
+    count(
+        origin,
+        FormEvent.REGISTERED_NEW if created else FormEvent.REGISTERED_RETURNING,
+        referrer_host=referrer_host(context.referrer),
+        utm_campaign=cleaned.fields.get("utm_campaign") or "",
+    )

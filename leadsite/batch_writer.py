@@ -1,0 +1,141 @@
+"""Writes that need not hold up a request: items queued in the process, written by a background
+thread in batches, every so often, in transactions of their own.
+
+The ingestion log (`ingestion.writer`) and the analytics counters (`analytics.counter_writer`)
+both use it: a request hands `add()` what is to be written and goes on. Every `interval`
+seconds (the app's `setting`, 0.5 by default) a daemon thread of the process takes what came in
+and hands it to `write_batch`, which a subclass defines. With `interval = 0` (the test suite's
+setting) each item is written as soon as it is added, in the caller's thread. What is lost in a
+crash is the last interval's items.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from leadsite.database import write_transaction_options, writers_turn
+from leadsite.extensions import db
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 0.5
+Item = TypeVar("Item")
+Row = dict[str, Any]
+
+
+class BatchWriter(Generic[Item]):
+    """One per app, process and kind of item: a queue, and the thread that empties it."""
+
+    name = "batch-writer"  # the thread's name, and what the log says could not be written
+    setting = ""  # the app's setting of the interval, in seconds
+    max_batch = 500  # rows a transaction at the most (`write_rows`)
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.interval = float(app.config.get(self.setting, DEFAULT_INTERVAL))
+        self._pending: deque[Item] = deque()
+        self._flushing = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def add(self, item: Item) -> None:
+        """Queue an item; with no interval, write it now."""
+        self._pending.append(item)
+        if self.interval <= 0:
+            self.flush()
+        elif self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            self._start()
+
+    def flush(self) -> int:
+        """Write every queued item now; returns what `write_batch` says it wrote."""
+        with self._flushing:
+            items = self._take()
+            if not items:
+                return 0
+            with self.app.app_context():
+                return self.write_batch(items)
+
+    def write_batch(self, items: list[Item]) -> int:
+        raise NotImplementedError
+
+    def write_rows(self, rows: list[Row], write: Callable[[list[Row]], None], what: str) -> int:
+        """Write the rows with `write`, `max_batch` at a time (see `write_or_split`)."""
+        return sum(
+            write_or_split(rows[start : start + self.max_batch], write, what)
+            for start in range(0, len(rows), self.max_batch)
+        )
+
+    def stop(self) -> int:
+        """Write what is queued and end the thread (at exit; a test's own writer)."""
+        self.interval = 0
+        self._wake.set()
+        return self.flush()
+
+    def _take(self) -> list[Item]:
+        # popleft is atomic: items added meanwhile wait for the next turn, none is lost.
+        return [self._pending.popleft() for _ in range(len(self._pending))]
+
+    def _start(self) -> None:
+        # After a fork (gunicorn's workers) the parent's thread is not running here.
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self.interval > 0:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the database is away: keep the thread, try at the next turn
+                log.exception("%s: a batch could not be written", self.name)
+
+
+def write_or_split(rows: list[Row], write: Callable[[list[Row]], None], what: str) -> int:
+    """Write the rows in one transaction; should that fail (a row whose parent was deleted
+    meanwhile), one by one, leaving out those the database refuses. Returns how many were
+    written."""
+    try:
+        write(rows)
+        return len(rows)
+    except SQLAlchemyError:
+        if len(rows) == 1:
+            log.warning("%s was refused", what, exc_info=True)
+            return 0
+    return sum(write_or_split([row], write, what) for row in rows)
+
+
+@contextmanager
+def batch_transaction() -> Iterator[Connection]:
+    """A connection in a write transaction of its own, after SQLite's other writers in line; on
+    PostgreSQL its commit does not wait for the WAL to reach the disk (what a crash loses is
+    the batch, as it would have lost the queue)."""
+    dialect = db.engine.dialect.name
+    with writers_turn(), db.engine.connect() as connection:
+        connection = connection.execution_options(**write_transaction_options(dialect))
+        with connection.begin():
+            if dialect == "postgresql":
+                connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            yield connection
+
+
+def read_fresh() -> None:
+    """Let the session read what was committed since its transaction began (a batch just
+    written): a SQLite read transaction keeps its snapshot, so a session with nothing of its
+    own to write ends it; the next query begins another."""
+    session = db.session()
+    clean = not (session.new or session.dirty or session.deleted)
+    if db.engine.dialect.name == "sqlite" and session.in_transaction() and clean:
+        session.commit()
