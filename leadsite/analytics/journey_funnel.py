@@ -1,0 +1,241 @@
+"""The journey funnel of the journeys registered in a report's range: per stage how many entered,
+wait, completed it, skipped it and where they went next; per activity its completion rate, the
+time from due to done and what is overdue; conversions and the time they took.
+
+Everything is read from the journeys' steps, which hold what happened: a stage was entered when
+its steps were made due (`due_at` set); passed over, its steps were skipped without ever being
+due. A stage without activities leaves no steps, so it does not show here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from sqlalchemy import Integer, Select, case, cast, func, select
+
+from leadsite.analytics.percentiles import percentiles, seconds_between
+from leadsite.analytics.query import ReportQuery
+from leadsite.extensions import db
+from leadsite.models import Activity, Journey, JourneyStatus, JourneyStep, Stage, StepStatus
+
+OPEN = (StepStatus.DUE.value, StepStatus.WAITING.value, StepStatus.FAILED.value)
+END, NOT_YET, CANCELLED = "end", "not_yet", "cancelled"
+
+
+@dataclass
+class StageRow:
+    id: str
+    name: str
+    entered: int = 0
+    waiting: int = 0
+    completed: int = 0
+    skipped: int = 0
+    # Where the journeys that completed the stage went: a stage id, END, NOT_YET or CANCELLED.
+    next: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ActivityRow:
+    id: str
+    stage_id: str
+    title: str
+    kind: str
+    reached: int = 0  # steps made due: their stage was entered
+    done: int = 0
+    skipped: int = 0  # reached, then skipped
+    open: int = 0  # due, waiting or failed
+    overdue: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.done / self.reached if self.reached else None
+
+
+@dataclass
+class JourneyFunnel:
+    journeys: int
+    by_status: dict[str, int]
+    stages: list[StageRow]
+    activities: list[ActivityRow]
+    median_convert_seconds: float | None
+
+    @property
+    def converted(self) -> int:
+        return self.by_status[JourneyStatus.COMPLETED]
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.converted / self.journeys if self.journeys else None
+
+
+def journeys_in(query: ReportQuery) -> Select:
+    """The funnel's journeys registered (created) in the range, through the origin if one is
+    asked for; by the index on (funnel_id, created_at)."""
+    statement = select(Journey.id, Journey.status).where(
+        Journey.funnel_id == query.funnel_id,
+        Journey.created_at >= query.since,
+        Journey.created_at < query.until,
+    )
+    if query.origin_id:
+        statement = statement.where(Journey.origin_id == query.origin_id)
+    return statement
+
+
+def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
+    stages = list(
+        db.session.scalars(
+            select(Stage).where(Stage.funnel_id == query.funnel_id).order_by(Stage.position)
+        )
+    )
+    activities = list(
+        db.session.execute(
+            select(Activity, Stage.id)
+            .join(Stage, Stage.id == Activity.stage_id)
+            .where(Stage.funnel_id == query.funnel_id)
+            .order_by(Stage.position, Activity.position)
+        )
+    )
+    by_status = dict.fromkeys(JourneyStatus, 0)
+    journeys = journeys_in(query).subquery()
+    for status, count in db.session.execute(
+        select(journeys.c.status, func.count()).group_by(journeys.c.status)
+    ):
+        by_status[status] = by_status.get(status, 0) + count
+    rows = {s.id: StageRow(s.id, s.name) for s in stages}
+    _count_stages(query, rows)
+    activity_rows = {
+        a.id: ActivityRow(a.id, stage_id, a.title, a.kind) for a, stage_id in activities
+    }
+    _count_activities(query, activity_rows, now)
+    return JourneyFunnel(
+        journeys=sum(by_status.values()),
+        by_status=by_status,
+        stages=list(rows.values()),
+        activities=list(activity_rows.values()),
+        median_convert_seconds=_median_convert(query),
+    )
+
+
+def _count_stages(query: ReportQuery, rows: dict[str, StageRow]) -> None:
+    """One pass over the steps, grouped per journey and stage, then per stage and state."""
+    journeys = journeys_in(query).subquery()
+    step = JourneyStep
+    per_stage = (
+        select(
+            step.journey_id,
+            step.stage_id,
+            journeys.c.status.label("journey_status"),
+            func.max(case((step.due_at.is_not(None), 1), else_=0)).label("entered"),
+            func.max(case((step.status.in_(OPEN), 1), else_=0)).label("open"),
+            func.min(case((step.status == StepStatus.SKIPPED.value, 1), else_=0)).label("skipped"),
+        )
+        .join(journeys, journeys.c.id == step.journey_id)
+        .where(step.stage_id.is_not(None))
+        .group_by(step.journey_id, step.stage_id, journeys.c.status)
+        .subquery()
+    )
+    # The next stage a journey entered after this one: the following entered row in stage order.
+    following = func.lead(per_stage.c.stage_id).over(
+        partition_by=(per_stage.c.journey_id, per_stage.c.entered),
+        order_by=(Stage.position, Stage.id),
+    )
+    ordered = (
+        select(per_stage, following.label("next_stage"))
+        .join(Stage, Stage.id == per_stage.c.stage_id)
+        .subquery()
+    )
+    grouped = select(
+        ordered.c.stage_id,
+        ordered.c.entered,
+        ordered.c.open,
+        ordered.c.skipped,
+        ordered.c.journey_status,
+        ordered.c.next_stage,
+        func.count(),
+    ).group_by(
+        ordered.c.stage_id,
+        ordered.c.entered,
+        ordered.c.open,
+        ordered.c.skipped,
+        ordered.c.journey_status,
+        ordered.c.next_stage,
+    )
+    for stage_id, entered, is_open, skipped, status, next_stage, count in db.session.execute(
+        grouped
+    ):
+        row = rows.get(stage_id)
+        if row is None:
+            continue
+        if not entered:
+            row.skipped += count if skipped else 0
+            continue
+        row.entered += count
+        if is_open:
+            row.waiting += count
+            continue
+        row.completed += count
+        where = next_stage or _after_last(status)
+        row.next[where] = row.next.get(where, 0) + count
+
+
+def _after_last(journey_status: str) -> str:
+    if journey_status == JourneyStatus.COMPLETED:
+        return END
+    return CANCELLED if journey_status == JourneyStatus.CANCELLED else NOT_YET
+
+
+def _count_activities(query: ReportQuery, rows: dict[str, ActivityRow], now: datetime) -> None:
+    journeys = journeys_in(query).subquery()
+    step = JourneyStep
+    start_of_today = datetime.combine(now.date(), time(), now.tzinfo)
+    reached = cast(step.due_at.is_not(None), Integer)
+    overdue = case(
+        (step.status.in_(OPEN) & (step.due_at < start_of_today), 1),
+        else_=0,
+    )
+    statement = (
+        select(step.activity_id, step.status, reached, func.count(), func.sum(overdue))
+        .join(journeys, journeys.c.id == step.journey_id)
+        .group_by(step.activity_id, step.status, reached)
+    )
+    for activity_id, status, was_reached, count, late in db.session.execute(statement):
+        row = rows.get(activity_id)
+        if row is None or not was_reached:
+            continue
+        row.reached += count
+        row.overdue += int(late or 0)
+        if status == StepStatus.DONE:
+            row.done += count
+        elif status == StepStatus.SKIPPED:
+            row.skipped += count
+        elif status in OPEN:
+            row.open += count
+    spent = seconds_between(step.due_at, step.done_at)
+    # A staff task done before its due date took no time "from due to done": 0, not negative.
+    spent = case((spent < 0, 0.0), else_=spent)
+    done = (
+        select(step.activity_id, spent)
+        .join(journeys, journeys.c.id == step.journey_id)
+        .where(
+            step.status == StepStatus.DONE.value,
+            step.due_at.is_not(None),
+            step.done_at.is_not(None),
+        )
+    )
+    for activity_id, (median, p90) in percentiles(done).items():
+        if activity_id in rows:
+            rows[activity_id].median_seconds, rows[activity_id].p90_seconds = median, p90
+
+
+def _median_convert(query: ReportQuery) -> float | None:
+    """The median time from registration (the journey's creation) to its completion."""
+    statement = journeys_in(query).where(Journey.status == JourneyStatus.COMPLETED.value)
+    statement = statement.where(Journey.completed_at.is_not(None)).with_only_columns(
+        Journey.funnel_id,
+        seconds_between(Journey.created_at, Journey.completed_at),
+    )
+    found = percentiles(statement)
+    return found[query.funnel_id][0] if found else None
