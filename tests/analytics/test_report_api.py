@@ -145,3 +145,26 @@ def test_openapi_documents_the_operation(client):
     assert set(operation["responses"]) >= {"200", "401", "404", "422"}
     report = document["components"]["schemas"]["FunnelReportOut"]
     assert {"from", "to", "form", "journeys", "attribution"} <= set(report["properties"])
+
+
+def test_attribution_sums_up_the_rarer_values_as_other(client):
+    world = report_world.build()
+    for index in range(25):
+        journey = factories.journey(factories.lead(world.workspace), world.funnel, world.page)
+        journey.share_code = f"S{index:02d}"
+    db.session.commit()
+
+    codes = _api(client, world).get_json()["data"]["attribution"]["share_code"]
+
+    assert len(codes) == 20
+    assert codes[0] == {
+        "value": None,
+        "label": None,
+        "registrations": 3,
+        "conversions": 1,
+        "conversion_rate": 0.3333,
+    }
+    assert [c["value"] for c in codes[1:4]] == ["K1", "S00", "S01"]
+    assert codes[-1]["value"] == "(other)"
+    assert codes[-1]["registrations"] == 26 - 18  # K1 and S00-S16 are shown
+    assert sum(c["registrations"] for c in codes) == 29

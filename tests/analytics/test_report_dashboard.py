@@ -62,5 +62,5 @@ def test_week_card_without_registrations(client, auth):
 
     week = _week(body)
     assert week["week-registrations"] == "0"
-    assert week["week-rate"] == "–"
+    assert week["week-rate"] == "\N{EN DASH}"
     assert "no origin has converted enough registrations yet" in body
