@@ -188,7 +188,7 @@ def _form_counts(sql: Dialect, run, workspace: str, funnel: str, origins, views:
     """Counter rows per origin, day, referrer and campaign: views summing to `views`, and
     each other event a share of them (the validation failures on the email field)."""
     keys = len(REFERRERS) * len(CAMPAIGNS)
-    per_row = max(views // (ORIGINS * days * keys), 1)
+    per_row = -(-views // (ORIGINS * days * keys))  # rounded up: at least `views` in all
     cells = ORIGINS * days * keys
     run("form_series", sql.series("cells", cells))
     events = [(FormEvent.VIEW, 1.0), *RATIOS.items()]

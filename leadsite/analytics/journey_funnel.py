@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import Integer, Select, case, cast, func, select
+from sqlalchemy import Select, case, func, literal_column, select
 
 from leadsite.analytics.percentiles import percentiles, seconds_between
 from leadsite.analytics.query import ReportQuery
@@ -119,66 +120,75 @@ def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
     )
 
 
-def _count_stages(query: ReportQuery, rows: dict[str, StageRow]) -> None:
-    """One pass over the steps, grouped per journey and stage, then per stage and state."""
-    journeys = journeys_in(query).subquery()
-    step = JourneyStep
-    per_stage = (
-        select(
-            step.journey_id,
-            step.stage_id,
-            journeys.c.status.label("journey_status"),
-            func.max(case((step.due_at.is_not(None), 1), else_=0)).label("entered"),
-            func.max(case((step.status.in_(OPEN), 1), else_=0)).label("open"),
-            func.min(case((step.status == StepStatus.SKIPPED.value, 1), else_=0)).label("skipped"),
+def _steps_in(query: ReportQuery, *columns: Any) -> Select:
+    """`columns` over the steps of the range's journeys, joined directly (not through a
+    subquery) so that the journeys are read in the order of their (funnel_id, created_at)
+    index."""
+    statement = (
+        select(*columns)
+        .select_from(Journey)
+        .join(JourneyStep, JourneyStep.journey_id == Journey.id)
+        .where(
+            Journey.funnel_id == query.funnel_id,
+            Journey.created_at >= query.since,
+            Journey.created_at < query.until,
         )
-        .join(journeys, journeys.c.id == step.journey_id)
-        .where(step.stage_id.is_not(None))
-        .group_by(step.journey_id, step.stage_id, journeys.c.status)
+    )
+    if query.origin_id:
+        statement = statement.where(Journey.origin_id == query.origin_id)
+    return statement
+
+
+def _per_journey() -> tuple[Any, ...]:
+    """What groups the steps of one journey together. SQLite groups without sorting when the
+    key follows the index the journeys are read by: (created_at, rowid) is its order; on
+    PostgreSQL a hash of the id does as well."""
+    if db.engine.dialect.name == "sqlite":
+        return (Journey.created_at, literal_column("journeys.rowid"))
+    return (Journey.id,)
+
+
+def _count_stages(query: ReportQuery, rows: dict[str, StageRow]) -> None:
+    """One pass over the steps: per journey, whether it has, entered (a step made due), has
+    open steps in, and skipped every step of each stage; then how many journeys share each
+    combination, from which the stage counts and the next stage entered are worked out."""
+    order = list(rows)
+    if not order:
+        return
+    step = JourneyStep
+    flags = []
+    for index, stage_id in enumerate(order):
+        here = step.stage_id == stage_id
+        flags += [
+            func.max(case((here, 1), else_=0)).label(f"has_{index}"),
+            func.max(case((here & step.due_at.is_not(None), 1), else_=0)).label(f"in_{index}"),
+            func.max(case((here & step.status.in_(OPEN), 1), else_=0)).label(f"open_{index}"),
+            func.min(case((here & (step.status != StepStatus.SKIPPED.value), 0), else_=1)).label(
+                f"skip_{index}"
+            ),
+        ]
+    per_journey = (
+        _steps_in(query, func.max(Journey.status).label("journey_status"), *flags)
+        .group_by(*_per_journey())
         .subquery()
     )
-    # The next stage a journey entered after this one: the following entered row in stage order.
-    following = func.lead(per_stage.c.stage_id).over(
-        partition_by=(per_stage.c.journey_id, per_stage.c.entered),
-        order_by=(Stage.position, Stage.id),
-    )
-    ordered = (
-        select(per_stage, following.label("next_stage"))
-        .join(Stage, Stage.id == per_stage.c.stage_id)
-        .subquery()
-    )
-    grouped = select(
-        ordered.c.stage_id,
-        ordered.c.entered,
-        ordered.c.open,
-        ordered.c.skipped,
-        ordered.c.journey_status,
-        ordered.c.next_stage,
-        func.count(),
-    ).group_by(
-        ordered.c.stage_id,
-        ordered.c.entered,
-        ordered.c.open,
-        ordered.c.skipped,
-        ordered.c.journey_status,
-        ordered.c.next_stage,
-    )
-    for stage_id, entered, is_open, skipped, status, next_stage, count in db.session.execute(
-        grouped
-    ):
-        row = rows.get(stage_id)
-        if row is None:
-            continue
-        if not entered:
-            row.skipped += count if skipped else 0
-            continue
-        row.entered += count
-        if is_open:
-            row.waiting += count
-            continue
-        row.completed += count
-        where = next_stage or _after_last(status)
-        row.next[where] = row.next.get(where, 0) + count
+    combos = select(*per_journey.c, func.count()).group_by(*per_journey.c)
+    for journey_status, *values in db.session.execute(combos):
+        count = values.pop()
+        stage_flags = [values[i : i + 4] for i in range(0, len(values), 4)]
+        for index, (has, entered, is_open, all_skipped) in enumerate(stage_flags):
+            row = rows[order[index]]
+            if not entered:
+                row.skipped += count if has and all_skipped else 0
+                continue
+            row.entered += count
+            if is_open:
+                row.waiting += count
+                continue
+            row.completed += count
+            later = [order[i] for i in range(index + 1, len(order)) if stage_flags[i][1]]
+            where = later[0] if later else _after_last(journey_status)
+            row.next[where] = row.next.get(where, 0) + count
 
 
 def _after_last(journey_status: str) -> str:
@@ -188,42 +198,33 @@ def _after_last(journey_status: str) -> str:
 
 
 def _count_activities(query: ReportQuery, rows: dict[str, ActivityRow], now: datetime) -> None:
-    journeys = journeys_in(query).subquery()
     step = JourneyStep
     start_of_today = datetime.combine(now.date(), time(), now.tzinfo)
-    reached = cast(step.due_at.is_not(None), Integer)
-    overdue = case(
-        (step.status.in_(OPEN) & (step.due_at < start_of_today), 1),
-        else_=0,
-    )
-    statement = (
-        select(step.activity_id, step.status, reached, func.count(), func.sum(overdue))
-        .join(journeys, journeys.c.id == step.journey_id)
-        .group_by(step.activity_id, step.status, reached)
-    )
-    for activity_id, status, was_reached, count, late in db.session.execute(statement):
+    reached = step.due_at.is_not(None)
+
+    def total(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    statement = _steps_in(
+        query,
+        step.activity_id,
+        total(reached),
+        total(step.status == StepStatus.DONE.value),
+        total(reached & (step.status == StepStatus.SKIPPED.value)),
+        total(step.status.in_(OPEN)),
+        total(step.status.in_(OPEN) & (step.due_at < start_of_today)),
+    ).group_by(step.activity_id)
+    for activity_id, *counts in db.session.execute(statement):
         row = rows.get(activity_id)
-        if row is None or not was_reached:
-            continue
-        row.reached += count
-        row.overdue += int(late or 0)
-        if status == StepStatus.DONE:
-            row.done += count
-        elif status == StepStatus.SKIPPED:
-            row.skipped += count
-        elif status in OPEN:
-            row.open += count
+        if row is not None:
+            row.reached, row.done, row.skipped, row.open, row.overdue = map(int, counts)
     spent = seconds_between(step.due_at, step.done_at)
     # A staff task done before its due date took no time "from due to done": 0, not negative.
     spent = case((spent < 0, 0.0), else_=spent)
-    done = (
-        select(step.activity_id, spent)
-        .join(journeys, journeys.c.id == step.journey_id)
-        .where(
-            step.status == StepStatus.DONE.value,
-            step.due_at.is_not(None),
-            step.done_at.is_not(None),
-        )
+    done = _steps_in(query, step.activity_id, spent).where(
+        step.status == StepStatus.DONE.value,
+        step.due_at.is_not(None),
+        step.done_at.is_not(None),
     )
     for activity_id, (median, p90) in percentiles(done).items():
         if activity_id in rows:
