@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
 
 from leadsite.analytics.percentiles import percentiles, seconds_between
 from leadsite.analytics.query import ReportQuery
@@ -75,14 +75,19 @@ class JourneyFunnel:
 def journeys_in(query: ReportQuery) -> Select:
     """The funnel's journeys registered (created) in the range, through the origin if one is
     asked for; by the index on (funnel_id, created_at)."""
-    statement = select(Journey.id, Journey.status).where(
+    return select(Journey.id, Journey.status).where(*registered_in(query))
+
+
+def registered_in(query: ReportQuery) -> list[ColumnElement[bool]]:
+    """The conditions on `journeys` of the report's range (and origin)."""
+    conditions = [
         Journey.funnel_id == query.funnel_id,
         Journey.created_at >= query.since,
         Journey.created_at < query.until,
-    )
+    ]
     if query.origin_id:
-        statement = statement.where(Journey.origin_id == query.origin_id)
-    return statement
+        conditions.append(Journey.origin_id == query.origin_id)
+    return conditions
 
 
 def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
@@ -124,19 +129,12 @@ def _steps_in(query: ReportQuery, *columns: Any) -> Select:
     """`columns` over the steps of the range's journeys, joined directly (not through a
     subquery) so that the journeys are read in the order of their (funnel_id, created_at)
     index."""
-    statement = (
+    return (
         select(*columns)
         .select_from(Journey)
         .join(JourneyStep, JourneyStep.journey_id == Journey.id)
-        .where(
-            Journey.funnel_id == query.funnel_id,
-            Journey.created_at >= query.since,
-            Journey.created_at < query.until,
-        )
+        .where(*registered_in(query))
     )
-    if query.origin_id:
-        statement = statement.where(Journey.origin_id == query.origin_id)
-    return statement
 
 
 def _per_journey() -> tuple[Any, ...]:

@@ -77,6 +77,9 @@ def test_charts_show_the_funnels_bars(page: Page, live_server: str, width: int):
     svg = page.locator("#form-chart").bounding_box()
     assert svg is not None and svg["width"] <= width  # no sideways scrolling for the chart
     page.screenshot(path=str(SHOTS / f"analytics-{width}.png"), full_page=True)
+    for section in ("form", "journey"):
+        card = page.locator(f"section[aria-labelledby={section}-title]")
+        card.screenshot(path=str(SHOTS / f"analytics-{width}-{section}.png"))
     assert errors == []
 
 
@@ -110,3 +113,14 @@ def test_filter_works_without_javascript(browser, live_server: str):
         "data-value", "120"
     )
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_dashboard_shows_the_week(page: Page, live_server: str, width: int):
+    world = report_world.build()
+    page.set_viewport_size({"width": width, "height": 900})
+    _sign_in(page, live_server, factories.user(world.workspace).email)
+
+    expect(page.locator('[data-metric="week-registrations"]')).to_have_text("4")
+    expect(page.locator('[data-metric="week-rate"]')).to_have_text("50.0%")
+    page.screenshot(path=str(SHOTS / f"dashboard-{width}.png"))
