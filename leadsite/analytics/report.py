@@ -13,7 +13,13 @@ from sqlalchemy import select
 from leadsite.analytics.attribution import DIMENSIONS, AttributionRow, attribution
 from leadsite.analytics.charts import BarChart, bar_chart
 from leadsite.analytics.form_funnel import FormCounts, FormFunnel, form_funnel
-from leadsite.analytics.journey_funnel import END, JourneyFunnel, journey_funnel
+from leadsite.analytics.journey_funnel import (
+    CANCELLED,
+    END,
+    NOT_YET,
+    JourneyFunnel,
+    journey_funnel,
+)
 from leadsite.analytics.query import ReportQuery
 from leadsite.extensions import db
 from leadsite.models import FormEvent, Origin
@@ -30,6 +36,8 @@ FORM_LABELS = {
     FormEvent.CONVERTED: "Conversions",
 }
 
+AFTER_LAST = {END: "End (converted)", CANCELLED: "Cancelled", NOT_YET: "Not moved on yet"}
+
 
 @dataclass
 class Report:
@@ -44,10 +52,9 @@ class Report:
         return {origin.id: origin.name for origin in self.origins}
 
     def stage_name(self, target: str) -> str:
+        """What a stage's "went next to" names: a stage, or where a journey ends."""
         names = {stage.id: stage.name for stage in self.journeys.stages}
-        return names.get(target) or {END: "End (converted)", "cancelled": "Cancelled"}.get(
-            target, "Not moved on yet"
-        )
+        return names.get(target) or AFTER_LAST[target]
 
     def form_chart(self) -> BarChart:
         counts = self.form.total.counts
