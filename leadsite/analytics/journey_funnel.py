@@ -104,18 +104,12 @@ def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
             .order_by(Stage.position, Activity.position)
         )
     )
-    by_status = dict.fromkeys(JourneyStatus, 0)
-    journeys = journeys_in(query).subquery()
-    for status, count in db.session.execute(
-        select(journeys.c.status, func.count()).group_by(journeys.c.status)
-    ):
-        by_status[status] = by_status.get(status, 0) + count
     rows = {s.id: StageRow(s.id, s.name) for s in stages}
-    _count_stages(query, rows)
     activity_rows = {
         a.id: ActivityRow(a.id, stage_id, a.title, a.kind) for a, stage_id in activities
     }
-    _count_activities(query, activity_rows, now)
+    by_status = _count_journeys(query, rows, activity_rows, now)
+    _time_spent(query, activity_rows)
     return JourneyFunnel(
         journeys=sum(by_status.values()),
         by_status=by_status,
@@ -125,14 +119,14 @@ def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
     )
 
 
-def _steps_in(query: ReportQuery, *columns: Any) -> Select:
+def _steps_in(query: ReportQuery, *columns: Any, outer: bool = False) -> Select:
     """`columns` over the steps of the range's journeys, joined directly (not through a
     subquery) so that the journeys are read in the order of their (funnel_id, created_at)
     index."""
     return (
         select(*columns)
         .select_from(Journey)
-        .join(JourneyStep, JourneyStep.journey_id == Journey.id)
+        .join(JourneyStep, JourneyStep.journey_id == Journey.id, isouter=outer)
         .where(*registered_in(query))
     )
 
@@ -146,18 +140,35 @@ def _per_journey() -> tuple[Any, ...]:
     return (Journey.id,)
 
 
-def _count_stages(query: ReportQuery, rows: dict[str, StageRow]) -> None:
-    """One pass over the steps: per journey, whether it has, entered (a step made due), has
-    open steps in, and skipped every step of each stage; then how many journeys share each
-    combination, from which the stage counts and the next stage entered are worked out."""
-    order = list(rows)
-    if not order:
-        return
+# A step's state in one small number: its status, whether it was reached (made due) and whether
+# it is overdue, so that one column per activity says all the counts need.
+STATUSES = [status.value for status in StepStatus]
+
+
+def _step_code(overdue: ColumnElement[bool]) -> ColumnElement[int]:
     step = JourneyStep
-    flags = []
-    for index, stage_id in enumerate(order):
+    status = case({value: index for index, value in enumerate(STATUSES)}, value=step.status)
+    reached = case((step.due_at.is_not(None), 2), else_=0)
+    return status * 4 + reached + case((overdue, 1), else_=0)
+
+
+def _count_journeys(
+    query: ReportQuery,
+    stages: dict[str, StageRow],
+    activities: dict[str, ActivityRow],
+    now: datetime,
+) -> dict[str, int]:
+    """One pass over the range's journeys and their steps. Per journey: its status; for each
+    stage whether it has steps there, entered it (a step made due), has open steps there and
+    skipped all of them; for each activity its step's code. Then how many journeys share each
+    combination, from which every count is worked out here. Returns the journeys by status."""
+    step = JourneyStep
+    start_of_today = datetime.combine(now.date(), time(), now.tzinfo)
+    overdue = step.status.in_(OPEN) & (step.due_at < start_of_today)
+    columns: list[Any] = [func.max(Journey.status).label("journey_status")]
+    for index, stage_id in enumerate(stages):
         here = step.stage_id == stage_id
-        flags += [
+        columns += [
             func.max(case((here, 1), else_=0)).label(f"has_{index}"),
             func.max(case((here & step.due_at.is_not(None), 1), else_=0)).label(f"in_{index}"),
             func.max(case((here & step.status.in_(OPEN), 1), else_=0)).label(f"open_{index}"),
@@ -165,28 +176,56 @@ def _count_stages(query: ReportQuery, rows: dict[str, StageRow]) -> None:
                 f"skip_{index}"
             ),
         ]
-    per_journey = (
-        _steps_in(query, func.max(Journey.status).label("journey_status"), *flags)
-        .group_by(*_per_journey())
-        .subquery()
-    )
+    code = _step_code(overdue)
+    for index, activity_id in enumerate(activities):
+        columns.append(
+            func.max(case((step.activity_id == activity_id, code), else_=-1)).label(f"a_{index}")
+        )
+    per_journey = _steps_in(query, *columns, outer=True).group_by(*_per_journey()).subquery()
     combos = select(*per_journey.c, func.count()).group_by(*per_journey.c)
+    by_status = dict.fromkeys(JourneyStatus, 0)
     for journey_status, *values in db.session.execute(combos):
         count = values.pop()
-        stage_flags = [values[i : i + 4] for i in range(0, len(values), 4)]
-        for index, (has, entered, is_open, all_skipped) in enumerate(stage_flags):
-            row = rows[order[index]]
-            if not entered:
-                row.skipped += count if has and all_skipped else 0
-                continue
-            row.entered += count
-            if is_open:
-                row.waiting += count
-                continue
-            row.completed += count
-            later = [order[i] for i in range(index + 1, len(order)) if stage_flags[i][1]]
-            where = later[0] if later else _after_last(journey_status)
-            row.next[where] = row.next.get(where, 0) + count
+        by_status[journey_status] = by_status.get(journey_status, 0) + count
+        flags = values[: 4 * len(stages)]
+        _add_stages(
+            stages, [flags[i : i + 4] for i in range(0, len(flags), 4)], journey_status, count
+        )
+        for row, found in zip(activities.values(), values[4 * len(stages) :], strict=True):
+            if found >= 0:
+                _add_step(row, int(found), count)
+    return by_status
+
+
+def _add_stages(
+    rows: dict[str, StageRow], flags: list[list[int]], journey_status: str, count: int
+) -> None:
+    order = list(rows)
+    for index, (has, entered, is_open, all_skipped) in enumerate(flags):
+        row = rows[order[index]]
+        if not entered:
+            row.skipped += count if has and all_skipped else 0
+            continue
+        row.entered += count
+        if is_open:
+            row.waiting += count
+            continue
+        row.completed += count
+        later = [order[i] for i in range(index + 1, len(order)) if flags[i][1]]
+        where = later[0] if later else _after_last(journey_status)
+        row.next[where] = row.next.get(where, 0) + count
+
+
+def _add_step(row: ActivityRow, code: int, count: int) -> None:
+    status, reached, overdue = STATUSES[code // 4], bool(code & 2), bool(code & 1)
+    row.reached += count if reached else 0
+    row.overdue += count if overdue else 0
+    if status == StepStatus.DONE:
+        row.done += count
+    elif status == StepStatus.SKIPPED:
+        row.skipped += count if reached else 0
+    elif status in OPEN:
+        row.open += count
 
 
 def _after_last(journey_status: str) -> str:
@@ -195,27 +234,9 @@ def _after_last(journey_status: str) -> str:
     return CANCELLED if journey_status == JourneyStatus.CANCELLED else NOT_YET
 
 
-def _count_activities(query: ReportQuery, rows: dict[str, ActivityRow], now: datetime) -> None:
+def _time_spent(query: ReportQuery, rows: dict[str, ActivityRow]) -> None:
+    """Median and 90th percentile of the time from due to done of each activity's done steps."""
     step = JourneyStep
-    start_of_today = datetime.combine(now.date(), time(), now.tzinfo)
-    reached = step.due_at.is_not(None)
-
-    def total(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    statement = _steps_in(
-        query,
-        step.activity_id,
-        total(reached),
-        total(step.status == StepStatus.DONE.value),
-        total(reached & (step.status == StepStatus.SKIPPED.value)),
-        total(step.status.in_(OPEN)),
-        total(step.status.in_(OPEN) & (step.due_at < start_of_today)),
-    ).group_by(step.activity_id)
-    for activity_id, *counts in db.session.execute(statement):
-        row = rows.get(activity_id)
-        if row is not None:
-            row.reached, row.done, row.skipped, row.open, row.overdue = map(int, counts)
     spent = seconds_between(step.due_at, step.done_at)
     # A staff task done before its due date took no time "from due to done": 0, not negative.
     spent = case((spent < 0, 0.0), else_=spent)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from leadsite.analytics.attribution import DIMENSIONS, AttributionRow, attribution
 from leadsite.analytics.charts import BarChart, bar_chart
@@ -164,7 +164,16 @@ def _journeys_dict(funnel: JourneyFunnel) -> dict[str, Any]:
     }
 
 
+def _tune_postgres() -> None:
+    """For this transaction: no JIT (compiling the report's few statements cost more than
+    running them, 350 ms of 850 on the 1M bench) and room to sort a month of steps in memory."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+
+
 def build_report(query: ReportQuery, now: datetime) -> Report:
+    _tune_postgres()
     origins = list(
         db.session.scalars(
             select(Origin)

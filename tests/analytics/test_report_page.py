@@ -265,3 +265,17 @@ def test_counters_of_an_event_the_report_does_not_know_are_left_out(client, auth
     body = client.get(_url(world)).get_data(as_text=True)
 
     assert _row(body, "data-origin", "all")["view"] == "130"
+
+
+def test_journeys_of_a_funnel_without_activities_are_counted(client, auth):
+    ws = factories.workspace()
+    funnel = factories.funnel(ws, "Bare")
+    origin = factories.origin(funnel)
+    for _ in range(2):
+        factories.journey(factories.lead(ws), funnel, origin)
+    auth.login(factories.user(ws).email)
+
+    body = client.get(f"/p/funnels/edit/{funnel.id}/analytics").get_data(as_text=True)
+
+    stats = dict(re.findall(r'data-metric="([a-z_]+)">([^<]+)</span>', body))
+    assert (stats["registrations"], stats["converted"]) == ("2", "0")
