@@ -4,7 +4,7 @@ time from due to done and what is overdue; conversions and the time they took.
 
 Everything is read from the journeys' steps, which hold what happened: a stage was entered when
 its steps were made due (`due_at` set); passed over, its steps were skipped without ever being
-due. A stage without activities leaves no steps, so it does not show here.
+due. A stage without activities leaves no steps: its counts stay at zero.
 """
 
 from __future__ import annotations
