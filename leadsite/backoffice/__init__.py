@@ -9,6 +9,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     dashboard,
     data_points,
     funnel_activities,
+    funnel_analytics,
     funnel_decisions,
     funnel_edit,
     funnel_email_tools,

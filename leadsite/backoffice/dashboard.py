@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.dashboard_chart import build_chart, last_days
+from leadsite.backoffice.dashboard_stats import week_summary
 from leadsite.backoffice.tasks import today_bounds
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
@@ -141,4 +142,5 @@ def dashboard() -> Response:
         due=due_summary(workspace.id, current_user.id, start_of_today, end_of_today),
         tasks=open_tasks(workspace.id, current_user.id, limit=TOP_TASKS).rows,
         start_of_today=start_of_today,
+        week=week_summary(workspace.id, utcnow()),
     )
