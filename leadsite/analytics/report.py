@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from leadsite.analytics import counters
 from leadsite.analytics.attribution import DIMENSIONS, AttributionRow, attribution
 from leadsite.analytics.charts import BarChart, bar_chart
 from leadsite.analytics.form_funnel import FormCounts, FormFunnel, form_funnel
@@ -173,6 +174,7 @@ def _tune_postgres() -> None:
 
 
 def build_report(query: ReportQuery, now: datetime) -> Report:
+    counters.flush()  # this process's counts still queued, before the transaction reads
     _tune_postgres()
     origins = list(
         db.session.scalars(
