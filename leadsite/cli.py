@@ -66,9 +66,9 @@ def demo(as_json: bool, reset: bool) -> None:
         click.echo(json.dumps(result.as_json()))
         return
     if result.new_credentials:
-        kept = "new; older demo keys are revoked"
+        kept = "new ones; older demo keys are revoked"
     else:
-        kept = "kept from the last run; `make run RESET=1` sets new ones"
+        kept = "the same as last run; `make run RESET=1` sets new ones"
     click.echo(
         "\n".join(
             [
@@ -78,7 +78,7 @@ def demo(as_json: bool, reset: bool) -> None:
                 f"  Email:    {result.email}",
                 f"  Password: {result.password}",
                 f"  API key:  {result.api_key}",
-                f"  ({kept}; both are in {result.credentials_file})",
+                f"  Both kept in {result.credentials_file} ({kept})",
                 f"  API ref:  {result.origins['api']}",
                 f"  Publishable key (web pages on localhost, registers only): "
                 f"{result.publishable_key}",

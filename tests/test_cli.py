@@ -97,7 +97,7 @@ def test_demo_makes_new_credentials_when_the_kept_ones_are_lost(app, runner):
 
     assert result.exit_code == 0, result.output
     assert first["password"] not in result.output and first["api_key"] not in result.output
-    assert "new; older demo keys are revoked" in result.output
+    assert "new ones; older demo keys are revoked" in result.output
     user = db.session.scalar(db.select(User).filter_by(email=first["email"]))
     assert not verify_password(user.password_hash, first["password"])
 
@@ -142,7 +142,7 @@ def test_demo_prints_how_to_sign_in_and_where_the_credentials_are_kept(app, runn
     kept = json.loads(Path(app.config["DEMO_CREDENTIALS_FILE"]).read_text())
     assert f"Password: {kept['password']}" in result.output
     assert f"API key:  {kept['api_key']}" in result.output
-    assert "kept from the last run; `make run RESET=1` sets new ones" in result.output
+    assert "the same as last run; `make run RESET=1` sets new ones" in result.output
     assert app.config["DEMO_CREDENTIALS_FILE"] in result.output
 
 
