@@ -3,56 +3,45 @@ the navigation, the whole dashboard chart, dangerous actions last, no dead copy 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import OriginKind, Workspace, utcnow
 from tests import factories
+from tests.browser.test_leads_inline import _sign_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE)
-    yield context.new_page()
-    context.close()
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A page in a context of its own: `open_page(viewport=PHONE, java_script_enabled=False)`."""
+    contexts: list[BrowserContext] = []
 
+    def open_with(**options: object) -> Page:
+        contexts.append(browser.new_context(**options))
+        return contexts[-1].new_page()
 
-@pytest.fixture
-def phone_without_js(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def desktop_without_js(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
-    yield context.new_page()
-    context.close()
+    yield open_with
+    for context in contexts:
+        context.close()
 
 
 def _signed_in(page: Page, live_server: str) -> Workspace:
     ws = factories.workspace("Acme")
-    person = factories.user(ws)
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/p/")
+    _sign_in(page, live_server, factories.user(ws), "/p/")
     return ws
 
 
 def test_the_navigation_is_one_menu_button_that_opens_without_javascript(
-    phone_without_js: Page, live_server: str
+    open_page: Callable[..., Page], live_server: str
 ):
-    page = phone_without_js
+    page = open_page(viewport=PHONE, java_script_enabled=False)
     _signed_in(page, live_server)
     header = page.locator("header.topbar")
     leads = page.get_by_role("navigation", name="Main").get_by_role("link", name="Leads")
@@ -68,8 +57,10 @@ def test_the_navigation_is_one_menu_button_that_opens_without_javascript(
     expect(page.get_by_role("heading", name="Leads", level=1)).to_be_visible()
 
 
-def test_the_dashboard_chart_fits_a_phone_with_today_readable(phone: Page, live_server: str):
-    page = phone
+def test_the_dashboard_chart_fits_a_phone_with_today_readable(
+    open_page: Callable[..., Page], live_server: str
+):
+    page = open_page(viewport=PHONE)
     ws = _signed_in(page, live_server)
     funnel = factories.funnel(ws)
     for days_ago in (0, 3, 20):
@@ -89,8 +80,10 @@ def test_the_dashboard_chart_fits_a_phone_with_today_readable(phone: Page, live_
     assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
 
 
-def test_erasing_a_lead_is_the_last_action_on_its_page(phone: Page, live_server: str):
-    page = phone
+def test_erasing_a_lead_is_the_last_action_on_its_page(
+    open_page: Callable[..., Page], live_server: str
+):
+    page = open_page(viewport=PHONE)
     ws = _signed_in(page, live_server)
     lead = factories.lead(ws, first_name="Ada", last_name="Lovelace")
 
@@ -107,8 +100,9 @@ def test_erasing_a_lead_is_the_last_action_on_its_page(phone: Page, live_server:
 
 
 def test_copy_buttons_show_only_when_javascript_can_copy(
-    desktop_without_js: Page, page: Page, live_server: str
+    open_page: Callable[..., Page], page: Page, live_server: str
 ):
+    desktop_without_js = open_page(viewport=DESKTOP, java_script_enabled=False)
     ws = _signed_in(desktop_without_js, live_server)
     funnel = factories.funnel(ws)
     origin = factories.origin(funnel, OriginKind.PAGE)
@@ -121,10 +115,5 @@ def test_copy_buttons_show_only_when_javascript_can_copy(
     for button in desktop_without_js.locator("button.copy-button").all():
         expect(button).to_be_hidden()
 
-    person = factories.user(ws)
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto(edit)
+    _sign_in(page, live_server, factories.user(ws), edit.removeprefix(live_server))
     expect(page.locator("button.copy-button").first).to_be_visible()

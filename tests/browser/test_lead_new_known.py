@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from leadsite.extensions import db
 from leadsite.models import Lead
 from tests import factories
+from tests.browser.test_leads_inline import _sign_in
 
 
 def _new_lead_for_a_known_email(page: Page, live_server: str) -> Lead:
@@ -15,13 +16,7 @@ def _new_lead_for_a_known_email(page: Page, live_server: str) -> Lead:
     ws = factories.workspace()
     factories.funnel(ws)
     known = factories.lead(ws, email="ada@example.com", first_name="Ada", last_name="King")
-    person = factories.user(ws)
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/p/")
-    page.goto(f"{live_server}/p/leads")
+    _sign_in(page, live_server, factories.user(ws), "/p/leads")
     page.get_by_role("link", name="New lead").click()
     form = page.locator("#lead-new")
     form.get_by_label("First name").fill("Grace")
