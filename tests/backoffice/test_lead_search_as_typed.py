@@ -8,6 +8,7 @@ import re
 import pytest
 
 from leadsite import lead_search
+from leadsite.erasure.records import erase_lead
 from leadsite.extensions import db
 from leadsite.models import Lead, Role, Workspace
 from tests import factories
@@ -115,6 +116,17 @@ def test_a_renamed_lead_is_found_by_its_new_name_only(client, auth):
     assert _found(client, "dupont") == []
     assert _found(client, "lefevre") == ["zoe@example.com"]
     assert (lead.first_name_key, lead.last_name_key) == ("ines", "lefevre")
+
+
+def test_erasing_a_lead_erases_its_search_keys(client, auth):
+    ws = _sign_in(auth, "FR")
+    lead = factories.lead(ws, first_name="Zoé", last_name="Dupont", email="zoe@example.com")
+
+    erase_lead(lead)
+    db.session.commit()
+
+    assert (lead.first_name_key, lead.last_name_key) == (None, None)
+    assert _found(client, "zoe") == _found(client, "dupont") == []
 
 
 def test_the_api_search_finds_names_without_their_accents(client):
