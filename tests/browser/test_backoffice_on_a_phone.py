@@ -57,6 +57,26 @@ def test_the_navigation_is_one_menu_button_that_opens_without_javascript(
     expect(page.get_by_role("heading", name="Leads", level=1)).to_be_visible()
 
 
+def test_the_phone_menu_switches_workspaces_without_javascript(
+    open_page: Callable[..., Page], live_server: str
+):
+    page = open_page(viewport=PHONE, java_script_enabled=False)
+    acme, other = factories.workspace("Acme"), factories.workspace("Globex")
+    person = factories.user(acme)
+    factories.user(other, email=person.email)  # a member of both
+    _sign_in(page, live_server, person, "/p/")
+    menu = page.locator("details.nav-menu")
+
+    menu.get_by_text("Menu", exact=True).click()
+    menu.get_by_text("Acme", exact=True).click()
+    menu.get_by_role("button", name="Globex").click()
+
+    expect(page).to_have_url(f"{live_server}/p/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.get_by_text("Menu", exact=True).click()
+    expect(menu.locator(".menu summary")).to_have_text("Globex")
+
+
 def test_the_dashboard_chart_fits_a_phone_with_today_readable(
     open_page: Callable[..., Page], live_server: str
 ):
