@@ -54,8 +54,8 @@ def create_user(email: str, role: str, workspace_name: str, password: str | None
 def demo(as_json: bool, reset: bool) -> None:
     """Create the demo workspace if missing; print its sign-in details and API key.
 
-    The password and key are kept between runs (in the instance folder, or the file that
-    DEMO_CREDENTIALS_FILE names): restarting signs nobody out and breaks no saved key.
+    The password and key are kept between runs (in the instance folder, or where the
+    DEMO_CREDENTIALS_FILE setting says): restarting signs nobody out and breaks no saved key.
     """
     credentials = Path(
         current_app.config.get("DEMO_CREDENTIALS_FILE")
