@@ -23,9 +23,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The demo's password and API key are kept between runs; RESET=1 sets new ones.
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
-	$(FLASK) leadsite demo
+	$(FLASK) leadsite demo $(if $(RESET),--reset)
 	LEADSITE_INLINE_WORKER=$${LEADSITE_INLINE_WORKER:-1} $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed

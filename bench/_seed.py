@@ -14,6 +14,7 @@ from typing import Any
 from leadsite import accounts, funnels
 from leadsite.extensions import db
 from leadsite.models import Funnel, FunnelStatus, Lead, OriginKind, Role, Workspace
+from leadsite.models.lead import search_key
 
 WORKSPACE_SLUG = "bench"
 STAFF_EMAIL = "staff@bench.example"
@@ -122,7 +123,8 @@ SECOND_JOURNEY_SHARE = 0.15  # leads that also registered through a second funne
 ERASED_SHARE = 0.002
 
 LEAD_COLUMNS = _words(
-    "id workspace_id origin_id email phone first_name last_name address status source "
+    "id workspace_id origin_id email phone first_name last_name first_name_key last_name_key "
+    "address status source "
     "source_url referrer ip user_agent utm_source utm_medium utm_campaign tags custom_fields "
     "counter opt_in opt_in_at sms_opt_in erased_at created_at updated_at"
 )
@@ -288,6 +290,8 @@ class _Generator:
                     None if erased else phone,
                     None if erased else first,
                     None if erased else last,
+                    None if erased else search_key(first),
+                    None if erased else search_key(last),
                     f"{rng.randint(1, 400)} Main Street, Springfield"
                     if rng.random() < 0.2
                     else None,

@@ -6,6 +6,7 @@ import json
 import secrets
 import signal
 import threading
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -49,12 +50,25 @@ def create_user(email: str, role: str, workspace_name: str, password: str | None
 
 @leadsite_cli.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts.")
-def demo(as_json: bool) -> None:
-    """Create the demo workspace if missing; print sign-in details and a fresh API key."""
-    result = ensure_demo_workspace(current_app.config["BASE_URL"])
+@click.option("--reset", is_flag=True, help="Set a new password and API key (`make run RESET=1`).")
+def demo(as_json: bool, reset: bool) -> None:
+    """Create the demo workspace if missing; print its sign-in details and API key.
+
+    The password and key are kept between runs (in the instance folder, or where the
+    DEMO_CREDENTIALS_FILE setting says): restarting signs nobody out and breaks no saved key.
+    """
+    credentials = Path(
+        current_app.config.get("DEMO_CREDENTIALS_FILE")
+        or Path(current_app.instance_path, "demo-credentials.json")
+    )
+    result = ensure_demo_workspace(current_app.config["BASE_URL"], credentials, reset=reset)
     if as_json:
         click.echo(json.dumps(result.as_json()))
         return
+    if result.new_credentials:
+        kept = "new ones; older demo keys are revoked"
+    else:
+        kept = "the same as last run; `make run RESET=1` sets new ones"
     click.echo(
         "\n".join(
             [
@@ -63,7 +77,8 @@ def demo(as_json: bool) -> None:
                 f"  Sign in:  {result.base_url}/login",
                 f"  Email:    {result.email}",
                 f"  Password: {result.password}",
-                f"  API key:  {result.api_key}  (shown once; older demo keys are revoked)",
+                f"  API key:  {result.api_key}",
+                f"  Both kept in {result.credentials_file} ({kept})",
                 f"  API ref:  {result.origins['api']}",
                 f"  Publishable key (web pages on localhost, registers only): "
                 f"{result.publishable_key}",

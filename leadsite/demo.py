@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from leadsite import accounts, funnels
 from leadsite.extensions import db
@@ -28,6 +30,7 @@ from leadsite.models import (
     Workspace,
     utcnow,
 )
+from leadsite.passwords import verify_password
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.example"
@@ -105,6 +108,9 @@ class DemoWorkspace:
     workspace_id: str
     funnel_id: str
     origins: dict[str, str] = field(default_factory=dict)
+    # Where the password and API key are kept between runs, and whether this run made them.
+    credentials_file: str = ""
+    new_credentials: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -119,24 +125,27 @@ class DemoWorkspace:
         }
 
 
-def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
-    """Create the demo workspace once; every call sets a fresh password and API key.
+def ensure_demo_workspace(base_url: str, credentials: Path, reset: bool = False) -> DemoWorkspace:
+    """Create the demo workspace once, with a password and an API key kept in `credentials`.
 
-    The previous demo key is revoked, so the key printed last is the one that works. The
-    publishable key of the demo's API origin (for web pages on localhost) is made once and
-    kept: it is no secret.
+    Later runs keep them, so that sessions and saved credentials stay good across restarts:
+    only `reset`, or a kept pair that no longer works (the file or the database was replaced),
+    sets a new password and revokes the old demo keys for a new one. The publishable key of
+    the demo's API origin (for web pages on localhost) is made once and kept: it is no secret.
     """
     workspace, created = accounts.get_or_create_workspace("Demo workspace", DEMO_SLUG)
-    password = secrets.token_urlsafe(12)
-    user = accounts.set_user(DEMO_EMAIL, password, name="Demo Administrator")
-    accounts.add_member(user, workspace, Role.ADMINISTRATOR)
     if created:
         _populate(workspace)
-    for old_key in db.session.scalars(
-        db.select(ApiKey).filter_by(workspace_id=workspace.id, name=DEMO_KEY_NAME)
-    ):
-        accounts.revoke_api_key(old_key)
-    _, api_key = accounts.create_api_key(workspace, DEMO_KEY_NAME, created_by=user)
+    kept = None if created or reset else _kept_credentials(credentials, workspace)
+    if kept is None:
+        password, api_key = _new_credentials(workspace)
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        credentials.write_text(json.dumps({"password": password, "api_key": api_key}))
+        credentials.chmod(0o600)  # a password in clear: readable by its owner only
+    else:
+        password, api_key = kept
+    user = db.session.scalar(db.select(User).filter_by(email=DEMO_EMAIL))
+    assert user is not None  # made or checked above
     funnel = db.session.scalar(
         db.select(Funnel)
         .filter_by(workspace_id=workspace.id, name="Demo onboarding")
@@ -163,7 +172,45 @@ def ensure_demo_workspace(base_url: str) -> DemoWorkspace:
         workspace_id=workspace.id,
         funnel_id=funnel.id,
         origins={kind: origins[kind] for kind in ("api", "page", "embed", "backoffice")},
+        credentials_file=str(credentials),
+        new_credentials=kept is None,
     )
+
+
+def _kept_credentials(credentials: Path, workspace: Workspace) -> tuple[str, str] | None:
+    """The password and API key kept in `credentials`, if both still work in this database."""
+    try:
+        kept = json.loads(credentials.read_text())
+        password, api_key = str(kept["password"]), str(kept["api_key"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    user = db.session.scalar(db.select(User).filter_by(email=DEMO_EMAIL))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        return None
+    if user.membership_in(workspace.id) is None:
+        return None
+    key = db.session.scalar(
+        db.select(ApiKey).filter_by(
+            workspace_id=workspace.id,
+            name=DEMO_KEY_NAME,
+            secret_hash=accounts.hash_api_key(api_key),
+            revoked_at=None,
+        )
+    )
+    return (password, api_key) if key is not None else None
+
+
+def _new_credentials(workspace: Workspace) -> tuple[str, str]:
+    """A new password for the demo administrator and a new demo API key; older ones revoked."""
+    password = secrets.token_urlsafe(12)
+    user = accounts.set_user(DEMO_EMAIL, password, name="Demo Administrator")
+    accounts.add_member(user, workspace, Role.ADMINISTRATOR)
+    for old_key in db.session.scalars(
+        db.select(ApiKey).filter_by(workspace_id=workspace.id, name=DEMO_KEY_NAME)
+    ):
+        accounts.revoke_api_key(old_key)
+    _, api_key = accounts.create_api_key(workspace, DEMO_KEY_NAME, created_by=user)
+    return password, api_key
 
 
 def _publishable_key(workspace: Workspace, origin: Origin, user: User) -> str:

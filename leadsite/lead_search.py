@@ -31,6 +31,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from leadsite.extensions import db
 from leadsite.models import Journey, JourneyStatus, Lead, Origin
+from leadsite.models.lead import search_key
 
 PAGE_SIZE = 50
 TRUE_VALUES = ("true", "1", "yes", "on")
@@ -164,7 +165,9 @@ def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _phone_prefixes(query: str, country: str) -> list[str]:
-    """E.164 prefixes a typed phone fragment may stand for: +31 6..., 0031 6..., 06... ."""
+    """The E.164 prefixes a typed phone fragment may stand for, however it is written in
+    `country`: international (+1 415 555, 001 415 555, 1 415 555) or national, with or
+    without the trunk prefix (415 555 and (415) 555-0101 in the US, 06 12 in the Netherlands)."""
     if not PHONE_QUERY.fullmatch(query):
         return []
     digits = re.sub(r"\D", "", query)
@@ -174,25 +177,33 @@ def _phone_prefixes(query: str, country: str) -> list[str]:
         return ["+" + digits]
     if digits.startswith("00"):
         return ["+" + digits[2:]]
-    prefixes = ["+" + digits]
+    # Typed with its calling code but no +; no calling code starts with 0.
+    prefixes = [] if digits.startswith("0") else ["+" + digits]
     calling_code = phonenumbers.country_code_for_region(country)
-    if digits.startswith("0") and calling_code:
-        # A national number: its trunk 0 gives way to the default country's calling code.
-        prefixes.append(f"+{calling_code}{digits[1:]}")
-    return prefixes
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    if calling_code and metadata is not None:
+        # A national number: its trunk prefix (0 in most countries, 1 in the US, none in
+        # Italy) gives way to the calling code.
+        trunk = metadata.national_prefix or ""
+        national = digits[len(trunk) :] if trunk and digits.startswith(trunk) else digits
+        if national:
+            prefixes.append(f"+{calling_code}{national}")
+    return list(dict.fromkeys(prefixes))
 
 
 def _query_branches(query: str, country: str, indexed: bool = True) -> list[ColumnElement[bool]]:
-    """The ways a lead matches a search, each served by one prefix index (when `indexed`)."""
-    words = query.lower().split()
-    text = " ".join(words)
-    first, last = func.lower(Lead.first_name), func.lower(Lead.last_name)
-    branches = [
-        starts_with(first, text, indexed),
-        starts_with(last, text, indexed),
-        # The registration pipeline stores emails lower-cased, so the column is compared as is.
-        starts_with(Lead.email, text, indexed),
-    ]
+    """The ways a lead matches a search, each served by one prefix index (when `indexed`).
+
+    Names are compared by their search keys (no case, no accents: `garcia` finds García);
+    emails are stored lower-cased, so they are compared as typed, lower-cased.
+    """
+    text = " ".join(query.lower().split())
+    branches = [starts_with(Lead.email, text, indexed)]
+    words = (search_key(query) or "").split()
+    if words:
+        first, last = Lead.first_name_key, Lead.last_name_key
+        name = " ".join(words)
+        branches += [starts_with(first, name, indexed), starts_with(last, name, indexed)]
     if len(words) > 1:  # "ada love" finds Ada Lovelace
         rest = " ".join(words[1:])
         branches.append(

@@ -50,6 +50,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             # Each entry written as its call is answered: no thread writing across tests.
             "INGEST_LOG_FLUSH_SECONDS": 0,
             "ANALYTICS_FLUSH_SECONDS": 0,
+            # `leadsite demo` keeps its credentials here, not in the checkout's instance/.
+            "DEMO_CREDENTIALS_FILE": str(tmp_path_factory.mktemp("demo") / "credentials.json"),
         }
     )
     with app.app_context():

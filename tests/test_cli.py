@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from leadsite.accounts import hash_api_key
 from leadsite.extensions import db
@@ -58,22 +59,47 @@ def test_demo_creates_a_complete_workspace(runner):
     assert demo["api_key"] not in {key.prefix, key.secret_hash}
 
 
-def test_demo_run_twice_keeps_one_workspace_with_fresh_credentials(runner):
+def test_demo_run_twice_keeps_one_workspace_and_its_credentials(runner, client, auth):
     first = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
     second = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
 
-    assert second["workspace_id"] == first["workspace_id"]
-    assert second["funnel_id"] == first["funnel_id"]
-    assert second["origins"] == first["origins"]
-    assert second["password"] != first["password"]
-    assert second["api_key"] != first["api_key"]
+    assert second == first
     assert _count(Workspace) == 1
     assert _count(Funnel) == 2  # Demo onboarding and Account opening
     assert _count(Lead) == 25
     assert _count(Membership) == 1
+    assert _count(ApiKey, revoked_at=None, publishable=False) == 1
+    assert auth.login(first["email"], first["password"]).status_code == 302
+    response = client.get("/api/v1/leads", headers={"Authorization": f"Bearer {first['api_key']}"})
+    assert response.status_code == 200
+
+
+def test_demo_reset_sets_a_new_password_and_revokes_the_old_key(runner):
+    first = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+    second = json.loads(runner.invoke(args=["leadsite", "demo", "--json", "--reset"]).output)
+    third = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+
+    assert second["workspace_id"] == first["workspace_id"]
+    assert second["origins"] == first["origins"]
+    assert second["password"] != first["password"]
+    assert second["api_key"] != first["api_key"]
     old = db.session.scalar(db.select(ApiKey).filter_by(secret_hash=hash_api_key(first["api_key"])))
     assert old.revoked_at is not None
     assert second["publishable_key"] == first["publishable_key"]  # public, so kept
+    assert third == second  # the reset's credentials are the ones kept
+
+
+def test_demo_makes_new_credentials_when_the_kept_ones_are_lost(app, runner):
+    first = json.loads(runner.invoke(args=["leadsite", "demo", "--json"]).output)
+    Path(app.config["DEMO_CREDENTIALS_FILE"]).unlink()
+
+    result = runner.invoke(args=["leadsite", "demo"])
+
+    assert result.exit_code == 0, result.output
+    assert first["password"] not in result.output and first["api_key"] not in result.output
+    assert "new ones; older demo keys are revoked" in result.output
+    user = db.session.scalar(db.select(User).filter_by(email=first["email"]))
+    assert not verify_password(user.password_hash, first["password"])
 
 
 def test_the_demo_workspace_registers_the_api_guides_full_body_as_printed(runner, client):
@@ -107,12 +133,17 @@ def test_the_demo_workspace_answers_the_dialects_that_name_no_origin(runner, cli
         assert db.session.get(Lead, lead_id).origin_id == api_origin.id
 
 
-def test_demo_prints_how_to_sign_in(app, runner):
+def test_demo_prints_how_to_sign_in_and_where_the_credentials_are_kept(app, runner):
+    runner.invoke(args=["leadsite", "demo"])
     result = runner.invoke(args=["leadsite", "demo"])
 
     assert "http://localhost/login" in result.output
     assert "admin@demo.example" in result.output
-    assert "Password:" in result.output
+    kept = json.loads(Path(app.config["DEMO_CREDENTIALS_FILE"]).read_text())
+    assert f"Password: {kept['password']}" in result.output
+    assert f"API key:  {kept['api_key']}" in result.output
+    assert "the same as last run; `make run RESET=1` sets new ones" in result.output
+    assert app.config["DEMO_CREDENTIALS_FILE"] in result.output
 
 
 def test_create_user_adds_a_member_with_a_role(runner):

@@ -66,8 +66,7 @@ def _definition_in_database(name: str) -> str | None:
 
 
 def test_each_index_is_built_as_the_model_declares_it():
-    """Down to PostgreSQL's operator classes and GIN, which Alembic's comparison ignores, and
-    SQLite's expression indexes, which it cannot reflect."""
+    """Down to PostgreSQL's operator classes and GIN, which Alembic's comparison ignores."""
     declared = {index.name: index for index in Lead.__table__.indexes}
 
     for name in LEAD_LIST_INDEXES:

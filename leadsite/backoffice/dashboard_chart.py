@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 28
+# Room for the axis labels at the size a phone shows them (app.css, `.chart-label`).
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 36
 MAX_SERIES = 6  # more funnels than this are summed up as "Other funnels"
 COLORS = ("#2457d6", "#1e7b4a", "#c2410c", "#7c3aed", "#0e7490", "#b42318", "#5d6877")
 

@@ -51,8 +51,13 @@ class NewLeadForm(ContactForm):
     status = _text("Status", render_kw={"list": "lead-statuses", "placeholder": "new"})
     tags = _text("Tags", render_kw={"placeholder": "vip, webinar"})
     opt_in = BooleanField("Opted in to email")
+    # Sent by the "Update" button offered when a lead already has an identifier typed here:
+    # without it, staff are asked first (a registration would overwrite that lead's name).
+    update_existing = BooleanField()
 
     point_fields: list[tuple[DataPoint, Field]]
+    duplicate_name: str = ""  # the lead that has an identifier typed here, as staff know it
+    may_update: bool = False  # the funnel updates known leads, so staff may choose to
 
     # Fields shown folded under "More" unless they hold a value or an error.
     MORE = ("unique_id", "address", "status", "tags", "opt_in")

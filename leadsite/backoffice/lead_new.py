@@ -18,7 +18,7 @@ from leadsite.extensions import db
 from leadsite.htmx import is_htmx
 from leadsite.lead_origins import open_funnels, staff_origin
 from leadsite.lead_search import LeadFilters, LeadPage
-from leadsite.models import Funnel, OriginKind
+from leadsite.models import Funnel, Lead, OnDuplicate, OriginKind
 from leadsite.registration import (
     Duplicate,
     FunnelClosed,
@@ -136,13 +136,20 @@ def lead_new() -> Response:
     origin_name = origin.name
     db.session.commit()  # a new origin stays even if this registration is refused
     lead_input, aliases = _lead_input(form)
+    # A known lead is updated only when staff chose to: the form offers it on a duplicate.
+    context = RegistrationContext(
+        actor_id=current_user.id, reject_duplicates=not form.update_existing.data
+    )
     try:
-        registration = register(origin, lead_input, RegistrationContext(actor_id=current_user.id))
+        registration = register(origin, lead_input, context)
     except ValidationFailed as error:
         add_errors(form, error.errors, aliases)
     except Duplicate as error:
         form[error.identifier].errors = [duplicate_message(error.identifier)]
+        existing = db.session.get(Lead, error.existing_lead_id)
         form.duplicate_of = error.existing_lead_id
+        form.duplicate_name = existing.display_name if existing is not None else ""
+        form.may_update = funnel.on_duplicate != OnDuplicate.REJECT
     except FunnelClosed:
         form.funnel.errors = [CLOSED]
     except NotFound:

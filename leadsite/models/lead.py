@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, column, false, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from leadsite.extensions import db
 from leadsite.ids import new_share_code
@@ -14,6 +17,34 @@ from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
 from leadsite.models.types import JSONType, UTCDateTime
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+SEARCH_KEY_LENGTH = 200  # a name is at most 100 characters; a few expand when decomposed
+# Letters that Unicode does not decompose into a base letter and an accent.
+UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "\u0131": "i"}  # \u0131: the dotless i
+    | {"æ": "ae", "œ": "oe", "ð": "d", "þ": "th"}
+)
+
+
+def search_key(value: str | None) -> str | None:
+    """`value` as the leads search compares it: case and accents dropped (`garcia` finds
+    García, `EMILE` finds Émile), the same in Python on both databases."""
+    if value is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", value.casefold().translate(UNDECOMPOSED))
+    key = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return key[:SEARCH_KEY_LENGTH]
+
+
+def _search_key_of(name: str) -> Callable[[DefaultExecutionContext], str | None]:
+    """The default of a search key column: the key of `name` in the same INSERT, for rows
+    inserted without the ORM (bulk inserts); the ORM sets keys as names change (`Lead`)."""
+
+    def default(context: DefaultExecutionContext | None) -> str | None:
+        if context is None:  # a new object (models.base.apply_defaults): `Lead` sets it
+            return None
+        return search_key(context.get_current_parameters().get(name))
+
+    return default
 
 
 class Lead(PublicIdMixin, TimestampMixin, db.Model):
@@ -30,20 +61,20 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
         Index("ix_leads_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_leads_workspace_status_created", "workspace_id", "status", "created_at", "id"),
         Index("ix_leads_origin_created", "origin_id", "created_at", "id"),
-        # Prefix search: `lower(name) LIKE 'abc%'` on PostgreSQL needs text_pattern_ops (its
-        # default operator class follows the collation, which LIKE cannot use); on SQLite the
-        # search is the range [prefix, successor) that the plain expression index serves.
+        # Prefix search on names by their search keys: `LIKE 'abc%'` on PostgreSQL needs
+        # text_pattern_ops (its default operator class follows the collation, which LIKE cannot
+        # use); on SQLite the search is the range [prefix, successor), which a plain index serves.
         Index(
             "ix_leads_workspace_first_name",
             "workspace_id",
-            func.lower(column("first_name")).label("first_name_lower"),
-            postgresql_ops={"first_name_lower": "text_pattern_ops"},
+            "first_name_key",
+            postgresql_ops={"first_name_key": "text_pattern_ops"},
         ),
         Index(
             "ix_leads_workspace_last_name",
             "workspace_id",
-            func.lower(column("last_name")).label("last_name_lower"),
-            postgresql_ops={"last_name_lower": "text_pattern_ops"},
+            "last_name_key",
+            postgresql_ops={"last_name_key": "text_pattern_ops"},
         ),
         # PostgreSQL only (ddl_if; migrations/env.py leaves them out of comparisons elsewhere):
         # on SQLite the unique constraints above already serve email and phone prefixes.
@@ -80,6 +111,13 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     unique_id: Mapped[str | None] = mapped_column(String(200))
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
+    # The names as the leads search compares them (`search_key`), kept as the names change.
+    first_name_key: Mapped[str | None] = mapped_column(
+        String(SEARCH_KEY_LENGTH), default=_search_key_of("first_name")
+    )
+    last_name_key: Mapped[str | None] = mapped_column(
+        String(SEARCH_KEY_LENGTH), default=_search_key_of("last_name")
+    )
     address: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(40), default="new")
 
@@ -123,6 +161,11 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     journeys: Mapped[list[Journey]] = relationship(  # noqa: F821
         back_populates="lead", cascade="all, delete-orphan", order_by="Journey.created_at"
     )
+
+    @validates("first_name", "last_name")
+    def _set_search_key(self, name: str, value: str | None) -> str | None:
+        setattr(self, f"{name}_key", search_key(value))
+        return value
 
     @property
     def name(self) -> str:

@@ -81,6 +81,8 @@ class RegistrationContext:
     user_agent: str | None = None
     referrer: str | None = None
     actor_id: str | None = None  # the staff member, for back-office and import origins
+    # A known lead is a `Duplicate` whatever the funnel's rule: the door asks before updating.
+    reject_duplicates: bool = False
     # Called inside the registration's transaction, once its rows are written and before the
     # commit, with the lead's id and whether it was created: a door adds its own row (its
     # ingestion log entry) to the same commit instead of taking the write lock again.

@@ -151,7 +151,8 @@ def _register_once(
     match = find_existing(origin.workspace_id, cleaned)
     lead = match.lead
     # A held lead (registration.held) was never registered: it is not a duplicate.
-    if lead is not None and not lead.held and funnel.on_duplicate == OnDuplicate.REJECT:
+    rejects = funnel.on_duplicate == OnDuplicate.REJECT or context.reject_duplicates
+    if lead is not None and not lead.held and rejects:
         raise Duplicate(match.by, cleaned.identifier(match.by) or "", lead.id)
     if lead is None and cleaned.must_exist:
         raise LeadNotFound()

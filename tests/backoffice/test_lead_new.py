@@ -206,13 +206,40 @@ def test_a_duplicate_is_refused_when_the_funnel_rejects_them(client, auth):
     assert f'href="/p/leads/{existing.id}"' in body
 
 
-def test_a_known_lead_is_updated_and_its_row_replaced(client, auth):
+@pytest.mark.parametrize("headers", [HTMX, None], ids=["htmx", "without javascript"])
+def test_a_known_email_asks_before_updating_that_lead(client, auth, headers):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws)  # its rule: update known leads
+    existing = factories.lead(ws, email="known@example.com", first_name="Ada", last_name="King")
+
+    response = _post(
+        client, {"funnel": funnel.id, "email": "known@example.com", "first_name": "New"}, headers
+    )
+
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "<strong>Ada King</strong> is already a lead." in body
+    assert f'<a class="button" href="/p/leads/{existing.id}">Open the existing lead</a>' in body
+    assert 'name="update_existing" value="y">Update Ada King</button>' in body
+    assert 'value="New"' in body  # what staff typed stays in the form
+    assert [(lead.first_name, lead.counter) for lead in _leads(ws)] == [("Ada", 1)]
+    assert db.session.scalar(db.select(db.func.count(Journey.id))) == 0
+
+
+def test_a_known_lead_is_updated_when_staff_choose_to_and_its_row_replaced(client, auth):
     ws = _sign_in(auth)
     funnel = factories.funnel(ws)
     existing = factories.lead(ws, email="known@example.com", first_name="Old")
 
     response = _post(
-        client, {"funnel": funnel.id, "email": "known@example.com", "first_name": "New"}, HTMX
+        client,
+        {
+            "funnel": funnel.id,
+            "email": "known@example.com",
+            "first_name": "New",
+            "update_existing": "y",
+        },
+        HTMX,
     )
 
     body = response.get_data(as_text=True)
@@ -220,6 +247,23 @@ def test_a_known_lead_is_updated_and_its_row_replaced(client, auth):
     assert f'<hx-partial hx-target="#row-{existing.id}" hx-swap="outerHTML">' in body
     assert "already a lead" in body
     assert [lead.first_name for lead in _leads(ws)] == ["New"]
+
+
+def test_no_update_is_offered_when_the_funnel_rejects_duplicates(client, auth):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws, on_duplicate=OnDuplicate.REJECT)
+    factories.lead(ws, email="taken@example.com", first_name="Ada")
+
+    response = _post(
+        client,
+        {"funnel": funnel.id, "email": "taken@example.com", "update_existing": "y"},
+        HTMX,
+    )
+
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "update_existing" not in body and "Open the lead that has it" in body
+    assert [lead.first_name for lead in _leads(ws)] == ["Ada"]
 
 
 def test_journey_data_is_stored_and_its_errors_land_on_its_field(client, auth):
