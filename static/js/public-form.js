@@ -26,11 +26,58 @@
     try { window.top.location.href = url; } catch (e) { /* the Continue link stays */ }
   }
 
-  function focusFirst(region) {
+  function focusFirst(region, stepped) {
     var invalid = region.querySelector("[aria-invalid=true]");
     if (invalid && invalid.tagName === "FIELDSET") invalid = invalid.querySelector("input");
     var target = invalid || region.querySelector(".error-summary, .done, .notice");
+    // A new step of the form: its first question, as if the page had loaded.
+    if (!target && stepped) target = region.querySelector(".field:not([hidden]) input, .field:not([hidden]) select, .field:not([hidden]) textarea");
     if (target) target.focus();
+  }
+
+  /* Conditional fields: the server decides what counts (a hidden field's answer is dropped),
+     this only hides what would not count, and its "Only if ..." note. */
+  function answer(form, name) {
+    var input = form.elements[name];
+    if (!input) return "";
+    if (input.type === "checkbox") return input.checked ? "on" : "";
+    if (input.type === "hidden" || input.value !== undefined) return input.value || "";
+    return "";
+  }
+
+  function applyConditions(form) {
+    var shown = {};
+    Array.prototype.forEach.call(form.querySelectorAll(".field"), function (box) {
+      var field = box.getAttribute("data-when-field");
+      var input = box.querySelector("[name]");
+      var name = input ? input.name : "";
+      var show = true;
+      if (field) {
+        var wrapper = form.elements[field];
+        // An answer carried from an earlier step is a hidden input; one on this step must show.
+        var onStep = wrapper && !(wrapper.type === "hidden");
+        var value = answer(form, field).trim();
+        var values = JSON.parse(box.getAttribute("data-when-values") || "[]").map(function (v) { return v.toLowerCase(); });
+        var op = box.getAttribute("data-when-op");
+        var fits = op === "checked" ? value === "on"
+          : op === "not_empty" ? value !== ""
+          : values.indexOf(value.toLowerCase()) !== -1;
+        show = fits && (!onStep || shown[field] !== false);
+      }
+      if (name) shown[name] = show;
+      box.hidden = !show;
+      Array.prototype.forEach.call(box.querySelectorAll("input, select, textarea"), function (el) { el.disabled = !show; });
+      var note = box.querySelector(".when-note");
+      if (note) note.hidden = true;
+    });
+  }
+
+  function watchConditions(region) {
+    var form = region.querySelector("form[data-leadsite-form]");
+    if (!form || !form.querySelector("[data-when-field]")) return;
+    applyConditions(form);
+    form.addEventListener("input", function () { applyConditions(form); reportHeight(); });
+    form.addEventListener("change", function () { applyConditions(form); reportHeight(); });
   }
 
   function failed(form, button) {
@@ -55,9 +102,13 @@
     if (button.disabled) return;
     button.disabled = true;
     form.setAttribute("aria-busy", "true");
+    var data = new FormData(form);
+    var submitter = event.submitter;
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    var stepped = !!form.querySelector("[name=_step]");
     fetch(form.action, {
       method: "POST",
-      body: new FormData(form),
+      body: data,
       headers: { "X-Leadsite-Fragment": "1" },
       credentials: "omit"
     }).then(function (response) {
@@ -72,12 +123,16 @@
       region.replaceWith(fresh);
       var redirect = fresh.getAttribute("data-redirect");
       if (redirect) go(redirect);
-      focusFirst(fresh);
+      watchConditions(fresh);
+      focusFirst(fresh, stepped);
       reportHeight();
     }).catch(function () {
       failed(form, button);
     });
   });
+
+  var region = document.getElementById("lead-form");
+  if (region) watchConditions(region);
 
   if (embedded && parentOrigin) {
     if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(document.querySelector("main"));
