@@ -14,7 +14,8 @@ from leadsite.public.submission import Attribution
 def form_preview(form: OriginForm) -> Markup:
     """A whole public page (for an iframe's `srcdoc`: the public styles, none of ours) showing
     each step of the form one under the other, as a lead would meet them."""
-    settings = settings_of(form.origin, form.form_fields(), form.preview_settings(), form.funnel)
+    specs, texts = form.form_fields(), form.preview_settings()
+    settings = settings_of(form.origin, specs, texts, form.funnel, warn=False)
     steps = []
     for step in range(settings.step_count):
         page = FormPage(settings, "#", "", Attribution(), False, step=step, preview=True)

@@ -120,15 +120,18 @@ def form_settings(origin: Origin, funnel: Funnel) -> FormSettings:
     return settings_of(origin, origin.form_fields, origin.settings, funnel)
 
 
-def settings_of(origin: Origin, specs: Any, settings: Any, funnel: Funnel) -> FormSettings:
-    """The form these stored (or, for the builder's preview, not yet saved) values make."""
+def settings_of(
+    origin: Origin, specs: Any, settings: Any, funnel: Funnel, warn: bool = True
+) -> FormSettings:
+    """The form these stored (or, for the builder's preview, not yet saved) values make;
+    `warn` logs the fields it cannot show (a preview's are half-written, not broken)."""
     settings = settings if isinstance(settings, dict) else {}
     return FormSettings(
         title=_text(settings.get("title")) or funnel.name,
         intro=_text(settings.get("intro")),
         submit_label=_text(settings.get("submit_label")) or "Sign up",
         consent=_consent(settings.get("consent")),
-        fields=fields_of(origin, specs, funnel),
+        fields=fields_of(origin, specs, funnel, warn),
     )
 
 
@@ -136,7 +139,7 @@ def form_fields(origin: Origin, funnel: Funnel) -> list[FormField]:
     return fields_of(origin, origin.form_fields, funnel)
 
 
-def fields_of(origin: Origin, specs: Any, funnel: Funnel) -> list[FormField]:
+def fields_of(origin: Origin, specs: Any, funnel: Funnel, warn: bool = True) -> list[FormField]:
     specs = specs if isinstance(specs, list) else []
     specs = [spec for spec in specs if isinstance(spec, dict)] or [
         {"field": name} for name in DEFAULT_FIELDS
@@ -147,7 +150,8 @@ def fields_of(origin: Origin, specs: Any, funnel: Funnel) -> list[FormField]:
     for spec in specs:
         item = _field(spec, points)
         if item is None:
-            log.warning("origin %s: form field %r ignored", origin.id, spec)
+            if warn:
+                log.warning("origin %s: form field %r ignored", origin.id, spec)
         elif all(other.name != item.name for other in result):
             step += 1 if result and spec.get("step") is True else 0
             earlier = {other.name: other for other in result}

@@ -4,16 +4,13 @@ and the embed form inside another site."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
 from tests.browser.funnel_builder import shot
-from tests.public.sites import Site, embed_page, third_party_site
+from tests.public.sites import Site, embed_page
 from tests.servers import eventually
 
 FIELDS = [
@@ -52,13 +49,6 @@ def _origin(kind: OriginKind = OriginKind.PAGE) -> object:
 def _lead() -> Lead | None:
     db.session.rollback()  # the server wrote from its own thread
     return db.session.scalar(db.select(Lead))
-
-
-@pytest.fixture
-def no_js(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False)
-    yield context.new_page()
-    context.close()
 
 
 def test_with_javascript_fields_follow_the_answers_and_steps_swap_in_place(
@@ -135,12 +125,6 @@ def test_without_javascript_each_step_is_a_page_and_the_last_registers(
     expect(page.locator(".done")).to_contain_text("Thank you")
     lead = _lead()
     assert lead.first_name == "Bo" and lead.custom_fields == {"role": "Seller"}
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with third_party_site() as served:
-        yield served
 
 
 def test_the_embed_form_goes_through_its_steps_inside_another_site(
