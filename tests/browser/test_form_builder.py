@@ -3,14 +3,17 @@ set a condition and a step, see the preview follow; and one form built by keyboa
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from leadsite.backoffice.form_builder import field_name
 from leadsite.extensions import db
 from leadsite.models import Origin, OriginKind
 from tests import factories
 from tests.browser.funnel_builder import shot
+from tests.browser.test_public_hosted import axe_violations
 
 
 def _open_builder(page: Page, live_server: str, kind: OriginKind = OriginKind.PAGE) -> Origin:
@@ -254,3 +257,16 @@ def test_a_form_is_built_with_the_keyboard_alone(wide: Page, live_server: str):
         "email",
     ]
     assert saved[2]["options"] == ["Small", "Large"] and saved[2]["required"] is True
+
+
+def test_the_builder_has_no_serious_accessibility_violations(browser: Browser, live_server: str):
+    context = browser.new_context(bypass_csp=True)  # to inject axe-core inline
+    page = context.new_page()
+    _open_builder(page, live_server)
+    _add(page, "choice", "Team size")
+    page.get_by_role("button", name="Save origin").click()  # with its row's error shown
+    expect(_row(page, "custom.team_size")).to_contain_text("Write its options")
+    found = axe_violations(page)
+    context.close()
+
+    assert found == [], json.dumps(found, indent=1)[:3000]

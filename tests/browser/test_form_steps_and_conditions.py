@@ -4,12 +4,15 @@ and the embed form inside another site."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import json
+
+from playwright.sync_api import Browser, Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
 from tests.browser.funnel_builder import shot
+from tests.browser.test_public_hosted import axe_violations
 from tests.public.sites import Site, embed_page
 from tests.servers import eventually
 
@@ -149,3 +152,24 @@ def test_the_embed_form_goes_through_its_steps_inside_another_site(
     expect(frame.locator(".done")).to_contain_text("Thank you")
     assert eventually(lambda: _lead() is not None)
     assert _lead().custom_fields == {"role": "Seller"}
+
+
+def test_the_steps_have_no_serious_accessibility_violations(
+    browser: Browser, live_server: str, quick_forms: None
+):
+    origin = _origin()
+    context = browser.new_context(bypass_csp=True)  # to inject axe-core inline
+    page = context.new_page()
+    page.goto(f"{live_server}/r/{origin.ref}")
+    page.get_by_label("Buyer").check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    on_errors = axe_violations(page)
+    page.get_by_label("First name").fill("Ana")
+    page.get_by_label("Budget").fill("1")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Step 2 of 2")).to_be_visible()
+    on_step_2 = axe_violations(page)
+    context.close()
+
+    assert on_errors == [] and on_step_2 == [], json.dumps(on_errors + on_step_2)[:3000]
