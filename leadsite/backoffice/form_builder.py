@@ -177,27 +177,6 @@ def builder_rows(origin: Origin, data_points: list[DataPoint]) -> list[dict[str,
     return rows
 
 
-def new_row(kind: str, label: str, taken: set[str]) -> dict[str, Any]:
-    """A question (or consent) added by "Add a field": its name made from its label."""
-    prefix = CONSENT_PREFIX if kind == "consent" else CUSTOM_PREFIX
-    base = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:30] or kind
-    base = base if base[0].isalpha() else f"q_{base}"[:30]
-    name, counter = prefix + base, 2
-    while name in taken:
-        name, counter = f"{prefix}{base}_{counter}", counter + 1
-    return {
-        "name": name,
-        "type": kind,
-        "label": label,
-        "shown": True,
-        "required": kind == "consent",
-        "options": [],
-        "widget": "select",
-        "version": "1" if kind == "consent" else "",
-        "when_op": "equals",
-    }
-
-
 def row_spec(row: FieldRowForm, label: str, point: DataPoint | None) -> dict[str, Any]:
     """A builder row as an entry of `Origin.form_fields`; optional keys only when set, so a
     plain field keeps the shape other readers know."""
@@ -251,21 +230,6 @@ def row_problems(row: FieldRowForm, earlier: list[str], identifier: str) -> list
         elif row.when_op.data in ("equals", "one_of") and not row.when_value.data:
             problems.append("Write the answer it depends on.")
     return problems
-
-
-def sorted_entries(entries: list[Any]) -> list[Any]:
-    """The rows in the order the form shows them: by their order, then as sent."""
-    return [
-        entry
-        for _, _, entry in sorted(
-            (
-                entry.form.order.data if entry.form.order.data is not None else LAST,
-                index,
-                entry,
-            )
-            for index, entry in enumerate(entries)
-        )
-    ]
 
 
 def valid_key(name: str) -> bool:

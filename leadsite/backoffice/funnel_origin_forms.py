@@ -29,14 +29,13 @@ from leadsite.backoffice.form_builder import (
     builder_rows,
     field_name,
     kind_of,
-    new_row,
     question_type_ok,
     row_problems,
     row_spec,
-    sorted_entries,
     valid_key,
 )
 from leadsite.backoffice.form_builder import default_form as default_form
+from leadsite.backoffice.form_builder_moves import add_row, rearrange, sorted_entries
 from leadsite.backoffice.forms import LinesField
 from leadsite.backoffice.funnel_domains import domain_problem
 from leadsite.backoffice.funnel_origin_mapping import mapping_text, parse_mapping_text
@@ -157,37 +156,17 @@ class OriginForm(FlaskForm):
 
     def builder_action(self, action: str) -> str | None:
         """Add, move or remove a field without saving; the name of the row to focus."""
-        verb, _, name = action.partition(":")
-        entries = sorted_entries(list(self.rows))
-        focus: str | None = name or None
-        if verb == "add":
-            focus = self._add()
-            entries = sorted_entries(list(self.rows))
-        elif verb in ("up", "down"):
-            index = next((i for i, e in enumerate(entries) if e.form.name.data == name), None)
-            other = None if index is None else index + (-1 if verb == "up" else 1)
-            if index is not None and other is not None and 0 <= other < len(entries):
-                entries[index], entries[other] = entries[other], entries[index]
-        elif verb == "remove" and kind_of(name) in ("custom", "consent"):
-            entries = [e for e in entries if e.form.name.data != name]
-            self.rows.entries = entries
-            focus = None
-        for position, entry in enumerate(entries, start=1):
-            entry.form.order.data = position
-        return focus
-
-    def _add(self) -> str | None:
+        if action != "add":
+            return rearrange(self.rows, action)
         label = (self.new_label.data or "").strip()
         if not label:
             self.new_label.errors = ["Write the label of the new field (for consent, its text)."]
             return None
-        taken = {entry.form.name.data for entry in self.rows}
-        row = new_row(self.new_type.data, label, taken)
-        self.rows.append_entry(row)
-        self.labels[row["name"]] = label
-        self.known.add(row["name"])
+        name = add_row(self.rows, self.new_type.data, label)
+        self.labels[name] = label
+        self.known.add(name)
         self.new_label.data = ""
-        return row["name"]
+        return name
 
     @property
     def has_form(self) -> bool:
