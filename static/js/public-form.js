@@ -35,51 +35,6 @@
     if (target) target.focus();
   }
 
-  /* Conditional fields: the server decides what counts (a hidden field's answer is dropped),
-     this only hides what would not count, and its "Only if ..." note. */
-  function answer(form, name) {
-    var input = form.elements[name];
-    if (!input) return "";
-    if (input.type === "checkbox") return input.checked ? "on" : "";
-    if (input.type === "hidden" || input.value !== undefined) return input.value || "";
-    return "";
-  }
-
-  function applyConditions(form) {
-    var shown = {};
-    Array.prototype.forEach.call(form.querySelectorAll(".field"), function (box) {
-      var field = box.getAttribute("data-when-field");
-      var input = box.querySelector("[name]");
-      var name = input ? input.name : "";
-      var show = true;
-      if (field) {
-        var wrapper = form.elements[field];
-        // An answer carried from an earlier step is a hidden input; one on this step must show.
-        var onStep = wrapper && !(wrapper.type === "hidden");
-        var value = answer(form, field).trim();
-        var values = JSON.parse(box.getAttribute("data-when-values") || "[]").map(function (v) { return v.toLowerCase(); });
-        var op = box.getAttribute("data-when-op");
-        var fits = op === "checked" ? value === "on"
-          : op === "not_empty" ? value !== ""
-          : values.indexOf(value.toLowerCase()) !== -1;
-        show = fits && (!onStep || shown[field] !== false);
-      }
-      if (name) shown[name] = show;
-      box.hidden = !show;
-      Array.prototype.forEach.call(box.querySelectorAll("input, select, textarea"), function (el) { el.disabled = !show; });
-      var note = box.querySelector(".when-note");
-      if (note) note.hidden = true;
-    });
-  }
-
-  function watchConditions(region) {
-    var form = region.querySelector("form[data-leadsite-form]");
-    if (!form || !form.querySelector("[data-when-field]")) return;
-    applyConditions(form);
-    form.addEventListener("input", function () { applyConditions(form); reportHeight(); });
-    form.addEventListener("change", function () { applyConditions(form); reportHeight(); });
-  }
-
   function failed(form, button) {
     button.disabled = false;
     form.removeAttribute("aria-busy");
@@ -123,16 +78,13 @@
       region.replaceWith(fresh);
       var redirect = fresh.getAttribute("data-redirect");
       if (redirect) go(redirect);
-      watchConditions(fresh);
+      if (window.leadsiteConditions) window.leadsiteConditions(fresh);
       focusFirst(fresh, stepped);
       reportHeight();
     }).catch(function () {
       failed(form, button);
     });
   });
-
-  var region = document.getElementById("lead-form");
-  if (region) watchConditions(region);
 
   if (embedded && parentOrigin) {
     if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(document.querySelector("main"));
