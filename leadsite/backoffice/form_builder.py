@@ -2,8 +2,9 @@
 label, type, options, condition and step), read from and written to `Origin.form_fields`.
 
 The builder is one ordinary form: moving, adding and removing a field post it whole and get it
-back changed (nothing is saved until "Save origin"), so it works without JavaScript;
-static/js/form-builder.js does the same moves in the page (drag and drop, Alt+arrow keys).
+back changed (leadsite.backoffice.form_builder_moves; nothing is saved until "Save origin"), so
+it works without JavaScript; static/js/form-builder.js moves rows in the page instead (drag and
+drop, Alt+arrow keys, the Move buttons).
 """
 
 from __future__ import annotations
