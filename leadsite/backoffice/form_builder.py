@@ -221,6 +221,10 @@ def row_problems(row: FieldRowForm, earlier: list[str], identifier: str) -> list
         )
     if kind == "custom" and row.type.data == "choice" and not row.options.data:
         problems.append("Write its options, one a line.")
+    if kind == "custom" and row.type.data == "checkbox" and row.required.data:
+        problems.append(
+            "A checkbox cannot be required: for a box that must be ticked, add a consent text."
+        )
     if row.when_field.data:
         if name == identifier:
             problems.append("The funnel's identifier is always asked: it cannot have a condition.")

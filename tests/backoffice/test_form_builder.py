@@ -241,6 +241,19 @@ def test_conditions_steps_and_choices_are_saved_as_the_public_form_reads_them(cl
         (
             [
                 {"name": "email", "shown": True, "required": True},
+                {
+                    "name": "custom.news",
+                    "type": "checkbox",
+                    "shown": True,
+                    "label": "News",
+                    "required": True,
+                },
+            ],
+            "A checkbox cannot be required: for a box that must be ticked, add a consent text.",
+        ),
+        (
+            [
+                {"name": "email", "shown": True, "required": True},
                 {"name": "consent.terms", "type": "consent", "shown": True},
             ],
             "Write the text of the consent.",
