@@ -10,18 +10,32 @@ from wtforms import (
     BooleanField,
     Field,
     FieldList,
-    Form,
     FormField,
-    HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from leadsite import values
+from leadsite.backoffice.form_builder import (
+    DATA_PREFIX,
+    MAX_CONSENT_TEXT,
+    NEW_TYPES,
+    STANDARD_FIELDS,
+    FieldRowForm,
+    available_fields,
+    builder_rows,
+    field_name,
+    kind_of,
+    question_type_ok,
+    row_problems,
+    row_spec,
+    valid_key,
+)
+from leadsite.backoffice.form_builder import default_form as default_form
+from leadsite.backoffice.form_builder_moves import add_row, rearrange, sorted_entries
 from leadsite.backoffice.forms import LinesField
 from leadsite.backoffice.funnel_domains import domain_problem
 from leadsite.backoffice.funnel_origin_mapping import mapping_text, parse_mapping_text
@@ -36,16 +50,7 @@ KIND_LABELS = {
 }
 FORM_KINDS = (OriginKind.PAGE.value, OriginKind.EMBED.value)
 DOMAIN_KINDS = (OriginKind.API.value, OriginKind.EMBED.value)
-STANDARD_FIELDS = {
-    "email": "Email",
-    "phone": "Phone",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "address": "Address",
-    "unique_id": "Unique id",
-}
 IDENTIFIER_LABELS = {"email": "email", "phone": "phone number", "unique_id": "unique id"}
-DATA_PREFIX = "data."
 MAX_DOMAINS = 50
 
 
@@ -68,81 +73,17 @@ class NewOriginForm(FlaskForm):
         super().__init__(*args, prefix=kw.pop("prefix", "new-origin"), **kw)
 
 
-class FieldRowForm(Form):
-    """One line of the form builder: a standard field or a data point."""
-
-    name = HiddenField()
-    shown = BooleanField("Show")
-    label = StringField("Label", validators=[Optional(), Length(max=120)], filters=[_strip])
-    required = BooleanField("Required")
-    help = StringField("Help", validators=[Optional(), Length(max=300)], filters=[_strip])
-    order = IntegerField("Order", validators=[Optional(), NumberRange(min=0, max=999)])
-
-
-def field_name(spec: Any) -> str | None:
-    """The builder's name of a stored form field: `email`, or `data.company` for a data point.
-
-    Reads the public pages' shape, `{"field": "email"}` / `{"data_point": "company"}`, and the
-    `{"name": "data.company"}` that builders before it stored beside it.
-    """
-    if not isinstance(spec, dict):
-        return None
-    if isinstance(spec.get("field"), str):
-        return spec["field"]
-    if isinstance(spec.get("data_point"), str):
-        return DATA_PREFIX + spec["data_point"]
-    if isinstance(spec.get("name"), str):
-        return spec["name"]
-    return None
-
-
-def form_field(name: str, label: str, required: bool, help_text: str | None) -> dict[str, Any]:
-    """One entry of `Origin.form_fields` in the shape leadsite.public.fields reads."""
-    if name.startswith(DATA_PREFIX):
-        entry: dict[str, Any] = {"data_point": name.removeprefix(DATA_PREFIX)}
-    else:
-        entry = {"field": name}
-    return {**entry, "label": label, "required": required, "help": help_text}
-
-
-def default_form(identifier: str) -> list[dict[str, Any]]:
-    """A new page or embed origin's form: first and last name, and the funnel's identifier."""
-    names = ["first_name", "last_name", identifier if identifier in STANDARD_FIELDS else "email"]
-    return [form_field(n, STANDARD_FIELDS[n], n == names[-1], None) for n in names]
-
-
-def builder_rows(origin: Origin, data_points: list[DataPoint]) -> list[dict[str, Any]]:
-    """Every field the form can show: the origin's own, in its order, then the others."""
-    available = {name: label for name, label in STANDARD_FIELDS.items()}
-    available.update({f"{DATA_PREFIX}{p.name}": p.label for p in data_points})
-    # Nothing stored: the public form shows its defaults, so the builder starts from them.
-    stored = origin.form_fields or default_form(origin.funnel.identifier)
-    saved = [(field_name(f), f) for f in stored]
-    rows = [
-        {
-            "name": name,
-            "label": field.get("label") or available[name],
-            "required": field.get("required") is True,
-            "help": field.get("help") or "",
-            "shown": True,
-            "order": index + 1,
-        }
-        for index, (name, field) in enumerate((n, f) for n, f in saved if n in available)
-    ]
-    taken = {row["name"] for row in rows}
-    rows += [
-        {"name": name, "label": label, "shown": False, "required": False, "help": "", "order": None}
-        for name, label in available.items()
-        if name not in taken
-    ]
-    return rows
-
-
 class OriginForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)], filters=[_strip])
     allowed_domains = LinesField("Allowed sites", default=list)
     accept_keyless = BooleanField("Accept calls without an API key from the allowed sites")
     rows = FieldList(FormField(FieldRowForm), max_entries=200)
+    new_type = SelectField(
+        "Type", choices=[SelectChoice(k, label) for k, label in NEW_TYPES.items()], default="text"
+    )
+    new_label = StringField(
+        "Label or consent text", validators=[Length(max=MAX_CONSENT_TEXT)], filters=[_strip]
+    )
     title = StringField("Title", validators=[Optional(), Length(max=200)], filters=[_strip])
     intro = TextAreaField("Introduction", validators=[Optional(), Length(max=2000)])
     submit_label = StringField(
@@ -188,8 +129,44 @@ class OriginForm(FlaskForm):
         self.origin = origin
         self.parsed_mapping: dict[str, str] = {}
         self.funnel: Funnel = origin.funnel
-        self.labels = {row["name"]: row["label"] for row in builder_rows(origin, data_points)}
+        self.labels = available_fields(data_points)
+        self.points = {DATA_PREFIX + point.name: point for point in data_points}
+        # A question or consent is known by its rows: stored, or sent by the builder.
+        for entry in self.rows:
+            name = entry.form.name.data or ""
+            if valid_key(name) and question_type_ok(entry.form):
+                self.labels.setdefault(name, entry.form.label.data or name)
         self.known = set(self.labels)
+
+    @property
+    def sorted_rows(self) -> list[FieldRowForm]:
+        """The rows as the builder lists them: the form's fields in order, then the others."""
+        return [entry.form for entry in sorted_entries(list(self.rows))]
+
+    def kind_label(self, name: str) -> str:
+        """What a row is, said beside its label: `Email`, `Data point (choice)`, `Question`."""
+        kind = kind_of(name)
+        if kind == "data":
+            point = self.points.get(name)
+            return f"Data point, {point.type}" if point else "Data point"
+        if kind == "standard":
+            return "Standard field"
+        row = next((r for r in self.sorted_rows if r.name.data == name), None)
+        return NEW_TYPES.get(row.type.data if row else "consent", "Question").split(" (")[0]
+
+    def builder_action(self, action: str) -> str | None:
+        """Add, move or remove a field without saving; the name of the row to focus."""
+        if action != "add":
+            return rearrange(self.rows, action)
+        label = (self.new_label.data or "").strip()
+        if not label:
+            self.new_label.errors = ["Write the label of the new field (for consent, its text)."]
+            return None
+        name = add_row(self.rows, self.new_type.data, label)
+        self.labels[name] = label
+        self.known.add(name)
+        self.new_label.data = ""
+        return name
 
     @property
     def has_form(self) -> bool:
@@ -227,6 +204,18 @@ class OriginForm(FlaskForm):
             raise ValidationError("Show at least one field.")
         names = {field_name(item): item for item in chosen}
         identifier = self.funnel.identifier
+        earlier: list[str] = []
+        problems = False
+        for row in self.sorted_rows:
+            if not (row.shown.data and row.name.data in self.known):
+                continue
+            found = row_problems(row, earlier, identifier)
+            if found:
+                row.label.errors = [*row.label.errors, *found]
+                problems = True
+            earlier.append(row.name.data)
+        if problems:
+            raise ValidationError("Some fields need attention: see below.")
         needed = names.get(identifier)
         if identifier in STANDARD_FIELDS and (needed is None or not needed["required"]):
             raise ValidationError(
@@ -250,21 +239,29 @@ class OriginForm(FlaskForm):
             raise ValidationError("Write the consent text people agree to.")
 
     def form_fields(self) -> list[dict[str, Any]]:
-        """The builder's shown rows as `Origin.form_fields`, sorted by their order."""
-        rows = [
-            (row.order.data if row.order.data is not None else 999, index, row)
-            for index, entry in enumerate(self.rows)
-            if (row := entry.form).shown.data and row.name.data in self.known
-        ]
+        """The builder's shown rows as `Origin.form_fields`, in their order."""
         return [
-            form_field(
-                row.name.data,
-                row.label.data or self.labels[row.name.data],
-                bool(row.required.data),
-                row.help.data or None,
+            row_spec(
+                row, row.label.data or self.labels[row.name.data], self.points.get(row.name.data)
             )
-            for _, _, row in sorted(rows, key=lambda item: item[:2])
+            for row in self.sorted_rows
+            if row.shown.data and row.name.data in self.known
         ]
+
+    def preview_settings(self) -> dict[str, Any]:
+        """The page texts as typed, in the shape of `Origin.settings`, for the preview."""
+        consent_text = (self.consent_text.data or "").strip()
+        consent = {
+            "text": consent_text,
+            "version": self.consent_version.data,
+            "required": bool(self.consent_required.data),
+        }
+        return {
+            "title": self.title.data,
+            "intro": self.intro.data,
+            "submit_label": self.submit_label.data,
+            "consent": consent if consent_text else None,
+        }
 
     def apply(self) -> None:
         """Copy the form onto the origin (only what its kind uses)."""

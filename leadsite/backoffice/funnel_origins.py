@@ -9,6 +9,8 @@ from leadsite import funnels
 from leadsite.accounts import publishable_tokens
 from leadsite.api.origins import hook_url
 from leadsite.backoffice import bp
+from leadsite.backoffice.form_builder import OPERATOR_LABELS, WIDGETS, kind_of
+from leadsite.backoffice.form_preview import form_preview
 from leadsite.backoffice.funnel_changes import find_origin, set_origin_active
 from leadsite.backoffice.funnel_edit import funnel_or_404, render_edit, saved
 from leadsite.backoffice.funnel_origin_forms import (
@@ -44,6 +46,8 @@ def _origin_page(
     status: int = 200,
     block: str = "origin_form",
     trial: Trial | None = None,
+    focus: str | None = None,
+    verb: str | None = None,
 ) -> Response:
     """The origin's page (settings, hook URL, mapping, log), or one block of it for htmx."""
     return render_page_or_block(
@@ -53,6 +57,12 @@ def _origin_page(
         funnel=origin.funnel,
         origin=origin,
         form=form,
+        focus=focus,
+        verb=verb,
+        kind_of=kind_of,
+        widgets=WIDGETS,
+        operators=OPERATOR_LABELS,
+        preview=form_preview(form) if form.has_form else None,
         kind_label=KIND_LABELS.get(origin.kind, origin.kind),
         snippets=origin_snippets(
             origin, current_app.config["BASE_URL"], publishable_tokens(origin.workspace_id)
@@ -99,6 +109,12 @@ def origin_edit(funnel_id: str, origin_id: str) -> Response:
     funnel = funnel_or_404(funnel_id)
     origin = _origin_or_404(funnel, origin_id)
     form = OriginForm(origin=origin, data_points=_offered_points(origin))
+    action = request.form.get("builder") if form.has_form else None
+    if action is not None:
+        # A move in the form builder (add, reorder, remove, preview): shown, not saved.
+        focus = form.builder_action(action)
+        status = 422 if form.new_label.errors else 200
+        return _origin_page(origin, form, status, focus=focus, verb=action.partition(":")[0])
     if form.validate_on_submit():
         form.apply()
         db.session.commit()
@@ -110,6 +126,18 @@ def origin_edit(funnel_id: str, origin_id: str) -> Response:
         form = OriginForm(formdata=None, origin=origin, data_points=_offered_points(origin))
         return _origin_page(origin, form)
     return _origin_page(origin, form, status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/funnels/edit/<funnel_id>/origins/<origin_id>/preview")
+def origin_preview(funnel_id: str, origin_id: str) -> Response:
+    """The form as the builder has it now, saved or not: the preview block for htmx, which
+    posts the builder on every change; browsers get the origin's page with it."""
+    funnel = funnel_or_404(funnel_id)
+    origin = _origin_or_404(funnel, origin_id)
+    if origin.kind not in FORM_KINDS:
+        abort(404)
+    form = OriginForm(origin=origin, data_points=_offered_points(origin))
+    return _origin_page(origin, form, block="form_preview")
 
 
 @bp.post("/funnels/edit/<funnel_id>/origins/<origin_id>/active")

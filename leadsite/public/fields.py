@@ -5,7 +5,16 @@
 - a standard field: `{"field": "email", "label": "Work email", "required": true, "help": "..."}`
   (`email`, `phone`, `first_name`, `last_name`, `address`, `unique_id`, `sms_opt_in`);
 - a data point: `{"data_point": "company", "required": false, "widget": "radios"}`; its label
-  and help text default to the data point's; a choice is a select unless `widget` is `radios`.
+  and help text default to the data point's; a choice is a select unless `widget` is `radios`;
+- a question of the form's own, kept in the lead's custom fields: `{"custom": "size", "type":
+  "choice", "options": ["1-10", "11+"], "widget": "radios", "label": "Team size"}` (types in
+  `CUSTOM_INPUTS`);
+- a consent checkbox: `{"consent": "terms", "label": "I agree to ...", "version": "2026-01",
+  "required": true}`, kept as the lead's consent record when ticked.
+
+Any of them may carry `"when": {"field": "custom.size", "op": "equals", "value": "11+"}` (shown
+only when an earlier field's answer fits, see leadsite.public.form_logic) and `"step": true` (a
+new step of a multi-step form starts at it).
 
 `Origin.settings` holds the rest of the page: `title`, `intro`, `submit_label`, and `consent`:
 `{"text": "I agree to ...", "version": "2026-01", "required": false}`. An empty `form_fields`
@@ -20,6 +29,7 @@ from typing import Any
 
 from leadsite.extensions import db
 from leadsite.models import DataPoint, DataPointType, Funnel, Origin
+from leadsite.public.form_logic import Condition, condition
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +53,39 @@ DATA_POINT_INPUTS: dict[str, str] = {
     DataPointType.EMAIL: "email",
     DataPointType.URL: "url",
 }
+# A question's type: its input (a choice's may be radios instead, by `widget`).
+CUSTOM_INPUTS: dict[str, str] = {
+    "text": "text",
+    "email": "email",
+    "phone": "tel",
+    "number": "number",
+    "choice": "select",
+    "checkbox": "checkbox",
+    "date": "date",
+}
 DATA_PREFIX = "data."
+CUSTOM_PREFIX = "custom."
+CONSENT_PREFIX = "consent."
+MAX_OPTIONS = 50
 
 
 @dataclass(frozen=True)
 class FormField:
-    """One input of the form: a lead column (`source` "lead") or a data point ("data")."""
+    """One input of the form: a lead column (`source` "lead"), a data point ("data"), a question
+    kept in the lead's custom fields ("custom") or a consent checkbox ("consent")."""
 
-    name: str  # the input's name: `email`, or `data.company` for a data point
-    key: str  # the lead column or the data point's name
+    name: str  # the input's name: `email`, `data.company`, `custom.size`, `consent.terms`
+    key: str  # the lead column, the data point's name, the custom field's or the consent's key
     source: str
     label: str
-    input: str  # text, email, tel, number, date, url, textarea, select, radios, checkbox
+    input: str  # text, email, tel, number, date, url, textarea, select, radios, checkbox, consent
     required: bool = False
     help: str | None = None
     choices: tuple[str, ...] = ()
     autocomplete: str | None = None
+    condition: Condition | None = None
+    step: int = 0  # the step of a multi-step form it is on, from 0
+    version: str | None = None  # a consent's
 
     @property
     def id(self) -> str:
@@ -80,33 +107,66 @@ class FormSettings:
     consent: Consent | None
     fields: list[FormField] = field(default_factory=list)
 
+    @property
+    def step_count(self) -> int:
+        return max((item.step for item in self.fields), default=0) + 1
+
+    def on_step(self, step: int) -> list[FormField]:
+        return [item for item in self.fields if item.step == step]
+
 
 def form_settings(origin: Origin, funnel: Funnel) -> FormSettings:
     """Everything the page shows: title, intro, fields in order, the consent checkbox."""
-    settings = origin.settings if isinstance(origin.settings, dict) else {}
+    return settings_of(origin, origin.form_fields, origin.settings, funnel)
+
+
+def settings_of(
+    origin: Origin, specs: Any, settings: Any, funnel: Funnel, warn: bool = True
+) -> FormSettings:
+    """The form these stored (or, for the builder's preview, not yet saved) values make;
+    `warn` logs the fields it cannot show (a preview's are half-written, not broken)."""
+    settings = settings if isinstance(settings, dict) else {}
     return FormSettings(
         title=_text(settings.get("title")) or funnel.name,
         intro=_text(settings.get("intro")),
         submit_label=_text(settings.get("submit_label")) or "Sign up",
         consent=_consent(settings.get("consent")),
-        fields=form_fields(origin, funnel),
+        fields=fields_of(origin, specs, funnel, warn),
     )
 
 
 def form_fields(origin: Origin, funnel: Funnel) -> list[FormField]:
-    specs = origin.form_fields if isinstance(origin.form_fields, list) else []
+    return fields_of(origin, origin.form_fields, funnel)
+
+
+def fields_of(origin: Origin, specs: Any, funnel: Funnel, warn: bool = True) -> list[FormField]:
+    specs = specs if isinstance(specs, list) else []
     specs = [spec for spec in specs if isinstance(spec, dict)] or [
         {"field": name} for name in DEFAULT_FIELDS
     ]
     points = _data_points(origin.workspace_id, specs)
     result: list[FormField] = []
+    step = 0
     for spec in specs:
-        item = _standard(spec) if "field" in spec else data_point_field(spec, points)
+        item = _field(spec, points)
         if item is None:
-            log.warning("origin %s: form field %r ignored", origin.id, spec)
+            if warn:
+                log.warning("origin %s: form field %r ignored", origin.id, spec)
         elif all(other.name != item.name for other in result):
-            result.append(item)
+            step += 1 if result and spec.get("step") is True else 0
+            earlier = {other.name: other for other in result}
+            result.append(replace(item, step=step, condition=condition(spec.get("when"), earlier)))
     return _with_identifier(result, funnel.identifier)
+
+
+def _field(spec: dict[str, Any], points: dict[str, DataPoint]) -> FormField | None:
+    if "field" in spec:
+        return _standard(spec)
+    if "custom" in spec:
+        return custom_field(spec)
+    if "consent" in spec:
+        return consent_field(spec)
+    return data_point_field(spec, points)
 
 
 def _text(value: Any) -> str:
@@ -172,12 +232,53 @@ def data_point_field(spec: dict[str, Any], points: dict[str, DataPoint]) -> Form
     )
 
 
+def custom_field(spec: dict[str, Any]) -> FormField | None:
+    key, kind = spec.get("custom"), spec.get("type")
+    if not isinstance(key, str) or not key or kind not in CUSTOM_INPUTS:
+        return None
+    options = spec.get("options") if kind == "choice" else []
+    choices = tuple(_text(o) for o in options or [] if _text(o))[:MAX_OPTIONS]
+    if kind == "choice" and not choices:
+        return None
+    widget = CUSTOM_INPUTS[kind]
+    if widget == "select" and spec.get("widget") == "radios":
+        widget = "radios"
+    return FormField(
+        name=CUSTOM_PREFIX + key,
+        key=key,
+        source="custom",
+        label=_text(spec.get("label")) or key.replace("_", " ").capitalize(),
+        input=widget,
+        required=spec.get("required") is True and widget != "checkbox",
+        help=_text(spec.get("help")) or None,
+        choices=choices,
+        autocomplete="off" if widget in ("text", "number") else None,
+    )
+
+
+def consent_field(spec: dict[str, Any]) -> FormField | None:
+    """A checkbox beside staff-written text; ticked, it is the lead's consent record."""
+    key, text = spec.get("consent"), _text(spec.get("label"))
+    if not isinstance(key, str) or not key or not text:
+        return None
+    return FormField(
+        name=CONSENT_PREFIX + key,
+        key=key,
+        source="consent",
+        label=text,
+        input="consent",
+        required=spec.get("required") is True,
+        help=_text(spec.get("help")) or None,
+        version=_text(spec.get("version")) or "1",
+    )
+
+
 def _with_identifier(fields: list[FormField], identifier: str) -> list[FormField]:
     """The funnel's identifier is required: without it every registration would fail."""
     for index, item in enumerate(fields):
         if item.name == identifier:
-            if not item.required:
-                fields[index] = replace(item, required=True)
+            fields[index] = replace(item, required=True, condition=None)
             return fields
     extra = _standard({"field": identifier, "required": True})
-    return [*fields, extra] if extra else fields
+    last_step = fields[-1].step if fields else 0
+    return [*fields, replace(extra, step=last_step)] if extra else fields

@@ -16,6 +16,7 @@ from leadsite.models import Funnel, Journey, Origin, OriginKind
 from leadsite.public.beacon import Beacon, count_hosted_view
 from leadsite.public.csp_reports import allow_embed_framing
 from leadsite.public.fields import FormSettings, form_settings
+from leadsite.public.form_steps import Move, error_step, move
 from leadsite.public.framing import allow_form_action, url_origin
 from leadsite.public.pages import Done, FormPage, message_page, render_form, wants_fragment
 from leadsite.public.submission import Attribution, Submission
@@ -114,6 +115,9 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
         user_agent=request.user_agent.string[:500] or None,
         referrer=submission.attribution.referrer,
     )
+    step = move(origin, funnel, settings, submission, context)
+    if step is not None:
+        return _show_step(origin, settings, submission, step, embed)
     outcome = submit(origin, funnel, settings, submission, context)
     if outcome.closed is not None:
         return closed_page(outcome.closed.status, embed)
@@ -207,8 +211,19 @@ def _show_errors(
     page = _page(origin, settings, embed, token, submission.attribution)
     page.values, page.consent = submission.values, submission.consent
     page.errors, page.form_errors = outcome.errors, outcome.form_errors
+    page.step = error_step(settings, outcome.errors, submission.step)
     status = status or outcome.status or (422 if outcome.errors else 400)
     return _with_form_action(render_form(page, status), origin, embed)
+
+
+def _show_step(
+    origin: Origin, settings: FormSettings, submission: Submission, step: Move, embed: bool
+) -> Response:
+    """Another step of a multi-step form: nothing is registered, the token rides along."""
+    page = _page(origin, settings, embed, submission.token, submission.attribution)
+    page.values, page.consent = submission.values, submission.consent
+    page.errors, page.step = step.errors, step.step
+    return _with_form_action(render_form(page, 422 if step.errors else 200), origin, embed)
 
 
 def _show_done(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import make_response, render_template, request
 from werkzeug.wrappers import Response
 
-from leadsite.public.fields import FormSettings
+from leadsite.public.fields import FormField, FormSettings
+from leadsite.public.form_logic import describe, visible
 from leadsite.public.submission import CONSENT, Attribution
 
 if TYPE_CHECKING:
@@ -57,18 +58,63 @@ class FormPage:
     embed_script: bool = False
     refresh_to: str | None = None
     beacon: Beacon | None = None  # where the form's start is counted (a page as first shown)
+    step: int = 0  # of a multi-step form, from 0
+    preview: bool = False  # the builder's: every field shows, with its condition's note
+
+    @property
+    def last_step(self) -> bool:
+        return self.step >= self.settings.step_count - 1
+
+    @property
+    def fields(self) -> list[FormField]:
+        """The inputs of this step: a field whose condition an earlier step's answer decides
+        shows only when it holds; one decided on this step shows (with its note)."""
+        shown = visible(self.settings.fields, self.values, open_step=self.step)
+        on_step = self.settings.on_step(self.step)
+        return on_step if self.preview else [item for item in on_step if item.name in shown]
+
+    @property
+    def carried(self) -> list[tuple[str, str]]:
+        """The answers of the other steps, sent again as hidden inputs with this one."""
+        here = {item.name for item in self.settings.on_step(self.step)}
+        pairs = [(name, value) for name, value in self.values.items() if name not in here]
+        if self.consent and not self.last_step:
+            pairs.append((CONSENT, "on"))
+        return pairs
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """ "Only if ..." under each field whose condition is decided on this step."""
+        here = {item.name for item in self.settings.on_step(self.step)}
+        return {
+            item.name: describe(item.condition, self.settings.fields)
+            for item in self.fields
+            if item.condition is not None and (self.preview or item.condition.field in here)
+        }
 
     @property
     def first_error(self) -> str | None:
-        for item in self.settings.fields:
+        for item in self.fields:
             if item.name in self.errors:
                 return item.name
         return CONSENT if CONSENT in self.errors else None
 
 
+def form_context(page: FormPage) -> dict[str, Any]:
+    """What the form templates read."""
+    return {
+        **page.__dict__,
+        "first_error": page.first_error,
+        "fields": page.fields,
+        "carried": page.carried,
+        "notes": page.notes,
+        "last_step": page.last_step,
+    }
+
+
 def render_form(page: FormPage, status: int = 200) -> Response:
     """The form page (hosted or embed), or only its region when public-form.js asked."""
-    context = {**page.__dict__, "first_error": page.first_error}
+    context = form_context(page)
     if wants_fragment():
         body = render_template("public/_form.html", **context)
     else:

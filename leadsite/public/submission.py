@@ -6,17 +6,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from leadsite import values
 from leadsite.models import UTM_FIELDS, utcnow
+from leadsite.public.answers import answer
 from leadsite.public.fields import FormField, FormSettings
+from leadsite.public.form_logic import visible
 from leadsite.registration import FieldError, JourneyDataInput, LeadInput, RegistrationContext
 from leadsite.representations import iso
 
 HONEYPOT = "website"
 TOKEN = "_token"
 CONSENT = "_consent"
+STEP = "_step"  # the step of a multi-step form the lead sent
+BACK = "_back"  # the name of its Back button
 MAX_VALUE = 5000  # longer than any column; the pipeline reports the exact limits
 MAX_UTM = 200
 SHARE_PARAM = "kid"  # a referring lead's share code, as share URLs carry it
@@ -85,6 +90,9 @@ class Submission:
     token: str
     honeypot: str
     attribution: Attribution
+    step: int = 0  # the step it was sent from
+    back: bool = False  # the lead asked for the step before
+    shown: set[str] = field(default_factory=set)  # the inputs its answers ask for
 
     @classmethod
     def read(cls, form: MultiDict[str, str], settings: FormSettings) -> Submission:
@@ -93,28 +101,60 @@ class Submission:
             raw = form.get(item.name)
             if raw is not None:
                 typed[item.name] = raw[:MAX_VALUE]
+        shown = visible(settings.fields, typed)
+        step = form.get(STEP, "")
         return cls(
-            values=typed,
+            # An answer to a question its condition hides is dropped, whatever the browser sent.
+            values={name: value for name, value in typed.items() if name in shown},
             consent=form.get(CONSENT) == "on",
             token=form.get(TOKEN, ""),
             honeypot=form.get(HONEYPOT, "").strip(),
             attribution=Attribution.from_form(form),
+            step=min(int(step), settings.step_count - 1) if step.isdigit() else 0,
+            back=BACK in form,
+            shown=shown,
         )
 
     def given(self, item: FormField) -> bool:
         return bool(self.values.get(item.name, "").strip())
 
+    def asked(self, settings: FormSettings, step: int | None = None) -> list[FormField]:
+        """The fields these answers ask for: all of them, or those on one step."""
+        return [
+            item
+            for item in settings.fields
+            if item.name in self.shown and (step is None or item.step == step)
+        ]
 
-def missing(submission: Submission, settings: FormSettings) -> list[FieldError]:
-    """Required fields left empty, and consent that must be given; by input name."""
+
+def missing(
+    submission: Submission,
+    settings: FormSettings,
+    step: int | None = None,
+    region: str | None = None,
+) -> list[FieldError]:
+    """Required fields left empty, consent that must be given, and answers that do not fit their
+    question's type, by input name: of the whole form, or of one step."""
     errors = []
-    for item in settings.fields:
+    for item in submission.asked(settings, step):
         if item.required and not submission.given(item):
-            verb = "Choose" if item.input in ("select", "radios") else "Enter"
-            errors.append(FieldError(item.name, f"{verb} your {_lower_first(item.label)}"))
-    if settings.consent and settings.consent.required and not submission.consent:
+            errors.append(FieldError(item.name, _required_message(item)))
+        elif item.source == "custom" and submission.given(item):
+            try:
+                answer(item, submission.values[item.name], region)
+            except values.Invalid as error:
+                errors.append(FieldError(item.name, str(error)))
+    last = step is None or step == settings.step_count - 1
+    if last and settings.consent and settings.consent.required and not submission.consent:
         errors.append(FieldError(CONSENT, "Tick the box to give your consent: it is required"))
     return errors
+
+
+def _required_message(item: FormField) -> str:
+    if item.input == "consent":
+        return _("Tick the box to give your consent: it is required")
+    verb = "Choose" if item.input in ("select", "radios") else "Enter"
+    return f"{verb} your {_lower_first(item.label)}"
 
 
 def _lower_first(label: str) -> str:
@@ -125,33 +165,52 @@ def _lower_first(label: str) -> str:
 
 
 def lead_input(
-    submission: Submission, settings: FormSettings, source: str, context: RegistrationContext
+    submission: Submission,
+    settings: FormSettings,
+    source: str,
+    context: RegistrationContext,
+    region: str | None = None,
 ) -> tuple[LeadInput, list[str]]:
-    """The `LeadInput` of a submission, and the input names of its journey data in order."""
+    """The `LeadInput` of a submission, and the input names of its journey data in order.
+    Only the fields its answers ask for count; `region` reads phone numbers of questions."""
     lead = LeadInput(source=source, source_url=submission.attribution.source_url)
     lead.referral_code = submission.attribution.referral_code
     lead.utm = dict(submission.attribution.utm)
     data_names: list[str] = []
-    for item in settings.fields:
+    for item in submission.asked(settings):
         raw = submission.values.get(item.name)
+        if item.source == "consent":
+            if raw == "on":
+                _give_consent(lead, item.label, item.version or "1", context)
+            continue
         value: Any = (raw == "on") if item.input == "checkbox" else raw
         if item.input != "checkbox" and (raw is None or not raw.strip()):
             continue
         if item.source == "lead":
             setattr(lead, item.key, value)
+        elif item.source == "custom":
+            try:
+                lead.custom_fields[item.key] = answer(item, raw, region)
+            except values.Invalid:
+                continue  # reported by `missing`, on the field
         else:
             lead.journey_data.append(JourneyDataInput(item.key, value))
             data_names.append(item.name)
     if settings.consent and submission.consent:
-        lead.opt_in = True
-        lead.consent = {
-            "text": settings.consent.text,
-            "version": settings.consent.version,
-            "given_at": iso(utcnow()),
-            "ip": context.ip,
-            "user_agent": context.user_agent,
-        }
+        _give_consent(lead, settings.consent.text, settings.consent.version, context)
     return lead, data_names
+
+
+def _give_consent(lead: LeadInput, text: str, version: str, context: RegistrationContext) -> None:
+    """The lead's consent record: what they agreed to, when, and from where."""
+    lead.opt_in = True
+    lead.consent = {
+        "text": text,
+        "version": version,
+        "given_at": iso(utcnow()),
+        "ip": context.ip,
+        "user_agent": context.user_agent,
+    }
 
 
 def errors_by_input(
@@ -177,7 +236,8 @@ def _input_for(field_name: str, by_name: dict[str, FormField], data_names: list[
     if field_name in by_name or field_name == CONSENT:
         return field_name
     if field_name in ("opt_in", "consent"):
-        return CONSENT
+        consents = [name for name, item in by_name.items() if item.source == "consent"]
+        return consents[0] if consents else CONSENT
     if field_name == "country_code" and "phone" in by_name:
         return "phone"
     if field_name.startswith("journey_data[") and field_name.endswith("].value"):

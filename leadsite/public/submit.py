@@ -95,12 +95,13 @@ def submit(
         note(code="FORM_EXPIRED", message=EXPIRED)
         return Outcome(form_errors=[EXPIRED])
     opened = token.issued_at
-    data, data_names = lead_input(submission, settings, origin.name, context)
-    problems = missing(submission, settings)
+    region = workspace_region(origin)
+    data, data_names = lead_input(submission, settings, origin.name, context, region)
+    problems = missing(submission, settings, region=region)
     try:
         if problems:
             # Report the pipeline's findings together with the empty required fields.
-            _check_only(origin, funnel, data)
+            check_only(origin, funnel, data)
             raise ValidationFailed([])
         if not use_form_token(token):
             note(code="FORM_USED", message=USED)
@@ -145,8 +146,14 @@ def submit(
     return Outcome(registration=registration)
 
 
-def _check_only(origin: Origin, funnel: Funnel, data: LeadInput) -> None:
+def check_only(origin: Origin, funnel: Funnel, data: LeadInput) -> None:
     """Run the pipeline's validation without registering (raises `ValidationFailed`)."""
     workspace = db.session.get(Workspace, origin.workspace_id)
     assert workspace is not None
     clean(data, workspace, funnel, current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False))
+
+
+def workspace_region(origin: Origin) -> str | None:
+    """The country the form's phone numbers without a country code are read in."""
+    workspace = db.session.get(Workspace, origin.workspace_id)
+    return workspace.default_country if workspace is not None else None

@@ -26,10 +26,12 @@
     try { window.top.location.href = url; } catch (e) { /* the Continue link stays */ }
   }
 
-  function focusFirst(region) {
+  function focusFirst(region, stepped) {
     var invalid = region.querySelector("[aria-invalid=true]");
     if (invalid && invalid.tagName === "FIELDSET") invalid = invalid.querySelector("input");
     var target = invalid || region.querySelector(".error-summary, .done, .notice");
+    // A new step of the form: its first question, as if the page had loaded.
+    if (!target && stepped) target = region.querySelector(".field:not([hidden]) input, .field:not([hidden]) select, .field:not([hidden]) textarea");
     if (target) target.focus();
   }
 
@@ -55,9 +57,13 @@
     if (button.disabled) return;
     button.disabled = true;
     form.setAttribute("aria-busy", "true");
+    var data = new FormData(form);
+    var submitter = event.submitter;
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    var stepped = !!form.querySelector("[name=_step]");
     fetch(form.action, {
       method: "POST",
-      body: new FormData(form),
+      body: data,
       headers: { "X-Leadsite-Fragment": "1" },
       credentials: "omit"
     }).then(function (response) {
@@ -72,7 +78,8 @@
       region.replaceWith(fresh);
       var redirect = fresh.getAttribute("data-redirect");
       if (redirect) go(redirect);
-      focusFirst(fresh);
+      if (window.leadsiteConditions) window.leadsiteConditions(fresh);
+      focusFirst(fresh, stepped);
       reportHeight();
     }).catch(function () {
       failed(form, button);

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Browser, Page
+
+from tests.public.sites import Site, third_party_site
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -45,3 +48,18 @@ def quick_forms(app: Flask) -> Iterator[None]:
         app.config.pop("PUBLIC_FORM_MIN_FILL_SECONDS", None)
     else:
         app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = before
+
+
+@pytest.fixture
+def no_js(browser: Browser) -> Iterator[Page]:
+    """A page of a browser with JavaScript off."""
+    context = browser.new_context(java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """Another company's site, to embed our forms in."""
+    with third_party_site() as served:
+        yield served

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from leadsite.extensions import db
 from leadsite.models import EmbedViolation, User, Workspace
 from tests import factories
-from tests.browser.test_public_embed import embed_origin, form_frame, site  # noqa: F401
+from tests.browser.test_public_embed import embed_origin, form_frame  # noqa: F401
 from tests.public.sites import Site, embed_page
 from tests.servers import eventually
 

@@ -3,22 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
-from tests.public.sites import Site, third_party_site
+from tests.public.sites import Site
 from tests.servers import eventually
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with third_party_site() as served:
-        yield served
 
 
 def _form_page(action: str, thanks: str) -> str:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from playwright.sync_api import Frame, Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
-from tests.public.sites import Site, embed_page, third_party_site
+from tests.public.sites import Site, embed_page
 from tests.servers import eventually
 
 LOCAL = ["http://127.0.0.1:*"]
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with third_party_site() as served:
-        yield served
 
 
 def embed_origin(**fields: object):

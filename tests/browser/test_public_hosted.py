@@ -32,13 +32,6 @@ SETTINGS = {
 
 
 @pytest.fixture
-def no_js(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
 def axe_context(browser: Browser) -> Iterator[BrowserContext]:
     """A context that may inject axe-core inline despite the page's CSP."""
     context = browser.new_context(bypass_csp=True)

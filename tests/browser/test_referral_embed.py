@@ -3,23 +3,15 @@ lead who signs up there is recorded as referred."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
-from tests.public.sites import Site, embed_page, third_party_site
+from tests.public.sites import Site, embed_page
 from tests.servers import eventually
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with third_party_site() as served:
-        yield served
 
 
 def test_a_signup_through_a_share_link_to_an_embedding_page_is_referred(
