@@ -85,7 +85,7 @@ def known(workspace_id: str, raw: object) -> str | None:
         return None
     allowed = keys(workspace_id)
     if key not in allowed:
-        raise values.Invalid(f"must be one of the workspace's statuses: {', '.join(allowed)}")
+        raise values.Invalid(f"must be one of these statuses: {', '.join(allowed)}")
     return key
 
 

@@ -20,16 +20,20 @@ TEMPLATE = "backoffice/settings/statuses.html"
 HEX = "Use a colour like #2563eb."
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
 class StatusForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired(), Length(max=lead_statuses.MAX_NAME)], filters=[str.strip]
+        "Name", validators=[DataRequired(), Length(max=lead_statuses.MAX_NAME)], filters=[_strip]
     )
     colour = StringField(
         "Colour",
         default="#6b7280",
         validators=[
             DataRequired(),
-            Regexp(lead_statuses.COLOUR.pattern + "$", message="Use #rrggbb."),
+            Regexp(lead_statuses.COLOUR.pattern + "$", message=HEX),
         ],
     )
     closed = BooleanField("Closed (won, lost: ends the lead's handling)")
