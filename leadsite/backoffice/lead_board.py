@@ -75,7 +75,7 @@ def _board(status: int = 200, **context: object) -> Response:
         "backoffice/leads/board.html",
         "lead_board",
         status=status,
-        columns=board_columns(g.workspace.id),
+        columns=board_columns(g.workspace.id, BOARD_LIMIT),
         limit=BOARD_LIMIT,
         **context,
     )
