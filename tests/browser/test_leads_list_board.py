@@ -63,6 +63,7 @@ def test_saving_a_view_keeps_focus_on_it_and_the_view_brings_the_list_back(
     page.locator(".column-chooser summary").click()
     page.get_by_label("Phone").uncheck()
     expect(page.locator("#lead-table")).to_have_attribute("data-hide", "phone")
+    page.locator(".column-chooser summary").click()  # closes the menu
     page.locator(".save-view summary").click()
     page.get_by_label("Name", exact=True).fill("Lost ones")
     page.get_by_label("Name", exact=True).press("Enter")
