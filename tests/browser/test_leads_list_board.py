@@ -9,19 +9,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from leadsite.extensions import db
 from leadsite.lead_search import PAGE_SIZE
-from leadsite.models import Lead, SavedView, User
+from leadsite.models import Lead, SavedView
 from tests import factories
+from tests.browser.test_leads_inline import _sign_in
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _sign_in(page: Page, live_server: str, person: User, then: str) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/p/")
-    page.goto(f"{live_server}{then}")
 
 
 def _status(lead: Lead) -> str:
