@@ -316,3 +316,15 @@ def test_a_search_from_the_form_puts_only_the_set_filters_in_the_address_bar(cli
 
     assert searched.headers["HX-Push-Url"] == "/p/leads?q=ada&tag=vip"
     assert "HX-Push-Url" not in more.headers  # "Load more" and other requests keep the URL
+
+
+def test_phones_show_national_for_the_workspace_country_and_international_otherwise(client, auth):
+    ws = _sign_in(auth)
+    ws.default_country = "NL"
+    factories.lead(ws, phone="+31612345678")
+    factories.lead(ws, phone="+12025550100")
+
+    body = client.get("/p/leads").get_data(as_text=True)
+
+    assert '<td class="cell-mono" data-col="phone">06 12345678</td>' in body
+    assert '<td class="cell-mono" data-col="phone">+1 202-555-0100</td>' in body
