@@ -58,6 +58,19 @@ def test_a_column_shows_its_count_and_newest_cards_only(client, auth, monkeypatc
     assert "Held" not in body and "Elsewhere" not in body
 
 
+def test_a_column_counts_up_to_a_cap(client, auth, monkeypatch):
+    monkeypatch.setattr(lead_board, "COUNT_CAP", 2)
+    ws = _signed_in(client, auth)
+    for _ in range(3):
+        factories.lead(ws, status="lost")
+    factories.lead(ws, status="new")
+
+    body = client.get("/p/leads/board").get_data(as_text=True)
+
+    assert '<span class="board-count">2+</span>' in body
+    assert '<span class="board-count">1</span>' in body
+
+
 def test_a_card_moves_without_javascript(client, auth):
     ws = _signed_in(client, auth)
     lead = factories.lead(ws, first_name="Ada", status="new")
