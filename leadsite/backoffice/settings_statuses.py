@@ -140,5 +140,6 @@ def status_delete(status_id: str) -> Response:
         return _page(status=409, deleting=status.id, in_use=in_use.count)
     db.session.commit()
     if move_to is not None and moved:
-        return _done(f"{moved:,} leads moved to “{move_to.name}”; status “{status.name}” deleted.")
+        noun = "lead" if moved == 1 else "leads"
+        return _done(f"{moved:,} {noun} moved to “{move_to.name}”; status “{status.name}” deleted.")
     return _done(f"Status “{status.name}” deleted.")

@@ -153,3 +153,24 @@ def test_the_board_and_the_list_work_without_javascript(browser: Browser, live_s
     page.get_by_role("button", name="Search").click()
     assert _names(page) == ["Ada", "Grace"]
     context.close()
+
+
+def test_deleting_a_status_in_use_offers_to_move_its_leads(page: Page, live_server: str):
+    ws = factories.workspace()
+    lead = factories.lead(ws, first_name="Ada", status="contacted")
+    _sign_in(page, live_server, factories.user(ws), "/p/settings/statuses")
+    page.evaluate("window.marker = 'same page'")
+
+    page.get_by_role("button", name="Delete Contacted").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "1 lead has “Contacted”: move them to another status to delete it."
+    )
+    page.get_by_label("Move its leads to").select_option("qualified")
+    page.get_by_role("button", name="Move and delete Contacted").click()
+
+    expect(page.locator("#flash")).to_contain_text(
+        "1 lead moved to “Qualified”; status “Contacted” deleted."
+    )
+    expect(page.locator("#statuses")).not_to_contain_text("contacted")
+    assert page.evaluate("window.marker") == "same page"
+    assert _status(lead) == "qualified"
