@@ -105,3 +105,19 @@ def test_views_of_another_workspace_are_not_shown(client, auth):
     _member(auth, factories.workspace())
 
     assert "Elsewhere" not in client.get("/p/leads").get_data(as_text=True)
+
+
+def test_a_view_of_held_leads_is_saved_and_brings_them_back(client, auth):
+    ws = factories.workspace()
+    _member(auth, ws)
+    factories.lead(ws, email="held@example.com", held=True)
+    listed = client.get("/p/leads", query_string={"held": "true"}).get_data(as_text=True)
+
+    _save(client, name="Held", held="true")
+
+    view = db.session.scalar(db.select(SavedView))
+    assert 'name="held" value="True"' in listed and "held@example.com" in listed
+    assert view.filters == {"held": True}
+    body = client.get("/p/leads").get_data(as_text=True)
+    assert '<a href="/p/leads?held=True">Held</a>' in body
+    assert "held@example.com" in client.get("/p/leads?held=True").get_data(as_text=True)
