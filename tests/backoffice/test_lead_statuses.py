@@ -164,3 +164,21 @@ def test_an_unused_status_is_deleted_without_javascript(client, auth):
 
     assert response.status_code == 303
     assert _keys(ws) == ["new", "contacted", "qualified", "customer"]
+
+
+def test_a_rename_to_nothing_is_refused_with_the_edit_form_open(client, auth):
+    ws, token = _settings(client, auth)
+    new = db.session.scalar(db.select(LeadStatus).filter_by(workspace_id=ws.id, key="new"))
+
+    response = client.post(
+        f"/p/settings/statuses/{new.id}",
+        data={"csrf_token": token, "name": " ", "colour": "#2563eb"},
+        headers=HTMX,
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<details class="status-edit" open>' in body
+    assert f'<p class="field-error" id="name-{new.id}-error">This field is required.</p>' in body
+    db.session.expire_all()
+    assert new.name == "New"
