@@ -22,6 +22,15 @@ def _signed_in(client, auth, role: Role = Role.MANAGER):
     return ws
 
 
+def _move(client, lead: Lead, status: str, htmx: bool = False):
+    token = csrf_token(client, "/p/leads/board")
+    return client.post(
+        f"/p/leads/{lead.id}/status",
+        data={"csrf_token": token, "status": status},
+        headers=HTMX if htmx else None,
+    )
+
+
 def _column(body: str, key: str) -> str:
     start = body.index(f'data-status="{key}" aria-label')
     return body[start : body.index("</ol>", start)]
@@ -75,10 +84,7 @@ def test_a_card_moves_without_javascript(client, auth):
     ws = _signed_in(client, auth)
     lead = factories.lead(ws, first_name="Ada", status="new")
 
-    response = client.post(
-        f"/p/leads/{lead.id}/status",
-        data={"csrf_token": csrf_token(client, "/p/leads/board"), "status": "qualified"},
-    )
+    response = _move(client, lead, "qualified")
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/p/leads/board#card-{lead.id}"
@@ -91,11 +97,7 @@ def test_a_card_moved_with_htmx_comes_back_in_its_new_column_focused(client, aut
     ws = _signed_in(client, auth)
     lead = factories.lead(ws, first_name="Ada", status="new")
 
-    response = client.post(
-        f"/p/leads/{lead.id}/status",
-        data={"csrf_token": csrf_token(client, "/p/leads/board"), "status": "customer"},
-        headers=HTMX,
-    )
+    response = _move(client, lead, "customer", htmx=True)
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<div id="lead-board"')
@@ -107,11 +109,7 @@ def test_moving_to_an_unknown_status_is_refused(client, auth):
     ws = _signed_in(client, auth)
     lead = factories.lead(ws, status="new")
 
-    response = client.post(
-        f"/p/leads/{lead.id}/status",
-        data={"csrf_token": csrf_token(client, "/p/leads/board"), "status": "hot"},
-        headers=HTMX,
-    )
+    response = _move(client, lead, "hot", htmx=True)
 
     assert response.status_code == 422
     assert "Status must be one of these statuses: new, contacted" in response.get_data(as_text=True)
@@ -123,10 +121,7 @@ def test_a_lead_of_another_workspace_cannot_be_moved(client, auth):
     _signed_in(client, auth)
     other = factories.lead(factories.workspace(), status="new")
 
-    response = client.post(
-        f"/p/leads/{other.id}/status",
-        data={"csrf_token": csrf_token(client, "/p/leads/board"), "status": "lost"},
-    )
+    response = _move(client, other, "lost")
 
     assert response.status_code == 404
     db.session.expire_all()
