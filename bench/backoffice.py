@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from leadsite.database import SQLITE_ANALYSIS_LIMIT
 from leadsite.extensions import db
 from leadsite.lead_search import LeadFilters, encode_cursor, search_leads
+from leadsite.lead_sort import sort_named, sorted_leads
 from leadsite.models import Lead
 
 PG_DATABASE = "leadsite_bench_bo"
@@ -76,6 +77,7 @@ def pages_to_measure(app: Flask, fixtures: Fixtures) -> list[Page]:
             .limit(1)
         ).one()
         first_page = search_leads(ws, LeadFilters())
+        by_name = sorted_leads(ws, LeadFilters(), sort_named("name"))
         deep_cursor = encode_cursor(Lead(created_at=middle.created_at, id=middle.id))
     email_prefix = middle.email[:12]  # someone typing the start of an address
     name_prefix = middle.first_name[:3].lower()
@@ -106,6 +108,17 @@ def pages_to_measure(app: Flask, fixtures: Fixtures) -> list[Page]:
         Page("filter status 'customer'", leads(status="customer"), HTMX, goal=False),
         Page("filter tag 'vip'", leads(tag="vip"), HTMX, goal=False),
         Page("filter tag 'reactivated' + status 'lost'", rare_tag, HTMX, goal=False),
+        Page("sort name A to Z", leads(sort="name"), HTMX, goal=False),
+        Page(
+            "sort name, next page",
+            leads(sort="name", after=by_name.next_cursor or ""),
+            HTMX,
+            goal=False,
+        ),
+        Page("sort email Z to A", leads(sort="-email"), HTMX, goal=False),
+        Page("sort status A to Z", leads(sort="status"), HTMX, goal=False),
+        Page("sort status + search 'j'", leads(sort="status", q="j"), HTMX, goal=False),
+        Page("board (full page)", "/p/leads/board", {}, goal=False, expect_rows=False),
     ]
 
 

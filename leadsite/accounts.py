@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 
+from leadsite import lead_statuses
 from leadsite.extensions import db
 from leadsite.models import (
     ALL_SCOPES,
@@ -36,6 +37,7 @@ def get_or_create_workspace(name: str, slug: str | None = None) -> tuple[Workspa
     workspace = Workspace(name=name, slug=slug, webhook_secret=new_webhook_secret())
     db.session.add(workspace)
     db.session.flush()
+    lead_statuses.seed_defaults(workspace.id)
     return workspace, True
 
 

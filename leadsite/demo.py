@@ -13,6 +13,7 @@ from leadsite import accounts, funnels
 from leadsite.extensions import db
 from leadsite.journeys import start_journey
 from leadsite.journeys.engine import enter_first_stage
+from leadsite.lead_statuses import DEFAULT_STATUSES
 from leadsite.models import (
     ActivityKind,
     ApiKey,
@@ -92,7 +93,8 @@ LAST_NAMES = [
     "López",
     "Demir",
 ]
-STATUSES = ["new", "new", "new", "contacted", "qualified", "customer", "lost"]
+# The workspace's own statuses (seeded with the workspace), the first ("new") three times as often.
+STATUSES = [DEFAULT_STATUSES[0][0]] * 2 + [key for key, *_ in DEFAULT_STATUSES]
 TAGS = ["newsletter", "webinar", "vip", "partner", "trial"]
 SOURCES = [("google", "cpc"), ("newsletter", "email"), ("linkedin", "social"), (None, None)]
 PLANS = ["Starter", "Growth", "Enterprise"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadsite import lead_statuses
 from leadsite import values as check
 from leadsite.erasure import erase_lead
 from leadsite.extensions import db
@@ -30,7 +31,7 @@ def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]
         "first_name": lambda v: check.text(v, MAX_NAME),
         "last_name": lambda v: check.text(v, MAX_NAME),
         "address": lambda v: check.text(v, 500),
-        "status": lambda v: check.text(v, 40),
+        "status": lambda v: lead_statuses.known(lead.workspace_id, v),
         "opt_in": check.boolean,
         "sms_opt_in": check.boolean,
     }

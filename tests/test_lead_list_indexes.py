@@ -16,6 +16,7 @@ from leadsite import lead_search
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.lead_search import PAGE_SIZE, LeadFilters, search_leads
+from leadsite.lead_sort import sort_named, sorted_leads
 from leadsite.models import Lead
 from leadsite.registration.match import MATCH_QUERY
 from tests import factories
@@ -30,6 +31,8 @@ LEAD_LIST_INDEXES = [
     "ix_leads_workspace_email_pattern",
     "ix_leads_workspace_phone_pattern",
     "ix_leads_tags",
+    "ix_leads_workspace_name_sort",
+    "ix_leads_workspace_email_sort",
 ]
 LEADS = 4000
 FIRST_NAMES = ["Ada", "Ben", "Chloé", "Dev", "Emma", "Farid", "Grace", "Hiro"]
@@ -186,6 +189,30 @@ def test_the_leads_list_queries_can_use_their_indexes(many_leads, filters, index
 
     for index in indexes[_dialect()]:
         assert index in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [
+        ("name", "ix_leads_workspace_name_sort"),
+        ("-name", "ix_leads_workspace_name_sort"),
+        ("email", "ix_leads_workspace_email_sort"),
+        ("-status", "ix_leads_workspace_status_created"),
+        ("created", "ix_leads_workspace_created"),
+    ],
+)
+def test_each_sort_reads_its_index_in_order(many_leads, sort, index):
+    """Without the index, every page would sort all the workspace's leads."""
+    workspace, _ = many_leads
+    first = sorted_leads(workspace.id, LeadFilters(), sort_named(sort), limit=PAGE_SIZE)
+    with _captured_search() as statements:
+        sorted_leads(
+            workspace.id, LeadFilters(), sort_named(sort), after=first.next_cursor, limit=PAGE_SIZE
+        )
+    plan = _plan(*statements[0], in_order=True)
+
+    assert index in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan  # read in order, not sorted
 
 
 def test_the_origin_filter_reads_its_index_in_order(many_leads):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from leadsite import funnels
+from leadsite import funnels, lead_statuses, values
 from leadsite.api import bp
 from leadsite.api.activity_schemas import ActivityIn, ActivityPatch, ActivityResponse
 from leadsite.api.body import read_body
@@ -57,6 +57,12 @@ def activity_errors(kind: str, config: dict[str, Any]) -> list[FieldError]:
         if isinstance(source, str):
             for problem in unknown_variables(source, variables):
                 errors.append(FieldError(f"config.{name}", problem, source))
+    status = config.get("status")
+    if kind == ActivityKind.SET_STATUS and isinstance(status, str) and not errors:
+        try:
+            lead_statuses.known(g.workspace_id, status)
+        except values.Invalid as error:
+            errors.append(FieldError("config.status", f"Status {error}", status))
     return errors
 
 

@@ -98,7 +98,9 @@ class RegistrationBody(BaseModel):
     name: str | None = Field(None, description="Full name; split into first and last name.")
     address: str | None = None
     unique_id: StringOrNumber = None
-    status: str | None = None
+    status: str | None = Field(
+        None, description="One of the workspace's status keys (Settings, Statuses); others: 422."
+    )
     source: str | None = None
     source_url: str | None = Field(None, description="The page the lead signed up on (`__url`).")
     referrer: str | None = None
@@ -256,7 +258,9 @@ class LeadPatch(BaseModel):
     first_name: str | None = None
     last_name: str | None = None
     address: str | None = None
-    status: str | None = None
+    status: str | None = Field(
+        None, description="One of the workspace's status keys (Settings, Statuses); others: 422."
+    )
     tags: list[str] | None = None
     custom_fields: dict[str, Any] | None = None
     # Not nullable: a lead is opted in or not, there is no "unknown" to clear to.

@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, g, request
 from werkzeug.wrappers import Response
 
-from leadsite import funnels
+from leadsite import funnels, lead_statuses
 from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_activity_forms import (
     FORMS,
@@ -43,8 +43,8 @@ ADMINISTRATORS_ONLY = (
 
 
 def activity_options(activity: Activity | None = None) -> dict[str, Any]:
-    """The workspace's active users (assignees), data points (what a lead task asks for: not
-    archived ones it does not ask for already) and the variables templates may read."""
+    """The workspace's active users (assignees), statuses, data points (what a lead task asks
+    for: not archived ones it does not ask for already) and the variables templates may read."""
     users = db.session.scalars(
         db.select(User)
         .join(Membership)
@@ -55,6 +55,7 @@ def activity_options(activity: Activity | None = None) -> dict[str, Any]:
         "users": [(user.id, user.name or user.email) for user in users],
         "data_points": data_point_choices(config_data_points(activity.config if activity else {})),
         "variables": workspace_variables(g.workspace.id),
+        "statuses": [(s.key, s.name) for s in lead_statuses.statuses(g.workspace.id)],
     }
 
 

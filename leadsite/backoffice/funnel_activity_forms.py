@@ -189,9 +189,12 @@ class WebhookForm(ActivityForm):
 class SetStatusForm(ActivityForm):
     kind = ActivityKind.SET_STATUS.value
     config_fields = ("status",)
-    status = StringField(
-        "New status", validators=[DataRequired(), Length(max=40)], filters=[_strip]
-    )
+    # The workspace's managed statuses (Settings, Statuses), not free text.
+    status = SelectField("New status", validators=[DataRequired()])
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        statuses = [SelectChoice(key, name) for key, name in options.get("statuses", [])]
+        self.status.choices = [SelectChoice("", "Choose a status"), *statuses]
 
 
 class AddTagForm(ActivityForm):

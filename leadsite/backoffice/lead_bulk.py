@@ -6,7 +6,7 @@ from flask import flash, g, make_response, redirect, render_template, request, u
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
 
-from leadsite import lead_export, values
+from leadsite import lead_export, lead_statuses, values
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_export import csv_download
 from leadsite.extensions import db
@@ -89,7 +89,7 @@ def _answer(
 
 def _set_status(leads: list[Lead], raw: str) -> Response:
     try:
-        status = values.text(raw, 40)
+        status = lead_statuses.known(g.workspace.id, raw)
     except values.Invalid as error:
         return _answer(f"Status {error}.", "error", status=422)
     if not status:

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
 
+from leadsite import lead_statuses
 from leadsite.backoffice import bp
 from leadsite.backoffice.forms import EmptyForm
 from leadsite.backoffice.lead_forms import (
@@ -22,7 +23,6 @@ from leadsite.backoffice.lead_forms import (
     duplicate_message,
 )
 from leadsite.backoffice.lead_page import lead_or_404, page_context
-from leadsite.backoffice.leads import COMMON_STATUSES
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
@@ -59,7 +59,8 @@ def respond(
     **context: Any,
 ) -> Response:
     """The whole lead page, or for htmx `block` plus the `oob` blocks and the flash messages."""
-    context = {"statuses": COMMON_STATUSES, "editing": None, **page_context(lead), **context}
+    statuses = lead_statuses.keys(lead.workspace_id)
+    context = {"statuses": statuses, "editing": None, **page_context(lead), **context}
     if is_htmx():
         body = render_block(TEMPLATE, block, **context)
         body += "".join(render_block(TEMPLATE, name, oob_swap=True, **context) for name in oob)

@@ -8,16 +8,19 @@ from flask import flash, g, make_response, redirect, render_template, request, u
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_forms import NewLeadForm, add_errors, duplicate_message, new_lead_form
+from leadsite.backoffice.lead_views import COLUMNS, ListArgs
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
 from leadsite.lead_origins import open_funnels, staff_origin
-from leadsite.lead_search import LeadFilters, LeadPage
+from leadsite.lead_search import LeadPage
+from leadsite.lead_sort import SORTABLE_COLUMNS
 from leadsite.models import Funnel, Lead, OnDuplicate, OriginKind
 from leadsite.registration import (
     Duplicate,
@@ -79,12 +82,13 @@ def _lead_input(form: NewLeadForm) -> tuple[LeadInput, dict[str, str]]:
     return lead_input, aliases
 
 
-def _current_filters() -> LeadFilters:
-    """The filters of the list the htmx request came from (its address is in HX-Current-URL)."""
+def _current_view() -> ListArgs:
+    """The list the htmx request came from (its address is in HX-Current-URL): its filters,
+    sort and columns."""
     url = values.url_parts(request.headers.get("HX-Current-URL", ""))
     if url is None or url.path != url_for("backoffice.leads_index"):
-        return LeadFilters()
-    return LeadFilters.from_args(dict(parse_qsl(url.query)))
+        return ListArgs.from_args(MultiDict())
+    return ListArgs.from_args(MultiDict(parse_qsl(url.query)))
 
 
 def _registered(registration: Registration, origin_name: str) -> Response:
@@ -97,12 +101,15 @@ def _registered(registration: Registration, origin_name: str) -> Response:
         flash(f"{lead.display_name} was already a lead: their record was updated.", "success")
     if not is_htmx():
         return redirect(url_for("backoffice.leads_index"))
-    filters = _current_filters()
+    view = _current_view()
     # When the list was empty it has no table yet: the first row comes with the table around it.
     list_html = render_block(
         "backoffice/leads/index.html",
         "lead_list",
-        filters=filters,
+        view=view,
+        filters=view.filters,
+        columns=COLUMNS,
+        sortable=SORTABLE_COLUMNS,
         page=LeadPage(rows=[(lead, origin_name)], next_cursor=None),
         after=None,
         next_url=None,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -61,6 +61,15 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
         Index("ix_leads_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_leads_workspace_status_created", "workspace_id", "status", "created_at", "id"),
         Index("ix_leads_origin_created", "origin_id", "created_at", "id"),
+        # The list sorted by name or email (leadsite/lead_sort.py), empty values first.
+        Index(
+            "ix_leads_workspace_name_sort",
+            "workspace_id",
+            text("coalesce(lower(first_name), '')"),
+            text("coalesce(lower(last_name), '')"),
+            "id",
+        ),
+        Index("ix_leads_workspace_email_sort", "workspace_id", text("coalesce(email, '')"), "id"),
         # Prefix search on names by their search keys: `LIKE 'abc%'` on PostgreSQL needs
         # text_pattern_ops (its default operator class follows the collation, which LIKE cannot
         # use); on SQLite the search is the range [prefix, successor), which a plain index serves.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from leadsite import values
+from leadsite import lead_statuses, values
 from leadsite.extensions import db
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox import http
@@ -100,7 +100,9 @@ def clean(
     for name in ("first_name", "last_name"):
         given[name] = c.check(name, getattr(lead_input, name), lambda v: values.text(v, MAX_NAME))
     given["address"] = c.check("address", lead_input.address, lambda v: values.text(v, 500))
-    given["status"] = c.check("status", lead_input.status, lambda v: values.text(v, 40))
+    given["status"] = c.check(
+        "status", lead_input.status, lambda v: lead_statuses.known(workspace.id, v)
+    )
     given["source"] = c.check("source", lead_input.source, lambda v: values.text(v, 200))
     given["source_url"] = c.check("source_url", lead_input.source_url, values.url)
     given["opt_in"] = c.check("opt_in", lead_input.opt_in, values.boolean)

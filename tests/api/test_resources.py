@@ -30,16 +30,18 @@ def test_list_leads_pages_with_a_cursor_newest_first(api):
 
 def test_list_leads_filters(api):
     other_funnel = factories.funnel(api.workspace, name="Other")
-    api.register({"email": "in@example.com", "status": "hot", "tags": ["vip"], "first_name": "Zoe"})
-    factories.lead(api.workspace, email="out@example.com", status="cold")
-    factories.lead(factories.workspace(), email="in-other-ws@example.com", status="hot")
+    api.register(
+        {"email": "in@example.com", "status": "qualified", "tags": ["vip"], "first_name": "Zoe"}
+    )
+    factories.lead(api.workspace, email="out@example.com", status="lost")
+    factories.lead(factories.workspace(), email="in-other-ws@example.com", status="qualified")
 
     def emails(query: str) -> list[str]:
         response = api.get(f"/api/v1/leads?{query}")
         assert response.status_code == 200, response.json
         return [lead["email"] for lead in response.json["data"]]
 
-    assert emails("status=hot") == ["in@example.com"]
+    assert emails("status=qualified") == ["in@example.com"]
     assert emails("tag=vip") == ["in@example.com"]
     assert emails(f"funnel={api.funnel.id}") == ["in@example.com"]
     assert emails(f"funnel={other_funnel.id}") == []

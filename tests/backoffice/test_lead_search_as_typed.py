@@ -15,7 +15,7 @@ from tests import factories
 from tests.test_migrations import OLD_WORKSPACE, upgraded_from
 
 HTMX = {"HX-Request": "true"}
-ROW_EMAIL = re.compile(r"<td>([^<@]+@[^<]+)</td>")
+ROW_EMAIL = re.compile(r'<td data-col="email">([^<@]+@[^<]+)</td>')
 BOTH_WAYS = pytest.mark.parametrize("few_matches", [5000, 0], ids=["by rowid", "in created order"])
 
 

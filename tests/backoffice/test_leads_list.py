@@ -13,7 +13,7 @@ from leadsite.models import Role, Workspace
 from tests import factories
 
 HTMX = {"HX-Request": "true"}
-ROW_EMAIL = re.compile(r"<td>([^<@]+@[^<]+)</td>")
+ROW_EMAIL = re.compile(r'<td data-col="email">([^<@]+@[^<]+)</td>')
 LOAD_MORE = re.compile(r'<a class="button" href="([^"]+)" hx-get="([^"]+)"')
 
 
@@ -69,7 +69,9 @@ def test_a_row_shows_the_lead_with_its_origin_and_a_local_time(client, auth):
 
     body = client.get("/p/leads").get_data(as_text=True)
 
-    for text in ("Grace Hopper", "grace@example.com", "+12025550100", "<td>api origin</td>"):
+    origin_cell = '<td data-col="origin">api origin</td>'
+    # The workspace is in the US: its numbers show in national format.
+    for text in ("Grace Hopper", "grace@example.com", "(202) 555-0100", origin_cell):
         assert text in body
     assert 'data-status="qualified"' in body
     assert '<span class="tag">vip</span><span class="tag">trial</span>' in body
@@ -229,7 +231,7 @@ def test_load_more_works_without_javascript(client, auth):
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<html" in body and "Back to the newest" in body
+    assert "<html" in body and "Back to the first page" in body
     assert len(_emails(body)) == 5
     assert not set(_emails(body)) & set(_emails(first))
 
@@ -314,3 +316,15 @@ def test_a_search_from_the_form_puts_only_the_set_filters_in_the_address_bar(cli
 
     assert searched.headers["HX-Push-Url"] == "/p/leads?q=ada&tag=vip"
     assert "HX-Push-Url" not in more.headers  # "Load more" and other requests keep the URL
+
+
+def test_phones_show_national_for_the_workspace_country_and_international_otherwise(client, auth):
+    ws = _sign_in(auth)
+    ws.default_country = "NL"
+    factories.lead(ws, phone="+31612345678")
+    factories.lead(ws, phone="+12025550100")
+
+    body = client.get("/p/leads").get_data(as_text=True)
+
+    assert '<td class="cell-mono" data-col="phone">06 12345678</td>' in body
+    assert '<td class="cell-mono" data-col="phone">+1 202-555-0100</td>' in body

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from leadsite.extensions import db
 from leadsite.models import EmbedViolation, User, Workspace
 from tests import factories
-from tests.browser.test_public_embed import embed_origin, form_frame  # noqa: F401
+from tests.browser.test_public_embed import embed_origin, form_frame
 from tests.public.sites import Site, embed_page
 from tests.servers import eventually
 
@@ -29,7 +29,7 @@ def _reported() -> list[tuple[str, int]]:
 def test_a_refused_site_is_named_on_the_origin_page_and_allowed_in_one_click(
     page: Page,
     live_server: str,
-    site: Site,  # noqa: F811
+    site: Site,
 ):
     origin = embed_origin(allowed_domains=["http://localhost:*"])
     person = factories.user(db.session.get(Workspace, origin.workspace_id))

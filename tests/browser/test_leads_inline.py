@@ -132,8 +132,8 @@ def test_ticked_leads_get_a_status_in_place(page: Page, live_server: str):
     page.get_by_role("button", name="Apply").click()
 
     expect(page.locator("#flash")).to_contain_text("Status “contacted” set on 2 of 2 leads.")
-    expect(page.locator(f"#row-{ada.id} .badge")).to_have_text("contacted")
-    expect(page.locator(f"#row-{grace.id} .badge")).to_have_text("contacted")
+    expect(page.locator(f"#row-{ada.id} .badge")).to_have_text("Contacted")
+    expect(page.locator(f"#row-{grace.id} .badge")).to_have_text("Contacted")
 
 
 def test_staff_mark_their_task_done_from_the_lead_page(page: Page, live_server: str):
