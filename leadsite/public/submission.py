@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from leadsite import values
+from leadsite import i18n, values
 from leadsite.models import UTM_FIELDS, utcnow
 from leadsite.public.fields import FormField, FormSettings
 from leadsite.registration import FieldError, JourneyDataInput, LeadInput, RegistrationContext
@@ -110,16 +111,21 @@ def missing(submission: Submission, settings: FormSettings) -> list[FieldError]:
     errors = []
     for item in settings.fields:
         if item.required and not submission.given(item):
-            verb = "Choose" if item.input in ("select", "radios") else "Enter"
-            errors.append(FieldError(item.name, f"{verb} your {_lower_first(item.label)}"))
+            label = field_label(item.label)
+            if item.input in ("select", "radios"):
+                message = _("Choose your %(field)s", field=label)
+            else:
+                message = _("Enter your %(field)s", field=label)
+            errors.append(FieldError(item.name, message))
     if settings.consent and settings.consent.required and not submission.consent:
-        errors.append(FieldError(CONSENT, "Tick the box to give your consent: it is required"))
+        errors.append(FieldError(CONSENT, _("Tick the box to give your consent: it is required")))
     return errors
 
 
-def _lower_first(label: str) -> str:
-    """`Work email` -> `work email`, but `URL of your site` stays as it is."""
-    if len(label) > 1 and label[1].isupper():
+def field_label(label: str) -> str:
+    """A label as it stands inside a sentence: `Work email` -> `work email`, but `URL of your
+    site` stays as it is, and so does every German one (German capitalises its nouns)."""
+    if i18n.current() == "de" or (len(label) > 1 and label[1].isupper()):
         return label
     return label[:1].lower() + label[1:]
 
@@ -129,6 +135,7 @@ def lead_input(
 ) -> tuple[LeadInput, list[str]]:
     """The `LeadInput` of a submission, and the input names of its journey data in order."""
     lead = LeadInput(source=source, source_url=submission.attribution.source_url)
+    lead.language = i18n.current()  # the language the form was shown in
     lead.referral_code = submission.attribution.referral_code
     lead.utm = dict(submission.attribution.utm)
     data_names: list[str] = []
