@@ -27,6 +27,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     lead_new,
     lead_stakeholders,
     leads,
+    origin_translations,
     settings,
     settings_api_keys,
     settings_mailbox,
