@@ -59,14 +59,15 @@ vendor:
 # Extract the lead-facing strings (babel.cfg), merge them into each language's catalog, and
 # compile the catalogs. Commit the .po and the .mo files: a fresh clone speaks every language.
 #   make translations LANG_INIT=it    starts a new language's catalog first
+TRANSLATIONS ?= translations
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
-	  --project leadsite -o translations/messages.pot .
-	$(if $(LANG_INIT),$(BIN)/pybabel -q init -i translations/messages.pot -d translations \
+	  --project leadsite -o $(TRANSLATIONS)/messages.pot .
+	$(if $(LANG_INIT),$(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
 	  -l $(LANG_INIT) --width 100)
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete \
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete \
 	  --width 100
-	$(BIN)/pybabel compile -d translations --statistics
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
