@@ -114,6 +114,21 @@ def _origin_or_404(funnel: Funnel, origin_id: str) -> Any:
     return origin
 
 
+def _page(template: str, status: int, texts: list[Text], **context: Any) -> Response:
+    """The translations page, or its form alone for htmx."""
+    languages = [(code, i18n.LANGUAGE_NAMES[code]) for code in TRANSLATED]
+    return render_page_or_block(
+        template, "translations_form", status=status, texts=texts, languages=languages, **context
+    )
+
+
+def _saved(message: str) -> Response | None:
+    """Commit; a browser goes back to the page (POST-redirect-GET), htmx gets the form."""
+    db.session.commit()
+    flash(message, "success")
+    return None if is_htmx() else redirect(request.path)
+
+
 @bp.route("/funnels/edit/<funnel_id>/origins/<origin_id>/translations", methods=["GET", "POST"])
 def origin_translations(funnel_id: str, origin_id: str) -> Response:
     """The language of a form origin's page, and its texts in each language."""
@@ -124,29 +139,25 @@ def origin_translations(funnel_id: str, origin_id: str) -> Response:
     language = settings.get("language") or i18n.BROWSER
     language_error = None
     status = 200
-    if request.method == "POST":
+    if request.method == "GET":
+        _fill(texts, settings)
+    else:
         language = request.form.get("language", "")
         translations = _read(texts)
         if language not in i18n.ORIGIN_CHOICES:
             language_error = "Choose one of the languages offered."
-        if language_error or any(text.errors for text in texts):
-            status = 422
-        else:
+        status = 422 if language_error or any(text.errors for text in texts) else 200
+        if status == 200:
             origin.settings = {**settings, "language": language, "translations": translations}
-            db.session.commit()
-            flash(f"Translations of “{origin.name}” saved.", "success")
-            if not is_htmx():
-                return redirect(request.path)
-    else:
-        _fill(texts, settings)
-    return render_page_or_block(
+            redirected = _saved(f"Translations of “{origin.name}” saved.")
+            if redirected:
+                return redirected
+    return _page(
         ORIGIN_TEMPLATE,
-        "translations_form",
-        status=status,
+        status,
+        texts,
         funnel=funnel,
         origin=origin,
-        texts=texts,
-        languages=[(code, i18n.LANGUAGE_NAMES[code]) for code in TRANSLATED],
         language=language,
         language_error=language_error,
         choices=ORIGIN_CHOICES,
@@ -178,26 +189,18 @@ def activity_translations(funnel_id: str, activity_id: str) -> Response:
         Text("body", "Body", config.get("body") or "", 20_000, multiline=True),
     ]
     status = 200
-    if request.method == "POST":
+    if request.method == "GET":
+        _fill(texts, config)
+    else:
         translations = _read(texts)
         _template_errors(texts)
-        if any(text.errors for text in texts):
-            status = 422
-        else:
+        status = 422 if any(text.errors for text in texts) else 200
+        if status == 200:
             activity.config = {**config, "translations": translations}
-            db.session.commit()
-            flash(f"Translations of “{activity.title}” saved.", "success")
-            if not is_htmx():
-                return redirect(request.path)
-    else:
-        _fill(texts, config)
-    return render_page_or_block(
-        ACTIVITY_TEMPLATE,
-        "translations_form",
-        status=status,
-        funnel=funnel,
-        activity=activity,
-        texts=texts,
-        languages=[(code, i18n.LANGUAGE_NAMES[code]) for code in TRANSLATED],
-        edit_url=url_for("backoffice.activity_edit", funnel_id=funnel.id, activity_id=activity.id),
+            redirected = _saved(f"Translations of “{activity.title}” saved.")
+            if redirected:
+                return redirected
+    edit_url = url_for("backoffice.activity_edit", funnel_id=funnel.id, activity_id=activity.id)
+    return _page(
+        ACTIVITY_TEMPLATE, status, texts, funnel=funnel, activity=activity, edit_url=edit_url
     )
