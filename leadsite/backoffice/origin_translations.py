@@ -104,6 +104,8 @@ def _origin_texts(funnel: Funnel, origin: Any) -> list[Text]:
     texts.append(Text("success_message", "Success message", success, 2000, multiline=True))
     for item in form_fields(origin, funnel):
         texts.append(Text(f"fields.{item.name}", f"Label: {item.label}", item.label, 200))
+        if item.help:
+            texts.append(Text(f"help.{item.name}", f"Help: {item.label}", item.help, 500))
     return texts
 
 

@@ -12,7 +12,8 @@
 gives first name, last name and email. The funnel's identifier is always on the form, required.
 
 Staff translate these texts per language in `settings["translations"][lang]` (`title`, `intro`,
-`submit_label`, `consent`, `success_message`, and `fields`: labels by input name); a page in
+`submit_label`, `consent`, `success_message`, `fields`: labels by input name, and `help`: help
+texts by input name); a page in
 that language shows them, else the default texts. Our own labels go through Flask-Babel.
 """
 
@@ -95,8 +96,13 @@ def form_settings(origin: Origin, funnel: Funnel) -> FormSettings:
     settings = origin.settings if isinstance(origin.settings, dict) else {}
     texts = i18n.staff_texts(settings, i18n.current())
     labels = texts.get("fields") if isinstance(texts.get("fields"), dict) else {}
+    helps = texts.get("help") if isinstance(texts.get("help"), dict) else {}
     fields = [
-        replace(item, label=i18n.staff_text(labels, item.name, item.label))
+        replace(
+            item,
+            label=i18n.staff_text(labels, item.name, item.label),
+            help=i18n.staff_text(helps, item.name, item.help),
+        )
         for item in form_fields(origin, funnel)
     ]
     consent = _consent(settings.get("consent"))

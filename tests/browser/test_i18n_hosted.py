@@ -21,6 +21,7 @@ TRANSLATIONS = {
         "intro": "Zwei Minuten, nicht mehr.",
         "consent": "Schicken Sie mir E-Mails zur Beta.",
         "fields": {"data.plan": "Tarif", "data.seats": "Plätze", "data.student": "Ich studiere"},
+        "help": {"phone": "Mit der Landesvorwahl, z. B. +49."},
     }
 }
 
@@ -68,6 +69,7 @@ def test_a_german_browser_gets_the_hosted_page_in_german(
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_role("heading", name="Machen Sie bei der Beta mit")).to_be_visible()
     expect(page.get_by_label("Vorname")).to_be_visible()
+    expect(page.get_by_text("Mit der Landesvorwahl, z. B. +49.")).to_be_visible()
     expect(page.get_by_role("button", name="Jetzt anmelden")).to_be_visible()
     _shot(page, tmp_path, f"i18n-hosted-de-{width}")
 

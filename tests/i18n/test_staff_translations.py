@@ -190,3 +190,20 @@ def test_the_api_refuses_translated_templates_that_do_not_parse(world):
     [problem] = validate_activity_config(ActivityKind.EMAIL_LEAD, config)
 
     assert problem.startswith("translations.de.body: does not parse")
+
+
+def test_a_field_s_help_text_is_translated_too(client, world):
+    _ws, funnel, _origin = world
+    origin = factories.origin(
+        funnel,
+        OriginKind.PAGE,
+        form_fields=[{"field": "email", "help": "We never share it."}],
+        settings={"language": "es"},
+    )
+
+    page = client.get(_path(origin)).get_data(as_text=True)
+    _post(client, _path(origin), {"language": "es", "es-help.email": "Nunca lo compartimos."})
+    form = client.get(f"/r/{origin.ref}").get_data(as_text=True)
+
+    assert 'name="es-help.email"' in page and "English: We never share it." in page
+    assert "Nunca lo compartimos." in form and "We never share it." not in form
