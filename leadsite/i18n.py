@@ -9,10 +9,11 @@ per language, kept next to the default text as `{"translations": {lang: {...}}}`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from flask_babel import get_locale, refresh
+from flask_babel import format_date, format_time, get_locale, refresh
 
 from leadsite import values
 
@@ -73,6 +74,12 @@ def language(raw: Any) -> str | None:
     if code not in LANGUAGES:
         raise values.Invalid(f"must be one of: {', '.join(LANGUAGES)}")
     return code
+
+
+def moment(value: datetime) -> str:
+    """A date and time as the language being spoken writes them, in UTC: `14 March 2027,
+    09:30 UTC`, `14. März 2027, 09:30 UTC` (no seconds, which Babel's long format has)."""
+    return f"{format_date(value, 'long')}, {format_time(value, 'short')} UTC"
 
 
 def staff_texts(holder: Any, lang: str) -> dict[str, Any]:

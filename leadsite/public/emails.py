@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
 
 from leadsite import i18n
@@ -48,7 +48,7 @@ def queue_journey_link(journey: Journey, subject: LazyString) -> OutboxMessage:
     """Email the lead the current link to their journey page, `subject: <funnel name>`."""
     funnel = db.session.get(Funnel, journey.funnel_id)
     with force_locale(i18n.lead_language(journey.lead)):
-        valid_until = format_datetime(journey.valid_until, "long")
+        valid_until = i18n.moment(journey.valid_until)
         subject_line = f"{subject}{': ' + funnel.name if funnel else ''}"
     return queue_lead_email(
         journey.lead,

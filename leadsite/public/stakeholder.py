@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import make_response, redirect, render_template, request, url_for
-from flask_babel import format_datetime, lazy_gettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
+from leadsite import i18n
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.journeys.conditions import data_values
@@ -62,7 +63,7 @@ def _not_found() -> Response:
 def _not_open(link: StakeholderLink, state: str) -> Response:
     """The page of a link that cannot be answered: answered, expired, or no longer needed."""
     if state == ANSWERED:
-        when = format_datetime(link.decided_at, "long") if link.decided_at else ""
+        when = i18n.moment(link.decided_at) if link.decided_at else ""
         said = DECISIONS.get(link.decision or "") or _("You answered")
         page = message_page(
             410,

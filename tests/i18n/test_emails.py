@@ -62,10 +62,10 @@ def test_the_confirmation_email_arrives_in_the_lead_s_language(
 @pytest.mark.parametrize(
     ("language", "valid_until"),
     [
-        ("en", "It works until March 14, 2027"),
-        ("de", "Er ist gültig bis 14. März 2027"),
-        ("fr", "Il est valable jusqu\u2019au 14 mars 2027"),
-        ("es", "Es válido hasta el 14 de marzo de 2027"),
+        ("en", "It works until March 14, 2027, 9:30\u202fAM UTC."),
+        ("de", "Er ist gültig bis 14. März 2027, 09:30 UTC."),
+        ("fr", "Il est valable jusqu\u2019au 14 mars 2027, 09:30 UTC."),
+        ("es", "Es válido hasta el 14 de marzo de 2027, 9:30 UTC."),
     ],
 )
 def test_dates_in_an_email_follow_the_lead_s_language(app, language, valid_until):
