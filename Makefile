@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app app
 
 export BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres lint format vendor bench clean
+.PHONY: run test test-sqlite test-postgres lint format vendor bench clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,19 @@ vendor:
 	  && tar xzf sortablejs-$(SORTABLE_VERSION).tgz \
 	  && cp package/Sortable.min.js $(CURDIR)/static/vendor/sortable-$(SORTABLE_VERSION).min.js \
 	  && cp package/LICENSE $(CURDIR)/static/vendor/sortable-$(SORTABLE_VERSION)-LICENSE.txt
+
+# Extract the lead-facing strings (babel.cfg), merge them into each language's catalog, and
+# compile the catalogs. Commit the .po and the .mo files: a fresh clone speaks every language.
+#   make translations LANG_INIT=it    starts a new language's catalog first
+TRANSLATIONS ?= translations
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	  --project leadsite -o $(TRANSLATIONS)/messages.pot .
+	$(if $(LANG_INIT),$(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+	  -l $(LANG_INIT) --width 100)
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete \
+	  --width 100
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

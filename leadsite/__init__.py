@@ -91,7 +91,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     from leadsite import i18n
 
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(settings.ROOT / "translations"))
     babel.init_app(app, locale_selector=i18n.select_locale)
+    app.jinja_env.globals["language"] = i18n.current
 
     from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.analytics import counter_writer

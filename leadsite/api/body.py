@@ -47,6 +47,7 @@ ALIASES = {
     "journeydata": "journey_data",
     "webhookinput": "webhook_input",
     "consent": "consent",
+    "language": "language",  # the lead's (`leadsite.i18n`): their journey page and emails
     # The share code of the lead who referred this one (KickoffLabs' names for it, too).
     "referralcode": "referral_code",
     "socialid": "referral_code",

@@ -87,6 +87,7 @@ def lead_input_from_body(
         must_exist=_flag(errors, "must_exist", body.must_exist),
         do_not_reset_opt_out=_flag(errors, "do_not_reset_opt_out", body.do_not_reset_opt_out),
         referral_code=body.referral_code,
+        language=body.language,
     )
     if errors:
         raise ValidationFailed(errors)

@@ -103,6 +103,11 @@ class RegistrationBody(BaseModel):
     )
     source: str | None = None
     source_url: str | None = Field(None, description="The page the lead signed up on (`__url`).")
+    language: str | None = Field(
+        None,
+        description="The language the lead speaks: `en`, `de`, `fr` or `es` (`de-AT` is `de`). "
+        "Their journey page and emails use it; default: English.",
+    )
     referrer: str | None = None
     ip: str | None = Field(None, description="The lead's IP address; default: the caller's.")
     tags: Tags = None

@@ -31,6 +31,7 @@ from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its vie
     lead_stakeholders,
     lead_views,
     leads,
+    origin_translations,
     settings,
     settings_api_keys,
     settings_mailbox,

@@ -157,7 +157,12 @@ def activity_edit(funnel_id: str, activity_id: str) -> Response:
         return error_page(403, ADMINISTRATORS_ONLY, title="Administrators only")
     if form.validate_on_submit() and _recipients_allowed(form, activity):
         activity.title = form.title.data
-        activity.config = form.config()
+        # Translations have a page of their own (`origin_translations`): the form keeps them.
+        translations = (activity.config or {}).get("translations")
+        activity.config = {
+            **form.config(),
+            **({"translations": translations} if translations else {}),
+        }
         activity.assignee_id = form.assignee_id()
         db.session.commit()
         return saved(

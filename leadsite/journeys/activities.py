@@ -293,6 +293,17 @@ HANDLERS = {
 }
 
 
+def _email_templates(config: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The subject and body given, and those of each translation (`translations.de.body`)."""
+    found = [(name, config[name]) for name in ("subject", "body") if config.get(name)]
+    translations = config.get("translations")
+    for language, texts in (translations or {}).items() if isinstance(translations, dict) else ():
+        for name in ("subject", "body"):
+            if isinstance(texts, dict) and texts.get(name):
+                found.append((f"translations.{language}.{name}", texts[name]))
+    return found
+
+
 def validate_activity_config(kind: str, config: Any, allow_private: bool = False) -> list[str]:
     """Every problem with an activity's config, as sentences; empty when it can run. A webhook's
     URL must be a public address unless `allow_private` (`WEBHOOK_ALLOW_PRIVATE`)."""
@@ -302,12 +313,10 @@ def validate_activity_config(kind: str, config: Any, allow_private: bool = False
         return ["the config must be an object"]
     errors = []
     if kind in (ActivityKind.EMAIL_LEAD, ActivityKind.NOTIFY_STAFF):
-        for name in ("subject", "body"):
-            if not config.get(name):
-                continue
+        for name, source in _email_templates(config):
             # A template that cannot render within budget on a made-up lead is refused now,
             # not found out when it fails a real lead's step.
-            problem = check_template(config[name]) or sample_budget_problem(config[name])
+            problem = check_template(source) or sample_budget_problem(source)
             if problem:
                 errors.append(f"{name}: {problem}")
     try:

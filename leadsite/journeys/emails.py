@@ -7,6 +7,9 @@ and nothing else, and cannot hold the worker for long. The worker renders a step
 its write transaction (`journeys.prerender`), so no lock is held while staff text renders. The
 result is then put in `templates/emails/lead_activity.txt` and `.html`, which add the journey
 link and the unsubscribe link (the HTML is escaped by Flask's autoescaping).
+
+A lead's emails speak the language they registered in: ours through Flask-Babel, the staff's
+through the activity's `config["translations"][lang]` (`subject`, `body`) when there is one.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import TemplateError
 
+from leadsite import i18n
 from leadsite.journeys import sandbox
 from leadsite.journeys.template_check import reads_journey_url
 from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead
@@ -31,7 +37,6 @@ MAX_TEMPLATE_LENGTH = 20_000
 MAX_RENDERED_LENGTH = sandbox.MAX_LENGTH
 MAX_SUBJECT_LENGTH = 200
 UNSUBSCRIBE_SALT = "leadsite.unsubscribe"
-DEFAULT_BODY = "Hello {{ lead.first_name or 'there' }},\n\nThank you for signing up."
 
 
 class TemplateFailed(Exception):
@@ -107,10 +112,28 @@ def prerendered() -> Iterator[None]:
         _prerendered.reset(token)
 
 
+def greeting_body(text: str) -> str:
+    """A template greeting the lead by first name in the language being spoken, then `text`."""
+    hello = _("Hello %(name)s,", name="{{ lead.first_name }}")
+    return f"{{% if lead.first_name %}}{hello}{{% else %}}{_('Hello,')}{{% endif %}}\n\n{text}"
+
+
+def default_body() -> str:
+    """The body of an `email_lead` step whose activity has none."""
+    return greeting_body(_("Thank you for signing up."))
+
+
+def localized(config: dict[str, Any], language: str) -> dict[str, Any]:
+    """An `email_lead` config with its subject and body in `language` where staff wrote them."""
+    texts = i18n.staff_texts(config, language)
+    mine = {key: i18n.staff_text(texts, key, None) for key in ("subject", "body")}
+    return {**config, **{key: text for key, text in mine.items() if text}}
+
+
 def template_sources(kind: str, config: dict[str, Any], title: str) -> list[str]:
     """The staff-written texts an `email_lead` or `notify_staff` step renders."""
     if kind == ActivityKind.EMAIL_LEAD:
-        return [str(config.get("subject") or title), config.get("body") or DEFAULT_BODY]
+        return [str(config.get("subject") or title), config.get("body") or default_body()]
     if kind == ActivityKind.NOTIFY_STAFF and config.get("subject"):
         return [str(config["subject"])]
     return []
@@ -222,10 +245,15 @@ class Email:
 def lead_email(
     lead: Lead, journey: Journey, data: dict[str, Any], config: dict[str, Any], title: str
 ) -> Email:
-    """The `email_lead` email: the activity's subject and body, with the journey link (unless
-    the body writes `journey_url` itself: the link is not given twice)."""
+    """The `email_lead` email in the lead's language: the activity's subject and body (or their
+    translation), with the journey link (unless the body writes `journey_url` itself: the link
+    is not given twice)."""
     context = template_context(lead, journey, data)
-    return compose_lead_email(config, title, context, unsubscribe_url(lead))
+    language = i18n.lead_language(lead)
+    with force_locale(language):
+        return compose_lead_email(
+            localized(config, language), title, context, unsubscribe_url(lead)
+        )
 
 
 def compose_lead_email(
@@ -233,7 +261,7 @@ def compose_lead_email(
 ) -> Email:
     """The `email_lead` email rendered on `context` (a lead's, or `sample_context()`)."""
     subject = one_line(render_text(str(config.get("subject") or title), context))
-    source = config.get("body") or DEFAULT_BODY
+    source = config.get("body") or default_body()
     body = render_text(source, context).strip()
     links = {
         "journey_url": context["journey_url"],

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from leadsite.extensions import db
@@ -30,7 +31,7 @@ from leadsite.journeys.lead_activity_config import (
     sign_text,
     text_hash,
 )
-from leadsite.journeys.uploads import UploadRefused, store_upload
+from leadsite.journeys.uploads import UploadRefused, UploadTooLarge, store_upload
 from leadsite.models import Journey, JourneyFile, JourneyStep, Signature, StepStatus, utcnow
 from leadsite.representations import iso
 
@@ -78,13 +79,15 @@ def add_uploads(
     config = _config(step)
     uploads = [upload for upload in uploads if upload.filename]
     if not uploads:
-        raise LeadActionRefused("file", "Choose a file to upload.")
+        raise LeadActionRefused("file", _("Choose a file to upload."))
     lock_journey(journey)
     if step.status != StepStatus.DUE:
         raise StepNotOpen()
     kept = step_files(step)
     if len(kept) + len(uploads) > MAX_FILES:
-        raise LeadActionRefused("file", f"At most {MAX_FILES} files can be uploaded here.")
+        raise LeadActionRefused(
+            "file", _("At most %(count)s files can be uploaded here.", count=MAX_FILES)
+        )
     stored = []
     for upload in uploads:
         try:
@@ -101,7 +104,7 @@ def add_uploads(
             )
         except UploadRefused as error:
             message = str(error)
-            status = 413 if "larger than" in message else 422
+            status = 413 if isinstance(error, UploadTooLarge) else 422
             named = f"{upload.filename}: {message}" if len(uploads) > 1 else message
             raise LeadActionRefused("file", named, status) from None
     db.session.flush()
@@ -125,16 +128,20 @@ def sign(
     config = _config(step)
     typed = " ".join(name.split())
     if len(typed) < MIN_NAME:
-        raise LeadActionRefused("name", "Type your full name to sign.")
+        raise LeadActionRefused("name", _("Type your full name to sign."))
     if len(typed) > MAX_NAME:
-        raise LeadActionRefused("name", f"Your name must be at most {MAX_NAME} characters.")
+        raise LeadActionRefused(
+            "name", _("Your name must be at most %(count)s characters.", count=MAX_NAME)
+        )
     if not consented:
-        raise LeadActionRefused("consent", "Tick the box to agree, or you cannot sign.")
+        raise LeadActionRefused("consent", _("Tick the box to agree, or you cannot sign."))
     text = sign_text(config)
     digest = text_hash(text)
     if shown_hash != digest:
         raise LeadActionRefused(
-            "text", "The text changed since you opened this page: read it again, then sign.", 409
+            "text",
+            _("The text changed since you opened this page: read it again, then sign."),
+            409,
         )
     lock_journey(journey)
     consent = str(config.get("consent") or DEFAULT_CONSENT)

@@ -12,9 +12,18 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from flask_babel import force_locale
+
+from leadsite import i18n
 from leadsite.extensions import db
 from leadsite.journeys.conditions import data_values
-from leadsite.journeys.emails import TemplateFailed, render_text, template_context, template_sources
+from leadsite.journeys.emails import (
+    TemplateFailed,
+    localized,
+    render_text,
+    template_context,
+    template_sources,
+)
 from leadsite.models import JourneyStep, StepStatus
 
 
@@ -25,11 +34,14 @@ def prerender_step(step_id: str) -> None:
     if step is None or step.status != StepStatus.DUE or step.activity is None:
         db.session.rollback()
         return
-    sources = template_sources(step.kind, dict(step.activity.config or {}), step.title)
+    journey = step.journey
+    language = i18n.lead_language(journey.lead)
+    config = localized(dict(step.activity.config or {}), language)
+    with force_locale(language):
+        sources = template_sources(step.kind, config, step.title)
     if not sources:
         db.session.rollback()
         return
-    journey = step.journey
     context = template_context(journey.lead, journey, data_values(journey))
     db.session.rollback()  # nothing is held while staff text renders
     for source in sources:

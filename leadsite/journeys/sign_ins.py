@@ -13,8 +13,10 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy import update
 
+from leadsite import i18n
 from leadsite.erasure import Traces, eraser
 from leadsite.extensions import db
 from leadsite.models import Journey, Lead, LeadSignIn, OutboxMessage, Workspace, utcnow
@@ -108,20 +110,23 @@ def email_sign_in_link(lead: Lead) -> OutboxMessage:
     assert lead.email, "only a lead with an email address can sign in by email"
     _, token = open_sign_in(lead)
     workspace = db.session.get(Workspace, lead.workspace_id)
-    subject = f"Sign in to your journeys with {workspace.name}"
-    context = {
-        "lead": lead,
-        "workspace": workspace,
-        "subject": subject,
-        "url": f"{current_app.config['BASE_URL']}/j/login/{token}",
-        "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60),
-    }
+    with force_locale(i18n.lead_language(lead)):
+        subject = gettext("Sign in to your journeys with %(workspace)s", workspace=workspace.name)
+        context = {
+            "lead": lead,
+            "workspace": workspace,
+            "subject": subject,
+            "url": f"{current_app.config['BASE_URL']}/j/login/{token}",
+            "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60),
+        }
+        text = render_template("public/emails/sign_in.txt", **context)
+        html = render_template("public/emails/sign_in.html", **context)
     return queue_email(
         lead.workspace_id,
         lead.email,
         subject,
-        render_template("public/emails/sign_in.txt", **context),
-        render_template("public/emails/sign_in.html", **context),
+        text,
+        html,
         lead_id=lead.id,
         private=True,
     )

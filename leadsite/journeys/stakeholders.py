@@ -27,8 +27,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
+from flask_babel import force_locale, format_date
 
-from leadsite import representations, values
+from leadsite import i18n, representations, values
 from leadsite.extensions import db
 from leadsite.models import (
     ActivityKind,
@@ -228,9 +229,13 @@ def _request_email(
         "instructions": str(config.get("instructions") or ""),
         "action": action(config),
         "url": link_url(token),
-        "valid_until": expires_at.strftime("%d %B %Y"),
     }
     subject = f"{step.title}: {context['lead_name']}" if context["lead_name"] else step.title
+    # The stakeholder is asked in the lead's language: the only one the journey knows.
+    with force_locale(i18n.lead_language(lead)):
+        context["valid_until"] = format_date(expires_at, "long")
+        text = render_template("emails/stakeholder_request.txt", **context)
+        html = render_template("emails/stakeholder_request.html", **context)
     return OutboxMessage(
         workspace_id=journey.workspace_id,
         lead_id=journey.lead_id,
@@ -238,8 +243,8 @@ def _request_email(
         target=address,
         payload={
             "subject": " ".join(subject.split())[:200],
-            "text": render_template("emails/stakeholder_request.txt", **context),
-            "html": render_template("emails/stakeholder_request.html", **context),
+            "text": text,
+            "html": html,
             "headers": {},
             # The link is the stakeholder's key: the back-office mailbox does not show it.
             "private": True,

@@ -14,6 +14,8 @@ import mimetypes
 from pathlib import PurePosixPath
 from typing import Any
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -26,7 +28,12 @@ DEFAULT_ACCEPT = ("pdf", "png", "jpg", "jpeg", "gif", "webp", "heic", "doc", "do
 
 
 class UploadRefused(Exception):
-    """The file cannot be kept: the message says why, for the person who sent it."""
+    """The file cannot be kept: the message says why, for the person who sent it (in their
+    language: the messages go through Flask-Babel)."""
+
+
+class UploadTooLarge(UploadRefused):
+    """A file over the activity's size limit (HTTP 413)."""
 
 
 def accepted(config: dict[str, Any]) -> tuple[tuple[str, ...], int]:
@@ -54,18 +61,22 @@ def store_upload(
     """Check the file against the activity's config and add it to the session (not flushed).
     Raises `UploadRefused` for no file, an empty one, a type not accepted or one too large."""
     if upload is None or not upload.filename:
-        raise UploadRefused("Choose a file to upload.")
+        raise UploadRefused(_("Choose a file to upload."))
     extensions, limit = accepted(config)
     name = secure_filename(upload.filename) or "upload"
     extension = PurePosixPath(name).suffix.lower().lstrip(".")
     if extension not in extensions:
         listed = ", ".join(f".{item}" for item in extensions)
-        raise UploadRefused(f"This type of file is not accepted here. Upload one of: {listed}.")
+        raise UploadRefused(
+            _("This type of file is not accepted here. Upload one of: %(types)s.", types=listed)
+        )
     content = upload.stream.read(limit + 1)
     if not content:
-        raise UploadRefused("The file is empty.")
+        raise UploadRefused(_("The file is empty."))
     if len(content) > limit:
-        raise UploadRefused(f"The file is larger than {limit // (1024 * 1024)} MB.")
+        raise UploadTooLarge(
+            _("The file is larger than %(size)s MB.", size=format_number(limit // (1024 * 1024)))
+        )
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     stored = JourneyFile(
         workspace_id=journey.workspace_id,

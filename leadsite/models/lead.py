@@ -129,6 +129,8 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     )
     address: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(40), default="new")
+    # The language the lead registered in (`leadsite.i18n`): their journey and emails speak it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     source: Mapped[str | None] = mapped_column(String(200))
     source_url: Mapped[str | None] = mapped_column(String(2000))

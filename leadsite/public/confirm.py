@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import current_app, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
-from leadsite import values
+from leadsite import i18n, values
 from leadsite.analytics.counters import count_journey
 from leadsite.extensions import db, limiter
 from leadsite.journeys.confirmation import start_confirmed
@@ -52,7 +53,7 @@ def send_confirmation(lead: Lead, journey: Journey) -> OutboxMessage | None:
     return queue_lead_email(
         lead,
         "confirm",
-        f"Confirm your registration: {funnel.name}",
+        lazy_gettext("Confirm your registration: %(funnel)s", funnel=funnel.name),
         funnel_name=funnel.name,
         confirm_url=confirmation_url(lead, journey),
     )
@@ -107,6 +108,7 @@ def _open(token: str) -> tuple[Lead | None, Journey | None, Response | None]:
     lead, journey = _lead_and_journey(link) if link else (None, None)
     if link is None or lead is None:
         return None, None, _invalid()
+    i18n.speak(i18n.lead_language(lead))
     if lead.confirmed_at is not None:
         return lead, journey, _confirmed_already(journey)
     if link.expired:
@@ -117,8 +119,8 @@ def _open(token: str) -> tuple[Lead | None, Journey | None, Response | None]:
 def _invalid() -> Response:
     return message_page(
         404,
-        "This link does not work",
-        ["It may be mistyped or incomplete. Open it again from the email we sent you."],
+        _("This link does not work"),
+        [_("It may be mistyped or incomplete. Open it again from the email we sent you.")],
     )
 
 
@@ -134,10 +136,10 @@ def _next_url(journey: Journey | None) -> str | None:
 def _expired(token: str) -> Response:
     return message_page(
         410,
-        "This link has expired",
-        ["Confirmation links work for 7 days. We can send you a new one."],
+        _("This link has expired"),
+        [_("Confirmation links work for 7 days. We can send you a new one.")],
         action=url_for("public.confirm_resend", token=token),
-        action_label="Send me a new link",
+        action_label=_("Send me a new link"),
     )
 
 
@@ -179,15 +181,20 @@ def _confirmed_already(journey: Journey | None) -> Response:
 def confirm(token: str) -> Response:
     """A page with one button that confirms: a GET changes nothing, since mail scanners and
     link previews open links that nobody clicked."""
-    lead, _, refusal = _open(token)
+    lead, _journey, refusal = _open(token)
     if refusal is not None:
         return refusal
     return message_page(
         200,
-        "Confirm your registration",
-        [f"Confirm that {masked(lead.email or '')} is your email address and that you signed up."],
+        _("Confirm your registration"),
+        [
+            _(
+                "Confirm that %(email)s is your email address and that you signed up.",
+                email=masked(lead.email or ""),
+            )
+        ],
         action=url_for("public.confirm_post", token=token),
-        action_label="Yes, confirm my registration",
+        action_label=_("Yes, confirm my registration"),
     )
 
 
@@ -213,17 +220,26 @@ def confirm_resend(token: str) -> Response:
     lead, journey = _lead_and_journey(link) if link else (None, None)
     if link is None or lead is None:
         return _invalid()
+    i18n.speak(i18n.lead_language(lead))
     if lead.confirmed_at is not None:
         return _confirmed_already(journey)
     if journey is None or send_confirmation(lead, journey) is None:
-        return message_page(
-            404, "We cannot send a new link", ["Register again to receive a new one."]
-        )
+        return _cannot_resend()
     db.session.commit()
+    return _resent(lead)
+
+
+def _cannot_resend() -> Response:
+    return message_page(
+        404, _("We cannot send a new link"), [_("Register again to receive a new one.")]
+    )
+
+
+def _resent(lead: Lead) -> Response:
     return message_page(
         200,
-        "Check your inbox",
-        [f"We have sent a new confirmation link to {masked(lead.email or '')}."],
+        _("Check your inbox"),
+        [_("We have sent a new confirmation link to %(email)s.", email=masked(lead.email or ""))],
     )
 
 
@@ -237,13 +253,8 @@ def journey_confirm_resend(token: str) -> Response:
         return _invalid()
     if journey.status != JourneyStatus.AWAITING or lead.confirmed_at is not None:
         return redirect(url_for("public.journey_page", token=token), 303)
+    i18n.speak(i18n.lead_language(lead))
     if send_confirmation(lead, journey) is None:
-        return message_page(
-            404, "We cannot send a new link", ["Register again to receive a new one."]
-        )
+        return _cannot_resend()
     db.session.commit()
-    return message_page(
-        200,
-        "Check your inbox",
-        [f"We have sent a new confirmation link to {masked(lead.email or '')}."],
-    )
+    return _resent(lead)

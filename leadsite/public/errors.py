@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -20,14 +21,17 @@ FORM_ENDPOINTS = {
     "public.embed_form": OriginKind.EMBED,
 }
 PAGES = {
-    400: ("Something was wrong with the request", "Go back, reload the page and try again."),
-    404: ("This page does not exist", "The link may be mistyped or out of date."),
-    405: ("This page does not exist", "The link may be mistyped or out of date."),
-    413: ("That was too much to send", "Go back and send less text."),
-    429: ("Too many attempts", "Wait a minute and try again."),
+    400: (
+        _l("Something was wrong with the request"),
+        _l("Go back, reload the page and try again."),
+    ),
+    404: (_l("This page does not exist"), _l("The link may be mistyped or out of date.")),
+    405: (_l("This page does not exist"), _l("The link may be mistyped or out of date.")),
+    413: (_l("That was too much to send"), _l("Go back and send less text.")),
+    429: (_l("Too many attempts"), _l("Wait a minute and try again.")),
     500: (
-        "Something went wrong on our side",
-        "What you sent was not saved. Go back and send it again in a moment.",
+        _l("Something went wrong on our side"),
+        _l("What you sent was not saved. Go back and send it again in a moment."),
     ),
 }
 
@@ -60,4 +64,4 @@ def error_page(error: Exception) -> Response:
 
 def _page(status: int) -> tuple[str, list[str]]:
     title, text = PAGES.get(status, PAGES[400] if status < 500 else PAGES[500])
-    return title, [text]
+    return str(title), [str(text)]

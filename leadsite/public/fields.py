@@ -19,6 +19,11 @@ new step of a multi-step form starts at it).
 `Origin.settings` holds the rest of the page: `title`, `intro`, `submit_label`, and `consent`:
 `{"text": "I agree to ...", "version": "2026-01", "required": false}`. An empty `form_fields`
 gives first name, last name and email. The funnel's identifier is always on the form, required.
+
+Staff translate these texts per language in `settings["translations"][lang]` (`title`, `intro`,
+`submit_label`, `consent`, `success_message`, `fields`: labels by input name, and `help`: help
+texts by input name); a page in
+that language shows them, else the default texts. Our own labels go through Flask-Babel.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
+from leadsite import i18n
 from leadsite.extensions import db
 from leadsite.models import DataPoint, DataPointType, Funnel, Origin
 from leadsite.public.form_logic import Condition, condition
@@ -34,14 +43,14 @@ from leadsite.public.form_logic import Condition, condition
 log = logging.getLogger(__name__)
 
 # name: (label, input type, autocomplete)
-STANDARD_FIELDS: dict[str, tuple[str, str, str | None]] = {
-    "first_name": ("First name", "text", "given-name"),
-    "last_name": ("Last name", "text", "family-name"),
-    "email": ("Email", "email", "email"),
-    "phone": ("Phone", "tel", "tel"),
-    "address": ("Address", "textarea", "street-address"),
-    "unique_id": ("Member number", "text", "off"),
-    "sms_opt_in": ("Send me text messages about this", "checkbox", None),
+STANDARD_FIELDS: dict[str, tuple[Any, str, str | None]] = {
+    "first_name": (lazy_gettext("First name"), "text", "given-name"),
+    "last_name": (lazy_gettext("Last name"), "text", "family-name"),
+    "email": (lazy_gettext("Email"), "email", "email"),
+    "phone": (lazy_gettext("Phone"), "tel", "tel"),
+    "address": (lazy_gettext("Address"), "textarea", "street-address"),
+    "unique_id": (lazy_gettext("Member number"), "text", "off"),
+    "sms_opt_in": (lazy_gettext("Send me text messages about this"), "checkbox", None),
 }
 DEFAULT_FIELDS = ("first_name", "last_name", "email")
 DATA_POINT_INPUTS: dict[str, str] = {
@@ -116,22 +125,40 @@ class FormSettings:
 
 
 def form_settings(origin: Origin, funnel: Funnel) -> FormSettings:
-    """Everything the page shows: title, intro, fields in order, the consent checkbox."""
+    """Everything the page shows, in the language of the request: title, intro, fields in
+    order, the consent checkbox."""
     return settings_of(origin, origin.form_fields, origin.settings, funnel)
 
 
 def settings_of(
     origin: Origin, specs: Any, settings: Any, funnel: Funnel, warn: bool = True
 ) -> FormSettings:
-    """The form these stored (or, for the builder's preview, not yet saved) values make;
-    `warn` logs the fields it cannot show (a preview's are half-written, not broken)."""
+    """The form these stored (or, for the builder's preview, not yet saved) values make, with
+    the staff's texts in the request's language; `warn` logs the fields it cannot show (a
+    preview's are half-written, not broken)."""
     settings = settings if isinstance(settings, dict) else {}
+    texts = i18n.staff_texts(settings, i18n.current())
+    labels = texts.get("fields") if isinstance(texts.get("fields"), dict) else {}
+    helps = texts.get("help") if isinstance(texts.get("help"), dict) else {}
+    fields = [
+        replace(
+            item,
+            label=i18n.staff_text(labels, item.name, item.label),
+            help=i18n.staff_text(helps, item.name, item.help),
+        )
+        for item in fields_of(origin, specs, funnel, warn)
+    ]
+    consent = _consent(settings.get("consent"))
+    if consent is not None:
+        consent = replace(consent, text=i18n.staff_text(texts, "consent", consent.text))
     return FormSettings(
-        title=_text(settings.get("title")) or funnel.name,
-        intro=_text(settings.get("intro")),
-        submit_label=_text(settings.get("submit_label")) or "Sign up",
-        consent=_consent(settings.get("consent")),
-        fields=fields_of(origin, specs, funnel, warn),
+        title=i18n.staff_text(texts, "title", _text(settings.get("title")) or funnel.name),
+        intro=i18n.staff_text(texts, "intro", _text(settings.get("intro"))),
+        submit_label=i18n.staff_text(
+            texts, "submit_label", _text(settings.get("submit_label")) or _("Sign up")
+        ),
+        consent=consent,
+        fields=fields,
     )
 
 
@@ -204,7 +231,7 @@ def _standard(spec: dict[str, Any]) -> FormField | None:
         name=name,
         key=name,
         source="lead",
-        label=_text(spec.get("label")) or label,
+        label=_text(spec.get("label")) or str(label),
         input=kind,
         required=spec.get("required") is True and kind != "checkbox",
         help=_text(spec.get("help")) or None,

@@ -6,9 +6,10 @@ import os
 import time
 
 from flask import Flask, current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from leadsite import values
+from leadsite import i18n, values
 from leadsite.api.cors import origin_allowed
 from leadsite.api.ingest import note
 from leadsite.extensions import db
@@ -26,8 +27,6 @@ from leadsite.registration import FunnelClosed, RegistrationContext, check_open
 
 DEFAULT_RATE_LIMIT = "20 per minute"
 MAX_BODY_BYTES = 64 * 1024
-CLOSED_TITLE = "Registrations are closed"
-NOT_FOUND_TITLE = "This form does not exist"
 
 
 def configure(app: Flask) -> None:
@@ -57,14 +56,14 @@ def closed_page(status: int, embed: bool) -> Response:
     if status == 404:
         return message_page(
             404,
-            NOT_FOUND_TITLE,
-            ["The link may be mistyped, or the form may have been taken down."],
+            _("This form does not exist"),
+            [_("The link may be mistyped, or the form may have been taken down.")],
             embed,
         )
     return message_page(
         status,
-        CLOSED_TITLE,
-        ["This form is not taking registrations at the moment. Thank you for your interest."],
+        _("Registrations are closed"),
+        [_("This form is not taking registrations at the moment. Thank you for your interest.")],
         embed,
     )
 
@@ -74,6 +73,7 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
     origin = find_origin(ref, kind)
     if origin is None:
         return closed_page(404, embed)
+    i18n.speak(i18n.origin_language(origin))
     if embed:
         allow_embed_framing(origin)
     funnel = db.session.get(Funnel, origin.funnel_id)
@@ -99,14 +99,16 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
     if foreign_origin(origin):
         return message_page(
             403,
-            "This form cannot be sent from another site",
+            _("This form cannot be sent from another site"),
             [
-                "The page you sent it from is not allowed to send this form. Open the form "
-                "itself and send it from there.",
+                _(
+                    "The page you sent it from is not allowed to send this form. Open the form "
+                    "itself and send it from there."
+                ),
             ],
             embed,
             link=url_for(_endpoint(embed), ref=origin.ref),
-            link_label="Open the form",
+            link_label=_("Open the form"),
         )
     request.max_content_length = MAX_BODY_BYTES
     submission = Submission.read(request.form, settings)
@@ -129,15 +131,19 @@ def form_view(ref: str, kind: OriginKind, embed: bool) -> Response:
 def rate_limited(origin_kind: OriginKind, embed: bool, ref: str) -> Response:
     """The form again, everything typed kept, saying to wait: nothing is lost to a 429."""
     origin = find_origin(ref, origin_kind)
+    if origin is not None:
+        i18n.speak(i18n.origin_language(origin))
     funnel = db.session.get(Funnel, origin.funnel_id) if origin else None
     if origin is None or funnel is None or request.method != "POST":
-        return message_page(429, "Too many attempts", ["Wait a minute and try again."], embed)
+        return message_page(429, _("Too many attempts"), [_("Wait a minute and try again.")], embed)
     if embed:
         allow_embed_framing(origin)
     settings = form_settings(origin, funnel)
     submission = Submission.read(request.form, settings)
-    message = "Too many registrations were sent from your network just now. Wait a minute, then "
-    message += "send the form again: everything you typed is still here."
+    message = _(
+        "Too many registrations were sent from your network just now. Wait a minute, then "
+        "send the form again: everything you typed is still here."
+    )
     outcome = Outcome(form_errors=[message])
     response = _show_errors(origin, settings, submission, outcome, embed, status=429)
     response.headers["Retry-After"] = "60"
@@ -248,20 +254,22 @@ def _show_done(
 
 
 def _done(origin: Origin, journey: Journey | None, target: str | None, held: bool) -> Done:
-    paragraphs = [origin.success_message or "Thank you: you are registered."]
+    texts = i18n.staff_texts(origin.settings, i18n.current())
+    success = i18n.staff_text(texts, "success_message", origin.success_message)
+    paragraphs = [success or _("Thank you: you are registered.")]
     if held:
         # Kept, but nothing is sent until staff accept it: say so rather than promise an email.
         paragraphs.append(
-            "We have received your details and will be in touch once we have checked them."
+            _("We have received your details and will be in touch once we have checked them.")
         )
-        return Done("Thank you", paragraphs, target)
+        return Done(_("Thank you"), paragraphs, target)
     lead = journey.lead if journey else None
     funnel = db.session.get(Funnel, origin.funnel_id)
     if funnel is not None and funnel.double_opt_in and (lead is None or not lead.confirmed_at):
         paragraphs.append(
-            "We have sent you an email: open the link in it to confirm your registration."
+            _("We have sent you an email: open the link in it to confirm your registration.")
         )
-    return Done("Thank you", paragraphs, target)
+    return Done(_("Thank you"), paragraphs, target)
 
 
 def _with_form_action(response: Response, origin: Origin, embed: bool) -> Response:

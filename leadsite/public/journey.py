@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
+from leadsite import i18n
 from leadsite.extensions import db, limiter
 from leadsite.journeys.engine import StepNotOpen
 from leadsite.journeys.generate import new_access_token
@@ -29,7 +32,10 @@ from leadsite.public.step_panels import allow_videos, step_panels
 from leadsite.public.tokens import journey_action_token, journey_action_token_valid
 
 RENEW_RATE_LIMIT = "5 per hour"
-STALE = "This page was open for a long time. Everything you typed is still here: send it again."
+STALE = lazy_gettext(
+    "This page was open for a long time. Everything you typed is still here: send it again."
+)
+NOT_NOW = lazy_gettext("That task cannot be done now.")
 
 
 def _find(token: str) -> Journey | None:
@@ -37,7 +43,10 @@ def _find(token: str) -> Journey | None:
     if journey is None:
         return None
     lead = db.session.get(Lead, journey.lead_id)
-    return journey if lead is not None and lead.erased_at is None else None
+    if lead is None or lead.erased_at is not None:
+        return None
+    i18n.speak(i18n.lead_language(lead))
+    return journey
 
 
 def _open(journey: Journey) -> bool:
@@ -48,26 +57,28 @@ def _open(journey: Journey) -> bool:
 def _not_found() -> Response:
     return message_page(
         404,
-        "This link does not work",
-        ["It may be mistyped or replaced by a newer one. Open the latest email we sent you."],
+        _("This link does not work"),
+        [_("It may be mistyped or replaced by a newer one. Open the latest email we sent you.")],
         link=url_for("public.lead_login"),
-        link_label="Sign in to see your journeys",
+        link_label=_("Sign in to see your journeys"),
     )
 
 
 def _expired(journey: Journey) -> Response:
     if not journey.lead.email:
         return message_page(
-            410, "This link has expired", ["Ask the people who sent it to you for a new one."]
+            410,
+            _("This link has expired"),
+            [_("Ask the people who sent it to you for a new one.")],
         )
     return message_page(
         410,
-        "This link has expired",
-        ["Links to your page work for 7 days. We can email you a new one."],
+        _("This link has expired"),
+        [_("Links to your page work for 7 days. We can email you a new one.")],
         action=url_for("public.journey_link_renew", token=journey.access_token),
-        action_label="Email me a new link",
+        action_label=_("Email me a new link"),
         link=url_for("public.lead_login"),
-        link_label="Sign in to see all your journeys",
+        link_label=_("Sign in to see all your journeys"),
     )
 
 
@@ -102,7 +113,7 @@ def journey_page(token: str) -> Response:
         return _not_found()
     if not _open(journey):
         return _expired(journey)
-    notice = "Thank you: that is done." if request.args.get("saved") == "1" else None
+    notice = _("Thank you: that is done.") if request.args.get("saved") == "1" else None
     return _render(journey, notice=notice)
 
 
@@ -121,7 +132,7 @@ def journey_task_done(token: str, step_id: str) -> Response:
     task = next((t for t in journey_view(journey).tasks if t.step.id == step_id), None)
     # Other kinds of lead step complete through routes of their own, with what they ask for.
     if task is None or task.state != "todo" or task.step.kind != ActivityKind.LEAD_TASK:
-        return _render(journey, 409, notice="That task cannot be done now.")
+        return _render(journey, 409, notice=NOT_NOW)
     done = "filled in " + ", ".join(f.label for f in task.fields) if task.fields else "marked done"
     try:
         errors = complete_task(
@@ -129,7 +140,7 @@ def journey_task_done(token: str, step_id: str) -> Response:
         )
     except StepNotOpen:
         db.session.rollback()
-        return _render(journey, 409, notice="That task cannot be done now.")
+        return _render(journey, 409, notice=NOT_NOW)
     if errors:
         return _render(journey, 422, errors=errors, values=typed, error_step=step_id)
     db.session.commit()
@@ -149,8 +160,10 @@ def journey_link_renew(token: str) -> Response:
     if not lead.email:
         return _expired(journey)
     journey.access_token, journey.valid_until = new_access_token()
-    queue_journey_link(journey, "Your new link")
+    queue_journey_link(journey, lazy_gettext("Your new link"))
     db.session.commit()
     return message_page(
-        200, "Check your inbox", [f"We have sent a new link to your page to {masked(lead.email)}."]
+        200,
+        _("Check your inbox"),
+        [_("We have sent a new link to your page to %(email)s.", email=masked(lead.email))],
     )

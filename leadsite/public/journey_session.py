@@ -5,8 +5,11 @@ link by email instead."""
 from __future__ import annotations
 
 from flask import redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
+from leadsite import i18n
 from leadsite.extensions import db, limiter
 from leadsite.journeys.sessions import find_session, fresh_page_link, use_session
 from leadsite.models import Journey, Lead
@@ -24,12 +27,17 @@ def _journey(token: str) -> Journey | None:
         return None
     journey = db.session.get(Journey, session.journey_id)
     lead = db.session.get(Lead, journey.lead_id) if journey else None
-    return journey if lead is not None and lead.erased_at is None else None
+    if lead is None or lead.erased_at is not None:
+        return None
+    i18n.speak(i18n.lead_language(lead))
+    return journey
 
 
 def _not_found() -> Response:
     return message_page(
-        404, "This link does not work", ["It may be mistyped. Ask for a new one where you got it."]
+        404,
+        _("This link does not work"),
+        [_("It may be mistyped. Ask for a new one where you got it.")],
     )
 
 
@@ -48,11 +56,11 @@ def journey_session_open(token: str) -> Response:
     db.session.rollback()
     response = message_page(
         410,
-        "This sign-in link has already been used",
-        ["Sign-in links work once, for a few minutes."]
-        + (["We can email you a link to your page."] if journey.lead.email else []),
+        _("This sign-in link has already been used"),
+        [_("Sign-in links work once, for a few minutes.")]
+        + ([_("We can email you a link to your page.")] if journey.lead.email else []),
         action=url_for("public.journey_session_email", token=token) if journey.lead.email else None,
-        action_label="Email me a new link",
+        action_label=_("Email me a new link"),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -69,8 +77,10 @@ def journey_session_email(token: str) -> Response:
     if not lead.email:
         return _not_found()
     fresh_page_link(journey)
-    queue_journey_link(journey, "Your link")
+    queue_journey_link(journey, lazy_gettext("Your link"))
     db.session.commit()
     return message_page(
-        200, "Check your inbox", [f"We have sent a link to your page to {masked(lead.email)}."]
+        200,
+        _("Check your inbox"),
+        [_("We have sent a link to your page to %(email)s.", email=masked(lead.email))],
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step, lock_journey
@@ -30,6 +32,7 @@ from leadsite.models import (
     StepStatus,
 )
 from leadsite.public.fields import DATA_PREFIX, FormField, data_point_field
+from leadsite.public.submission import field_label
 
 OPEN = (StepStatus.PENDING, StepStatus.DUE)
 # What the lead does themselves in the front-office; their progress counts these steps only.
@@ -232,7 +235,7 @@ def complete_task(
             given.append((points[item.key], raw == "on"))
             continue
         if raw is None or not raw.strip():
-            errors[item.name] = f"Enter your {item.label[:1].lower()}{item.label[1:]}"
+            errors[item.name] = _("Enter your %(field)s", field=field_label(item.label))
             continue
         try:
             given.append((points[item.key], values.data_point_value(points[item.key], raw)))

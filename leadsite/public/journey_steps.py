@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -16,12 +17,11 @@ from leadsite.journeys.lead_activities import Client, LeadActionRefused
 from leadsite.journeys.uploads import MAX_UPLOAD_BYTES, UPLOAD_REQUEST_BYTES
 from leadsite.models import ActivityKind, Journey, JourneyStep, StepStatus, utcnow
 from leadsite.public import bp
-from leadsite.public.journey import STALE, _expired, _find, _not_found, _render
+from leadsite.public.journey import NOT_NOW, STALE, _expired, _find, _not_found, _render
 from leadsite.public.journey_state import journey_view
 from leadsite.public.step_panels import booking_return_url
 from leadsite.public.tokens import journey_action_token_valid
 
-NOT_NOW = "That task cannot be done now."
 STEP = "/j/<token>/steps/<step_id>"
 
 
@@ -79,9 +79,9 @@ def journey_step_upload(token: str, step_id: str) -> Response:
         journey = _find(token)
         if journey is None:
             return _not_found()
-        limit = (
-            f"That is more than {MAX_UPLOAD_BYTES // 2**20} MB: "
-            "upload a smaller file, or fewer files at a time."
+        limit = _(
+            "That is more than %(size)s MB: upload a smaller file, or fewer files at a time.",
+            size=MAX_UPLOAD_BYTES // 2**20,
         )
         return _render(journey, 413, errors={"file": limit}, error_step=step_id)
     try:
@@ -146,7 +146,7 @@ def journey_step_book(token: str, step_id: str) -> Response:
     url = (step.activity.config or {}).get("url") if step.activity else None
     parsed = values.stored_url(url if isinstance(url, str) else None)
     if parsed is None or parsed.scheme != "https":
-        return _render(step.journey, 409, notice="This booking link is not set up yet.")
+        return _render(step.journey, 409, notice=_("This booking link is not set up yet."))
     lead_activities.booking_clicked(step.journey, step, _client())
     db.session.commit()
     return redirect(with_return(parsed.text, booking_return_url(token, step_id)), 303)

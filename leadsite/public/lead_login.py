@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from flask_limiter import RequestLimit
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
@@ -31,10 +32,7 @@ from leadsite.public.journey_state import journey_view
 from leadsite.public.lead_session import sign_in_lead, sign_out_lead, signed_in_lead
 from leadsite.public.pages import message_page
 
-EMAIL_FIELD = FormField(
-    "email", "email", "lead", "Email", "email", required=True, autocomplete="email"
-)
-STALE = "This page was open for a long time. Send it again."
+STALE = lazy_gettext("This page was open for a long time. Send it again.")
 RENEW_RATE_LIMIT = "5 per hour"
 
 
@@ -49,11 +47,20 @@ def _asked_email() -> str:
 def _too_many(limit: RequestLimit) -> Response:
     """Asked too often (from this address or for this email): the form again, saying when."""
     seconds = limit.limit.get_expiry()
-    wait = "an hour" if seconds >= 3600 else f"{max(1, seconds // 60)} minute(s)"
-    error = (
-        "You have asked for several links in a short time. Use the last one we sent, "
-        f"or try again in {wait}."
-    )
+    minutes = max(1, seconds // 60)
+    if seconds >= 3600:
+        error = _(
+            "You have asked for several links in a short time. Use the last one we sent, "
+            "or try again in an hour."
+        )
+    else:
+        error = ngettext(
+            "You have asked for several links in a short time. Use the last one we sent, "
+            "or try again in %(num)d minute.",
+            "You have asked for several links in a short time. Use the last one we sent, "
+            "or try again in %(num)d minutes.",
+            minutes,
+        )
     response = _login_page(429, value=request.form.get("email", ""), error=error)
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -75,7 +82,10 @@ def _page(template: str, status: int = 200, **context: object) -> Response:
 
 
 def _login_page(status: int = 200, **context: object) -> Response:
-    context = {"field": EMAIL_FIELD, "value": "", "error": None, "sent_to": None, **context}
+    field = FormField(
+        "email", "email", "lead", _("Email"), "email", required=True, autocomplete="email"
+    )
+    context = {"field": field, "value": "", "error": None, "sent_to": None, **context}
     return _page("public/login.html", status, lead=signed_in_lead(), **context)
 
 
@@ -93,9 +103,9 @@ def lead_login_send() -> Response:
     or not there is one, so the page tells nobody which addresses are known."""
     raw = request.form.get("email", "")
     if not _csrf_valid():
-        return _login_page(400, value=raw, error=STALE)
+        return _login_page(400, value=raw, error=str(STALE))
     if not raw.strip():
-        return _login_page(422, value=raw, error="Enter your email address")
+        return _login_page(422, value=raw, error=_("Enter your email address"))
     try:
         email = values.email(raw)
     except values.Invalid as error:
@@ -108,10 +118,10 @@ def lead_login_send() -> Response:
 def _link_not_found() -> Response:
     return message_page(
         404,
-        "This link does not work",
-        ["It may be mistyped. Ask for a new one."],
+        _("This link does not work"),
+        [_("It may be mistyped. Ask for a new one.")],
         link=url_for("public.lead_login"),
-        link_label="Ask for a sign-in link",
+        link_label=_("Ask for a sign-in link"),
     )
 
 
@@ -119,10 +129,12 @@ def _link_spent(sign_in: LeadSignIn, token: str) -> Response:
     used = sign_in.used_at is not None
     return message_page(
         410,
-        "This sign-in link has already been used" if used else "This sign-in link has expired",
-        ["Sign-in links work once, for 15 minutes. We can email you a new one."],
+        _("This sign-in link has already been used")
+        if used
+        else _("This sign-in link has expired"),
+        [_("Sign-in links work once, for 15 minutes. We can email you a new one.")],
         action=url_for("public.lead_login_renew", token=token),
-        action_label="Email me a new link",
+        action_label=_("Email me a new link"),
     )
 
 
@@ -173,8 +185,8 @@ def lead_login_renew(token: str) -> Response:
     db.session.commit()
     return message_page(
         200,
-        "Check your inbox",
-        [f"We have sent a new sign-in link to {masked(sign_in.lead.email)}."],
+        _("Check your inbox"),
+        [_("We have sent a new sign-in link to %(email)s.", email=masked(sign_in.lead.email))],
     )
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
+from leadsite import i18n
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.journeys.conditions import data_values
@@ -34,7 +37,11 @@ from leadsite.public import bp
 from leadsite.public.fields import data_point_field
 from leadsite.public.pages import message_page
 
-DECISIONS = {"approved": "You approved it", "rejected": "You rejected it", "done": "You did it"}
+DECISIONS = {
+    "approved": lazy_gettext("You approved it"),
+    "rejected": lazy_gettext("You rejected it"),
+    "done": lazy_gettext("You did it"),
+}
 
 
 def _private(response: Response) -> Response:
@@ -47,8 +54,8 @@ def _not_found() -> Response:
     return _private(
         message_page(
             404,
-            "This link does not work",
-            ["It may be mistyped. Open the link in the latest email you were sent."],
+            _("This link does not work"),
+            [_("It may be mistyped. Open the link in the latest email you were sent.")],
         )
     )
 
@@ -56,17 +63,21 @@ def _not_found() -> Response:
 def _not_open(link: StakeholderLink, state: str) -> Response:
     """The page of a link that cannot be answered: answered, expired, or no longer needed."""
     if state == ANSWERED:
-        when = link.decided_at.strftime("%d %B %Y, %H:%M UTC") if link.decided_at else ""
-        said = DECISIONS.get(link.decision or "", "You answered")
-        page = message_page(410, "Already answered", [f"{said} on {when}.", "Thank you."])
+        when = i18n.moment(link.decided_at) if link.decided_at else ""
+        said = DECISIONS.get(link.decision or "") or _("You answered")
+        page = message_page(
+            410,
+            _("Already answered"),
+            [_("%(answer)s on %(when)s.", answer=said, when=when), _("Thank you.")],
+        )
     elif state == EXPIRED:
         page = message_page(
             410,
-            "This link has expired",
-            ["Ask the people who sent it to you for a new one."],
+            _("This link has expired"),
+            [_("Ask the people who sent it to you for a new one.")],
         )
     else:
-        page = message_page(410, "Nothing is needed any more", ["This request was closed."])
+        page = message_page(410, _("Nothing is needed any more"), [_("This request was closed.")])
     return _private(page)
 
 
@@ -110,8 +121,9 @@ def stakeholder_page(token: str) -> Response:
     if link is None or db.session.get(Lead, link.journey.lead_id) is None:
         return _not_found()
     if request.args.get("answered") == "1" and link.decided_at is not None:
-        said = DECISIONS.get(link.decision or "", "Your answer was sent")
-        return _private(message_page(200, "Thank you", [f"{said}. Your answer was recorded."]))
+        said = DECISIONS.get(link.decision or "") or _("Your answer was sent")
+        recorded = _("%(answer)s. Your answer was recorded.", answer=said)
+        return _private(message_page(200, _("Thank you"), [recorded]))
     state = link_state(link)
     if state != OPEN:
         return _not_open(link, state)
@@ -137,8 +149,8 @@ def stakeholder_answer(token: str) -> Response:
         return _private(
             message_page(
                 400,
-                "This answer is for another request",
-                ["Open the link in the email again and answer on its page."],
+                _("This answer is for another request"),
+                [_("Open the link in the email again and answer on its page.")],
             )
         )
     typed = {key: value for key, value in request.form.items() if key.startswith("data.")}

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from leadsite import values
+from leadsite import i18n, values
 from leadsite.models import UTM_FIELDS, utcnow
 from leadsite.public.answers import answer
 from leadsite.public.fields import FormField, FormSettings
@@ -146,20 +146,23 @@ def missing(
                 errors.append(FieldError(item.name, str(error)))
     last = step is None or step == settings.step_count - 1
     if last and settings.consent and settings.consent.required and not submission.consent:
-        errors.append(FieldError(CONSENT, "Tick the box to give your consent: it is required"))
+        errors.append(FieldError(CONSENT, _("Tick the box to give your consent: it is required")))
     return errors
 
 
 def _required_message(item: FormField) -> str:
     if item.input == "consent":
         return _("Tick the box to give your consent: it is required")
-    verb = "Choose" if item.input in ("select", "radios") else "Enter"
-    return f"{verb} your {_lower_first(item.label)}"
+    label = field_label(item.label)
+    if item.input in ("select", "radios"):
+        return _("Choose your %(field)s", field=label)
+    return _("Enter your %(field)s", field=label)
 
 
-def _lower_first(label: str) -> str:
-    """`Work email` -> `work email`, but `URL of your site` stays as it is."""
-    if len(label) > 1 and label[1].isupper():
+def field_label(label: str) -> str:
+    """A label as it stands inside a sentence: `Work email` -> `work email`, but `URL of your
+    site` stays as it is, and so does every German one (German capitalises its nouns)."""
+    if i18n.current() == "de" or (len(label) > 1 and label[1].isupper()):
         return label
     return label[:1].lower() + label[1:]
 
@@ -174,6 +177,7 @@ def lead_input(
     """The `LeadInput` of a submission, and the input names of its journey data in order.
     Only the fields its answers ask for count; `region` reads phone numbers of questions."""
     lead = LeadInput(source=source, source_url=submission.attribution.source_url)
+    lead.language = i18n.current()  # the language the form was shown in
     lead.referral_code = submission.attribution.referral_code
     lead.utm = dict(submission.attribution.utm)
     data_names: list[str] = []

@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from leadsite.api.ingest import note
 from leadsite.extensions import db
@@ -32,14 +34,20 @@ from leadsite.registration.validate import clean
 
 log = logging.getLogger(__name__)
 
-EXPIRED = (
+EXPIRED = lazy_gettext(
     "This form was open for a long time, so we could not accept it yet. Everything you typed "
     "is still here: check it and send it again."
 )
-USED = (
+USED = lazy_gettext(
     "This form was sent already. Everything you typed is still here: to send it once more, "
     "check it and send it again."
 )
+# By the identifier a duplicate was found by (the registration's `Duplicate.identifier`).
+ALREADY_REGISTERED = {
+    "email": lazy_gettext("This email is already registered."),
+    "phone": lazy_gettext("This phone is already registered."),
+    "unique_id": lazy_gettext("This unique id is already registered."),
+}
 DEFAULT_MIN_FILL_SECONDS = 2.0
 DIALECT = "form"  # the hosted page's and the embed form's calls in the ingestion log
 
@@ -92,8 +100,8 @@ def submit(
     count_form(origin, submission.attribution, FormEvent.SUBMIT)
     token = read_form_token(submission.token, origin.ref)
     if token is None:
-        note(code="FORM_EXPIRED", message=EXPIRED)
-        return Outcome(form_errors=[EXPIRED])
+        note(code="FORM_EXPIRED", message=str(EXPIRED))
+        return Outcome(form_errors=[str(EXPIRED)])
     opened = token.issued_at
     region = workspace_region(origin)
     data, data_names = lead_input(submission, settings, origin.name, context, region)
@@ -104,8 +112,8 @@ def submit(
             check_only(origin, funnel, data)
             raise ValidationFailed([])
         if not use_form_token(token):
-            note(code="FORM_USED", message=USED)
-            return Outcome(form_errors=[USED], status=409, opened_at=opened)
+            note(code="FORM_USED", message=str(USED))
+            return Outcome(form_errors=[str(USED)], status=409, opened_at=opened)
         reason = bot_reason(submission, token)
         if reason is not None:
             held = hold(origin, data, context, reason)
@@ -130,7 +138,7 @@ def submit(
         return Outcome(errors=errors, form_errors=general, opened_at=opened)
     except Duplicate as error:
         name = error.identifier if any(f.name == error.identifier for f in settings.fields) else ""
-        message = f"This {error.identifier.replace('_', ' ')} is already registered."
+        message = str(ALREADY_REGISTERED.get(error.identifier) or _("This is already registered."))
         note(code=error.code, message=message)
         count_form(origin, submission.attribution, FormEvent.INVALID, [name])
         if name:

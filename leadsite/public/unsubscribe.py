@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from leadsite import i18n
 from leadsite.extensions import db
 from leadsite.journeys.emails import lead_id_from_unsubscribe_token
 from leadsite.models import Lead, utcnow
@@ -14,9 +16,6 @@ from leadsite.public import bp
 from leadsite.public.emails import masked
 from leadsite.public.pages import message_page
 from leadsite.representations import lead_dict
-
-DONE_TITLE = "You are unsubscribed"
-DONE_TEXT = "You will not receive any more emails from us. Thank you for letting us know."
 
 
 def opt_out(lead: Lead) -> bool:
@@ -32,14 +31,25 @@ def opt_out(lead: Lead) -> bool:
 def _lead(token: str) -> Lead | None:
     lead_id = lead_id_from_unsubscribe_token(token)
     lead = db.session.get(Lead, lead_id) if lead_id else None
-    return lead if lead is not None and lead.erased_at is None else None
+    if lead is None or lead.erased_at is not None:
+        return None
+    i18n.speak(i18n.lead_language(lead))
+    return lead
 
 
 def _invalid() -> Response:
     return message_page(
         404,
-        "This link does not work",
-        ["It may be mistyped or incomplete. Open it again from one of our emails."],
+        _("This link does not work"),
+        [_("It may be mistyped or incomplete. Open it again from one of our emails.")],
+    )
+
+
+def _unsubscribed() -> Response:
+    return message_page(
+        200,
+        _("You are unsubscribed"),
+        [_("You will not receive any more emails from us. Thank you for letting us know.")],
     )
 
 
@@ -50,13 +60,17 @@ def unsubscribe(token: str) -> Response:
     if lead is None:
         return _invalid()
     if lead.opted_out_at is not None:
-        return message_page(200, DONE_TITLE, [DONE_TEXT])
+        return _unsubscribed()
     return message_page(
         200,
-        "Unsubscribe from our emails?",
-        [f"We will stop emailing {masked(lead.email) if lead.email else 'you'}."],
+        _("Unsubscribe from our emails?"),
+        [
+            _("We will stop emailing %(email)s.", email=masked(lead.email))
+            if lead.email
+            else _("We will stop emailing you.")
+        ],
         action=request.path,
-        action_label="Unsubscribe",
+        action_label=_("Unsubscribe"),
     )
 
 
@@ -69,4 +83,4 @@ def unsubscribe_confirmed(token: str) -> Response:
         return _invalid()
     opt_out(lead)
     db.session.commit()
-    return message_page(200, DONE_TITLE, [DONE_TEXT])
+    return _unsubscribed()

@@ -71,6 +71,7 @@ class LeadInput:
     required_for_new: tuple[str, ...] = ()
     request: LeadRequest | None = None
     notifications: Any = None  # a list (or comma-separated text) of NOTIFICATIONS
+    language: Any = None  # the language the lead registers in (`leadsite.i18n.LANGUAGES`)
 
 
 @dataclass

@@ -8,7 +8,8 @@ from leadsite.registration.inputs import RegistrationContext
 from leadsite.registration.validate import IDENTIFIERS, MAX_TAGS, CleanLead
 
 # Given values overwrite these on every registration.
-PROFILE_FIELDS = ("first_name", "last_name", "address", "status")
+# A lead registering again in another language is spoken to in that one from then on.
+PROFILE_FIELDS = ("first_name", "last_name", "address", "status", "language")
 # First touch wins: set once, kept afterwards (each registration's own values stay on its event).
 ATTRIBUTION_FIELDS = ("source", "source_url", *UTM_FIELDS)
 

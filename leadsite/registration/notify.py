@@ -4,17 +4,24 @@ outbox, in the registration's transaction, as the funnel's own notifications do.
 
 from __future__ import annotations
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from leadsite import i18n
 from leadsite.journeys.activities import notify_recipients
-from leadsite.journeys.emails import TemplateFailed, lead_email, staff_email
+from leadsite.journeys.emails import TemplateFailed, greeting_body, lead_email, staff_email
 from leadsite.models import Funnel, Journey, Lead
 from leadsite.outbox.email import queue_email
 from leadsite.outbox.notifications import queue_registration_sms
 
-THANK_YOU = {
-    "subject": "Thank you, we have received your request",
-    "body": "Hello {{ lead.first_name or 'there' }},\n\n"
-    "Thank you for your request. We will get back to you soon.",
-}
+
+def thank_you(lead: Lead) -> dict[str, str]:
+    """The auto-reply's subject and body, in the lead's language."""
+    with force_locale(i18n.lead_language(lead)):
+        return {
+            "subject": _("Thank you, we have received your request"),
+            "body": greeting_body(_("Thank you for your request. We will get back to you soon.")),
+        }
 
 
 def queue_notifications(
@@ -23,7 +30,8 @@ def queue_notifications(
     """Queue what `asked` names. A new lead's staff SMS is already queued by the pipeline; a
     lead who opted out gets no thank-you."""
     if "auto-reply" in asked and lead.email and lead.opted_out_at is None:
-        email = lead_email(lead, journey, {}, THANK_YOU, THANK_YOU["subject"])
+        texts = thank_you(lead)
+        email = lead_email(lead, journey, {}, texts, texts["subject"])
         queue_email(
             lead.workspace_id,
             lead.email,

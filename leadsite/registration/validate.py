@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from leadsite import lead_statuses, values
+from leadsite import i18n, lead_statuses, values
 from leadsite.extensions import db
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox import http
@@ -107,6 +107,7 @@ def clean(
     given["source_url"] = c.check("source_url", lead_input.source_url, values.url)
     given["opt_in"] = c.check("opt_in", lead_input.opt_in, values.boolean)
     given["sms_opt_in"] = c.check("sms_opt_in", lead_input.sms_opt_in, values.boolean)
+    given["language"] = c.check("language", lead_input.language, i18n.language)
     utm = {**_utm_from_url(given["source_url"]), **lead_input.utm}
     for name in UTM_FIELDS:
         given[name] = c.check(name, utm.get(name), lambda v: values.text(v, 200))

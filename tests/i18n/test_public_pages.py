@@ -1,0 +1,176 @@
+"""The lead-facing pages in English, German, French and Spanish: chosen by the origin's setting,
+the browser's Accept-Language, or the language the lead registered in."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadsite.extensions import db
+from leadsite.journeys.emails import unsubscribe_token
+from leadsite.models import Lead, OriginKind
+from leadsite.public.tokens import confirm_token
+from tests.i18n.helpers import form_origin, registered_in
+from tests.public.helpers import post_form
+
+# language: (html lang, first name label, button, "required" hint)
+FORM_TEXTS = {
+    "en": ("First name", "Sign up", "are required."),
+    "de": ("Vorname", "Jetzt anmelden", "sind Pflichtfelder."),
+    "fr": ("Prénom", "S\u2019inscrire", "sont obligatoires."),
+    "es": ("Nombre", "Registrarme", "son obligatorios."),
+}
+
+
+@pytest.mark.parametrize("kind", [OriginKind.PAGE, OriginKind.EMBED])
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+def test_the_form_speaks_the_origin_s_language(client, kind, language):
+    origin = form_origin(language, kind)
+    path = f"/r/{origin.ref}" if kind == OriginKind.PAGE else f"/embed/{origin.ref}"
+
+    body = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+
+    label, button, hint = FORM_TEXTS[language]
+    assert f'<html lang="{language}">' in body
+    assert f'<label for="f-first-name">{label}' in body
+    assert f'<button type="submit" class="button">{button}</button>' in body
+    assert hint in body
+
+
+@pytest.mark.parametrize(
+    ("accept", "language"),
+    [
+        ("de-AT,de;q=0.9,en;q=0.5", "de"),
+        ("fr-CH, fr;q=0.9, en;q=0.8", "fr"),
+        ("it-IT,it;q=0.9,es;q=0.8,en;q=0.7", "es"),
+        ("it-IT,pt;q=0.5", "en"),
+        ("", "en"),
+    ],
+)
+def test_an_origin_that_follows_the_browser_speaks_the_best_accept_language(
+    client, accept, language
+):
+    origin = form_origin("browser")
+
+    body = client.get(f"/r/{origin.ref}", headers={"Accept-Language": accept}).get_data(
+        as_text=True
+    )
+
+    assert f'<html lang="{language}">' in body
+    assert f'<label for="f-first-name">{FORM_TEXTS[language][0]}' in body
+
+
+def test_an_origin_without_a_language_follows_the_browser(client):
+    origin = form_origin(None)
+
+    body = client.get(f"/r/{origin.ref}", headers={"Accept-Language": "es"}).get_data(as_text=True)
+
+    assert "Registrarme" in body
+
+
+def test_the_origin_s_language_wins_over_the_browser_s(client):
+    origin = form_origin("de")
+
+    body = client.get(f"/r/{origin.ref}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+
+    assert '<html lang="de">' in body and "Jetzt anmelden" in body and "S\u2019inscrire" not in body
+
+
+def test_errors_on_a_german_form_are_german_and_the_lead_keeps_the_language(client):
+    origin = form_origin("de")
+
+    missing = post_form(client, f"/r/{origin.ref}", origin.ref, first_name="Ada")
+    done = post_form(
+        client, f"/r/{origin.ref}", origin.ref, first_name="Ada", email="ada@example.com"
+    )
+
+    body = missing.get_data(as_text=True)
+    assert missing.status_code == 422
+    assert "Es gibt ein Problem" in body and "Bitte füllen Sie „E-Mail“ aus" in body
+    assert "Vielen Dank: Sie sind angemeldet." in done.get_data(as_text=True)
+    assert db.session.scalar(db.select(Lead.language)) == "de"
+
+
+def test_french_and_german_required_fields_read_in_a_sentence(client):
+    french, german = form_origin("fr"), form_origin("de")
+
+    in_french = post_form(client, f"/r/{french.ref}", french.ref).get_data(as_text=True)
+    in_german = post_form(client, f"/r/{german.ref}", german.ref).get_data(as_text=True)
+
+    assert "Indiquez votre e-mail" in in_french  # French does not capitalise the label
+    assert "Bitte füllen Sie „E-Mail“ aus" in in_german
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "next_line"),
+    [
+        ("en", "Confirm your email to start", "Send the link again"),
+        ("de", "Bestätigen Sie Ihre E-Mail-Adresse, um zu beginnen", "Link noch einmal senden"),
+        ("fr", "Confirmez votre e-mail pour commencer", "Renvoyer le lien"),
+        ("es", "Confirme su correo para empezar", "Volver a enviar el enlace"),
+    ],
+)
+def test_the_journey_page_speaks_the_lead_s_language_whatever_the_browser(
+    client, language, heading, next_line
+):
+    _lead, journey = registered_in(language, double_opt_in=True)
+
+    body = client.get(f"/j/{journey.access_token}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+
+    assert f'<html lang="{language}">' in body
+    assert heading in body and next_line in body
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "button"),
+    [
+        ("en", "Confirm your registration", "Yes, confirm my registration"),
+        ("de", "Bestätigen Sie Ihre Anmeldung", "Ja, Anmeldung bestätigen"),
+        ("fr", "Confirmez votre inscription", "Oui, confirmer mon inscription"),
+        ("es", "Confirme su registro", "Sí, confirmar mi registro"),
+    ],
+)
+def test_the_confirmation_page_speaks_the_lead_s_language(client, language, title, button):
+    lead, journey = registered_in(language, double_opt_in=True)
+    path = f"/confirm/{confirm_token(lead.id, journey.id)}"
+
+    page = client.get(path).get_data(as_text=True)
+    confirmed = client.post(path).get_data(as_text=True)
+
+    assert f"<h1>{title}</h1>" in page and f">{button}</button>" in page
+    done = {
+        "en": "Your registration is confirmed",
+        "de": "Ihre Anmeldung ist bestätigt",
+        "fr": "Votre inscription est confirmée",
+        "es": "Su registro está confirmado",
+    }
+    assert f"<h1>{done[language]}</h1>" in confirmed
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "done"),
+    [
+        ("en", "Unsubscribe from our emails?", "You are unsubscribed"),
+        ("de", "Unsere E-Mails abbestellen?", "Sie haben unsere E-Mails abbestellt"),
+        ("fr", "Vous désabonner de nos e-mails ?", "Vous êtes désabonné"),
+        ("es", "¿Darse de baja de nuestros correos?", "Se ha dado de baja"),
+    ],
+)
+def test_the_unsubscribe_page_speaks_the_lead_s_language(client, language, question, done):
+    lead, _journey = registered_in(language)
+    path = f"/unsubscribe/{unsubscribe_token(lead)}"
+
+    page = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    after = client.post(path).get_data(as_text=True)
+
+    assert f"<h1>{question}</h1>" in page
+    assert f"<h1>{done}</h1>" in after
+
+
+def test_a_link_that_names_nobody_answers_in_the_browser_s_language(client):
+    body = client.get("/unsubscribe/forged", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
+
+    assert "Ce lien ne fonctionne pas" in body
