@@ -29,6 +29,11 @@ MAX_KEY = 40
 MAX_NAME = 60
 
 
+# The status every new lead gets (`Lead.status`'s default; the chatbot dialect sends it too): it
+# can be renamed and recoloured, never deleted.
+FIRST = "new"
+
+
 class StatusInUse(Exception):
     """A status that leads still have cannot be deleted; `count` says how many."""
 
@@ -87,6 +92,18 @@ def known(workspace_id: str, raw: object) -> str | None:
     if key not in allowed:
         raise values.Invalid(f"must be one of these statuses: {', '.join(allowed)}")
     return key
+
+
+def matching(workspace_id: str, raw: object) -> str | None:
+    """The key of the workspace's status that `raw` names, by key or by name, whatever the
+    case; None when none does. For doors whose callers name statuses their own way."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    wanted = raw.strip().casefold()
+    for status in statuses(workspace_id):
+        if wanted in (status.key.casefold(), status.name.casefold()):
+            return status.key
+    return None
 
 
 def slug(name: str) -> str:
@@ -151,6 +168,8 @@ def delete_status(status: LeadStatus, move_to: LeadStatus | None = None) -> int:
     directly: no journey waits on a status, and a bulk change of many leads emits no events
     (as an import does not).
     """
+    if status.key == FIRST:
+        raise ValueError(f"the status “{FIRST}” new leads get cannot be deleted")
     count = lead_count(status)
     if count and move_to is None:
         raise StatusInUse(status, count)

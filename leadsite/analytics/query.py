@@ -14,6 +14,7 @@ from leadsite.registration import FieldError
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -40,12 +41,18 @@ def _day(args: Mapping[str, str], name: str, default: date, errors: list[FieldEr
     if not raw:
         return default
     try:
-        if DAY.fullmatch(raw):
-            return date.fromisoformat(raw)
+        day = date.fromisoformat(raw) if DAY.fullmatch(raw) else None
     except ValueError:
-        pass
-    errors.append(FieldError(name, "Must be a date written YYYY-MM-DD", raw[:40]))
-    return default
+        day = None
+    if day is None:
+        errors.append(FieldError(name, "Must be a date written YYYY-MM-DD", raw[:40]))
+    elif not FIRST_DAY <= day <= LAST_DAY:
+        # The range's arithmetic (a default start 30 days back, the day after the end) must
+        # stay inside the calendar.
+        message = f"Must be a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        errors.append(FieldError(name, message, raw[:40]))
+        day = None
+    return default if day is None else day
 
 
 def parse_query(

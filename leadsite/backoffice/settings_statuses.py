@@ -59,6 +59,7 @@ def _page(
         statuses=statuses,
         counts={s.id: lead_statuses.lead_count(s) for s in statuses},
         form=form or StatusForm(formdata=None),
+        first_status=lead_statuses.FIRST,
         **extra,
     )
 
@@ -124,6 +125,9 @@ def status_move(status_id: str, direction: str) -> Response:
 def status_delete(status_id: str) -> Response:
     """Delete a status. One that leads have asks where to move them (`move_to`) first."""
     status = _status_or_404(status_id)
+    if status.key == lead_statuses.FIRST:
+        flash(f"“{status.name}” is the status every new lead gets: rename it instead.", "error")
+        return _page(status=409)
     move_to = None
     if request.form.get("move_to"):
         move_to = db.session.scalar(

@@ -112,6 +112,11 @@ def test_csv_guards_values_a_spreadsheet_would_run(client, auth):
         ({"to": "2026-02-30"}, "to"),
         ({"from": "2026-05-02", "to": "2026-05-01"}, "to"),
         ({"origin": "org_unknown"}, "origin"),
+        # Days at the calendar's ends: the default start (30 days back) and the day after the
+        # end would leave it (a 500 schemathesis found).
+        ({"from": "2000-01-01", "to": "0001-01-01"}, "to"),
+        ({"to": "0001-01-01"}, "to"),
+        ({"to": "9999-12-31"}, "to"),
     ],
 )
 def test_bad_parameters_answer_422_on_the_parameter(client, args, field):

@@ -166,6 +166,22 @@ def test_an_unused_status_is_deleted_without_javascript(client, auth):
     assert _keys(ws) == ["new", "contacted", "qualified", "customer"]
 
 
+def test_the_status_new_leads_get_cannot_be_deleted(client, auth):
+    ws, token = _settings(client, auth)
+    new = db.session.scalar(db.select(LeadStatus).filter_by(workspace_id=ws.id, key="new"))
+
+    page = client.get("/p/settings/statuses").get_data(as_text=True)
+    refused = client.post(
+        f"/p/settings/statuses/{new.id}/delete",
+        data={"csrf_token": token, "move_to": "contacted"},
+    )
+
+    assert f"/p/settings/statuses/{new.id}/delete" not in page
+    assert refused.status_code == 409
+    assert "is the status every new lead gets: rename it instead." in refused.get_data(as_text=True)
+    assert _keys(ws)[0] == "new"
+
+
 def test_a_rename_to_nothing_is_refused_with_the_edit_form_open(client, auth):
     ws, token = _settings(client, auth)
     new = db.session.scalar(db.select(LeadStatus).filter_by(workspace_id=ws.id, key="new"))

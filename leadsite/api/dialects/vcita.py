@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from leadsite import lead_statuses
 from leadsite.accounts import hash_api_key
 from leadsite.api.auth import check_key
 from leadsite.api.body import InvalidJSON, read_body
@@ -165,8 +166,27 @@ def _business_matches(business: str) -> bool:
     return business in (workspace.id, workspace.slug)
 
 
+# vcita's client status when none is set, which means what leadsite's first status means.
+VCITA_DEFAULT_STATUS = "lead"
+
+
+def _status(raw: str | None, extras: dict[str, Any]) -> str | None:
+    """vcita's client status as one of the workspace's (by key or name, any case; its default
+    "Lead" is the status new leads get). vcita clients never read it back, so one the workspace
+    does not have is kept as the custom field `vcita_status` rather than refusing the lead."""
+    if raw is None:
+        return None
+    key = lead_statuses.matching(g.workspace_id, raw)
+    if key is None and isinstance(raw, str) and raw.strip().casefold() == VCITA_DEFAULT_STATUS:
+        key = lead_statuses.FIRST
+    if key is None:
+        extras["vcita_status"] = raw
+    return key
+
+
 def _lead_input(body: VcitaLeadBody) -> LeadInput:
     extras = dict(body.model_extra or {})
+    status = _status(body.status, extras)
     return LeadInput(
         email=body.email,
         unique_id=body.unique_id,
@@ -174,7 +194,7 @@ def _lead_input(body: VcitaLeadBody) -> LeadInput:
         first_name=body.first_name,
         last_name=body.last_name,
         address=body.address,
-        status=body.status,
+        status=status,
         source=body.source,
         source_url=body.source_url,
         tags=body.tags,

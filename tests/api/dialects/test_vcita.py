@@ -3,6 +3,7 @@ token header, the business, and its answers and errors."""
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from leadsite.extensions import db
@@ -66,9 +67,10 @@ def test_every_documented_field_registers_the_lead_and_its_request(default_api):
         "1 Main Street, Springfield",
     )
     assert (lead.opt_in, lead.sms_opt_in) == (True, True)
+    # vcita's default client status, "Lead", is the status new leads get.
     assert (lead.source, lead.status, lead.tags) == (
         "Spring campaign",
-        "Lead",
+        "new",
         ["kitchen", "spring"],
     )
     assert (lead.source_url, lead.utm_source) == (EVERY_FIELD["source_url"], "flyer")
@@ -267,3 +269,32 @@ def test_a_wrong_method_on_leadgen_answers_json_not_a_page(client):
 
     assert response.status_code == 405
     assert response.is_json and response.get_json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    ("sent", "status", "custom"),
+    [
+        ("Qualified", "qualified", None),  # a workspace status, by its name
+        ("CUSTOMER", "customer", None),  # or by its key, whatever the case
+        ("VIP client", "new", "VIP client"),  # unknown: kept, not refused
+    ],
+)
+def test_a_client_status_is_the_workspaces_or_kept_as_a_custom_field(
+    default_api, sent, status, custom
+):
+    api = default_api
+    response = api.client.post(
+        URL,
+        json={
+            **EVERY_FIELD,
+            "email": "kim@example.com",
+            "unique_id": "kim-1",
+            "phone": None,
+            "status": sent,
+        },
+        headers={**_token(api), "X-On-Behalf-Of": api.workspace.slug},
+    )
+
+    assert response.status_code == 201, response.json
+    lead = db.session.get(Lead, response.json["uid"])
+    assert (lead.status, lead.custom_fields.get("vcita_status")) == (status, custom)
