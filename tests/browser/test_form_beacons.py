@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 from leadsite.models import OriginKind
 from tests import factories
 from tests.analytics.helpers import counts
-from tests.public.sites import Site, embed_page, third_party_site
+from tests.public.sites import embed_page
 from tests.servers import eventually
 
 # What Chromium says outside headless mode; headless it says HeadlessChrome, a bot.
@@ -29,12 +29,6 @@ def person(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(user_agent=DESKTOP_CHROME)
     yield context.new_page()
     context.close()
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with third_party_site() as served:
-        yield served
 
 
 def form_origin(kind: OriginKind):
