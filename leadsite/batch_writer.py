@@ -59,13 +59,19 @@ class BatchWriter(Generic[Item]):
             self._start()
 
     def flush(self) -> int:
-        """Write every queued item now; returns what `write_batch` says it wrote."""
-        with self._flushing:
+        """Write every queued item now; returns what `write_batch` says it wrote.
+
+        SQLite's writers' turn is taken before this writer's own lock, in the order every
+        writer takes them: a registration that holds the turn and counts (with no interval, a
+        flush) would otherwise wait for a flush that waits for its turn.
+        """
+        if not self._pending:
+            return 0
+        with self.app.app_context(), writers_turn(), self._flushing:
             items = self._take()
             if not items:
                 return 0
-            with self.app.app_context():
-                return self.write_batch(items)
+            return self.write_batch(items)
 
     def write_batch(self, items: list[Item]) -> int:
         raise NotImplementedError
