@@ -52,12 +52,13 @@ def _page(
     form: StatusForm | None = None, status: int = 200, block: str = "statuses", **extra: object
 ) -> Response:
     statuses = lead_statuses.statuses(g.workspace.id)
+    by_key = lead_statuses.lead_counts(g.workspace.id)
     return render_page_or_block(
         TEMPLATE,
         block,
         status=status,
         statuses=statuses,
-        counts={s.id: lead_statuses.lead_count(s) for s in statuses},
+        counts={s.id: by_key.get(s.key, 0) for s in statuses},
         form=form or StatusForm(formdata=None),
         first_status=lead_statuses.FIRST,
         **extra,
