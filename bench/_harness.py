@@ -39,10 +39,50 @@ class WrkResult:
     non_2xx: int
     socket_errors: int
     non_2xx_by_status: dict[str, int] = field(default_factory=dict)
+    # CPU the service spent per request (its gunicorn processes and its database's PostgreSQL
+    # backends; see `ServiceCpu`), when measured.
+    cpu_ms_per_request: float | None = None
 
     @property
     def failed_fraction(self) -> float:
         return (self.non_2xx + self.socket_errors) / max(self.requests, 1)
+
+
+class ServiceCpu:
+    """CPU time (user + system) of the processes that serve a benchmark: every process whose
+    command line names its gunicorn's address, and the PostgreSQL backends connected to its
+    database. Unlike requests a second, it hardly changes with what else loads the machine, so
+    two variants of the app compare even on a busy machine. Read from /proc (Linux)."""
+
+    TICKS = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, gunicorn_bind: str, database: str | None = None) -> None:
+        self.needles = [gunicorn_bind.encode()]
+        if database:
+            self.needles.append(
+                f": postgres {database} ".encode()
+            )  # "postgres: 15/main: postgres db …"
+        self.start = self._ticks()
+
+    def spent_s(self) -> float:
+        """Seconds of CPU since this was made (a process gone meanwhile is not counted)."""
+        now = self._ticks()
+        return sum(t - self.start.get(pid, 0) for pid, t in now.items()) / self.TICKS
+
+    def _ticks(self) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                if not any(needle in cmdline for needle in self.needles):
+                    continue
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            found[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime, stime
+        return found
 
 
 def source_version() -> str:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from _harness import (
     BIN,
+    PG_BENCH_DATABASE,
     BenchError,
+    ServiceCpu,
     WrkResult,
     free_port,
     fresh_database,
@@ -59,7 +61,7 @@ def bench_full(
         headers = {"Authorization": f"Bearer {demo['api_key']}"}
         with gunicorn("app:app", env, port, workdir / "full.log", args.workers) as base_url:
             url = f"{base_url}/api/v1/leads?ref={demo['origins']['api']}"
-            return measure(args, url, headers, run_id)
+            return measure(args, url, headers, run_id, port)
 
 
 def bench_bare(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResult:
@@ -69,14 +71,19 @@ def bench_bare(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResul
         env = {**os.environ, "DATABASE_URL": database_url}
         run([str(BIN / "python"), "bench/bare_app.py", "init-db"], env)
         with gunicorn("bare_app:app", env, port, workdir / "bare.log", args.workers) as base_url:
-            return measure(args, f"{base_url}/leads", {}, run_id)
+            return measure(args, f"{base_url}/leads", {}, run_id, port)
 
 
-def measure(args: argparse.Namespace, url: str, headers: dict[str, str], run_id: str) -> WrkResult:
+def measure(
+    args: argparse.Namespace, url: str, headers: dict[str, str], run_id: str, port: int = 0
+) -> WrkResult:
     preflight(url, headers, run_id)
     if args.warmup:
         wrk(url, headers, f"{run_id}w", args.warmup, args.connections, args.threads)
+    postgres = args.database and args.database.startswith("postgres")
+    cpu = ServiceCpu(f"127.0.0.1:{port}", PG_BENCH_DATABASE if postgres else None)
     result = wrk(url, headers, run_id, args.duration, args.connections, args.threads)
+    result.cpu_ms_per_request = cpu.spent_s() * 1000 / max(result.requests, 1)
     if result.failed_fraction > MAX_FAILED:
         raise BenchError(
             f"invalid run: {result.non_2xx} non-2xx {result.non_2xx_by_status} and "
@@ -86,11 +93,14 @@ def measure(args: argparse.Namespace, url: str, headers: dict[str, str], run_id:
 
 
 def report(results: dict[str, WrkResult]) -> None:
-    print(f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
+    print(
+        f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}"
+        f"{'CPU ms/req':>12}"
+    )
     for name, r in results.items():
         print(
             f"{name:24}{r.requests_per_s:12.1f}{r.p50_ms:10.1f}{r.p99_ms:10.1f}"
-            f"{r.requests:10d}{r.non_2xx:9d}"
+            f"{r.requests:10d}{r.non_2xx:9d}{r.cpu_ms_per_request or 0:12.2f}"
         )
     if len(results) == 2:
         full, bare = results.values()
@@ -101,18 +111,26 @@ def report(results: dict[str, WrkResult]) -> None:
 
 def report_log_comparison(runs: dict[str, list[WrkResult]]) -> None:
     """Every run, then the median of each side and what the log costs."""
-    print(f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
+    print(
+        f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}"
+        f"{'CPU ms/req':>12}"
+    )
     for name, results in runs.items():
         for r in results:
             print(
                 f"{name:24}{r.requests_per_s:12.1f}{r.p50_ms:10.1f}{r.p99_ms:10.1f}"
-                f"{r.requests:10d}{r.non_2xx:9d}"
+                f"{r.requests:10d}{r.non_2xx:9d}{r.cpu_ms_per_request or 0:12.2f}"
             )
     on, off = (statistics.median(r.requests_per_s for r in results) for results in runs.values())
     p50_on, p50_off = (statistics.median(r.p50_ms for r in results) for results in runs.values())
+    cpu_on, cpu_off = (
+        statistics.median(r.cpu_ms_per_request or 0 for r in results) for results in runs.values()
+    )
     print(
         f"median requests/s: log on {on:.1f}, log off {off:.1f} ({(on / off - 1) * 100:+.1f} %); "
-        f"median p50: {p50_on:.1f} ms against {p50_off:.1f} ms"
+        f"median p50: {p50_on:.1f} ms against {p50_off:.1f} ms\n"
+        f"median service CPU per registration: log on {cpu_on:.2f} ms, log off {cpu_off:.2f} ms "
+        f"({(cpu_on / cpu_off - 1) * 100:+.1f} %)"
     )
 
 

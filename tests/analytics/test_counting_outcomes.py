@@ -44,6 +44,7 @@ def test_a_journey_completed_by_staff_counts_a_conversion_when_committed():
     complete_step(step, actor_id=factories.user(ws).id)
     assert stored(origin, "converted") == 0  # not before the commit
     db.session.rollback()
+    db.session.expire_all()
     assert stored(origin, "converted") == 0  # nor after a rollback
 
     complete_step(db.session.get(JourneyStep, step.id), actor_id=factories.user(ws).id)

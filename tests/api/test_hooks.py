@@ -68,6 +68,7 @@ def _hook(origin) -> str:
 
 def _entries() -> list[IngestionEntry]:
     db.session.rollback()
+    db.session.expire_all()
     return list(db.session.scalars(db.select(IngestionEntry).order_by(IngestionEntry.id)))
 
 

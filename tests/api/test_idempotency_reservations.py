@@ -42,6 +42,7 @@ def _send(api, key: str):
 
 def _leads() -> int:
     db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(db.select(db.func.count()).select_from(Lead))
 
 

@@ -76,6 +76,7 @@ def test_patch_changes_the_mapping_and_null_removes_it(api):
     assert changed.json["data"]["mapping"] == MAPPING and changed.json["data"]["name"] == "Ads"
     assert removed.json["data"]["mapping"] is None
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.get(Origin, api.origin.id).mapping is None
 
 
@@ -87,6 +88,7 @@ def test_patch_refuses_a_bad_mapping_and_keeps_the_old(api):
 
     assert response.status_code == 422
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.get(Origin, api.origin.id).mapping == MAPPING
 
 

@@ -59,6 +59,7 @@ def test_build_a_funnel_with_a_stage_an_activity_and_an_api_origin(page: Page, l
     expect(origin_card).to_be_visible()
 
     db.session.rollback()
+    db.session.expire_all()
     stage = db.session.scalar(db.select(Stage).filter_by(funnel_id=funnel.id))
     activity = db.session.scalar(db.select(Activity).filter_by(stage_id=stage.id))
     origin = db.session.scalar(db.select(Origin).filter_by(funnel_id=funnel.id))

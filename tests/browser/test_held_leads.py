@@ -37,6 +37,7 @@ def test_a_fast_submission_is_held_then_accepted_by_staff(
 
     expect(page.locator(".done")).to_contain_text("once we have checked them")
     db.session.rollback()
+    db.session.expire_all()
     lead = db.session.scalar(db.select(Lead))
     assert lead.held
 

@@ -53,6 +53,7 @@ def test_the_lead_uploads_two_documents_and_signs(page: Page, live_server: str, 
     expect(page.locator(".stage-current")).to_contain_text("Meet")
     _shot(page, tmp_path, "signed-390")
     db.session.rollback()
+    db.session.expire_all()
     names = sorted(f.filename for f in db.session.scalars(db.select(JourneyFile)))
     assert names == ["back.png", "front.pdf"]
     signature = db.session.scalar(db.select(Signature))

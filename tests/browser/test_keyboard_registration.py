@@ -46,6 +46,7 @@ def register_by_keyboard(page: Page, form: Page | Frame) -> None:
 
 def registered_names() -> list[tuple[str | None, str | None]]:
     db.session.rollback()
+    db.session.expire_all()
     return [(lead.first_name, lead.email) for lead in db.session.scalars(db.select(Lead))]
 
 

@@ -33,6 +33,7 @@ def test_a_lead_signs_in_by_email_and_finishes_a_journey(page: Page, live_server
         page.get_by_role("button", name="Email me a link").click()
         expect(page.get_by_role("status")).to_contain_text("a link to sign in is on its way")
         db.session.rollback()
+        db.session.expire_all()
         email = db.session.scalar(db.select(OutboxMessage).filter_by(channel=Channel.EMAIL))
         link = re.search(rf"{re.escape(live_server)}/j/login/\S+", email.payload["text"])[0]
 
@@ -48,4 +49,5 @@ def test_a_lead_signs_in_by_email_and_finishes_a_journey(page: Page, live_server
 
         page.wait_for_url(f"{site.url}/next")  # the lead's last task: on to the redirect URL
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(LeadSignIn.used_at)) is not None

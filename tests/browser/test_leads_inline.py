@@ -52,6 +52,7 @@ def test_new_lead_is_added_at_the_top_without_a_reload(page: Page, live_server: 
     assert page.evaluate("window.marker") == "same page"
     assert page.url == f"{live_server}/p/leads"
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(Lead.first_name).filter_by(email="grace@navy.example"))
     assert errors == []
 
@@ -115,6 +116,7 @@ def test_a_field_is_edited_in_place_on_the_lead_page(page: Page, live_server: st
     expect(page.locator("#lead-timeline")).to_contain_text("Changed: last name, phone")
     assert page.evaluate("window.marker") == "same page"
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(Lead.last_name).filter_by(id=lead.id)) == "Lovelace"
 
 
@@ -148,4 +150,5 @@ def test_staff_mark_their_task_done_from_the_lead_page(page: Page, live_server: 
     expect(page.locator("#flash")).to_contain_text("“Call them” marked done.")
     expect(page.locator("#lead-journeys")).to_contain_text("Completed")
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(JourneyStep.status)) == StepStatus.DONE

@@ -18,6 +18,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _status(lead: Lead) -> str:
     db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(db.select(Lead.status).filter_by(id=lead.id))
 
 
@@ -64,6 +65,7 @@ def test_saving_a_view_keeps_focus_on_it_and_the_view_brings_the_list_back(
     expect(link).to_be_focused()
     expect(page.locator("#flash")).to_contain_text("View “Lost ones” saved.")
     db.session.rollback()
+    db.session.expire_all()
     view = db.session.scalar(db.select(SavedView))
     assert view.filters == {"status": "lost"} and "phone" not in view.columns
 

@@ -87,5 +87,6 @@ def test_a_small_csv_is_imported_and_its_report_read(
     expect(page.locator("#flash")).to_contain_text("1 created, 1 updated, 1 rejected")
     assert page.url.endswith("/report")
     db.session.rollback()
+    db.session.expire_all()
     zoe = db.session.scalar(db.select(Lead).filter_by(email="zoe@example.com"))
     assert zoe is not None and zoe.first_name == "Zoë"

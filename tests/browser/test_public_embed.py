@@ -98,6 +98,7 @@ def test_several_forms_on_one_page_each_work_and_are_sized(
     expect(frames[0].locator("form")).to_be_visible()
 
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(Lead.origin_id)) == long.id
 
 
@@ -155,4 +156,5 @@ def test_a_plain_iframe_shows_the_form_at_a_fixed_height_and_registers(
     expect(frame.locator(".done")).to_be_visible()
 
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(Lead.source_url)) == f"{site.url}/"

@@ -71,6 +71,7 @@ def test_the_hosted_page_registers_a_lead_with_javascript_disabled(
     expect(no_js.locator(".done")).to_contain_text("See you soon!")
 
     db.session.rollback()
+    db.session.expire_all()
     lead = db.session.scalar(db.select(Lead))
     assert (lead.first_name, lead.email) == ("Ada", "ada@example.com")
     assert lead.source_url == f"{live_server}/r/{origin.ref}?utm_source=flyer&utm_medium=print"
@@ -133,6 +134,7 @@ def test_with_javascript_errors_swap_in_place_and_focus_the_first_one(
     expect(page.locator(".done")).to_be_focused()
 
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(Lead.email)) == "ada@example.com"
 
 
@@ -163,6 +165,7 @@ def test_a_honeypot_hit_is_held_and_thanked_without_promising_an_email(
     expect(page.locator(".done")).to_contain_text("Welcome!")
     expect(page.locator(".done")).to_contain_text("once we have checked them")
     db.session.rollback()
+    db.session.expire_all()
     lead = db.session.scalar(db.select(Lead))
     assert lead.held and lead.email == "bot@example.com"
 

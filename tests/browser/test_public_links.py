@@ -39,10 +39,12 @@ def test_the_confirm_link_in_the_email_confirms_with_its_button(page: Page, live
     expect(page.locator("h1")).to_have_text("Confirm your registration")
     confirmed_at = db.select(Lead.confirmed_at).filter_by(id=registration.lead.id)
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(confirmed_at) is None
     page.get_by_role("button", name="Yes, confirm my registration").click()
     expect(page.locator("h1")).to_have_text("Your registration is confirmed")
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(confirmed_at) is not None
     page.goto(link)
     expect(page.locator("h1")).to_have_text("You had confirmed already")
@@ -56,6 +58,7 @@ def test_the_unsubscribe_link_opts_out_with_one_button(page: Page, live_server: 
 
     expect(page.locator("h1")).to_have_text("You are unsubscribed")
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(Lead.opted_out_at).filter_by(id=lead.id)) is not None
 
 
@@ -88,4 +91,5 @@ def test_the_lead_does_their_tasks_on_their_page_then_goes_on(
 
         page.wait_for_url(f"{site.url}/next")  # every task done: on to the redirect URL
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.scalar(db.select(JourneyData.value)) == 4

@@ -49,6 +49,7 @@ def test_the_stakeholder_approves_through_the_emailed_link(
 
     expect(page.locator("h1")).to_have_text("Thank you")
     db.session.rollback()
+    db.session.expire_all()
     assert task(journey).status == StepStatus.DONE
     assert db.session.scalar(db.select(StakeholderLink.comment)) == "Figures match the ledger."
     page.goto(link)

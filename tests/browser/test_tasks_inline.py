@@ -48,6 +48,7 @@ def test_a_task_is_done_and_another_assigned_inline(page: Page, live_server: str
     expect(rows.first.get_by_label("Assigned to")).to_have_value(person.id)
     assert page.evaluate("window.marker") == "same page"
     db.session.rollback()
+    db.session.expire_all()
     journey = db.session.scalar(db.select(Journey).filter_by(lead_id=ada.id))
     assert journey.status == JourneyStatus.COMPLETED
     assert (

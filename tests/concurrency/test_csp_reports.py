@@ -31,5 +31,6 @@ def test_parallel_reports_of_a_new_site_make_one_row_that_counts_them_all(
 
     assert [answer.status for answer in answers] == [204] * PARALLEL
     db.session.rollback()
+    db.session.expire_all()
     rows = db.session.scalars(db.select(EmbedViolation).filter_by(origin_id=origin.id)).all()
     assert [(row.host, row.count) for row in rows] == [("https://blog.other.example", PARALLEL)]

@@ -80,6 +80,7 @@ def stored(email: str) -> Stored:
     """The leads with this email, their journeys and the events their registrations wrote
     (the worker's steps write `lead.updated` too, without a `registration`)."""
     db.session.rollback()
+    db.session.expire_all()
     leads = list(db.session.scalars(db.select(Lead).filter_by(email=email)))
     ids = [lead.id for lead in leads]
     journeys = db.session.scalar(

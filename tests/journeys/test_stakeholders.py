@@ -164,8 +164,10 @@ def test_a_rejection_needs_a_comment_and_a_condition_can_branch_on_it():
         "comment": "Say why you reject it: the comment is required."
     }
     db.session.rollback()
+    db.session.expire_all()
     assert answer(link, Reply("maybe")) == {"decision": "Choose whether you approve or reject."}
     db.session.rollback()
+    db.session.expire_all()
     assert task(journey).status == StepStatus.DUE
 
     assert answer(link, Reply("reject", "The VAT number is wrong")) == {}
@@ -188,6 +190,7 @@ def test_a_link_answers_once():
         answer(link, Reply("reject", "changed my mind"))
 
     db.session.rollback()
+    db.session.expire_all()
     assert task(journey).result["decision"] == "approved"
 
 
@@ -207,6 +210,7 @@ def test_staff_send_a_new_link_and_the_earlier_one_stops_working():
     with pytest.raises(LinkClosed):
         answer(first, Reply("approve"))
     db.session.rollback()
+    db.session.expire_all()
     assert answer(second, Reply("approve")) == {}
 
 

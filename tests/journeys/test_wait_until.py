@@ -63,6 +63,7 @@ class World:
 
     def journey(self) -> Journey:
         db.session.rollback()
+        db.session.expire_all()
         return db.session.scalars(db.select(Journey).filter_by(funnel_id=self.funnel.id)).one()
 
     def step(self, title: str = "Wait for details") -> JourneyStep:

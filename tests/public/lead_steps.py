@@ -43,6 +43,7 @@ def lead_journey(ws: Workspace | None = None, redirect_url: str | None = None) -
 
 def step(journey: Journey, title: str) -> JourneyStep:
     db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey.id, title=title))
 
 

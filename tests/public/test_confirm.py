@@ -87,6 +87,7 @@ def test_opening_the_link_confirms_nothing_and_shows_one_button(client):
     assert f'<form method="post" action="{link}">' in body
     assert '<button type="submit" class="button">Yes, confirm my registration</button>' in body
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.get(Lead, registration.lead.id).confirmed_at is None
     assert db.session.scalar(db.select(Event.id).filter_by(type=event_types.LEAD_CONFIRMED)) is None
 
@@ -101,6 +102,7 @@ def test_the_button_confirms_the_lead_and_writes_the_event(client):
     assert response.status_code == 200
     assert "Your registration is confirmed" in body
     db.session.rollback()
+    db.session.expire_all()
     lead = db.session.get(Lead, registration.lead.id)
     assert lead.confirmed_at is not None
     assert not awaiting_confirmation(lead)
@@ -123,6 +125,7 @@ def test_after_confirming_the_page_names_the_next_task_and_links_to_the_journey_
     assert "nothing more to do" not in body
     link = _journey_link(body)
     db.session.rollback()
+    db.session.expire_all()
     assert link == f"/j/{db.session.get(Journey, registration.journey.id).access_token}"
     journey_page = client.get(link)
     assert journey_page.status_code == 200 and "Fill in your profile" in journey_page.get_data(

@@ -59,6 +59,7 @@ def journey() -> Journey:
 
 def step(journey: Journey, title: str) -> JourneyStep:
     db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey.id, title=title))
 
 
@@ -178,6 +179,7 @@ def test_an_expired_link_offers_to_email_a_fresh_one(client, journey):
     assert renewed.status_code == 200
     assert "a•••@example.com" in renewed.get_data(as_text=True)
     db.session.rollback()
+    db.session.expire_all()
     fresh = db.session.get(Journey, journey.id)
     assert fresh.access_token != old_token and fresh.valid_until > utcnow() + timedelta(days=6)
     [email] = db.session.scalars(

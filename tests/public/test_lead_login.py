@@ -297,6 +297,7 @@ def test_a_signed_in_lead_opens_their_journey_whatever_the_age_of_its_link(app, 
 
 def _step(journey: Journey, title: str) -> JourneyStep:
     db.session.rollback()
+    db.session.expire_all()
     return db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey.id, title=title))
 
 

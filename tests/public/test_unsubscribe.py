@@ -36,6 +36,7 @@ def test_the_button_opts_the_lead_out_and_writes_the_event(client):
     assert response.status_code == 200
     assert "You are unsubscribed" in response.get_data(as_text=True)
     db.session.rollback()
+    db.session.expire_all()
     assert db.session.get(Lead, lead.id).opted_out_at is not None
     assert opted_out_events() == 1
 
