@@ -138,8 +138,11 @@ def compare_log(args: argparse.Namespace, tmp: Path) -> int:
     """The real app with the ingestion log on and off, alternating `--rounds` times, so that a
     change of the machine's load falls on both sides."""
     runs: dict[str, list[WrkResult]] = {"full, log on": [], "full, log off": []}
-    for _ in range(args.rounds):
-        for name, ingest_log in (("full, log on", True), ("full, log off", False)):
+    pair = [("full, log on", True), ("full, log off", False)]
+    for round_number in range(args.rounds):
+        # Each side goes first in every other round: the first run of a pair starts while the
+        # previous run's database is being dropped, which must not fall on one side only.
+        for name, ingest_log in pair if round_number % 2 == 0 else pair[::-1]:
             bench = functools.partial(bench_full, ingest_log=ingest_log)
             try:
                 runs[name].append(bench(args, tmp, uuid.uuid4().hex[:8]))
