@@ -10,6 +10,7 @@ from leadsite.analytics.rollup_backfill import backfill
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step
 from leadsite.models import (
+    ActivityKind,
     JourneyCount,
     JourneyDuration,
     OriginKind,
@@ -17,6 +18,7 @@ from leadsite.models import (
     utcnow,
 )
 from tests import factories
+from tests.analytics.report_world import _journey
 from tests.journeys.helpers import begin, steps
 from tests.journeys.test_decisions import sales_funnel
 
@@ -128,3 +130,32 @@ def test_a_stage_without_activities_shows_the_journeys_that_reached_it(client):
 
 def _key(ws) -> dict[str, str]:
     return {"Authorization": f"Bearer {factories.api_key(ws)}"}
+
+
+def _percentile_cont(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    above = ordered[min(low + 1, len(ordered) - 1)]
+    return ordered[low] + (position - low) * (above - ordered[low])
+
+
+def test_percentiles_read_through_the_histogram_are_exact(client):
+    ws = factories.workspace()
+    funnel = factories.funnel(ws, "Spread")
+    stage = factories.stage(funnel, "Only")
+    activity = factories.activity(stage, ActivityKind.STAFF_TASK, "Task")
+    origin = factories.origin(funnel, OriginKind.PAGE)
+    created = utcnow() - timedelta(days=1)
+    # 23 times spread over many buckets (seconds to days), some sharing a bucket.
+    hours = [0.0001 * 3**k for k in range(12)] + [5.0, 5.01, 5.02, 7.5, 30, 31, 200, 0, 0, 1, 2]
+    for spent in hours:
+        _journey(ws, funnel, origin, created, [(StepStatus.DONE, 1, 1 + spent)])
+
+    response = client.get(f"/api/v1/funnels/{funnel.id}/analytics", headers=_key(ws))
+
+    found = response.get_json()["data"]["journeys"]["activities"]
+    row = next(a for a in found if a["id"] == activity.id)
+    seconds = [h * 3600 for h in hours]
+    assert row["median_seconds"] == round(_percentile_cont(seconds, 0.5), 1)
+    assert row["p90_seconds"] == round(_percentile_cont(seconds, 0.9), 1)
