@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, literal, select, union_all
-
-from leadsite.analytics.journey_funnel import journeys_in
+from leadsite.analytics.journey_funnel import counts_in
 from leadsite.analytics.query import ReportQuery
 from leadsite.extensions import db
-from leadsite.models import Journey, JourneyStatus
+from leadsite.models import Journey, JourneyCount
 
 TOP = 20  # rows per dimension; the rest are summed up as one "other" row
 OTHER = "(other)"
@@ -46,31 +44,22 @@ class AttributionRow:
 def attribution(query: ReportQuery) -> dict[str, list[AttributionRow]]:
     """Per dimension, its values with the most registrations first (at most TOP and "other").
 
-    One statement: the range's journeys are read once into a materialized CTE (by the index on
-    funnel and creation time), then grouped by each dimension in turn (UNION ALL)."""
-    converted = case((Journey.status == JourneyStatus.COMPLETED.value, 1), else_=0)
-    # NULL and '' both mean none: one row.
-    columns = [func.coalesce(column, "").label(key) for key, _, column in DIMENSIONS]
-    journeys = (
-        journeys_in(query)
-        .with_only_columns(converted.label("converted"), *columns)
-        .cte("attributed")
-        .prefix_with("MATERIALIZED")
-    )
-    statement = union_all(
-        *(
-            select(
-                literal(key).label("dimension"),
-                journeys.c[key].label("value"),
-                func.count().label("registrations"),
-                func.sum(journeys.c.converted).label("conversions"),
-            ).group_by(journeys.c[key])
-            for key, _, _ in DIMENSIONS
-        )
-    )
+    Read from the rollup (`journey_counts`, metrics `attr_<dimension>`: bucket 0 counts the
+    registrations with that value, bucket 1 those that converted), summed over the range."""
+    totals: dict[str, dict[str, list[int]]] = {key: {} for key, _, _ in DIMENSIONS}
+    for metric, value, bucket, n in db.session.execute(
+        counts_in(query, JourneyCount.metric.like("attr%"))
+    ):
+        key = metric.removeprefix("attr_")
+        if key in totals and n:
+            totals[key].setdefault(value, [0, 0])[int(bucket)] += int(n)
     found: dict[str, list[AttributionRow]] = {key: [] for key, _, _ in DIMENSIONS}
-    for key, value, count, conversions in db.session.execute(statement):
-        found[key].append(AttributionRow(value or None, count, int(conversions or 0)))
+    for key, values in totals.items():
+        found[key] = [
+            AttributionRow(value or None, registrations, conversions)
+            for value, (registrations, conversions) in values.items()
+            if registrations
+        ]
     for key, rows in found.items():
         rows.sort(key=lambda row: (-row.registrations, row.value or ""))
         if len(rows) > TOP:

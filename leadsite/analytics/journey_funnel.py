@@ -2,26 +2,37 @@
 wait, completed it, skipped it and where they went next; per activity its completion rate, the
 time from due to done and what is overdue; conversions and the time they took.
 
-Everything is read from the journeys' steps, which hold what happened: a stage was entered when
-its steps were made due (`due_at` set); passed over, its steps were skipped without ever being
-due. A stage without activities leaves no steps: its counts stay at zero.
+Read from the rollup (`journey_counts`, kept by `analytics.rollup` in each change's transaction)
+by (funnel, day[, origin]): a few thousand rows for any range, however many journeys. What a
+journey counts for is `rollup.contribution`: a stage was entered when its steps were made due
+(or, with no activities, when the engine entered it); passed over, its steps were skipped
+without ever being due. Percentiles come from the time-spent histogram, made exact by reading the
+values of the percentile's bucket alone (`journey_durations`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from leadsite.analytics.percentiles import percentiles, seconds_between
+from leadsite.analytics.percentiles import MEDIAN, P90, interpolated
 from leadsite.analytics.query import ReportQuery
+from leadsite.analytics.rollup import CANCELLED, CONVERT, END, NOT_YET
 from leadsite.extensions import db
-from leadsite.models import Activity, Journey, JourneyStatus, JourneyStep, Stage, StepStatus
+from leadsite.models import (
+    Activity,
+    Journey,
+    JourneyCount,
+    JourneyDuration,
+    JourneyStatus,
+    Stage,
+)
 
-OPEN = (StepStatus.DUE.value, StepStatus.WAITING.value, StepStatus.FAILED.value)
-END, NOT_YET, CANCELLED = "end", "not_yet", "cancelled"
+__all__ = ["CANCELLED", "END", "NOT_YET", "JourneyFunnel", "journey_funnel", "journeys_in"]
 
 
 @dataclass
@@ -90,6 +101,24 @@ def registered_in(query: ReportQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def counts_in(query: ReportQuery, *conditions: Any) -> Select:
+    """(metric, item, bucket, n) of the range's rollup rows, summed over days and origins."""
+    count = JourneyCount
+    statement = (
+        select(count.metric, count.item, count.bucket, func.sum(count.n))
+        .where(
+            count.funnel_id == query.funnel_id,
+            count.day >= query.start,
+            count.day <= query.end,
+            *conditions,
+        )
+        .group_by(count.metric, count.item, count.bucket)
+    )
+    if query.origin_id:
+        statement = statement.where(count.origin_id == query.origin_id)
+    return statement
+
+
 def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
     stages = list(
         db.session.scalars(
@@ -108,154 +137,113 @@ def journey_funnel(query: ReportQuery, now: datetime) -> JourneyFunnel:
     activity_rows = {
         a.id: ActivityRow(a.id, stage_id, a.title, a.kind) for a, stage_id in activities
     }
-    by_status = _count_journeys(query, rows, activity_rows, now)
-    _time_spent(query, activity_rows)
+    by_status: dict[str, int] = dict.fromkeys(JourneyStatus, 0)
+    histograms: dict[str, dict[int, int]] = defaultdict(dict)
+    today = now.date().toordinal()
+    for metric, item, bucket, n in db.session.execute(
+        counts_in(query, JourneyCount.metric.not_like("attr%"))
+    ):
+        n = int(n or 0)
+        if not n:
+            continue
+        if metric == "status":
+            by_status[item] = by_status.get(item, 0) + n
+        elif metric.startswith("stage_"):
+            _add_stage(rows, metric, item, n)
+        elif metric in ("step_spent", "convert"):
+            histograms[item if metric == "step_spent" else CONVERT][int(bucket)] = n
+        elif item in activity_rows:
+            _add_step(activity_rows[item], metric, int(bucket), n, today)
+    spent = _percentiles(query, histograms)
+    for activity_id, (median, p90) in spent.items():
+        if activity_id in activity_rows:
+            row = activity_rows[activity_id]
+            row.median_seconds, row.p90_seconds = median, p90
     return JourneyFunnel(
         journeys=sum(by_status.values()),
         by_status=by_status,
         stages=list(rows.values()),
         activities=list(activity_rows.values()),
-        median_convert_seconds=_median_convert(query),
+        median_convert_seconds=spent[CONVERT][0] if CONVERT in spent else None,
     )
 
 
-def _steps_in(query: ReportQuery, *columns: Any, outer: bool = False) -> Select:
-    """`columns` over the steps of the range's journeys, joined directly (not through a
-    subquery) so that the journeys are read in the order of their (funnel_id, created_at)
-    index."""
-    return (
-        select(*columns)
-        .select_from(Journey)
-        .join(JourneyStep, JourneyStep.journey_id == Journey.id, isouter=outer)
-        .where(*registered_in(query))
-    )
+def _add_stage(rows: dict[str, StageRow], metric: str, item: str, n: int) -> None:
+    if metric == "stage_next":
+        stage_id, _, target = item.partition(">")
+        if stage_id in rows:
+            rows[stage_id].next[target] = rows[stage_id].next.get(target, 0) + n
+        return
+    row = rows.get(item)
+    name = metric.removeprefix("stage_")
+    if row is not None and name in ("entered", "waiting", "completed", "skipped"):
+        setattr(row, name, getattr(row, name) + n)
 
 
-def _per_journey() -> tuple[Any, ...]:
-    """What groups the steps of one journey together. SQLite groups without sorting when the
-    key follows the index the journeys are read by: (created_at, rowid) is its order; on
-    PostgreSQL a hash of the id does as well."""
-    if db.engine.dialect.name == "sqlite":
-        return (Journey.created_at, literal_column("journeys.rowid"))
-    return (Journey.id,)
+def _add_step(row: ActivityRow, metric: str, bucket: int, n: int, today: int) -> None:
+    if metric == "step_open_due":
+        row.overdue += n if bucket < today else 0
+        return
+    name = metric.removeprefix("step_")
+    if name in ("reached", "done", "skipped", "open"):
+        setattr(row, name, getattr(row, name) + n)
 
 
-# A step's state in one small number: its status, whether it was reached (made due) and whether
-# it is overdue, so that one column per activity says all the counts need.
-STATUSES = [status.value for status in StepStatus]
-
-
-def _step_code(overdue: ColumnElement[bool]) -> ColumnElement[int]:
-    step = JourneyStep
-    status = case({value: index for index, value in enumerate(STATUSES)}, value=step.status)
-    reached = case((step.due_at.is_not(None), 2), else_=0)
-    return status * 4 + reached + case((overdue, 1), else_=0)
-
-
-def _count_journeys(
+def _percentiles(
     query: ReportQuery,
-    stages: dict[str, StageRow],
-    activities: dict[str, ActivityRow],
-    now: datetime,
-) -> dict[str, int]:
-    """One pass over the range's journeys and their steps. Per journey: its status; for each
-    stage whether it has steps there, entered it (a step made due), has open steps there and
-    skipped all of them; for each activity its step's code. Then how many journeys share each
-    combination, from which every count is worked out here. Returns the journeys by status."""
-    step = JourneyStep
-    start_of_today = datetime.combine(now.date(), time(), now.tzinfo)
-    overdue = step.status.in_(OPEN) & (step.due_at < start_of_today)
-    columns: list[Any] = [func.max(Journey.status).label("journey_status")]
-    for index, stage_id in enumerate(stages):
-        here = step.stage_id == stage_id
-        columns += [
-            func.max(case((here, 1), else_=0)).label(f"has_{index}"),
-            func.max(case((here & step.due_at.is_not(None), 1), else_=0)).label(f"in_{index}"),
-            func.max(case((here & step.status.in_(OPEN), 1), else_=0)).label(f"open_{index}"),
-            func.min(case((here & (step.status != StepStatus.SKIPPED.value), 0), else_=1)).label(
-                f"skip_{index}"
-            ),
-        ]
-    code = _step_code(overdue)
-    for index, activity_id in enumerate(activities):
-        columns.append(
-            func.max(case((step.activity_id == activity_id, code), else_=-1)).label(f"a_{index}")
-        )
-    per_journey = _steps_in(query, *columns, outer=True).group_by(*_per_journey()).subquery()
-    combos = select(*per_journey.c, func.count()).group_by(*per_journey.c)
-    by_status = dict.fromkeys(JourneyStatus, 0)
-    for journey_status, *values in db.session.execute(combos):
-        count = values.pop()
-        by_status[journey_status] = by_status.get(journey_status, 0) + count
-        flags = values[: 4 * len(stages)]
-        _add_stages(
-            stages, [flags[i : i + 4] for i in range(0, len(flags), 4)], journey_status, count
-        )
-        for row, found in zip(activities.values(), values[4 * len(stages) :], strict=True):
-            if found >= 0:
-                _add_step(row, int(found), count)
-    return by_status
-
-
-def _add_stages(
-    rows: dict[str, StageRow], flags: list[list[int]], journey_status: str, count: int
-) -> None:
-    order = list(rows)
-    for index, (has, entered, is_open, all_skipped) in enumerate(flags):
-        row = rows[order[index]]
-        if not entered:
-            row.skipped += count if has and all_skipped else 0
-            continue
-        row.entered += count
-        if is_open:
-            row.waiting += count
-            continue
-        row.completed += count
-        later = [order[i] for i in range(index + 1, len(order)) if flags[i][1]]
-        where = later[0] if later else _after_last(journey_status)
-        row.next[where] = row.next.get(where, 0) + count
-
-
-def _add_step(row: ActivityRow, code: int, count: int) -> None:
-    status, reached, overdue = STATUSES[code // 4], bool(code & 2), bool(code & 1)
-    row.reached += count if reached else 0
-    row.overdue += count if overdue else 0
-    if status == StepStatus.DONE:
-        row.done += count
-    elif status == StepStatus.SKIPPED:
-        row.skipped += count if reached else 0
-    elif status in OPEN:
-        row.open += count
-
-
-def _after_last(journey_status: str) -> str:
-    if journey_status == JourneyStatus.COMPLETED:
-        return END
-    return CANCELLED if journey_status == JourneyStatus.CANCELLED else NOT_YET
-
-
-def _time_spent(query: ReportQuery, rows: dict[str, ActivityRow]) -> None:
-    """Median and 90th percentile of the time from due to done of each activity's done steps."""
-    step = JourneyStep
-    spent = seconds_between(step.due_at, step.done_at)
-    # A staff task done before its due date took no time "from due to done": 0, not negative.
-    spent = case((spent < 0, 0.0), else_=spent)
-    done = _steps_in(query, step.activity_id, spent).where(
-        step.status == StepStatus.DONE.value,
-        step.due_at.is_not(None),
-        step.done_at.is_not(None),
+    histograms: dict[str, dict[int, int]],
+    fractions: tuple[float, ...] = (MEDIAN, P90),
+) -> dict[str, tuple[float, ...]]:
+    """Per activity (and `CONVERT`), the percentiles of its times spent, interpolated between
+    the closest ranks as PostgreSQL's percentile_cont: the histogram names the bucket of each
+    rank needed, and only those buckets' values are read, sorted."""
+    wanted: dict[str, dict[int, tuple[int, int]]] = {}  # key -> rank -> (bucket, rank in it)
+    for key, histogram in histograms.items():
+        count = sum(histogram.values())
+        ranks = set()
+        for fraction in fractions:
+            low = int(fraction * (count - 1))
+            ranks.update(r for r in (low + 1, low + 2) if r <= count)
+        wanted[key] = _locate(histogram, sorted(ranks))
+    buckets = {(key, bucket) for key, found in wanted.items() for bucket, _ in found.values()}
+    if not buckets:
+        return {}
+    duration = JourneyDuration
+    statement = select(duration.activity_id, duration.bucket, duration.seconds).where(
+        duration.funnel_id == query.funnel_id,
+        or_(*(and_(duration.activity_id == k, duration.bucket == b) for k, b in sorted(buckets))),
+        duration.day >= query.start,
+        duration.day <= query.end,
     )
-    for activity_id, (median, p90) in percentiles(done).items():
-        if activity_id in rows:
-            rows[activity_id].median_seconds, rows[activity_id].p90_seconds = median, p90
+    if query.origin_id:
+        statement = statement.where(duration.origin_id == query.origin_id)
+    values: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for key, bucket, seconds in db.session.execute(statement):
+        values[key, int(bucket)].append(float(seconds))
+    for found in values.values():
+        found.sort()
+    result: dict[str, tuple[float, ...]] = {}
+    for key, ranks in wanted.items():
+        ranked = {
+            rank: values[key, bucket][offset]
+            for rank, (bucket, offset) in ranks.items()
+            if offset < len(values[key, bucket])
+        }
+        if len(ranked) == len(ranks) and ranked:
+            count = sum(histograms[key].values())
+            result[key] = tuple(interpolated(ranked, count, f) for f in fractions)
+    return result
 
 
-def _median_convert(query: ReportQuery) -> float | None:
-    """The median time from registration (the journey's creation) to its completion."""
-    statement = journeys_in(query).where(Journey.status == JourneyStatus.COMPLETED.value)
-    statement = statement.where(Journey.completed_at.is_not(None)).with_only_columns(
-        Journey.funnel_id,
-        seconds_between(Journey.created_at, Journey.completed_at),
-    )
-    found = percentiles(statement)
-    return found[query.funnel_id][0] if found else None
+def _locate(histogram: dict[int, int], ranks: list[int]) -> dict[int, tuple[int, int]]:
+    """Each rank (from 1) as (its bucket, its index among the bucket's sorted values)."""
+    located: dict[int, tuple[int, int]] = {}
+    below = 0
+    pending = list(ranks)
+    for bucket in sorted(histogram):
+        inside = histogram[bucket]
+        while pending and pending[0] <= below + inside:
+            rank = pending.pop(0)
+            located[rank] = (bucket, rank - below - 1)
+        below += inside
+    return located

@@ -3,6 +3,7 @@ registration counted on its origin."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from leadsite.analytics.counters import count, referrer_host
@@ -46,3 +47,12 @@ def count_registration(
         referrer_host=referrer_host(context.referrer),
         utm_campaign=cleaned.fields.get("utm_campaign") or "",
     )
+
+
+def count_api_invalid(origin: Origin, fields: list[str]) -> None:
+    """Count a call an API door refused with 422 as the forms count theirs: an `invalid` per
+    failing field, named by its top-level input (`journey_data[0].value` -> `journey_data`),
+    once each; '' (the form as a whole) when no field is named."""
+    names = sorted({re.split(r"[.\[]", name, maxsplit=1)[0] for name in fields if name})
+    for name in names or [""]:
+        count(origin, FormEvent.INVALID, field=name)

@@ -21,6 +21,7 @@ from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from leadsite.analytics.touch import count_api_invalid
 from leadsite.api import ingest
 from leadsite.api.body import FORM_TYPES
 from leadsite.extensions import db
@@ -36,6 +37,7 @@ MAX_STORED_CHARS = 16_000
 MAX_MESSAGE_CHARS = 2_000
 MAX_ERRORS = 50
 REPLAYED = "IDEMPOTENT_REPLAY"  # noted by `api.idempotency.answer_once`
+FORM_DIALECT = "form"  # `public.submit.DIALECT`: the forms count their own failures
 
 Pairs = list[tuple[str, str]]
 
@@ -55,6 +57,8 @@ def _forget_stale_note() -> None:
 def record_call(response: Response) -> Response:
     """Queue the log entry of the call this response answers, if a door noted its origin."""
     call = ingest.take()
+    if call is not None and call.origin_id is not None and response.status_code == 422:
+        _count_invalid(call, response)
     if call is None or call.origin_id is None or not current_app.config["INGEST_LOG"]:
         return response
     try:
@@ -67,6 +71,20 @@ def record_call(response: Response) -> Response:
         # The path is not logged: a hook URL's path holds its secret.
         log.exception("the ingestion log entry of a call to %s was not queued", request.endpoint)
     return response
+
+
+def _count_invalid(call: ingest.CallNote, response: Response) -> None:
+    """An API door's validation failure counts in the form funnel as a form's does (the
+    hosted and embed forms count their own, by input)."""
+    if call.dialect == FORM_DIALECT:
+        return
+    origin = db.session.get(Origin, call.origin_id)
+    if origin is None:
+        return
+    answer = _answer(response) or {}
+    listed = answer.get("errors") if isinstance(answer.get("errors"), list) else call.errors
+    fields = [str(item.get("field") or "") for item in listed or [] if isinstance(item, dict)]
+    count_api_invalid(origin, fields)
 
 
 def note_registration(lead_id: str, created: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from leadsite import representations
 from leadsite.analytics.counters import count_journey
+from leadsite.analytics.rollup import note_empty_stage
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
 from leadsite.journeys.decisions import (
@@ -148,6 +149,8 @@ def _enter(
     journey.current_stage_id = stage.id
     activities = {activity.id: activity for activity in stage.activities}
     _add_missing_steps(journey, stage)
+    if not any(step.stage_id == stage.id for step in journey.steps):
+        note_empty_stage(journey, stage.id)
     due_at = now + timedelta(minutes=max(stage.delay_minutes or 0, 0))
     released = []
     for step in journey.steps:

@@ -26,6 +26,7 @@ from leadsite.models.journey import (
     LeadSignIn,
     StepStatus,
 )
+from leadsite.models.journey_rollup import JourneyCount, JourneyDuration
 from leadsite.models.lead import UTM_FIELDS, Lead
 from leadsite.models.lead_views import EmbedViolation, LeadStatus, SavedView
 from leadsite.models.outbox import (
@@ -62,7 +63,9 @@ __all__ = [
     "IngestionEntry",
     "Invitation",
     "Journey",
+    "JourneyCount",
     "JourneyData",
+    "JourneyDuration",
     "JourneyFile",
     "JourneySession",
     "JourneyStatus",

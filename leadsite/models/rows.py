@@ -8,6 +8,7 @@ several times the INSERTs themselves. `NewRows` writes such objects as plain row
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -15,6 +16,10 @@ from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from leadsite.extensions import db
+
+# Called with the session and the objects each `NewRows.write` wrote (the journey rollup learns
+# of new journeys so: `analytics.rollup`).
+ON_WRITE: list[Callable[[Any, list[Any]], None]] = []
 
 
 class NewRows:
@@ -60,6 +65,8 @@ class NewRows:
                 # does not go back to the database.
                 obj.__dict__.setdefault(key, None)
             make_transient_to_detached(obj)
+        for hook in ON_WRITE:
+            hook(session, [obj for obj, _ in written])
         self._objects = []
 
 

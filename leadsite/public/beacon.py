@@ -3,7 +3,8 @@ and public-form.js), the hosted page's own view, and what a posted form came to.
 
 A beacon carries the event, the referring host and the UTM campaign, nothing else: no cookie
 is read or set, no address or user agent is stored. Requests whose user agent is a bot's are
-answered like any other and not counted.
+answered like any other and not counted, as are beacons whose `Origin` is neither this site
+nor one the origin allows to embed it (`allowed_domains`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from leadsite.analytics.counters import count, referrer_host
 from leadsite.extensions import db, limiter
 from leadsite.models import FormEvent, Origin, OriginKind
 from leadsite.public import bp
+from leadsite.public.framing import foreign_origin
 from leadsite.public.submission import Attribution
 
 BEACON_EVENTS = {FormEvent.VIEW.value: FormEvent.VIEW, FormEvent.START.value: FormEvent.START}
@@ -54,8 +56,9 @@ def beacon_rate_limit_key() -> str:
 @bp.post("/b/<ref>")
 @limiter.limit(beacon_rate_limit, key_func=beacon_rate_limit_key)
 def form_beacon(ref: str) -> Response:
-    """Count a view or a start of a page or embed origin's form: 204, or 400 for an event
-    that is neither, 404 for a form that does not exist."""
+    """Count a view or a start of a page or embed origin's form: 204 (counted unless a bot's,
+    or sent from a site the origin does not allow), or 400 for an event that is neither, 404
+    for a form that does not exist."""
     request.max_content_length = MAX_BODY_BYTES
     event = BEACON_EVENTS.get(request.form.get("event", ""))
     if event is None:
@@ -67,7 +70,9 @@ def form_beacon(ref: str) -> Response:
     )
     if origin is None or not origin.active:
         return _refusal(404, "No such form")
-    if not is_bot(request.user_agent.string):
+    # A beacon sent from a site that may not embed this form (or one it was copied to) is
+    # answered like any other and not counted.
+    if not is_bot(request.user_agent.string) and not foreign_origin(origin):
         count(
             origin,
             event,

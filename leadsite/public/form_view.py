@@ -18,7 +18,7 @@ from leadsite.public.beacon import Beacon, count_hosted_view
 from leadsite.public.csp_reports import allow_embed_framing
 from leadsite.public.fields import FormSettings, form_settings
 from leadsite.public.form_steps import Move, error_step, move
-from leadsite.public.framing import allow_form_action, url_origin
+from leadsite.public.framing import allow_form_action, foreign_origin, url_origin
 from leadsite.public.pages import Done, FormPage, message_page, render_form, wants_fragment
 from leadsite.public.submission import Attribution, Submission
 from leadsite.public.submit import DIALECT, Outcome, min_fill_seconds, submit
@@ -148,21 +148,6 @@ def rate_limited(origin_kind: OriginKind, embed: bool, ref: str) -> Response:
     response = _show_errors(origin, settings, submission, outcome, embed, status=429)
     response.headers["Retry-After"] = "60"
     return response
-
-
-def foreign_origin(origin: Origin) -> bool:
-    """A POST whose `Origin` header names a site other than ours and the origin's allowed
-    sites: a cross-site form. Browsers send `Origin` with every POST, so a missing one is a
-    client that is not a browser (the token still guards it); `null` (a sandboxed or
-    privacy-redirected page) is foreign."""
-    sent = request.headers.get("Origin")
-    if sent is None:
-        return False
-    sent = sent.strip().lower().rstrip("/")
-    ours = {url_origin(request.host_url), url_origin(current_app.config.get("BASE_URL"))}
-    if sent in {value.lower() for value in ours if value}:
-        return False
-    return sent == "null" or not origin_allowed(sent, origin.allowed_domains or [])
 
 
 def _endpoint(embed: bool) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flask import Response, g
+from flask import Response, current_app, g, request
 
 from leadsite import values
+from leadsite.api.cors import origin_allowed
 from leadsite.models import Origin, OriginKind
 from leadsite.security import content_security_policy, csp_nonce
 
@@ -70,3 +71,18 @@ def allow_form_action(response: Response, url: str | None) -> Response:
             "form-action 'self'", f"form-action 'self' {source}"
         )
     return response
+
+
+def foreign_origin(origin: Origin) -> bool:
+    """A POST whose `Origin` header names a site other than ours and the origin's allowed
+    sites: a cross-site form. Browsers send `Origin` with every POST, so a missing one is a
+    client that is not a browser (the token still guards it); `null` (a sandboxed or
+    privacy-redirected page) is foreign."""
+    sent = request.headers.get("Origin")
+    if sent is None:
+        return False
+    sent = sent.strip().lower().rstrip("/")
+    ours = {url_origin(request.host_url), url_origin(current_app.config.get("BASE_URL"))}
+    if sent in {value.lower() for value in ours if value}:
+        return False
+    return sent == "null" or not origin_allowed(sent, origin.allowed_domains or [])
