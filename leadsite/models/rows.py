@@ -8,8 +8,9 @@ several times the INSERTs themselves. `NewRows` writes such objects as plain row
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -26,6 +27,10 @@ class NewRows:
     detached, with the values written: readable, and `session.add` makes them persistent
     without another INSERT.
     """
+
+    # Called with the session and the objects after each `write`, in its transaction (the
+    # outbox's wake-up: `outbox.wake`); the ORM's flush events do not see these rows.
+    after_write: ClassVar[list[Callable[[Session, list[Any]], None]]] = []
 
     def __init__(self) -> None:
         self._objects: list[Any] = []
@@ -60,7 +65,9 @@ class NewRows:
                 # does not go back to the database.
                 obj.__dict__.setdefault(key, None)
             make_transient_to_detached(obj)
-        self._objects = []
+        objects, self._objects = self._objects, []
+        for hook in self.after_write:
+            hook(session, objects)
 
 
 @cache

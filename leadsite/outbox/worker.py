@@ -3,7 +3,8 @@
 Claims are leases: a claimed message is locked until `locked_until`; a worker that dies
 mid-delivery leaves it to be claimed again when the lease expires, with the same id (the
 webhook-id), so receivers can drop the duplicate. PostgreSQL claims with FOR UPDATE SKIP LOCKED,
-so any number of workers share the work; SQLite serializes claims with its write lock.
+so any number of workers share the work; SQLite serializes claims with its write lock. An idle
+worker polls; on PostgreSQL it is woken at once by the commit of new work (LISTEN/NOTIFY).
 
 A batch of messages costs three transactions whatever its size: the claim, a read of its
 endpoints and workspaces, and the record of its outcomes; webhooks are sent concurrently.
@@ -23,6 +24,7 @@ from leadsite.extensions import db
 from leadsite.models import JourneyStep, MessageStatus, OutboxMessage, utcnow
 from leadsite.outbox import housekeeping
 from leadsite.outbox.delivery import deliver_batch, load_batch
+from leadsite.outbox.listener import Listener
 from leadsite.outbox.outcomes import record_batch
 
 log = logging.getLogger(__name__)
@@ -157,23 +159,39 @@ def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> in
 
 
 def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -> None:
-    """Deliver until `stop` is set; the deliveries under way are always finished first."""
+    """Deliver until `stop` is set; the deliveries under way are always finished first.
+
+    Idle, it waits `idle_seconds` before looking again; on PostgreSQL it waits on a LISTEN
+    connection instead, which wakes it at the commit of new work (`outbox.listener`).
+    """
     log.info("worker started")
+    with app.app_context():
+        listener = Listener.for_engine(db.engine)
+    if listener is not None:
+        listener.connect()  # before the first look, so nothing committed after it is missed
     housekeeping_at = 0.0
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                done = run_once(stop)
-                if time.monotonic() >= housekeeping_at and not stop.is_set():
-                    housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
-                    housekeeping.run()
-            except Exception:
-                log.exception("worker loop error; retrying")
-                done = 0
-            finally:
-                db.session.remove()
-        if not done:
-            stop.wait(idle_seconds)
+    try:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    done = run_once(stop)
+                    if time.monotonic() >= housekeeping_at and not stop.is_set():
+                        housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
+                        housekeeping.run()
+                except Exception:
+                    log.exception("worker loop error; retrying")
+                    done = 0
+                finally:
+                    db.session.remove()
+            if done:
+                continue
+            if listener is not None:
+                listener.wait(idle_seconds, stop)
+            else:
+                stop.wait(idle_seconds)
+    finally:
+        if listener is not None:
+            listener.close()
     log.info("worker stopped")
 
 
