@@ -166,7 +166,7 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
     """
     log.info("worker started")
     with app.app_context():
-        listener = Listener.for_engine(db.engine)
+        listener = Listener.for_engine(db.engine) if app.config["WORKER_LISTEN"] else None
     if listener is not None:
         listener.connect()  # before the first look, so nothing committed after it is missed
     housekeeping_at = 0.0

@@ -13,9 +13,11 @@ import psycopg
 import pytest
 from flask import Flask
 
+from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
-from leadsite.models import ActivityKind, Channel, OutboxMessage, utcnow
+from leadsite.models import ActivityKind, Channel, Lead, OutboxMessage, utcnow
 from leadsite.outbox import worker
+from leadsite.outbox.events import EventWriter
 from leadsite.outbox.listener import APPLICATION_NAME, Listener
 from leadsite.outbox.wake import CHANNEL
 from tests import factories
@@ -149,11 +151,26 @@ def test_listening_workers_all_wake_and_never_share_a_message(app, postgres):
     assert len(set(ids)) == 40
 
 
-def test_on_sqlite_the_worker_polls(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL workers listen (tested above)")
-    assert Listener.for_engine(db.engine) is None
-    with webhook_receiver() as receiver, running_worker(app, idle_seconds=0.3):
-        time.sleep(0.5)
-        queue_events(1, receiver.url)
-        assert seconds_to_arrive(receiver, 1, time.monotonic()) < 1.5
+@pytest.mark.parametrize("listen", [True, False], ids=["listen-on", "listen-off"])
+def test_on_sqlite_or_with_listening_off_the_worker_polls(app, listen):
+    if db.engine.dialect.name == "postgresql" and listen:
+        pytest.skip("PostgreSQL workers listen unless told not to (tested above)")
+    endpoint = queue_events(0, "")
+    workspace_id, lead_id = endpoint.workspace_id, db.session.scalar(db.select(Lead.id))
+    db.session.commit()  # no snapshot kept: on SQLite, a write after the worker's would fail
+    app.config["WORKER_LISTEN"] = listen
+    try:
+        with webhook_receiver() as receiver, running_worker(app, idle_seconds=0.3):
+            endpoint.url = receiver.url
+            db.session.commit()
+            time.sleep(0.5)
+            if db.engine.dialect.name == "postgresql":
+                assert listener_pids() == []
+            else:
+                assert Listener.for_engine(db.engine) is None
+            begin_write_transaction()  # as a request that writes does
+            EventWriter(workspace_id, lead_id).emit("lead.created", {"n": 1})
+            db.session.commit()
+            assert seconds_to_arrive(receiver, 1, time.monotonic()) < 1.5
+    finally:
+        app.config["WORKER_LISTEN"] = True
