@@ -315,6 +315,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5.0, help="registrations a second (5)")
     parser.add_argument("--messages", type=int, default=10_000, help="messages drained (10,000)")
     parser.add_argument("--only", choices=["latency", "drain"], help="run one of the two")
+    parser.add_argument(
+        "--pg-name", default=PG_DATABASE, help=f"PostgreSQL database made, dropped ({PG_DATABASE})"
+    )
     parser.add_argument("--profile", type=Path, help="cProfile the drain's workers to PATH.<n>")
     parser.add_argument(
         "--receiver-delay",
@@ -338,7 +341,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leadsite-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         url = (
-            _databases.database_url(args.database, PG_DATABASE)
+            _databases.database_url(args.database, args.pg_name)
             if postgres
             else f"sqlite:///{workdir / 'webhooks.db'}"
         )
