@@ -26,6 +26,10 @@ APPLICATION_NAME = "leadsite worker (LISTEN)"
 # How often a wait looks at the worker's stop event: the longest a stop waits for an idle worker.
 STOP_CHECK_SECONDS = 0.25
 CONNECT_TIMEOUT_SECONDS = 5
+# A dead server is noticed within 10 + 3 * 5 s of silence.
+KEEPALIVE_IDLE_SECONDS = 10
+KEEPALIVE_INTERVAL_SECONDS = 5
+KEEPALIVE_COUNT = 3
 
 
 class Listener:
@@ -38,6 +42,12 @@ class Listener:
             "autocommit": True,  # LISTEN takes effect at once, and no transaction stays open
             "application_name": APPLICATION_NAME,
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            # A connection that only listens sends nothing: without keepalives a server gone
+            # away (a restart, a link down) would leave it waiting forever, polling unseen.
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVE_IDLE_SECONDS,
+            "keepalives_interval": KEEPALIVE_INTERVAL_SECONDS,
+            "keepalives_count": KEEPALIVE_COUNT,
         }
         self._connection: psycopg.Connection | None = None
         self._connect_at = 0.0  # monotonic time of the next attempt when not connected
