@@ -5,7 +5,8 @@ now runs `pg_notify('leadsite_outbox', '')` once. PostgreSQL delivers it at comm
 on rollback, so a worker never wakes before the rows are visible, nor for rows that never were.
 It is seen in the ORM's flushes and in `NewRows` writes (the registration's), so every writer
 is covered without calling anything. Work due later (retries, delays) is found by the workers'
-polling. The worker's half is `outbox.listener`; on SQLite nothing is sent and workers poll.
+polling. The worker's half is `outbox.listener`; on SQLite, or with `WORKER_LISTEN` off, nothing
+is sent and workers poll.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -51,6 +53,8 @@ def wake_workers(session: Session) -> None:
     """NOTIFY the workers at this transaction's commit (once a transaction; PostgreSQL only)."""
     if session.info.get(_NOTIFIED):
         return
+    if has_app_context() and not current_app.config.get("WORKER_LISTEN", True):
+        return  # nobody listens: no notification (it would cost the commit, `bench/notify_cost`)
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return

@@ -120,6 +120,13 @@ def test_work_due_now_notifies_once_at_commit_and_nothing_else_does(app, postgre
         db.session.rollback()
         assert notifications() == 0
 
+        app.config["WORKER_LISTEN"] = False  # workers poll: writers need not notify
+        try:
+            queue_events(1, "http://127.0.0.1:9/hook")
+            assert notifications() == 0
+        finally:
+            app.config["WORKER_LISTEN"] = True
+
 
 def test_a_lost_listen_connection_falls_back_to_polling_and_recovers(app, postgres):
     with webhook_receiver() as receiver, running_worker(app, idle_seconds=2):
