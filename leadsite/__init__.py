@@ -83,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         database,  # noqa: F401  (registers the SQLite connection settings)
         models,  # noqa: F401  (every model, for Alembic and relationships)
     )
+    from leadsite.outbox import wake  # noqa: F401  (NOTIFY the workers of work due now)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"), render_as_batch=True)

@@ -55,6 +55,9 @@ def from_environment() -> dict[str, object]:
         "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE"),
         "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),
         "WORKER_LEASE_SECONDS": int(os.environ.get("WORKER_LEASE_SECONDS", "60")),
+        # On PostgreSQL an idle worker waits on LISTEN for new work; off (0) it only polls, as
+        # it must behind a pooler in transaction mode (PgBouncer), where LISTEN does not work.
+        "WORKER_LISTEN": _flag("WORKER_LISTEN", default=True),
         # The ingestion log (every call an origin answers, kept 30 days): on unless INGEST_LOG=0.
         "INGEST_LOG": _flag("INGEST_LOG", default=True),
         # How often a process writes the ingestion log entries it queued (0: at each answer).

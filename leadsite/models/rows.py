@@ -10,16 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from leadsite.extensions import db
-
-# Called with the session and the objects each `NewRows.write` wrote (the journey rollup learns
-# of new journeys so: `analytics.rollup`).
-ON_WRITE: list[Callable[[Any, list[Any]], None]] = []
 
 
 class NewRows:
@@ -31,6 +27,10 @@ class NewRows:
     detached, with the values written: readable, and `session.add` makes them persistent
     without another INSERT.
     """
+
+    # Called with the session and the objects after each `write`, in its transaction (the
+    # outbox's wake-up: `outbox.wake`); the ORM's flush events do not see these rows.
+    after_write: ClassVar[list[Callable[[Session, list[Any]], None]]] = []
 
     def __init__(self) -> None:
         self._objects: list[Any] = []
@@ -65,9 +65,13 @@ class NewRows:
                 # does not go back to the database.
                 obj.__dict__.setdefault(key, None)
             make_transient_to_detached(obj)
-        for hook in ON_WRITE:
-            hook(session, [obj for obj, _ in written])
-        self._objects = []
+        objects, self._objects = self._objects, []
+        for hook in self.after_write:
+            hook(session, objects)
+
+
+# The same hooks under the name `analytics.rollup` registers with.
+ON_WRITE = NewRows.after_write
 
 
 @cache

@@ -143,6 +143,11 @@ def deliver_batch(
     lanes = [lane for lane in lanes if lane]
     allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
     gone: set[str] = set()  # endpoints that answered 410 during this batch
+    if len(lanes) == 1 and not others:
+        # One webhook, as when registrations come one at a time: sent from this thread, so
+        # that starting another does not delay it (by much, on a busy machine).
+        outcomes.update(_send_lane(lanes[0], allow_private, keep_going, gone))
+        return outcomes
     with ThreadPoolExecutor(max(1, len(lanes)), thread_name_prefix="leadsite-webhooks") as pool:
         futures = [pool.submit(_send_lane, lane, allow_private, keep_going, gone) for lane in lanes]
         for message in others:  # emails and SMS need the app context: this thread sends them

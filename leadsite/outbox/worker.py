@@ -3,7 +3,8 @@
 Claims are leases: a claimed message is locked until `locked_until`; a worker that dies
 mid-delivery leaves it to be claimed again when the lease expires, with the same id (the
 webhook-id), so receivers can drop the duplicate. PostgreSQL claims with FOR UPDATE SKIP LOCKED,
-so any number of workers share the work; SQLite serializes claims with its write lock.
+so any number of workers share the work; SQLite serializes claims with its write lock. An idle
+worker polls; on PostgreSQL it is woken at once by the commit of new work (LISTEN/NOTIFY).
 
 A batch of messages costs three transactions whatever its size: the claim, a read of its
 endpoints and workspaces, and the record of its outcomes; webhooks are sent concurrently.
@@ -17,15 +18,18 @@ import time
 from datetime import timedelta
 
 from flask import Flask, current_app
+from sqlalchemy import text
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.models import JourneyStep, MessageStatus, OutboxMessage, utcnow
 from leadsite.outbox import housekeeping
 from leadsite.outbox.delivery import deliver_batch, load_batch
+from leadsite.outbox.listener import Listener
 from leadsite.outbox.outcomes import record_batch
 
 log = logging.getLogger(__name__)
+SYNCHRONOUS_COMMIT_OFF = text("SET LOCAL synchronous_commit = off")
 
 BATCH_SIZE = 50
 STEP_BATCH_SIZE = 20
@@ -37,8 +41,14 @@ def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["WORKER_LEASE_SECONDS"])
 
 
-def claim_messages(limit: int = BATCH_SIZE, lease: timedelta | None = None) -> list[OutboxMessage]:
-    """Lock up to `limit` due messages for this worker and return them, oldest due first."""
+def claim_messages(
+    limit: int = BATCH_SIZE, lease: timedelta | None = None, commit: bool = True
+) -> list[OutboxMessage]:
+    """Lock up to `limit` due messages for this worker and return them, oldest due first.
+
+    With `commit` off the claim's transaction is left open, for the caller to read what the
+    batch needs in it (`load_batch`, which commits): a transaction less before the first send.
+    """
     now = utcnow()
     begin_write_transaction()
     due = (
@@ -62,7 +72,13 @@ def claim_messages(limit: int = BATCH_SIZE, lease: timedelta | None = None) -> l
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     messages = sorted(db.session.scalars(claim), key=lambda m: (m.next_attempt_at, m.id))
-    db.session.commit()
+    if messages and db.engine.dialect.name == "postgresql":
+        # The commit need not wait for the disk (behind every other database's writes on a
+        # busy server): a claim a PostgreSQL crash forgets is claimed again, and the message
+        # delivered again with the same webhook-id, as at-least-once delivery allows.
+        db.session.execute(SYNCHRONOUS_COMMIT_OFF)
+    if commit:
+        db.session.commit()
     return messages
 
 
@@ -119,15 +135,17 @@ def deliver_messages(stop: threading.Event | None = None, limit: int = BATCH_SIZ
     """
     lease = _lease()
     deadline = time.monotonic() + lease.total_seconds() / 2
-    messages = claim_messages(limit, lease)
+    messages = claim_messages(limit, lease, commit=False)
     if not messages:
+        db.session.commit()
         return 0
 
     def keep_going() -> bool:
         return not (stop is not None and stop.is_set()) and time.monotonic() < deadline
 
     try:
-        outcomes = deliver_batch(messages, load_batch(messages), keep_going)
+        batch = load_batch(messages)  # commits the claim
+        outcomes = deliver_batch(messages, batch, keep_going)
         record_batch(messages, outcomes)
     except Exception:
         db.session.rollback()
@@ -157,23 +175,39 @@ def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> in
 
 
 def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -> None:
-    """Deliver until `stop` is set; the deliveries under way are always finished first."""
+    """Deliver until `stop` is set; the deliveries under way are always finished first.
+
+    Idle, it waits `idle_seconds` before looking again; on PostgreSQL it waits on a LISTEN
+    connection instead, which wakes it at the commit of new work (`outbox.listener`).
+    """
     log.info("worker started")
+    with app.app_context():
+        listener = Listener.for_engine(db.engine) if app.config["WORKER_LISTEN"] else None
+    if listener is not None:
+        listener.connect()  # before the first look, so nothing committed after it is missed
     housekeeping_at = 0.0
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                done = run_once(stop)
-                if time.monotonic() >= housekeeping_at and not stop.is_set():
-                    housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
-                    housekeeping.run()
-            except Exception:
-                log.exception("worker loop error; retrying")
-                done = 0
-            finally:
-                db.session.remove()
-        if not done:
-            stop.wait(idle_seconds)
+    try:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    done = run_once(stop)
+                    if time.monotonic() >= housekeeping_at and not stop.is_set():
+                        housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
+                        housekeeping.run()
+                except Exception:
+                    log.exception("worker loop error; retrying")
+                    done = 0
+                finally:
+                    db.session.remove()
+            if done:
+                continue
+            if listener is not None:
+                listener.wait(idle_seconds, stop)
+            else:
+                stop.wait(idle_seconds)
+    finally:
+        if listener is not None:
+            listener.close()
     log.info("worker stopped")
 
 
