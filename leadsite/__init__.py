@@ -73,6 +73,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config
+    )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         settings.INSTANCE.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
@@ -88,6 +91,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    from leadsite import outages
+
+    outages.init_app(app)  # before the limiter (see there)
     limiter.init_app(app)
     from leadsite import i18n
 
@@ -95,7 +101,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals["language"] = i18n.current
 
-    from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
+    from leadsite import (
+        api,
+        auth,
+        backoffice,
+        cli,
+        errors,
+        health,
+        public,
+        security,
+        templating,
+    )
     from leadsite.analytics import counter_writer
     from leadsite.api import docs as api_docs
     from leadsite.api import hooks, ingest_record
