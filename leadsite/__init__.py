@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,9 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         settings.INSTANCE.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from leadsite.monitoring import logs, metrics, request_ids
+
+    logs.configure(app)
+    request_ids.init_app(app)  # first of the request hooks (see there)
 
     from leadsite import (
         database,  # noqa: F401  (registers the SQLite connection settings)
@@ -133,6 +133,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(hooks.bp)  # the secret in the URL, not cookies
     errors.init_app(app)
     ingest_record.init_app(app)
+    metrics.init_app(app)  # after the ingestion log (see there)
     counter_writer.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)

@@ -80,6 +80,9 @@ def from_environment() -> dict[str, object]:
         "OUTAGE_RETRY_AFTER": int(os.environ.get("OUTAGE_RETRY_AFTER", "5")),
         # `/metrics` answers a request bearing this token; with none set it is off (404).
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # A worker serves its own metrics on this port (0: not), bound to this address.
+        "WORKER_METRICS_PORT": int(os.environ.get("WORKER_METRICS_PORT", "0")),
+        "WORKER_METRICS_HOST": os.environ.get("WORKER_METRICS_HOST", "127.0.0.1"),
         # "json": one JSON object per log line, with the request id; anything else: text.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         # Delivered outbox messages and their attempts are deleted after this many days
