@@ -39,8 +39,11 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def gunicorn(app: Flask, log: Path, workers: int = 1, **env: str) -> Iterator[Served]:
-    """`app:app` under gunicorn (gthread) on the test database and a free port, with `env`."""
+def gunicorn(
+    app: Flask, log: Path, workers: int = 1, config: bool = False, **env: str
+) -> Iterator[Served]:
+    """`app:app` under gunicorn (gthread) on the test database and a free port, with `env`;
+    with `config`, the settings of deploy/gunicorn.conf.py (its hooks) under the test's own."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAIL_URL")}
@@ -55,6 +58,7 @@ def gunicorn(app: Flask, log: Path, workers: int = 1, **env: str) -> Iterator[Se
     )
     command = [
         str(BIN / "gunicorn"),
+        *(("--config", str(ROOT / "deploy" / "gunicorn.conf.py")) if config else ()),
         "--no-control-socket",
         *("--workers", str(workers), "--worker-class", "gthread", "--threads", "4"),
         *("--bind", f"127.0.0.1:{port}", "app:app"),
@@ -62,7 +66,7 @@ def gunicorn(app: Flask, log: Path, workers: int = 1, **env: str) -> Iterator[Se
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=output)
         try:
-            if not eventually(lambda: _answers(url + "/healthz"), timeout=30):
+            if not eventually(lambda: _answers(url + "/readyz"), timeout=30):
                 pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
             yield Served(url, log)
         finally:
