@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 HEADER = "X-Request-Id"
 # What is taken from outside as it is: enough for UUIDs, ULIDs and HAProxy's unique ids, and
 # nothing a log line or a header could be abused with.
-ACCEPTED = re.compile(r"[A-Za-z0-9._:+=@/-]{1,128}")
+ACCEPTED = re.compile(r"[\w.:+=@/-]{1,128}", re.ASCII)
 
 _current: ContextVar[str | None] = ContextVar("leadsite_request_id", default=None)
 
