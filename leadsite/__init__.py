@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,11 +72,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config
+    )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         settings.INSTANCE.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from leadsite.monitoring import logs, metrics, request_ids
+
+    logs.configure(app)
+    request_ids.init_app(app)  # first of the request hooks (see there)
 
     from leadsite import (
         database,  # noqa: F401  (registers the SQLite connection settings)
@@ -89,6 +92,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    from leadsite import outages
+
+    outages.init_app(app)  # before the limiter (see there)
     limiter.init_app(app)
     from leadsite import i18n
 
@@ -96,7 +102,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals["language"] = i18n.current
 
-    from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
+    from leadsite import (
+        api,
+        auth,
+        backoffice,
+        cli,
+        errors,
+        health,
+        public,
+        security,
+        templating,
+    )
     from leadsite.analytics import counter_writer, rollup  # noqa: F401 (rollup: its listeners)
     from leadsite.api import docs as api_docs
     from leadsite.api import hooks, ingest_record
@@ -118,6 +134,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(hooks.bp)  # the secret in the URL, not cookies
     errors.init_app(app)
     ingest_record.init_app(app)
+    metrics.init_app(app)  # after the ingestion log (see there)
     counter_writer.init_app(app)
     security.init_app(app)
     app.before_request(_lock_for_writes)

@@ -95,11 +95,13 @@ def worker(once: bool) -> None:
 
     A signal lets the message in hand finish; nothing is lost either way (leases).
     """
+    from leadsite.monitoring import metrics
     from leadsite.outbox import worker as outbox_worker
 
     if once:
         click.echo(f"{outbox_worker.run_once()} delivered")
         return
+    metrics.serve_worker(current_app._get_current_object())
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

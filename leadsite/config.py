@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -69,6 +71,26 @@ def from_environment() -> dict[str, object]:
         # Beacons (a form's view and start) per minute from one address to one form.
         "BEACON_RATE_LIMIT": os.environ.get("BEACON_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis away: each process counts in its own memory (with a warning) until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        # Seconds: connecting to PostgreSQL, any one statement (0: no limit), waiting for a
+        # pooled connection. Past them a request answers 503 instead of hanging.
+        "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
+        "DATABASE_STATEMENT_TIMEOUT": float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30")),
+        "DATABASE_POOL_TIMEOUT": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        # What a 503 answered while the database is unreachable tells the client to wait.
+        "OUTAGE_RETRY_AFTER": int(os.environ.get("OUTAGE_RETRY_AFTER", "5")),
+        # `/metrics` answers a request bearing this token; with none set it is off (404).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # A worker serves its own metrics on this port (0: not), bound to this address.
+        "WORKER_METRICS_PORT": int(os.environ.get("WORKER_METRICS_PORT", "0")),
+        "WORKER_METRICS_HOST": os.environ.get("WORKER_METRICS_HOST", "127.0.0.1"),
+        # "json": one JSON object per log line, with the request id; anything else: text.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        # Delivered outbox messages and their attempts are deleted after this many days
+        # (0: kept for ever). Dead ones are kept for staff to see and send again.
+        "OUTBOX_RETENTION_DAYS": float(os.environ.get("OUTBOX_RETENTION_DAYS", "30")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # Per IP and per email asked for: each request may send an email.
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
@@ -81,7 +103,7 @@ def from_environment() -> dict[str, object]:
 
 
 DEFAULTS: dict[str, object] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},  # more: `engine_options`
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -91,3 +113,27 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
 }
+
+
+def engine_options(url: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for `url`: the configured ones, plus, on PostgreSQL, bounds on
+    every wait (connecting, a statement, a dead peer, a pooled connection), so that an outage
+    is answered with a 503 within seconds, never a hang."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    if not url.startswith("postgresql"):
+        return options
+    options.setdefault("pool_timeout", config["DATABASE_POOL_TIMEOUT"])
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+    if statement_ms := int(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000):
+        connect_args.setdefault("options", f"-c statement_timeout={statement_ms}")
+    # A peer gone silent (a cut link, a crashed host) is noticed in about 10 s by TCP itself:
+    # keepalives while idle, and unacknowledged data given up on after tcp_user_timeout.
+    connect_args.setdefault("keepalives", 1)
+    connect_args.setdefault("keepalives_idle", 5)
+    connect_args.setdefault("keepalives_interval", 2)
+    connect_args.setdefault("keepalives_count", 3)
+    connect_args.setdefault("tcp_user_timeout", 10_000)
+    options["connect_args"] = connect_args
+    return options

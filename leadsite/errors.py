@@ -74,12 +74,17 @@ def api_error(
     return response
 
 
-def error_page(status: int, message: str | None = None, title: str | None = None) -> Response:
-    """Render an error for a browser: a flash fragment for htmx, a whole page otherwise."""
+def error_page(
+    status: int, message: str | None = None, title: str | None = None, anonymous: bool = False
+) -> Response:
+    """Render an error for a browser: a flash fragment for htmx, a whole page otherwise.
+
+    `anonymous` renders it without asking who is signed in (which reads the database)."""
     context = {
         "status": status,
         "title": title or TITLES.get(status, "Error"),
         "message": message or MESSAGES.get(status, ""),
+        "anonymous": anonymous,
     }
     if is_htmx():
         # Leave the request's target alone and show the error where flash messages go.

@@ -116,6 +116,11 @@ def run_migrations_online():
             # driver's connection outside any transaction (SQLite ignores the pragma inside
             # one), and checked once the migrations are done.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        else:
+            # The app's statement timeout (DATABASE_STATEMENT_TIMEOUT) guards requests; an
+            # index built on a large table may rightly take longer.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

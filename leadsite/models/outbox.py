@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from leadsite.extensions import db
 from leadsite.models.base import ID, PublicIdMixin
 from leadsite.models.types import JSONType, UTCDateTime, utcnow
+from leadsite.monitoring import request_ids
 
 if TYPE_CHECKING:
     from leadsite.models.journey import Journey
@@ -35,6 +36,9 @@ class Event(PublicIdMixin, db.Model):
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The request that made it (`X-Request-Id`): logs of the request and of its deliveries
+    # name it too.
+    request_id: Mapped[str | None] = mapped_column(String(128), default=request_ids.current)
 
     # Also what orders a flush: an event is inserted after the lead and journey it names.
     lead: Mapped[Lead | None] = relationship()
@@ -82,6 +86,7 @@ class OutboxMessage(PublicIdMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(String(128), default=request_ids.current)
     # A webhook activity's delivery: its step waits for it (done on a 2xx, failed when dead).
     step_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("journey_steps.id", ondelete="SET NULL"), index=True

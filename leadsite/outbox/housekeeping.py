@@ -1,4 +1,5 @@
-"""What the worker does now and then: clear ingestion log entries past their 30 days, cancel
+"""What the worker does now and then: clear ingestion log entries past their 30 days (and, in
+`retention`, idempotency records and delivered outbox messages past theirs), cancel
 double opt-in journeys not confirmed in time, and settle webhook steps whose delivery ended
 while their worker stopped."""
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.models import IngestionEntry, utcnow
+from leadsite.outbox import retention
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,10 @@ def run(now: datetime | None = None) -> None:
 
     if pruned := prune_ingestion_log(now):
         log.info("pruned %d ingestion log entries past their keeping", pruned)
+    if pruned := retention.prune_idempotency_records(now):
+        log.info("pruned %d idempotency records past their 24 hours", pruned)
+    if pruned := retention.prune_delivered_messages(now):
+        log.info("pruned %d delivered outbox messages past their keeping", pruned)
     if cancelled := cancel_unconfirmed(now):
         log.info("cancelled %d journeys not confirmed in time", cancelled)
     if settled := settle_finished_deliveries():

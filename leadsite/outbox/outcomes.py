@@ -3,6 +3,7 @@ dead, endpoints that keep failing disabled, and the messages not attempted relea
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +13,10 @@ from sqlalchemy import text
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.models import DeliveryAttempt, MessageStatus, OutboxMessage, WebhookEndpoint, utcnow
+from leadsite.monitoring import metrics
 from leadsite.outbox.delivery import Outcome
+
+log = logging.getLogger(__name__)
 
 # Standard Webhooks' schedule: the delay before attempt n+1 after attempt n failed.
 RETRY_SCHEDULE = [
@@ -52,6 +56,7 @@ def record_batch(messages: list[OutboxMessage], outcomes: dict[str, Outcome]) ->
         # the same webhook-id, which at-least-once delivery allows (receivers deduplicate).
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
     now = utcnow()
+    due = {message.id: message.next_attempt_at for message in messages}  # before any retry's
     dead: set[str] = set()
     attempts: list[dict[str, Any]] = []
     for message in messages:
@@ -79,6 +84,42 @@ def record_batch(messages: list[OutboxMessage], outcomes: dict[str, Outcome]) ->
         db.session.execute(db.insert(DeliveryAttempt), attempts)  # one executemany
     _update_endpoints(messages, outcomes, dead, now)
     db.session.commit()
+    _report(messages, outcomes, dead, due, now)
+
+
+def _report(
+    messages: list[OutboxMessage],
+    outcomes: dict[str, Outcome],
+    dead: set[str],
+    due: dict[str, datetime],
+    now: datetime,
+) -> None:
+    """Log each attempt with the id of the request that made its message, and count it with
+    the worker's lag: from the time the message was due to about when its attempt began."""
+    for message in messages:
+        outcome = outcomes.get(message.id)
+        if outcome is None:
+            continue
+        result = "delivered" if outcome.success else "dead" if message.id in dead else "retry"
+        lag = (now - due[message.id]).total_seconds() - outcome.duration_ms / 1000
+        metrics.count_delivery(message.channel, result, lag)
+        log.info(
+            "%s %s %s: %s",
+            message.channel,
+            message.id,
+            result,
+            outcome.status_code or outcome.error,
+            extra={
+                "request_id": message.request_id,
+                "message_id": message.id,
+                "lead_id": message.lead_id,
+                "channel": message.channel,
+                "outcome": result,
+                "status_code": outcome.status_code,
+                "attempt": message.attempts,
+                "duration_ms": outcome.duration_ms,
+            },
+        )
 
 
 def _attempt(message: OutboxMessage, outcome: Outcome, now: datetime) -> dict[str, Any]:

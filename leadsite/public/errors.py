@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from leadsite import outages
 from leadsite.models import OriginKind
 from leadsite.public import bp
 from leadsite.public.form_view import rate_limited
@@ -56,6 +57,10 @@ def error_page(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         status = error.code or 500
         return message_page(status, *_page(status))
+    if outages.is_outage(error):
+        # The 500 page's words say it too: nothing was saved, send it again in a moment.
+        outages.forget_the_transaction(error)
+        return outages.unavailable(message_page(503, *_page(500)))
     if current_app.config.get("PROPAGATE_EXCEPTIONS"):
         raise error  # tests and debugging see the exception itself
     log.exception("unhandled error on %s %s", request.method, request.path)

@@ -102,7 +102,7 @@ def _free_port() -> int:
 
 def _ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+        with urllib.request.urlopen(url + "/readyz", timeout=1) as response:
             return response.status == 200
     except OSError:
         return False

@@ -1,0 +1,1 @@
+"""What an operator watches: request ids, structured logs and Prometheus metrics."""
