@@ -61,8 +61,7 @@ class Cluster:
 
     @classmethod
     def up(cls, settings: dict[str, str] | None = None) -> Cluster:
-        """Run up.sh (a cluster left over from a killed run is taken down first)."""
-        down()
+        """Run up.sh; it refuses when a cluster is already up."""
         env = {**os.environ, **SETTINGS, **(settings or {})}
         result = subprocess.run(
             [str(SCRIPTS / "up.sh")], env=env, capture_output=True, text=True, timeout=180
@@ -85,13 +84,15 @@ class Cluster:
         for url in urls:
             parts = urlsplit(url)
             while True:
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=2)
                 try:
-                    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=2)
                     connection.request("GET", parts.path)
                     if connection.getresponse().status == 200:
                         break
                 except OSError:
                     pass
+                finally:
+                    connection.close()
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url} is not healthy after {timeout} s")
                 time.sleep(0.2)
@@ -346,6 +347,7 @@ class FaultResult:
     unanswered_in_db: int = 0  # given up by the client, yet registered (once)
     webhooks_expected: int = 0
     webhooks_missing: int = 0
+    webhooks_pending: int = 0  # still to deliver when counted (the drain waits for 0)
     webhooks_repeated: int = 0  # a webhook-id received more than once (allowed: at least once)
     killed_in_flight: int = 0  # webhook-ids a killed or cut worker was sending
     redelivered_by_other: int = 0  # of those, received again from another worker
@@ -370,6 +372,7 @@ class FaultResult:
             "lost": self.lost,
             "duplicated": self.duplicated,
             "webhooks missing": self.webhooks_missing,
+            "webhooks pending": self.webhooks_pending,
             "webhook repeats": self.webhooks_repeated,
             "in flight at kill": self.killed_in_flight,
             "redelivered by other": self.redelivered_by_other,
@@ -452,14 +455,21 @@ def run_fault(
     time.sleep(at)
     fault_at = time.monotonic()
     cut_off = fault.inject()
+    repairing = None
     if fault.repair is not None:
         time.sleep(max(0.0, fault.hold - (time.monotonic() - fault_at)))
-        fault.repair()
+        # A restart takes what it takes (gunicorn boots in seconds): the load goes on meanwhile.
+        repairing = threading.Thread(target=fault.repair, daemon=True)
+        repairing.start()
     time.sleep(max(0.0, duration - (time.monotonic() - began)))
     load.finish()
+    if repairing is not None:
+        repairing.join(90)
     result = count(cluster, receiver, load, fault.name, fault_at, cut_off, heard_before)
     drain_deadline = time.monotonic() + drain_timeout
-    while result.webhooks_missing and time.monotonic() < drain_deadline:
+    while (
+        result.webhooks_missing or result.webhooks_pending
+    ) and time.monotonic() < drain_deadline:
         time.sleep(0.5)
         result = count(cluster, receiver, load, fault.name, fault_at, cut_off, heard_before)
     return result
@@ -505,7 +515,12 @@ def count(
         rows = connection.execute(
             "SELECT email, id, counter FROM leads WHERE email LIKE %s", (f"{load.label}-%",)
         ).fetchall()
-    in_db = {email: (lead_id, counter) for email, lead_id, counter in rows}
+        in_db = {email: (lead_id, counter) for email, lead_id, counter in rows}
+        result.webhooks_pending = connection.execute(
+            "SELECT count(*) FROM outbox_messages WHERE channel = 'webhook'"
+            " AND status = 'pending' AND lead_id = ANY(%s)",
+            ([lead_id for lead_id, _ in in_db.values()],),
+        ).fetchone()[0]
     for registration in load.registrations:
         found = in_db.get(registration.email)
         if 200 <= registration.status < 300 and (found is None or found[0] != registration.lead_id):

@@ -41,6 +41,7 @@ COLUMNS = [
     "lost",
     "duplicated",
     "webhooks missing",
+    "webhooks pending",
     "webhook repeats",
     "in flight at kill",
     "redelivered by other",

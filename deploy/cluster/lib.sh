@@ -26,7 +26,7 @@ REDIS_URL=redis://${ADDRESS[cache]}:$REDIS_PORT/0
 namespace() { echo "ls-$1"; }
 host_veth() { echo "lsv-$1"; }
 in_ns() { local node=$1; shift; ip netns exec "$(namespace "$node")" "$@"; }
-log() { echo "cluster: $*" >&2; }
+log() { echo "cluster: [${SECONDS}s] $*" >&2; }
 
 pg_bin() {
   local dir
@@ -104,13 +104,16 @@ start_cache() {
   wait_for 10 redis in_ns cache redis-cli -h "${ADDRESS[cache]}" -p "$REDIS_PORT" ping
 }
 
-start_app() {  # start_app app1|app2
+spawn_app() {  # spawn_app app1|app2: start gunicorn, do not wait for it
   local node=$1
   spawn_leadsite "$node" "$node" gunicorn --chdir "$ROOT" --worker-class gthread \
     --workers "${APP_WORKERS:-2}" --threads "${APP_THREADS:-4}" \
     --bind "${ADDRESS[$node]}:$APP_PORT" --timeout 30 --graceful-timeout 5 app:app
-  wait_for 60 "$node" curl -fsS --max-time 2 "http://${ADDRESS[$node]}:$APP_PORT$HEALTH_PATH"
 }
+wait_app() {
+  wait_for 60 "$1" curl -fsS --max-time 2 "http://${ADDRESS[$1]}:$APP_PORT$HEALTH_PATH"
+}
+start_app() { spawn_app "$1" && wait_app "$1"; }
 
 start_worker() {  # start_worker worker1|worker2
   spawn_leadsite "$1" "$1" flask --app app leadsite worker
@@ -127,13 +130,13 @@ kill_node() {  # kill_node NODE: SIGKILL every process in the node's namespace (
   [[ -z $pids ]] || kill -9 $pids 2>/dev/null || true
 }
 
-stop_node() {  # stop_node NODE: SIGTERM every process in it, SIGKILL what is left after 5 s
+stop_node() {  # stop_node NODE [SECONDS]: SIGTERM every process in it, SIGKILL what is left
   local ns pids
   ns=$(namespace "$1")
   pids=$(ip netns pids "$ns" 2>/dev/null || true)
   [[ -n $pids ]] || return 0
   kill -TERM $pids 2>/dev/null || true
-  for _ in $(seq 50); do
+  for _ in $(seq $((${2:-5} * 10))); do
     [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && return 0
     sleep 0.1
   done

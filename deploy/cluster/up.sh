@@ -67,19 +67,23 @@ in_ns db runuser -u postgres -- "$PGBIN/createdb" -h "${ADDRESS[db]}" -p "$PG_PO
 log "cache: Redis in ${ADDRESS[cache]}"
 start_cache
 
-log "migrating and creating the demo workspace (from app1)"
-run_in app1 flask --app app db upgrade >"$STATE/logs/migrate.log" 2>&1
-run_in app1 flask --app app leadsite demo --json 2>>"$STATE/logs/migrate.log" \
-  | tail -1 >"$STATE/demo.json"
-
+# The apps boot while the schema is migrated (nothing reaches them before the balancer starts);
+# the workers wait for the schema, and the demo workspace is made while they start.
 for node in app1 app2; do
   log "$node: gunicorn in ${ADDRESS[$node]}:$APP_PORT"
-  start_app "$node"
+  spawn_app "$node"
 done
+log "migrating (from app1)"
+run_in app1 flask --app app db upgrade >"$STATE/logs/migrate.log" 2>&1
 for node in worker1 worker2; do
   log "$node: leadsite worker in ${ADDRESS[$node]}"
   start_worker "$node"
 done
+log "creating the demo workspace (from app1)"
+run_in app1 flask --app app leadsite demo --json 2>>"$STATE/logs/migrate.log" \
+  | tail -1 >"$STATE/demo.json"
+wait_app app1
+wait_app app2
 
 log "lb: HAProxy in ${ADDRESS[lb]}:$LB_PORT, health check $HEALTH_PATH"
 cat >"$STATE/haproxy.cfg" <<CONF
