@@ -61,12 +61,19 @@ class Cluster:
 
     @classmethod
     def up(cls, settings: dict[str, str] | None = None) -> Cluster:
-        """Run up.sh; it refuses when a cluster is already up."""
+        """Run up.sh, unless a cluster is up already (it is someone's: left alone)."""
+        if is_up():
+            raise RuntimeError("a cluster is already up: make cluster-down first")
         env = {**os.environ, **SETTINGS, **(settings or {})}
-        result = subprocess.run(
-            [str(SCRIPTS / "up.sh")], env=env, capture_output=True, text=True, timeout=180
-        )
+        try:
+            result = subprocess.run(
+                [str(SCRIPTS / "up.sh")], env=env, capture_output=True, text=True, timeout=240
+            )
+        except subprocess.TimeoutExpired:
+            down()
+            raise
         if result.returncode != 0:
+            down()  # up.sh cleans up after itself, but not after every kind of failure
             raise RuntimeError(f"up.sh failed:\n{result.stdout}\n{result.stderr}")
         return cls(json.loads((STATE / "cluster.json").read_text()))
 
@@ -113,6 +120,12 @@ class Cluster:
         )
         if status != 201:
             raise RuntimeError(f"creating the webhook answered {status}: {body}")
+
+
+def is_up() -> bool:
+    """Whether a cluster (or part of one) exists: its state dir or any ls-* namespace."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return STATE.exists() or any(name.startswith("ls-") for name in listed.split())
 
 
 def down() -> None:

@@ -172,6 +172,7 @@ def main() -> int:
     parser.add_argument("--no-wrk", action="store_true", help="sizing: use this script's client")
     parser.add_argument("--reuse", action="store_true", help="use the cluster that is up")
     parser.add_argument("--keep", action="store_true", help="leave the cluster up afterwards")
+    parser.add_argument("--save-logs", metavar="DIR", help="copy the nodes' logs here at the end")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     if reason := _cluster.unavailable():
@@ -185,6 +186,9 @@ def main() -> int:
     try:
         return run_sizing(args, cluster) if args.sizing else run_faults(args, cluster)
     finally:
+        if args.save_logs:
+            shutil.copytree(_cluster.STATE / "logs", args.save_logs, dirs_exist_ok=True)
+            print(f"logs copied to {args.save_logs}")
         if not args.keep:
             _cluster.down()
 

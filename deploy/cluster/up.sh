@@ -18,8 +18,9 @@ if [[ -e $STATE ]] || ip netns list | grep -q '^ls-'; then
   log "a cluster is already up (or half down): make cluster-down first"
   exit 1
 fi
-trap 'status=$?; log "failed (exit $status); logs in $STATE/logs; cleaning up"; \
-  cp -r "$STATE/logs" "${STATE}-failed-logs" 2>/dev/null || true; \
+# On failure: show the end of every log (the state dir goes with the rest), then take it down.
+trap 'status=$?; log "failed (exit $status); the logs, then cleaning up"; \
+  tail -n 15 "$STATE"/logs/*.log >&2 2>/dev/null || true; \
   "$(dirname "$0")/down.sh" >/dev/null 2>&1 || true; exit $status' ERR
 
 mkdir -p "$STATE"/{logs,pids}
@@ -104,6 +105,8 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout http-keep-alive 10s
+    # A busy app may take a second to answer its check: slowness alone is not death.
+    timeout check 2s
 
 frontend web
     bind ${ADDRESS[lb]}:$LB_PORT
@@ -113,7 +116,9 @@ backend apps
     balance leastconn
     option httpchk GET $HEALTH_PATH
     http-check expect status 200
-    default-server check inter 500ms fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions
+    # A dead app refuses connections: the first refused request takes it out at once
+    # (observe layer4), the checks bring it back. Retries go to the other app (redispatch).
+    default-server check inter 1s fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down
     server app1 ${ADDRESS[app1]}:$APP_PORT
     server app2 ${ADDRESS[app2]}:$APP_PORT
 CONF

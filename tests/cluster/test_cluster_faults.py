@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,8 +41,7 @@ def cluster() -> Iterator[object]:
             # .ci/run runs the SQLite and PostgreSQL suites side by side; the cluster brings its
             # own PostgreSQL, so it runs once, in whichever suite gets here first.
             pytest.skip("the cluster test is running in the other suite (one machine, one cluster)")
-        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-        if _cluster.STATE.exists() or any(n.startswith("ls-") for n in listed.split()):
+        if _cluster.is_up():
             pytest.fail("a cluster is already up: run `make cluster-down` first")
         try:
             up = _cluster.Cluster.up()
