@@ -169,6 +169,7 @@ class WebhookReceiver:
     in_flight: dict[str, set[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    slow: dict[str, float] = field(default_factory=dict)  # peer -> its answers' delay
 
     def __enter__(self) -> WebhookReceiver:
         state = self
@@ -189,7 +190,7 @@ class WebhookReceiver:
                     state.arrivals.append(Arrival(time.monotonic(), webhook_id, lead_id, peer))
                     state.in_flight.setdefault(peer, set()).add(webhook_id)
                 try:
-                    time.sleep(state.delay)
+                    time.sleep(state.slow.get(peer, state.delay))
                     self.send_response(200)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
@@ -213,8 +214,11 @@ class WebhookReceiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def wait_in_flight(self, peer: str, timeout: float) -> set[str]:
-        """The webhook-ids `peer` is sending right now, as soon as there is one (or empty)."""
+    def hold_in_flight(self, peer: str, seconds: float, timeout: float) -> set[str]:
+        """From now on answer `peer` after `seconds`; return the webhook-ids it is sending once
+        there is one (empty after `timeout`). They stay in flight `seconds`: time to cut it off
+        mid-delivery. `release(peer)` goes back to the usual delay."""
+        self.slow[peer] = seconds
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
@@ -222,6 +226,9 @@ class WebhookReceiver:
                     return ids
             time.sleep(0.002)
         return set()
+
+    def release(self, peer: str) -> None:
+        self.slow.pop(peer, None)
 
     def snapshot(self) -> list[Arrival]:
         with self.lock:
@@ -407,15 +414,26 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
     """The issue's five faults; `hold` is how long a stopped service stays down."""
     lease = cluster.lease_seconds
 
+    worker1 = WORKER_ADDRESSES["worker1"]
+
     def kill_worker() -> set[str]:
-        in_flight = receiver.wait_in_flight(WORKER_ADDRESSES["worker1"], timeout=5)
+        # worker1's deliveries are held 3 s at the receiver: the kill lands in the middle.
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
         cluster.ctl("kill", "worker1")
         return in_flight
 
+    def restart_worker() -> None:
+        receiver.release(worker1)
+        cluster.ctl("start", "worker1")
+
     def cut_worker() -> set[str]:
-        in_flight = receiver.wait_in_flight(WORKER_ADDRESSES["worker1"], timeout=5)
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
         cluster.ctl("link", "worker1", "down")
         return in_flight
+
+    def reconnect_worker() -> None:
+        receiver.release(worker1)
+        cluster.ctl("link", "worker1", "up")
 
     def kill_app() -> set[str]:
         cluster.ctl("kill", "app1")
@@ -430,8 +448,9 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
 
     return {
         "app-kill": Fault("kill -9 app1", kill_app, lambda: cluster.ctl("start", "app1"), hold),
+        # Restarted only after the lease: the messages it held must go to worker2.
         "worker-kill": Fault(
-            "kill -9 worker1 mid-delivery", kill_worker, lambda: cluster.ctl("start", "worker1")
+            "kill -9 worker1 mid-delivery", kill_worker, restart_worker, lease + 1
         ),
         "db-restart": Fault(
             f"PostgreSQL down {hold:g} s", stop("db"), lambda: cluster.ctl("start", "db"), hold
@@ -442,7 +461,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
         "worker-link": Fault(
             f"worker1 link down {lease + 2:g} s",
             cut_worker,
-            lambda: cluster.ctl("link", "worker1", "up"),
+            reconnect_worker,
             lease + 2,
         ),
     }
@@ -541,6 +560,15 @@ def count(
         if registration.status == 0 and found is not None:
             result.unanswered_in_db += 1
     result.duplicated = sum(1 for _, counter in in_db.values() if counter > 1)
+    for registration in load.registrations:
+        found = in_db.get(registration.email)
+        if found is not None and found[1] > 1:
+            story = ", ".join(
+                f"{a.started - fault_at:+.1f}s {a.status or a.code}"
+                f"{' ' + a.code if a.status and a.code else ''}"
+                for a in registration.attempts
+            )
+            result.notes.append(f"registered {found[1]} times: {registration.email}: {story}")
 
     arrivals = receiver.snapshot()[heard_before:]
     heard_leads = {arrival.lead_id for arrival in arrivals}

@@ -76,7 +76,9 @@ def run_faults(args: argparse.Namespace, cluster: Cluster) -> int:
             )
             row = result.row()
             rows.append(row)
-            print(json.dumps(row), flush=True)
+            print(json.dumps(row))
+            for note in result.notes:
+                print(f"  {note}")
     print()
     print(f"load: {args.threads} clients; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"load average: {os.getloadavg()[0]:.1f}")
