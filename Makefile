@@ -12,7 +12,8 @@ FLASK := $(BIN)/flask --app app
 
 export BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres lint format vendor bench clean translations
+.PHONY: run test test-sqlite test-postgres lint format vendor bench clean translations cluster \
+	cluster-down
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -81,3 +82,11 @@ bench: $(VENV)/.installed
 	@for script in $(BENCH); do \
 	  echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS) || exit 1; \
 	done
+
+# A load balancer, two app hosts, two workers, PostgreSQL and Redis, each in its own network
+# namespace on a private bridge (root only; deploy/cluster/up.sh says what it builds).
+cluster: $(VENV)/.installed
+	deploy/cluster/up.sh
+
+cluster-down:
+	deploy/cluster/down.sh

@@ -53,6 +53,8 @@ def from_environment() -> dict[str, object]:
         "MAIL_URL": os.environ.get("MAIL_URL"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "leadsite@localhost"),
         "SMS_PROVIDER": os.environ.get("SMS_PROVIDER"),
+        # Where `leadsite demo` keeps its password and key (default: the instance folder).
+        "DEMO_CREDENTIALS_FILE": os.environ.get("DEMO_CREDENTIALS_FILE"),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE"),
         "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),

@@ -1,0 +1,199 @@
+"""Faults on the namespace cluster: registrations through HAProxy while, one at a time, app1 is
+killed, a worker is killed mid-delivery, PostgreSQL restarts, Redis stops and a worker's link goes
+down; prints per fault what was answered, how fast it recovered and what was lost. Root only.
+
+    .venv/bin/python bench/cluster_faults.py                    # every fault, 15 s of load each
+    .venv/bin/python bench/cluster_faults.py --faults app-kill,worker-kill --duration 8
+    .venv/bin/python bench/cluster_faults.py --sizing           # registrations/s: 1 app vs 2
+
+The load is this script's own client (threads, one keep-alive connection each, a new lead and
+`Idempotency-Key` per registration, retried with the same key on no answer, 5xx, 429 or 409
+IDEMPOTENCY_IN_PROGRESS): wrk and hey cannot retry the request whose answer was lost, nor say
+which one it was, and that is what is being counted. `--sizing` uses wrk when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+import _cluster
+import _harness
+from _cluster import Cluster, Load, WebhookReceiver
+
+COLUMNS = [
+    "fault",
+    "requests",
+    "2xx",
+    "5xx",
+    "5xx by status",
+    "5xx with Retry-After",
+    "no answer",
+    "409 in progress",
+    "registrations",
+    "unanswered",
+    "recover s",
+    "slowest s",
+    "lost",
+    "duplicated",
+    "webhooks missing",
+    "webhooks pending",
+    "webhook repeats",
+    "in flight at kill",
+    "redelivered by other",
+]
+
+
+def table(rows: list[dict[str, object]], columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def run_faults(args: argparse.Namespace, cluster: Cluster) -> int:
+    rows = []
+    with WebhookReceiver(cluster.info["host_address"]) as receiver:
+        cluster.add_webhook(receiver.url)
+        faults = _cluster.standard_faults(cluster, receiver, args.hold)
+        for key in args.faults.split(","):
+            cluster.wait_healthy()
+            fault = faults[key]
+            print(f"== {fault.name}: {args.duration:g} s of load, fault at {args.at:g} s")
+            result = _cluster.run_fault(
+                cluster,
+                receiver,
+                fault,
+                duration=args.duration,
+                at=args.at,
+                threads=args.threads,
+                give_up=args.give_up,
+                drain_timeout=args.drain,
+            )
+            row = result.row()
+            rows.append(row)
+            print(json.dumps(row))
+            for note in result.notes:
+                print(f"  {note}")
+    print()
+    print(f"load: {args.threads} clients; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"load average: {os.getloadavg()[0]:.1f}")
+    print(table(rows, COLUMNS))
+    print("goal: lost 0, duplicated 0, webhooks missing 0 in every row")
+    bad = [r["fault"] for r in rows if r["lost"] or r["duplicated"] or r["webhooks missing"]]
+    print("met" if not bad else f"NOT met: {', '.join(map(str, bad))}")
+    return 0
+
+
+def wrk_rate(cluster: Cluster, seconds: int, connections: int, run: str) -> tuple[float, str]:
+    """Registrations/s through the balancer from wrk with bench/register.lua, and the latencies."""
+    result = _harness.wrk(
+        f"{cluster.info['lb_url']}/api/v1/leads?ref={cluster.info['api_ref']}",
+        {"Authorization": f"Bearer {cluster.info['api_key']}", "Content-Type": "application/json"},
+        run,
+        seconds,
+        connections,
+        2,
+    )
+    if result.failed_fraction > 0.001:
+        raise _harness.BenchError(
+            f"invalid run: {result.non_2xx} non-2xx {result.non_2xx_by_status}, "
+            f"{result.socket_errors} socket errors in {result.requests} requests"
+        )
+    return result.requests_per_s, f"p50 {result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms"
+
+
+def client_rate(cluster: Cluster, seconds: float, threads: int) -> float:
+    load = Load(cluster, "sizing", threads, timeout=10, give_up=5)
+    load.start()
+    time.sleep(seconds)
+    load.finish()
+    answered = sum(1 for r in load.registrations if 200 <= r.status < 300)
+    return answered / seconds
+
+
+def run_sizing(args: argparse.Namespace, cluster: Cluster) -> int:
+    """Registrations/s through HAProxy with app2 stopped, then with both apps."""
+    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+    tool = "wrk" if use_wrk else f"this script's client ({args.threads} threads)"
+    rows = []
+    for label, stop_app2 in (("1 app host (app1)", True), ("2 app hosts", False)):
+        if stop_app2:
+            cluster.ctl("stop", "app2")
+            time.sleep(2)  # HAProxy marks it down
+        else:
+            cluster.ctl("start", "app2")
+            cluster.wait_healthy()
+            time.sleep(1)
+        rates = []
+        for _ in range(args.repeat):
+            if use_wrk:
+                rate, latency = wrk_rate(
+                    cluster, int(args.duration), args.connections, f"s{time.time_ns()}"
+                )
+                print(f"  {rate:.1f} registrations/s, {latency}", flush=True)
+                rates.append(rate)
+            else:
+                rates.append(client_rate(cluster, args.duration, args.threads))
+        print(f"{label}: {', '.join(f'{r:.1f}' for r in rates)} registrations/s", flush=True)
+        rows.append({"setup": label, "registrations/s": f"{max(rates):.1f}", "runs": len(rates)})
+    one, two = (float(r["registrations/s"]) for r in rows)
+    print()
+    print(f"tool: {tool}; {args.duration:g} s per run, best of {args.repeat}")
+    print(f"load average: {os.getloadavg()[0]:.1f}")
+    print(table(rows, ["setup", "registrations/s", "runs"]))
+    print(f"two app hosts / one: {two / one:.2f}x")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--faults",
+        default="app-kill,worker-kill,db-restart,redis-stop,worker-link",
+        help="comma-separated, run in this order",
+    )
+    parser.add_argument("--duration", type=float, default=15, help="seconds of load per fault")
+    parser.add_argument("--at", type=float, default=4, help="seconds into the load of the fault")
+    parser.add_argument("--hold", type=float, default=3, help="seconds a stopped node stays down")
+    parser.add_argument("--threads", type=int, default=6, help="client threads")
+    parser.add_argument(
+        "--give-up",
+        type=float,
+        default=150,
+        help="seconds a registration is retried (a killed request's key is freed after 2 min)",
+    )
+    parser.add_argument("--drain", type=float, default=30, help="seconds to wait for webhooks")
+    parser.add_argument("--sizing", action="store_true", help="measure 1 app host against 2")
+    parser.add_argument("--repeat", type=int, default=2, help="sizing: runs per setup")
+    parser.add_argument("--connections", type=int, default=16, help="sizing: wrk connections")
+    parser.add_argument("--no-wrk", action="store_true", help="sizing: use this script's client")
+    parser.add_argument("--reuse", action="store_true", help="use the cluster that is up")
+    parser.add_argument("--keep", action="store_true", help="leave the cluster up afterwards")
+    parser.add_argument("--save-logs", metavar="DIR", help="copy the nodes' logs here at the end")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+    if reason := _cluster.unavailable():
+        print(f"cannot build the cluster here: {reason}", file=sys.stderr)
+        return 1
+    if args.reuse:
+        cluster = Cluster(json.loads((_cluster.STATE / "cluster.json").read_text()))
+    else:
+        print("bringing the cluster up (deploy/cluster/up.sh)", flush=True)
+        cluster = Cluster.up()
+    try:
+        return run_sizing(args, cluster) if args.sizing else run_faults(args, cluster)
+    finally:
+        if args.save_logs:
+            shutil.copytree(_cluster.STATE / "logs", args.save_logs, dirs_exist_ok=True)
+            print(f"logs copied to {args.save_logs}")
+        if not args.keep:
+            _cluster.down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
