@@ -63,16 +63,21 @@ class Outcome:
 
 
 def register_many(
-    origin: Origin | None, inputs: list[LeadInput], context: RegistrationContext
+    origin: Origin | None,
+    inputs: list[LeadInput],
+    context: RegistrationContext,
+    contexts: list[RegistrationContext] | None = None,
 ) -> list[Outcome]:
     """Register every input through `origin`, in order; a refused input refuses nothing else.
 
-    Two inputs for the same person: the second updates the lead the first made.
+    Two inputs for the same person: the second updates the lead the first made. `contexts`,
+    when given, is each input's own (its IP, user agent, referrer) instead of `context`.
     """
     outcomes: list[Outcome] = []
-    for lead_input in inputs:
+    for index, lead_input in enumerate(inputs):
         try:
-            registration = register(origin, lead_input, context)
+            own = contexts[index] if contexts is not None else context
+            registration = register(origin, lead_input, own)
         except RegistrationError as error:
             outcomes.append(Outcome.refused(error))
             continue
