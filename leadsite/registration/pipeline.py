@@ -19,35 +19,26 @@ from leadsite.database import (
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan
 from leadsite.journeys.plan import StagePlan
-from leadsite.journeys.waits import recheck_lead
 from leadsite.models import (
     Funnel,
     FunnelStatus,
     Journey,
     Lead,
-    OnDuplicate,
     Origin,
     Workspace,
     utcnow,
 )
-from leadsite.outbox.notifications import queue_registration_sms
-from leadsite.registration.build import Built, build, build_new
+from leadsite.registration.build import Built, build_new
 from leadsite.registration.errors import (
     Conflict,
-    Duplicate,
-    FieldError,
     FunnelClosed,
-    LeadNotFound,
     NotFound,
     RegistrationError,
-    ValidationFailed,
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
 from leadsite.registration.match import find_existing
-from leadsite.registration.merge import merge_into_lead
-from leadsite.registration.notify import queue_notifications
-from leadsite.registration.referrals import count_referral
-from leadsite.registration.validate import CleanLead, clean, label, without_identifiers
+from leadsite.registration.steps import after_write, prepare
+from leadsite.registration.validate import CleanLead, clean
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -149,48 +140,17 @@ def _register_once(
     """Match, then write `fresh` (a new lead built before the write lock) when nothing matched,
     or build and write the update of the lead that did."""
     match = find_existing(origin.workspace_id, cleaned)
-    lead = match.lead
-    # A held lead (registration.held) was never registered: it is not a duplicate.
-    rejects = funnel.on_duplicate == OnDuplicate.REJECT or context.reject_duplicates
-    if lead is not None and not lead.held and rejects:
-        raise Duplicate(match.by, cleaned.identifier(match.by) or "", lead.id)
-    if lead is None and cleaned.must_exist:
-        raise LeadNotFound()
-    conflicts = match.conflicts
-    if lead is None:
-        missing = [name for name in cleaned.required_for_new if not cleaned.fields.get(name)]
-        if missing:
-            raise ValidationFailed(
-                [FieldError(name, f"{label(name)} is required for a new lead") for name in missing]
-            )
-        if conflicts:
-            # The new lead goes without the identifiers another lead holds (they are unique).
-            cleaned = without_identifiers(cleaned, {c.field for c in conflicts})
-            fresh = None
-        built = fresh or build_new(origin, funnel, cleaned, context, plan, conflicts)
-    else:
+    journey = None
+    if match.lead is not None:
         journey = db.session.scalar(
-            db.select(Journey).filter_by(lead_id=lead.id, funnel_id=funnel.id)
+            db.select(Journey).filter_by(lead_id=match.lead.id, funnel_id=funnel.id)
         )
-        merge_into_lead(lead, cleaned, context, {c.field for c in conflicts})
-        built = build(origin, funnel, cleaned, context, plan, lead, journey, conflicts)
+    prepared = prepare(origin, funnel, cleaned, context, plan, match, fresh, journey)
+    built = prepared.built
     # A racing registration of the same person fails here (or at the flush of an update), on a
     # unique constraint.
     built.rows.write(db.session)
-    # Written, so only attached: the caller gets them in the session, as if loaded.
-    db.session.add_all([built.lead, built.journey])
-    if lead is not None:  # fields or journey data changed: a wait-until may be released
-        recheck_lead(built.lead)
-    if built.created:
-        queue_registration_sms(funnel, built.lead)
-        if built.lead.referred_by:
-            count_referral(built.lead.referred_by)
-    # Imported here: leadsite.public's views import this module.
-    from leadsite.public.confirm import send_confirmation
-
-    send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
-    if cleaned.notifications:
-        queue_notifications(funnel, built.lead, built.journey, cleaned.notifications, built.created)
+    after_write(funnel, prepared)
     db.session.flush()
     if context.on_written is not None:
         context.on_written(built.lead.id, built.created)
@@ -198,6 +158,6 @@ def _register_once(
         lead=built.lead,
         journey=built.journey,
         created=built.created,
-        warnings=conflicts,
+        warnings=prepared.warnings,
         request_event_id=built.request_event_id,
     )
