@@ -152,6 +152,9 @@ def register_many(
                     if attempt == MAX_ATTEMPTS or not is_transient(error):
                         raise
                     log.warning("a batch lost a deadlock; retrying (%d): %s", attempt, error.orig)
+                except BaseException:
+                    db.session.rollback()  # nothing of a failed batch stays
+                    raise
                 # Read and build again: the objects built were written by the failed attempt.
                 plan = funnel_plan(funnel.id)
                 endpoints = _workspace_endpoints(origin.workspace_id)
@@ -189,10 +192,14 @@ def _build_fresh(
     plan: list[StagePlan] | None,
     endpoints: list[WebhookEndpoint],
 ) -> dict[int, Built]:
+    """The inputs built as new leads, but those that will most likely update one: a lead
+    holds one of their identifiers now (read without a lock), or an earlier input gives it."""
+    known = find_all(origin.workspace_id, list(cleaned.values()), lock=False)
+    new, _ = _round(sorted(cleaned), cleaned)
     return {
-        index: build_new(origin, funnel, item, contexts[index], plan, None, endpoints)
-        for index, item in cleaned.items()
-        if not item.must_exist
+        index: build_new(origin, funnel, cleaned[index], contexts[index], plan, None, endpoints)
+        for index in new
+        if not cleaned[index].must_exist and not candidates_in(known, cleaned[index])
     }
 
 
@@ -251,7 +258,10 @@ def _register_all(
         # on a unique constraint.
         rows.write(db.session)
         for _, item in prepared:
-            after_write(funnel, item)
+            # Outcomes name the leads by id: the objects join the session only when an email
+            # about them is made (it reads their relationships).
+            attach = funnel.double_opt_in or bool(item.cleaned.notifications)
+            after_write(funnel, item, attach=attach)
         db.session.flush()
         for index, item in prepared:
             built = item.built

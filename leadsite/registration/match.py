@@ -72,12 +72,14 @@ def identifier_locks(workspace_id: str, inputs: list[CleanLead]) -> list[str]:
     ]
 
 
-def find_all(workspace_id: str, inputs: list[CleanLead]) -> dict[tuple[str, str], Lead]:
+def find_all(
+    workspace_id: str, inputs: list[CleanLead], lock: bool = True
+) -> dict[tuple[str, str], Lead]:
     """Every lead of the workspace holding an identifier one of `inputs` gives, by (identifier,
-    value), read with one query per identifier kind and locked as `find_existing` locks (the
-    caller holds the identifiers' named locks already)."""
+    value), read with one query per identifier kind and, with `lock`, locked as `find_existing`
+    locks (the caller holds the identifiers' named locks already)."""
     found: dict[tuple[str, str], Lead] = {}
-    postgresql = db.engine.dialect.name == "postgresql"
+    postgresql = lock and db.engine.dialect.name == "postgresql"
     for name in IDENTIFIERS:
         wanted = sorted({value for c in inputs if (value := c.identifier(name))})
         if not wanted:

@@ -76,13 +76,14 @@ def prepare(
     return Prepared(built, cleaned, existed=True, warnings=conflicts)
 
 
-def after_write(funnel: Funnel, prepared: Prepared) -> None:
+def after_write(funnel: Funnel, prepared: Prepared, attach: bool = True) -> None:
     """What follows a registration once its rows are written, in its transaction: the lead and
-    journey attached to the session, waits released, texts and emails queued, referrals
-    counted."""
+    journey attached to the session (unless not `attach`), waits released, texts and emails
+    queued, referrals counted."""
     built = prepared.built
-    # Written, so only attached: the caller gets them in the session, as if loaded.
-    db.session.add_all([built.lead, built.journey])
+    if attach:
+        # Written, so only attached: the caller gets them in the session, as if loaded.
+        db.session.add_all([built.lead, built.journey])
     if prepared.existed:  # fields or journey data changed: a wait-until may be released
         recheck_lead(built.lead)
     if built.created:

@@ -9,7 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadsite.extensions import db
-from leadsite.models import Event, Journey, JourneyData, Lead, OnDuplicate, OriginKind
+from leadsite.models import (
+    Event,
+    Journey,
+    JourneyData,
+    Lead,
+    OnDuplicate,
+    OriginKind,
+    OutboxMessage,
+)
 from leadsite.registration import (
     JourneyDataInput,
     LeadInput,
@@ -30,16 +38,19 @@ TAGS = st.sampled_from([None, ["vip"], ["new", "vip"], "a,b"])
 TEAM_SIZES = st.sampled_from([None, "4", "many"])
 
 INPUTS = st.builds(
-    lambda email, phone, unique_id, first, tags, team, opt_in, must_exist, custom: LeadInput(
-        email=email,
-        phone=phone,
-        unique_id=unique_id,
-        first_name=first,
-        tags=tags,
-        journey_data=[JourneyDataInput("team_size", team)] if team is not None else [],
-        opt_in=opt_in,
-        must_exist=must_exist,
-        custom_fields=custom,
+    lambda email, phone, unique_id, first, tags, team, opt_in, must_exist, custom, notify: (
+        LeadInput(
+            email=email,
+            phone=phone,
+            unique_id=unique_id,
+            first_name=first,
+            tags=tags,
+            journey_data=[JourneyDataInput("team_size", team)] if team is not None else [],
+            opt_in=opt_in,
+            must_exist=must_exist,
+            custom_fields=custom,
+            notifications=notify,
+        )
     ),
     EMAILS,
     PHONES,
@@ -50,11 +61,14 @@ INPUTS = st.builds(
     st.sampled_from([None, True, False]),
     st.sampled_from([False, False, False, True]),
     st.sampled_from([{}, {"plan": "pro"}, {"seats": 3}]),
+    st.sampled_from([None, "auto-reply", "email", "nope"]),
 )
 FUNNELS = st.fixed_dictionaries(
     {
         "identifier": st.sampled_from(["email", "phone", "unique_id"]),
         "on_duplicate": st.sampled_from([OnDuplicate.UPDATE, OnDuplicate.REJECT]),
+        "double_opt_in": st.booleans(),
+        "notify_emails": st.sampled_from([None, ["staff@example.com"]]),
     }
 )
 
@@ -110,6 +124,12 @@ def _seen(workspace_id: str, outcomes: list[Outcome]) -> dict[str, Any]:
             "journey": (journey.status, len(journey.steps)),
             "journey_data": list(data),
             "events": list(events),
+            "messages": sorted(
+                (message.channel, message.target, message.status)
+                for message in db.session.scalars(
+                    db.select(OutboxMessage).filter_by(lead_id=lead.id)
+                )
+            ),
         }
     return {
         "outcomes": [
