@@ -46,8 +46,14 @@ from leadsite.registration.errors import (
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
 from leadsite.registration.match import candidates_in, choose, find_all, identifier_locks
-from leadsite.registration.pipeline import MAX_ATTEMPTS, check_open
-from leadsite.registration.steps import Prepared, after_write, prepare
+from leadsite.registration.steps import (
+    MAX_ATTEMPTS,
+    Prepared,
+    Registration,
+    after_write,
+    check_open,
+    prepare,
+)
 from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,9 @@ class Outcome:
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[Conflict] = field(default_factory=list)
     existing_lead_id: str | None = None  # DUPLICATE_*: the lead that holds the identifier
+    # The refusal itself, and (`register()`, a batch of one) the registration made.
+    error: RegistrationError | None = field(default=None, repr=False, compare=False)
+    registration: Registration | None = field(default=None, repr=False, compare=False)
 
     @property
     def created(self) -> bool:
@@ -82,6 +91,7 @@ class Outcome:
             message=error.message,
             errors=list(error.errors) if isinstance(error, ValidationFailed) else [],
             existing_lead_id=error.existing_lead_id if isinstance(error, Duplicate) else None,
+            error=error,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,27 +120,56 @@ def register_many(
     back and run again from the match: its losers then find the winners' leads and update them.
     """
     own = contexts if contexts is not None else [context] * len(inputs)
-    outcomes: dict[int, Outcome] = {}
     try:
         funnel, workspace = _open(origin)
     except RegistrationError as error:
         return [Outcome.refused(error) for _ in inputs]
     assert origin is not None
+    return _register(origin, funnel, workspace, inputs, own, single=False)
+
+
+def register(
+    origin: Origin | None, lead_input: LeadInput, context: RegistrationContext
+) -> Registration:
+    """Register a lead through `origin`: a batch of one. Raises the `RegistrationError` that
+    refused it, having written nothing; the lead and journey returned are in the session."""
+    funnel, workspace = _open(origin)
+    assert origin is not None
+    (outcome,) = _register(origin, funnel, workspace, [lead_input], [context], single=True)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.registration is not None
+    return outcome.registration
+
+
+def _register(
+    origin: Origin,
+    funnel: Funnel,
+    workspace: Workspace,
+    inputs: list[LeadInput],
+    own: list[RegistrationContext],
+    single: bool,
+) -> list[Outcome]:
+    outcomes: dict[int, Outcome] = {}
     allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
     cleaned: dict[int, CleanLead] = {}
     for index, lead_input in enumerate(inputs):
         try:
             cleaned[index] = clean(lead_input, workspace, funnel, allow_private)
         except RegistrationError as error:
+            if single:
+                raise
             outcomes[index] = Outcome.refused(error)
     if cleaned:
-        # Read and built before the write lock (SQLite's, one writer at a time), as `register()`
-        # does: the plan, the endpoints, and the inputs as new leads, most being new people.
+        # Read and built before the write lock (SQLite's, one writer at a time): the plan, the
+        # endpoints, and the inputs as new leads, most being new people.
         plan: list[StagePlan] | None = funnel_plan(funnel.id)
         endpoints = _workspace_endpoints(origin.workspace_id)
-        fresh = _build_fresh(origin, funnel, cleaned, own, plan, endpoints)
+        fresh = _build_fresh(origin, funnel, cleaned, own, plan, endpoints, guess=not single)
         line: AbstractContextManager[None] = nullcontext()
         if not holds_write_lock():
+            # End the caller's read transaction; the one below takes the write lock first,
+            # after the other registrations in line for it (SQLite).
             db.session.commit()
             line = writers_turn()
         options = write_transaction_options(db.engine.dialect.name)
@@ -139,26 +178,31 @@ def register_many(
                 if not db.session().in_transaction():
                     db.session.connection(execution_options=options)
                 try:
-                    written = _register_all(origin, funnel, cleaned, own, plan, fresh)
+                    written = _register_all(origin, funnel, cleaned, own, plan, fresh, single)
                     db.session.commit()
                     break
                 except IntegrityError:
                     db.session.rollback()
                     if attempt == MAX_ATTEMPTS:
                         raise
-                    log.info("a batch hit a constraint (a race, an edit); retrying (%d)", attempt)
+                    log.info(
+                        "registration hit a constraint (a race, an edit); retrying (%d)", attempt
+                    )
                 except DBAPIError as error:
                     db.session.rollback()
                     if attempt == MAX_ATTEMPTS or not is_transient(error):
                         raise
-                    log.warning("a batch lost a deadlock; retrying (%d): %s", attempt, error.orig)
+                    # The lock order should leave no deadlock to lose: say so when one happens.
+                    log.warning(
+                        "registration lost a deadlock; retrying (%d): %s", attempt, error.orig
+                    )
                 except BaseException:
                     db.session.rollback()  # nothing of a failed batch stays
                     raise
                 # Read and build again: the objects built were written by the failed attempt.
                 plan = funnel_plan(funnel.id)
                 endpoints = _workspace_endpoints(origin.workspace_id)
-                fresh = _build_fresh(origin, funnel, cleaned, own, plan, endpoints)
+                fresh = _build_fresh(origin, funnel, cleaned, own, plan, endpoints, not single)
         for index, outcome in written.items():
             outcomes[index] = outcome
             if outcome.status != "rejected":
@@ -191,10 +235,12 @@ def _build_fresh(
     contexts: list[RegistrationContext],
     plan: list[StagePlan] | None,
     endpoints: list[WebhookEndpoint],
+    guess: bool = True,
 ) -> dict[int, Built]:
-    """The inputs built as new leads, but those that will most likely update one: a lead
-    holds one of their identifiers now (read without a lock), or an earlier input gives it."""
-    known = find_all(origin.workspace_id, list(cleaned.values()), lock=False)
+    """The inputs built as new leads, but, with `guess`, those that will most likely update one:
+    a lead holds one of their identifiers now (read without a lock), or an earlier input gives
+    it. (A registration on its own is built new without the read, as most are.)"""
+    known = find_all(origin.workspace_id, list(cleaned.values()), lock=False) if guess else {}
     new, _ = _round(sorted(cleaned), cleaned)
     return {
         index: build_new(origin, funnel, cleaned[index], contexts[index], plan, None, endpoints)
@@ -210,8 +256,10 @@ def _register_all(
     contexts: list[RegistrationContext],
     plan: list[StagePlan] | None,
     fresh: dict[int, Built],
+    single: bool = False,
 ) -> dict[int, Outcome]:
-    """Match, decide, build and write every input, round by round; the caller commits."""
+    """Match, decide, build and write every input, round by round; the caller commits. A
+    registration on its own (`single`) raises its refusal, and its objects join the session."""
     workspace_id = origin.workspace_id
     hold_named_locks(identifier_locks(workspace_id, list(cleaned.values())))
     outcomes: dict[int, Outcome] = {}
@@ -248,6 +296,8 @@ def _register_all(
                     endpoints[lead.id] if lead is not None else endpoints[None],
                 )
             except RegistrationError as error:
+                if single:
+                    raise
                 outcomes[index] = Outcome.refused(error)
                 continue
             if lead is not None:
@@ -260,7 +310,7 @@ def _register_all(
         for _, item in prepared:
             # Outcomes name the leads by id: the objects join the session only when an email
             # about them is made (it reads their relationships).
-            attach = funnel.double_opt_in or bool(item.cleaned.notifications)
+            attach = single or funnel.double_opt_in or bool(item.cleaned.notifications)
             after_write(funnel, item, attach=attach)
         db.session.flush()
         for index, item in prepared:
@@ -273,6 +323,15 @@ def _register_all(
                 lead_id=built.lead.id,
                 http_status=201 if built.created else 200,
                 warnings=list(item.warnings),
+                registration=Registration(
+                    lead=built.lead,
+                    journey=built.journey,
+                    created=built.created,
+                    warnings=item.warnings,
+                    request_event_id=built.request_event_id,
+                )
+                if single
+                else None,
             )
         pending = sorted(later)
     return outcomes

@@ -76,20 +76,24 @@ def find_all(
     workspace_id: str, inputs: list[CleanLead], lock: bool = True
 ) -> dict[tuple[str, str], Lead]:
     """Every lead of the workspace holding an identifier one of `inputs` gives, by (identifier,
-    value), read with one query per identifier kind and, with `lock`, locked as `find_existing`
-    locks (the caller holds the identifiers' named locks already)."""
-    found: dict[tuple[str, str], Lead] = {}
-    postgresql = lock and db.engine.dialect.name == "postgresql"
+    value), read with one query (a list of values per identifier kind) and, with `lock`, locked
+    as `find_existing` locks (the caller holds the identifiers' named locks already)."""
+    conditions = []
     for name in IDENTIFIERS:
         wanted = sorted({value for c in inputs if (value := c.identifier(name))})
-        if not wanted:
-            continue
-        column = getattr(Lead, name)
-        query = db.select(Lead).where(Lead.workspace_id == workspace_id, column.in_(wanted))
-        if postgresql:
-            query = query.order_by(Lead.id).with_for_update(key_share=True)
-        for lead in db.session.scalars(query):
-            found[name, getattr(lead, name)] = lead
+        if wanted:
+            # Paired with the workspace, as in MATCH_QUERY: SQLite searches each unique index.
+            conditions.append((Lead.workspace_id == workspace_id) & getattr(Lead, name).in_(wanted))
+    if not conditions:
+        return {}
+    query = db.select(Lead).where(db.or_(*conditions))
+    if lock and db.engine.dialect.name == "postgresql":
+        query = query.order_by(Lead.id).with_for_update(key_share=True)
+    found: dict[tuple[str, str], Lead] = {}
+    for lead in db.session.scalars(query):
+        for name in IDENTIFIERS:
+            if value := getattr(lead, name):
+                found[name, value] = lead
     return found
 
 

@@ -8,13 +8,23 @@ from dataclasses import dataclass, field
 from leadsite.extensions import db
 from leadsite.journeys.plan import StagePlan
 from leadsite.journeys.waits import recheck_lead
-from leadsite.models import Funnel, Journey, OnDuplicate, Origin, WebhookEndpoint
+from leadsite.models import (
+    Funnel,
+    FunnelStatus,
+    Journey,
+    Lead,
+    OnDuplicate,
+    Origin,
+    WebhookEndpoint,
+    utcnow,
+)
 from leadsite.outbox.notifications import queue_registration_sms
 from leadsite.registration.build import Built, build, build_new
 from leadsite.registration.errors import (
     Conflict,
     Duplicate,
     FieldError,
+    FunnelClosed,
     LeadNotFound,
     ValidationFailed,
 )
@@ -24,6 +34,29 @@ from leadsite.registration.merge import merge_into_lead
 from leadsite.registration.notify import queue_notifications
 from leadsite.registration.referrals import count_referral
 from leadsite.registration.validate import CleanLead, label, without_identifiers
+
+MAX_ATTEMPTS = 5  # a batch that lost a race (or a deadlock) runs again, this often at most
+
+
+@dataclass
+class Registration:
+    lead: Lead
+    journey: Journey
+    created: bool
+    # Identifiers given but not stored (held by another lead): the registration still happened.
+    warnings: list[Conflict] = field(default_factory=list)
+    request_event_id: str | None = None  # the timeline entry of a request made with it
+
+
+def check_open(funnel: Funnel) -> None:
+    """Raise `FunnelClosed` unless the funnel is active and now is inside its dates."""
+    now = utcnow()
+    if (
+        funnel.status != FunnelStatus.ACTIVE
+        or (funnel.starts_at is not None and now < funnel.starts_at)
+        or (funnel.ends_at is not None and now >= funnel.ends_at)
+    ):
+        raise FunnelClosed()
 
 
 @dataclass
