@@ -17,6 +17,7 @@ from leadsite.api import (  # noqa: E402, F401
     journeys,
     lead_records,
     leads,
+    leads_batch,
     openapi,
     origins,
     webhooks,

@@ -78,7 +78,7 @@ def parse_json(raw: bytes | str) -> Any:
     return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
-def _refuse_unstorable_text(value: Any, depth: int = 0) -> None:
+def refuse_unstorable_text(value: Any, depth: int = 0) -> None:
     """Refuse what no database column can hold: NUL characters and lone surrogates."""
     if depth > 32:
         raise InvalidJSON("The body is nested too deeply")
@@ -91,11 +91,11 @@ def _refuse_unstorable_text(value: Any, depth: int = 0) -> None:
             raise InvalidJSON("Text must be valid Unicode") from None
     elif isinstance(value, dict):
         for key, item in value.items():
-            _refuse_unstorable_text(key, depth + 1)
-            _refuse_unstorable_text(item, depth + 1)
+            refuse_unstorable_text(key, depth + 1)
+            refuse_unstorable_text(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _refuse_unstorable_text(item, depth + 1)
+            refuse_unstorable_text(item, depth + 1)
 
 
 def canonical(key: str) -> str:
@@ -115,14 +115,14 @@ def read_body(request: Request) -> dict[str, Any]:
             raise InvalidJSON() from None
         if not isinstance(body, dict):
             raise InvalidJSON("The body must be a JSON object")
-        _refuse_unstorable_text(body)
+        refuse_unstorable_text(body)
         return body
     if mimetype in FORM_TYPES:
         form: dict[str, Any] = {}
         for key in request.form:
             items = request.form.getlist(key)
             form[key] = items if len(items) > 1 else items[0]
-        _refuse_unstorable_text(form)
+        refuse_unstorable_text(form)
         return form
     if not request.get_data(cache=True).strip():
         return {}
@@ -171,5 +171,5 @@ def _json_text(value: str) -> Any:
         parsed = parse_json(value)
     except (ValueError, RecursionError):
         return value
-    _refuse_unstorable_text(parsed)
+    refuse_unstorable_text(parsed)
     return parsed

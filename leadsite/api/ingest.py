@@ -36,6 +36,7 @@ class CallNote:
     outcome: str | None = None
     message: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] | None = None  # a batch's: created, updated, rejected
 
 
 def note(
@@ -49,6 +50,7 @@ def note(
     outcome: str | None = None,
     message: str | None = None,
     errors: list[dict[str, Any]] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> CallNote:
     """Record what is known so far about this call; later calls add to earlier ones."""
     current_note = g.get("ingest_note")
@@ -72,6 +74,8 @@ def note(
         current_note.message = message
     if errors:
         current_note.errors.extend(errors)
+    if counts is not None:
+        current_note.counts = counts
     return current_note
 
 

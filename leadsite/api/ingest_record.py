@@ -164,8 +164,19 @@ def _noted(
         "status": status,
         "codes": codes[:20],
         "message": redact_text(message[:MAX_MESSAGE_CHARS], secrets) if message else None,
-        "details": {"errors": redact(errors[:MAX_ERRORS], secrets)} if errors else None,
+        "details": _details(call, errors, secrets),
     }
+
+
+def _details(
+    call: ingest.CallNote, errors: list[dict[str, Any]], secrets: list[str]
+) -> dict[str, Any] | None:
+    details: dict[str, Any] = {}
+    if errors:
+        details["errors"] = redact(errors[:MAX_ERRORS], secrets)
+    if call.counts is not None:
+        details["counts"] = call.counts
+    return details or None
 
 
 def _outcome(status: int, created: bool | None) -> str:

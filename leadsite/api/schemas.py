@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
 from leadsite.models import DataPointType, JourneyStatus, StepStatus
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
@@ -238,6 +238,44 @@ class RegistrationResponse(BaseModel):
     warnings: list[RegistrationWarning] = Field(
         description="Identifiers given but not stored, e.g. a phone another lead holds."
     )
+
+
+MAX_BATCH = 500
+
+
+class BatchBody(RootModel[list[RegistrationBody]]):
+    """Up to 500 registrations, each the single endpoint's JSON body (`RegistrationBody`)."""
+
+    root: list[RegistrationBody] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchItemOut(BaseModel):
+    """What became of one registration of the batch, by its place in the array."""
+
+    index: int
+    status: Literal["created", "updated", "rejected"]
+    code: str | None = Field(
+        description="Why it was rejected: the single endpoint's error code (`VALIDATION_ERROR`, "
+        "`DUPLICATE_EMAIL`, ...); null otherwise."
+    )
+    lead_id: str | None
+    created: bool
+    message: str | None = None
+    existingLeadId: str | None = None
+    errors: list[FieldErrorOut]
+    warnings: list[RegistrationWarning]
+
+
+class BatchCounts(BaseModel):
+    created: int
+    updated: int
+    rejected: int
+
+
+class BatchResponse(BaseModel):
+    success: Literal[True]
+    data: list[BatchItemOut]
+    counts: BatchCounts
 
 
 class LeadResponse(BaseModel):

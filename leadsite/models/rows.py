@@ -41,6 +41,11 @@ class NewRows:
     def add_all(self, objects: list[Any]) -> None:
         self._objects.extend(objects)
 
+    def extend(self, other: NewRows) -> None:
+        """Take `other`'s objects, to write them with these (a batch's registrations)."""
+        self._objects.extend(other._objects)
+        other._objects = []
+
     def write(self, session: Session) -> None:
         """INSERT everything added, parents before children; the caller commits.
 

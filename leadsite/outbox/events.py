@@ -34,11 +34,15 @@ class EventWriter:
         workspace_id: str,
         lead_id: str | None = None,
         add: Callable[[Any], None] | None = None,
+        endpoints: list[WebhookEndpoint] | None = None,
     ) -> None:
         self.workspace_id = workspace_id
         self.lead_id = lead_id
         self._add = add or db.session.add
-        self._endpoints: list[WebhookEndpoint] | None = None
+        # Given when the caller read them already (a batch reads its workspace's once).
+        self._endpoints: list[WebhookEndpoint] | None = (
+            list(endpoints) if endpoints is not None else None
+        )
 
     def endpoints(self) -> list[WebhookEndpoint]:
         if self._endpoints is None:

@@ -56,11 +56,12 @@ def build_new(
     context: RegistrationContext,
     plan: list[StagePlan] | None,
     conflicts: list[Conflict] | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> Built:
     """A new lead from the cleaned input, with everything `build` makes for it."""
     lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
     apply_to_new_lead(lead, cleaned, context)
-    return build(origin, funnel, cleaned, context, plan, lead, None, conflicts)
+    return build(origin, funnel, cleaned, context, plan, lead, None, conflicts, endpoints)
 
 
 def build(
@@ -72,11 +73,13 @@ def build(
     lead: Lead,
     journey: Journey | None,
     conflicts: list[Conflict] | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> Built:
     """The journey (when the lead has none in this funnel yet, generated and in its first
     stage), the journey data, the WebhookInput, and the events with their outbox messages: all
     in memory, the new rows collected to be written with one INSERT per table. Reads the
-    workspace's webhook endpoints (and the funnel plan, when not given); writes nothing."""
+    workspace's webhook endpoints and the lead's (unless given: `endpoints`), and the funnel
+    plan (unless given); writes nothing."""
     new_row = inspect(lead).transient
     # A held lead (registration.held) registering now is new to everyone who hears of it.
     created = new_row or lead.held
@@ -85,7 +88,7 @@ def build(
     rows = NewRows()
     if new_row:
         rows.add(lead)
-    events = EventWriter(origin.workspace_id, lead.id, add=rows.add)
+    events = EventWriter(origin.workspace_id, lead.id, add=rows.add, endpoints=endpoints)
     events.endpoints()
     journey_created = journey is None
     if journey is None:

@@ -55,11 +55,64 @@ def find_existing(workspace_id: str, cleaned: CleanLead) -> Match:
     given = {name: cleaned.identifier(name) for name in IDENTIFIERS}
     if not any(given.values()):
         return Match()
-    hold_named_locks(
-        [f"lead:{workspace_id}:{name}:{value}" for name, value in given.items() if value]
-    )
+    hold_named_locks(identifier_locks(workspace_id, [cleaned]))
     query = MATCH_FOR_UPDATE if db.engine.dialect.name == "postgresql" else MATCH_QUERY
     candidates = list(db.session.scalars(query, {"workspace_id": workspace_id, **given}))
+    return choose(candidates, cleaned)
+
+
+def identifier_locks(workspace_id: str, inputs: list[CleanLead]) -> list[str]:
+    """The names of the advisory locks registrations of these inputs take (`hold_named_locks`):
+    one per identifier given, so that two registrations of one person take turns."""
+    return [
+        f"lead:{workspace_id}:{name}:{value}"
+        for cleaned in inputs
+        for name in IDENTIFIERS
+        if (value := cleaned.identifier(name))
+    ]
+
+
+def find_all(
+    workspace_id: str, inputs: list[CleanLead], lock: bool = True
+) -> dict[tuple[str, str], Lead]:
+    """Every lead of the workspace holding an identifier one of `inputs` gives, by (identifier,
+    value), read with one query (a list of values per identifier kind) and, with `lock`, locked
+    as `find_existing` locks (the caller holds the identifiers' named locks already)."""
+    conditions = []
+    for name in IDENTIFIERS:
+        wanted = sorted({value for c in inputs if (value := c.identifier(name))})
+        if wanted:
+            # Paired with the workspace, as in MATCH_QUERY: SQLite searches each unique index.
+            conditions.append((Lead.workspace_id == workspace_id) & getattr(Lead, name).in_(wanted))
+    if not conditions:
+        return {}
+    query = db.select(Lead).where(db.or_(*conditions))
+    if lock and db.engine.dialect.name == "postgresql":
+        query = query.order_by(Lead.id).with_for_update(key_share=True)
+    found: dict[tuple[str, str], Lead] = {}
+    for lead in db.session.scalars(query):
+        for name in IDENTIFIERS:
+            if value := getattr(lead, name):
+                found[name, value] = lead
+    return found
+
+
+def candidates_in(found: dict[tuple[str, str], Lead], cleaned: CleanLead) -> list[Lead]:
+    """The leads of `find_all`'s answer that hold an identifier `cleaned` gives, as the query of
+    `find_existing` would have found them."""
+    leads: dict[str, Lead] = {}
+    for name in IDENTIFIERS:
+        value = cleaned.identifier(name)
+        lead = found.get((name, value)) if value else None
+        if lead is not None:
+            leads[lead.id] = lead
+    return sorted(leads.values(), key=lambda lead: lead.id)
+
+
+def choose(candidates: list[Lead], cleaned: CleanLead) -> Match:
+    """Which of the candidates (the leads holding an identifier `cleaned` gives) it updates, and
+    the identifiers it gives that it cannot store."""
+    given = {name: cleaned.identifier(name) for name in IDENTIFIERS}
     primary = cleaned.match_by
     match = Match()
     if given.get(primary):

@@ -52,6 +52,11 @@ def merge_into_lead(
     """Fill missing identifiers (unless another lead holds them), overwrite given profile fields,
     keep first-touch attribution, merge custom fields and tags, count the registration, and lift
     an opt-out unless told not to."""
+    tags = list(lead.tags or [])
+    tags.extend(tag for tag in cleaned.tags if tag not in tags)
+    # Refused before anything changed: a batch goes on with its other inputs.
+    if len(tags) > MAX_TAGS:
+        raise ValidationFailed([FieldError("tags", f"A lead has at most {MAX_TAGS} tags")])
     fields = cleaned.fields
     for name in IDENTIFIERS:
         if fields.get(name) and not getattr(lead, name) and name not in taken:
@@ -62,10 +67,6 @@ def merge_into_lead(
     for name in ATTRIBUTION_FIELDS:
         if name in fields and not getattr(lead, name):
             setattr(lead, name, fields[name])
-    tags = list(lead.tags or [])
-    tags.extend(tag for tag in cleaned.tags if tag not in tags)
-    if len(tags) > MAX_TAGS:
-        raise ValidationFailed([FieldError("tags", f"A lead has at most {MAX_TAGS} tags")])
     lead.tags = tags
     lead.custom_fields = {**(lead.custom_fields or {}), **cleaned.custom_fields}
     lead.counter = (lead.counter or 0) + 1

@@ -314,7 +314,7 @@ def test_an_activity_removed_while_registering_is_left_out_on_retry(api, monkeyp
     between makes the steps' insert fail on its foreign key, and the retry reads it again."""
     from leadsite.journeys import plan as plan_module
     from leadsite.models import Activity
-    from leadsite.registration import build, pipeline
+    from leadsite.registration import batch, build
 
     calls = []
 
@@ -326,7 +326,7 @@ def test_an_activity_removed_while_registering_is_left_out_on_retry(api, monkeyp
         calls.append(funnel_id)
         return plan
 
-    monkeypatch.setattr(pipeline, "funnel_plan", plan_then_delete)
+    monkeypatch.setattr(batch, "funnel_plan", plan_then_delete)
     monkeypatch.setattr(build, "funnel_plan", plan_then_delete)
 
     response = api.register({"Email": "race@example.com"})
@@ -344,8 +344,7 @@ def test_a_webhook_deleted_while_registering_gets_no_message_and_the_lead_is_kep
     """A new lead's events are built before the write lock, with the endpoints read then; an
     endpoint deleted in between makes the outbox insert fail on its foreign key, and the retry
     builds again without it."""
-    from leadsite.outbox.events import EventWriter
-    from leadsite.registration import build
+    from leadsite.registration import batch
 
     kept = WebhookEndpoint(
         workspace_id=api.workspace.id, url="https://a.example.com", events=["lead.created"]
@@ -356,18 +355,17 @@ def test_a_webhook_deleted_while_registering_gets_no_message_and_the_lead_is_kep
     db.session.add_all([kept, gone])
     db.session.commit()
     gone_id, reads = gone.id, []
+    read_endpoints = batch._workspace_endpoints
 
-    class DeletingAfterFirstRead(EventWriter):
-        def endpoints(self):
-            first = self._endpoints is None and not reads
-            endpoints = super().endpoints()
-            if first:  # another user deletes it after the first read, and commits
-                with db.engine.begin() as other:
-                    other.execute(db.delete(WebhookEndpoint).filter_by(id=gone_id))
-            reads.append(len(endpoints))
-            return endpoints
+    def deleting_after_first_read(workspace_id):
+        endpoints = read_endpoints(workspace_id)
+        if not reads:  # another user deletes it after the first read, and commits
+            with db.engine.begin() as other:
+                other.execute(db.delete(WebhookEndpoint).filter_by(id=gone_id))
+        reads.append(len(endpoints))
+        return endpoints
 
-    monkeypatch.setattr(build, "EventWriter", DeletingAfterFirstRead)
+    monkeypatch.setattr(batch, "_workspace_endpoints", deleting_after_first_read)
 
     response = api.register({"Email": "hooked@example.com"})
 

@@ -1,0 +1,1 @@
+"""The registration pipeline, through register() and register_many()."""
