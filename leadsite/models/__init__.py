@@ -27,6 +27,12 @@ from leadsite.models.journey import (
     StepStatus,
 )
 from leadsite.models.lead import UTM_FIELDS, Lead
+from leadsite.models.lead_import import (
+    ImportStatus,
+    LeadImport,
+    LeadImportChunk,
+    LeadImportRejection,
+)
 from leadsite.models.lead_views import EmbedViolation, LeadStatus, SavedView
 from leadsite.models.outbox import (
     Channel,
@@ -58,6 +64,7 @@ __all__ = [
     "FunnelStatus",
     "IdempotencyRecord",
     "Identifier",
+    "ImportStatus",
     "IngestOutcome",
     "IngestionEntry",
     "Invitation",
@@ -68,6 +75,9 @@ __all__ = [
     "JourneyStatus",
     "JourneyStep",
     "Lead",
+    "LeadImport",
+    "LeadImportChunk",
+    "LeadImportRejection",
     "LeadSignIn",
     "LeadStatus",
     "Membership",
