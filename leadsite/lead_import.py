@@ -302,7 +302,7 @@ def load(token: str, workspace_id: str) -> LeadImport:
     """The workspace's import by token; `NoSuchImport` for anything else (or one half up)."""
     if not TOKEN.fullmatch(token):
         raise NoSuchImport(token)
-    job = db.session.get(LeadImport, token)
+    job = db.session.get(LeadImport, token, populate_existing=True)
     if job is None or job.workspace_id != workspace_id or job.status == ImportStatus.UPLOADING:
         raise NoSuchImport(token)
     return job
