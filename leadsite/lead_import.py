@@ -1,26 +1,37 @@
-"""CSV import, the file side: check and keep an upload between steps, guess its columns."""
+"""CSV import, the file side: read an upload as a stream into the database in chunks of rows,
+so that any web process and any worker can run it; guess its columns."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import json
 import re
 import secrets
-import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from itertools import islice
+from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
-from flask import current_app
+from sqlalchemy import delete, insert, update
 
-from leadsite.models import UTM_FIELDS, DataPoint, utcnow
+from leadsite.database import begin_write_transaction
+from leadsite.extensions import db
+from leadsite.models import (
+    UTM_FIELDS,
+    DataPoint,
+    ImportStatus,
+    LeadImport,
+    LeadImportChunk,
+    utcnow,
+)
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
+MAX_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 2_000_000
 MAX_COLUMNS = 200
-KEEP_SECONDS = 24 * 3600  # a finished import's report (and an abandoned upload) lasts a day
+READ_BYTES = 1024 * 1024  # the stream is decoded a block at a time
+CHUNK_ROWS = 500  # rows a chunk: stored together, registered together in one transaction
+KEEP_SECONDS = 24 * 3600  # an abandoned upload, and a finished import's report, last a day
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -99,63 +110,66 @@ def guess_mapping(columns: list[str], points: list[DataPoint]) -> list[str]:
     return mapping
 
 
-@dataclass
-class ImportJob:
-    """An uploaded file on its way through mapping, preview and run; stored as JSON."""
-
-    token: str
-    workspace_id: str
-    user_id: str
-    filename: str
-    columns: list[str]
-    row_count: int
-    created_at: str
-    funnel_id: str | None = None
-    mapping: list[str] = field(default_factory=list)  # set when the run starts
-    finished_at: str | None = None
-
-    @property
-    def started(self) -> bool:
-        return bool(self.mapping)
+class _Retry(Exception):
+    """The file is not UTF-8 after all: read it again as Windows-1252."""
 
 
-def folder() -> Path:
-    path = Path(
-        current_app.config.get("LEAD_IMPORT_FOLDER") or Path(current_app.instance_path) / "imports"
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def paths(token: str) -> tuple[Path, Path, Path]:
-    """The rows (CSV), the job (JSON) and the outcomes (JSON lines) of an import."""
-    base = folder() / token
-    return base.with_suffix(".csv"), base.with_suffix(".json"), base.with_suffix(".jsonl")
-
-
-def decode(data: bytes) -> str:
-    """The text of an upload: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+def _check_start(head: bytes) -> str:
+    """The encoding to read a file starting with `head` in, or `BadFile` for a workbook."""
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise BadFile(
             "This is an Excel workbook, not a CSV file. In Excel choose File, Save As, "
             "“CSV UTF-8”, then upload that file."
         )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:  # an odd byte count, a lone half of a surrogate pair
-            raise BadFile(
-                "This file starts as UTF-16 text but is damaged further on. Save it again "
-                "(in Excel: File, Save As, “CSV UTF-8”), then upload that file."
-            ) from None
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return "utf-8-sig"
+
+
+def decode(data: bytes) -> str:
+    """The text of a small upload (see `_lines` for a stream): UTF-8 (with or without BOM),
+    UTF-16 with BOM, or Windows-1252."""
+    encoding = _check_start(data[:4])
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding == "utf-16":
+            raise BadFile(_DAMAGED_UTF16) from None
+        text = data.decode("cp1252", errors="replace")
     if "\x00" in text:
-        raise BadFile("This file is not text. Upload a CSV file (values separated by commas).")
+        raise BadFile(_NOT_TEXT)
     return text
+
+
+_DAMAGED_UTF16 = (
+    "This file starts as UTF-16 text but is damaged further on. Save it again "
+    "(in Excel: File, Save As, “CSV UTF-8”), then upload that file."
+)
+_NOT_TEXT = "This file is not text. Upload a CSV file (values separated by commas)."
+
+
+def _lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
+    """The stream's text, a block at a time, never whole in memory."""
+    decoder = codecs.getincrementaldecoder(encoding)(
+        errors="replace" if encoding == "cp1252" else "strict"
+    )
+    rest = ""  # a block ends inside a line: its start waits for the next block
+    while True:
+        block = stream.read(READ_BYTES)
+        try:
+            text = rest + decoder.decode(block, final=not block)
+        except UnicodeDecodeError:
+            if encoding == "utf-16":
+                raise BadFile(_DAMAGED_UTF16) from None
+            raise _Retry() from None
+        if "\x00" in text:
+            raise BadFile(_NOT_TEXT)
+        lines = io.StringIO(text, newline="").readlines()
+        # A last line ending in "\r" waits too: its "\n" may start the next block.
+        rest = lines.pop() if block and lines and not lines[-1].endswith("\n") else ""
+        yield from lines
+        if not block:
+            return
 
 
 def _delimiter(text: str) -> str:
@@ -175,92 +189,175 @@ def _headers(raw: list[str]) -> list[str]:
     return names
 
 
-def _parse(text: str) -> tuple[list[str], list[list[str]]]:
+def _size(stream: BinaryIO) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _write_chunk(job_id: str, first_row: int, buffer: io.StringIO, count: int) -> None:
+    begin_write_transaction()
+    db.session.execute(
+        insert(LeadImportChunk).values(
+            import_id=job_id, first_row=first_row, row_count=count, data=buffer.getvalue()
+        )
+    )
+    db.session.commit()
+
+
+def _store_rows(job: LeadImport, stream: BinaryIO, encoding: str) -> None:
+    """Parse the stream and write its rows in chunks of `CHUNK_ROWS`, each with its number."""
+    head = stream.read(64 * 1024)
+    stream.seek(0)
+    delimiter = _delimiter(head.decode(encoding if encoding != "utf-16" else "utf-16", "replace"))
     # strict: a quote left open would otherwise swallow every row after it, silently.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    reader = csv.reader(_lines(stream, encoding), delimiter=delimiter, strict=True)
+    count, first_row = 0, 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
             raise BadFile("The file is empty: its first line should name the columns.")
         if len(header) > MAX_COLUMNS:
             raise BadFile(f"The file has {len(header)} columns; at most {MAX_COLUMNS} are read.")
-        rows = []
+        job.columns = _headers(header)
         for number, row in enumerate(reader, start=2):  # a spreadsheet's row numbers
-            if any(cell.strip() for cell in row):
-                rows.append([str(number), *row[: len(header)]])
-            if len(rows) > MAX_ROWS:
+            if not any(cell.strip() for cell in row):
+                continue
+            if first_row + count >= MAX_ROWS:
                 raise BadFile(
                     f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."
                 )
+            writer.writerow([number, *row[: len(header)]])
+            count += 1
+            if count == CHUNK_ROWS:
+                _write_chunk(job.id, first_row, buffer, count)
+                first_row, count = first_row + count, 0
+                buffer.seek(0)
+                buffer.truncate()
     except csv.Error as error:
         raise BadFile(f"The file is not valid CSV near line {reader.line_num}: {error}.") from None
-    if not rows:
+    if count:
+        _write_chunk(job.id, first_row, buffer, count)
+    job.row_count = first_row + count
+    if not job.row_count:
         raise BadFile("The file names its columns but has no rows to import.")
-    return _headers(header), rows
 
 
-def save_upload(workspace_id: str, user_id: str, filename: str, data: bytes) -> ImportJob:
-    """Check and store an upload; the rows are kept as UTF-8 CSV, each with its row number."""
-    if len(data) > MAX_BYTES:
+def save_upload(
+    workspace_id: str, user_id: str, filename: str, upload: BinaryIO | bytes
+) -> LeadImport:
+    """Check an upload and store its rows in the database, reading it as a stream (a file
+    werkzeug spooled to disk, or any seekable binary file)."""
+    stream: BinaryIO = io.BytesIO(upload) if isinstance(upload, bytes) else upload
+    size = _size(stream)
+    if size > MAX_BYTES:
         raise BadFile(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; at most {MAX_BYTES // 1024 // 1024} MB "
+            f"The file is {size / 1024 / 1024:.1f} MB; at most {MAX_BYTES // 1024 // 1024} MB "
             "can be imported at once. Split it into smaller files."
         )
-    columns, rows = _parse(decode(data))
+    encoding = _check_start(stream.read(4))
+    stream.seek(0)
     sweep()
-    job = ImportJob(
-        token=secrets.token_urlsafe(18),
+    job = LeadImport(
+        id=secrets.token_urlsafe(18),
         workspace_id=workspace_id,
         user_id=user_id,
         filename=Path(filename or "upload.csv").name[:200],
-        columns=columns,
-        row_count=len(rows),
-        created_at=utcnow().isoformat(),
+        byte_count=size,
+        status=ImportStatus.UPLOADING,
     )
-    rows_path, _, _ = paths(job.token)
-    with rows_path.open("w", encoding="utf-8", newline="") as file:
-        csv.writer(file).writerows(rows)
-    save(job)
+    begin_write_transaction()
+    db.session.add(job)
+    db.session.commit()
+    try:
+        try:
+            _store_rows(job, stream, encoding)
+        except _Retry:
+            _forget_rows(job.id)
+            stream.seek(0)
+            _store_rows(job, stream, "cp1252")
+    except BaseException:
+        db.session.rollback()
+        begin_write_transaction()
+        db.session.execute(delete(LeadImport).where(LeadImport.id == job.id))
+        db.session.commit()
+        raise
+    begin_write_transaction()
+    job.status = ImportStatus.UPLOADED
+    db.session.commit()
     return job
 
 
-def save(job: ImportJob) -> None:
-    _, job_path, _ = paths(job.token)
-    temporary = job_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(asdict(job)), encoding="utf-8")
-    temporary.replace(job_path)  # atomic: a reader never sees half a file
+def _forget_rows(job_id: str) -> None:
+    db.session.rollback()
+    begin_write_transaction()
+    db.session.execute(delete(LeadImportChunk).where(LeadImportChunk.import_id == job_id))
+    db.session.commit()
 
 
-def load(token: str, workspace_id: str) -> ImportJob:
-    """The workspace's import by token; `NoSuchImport` for anything else."""
+def load(token: str, workspace_id: str) -> LeadImport:
+    """The workspace's import by token; `NoSuchImport` for anything else (or one half up)."""
     if not TOKEN.fullmatch(token):
         raise NoSuchImport(token)
-    _, job_path, _ = paths(token)
-    try:
-        job = ImportJob(**json.loads(job_path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
-        raise NoSuchImport(token) from None
-    if job.workspace_id != workspace_id:
+    job = db.session.get(LeadImport, token, populate_existing=True)
+    if job is None or job.workspace_id != workspace_id or job.status == ImportStatus.UPLOADING:
         raise NoSuchImport(token)
     return job
 
 
-def rows(job: ImportJob, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, list]]:
-    """(row number, cells) of the stored rows from `start`, cells padded to the columns."""
-    rows_path, _, _ = paths(job.token)
-    with rows_path.open(encoding="utf-8", newline="") as file:
-        for record in islice(csv.reader(file), start, stop):
-            cells = record[1:]
-            cells += [""] * (len(job.columns) - len(cells))
-            yield int(record[0]), cells
+def chunk_rows(job: LeadImport, chunk: LeadImportChunk) -> list[tuple[int, int, list[str]]]:
+    """(row index in the file, row number, cells padded to the columns) of a chunk."""
+    result = []
+    for offset, record in enumerate(csv.reader(io.StringIO(chunk.data, newline=""))):
+        cells = record[1:]
+        cells += [""] * (len(job.columns) - len(cells))
+        result.append((chunk.first_row + offset, int(record[0]), cells))
+    return result
 
 
-def sweep(now: float | None = None) -> None:
-    """Delete the files of imports older than a day."""
-    limit = (now or time.time()) - KEEP_SECONDS
-    for path in folder().iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except OSError:
-            continue  # another process swept it first
+def rows(job: LeadImport, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, list]]:
+    """(row number, cells) of the rows not run yet, from row index `start` to `stop`."""
+    chunks = db.session.scalars(
+        db.select(LeadImportChunk)
+        .where(LeadImportChunk.import_id == job.id)
+        .where(LeadImportChunk.first_row + LeadImportChunk.row_count > start)
+        .order_by(LeadImportChunk.first_row)
+    )
+    for chunk in chunks:
+        for index, number, cells in chunk_rows(job, chunk):
+            if stop is not None and index >= stop:
+                return
+            if index >= start:
+                yield number, cells
+
+
+def sweep(now: object = None) -> int:
+    """Delete imports (their chunks and report) made more than a day ago, but those running."""
+    limit = utcnow() - timedelta(seconds=KEEP_SECONDS)
+    begin_write_transaction()
+    result = db.session.execute(
+        delete(LeadImport)
+        .where(LeadImport.created_at < limit, LeadImport.status != ImportStatus.QUEUED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def set_mapping(
+    job: LeadImport, mapping: list[str], funnel_id: str, origin_id: str | None = None
+) -> None:
+    """Queue the import with this mapping: a worker runs it from now on."""
+    begin_write_transaction()
+    db.session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == job.id, LeadImport.status == ImportStatus.UPLOADED)
+        .values(
+            mapping=mapping, funnel_id=funnel_id, origin_id=origin_id, status=ImportStatus.QUEUED
+        )
+    )
+    db.session.commit()
+    db.session.refresh(job)

@@ -1,48 +1,43 @@
-"""CSV import, the run: every row through `register()` on its own, outcomes for the report."""
+"""CSV import, the rows: a row as the pipeline's input, the preview, and the report."""
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
-import logging
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from leadsite.extensions import db
 from leadsite.lead_export import safe_cell, unguarded_cell
-from leadsite.lead_import import ImportJob, paths, rows, save
-from leadsite.models import UTM_FIELDS, Funnel, Lead, OnDuplicate, Origin, Workspace, utcnow
+from leadsite.lead_import import rows
+from leadsite.models import (
+    UTM_FIELDS,
+    Funnel,
+    Lead,
+    LeadImport,
+    LeadImportRejection,
+    OnDuplicate,
+    Workspace,
+)
 from leadsite.registration import (
-    Duplicate,
     FieldError,
-    FunnelClosed,
     JourneyDataInput,
     LeadInput,
-    RegistrationContext,
-    RegistrationError,
     ValidationFailed,
-    register,
 )
 from leadsite.registration.validate import IDENTIFIERS, clean
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from leadsite.registration.batch import Outcome
 
-BATCH_ROWS = 500  # per request: a big file runs in several short requests, never one long one
-BATCH_SECONDS = 2.0
 PREVIEW_ROWS = 5
+SHOWN_REJECTIONS = 1000
 INDEXED = re.compile(r"\[\d+\].*$")
-
-
-class Busy(RuntimeError):
-    """Another request is running this import's next rows (a second tab, a double click)."""
 
 
 @dataclass
@@ -156,7 +151,7 @@ def _existing(workspace_id: str, funnel: Funnel, cleaned: Any) -> str | None:
 
 
 def preview(
-    job: ImportJob, mapping: list[str], funnel: Funnel | None, workspace: Workspace
+    job: LeadImport, mapping: list[str], funnel: Funnel | None, workspace: Workspace
 ) -> list[PreviewRow]:
     """The first rows as they would be imported, checked like the pipeline checks them (nothing
     is written): a new lead, an update of an existing one, or refused and why."""
@@ -183,105 +178,75 @@ def preview(
     return result
 
 
-def import_row(
-    number: int, cells: list[str], job: ImportJob, origin: Origin, actor_id: str
-) -> dict[str, Any]:
-    """Register one row; its outcome as the report keeps it."""
-    prepared = row_input(job.columns, job.mapping, cells)
-    outcome: dict[str, Any] = {"row": number, "label": prepared.label}
-    if prepared.problems:
-        return {**outcome, "outcome": "rejected", "reasons": prepared.problems, "values": cells}
-    try:
-        registration = register(origin, prepared.lead_input, RegistrationContext(actor_id=actor_id))
-    except ValidationFailed as error:
-        problems = reasons(error.errors, prepared.columns)
-    except Duplicate as error:
-        problems = [
-            f"A lead with this {error.identifier.replace('_', ' ')} already exists, "
-            "and the funnel rejects duplicates."
-        ]
-    except FunnelClosed:
-        problems = ["The funnel stopped taking registrations."]
-    except RegistrationError as error:
-        problems = [error.message]
-    except IntegrityError:
-        problems = ["It clashed with a change made at the same moment; import it again."]
-    except Exception:  # one bad row must not stop the import (nor repeat forever)
-        log.exception("import %s: row %s failed", job.token, number)
-        db.session.rollback()
-        problems = ["An unexpected error; the row was not imported."]
-    else:
-        lead = registration.lead
-        created = "created" if registration.created else "updated"
-        return {**outcome, "outcome": created, "lead_id": lead.id, "label": lead.display_name}
-    return {**outcome, "outcome": "rejected", "reasons": problems, "values": cells}
-
-
-def _done(results_path: Any) -> int:
-    if not results_path.exists():
-        return 0
-    with results_path.open(encoding="utf-8") as file:
-        return sum(1 for _ in file)
-
-
-def run_batch(job: ImportJob, origin: Origin, actor_id: str) -> int:
-    """Import the next rows (up to `BATCH_ROWS`, or `BATCH_SECONDS`); how many are done now.
-
-    Outcomes are appended as each row commits, so an interrupted batch resumes after the last
-    row it finished. When the last row is done the uploaded rows are deleted.
-    """
-    rows_path, _, results_path = paths(job.token)
-    lock_path = rows_path.with_suffix(".lock")
-    with lock_path.open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(job.token) from None
-        done = _done(results_path)
-        started, count = time.monotonic(), 0
-        with results_path.open("a", encoding="utf-8") as out:
-            for number, cells in rows(job, done) if done < job.row_count else ():
-                out.write(json.dumps(import_row(number, cells, job, origin, actor_id)) + "\n")
-                out.flush()
-                done, count = done + 1, count + 1
-                if count >= BATCH_ROWS or time.monotonic() - started >= BATCH_SECONDS:
-                    break
-        if done >= job.row_count and job.finished_at is None:
-            job.finished_at = utcnow().isoformat()
-            save(job)
-            rows_path.unlink(missing_ok=True)
-            lock_path.unlink(missing_ok=True)  # nothing runs a finished import again
-    return done
+def outcome_reasons(outcome: Outcome, columns: dict[str, str]) -> list[str]:
+    """Why the pipeline refused a row, in words for staff."""
+    if outcome.errors:
+        return reasons(outcome.errors, columns)
+    code = outcome.code or ""
+    if code.startswith("DUPLICATE_"):
+        identifier = code.removeprefix("DUPLICATE_").lower().replace("_", " ")
+        return [f"A lead with this {identifier} already exists, and the funnel rejects duplicates."]
+    if code == "FUNNEL_CLOSED":
+        return ["The funnel stopped taking registrations."]
+    return [outcome.message or "The row was not imported."]
 
 
 @dataclass
 class Report:
-    created: list[dict[str, Any]] = field(default_factory=list)
-    updated: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    created: int
+    updated: int
+    rejected: int
+    shown: list[dict[str, Any]] = field(default_factory=list)  # the first rejected rows
 
     @property
     def done(self) -> int:
-        return len(self.created) + len(self.updated) + len(self.rejected)
+        return self.created + self.updated + self.rejected
 
 
-def report(job: ImportJob) -> Report:
-    _, _, results_path = paths(job.token)
-    result = Report()
-    if results_path.exists():
-        with results_path.open(encoding="utf-8") as file:
-            for line in file:
-                item = json.loads(line)
-                getattr(result, item["outcome"]).append(item)
-    return result
+def report(job: LeadImport) -> Report:
+    """The counts, and the first rejected rows with their reasons."""
+    shown = db.session.scalars(
+        db.select(LeadImportRejection)
+        .filter_by(import_id=job.id)
+        .order_by(LeadImportRejection.row_index)
+        .limit(SHOWN_REJECTIONS)
+    )
+    return Report(
+        job.created_count,
+        job.updated_count,
+        job.rejected_count,
+        [item.as_row() for item in shown],
+    )
 
 
-def rejected_csv(job: ImportJob) -> Iterator[str]:
-    """The refused rows as they were, with a column saying why: fix them and import again."""
+def rejected_csv(job: LeadImport, page: int = 1000) -> Iterator[str]:
+    """The refused rows as they were, with a column saying why: fix them and import again.
+    Read a page at a time, so a million refused rows stream out in bounded memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["row", *job.columns, "error"])
-    for item in report(job).rejected:
-        cells = [safe_cell(str(value)) for value in item["values"]]
-        writer.writerow([item["row"], *cells, safe_cell("; ".join(item["reasons"]))])
     yield "\ufeff" + buffer.getvalue()
+    after = -1
+    while True:
+        items = list(
+            db.session.scalars(
+                db.select(LeadImportRejection)
+                .filter(
+                    LeadImportRejection.import_id == job.id,
+                    LeadImportRejection.row_index > after,
+                )
+                .order_by(LeadImportRejection.row_index)
+                .limit(page)
+            )
+        )
+        if not items:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for item in items:
+            cells = [safe_cell(str(value)) for value in item.cells]
+            writer.writerow([item.number, *cells, safe_cell("; ".join(item.reasons))])
+        yield buffer.getvalue()
+        after = items[-1].row_index
+        for item in items:  # the page read is not kept
+            db.session.expunge(item)

@@ -1,22 +1,20 @@
 """Erasure erases: after a lead is erased, no column of any row of any table (every table the
-models declare, so a table added later is covered too) and no import file holds its data."""
+models declare, so a table added later is covered too) (CSV imports included) holds its data."""
 
 from __future__ import annotations
 
 import io
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 from werkzeug.datastructures import FileStorage
 
 from leadsite import funnels
 from leadsite.extensions import db
 from leadsite.journeys.uploads import store_upload
-from leadsite.lead_import import ImportJob, save, save_upload
-from leadsite.lead_import_run import run_batch
+from leadsite.lead_import import save_upload, set_mapping
+from leadsite.lead_import_job import claim_one, run_import
 from leadsite.models import (
     ActivityKind,
     DataPointType,
@@ -56,13 +54,6 @@ PROBES = (
 )
 
 
-@pytest.fixture
-def import_folder(app, tmp_path):
-    app.config["LEAD_IMPORT_FOLDER"] = str(tmp_path / "imports")
-    yield tmp_path / "imports"
-    app.config.pop("LEAD_IMPORT_FOLDER", None)
-
-
 def _text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str).lower()
@@ -82,17 +73,6 @@ def copies_in_database() -> dict[str, set[str]]:
                     for probe in PROBES:
                         if probe in text:
                             found.setdefault(table.name, set()).add(f"{column}: {probe}")
-    return found
-
-
-def copies_on_disk(folder: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for path in folder.rglob("*"):
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace").lower()
-            for probe in PROBES:
-                if probe in text:
-                    found.setdefault(path.name, set()).add(probe)
     return found
 
 
@@ -131,18 +111,18 @@ def _confirm(client) -> None:
 
 def _import(ws, user, origin, run: bool) -> None:
     """A CSV import naming the lead (its phone written nationally) beside someone else; run to
-    the end (its outcomes stay on disk) or not started (its rows stay)."""
+    the end (a refused row naming the lead stays for the report) or not started (its rows
+    stay)."""
     text = (
         "Email,First name,Last name,Phone\n"
         f"{EMAIL.upper()},Quillon,Zephyrine,020 7946 0958\n"
         "other@example.com,Other,Person,\n"
+        f"{EMAIL},Quillon,Zephyrine,12\n"
     )
-    job: ImportJob = save_upload(ws.id, user.id, "people.csv", text.encode())
+    job = save_upload(ws.id, user.id, "people.csv", text.encode())
     if run:
-        job.funnel_id = origin.funnel_id
-        job.mapping = ["email", "first_name", "last_name", "phone"]
-        save(job)
-        run_batch(job, origin, user.id)
+        set_mapping(job, ["email", "first_name", "last_name", "phone"], origin.funnel_id)
+        run_import(job.id, claim_one(job.id), seconds=None)
 
 
 def _evidence(lead_id: str) -> None:
@@ -166,7 +146,7 @@ def _evidence(lead_id: str) -> None:
     db.session.commit()
 
 
-def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_folder):
+def test_erasing_a_lead_leaves_its_data_in_no_table(client):
     ws = factories.workspace()
     user = factories.user(ws)
     key = factories.api_key(ws)
@@ -221,11 +201,12 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
         "idempotency_records",
         "journey_files",
         "signatures",
+        "lead_import_chunks",
+        "lead_import_rejections",
     } <= set(before), before
     statuses = set(db.session.scalars(db.select(OutboxMessage.status)))
     assert {MessageStatus.DELIVERED, MessageStatus.PENDING} <= statuses
     assert db.session.scalar(db.select(db.func.count(Lead.id)).filter_by(held=True)) == 1
-    assert set(copies_on_disk(import_folder)) >= {".csv", ".jsonl"} or copies_on_disk(import_folder)
 
     erased = client.delete(f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {key}"})
     replayed = client.post(
@@ -238,7 +219,6 @@ def test_erasing_a_lead_leaves_its_data_in_no_table_and_no_file(client, import_f
     assert copies_in_database() == {}
     assert db.session.scalar(db.select(db.func.count(JourneyFile.id))) == 0
     assert db.session.scalar(db.select(db.func.count(Signature.id))) == 0
-    assert copies_on_disk(import_folder) == {}
     # The anonymous records stay: the lead's row, its delivered messages and their attempts.
     assert db.session.get(Lead, lead_id).erased_at is not None
     assert db.session.scalar(db.select(db.func.count(DeliveryAttempt.id))) > 0

@@ -1,8 +1,9 @@
-"""CSV import in the back-office: upload, map the columns, preview, run in batches, report."""
+"""CSV import in the back-office: upload, map the columns, preview, then follow the worker's
+run (a progress bar that polls), cancel it, and read the report."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -10,23 +11,24 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from leadsite import lead_import as files
-from leadsite import lead_import_run
+from leadsite import lead_import_job, lead_import_run
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_export import csv_download
 from leadsite.data_points import workspace_data_points
 from leadsite.errors import error_page, handle_http_exception
-from leadsite.extensions import db
+from leadsite.extensions import csrf, db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.lead_import import LEAD_TARGETS, TARGET_LABELS, BadFile, ImportJob, NoSuchImport
+from leadsite.lead_import import LEAD_TARGETS, TARGET_LABELS, BadFile, NoSuchImport
 from leadsite.lead_origins import open_funnels, staff_origin
-from leadsite.models import DataPoint, Funnel, OriginKind
+from leadsite.models import DataPoint, Funnel, LeadImport, OriginKind
 
 UPLOAD, MAPPING, RUN = (
     f"backoffice/leads/{name}.html" for name in ("import", "import_map", "import_run")
 )
 SAMPLES = 3
-TOO_LARGE = "The file is too large: at most 5 MB can be imported at once. Split it into parts."
-BUSY = "This import is already running in another tab. Its report appears there when it is done."
+TOO_LARGE = "The file is too large: at most 200 MB can be imported at once. Split it into parts."
+# The multipart envelope around the file: its headers and the CSRF field.
+ENVELOPE_BYTES = 64 * 1024
 
 
 class ImportUploadForm(FlaskForm):
@@ -45,7 +47,7 @@ def _too_large(error: RequestEntityTooLarge) -> Response:
     return handle_http_exception(error)
 
 
-def _job_or_404(token: str) -> ImportJob:
+def _job_or_404(token: str) -> LeadImport:
     try:
         return files.load(token, g.workspace.id)
     except NoSuchImport:
@@ -53,19 +55,25 @@ def _job_or_404(token: str) -> ImportJob:
 
 
 @bp.route("/leads/import", methods=["GET", "POST"])
+@csrf.exempt  # checked by the form, once the request may be as large as a file
 def lead_import() -> Response:
-    """Upload a CSV file (at most 5 MB and 20,000 rows), then map its columns."""
+    """Upload a CSV file (at most 200 MB and 2,000,000 rows), then map its columns. The file is
+    read as a stream (werkzeug keeps a large upload on disk) into the database in chunks."""
+    request.max_content_length = files.MAX_BYTES + ENVELOPE_BYTES
     form = ImportUploadForm()
     if form.validate_on_submit():
-        data = form.file.data.read(files.MAX_BYTES + 1)
         try:
             job = files.save_upload(
-                g.workspace.id, current_user.id, form.file.data.filename or "", data
+                g.workspace.id,
+                current_user.id,
+                form.file.data.filename or "",
+                form.file.data.stream,
             )
         except BadFile as error:
             form.file.errors = [str(error)]
         else:
-            return redirect(url_for("backoffice.lead_import_map", token=job.token), code=303)
+            form.file.data.close()  # a large upload is a temporary file: gone now
+            return redirect(url_for("backoffice.lead_import_map", token=job.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_page_or_block(UPLOAD, "import_upload", status=status, form=form)
 
@@ -75,7 +83,7 @@ def _targets(points: list[DataPoint]) -> dict[str, str]:
     return {**TARGET_LABELS, **{f"data:{p.name}": p.label for p in points}}
 
 
-def _submitted(job: ImportJob, points: list[DataPoint]) -> tuple[list[str], Funnel | None]:
+def _submitted(job: LeadImport, points: list[DataPoint]) -> tuple[list[str], Funnel | None]:
     """The mapping and funnel chosen in the form; unknown values count as not chosen."""
     targets = _targets(points)
     mapping = [request.form.get(f"column-{index}", "") for index in range(len(job.columns))]
@@ -101,7 +109,7 @@ def mapping_problems(mapping: list[str], funnel: Funnel | None) -> list[str]:
 
 
 def _mapping_page(
-    job: ImportJob,
+    job: LeadImport,
     mapping: list[str],
     funnel: Funnel | None,
     block: str = "import_mapping",
@@ -153,8 +161,8 @@ def lead_import_preview(token: str) -> Response:
 
 @bp.post("/leads/import/<token>/run")
 def lead_import_run_start(token: str) -> Response:
-    """Start the import with this mapping: every row goes through the pipeline via the funnel's
-    import origin (made on first use). 422 with the mapping when it cannot start."""
+    """Start the import with this mapping: a worker registers every row through the funnel's
+    import origin (made now if it has none). 422 with the mapping when it cannot start."""
     job = _job_or_404(token)
     if not job.started:
         mapping, funnel = _submitted(job, workspace_data_points(g.workspace.id))
@@ -163,57 +171,43 @@ def lead_import_run_start(token: str) -> Response:
             return _mapping_page(job, mapping, funnel, problems=problems, status=422)
         staff_origin(funnel, OriginKind.IMPORT)
         db.session.commit()
-        job.mapping, job.funnel_id = mapping, funnel.id
-        files.save(job)
-    return _run(job)
+        files.set_mapping(job, mapping, funnel.id)
+    return _to_report(job)
 
 
-@bp.post("/leads/import/<token>/continue")
-def lead_import_continue(token: str) -> Response:
-    """Import the next rows of a started import (htmx asks again until it is done)."""
-    job = _job_or_404(token)
-    if not job.started:
-        return redirect(url_for("backoffice.lead_import_map", token=token), code=303)
-    return _run(job)
-
-
-def _run(job: ImportJob) -> Response:
-    if job.finished_at is None:
-        funnel = db.session.get(Funnel, job.funnel_id)
-        if funnel is None or funnel.workspace_id != g.workspace.id:
-            return error_page(409, "The funnel of this import was deleted.", title="Stopped")
-        origin = staff_origin(funnel, OriginKind.IMPORT)
-        db.session.commit()
-        try:
-            done = lead_import_run.run_batch(job, origin, current_user.id)
-        except lead_import_run.Busy:
-            return error_page(409, BUSY, title="Already running")
-        if job.finished_at is None:
-            return render_page_or_block(RUN, "import_run", job=job, done=done, report=None)
-    report = lead_import_run.report(job)
-    flash(
-        f"Import finished: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.rejected)} rejected.",
-        "success" if not report.rejected else "warning",
-    )
-    report_url = url_for("backoffice.lead_import_report", token=job.token)
+def _to_report(job: LeadImport) -> Response:
+    """The progress block, with the report's URL in the address bar (htmx), or a redirect."""
+    report_url = url_for("backoffice.lead_import_report", token=job.id)
     if not is_htmx():
         return redirect(report_url, code=303)
-    response = render_page_or_block(RUN, "import_run", job=job, done=report.done, report=report)
+    response = _run_page(job)
     response.headers["HX-Push-Url"] = report_url
     return response
 
 
+def _run_page(job: LeadImport, status: int = 200) -> Response:
+    report = lead_import_run.report(job)
+    return render_page_or_block(RUN, "import_run", status=status, job=job, report=report)
+
+
 @bp.get("/leads/import/<token>/report")
 def lead_import_report(token: str) -> Response:
-    """How the import went: created, updated and rejected rows, with each rejection's reason
-    (or, while it runs, how far it got)."""
+    """The import's progress while a worker runs it (htmx polls this block), then how it went:
+    created, updated and rejected rows, with each rejection's reason."""
     job = _job_or_404(token)
     if not job.started:
         return redirect(url_for("backoffice.lead_import_map", token=token))
-    report = lead_import_run.report(job)
-    finished = report if job.finished_at else None
-    return render_page_or_block(RUN, "import_run", job=job, done=report.done, report=finished)
+    return _run_page(job)
+
+
+@bp.post("/leads/import/<token>/cancel")
+def lead_import_cancel(token: str) -> Response:
+    """Stop the import after the chunk under way; the rows registered so far stay."""
+    job = _job_or_404(token)
+    if job.started and not job.ended:
+        db.session.commit()  # the request's write lock: the cancel takes its own
+        lead_import_job.cancel(job)
+    return _to_report(job)
 
 
 @bp.get("/leads/import/<token>/rejected.csv")

@@ -110,8 +110,8 @@ def erase_lead(lead: Lead) -> Lead:
     """Erase the lead's personal data and keep an anonymous row: its journeys' steps and the
     counts stay; its timeline's payloads, messages, delivery records, own webhooks, journey
     data, stored API answers and import rows lose what named the lead. Flushes; the caller
-    commits (the import files are redacted once it has)."""
-    from leadsite.erasure.files import erase_after_commit
+    commits."""
+    from leadsite.erasure.files import erase_from_imports
     from leadsite.leads import lock_leads  # leadsite.leads imports this package
 
     lock_leads([lead])  # the lead before its journeys, as every writer of both
@@ -132,8 +132,8 @@ def erase_lead(lead: Lead) -> Lead:
             payload={},
         )
     )
+    erase_from_imports(traces)
     db.session.flush()
-    erase_after_commit(traces)
     return lead
 
 

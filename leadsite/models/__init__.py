@@ -28,6 +28,12 @@ from leadsite.models.journey import (
 )
 from leadsite.models.journey_rollup import JourneyCount, JourneyDuration
 from leadsite.models.lead import UTM_FIELDS, Lead
+from leadsite.models.lead_import import (
+    ImportStatus,
+    LeadImport,
+    LeadImportChunk,
+    LeadImportRejection,
+)
 from leadsite.models.lead_views import EmbedViolation, LeadStatus, SavedView
 from leadsite.models.outbox import (
     Channel,
@@ -59,6 +65,7 @@ __all__ = [
     "FunnelStatus",
     "IdempotencyRecord",
     "Identifier",
+    "ImportStatus",
     "IngestOutcome",
     "IngestionEntry",
     "Invitation",
@@ -71,6 +78,9 @@ __all__ = [
     "JourneyStatus",
     "JourneyStep",
     "Lead",
+    "LeadImport",
+    "LeadImportChunk",
+    "LeadImportRejection",
     "LeadSignIn",
     "LeadStatus",
     "Membership",

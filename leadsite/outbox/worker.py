@@ -1,4 +1,5 @@
-"""The worker: claims due outbox messages and due journey steps in small batches, and runs them.
+"""The worker: claims due outbox messages and due journey steps in small batches, and runs them;
+between batches, it takes a turn at a CSV import (`lead_import_job`).
 
 Claims are leases: a claimed message is locked until `locked_until`; a worker that dies
 mid-delivery leaves it to be claimed again when the lease expires, with the same id (the
@@ -165,12 +166,21 @@ def settle_steps(message_ids: list[str]) -> None:
     settle(message_ids)
 
 
+def run_imports(stop: threading.Event | None = None) -> int:
+    """A turn at the CSV imports (`lead_import_job`): a few seconds of one, leased."""
+    from leadsite.lead_import_job import run_imports as run
+
+    return run(stop)
+
+
 def run_once(stop: threading.Event | None = None, limit: int = BATCH_SIZE) -> int:
-    """Deliver a batch of messages, then run a batch of due journey steps; returns how many
-    messages and steps were done."""
+    """Deliver a batch of messages, run a batch of due journey steps, then a slice of a CSV
+    import; returns how many messages, steps and import chunks were done."""
     done = deliver_messages(stop, limit)
     if stop is None or not stop.is_set():
         done += run_steps(stop)
+    if stop is None or not stop.is_set():
+        done += run_imports(stop)
     return done
 
 

@@ -1,0 +1,159 @@
+"""CSV import through the real job: N new leads from a generated file into the demo funnel, then
+the same N rows again (every one an update of a lead the first pass made).
+
+Each database runs in a child process of its own (its peak RSS is its own): a fresh database
+(`lt_import_bench` on PostgreSQL, instance/bench/import.db on SQLite), the demo workspace, the
+file stored by `lead_import.save_upload` (streamed, in chunks) and run by `lead_import_job`
+(`register_many` a chunk at a time), the way the worker runs it. Prints rows/s of the upload and
+of the run, and the peak RSS, beside the goal (5,000 rows/s at 1,000,000 rows, RSS <= 300 MB).
+
+    .venv/bin/python bench/import.py --rows 20000
+    .venv/bin/python bench/import.py --rows 20000 --postgres postgresql://postgres@127.0.0.1:5432/x
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _databases import database_url, recreate
+from _harness import ROOT, source_version
+
+GOAL_ROWS_PER_S = 5_000
+GOAL_RSS_MB = 300
+
+
+def _write_csv(path: Path, rows: int) -> None:
+    with path.open("w", encoding="utf-8") as file:
+        file.write("email,first_name,last_name,phone,company\n")
+        for n in range(rows):
+            file.write(f"bench{n}@example.com,First{n},Last{n},,Company {n % 97}\n")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def child(url: str, csv_path: Path, chunk_rows: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(
+        DATABASE_URL=url,
+        LEADSITE_INLINE_WORKER="0",
+        SECRET_KEY="bench",
+        WEBHOOK_ALLOW_PRIVATE="1",
+        ANALYTICS_FLUSH_SECONDS="0.5",
+        INGEST_LOG_FLUSH_SECONDS="0.5",
+    )
+    from leadsite import create_app, lead_import
+    from leadsite.demo import ensure_demo_workspace
+    from leadsite.extensions import db
+    from leadsite.lead_import_job import claim_one, run_import
+    from leadsite.models import Funnel, LeadImport
+
+    lead_import.CHUNK_ROWS = chunk_rows
+    app = create_app()
+    result: dict[str, Any] = {"passes": []}
+    with app.app_context(), tempfile.TemporaryDirectory() as work:
+        demo = ensure_demo_workspace("http://localhost", Path(work) / "credentials.json")
+        funnel = db.session.get(Funnel, demo.funnel_id)
+        for name in ("new leads", "updates"):
+            started = time.perf_counter()
+            with csv_path.open("rb") as stream:
+                job = lead_import.save_upload(demo.workspace_id, None, csv_path.name, stream)
+            uploaded = time.perf_counter()
+            mapping = ["email", "first_name", "last_name", "phone", "custom"]
+            lead_import.set_mapping(job, mapping, funnel.id)
+            run_import(job.id, claim_one(job.id), seconds=None)
+            ran = time.perf_counter()
+            done = db.session.get(LeadImport, job.id, populate_existing=True)
+            result["passes"].append(
+                {
+                    "name": name,
+                    "rows": done.row_count,
+                    "status": done.status,
+                    "created": done.created_count,
+                    "updated": done.updated_count,
+                    "rejected": done.rejected_count,
+                    "upload_s": uploaded - started,
+                    "run_s": ran - uploaded,
+                    "peak_rss_mb": _peak_rss_mb(),
+                }
+            )
+    return result
+
+
+def _line(database: str, item: dict[str, Any]) -> str:
+    rows = item["rows"]
+    run_rate = rows / item["run_s"]
+    total_rate = rows / (item["upload_s"] + item["run_s"])
+    return (
+        f"{database:<11} {item['name']:<10} {rows:>9,} {item['created']:>8,} "
+        f"{item['updated']:>8,} {item['rejected']:>5,} {rows / item['upload_s']:>10,.0f} "
+        f"{run_rate:>9,.0f} {total_rate:>9,.0f} {run_rate / GOAL_ROWS_PER_S:>6.2f} "
+        f"{item['peak_rss_mb']:>8.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--chunk-rows", type=int, default=500)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, csv_path = args.child
+        print(json.dumps(child(url, Path(csv_path), args.chunk_rows)))
+        return
+    databases = {
+        "sqlite": database_url(None, "import"),
+        "postgresql": database_url(args.postgres, "lt_import_bench"),
+    }
+    if args.only:
+        databases = {args.only: databases[args.only]}
+    print(f"bench/import.py at {source_version()}: {args.rows:,} rows, chunks of {args.chunk_rows}")
+    print(f"goal: {GOAL_ROWS_PER_S:,} rows/s at 1,000,000 rows, peak RSS <= {GOAL_RSS_MB} MB")
+    header = (
+        f"{'database':<11} {'pass':<10} {'rows':>9} {'created':>8} {'updated':>8} {'rej.':>5} "
+        f"{'upload/s':>10} {'run/s':>9} {'total/s':>9} {'/goal':>6} {'RSS MB':>8}"
+    )
+    with tempfile.TemporaryDirectory() as work:
+        csv_path = Path(work) / "bench.csv"
+        _write_csv(csv_path, args.rows)
+        size = csv_path.stat().st_size / 1024 / 1024
+        print(f"file: {size:.1f} MB")
+        lines = []
+        for database, url in databases.items():
+            recreate(url)
+            output = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--chunk-rows",
+                    str(args.chunk_rows),
+                    "--child",
+                    url,
+                    str(csv_path),
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            result = json.loads(output.strip().splitlines()[-1])
+            lines += [_line(database, item) for item in result["passes"]]
+    print(header)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,401 @@
+"""CSV import, the job: a worker claims an import with a lease and registers it a chunk at a time.
+
+Each chunk goes through `register_many()`. Its progress (the committed rows and the counts) is
+written inside the transactions that write its leads, by a `before_commit` hook on the session,
+so a job taken over after its worker died resumes after the last committed registration and
+registers no row twice. A chunk's refused rows and its end (`next_row`) are written together
+once `register_many()` returns. The lease token fences a worker whose lease was taken over: its
+next commit finds the token changed and is rolled back (`LeaseLost`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, event, insert, update
+from sqlalchemy.orm import Session
+
+from leadsite.database import begin_write_transaction
+from leadsite.extensions import db
+from leadsite.lead_import import chunk_rows
+from leadsite.lead_import_run import RowInput, outcome_reasons, row_input
+from leadsite.lead_origins import staff_origin
+from leadsite.models import (
+    Funnel,
+    ImportStatus,
+    LeadImport,
+    LeadImportChunk,
+    LeadImportRejection,
+    Origin,
+    OriginKind,
+    utcnow,
+)
+from leadsite.registration import LeadInput, RegistrationContext
+from leadsite.registration.batch import Outcome, register_many
+
+log = logging.getLogger(__name__)
+
+SLICE_SECONDS = 2.0  # a worker's turn on an import before it looks at its other work again
+UNEXPECTED = "An unexpected error; the row was not imported."
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took this import over (this one's lease ran out): stop at once."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["WORKER_LEASE_SECONDS"])
+
+
+def claim(lease: timedelta | None = None) -> tuple[str, str] | None:
+    """Lease the oldest queued import that no live worker holds: (its id, the lease token)."""
+    now, token = utcnow(), secrets.token_hex(8)
+    begin_write_transaction()
+    due = (
+        db.select(LeadImport.id)
+        .where(
+            LeadImport.status == ImportStatus.QUEUED,
+            db.or_(LeadImport.locked_until.is_(None), LeadImport.locked_until < now),
+        )
+        .order_by(LeadImport.created_at)
+        .limit(1)
+    )
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.scalar(
+        update(LeadImport)
+        .where(LeadImport.id.in_(due.scalar_subquery()))
+        .values(
+            locked_until=now + (lease or _lease()),
+            lease_token=token,
+            started_at=db.func.coalesce(LeadImport.started_at, now),
+        )
+        .returning(LeadImport.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return (claimed, token) if claimed else None
+
+
+def release(job_id: str, token: str) -> None:
+    """Give the lease back (the job stays queued for the next turn, of any worker)."""
+    db.session.rollback()
+    begin_write_transaction()
+    db.session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == job_id, LeadImport.lease_token == token)
+        .values(locked_until=None, lease_token=None)
+    )
+    db.session.commit()
+
+
+class _Tracked(list[LeadInput]):
+    """The inputs of a chunk, knowing which one `register_many()` has reached."""
+
+    def __init__(self, inputs: list[LeadInput], rows: list[int]) -> None:
+        super().__init__(inputs)
+        self.rows = rows
+        self.reached: list[int] = []
+
+    def __iter__(self) -> Iterator[LeadInput]:
+        for position, item in enumerate(super().__iter__()):
+            self.reached.append(self.rows[position])
+            yield item
+
+
+@dataclass
+class _Progress:
+    """The chunk's committed rows and counts, written inside each registration's transaction."""
+
+    job_id: str
+    token: str
+    lease: timedelta
+    base_created: int
+    base_updated: int
+    done: set[int]  # rows of this chunk whose registration committed (or that one refused)
+    created: int = 0
+    updated: int = 0
+    tracked: _Tracked | None = None
+    pending: list[bool] = field(default_factory=list)  # created? per lead of this transaction
+    seen: int = 0  # of `tracked.reached`, the rows already counted into `done`
+
+    def written(self, lead_id: str, created: bool) -> None:
+        self.pending.append(created)
+
+    def _rows_of_transaction(self) -> set[int]:
+        reached = self.tracked.reached if self.tracked is not None else []
+        if len(self.pending) > 1:  # a batch written in one transaction: every row it reached
+            return set(reached[self.seen :])
+        # One lead a transaction (`register_many` as a loop): the row it is at; those it passed
+        # without a commit of their own were refused, and are recorded with the chunk's end.
+        return {reached[-1]} if reached else set()
+
+    def before_commit(self, session: Session) -> None:
+        if not self.pending:
+            return
+        rows = self.done | self._rows_of_transaction()
+        created = self.created + sum(self.pending)
+        updated = self.updated + len(self.pending) - sum(self.pending)
+        result = session.execute(
+            update(LeadImport)
+            .where(LeadImport.id == self.job_id, LeadImport.lease_token == self.token)
+            .values(
+                chunk_done=sorted(rows),
+                created_count=self.base_created + created,
+                updated_count=self.base_updated + updated,
+                locked_until=utcnow() + self.lease,
+            )
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(self.job_id)
+
+    def after_commit(self, session: Session) -> None:
+        if not self.pending:
+            return
+        self.done |= self._rows_of_transaction()
+        self.created += sum(self.pending)
+        self.updated += len(self.pending) - sum(self.pending)
+        self.seen = len(self.tracked.reached) if self.tracked is not None else 0
+        self.pending = []
+
+    def after_rollback(self, session: Session) -> None:
+        self.pending = []
+
+    @contextmanager
+    def listening(self) -> Iterator[None]:
+        session = db.session()
+        hooks: list[tuple[str, Callable[[Session], None]]] = [
+            ("before_commit", self.before_commit),
+            ("after_commit", self.after_commit),
+            ("after_rollback", self.after_rollback),
+        ]
+        for name, hook in hooks:
+            event.listen(session, name, hook)
+        try:
+            yield
+        finally:
+            for name, hook in hooks:
+                event.remove(session, name, hook)
+
+
+def _origin(job: LeadImport) -> Origin | None:
+    if job.origin_id:
+        origin = db.session.get(Origin, job.origin_id)
+        return origin if origin is not None and origin.workspace_id == job.workspace_id else None
+    funnel = db.session.get(Funnel, job.funnel_id) if job.funnel_id else None
+    if funnel is None or funnel.workspace_id != job.workspace_id:
+        return None
+    origin = staff_origin(funnel, OriginKind.IMPORT)
+    db.session.commit()
+    return origin
+
+
+def _rejection(
+    job_id: str, index: int, number: int, prepared: RowInput, cells: list[str], reasons: list[str]
+) -> dict[str, Any]:
+    return {
+        "import_id": job_id,
+        "row_index": index,
+        "number": number,
+        "label": (prepared.label or "")[:300],
+        "cells": cells,
+        "reasons": reasons,
+    }
+
+
+def _register(
+    origin: Origin,
+    todo: list[tuple[int, int, list[str], RowInput]],
+    progress: _Progress,
+    actor_id: str | None,
+) -> list[Outcome | None]:
+    """Outcomes of the rows in `todo` (None: committed before, by an earlier attempt)."""
+    context = RegistrationContext(actor_id=actor_id, on_written=progress.written)
+    progress.tracked = _Tracked([item[3].lead_input for item in todo], [item[0] for item in todo])
+    try:
+        with progress.listening():
+            return list(register_many(origin, progress.tracked, context))
+    except LeaseLost:
+        raise
+    except Exception:  # one bad row must not stop the import, nor repeat forever: row by row
+        db.session.rollback()
+        log.exception("import %s: a chunk failed; its rows are run one at a time", progress.job_id)
+    outcomes: list[Outcome | None] = []
+    for index, _, _, prepared in todo:
+        if index in progress.done:
+            outcomes.append(None)
+            continue
+        progress.tracked = _Tracked([prepared.lead_input], [index])
+        try:
+            with progress.listening():
+                [outcome] = register_many(origin, progress.tracked, context)
+        except LeaseLost:
+            raise
+        except Exception:
+            db.session.rollback()
+            log.exception("import %s: row %s failed", progress.job_id, index)
+            outcome = Outcome(status="rejected", code="UNEXPECTED", message=UNEXPECTED)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _end(job: LeadImport, token: str, status: ImportStatus, error: str | None = None) -> None:
+    db.session.rollback()
+    begin_write_transaction()
+    db.session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == job.id, LeadImport.lease_token == token)
+        .values(status=status, finished_at=utcnow(), error=error, locked_until=None)
+    )
+    db.session.execute(delete(LeadImportChunk).where(LeadImportChunk.import_id == job.id))
+    db.session.commit()
+
+
+def run_chunk(job_id: str, token: str) -> bool:
+    """Register the import's next chunk; False when the import has ended (or is not ours)."""
+    db.session.rollback()
+    job = db.session.get(LeadImport, job_id, populate_existing=True)
+    if job is None or job.lease_token != token or job.status != ImportStatus.QUEUED:
+        return False
+    if job.cancel_requested:
+        _end(job, token, ImportStatus.CANCELLED)
+        return False
+    chunk = db.session.scalar(
+        db.select(LeadImportChunk).filter_by(import_id=job.id, first_row=job.next_row)
+    )
+    if chunk is None:
+        _end(job, token, ImportStatus.FINISHED)
+        return False
+    origin = _origin(job)
+    if origin is None:
+        _end(job, token, ImportStatus.FAILED, "The funnel (or origin) of this import was deleted.")
+        return False
+    progress = _Progress(
+        job.id,
+        token,
+        _lease(),
+        job.created_count,
+        job.updated_count,
+        done=set(job.chunk_done or []),
+    )
+    rejected, todo = [], []
+    for index, number, cells in chunk_rows(job, chunk):
+        if index in progress.done:
+            continue
+        prepared = row_input(job.columns, job.mapping, cells)
+        if prepared.problems:
+            rejected.append(_rejection(job.id, index, number, prepared, cells, prepared.problems))
+        else:
+            todo.append((index, number, cells, prepared))
+    outcomes = _register(origin, todo, progress, job.user_id) if todo else []
+    for (index, number, cells, prepared), outcome in zip(todo, outcomes, strict=True):
+        if outcome is not None and outcome.status == "rejected":
+            reasons = outcome_reasons(outcome, prepared.columns)
+            rejected.append(_rejection(job.id, index, number, prepared, cells, reasons))
+    end = chunk.first_row + chunk.row_count
+    finished = end >= job.row_count
+    begin_write_transaction()
+    if rejected:
+        db.session.execute(insert(LeadImportRejection), rejected)
+    result = db.session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == job.id, LeadImport.lease_token == token)
+        .values(
+            next_row=end,
+            chunk_done=[],
+            created_count=progress.base_created + progress.created,
+            updated_count=progress.base_updated + progress.updated,
+            rejected_count=LeadImport.rejected_count + len(rejected),
+            locked_until=None if finished else utcnow() + progress.lease,
+            status=ImportStatus.FINISHED if finished else ImportStatus.QUEUED,
+            finished_at=utcnow() if finished else None,
+        )
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise LeaseLost(job.id)
+    db.session.execute(
+        delete(LeadImportChunk).filter_by(import_id=job.id, first_row=chunk.first_row)
+    )
+    db.session.commit()
+    return not finished
+
+
+def run_import(
+    job_id: str,
+    token: str,
+    stop: threading.Event | None = None,
+    seconds: float | None = SLICE_SECONDS,
+    on_chunk: Callable[[LeadImport], None] | None = None,
+) -> int:
+    """Run the leased import's chunks until it ends, `stop` is set or `seconds` have passed;
+    then give the lease back. Returns how many chunks ran."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    chunks = 0
+    try:
+        while True:
+            more = run_chunk(job_id, token)
+            chunks += 1
+            if on_chunk is not None:
+                on_chunk(db.session.get(LeadImport, job_id, populate_existing=True))
+            if not more or (stop is not None and stop.is_set()):
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    except LeaseLost:
+        log.warning("import %s: another worker took it over; this one stops", job_id)
+        db.session.rollback()
+        return chunks
+    finally:
+        release(job_id, token)
+    return chunks
+
+
+def run_imports(stop: threading.Event | None = None, seconds: float | None = SLICE_SECONDS) -> int:
+    """The worker's turn at imports: run the oldest unleased one for a while. Chunks run."""
+    claimed = claim()
+    if claimed is None:
+        return 0
+    return run_import(*claimed, stop=stop, seconds=seconds)
+
+
+def cancel(job: LeadImport) -> None:
+    """Ask the import to stop: a worker stops it after its current chunk (a job that no
+    worker holds stops at once)."""
+    begin_write_transaction()
+    db.session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == job.id, LeadImport.status == ImportStatus.QUEUED)
+        .values(cancel_requested=True)
+    )
+    db.session.commit()
+    claimed = claim_one(job.id)
+    if claimed:
+        _end(job, claimed, ImportStatus.CANCELLED)
+    db.session.refresh(job)
+
+
+def claim_one(job_id: str) -> str | None:
+    """Lease this import if no worker holds it: the lease token, or None."""
+    now, token = utcnow(), secrets.token_hex(8)
+    begin_write_transaction()
+    result = db.session.execute(
+        update(LeadImport)
+        .where(
+            LeadImport.id == job_id,
+            LeadImport.status == ImportStatus.QUEUED,
+            db.or_(LeadImport.locked_until.is_(None), LeadImport.locked_until < now),
+        )
+        .values(locked_until=now + _lease(), lease_token=token)
+    )
+    db.session.commit()
+    return token if result.rowcount == 1 else None

@@ -1,0 +1,189 @@
+"""CSV import, the job: a worker killed mid-import, a cancel, a lease taken over, the shell."""
+
+from __future__ import annotations
+
+import signal
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from leadsite import lead_import, lead_import_job
+from leadsite.extensions import db
+from leadsite.models import ImportStatus, Lead, LeadImport, OriginKind, utcnow
+from leadsite.outbox import worker
+from tests import factories
+from tests.backoffice.test_lead_import import HTMX, _post, _sign_in
+from tests.outbox.test_worker_processes import worker_process
+from tests.servers import eventually
+
+
+def _people(count: int, start: int = 0) -> bytes:
+    rows = "".join(f"p{n}@example.com,Person,{n}\n" for n in range(start, start + count))
+    return ("email,first_name,last_name\n" + rows).encode()
+
+
+def _queued(ws, funnel, data: bytes, user_id: str = "usr_x") -> LeadImport:
+    job = lead_import.save_upload(ws.id, user_id, "people.csv", data)
+    lead_import.set_mapping(job, ["email", "first_name", "last_name"], funnel.id)
+    return job
+
+
+def _fresh(job_id: str) -> LeadImport:
+    db.session.rollback()  # a fresh snapshot: a worker process may have written
+    return db.session.get(LeadImport, job_id, populate_existing=True)
+
+
+def _counters() -> list[int]:
+    db.session.rollback()
+    return sorted(db.session.scalars(db.select(Lead.counter)))
+
+
+def _expire_lease(job_id: str) -> None:
+    db.session.execute(
+        update(LeadImport)
+        .where(LeadImport.id == job_id)
+        .values(locked_until=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+
+
+def test_a_killed_worker_process_leaves_the_rest_to_the_next_and_no_row_twice(app, monkeypatch):
+    ws = factories.workspace()
+    funnel = factories.funnel(ws)
+    monkeypatch.setattr(lead_import, "CHUNK_ROWS", 10)
+    job = _queued(ws, funnel, _people(200))
+
+    with worker_process(app, lease_seconds=2) as first:
+        assert eventually(lambda: _fresh(job.id).rows_done >= 20, timeout=30)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=5)
+    stopped = _fresh(job.id)
+    assert stopped.status == ImportStatus.QUEUED and stopped.rows_done < 200
+    assert db.session.scalar(db.select(db.func.count(Lead.id))) == stopped.created_count
+
+    with worker_process(app, lease_seconds=2):  # takes the job over once the lease ran out
+        assert eventually(lambda: _fresh(job.id).status == ImportStatus.FINISHED, timeout=60)
+
+    done = _fresh(job.id)
+    assert (done.created_count, done.updated_count, done.rejected_count) == (200, 0, 0)
+    assert _counters() == [1] * 200  # each person registered once
+
+
+def test_a_worker_killed_inside_a_chunk_resumes_after_its_last_committed_row(monkeypatch):
+    """Each row's registration commits with the progress it makes: killed as the third row's
+    transaction is open, the job resumes at the third row."""
+    ws = factories.workspace()
+    funnel = factories.funnel(ws)
+    job = _queued(ws, funnel, _people(6))
+    real = lead_import_job.register_many
+
+    def killed_at_the_third(origin, inputs, context):
+        note, calls = context.on_written, []
+
+        def written(lead_id: str, created: bool) -> None:
+            calls.append(lead_id)
+            if len(calls) == 3:
+                raise KeyboardInterrupt  # SIGINT: the transaction is open, nothing commits
+            note(lead_id, created)
+
+        context.on_written = written
+        return real(origin, inputs, context)
+
+    monkeypatch.setattr(lead_import_job, "register_many", killed_at_the_third)
+    _, lease = lead_import_job.claim()
+    with pytest.raises(KeyboardInterrupt):
+        lead_import_job.run_chunk(job.id, lease)
+    db.session.rollback()
+    stopped = _fresh(job.id)
+    interrupted = (stopped.rows_done, stopped.created_count, list(stopped.chunk_done))
+    monkeypatch.setattr(lead_import_job, "register_many", real)
+    _expire_lease(job.id)
+    worker.run_once()
+
+    assert interrupted == (
+        2,
+        2,
+        [0, 1],
+    )
+    done = _fresh(job.id)
+    assert (done.status, done.created_count, done.rows_done) == (ImportStatus.FINISHED, 6, 6)
+    assert _counters() == [1] * 6
+
+
+def test_cancel_stops_after_the_current_chunk_and_says_so_with_the_counts(
+    client, auth, monkeypatch
+):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws)
+    monkeypatch.setattr(lead_import, "CHUNK_ROWS", 2)
+    job = _queued(ws, funnel, _people(6))
+    _, lease = lead_import_job.claim()
+    assert lead_import_job.run_chunk(job.id, lease) is True  # a worker is at it
+
+    asked = _post(client, job.id, "cancel", {})
+    more = lead_import_job.run_chunk(job.id, lease)
+    report = client.get(f"/p/leads/import/{job.id}/report", headers=HTMX)
+
+    assert asked.status_code == 200 and "Stopping after the rows under way" in asked.get_data(
+        as_text=True
+    )
+    assert more is False
+    body = report.get_data(as_text=True)
+    assert "Cancelled" in body and "after 2 of 6 rows" in body and "hx-trigger" not in body
+    assert _fresh(job.id).status == ImportStatus.CANCELLED
+    assert db.session.scalar(db.select(db.func.count(Lead.id))) == 2
+
+
+def test_cancelling_an_import_no_worker_holds_stops_it_at_once(client, auth):
+    ws = _sign_in(auth)
+    job = _queued(ws, factories.funnel(ws), _people(3))
+
+    _post(client, job.id, "cancel", {})
+    worker.run_once()
+
+    assert _fresh(job.id).status == ImportStatus.CANCELLED
+    assert db.session.scalar(db.select(db.func.count(Lead.id))) == 0
+
+
+def test_a_worker_whose_lease_was_taken_over_writes_nothing(monkeypatch):
+    ws = factories.workspace()
+    job = _queued(ws, factories.funnel(ws), _people(3))
+    _, lease = lead_import_job.claim()
+    real = lead_import_job._origin
+
+    def taken_over_meanwhile(item):
+        origin = real(item)
+        db.session.execute(
+            update(LeadImport).where(LeadImport.id == item.id).values(lease_token="another")
+        )
+        db.session.commit()
+        return origin
+
+    monkeypatch.setattr(lead_import_job, "_origin", taken_over_meanwhile)
+
+    assert lead_import_job.run_import(job.id, lease) == 0
+    assert db.session.scalar(db.select(db.func.count(Lead.id))) == 0
+    assert _fresh(job.id).rows_done == 0
+
+
+def test_the_shell_command_imports_a_file_through_an_origin(runner, tmp_path):
+    ws = factories.workspace()
+    funnel = factories.funnel(ws)
+    api = factories.origin(funnel, OriginKind.API)
+    factories.lead(ws, email="p1@example.com")
+    path = tmp_path / "people.csv"
+    path.write_bytes(_people(3) + b"not-an-email,Bad,Row\n")
+
+    result = runner.invoke(args=["leadsite", "import", str(path), "--origin", api.ref])
+    wrong = runner.invoke(
+        args=["leadsite", "import", str(path), "--origin", api.ref, "--mapping", "email="]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "finished: 2 created, 1 updated, 1 rejected" in result.output
+    assert wrong.exit_code != 0 and "No column is imported as email" in wrong.output
+    origins = set(
+        db.session.scalars(db.select(Lead.origin_id).filter(Lead.email != "p1@example.com"))
+    )
+    assert origins == {api.id}
