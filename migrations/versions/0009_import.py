@@ -14,7 +14,7 @@ from leadsite.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0009_import'
-down_revision = '0008_i18n'
+down_revision = '0009_ops'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0009_ops"
-down_revision = "0008_i18n"
+down_revision = "0009_rollup"
 branch_labels = None
 depends_on = None
 
