@@ -101,17 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals["language"] = i18n.current
 
-    from leadsite import (
-        api,
-        auth,
-        backoffice,
-        cli,
-        errors,
-        health,
-        public,
-        security,
-        templating,
-    )
+    from leadsite import api, auth, backoffice, cli, errors, health, public, security, templating
     from leadsite.analytics import counter_writer
     from leadsite.api import docs as api_docs
     from leadsite.api import hooks, ingest_record
