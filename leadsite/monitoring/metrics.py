@@ -16,6 +16,7 @@ import hmac
 import logging
 import os
 import time
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, abort, current_app, g, request
 from prometheus_client import (
@@ -32,6 +33,9 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from werkzeug.wrappers import Response
 
 from leadsite.errors import api_error
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -159,17 +163,18 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def serve_worker(app: Flask) -> None:
+def serve_worker(app: Flask) -> WSGIServer | None:
     """Serve this process's metrics on `WORKER_METRICS_PORT` (bound to `WORKER_METRICS_HOST`,
-    127.0.0.1 unless set), for a worker on a host with no web process to scrape."""
+    127.0.0.1 unless set), for a worker on a host with no web process to scrape; returns the
+    server (in a daemon thread), or None when no port is set."""
     port = int(app.config.get("WORKER_METRICS_PORT") or 0)
     if not port:
-        return
+        return None
     host = app.config.get("WORKER_METRICS_HOST") or "127.0.0.1"
+    registry = REGISTRY
     if directory := multiprocess_dir():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=directory)
-        start_http_server(port, addr=host, registry=registry)
-    else:
-        start_http_server(port, addr=host)
+    server, _ = start_http_server(port, addr=host, registry=registry)
     log.info("worker metrics on http://%s:%d/metrics", host, port)
+    return server

@@ -57,7 +57,10 @@ def _answer(response: Response) -> Response:
 def _end(error: BaseException | None) -> None:
     token: Token[str | None] | None = g.pop("request_id_token", None)
     if token is not None:
-        _current.reset(token)
+        try:
+            _current.reset(token)
+        except ValueError:  # set in another context (a server that moved the request)
+            _current.set(None)
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@ outcome, latency by route, the outbox's depth and age, deliveries, worker lag, i
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -147,3 +148,25 @@ def test_a_scrape_while_the_database_is_away_says_so(token, tmp_path):
 
     assert value(samples, "leadsite_database_up") == 0
     assert ("leadsite_outbox_messages", frozenset({("state", "due")})) not in samples
+
+
+def test_a_worker_serves_its_own_metrics_on_its_port(app: Flask):
+    from tests.servers import free_port
+
+    port = free_port()
+    app.config["WORKER_METRICS_PORT"] = port
+    try:
+        server = metrics.serve_worker(app)
+    finally:
+        app.config["WORKER_METRICS_PORT"] = 0
+    assert server is not None
+    try:
+        metrics.count_delivery("email", "delivered", 0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert 'leadsite_deliveries_total{channel="email",outcome="delivered"}' in text
+    assert 'leadsite_worker_lag_seconds_count{channel="email"}' in text

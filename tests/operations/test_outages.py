@@ -161,3 +161,25 @@ def test_a_connection_killed_mid_request_answers_503_and_the_retry_registers_onc
     assert first.json["code"] == "SERVICE_UNAVAILABLE"
     assert retry.status_code == 201
     assert db.session.scalar(db.select(db.func.count()).select_from(Lead)) == 1
+
+
+def test_no_pooled_connection_free_in_time_answers_503(api: ApiWorld):
+    app = outage_app(
+        db.engine.url.render_as_string(False),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2},
+    )
+    with app.app_context():
+        held = db.engine.connect()  # the pool's only connection, busy elsewhere
+        try:
+            response = app.test_client().post(
+                f"/api/v1/leads?ref={api.origin.ref}",
+                json={"email": "ada@example.com"},
+                headers=api.auth,
+            )
+        finally:
+            held.close()
+            db.engine.dispose()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["code"] == "SERVICE_UNAVAILABLE"
