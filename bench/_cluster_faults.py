@@ -218,8 +218,8 @@ def count(
         in_db = {email: (lead_id, counter) for email, lead_id, counter in rows}
         result.webhooks_pending = connection.execute(
             "SELECT count(*) FROM outbox_messages WHERE channel = 'webhook'"
-            " AND status = 'pending' AND lead_id = ANY(%s)",
-            ([lead_id for lead_id, _ in in_db.values()],),
+            " AND status = 'pending' AND lead_id = ANY(%s) AND target = %s",
+            ([lead_id for lead_id, _ in in_db.values()], receiver.url),
         ).fetchone()[0]
     for registration in load.registrations:
         found = in_db.get(registration.email)
@@ -246,6 +246,8 @@ def count(
     ids = Counter(arrival.webhook_id for arrival in arrivals)
     result.webhooks_repeated = sum(1 for n in ids.values() if n > 1)
     result.killed_in_flight = len(cut_off)
+    if cut_off:
+        result.notes.append(f"cut off mid-delivery: {', '.join(sorted(cut_off))}")
     killed_peer = WORKER_ADDRESSES["worker1"]
     result.redelivered_by_other = len(
         {a.webhook_id for a in arrivals if a.webhook_id in cut_off and a.peer != killed_peer}
