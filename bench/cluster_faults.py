@@ -22,8 +22,10 @@ import sys
 import time
 
 import _cluster
+import _cluster_faults
 import _harness
-from _cluster import Cluster, Load, WebhookReceiver
+from _cluster import Cluster, WebhookReceiver
+from _cluster_load import Load
 
 COLUMNS = [
     "fault",
@@ -59,12 +61,12 @@ def run_faults(args: argparse.Namespace, cluster: Cluster) -> int:
     rows = []
     with WebhookReceiver(cluster.info["host_address"]) as receiver:
         cluster.add_webhook(receiver.url)
-        faults = _cluster.standard_faults(cluster, receiver, args.hold)
+        faults = _cluster_faults.standard_faults(cluster, receiver, args.hold)
         for key in args.faults.split(","):
             cluster.wait_healthy()
             fault = faults[key]
             print(f"== {fault.name}: {args.duration:g} s of load, fault at {args.at:g} s")
-            result = _cluster.run_fault(
+            result = _cluster_faults.run_fault(
                 cluster,
                 receiver,
                 fault,

@@ -5,11 +5,9 @@ full set of faults, longer, is bench/cluster_faults.py."""
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -18,16 +16,10 @@ LOCK = Path("/tmp/leadsite-cluster-test.lock")
 THREADS = 4
 
 
-def _load_cluster_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_cluster", BENCH / "_cluster.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_cluster"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_cluster = _load_cluster_module()
+# The cluster's driver lives with its benchmark (bench/_cluster*.py), as a script's helpers do.
+sys.path.append(str(BENCH))  # last: nothing of the suite is shadowed
+import _cluster  # noqa: E402
+import _cluster_faults  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +53,9 @@ def receiver(cluster: object) -> Iterator[object]:
 def test_killing_app1_mid_load_loses_no_answered_registration(
     cluster: object, receiver: object
 ) -> None:
-    fault = _cluster.standard_faults(cluster, receiver, hold=2)["app-kill"]
+    fault = _cluster_faults.standard_faults(cluster, receiver, hold=2)["app-kill"]
 
-    result = _cluster.run_fault(
+    result = _cluster_faults.run_fault(
         cluster, receiver, fault, duration=5, at=1.5, threads=THREADS, give_up=3, drain_timeout=15
     )
 
@@ -79,9 +71,9 @@ def test_killing_app1_mid_load_loses_no_answered_registration(
 
 def test_killing_a_worker_mid_delivery_loses_no_webhook(cluster: object, receiver: object) -> None:
     cluster.wait_healthy()
-    fault = _cluster.standard_faults(cluster, receiver, hold=0)["worker-kill"]
+    fault = _cluster_faults.standard_faults(cluster, receiver, hold=0)["worker-kill"]
 
-    result = _cluster.run_fault(
+    result = _cluster_faults.run_fault(
         cluster, receiver, fault, duration=5, at=1.5, threads=THREADS, give_up=6, drain_timeout=20
     )
 

@@ -1,0 +1,255 @@
+"""The issue's faults on the cluster, one at a time under load, and the count of what each lost:
+answers against the database, webhooks against the receiver."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from _cluster import WORKER_ADDRESSES, Cluster, WebhookReceiver
+from _cluster_load import Load
+
+
+@dataclass
+class FaultResult:
+    name: str
+    requests: int = 0
+    ok: int = 0  # 2xx answers
+    server_errors: int = 0  # 5xx answers
+    no_answer: int = 0  # connection refused or reset, timeouts
+    in_progress: int = 0  # 409 IDEMPOTENCY_IN_PROGRESS
+    other: Counter = field(default_factory=Counter)  # other statuses
+    retry_after_on_5xx: int = 0
+    server_error_statuses: Counter = field(default_factory=Counter)
+    registrations: int = 0
+    answered: int = 0  # registrations answered 2xx, after retries
+    unanswered: int = 0  # given up after `give_up` seconds
+    recover_s: float = 0.0  # fault to the end of the last attempt answered 5xx or not at all
+    slowest_s: float = 0.0  # the longest attempt
+    lost: int = 0  # answered 2xx, not in the database
+    duplicated: int = 0  # registered more than once (the lead's counter above 1)
+    unanswered_in_db: int = 0  # given up by the client, yet registered (once)
+    webhooks_expected: int = 0
+    webhooks_missing: int = 0
+    webhooks_pending: int = 0  # still to deliver when counted (the drain waits for 0)
+    webhooks_repeated: int = 0  # a webhook-id received more than once (allowed: at least once)
+    killed_in_flight: int = 0  # webhook-ids a killed or cut worker was sending
+    redelivered_by_other: int = 0  # of those, received again from another worker
+    notes: list[str] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "fault": self.name,
+            "requests": self.requests,
+            "2xx": self.ok,
+            "5xx": self.server_errors,
+            "5xx by status": " ".join(
+                f"{status}:{n}" for status, n in sorted(self.server_error_statuses.items())
+            ),
+            "5xx with Retry-After": self.retry_after_on_5xx,
+            "no answer": self.no_answer,
+            "409 in progress": self.in_progress,
+            "registrations": self.registrations,
+            "unanswered": self.unanswered,
+            "recover s": round(self.recover_s, 2),
+            "slowest s": round(self.slowest_s, 2),
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "webhooks missing": self.webhooks_missing,
+            "webhooks pending": self.webhooks_pending,
+            "webhook repeats": self.webhooks_repeated,
+            "in flight at kill": self.killed_in_flight,
+            "redelivered by other": self.redelivered_by_other,
+        }
+
+
+@dataclass
+class Fault:
+    """What happens `at` seconds into the load: `inject` (returns the webhook-ids it cut off
+    mid-delivery, if any), then after `hold` seconds `repair`."""
+
+    name: str
+    inject: Callable[[], set[str]]
+    repair: Callable[[], None] | None = None
+    hold: float = 0.0
+
+
+def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) -> dict[str, Fault]:
+    """The issue's five faults; `hold` is how long a stopped service stays down."""
+    lease = cluster.lease_seconds
+
+    worker1 = WORKER_ADDRESSES["worker1"]
+
+    def kill_worker() -> set[str]:
+        # worker1's deliveries are held 3 s at the receiver: the kill lands in the middle.
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
+        cluster.ctl("kill", "worker1")
+        return in_flight
+
+    def restart_worker() -> None:
+        receiver.release(worker1)
+        cluster.ctl("start", "worker1")
+
+    def cut_worker() -> set[str]:
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
+        cluster.ctl("link", "worker1", "down")
+        return in_flight
+
+    def reconnect_worker() -> None:
+        receiver.release(worker1)
+        cluster.ctl("link", "worker1", "up")
+
+    def kill_app() -> set[str]:
+        cluster.ctl("kill", "app1")
+        return set()
+
+    def stop(node: str) -> Callable[[], set[str]]:
+        def inject() -> set[str]:
+            cluster.ctl("stop", node)
+            return set()
+
+        return inject
+
+    return {
+        "app-kill": Fault("kill -9 app1", kill_app, lambda: cluster.ctl("start", "app1"), hold),
+        # Restarted only after the lease: the messages it held must go to worker2.
+        "worker-kill": Fault(
+            "kill -9 worker1 mid-delivery", kill_worker, restart_worker, lease + 1
+        ),
+        "db-restart": Fault(
+            f"PostgreSQL down {hold:g} s", stop("db"), lambda: cluster.ctl("start", "db"), hold
+        ),
+        "redis-stop": Fault(
+            f"Redis down {hold:g} s", stop("cache"), lambda: cluster.ctl("start", "cache"), hold
+        ),
+        "worker-link": Fault(
+            f"worker1 link down {lease + 2:g} s",
+            cut_worker,
+            reconnect_worker,
+            lease + 2,
+        ),
+    }
+
+
+def run_fault(
+    cluster: Cluster,
+    receiver: WebhookReceiver,
+    fault: Fault,
+    duration: float,
+    at: float,
+    threads: int = 6,
+    timeout: float = 10.0,
+    give_up: float = 20.0,
+    drain_timeout: float = 30.0,
+) -> FaultResult:
+    """Load for `duration` seconds with `fault` `at` seconds in; then wait for the answers and
+    the webhooks, and count against the database."""
+    load = Load(cluster, fault.name.split()[0].lower().replace("-", ""), threads, timeout, give_up)
+    heard_before = len(receiver.snapshot())
+    load.start()
+    began = time.monotonic()
+    time.sleep(at)
+    fault_at = time.monotonic()
+    cut_off = fault.inject()
+    repairing = None
+    if fault.repair is not None:
+        time.sleep(max(0.0, fault.hold - (time.monotonic() - fault_at)))
+        # A restart takes what it takes (gunicorn boots in seconds): the load goes on meanwhile.
+        repairing = threading.Thread(target=fault.repair, daemon=True)
+        repairing.start()
+    time.sleep(max(0.0, duration - (time.monotonic() - began)))
+    load.finish()
+    if repairing is not None:
+        repairing.join(90)
+    result = count(cluster, receiver, load, fault.name, fault_at, cut_off, heard_before)
+    drain_deadline = time.monotonic() + drain_timeout
+    while (
+        result.webhooks_missing or result.webhooks_pending
+    ) and time.monotonic() < drain_deadline:
+        time.sleep(0.5)
+        result = count(cluster, receiver, load, fault.name, fault_at, cut_off, heard_before)
+    return result
+
+
+def count(
+    cluster: Cluster,
+    receiver: WebhookReceiver,
+    load: Load,
+    name: str,
+    fault_at: float,
+    cut_off: set[str],
+    heard_before: int,
+) -> FaultResult:
+    result = FaultResult(name)
+    last_failure = fault_at
+    for registration in load.registrations:
+        result.registrations += 1
+        if 200 <= registration.status < 300:
+            result.answered += 1
+        elif registration.status == 0 and registration.attempts:
+            result.unanswered += 1
+        for attempt in registration.attempts:
+            result.requests += 1
+            result.slowest_s = max(result.slowest_s, attempt.finished - attempt.started)
+            if 200 <= attempt.status < 300:
+                result.ok += 1
+            elif attempt.status == 0:
+                result.no_answer += 1
+            elif attempt.status >= 500:
+                result.server_errors += 1
+                result.server_error_statuses[attempt.status] += 1
+                result.retry_after_on_5xx += attempt.retry_after
+            elif attempt.code == "IDEMPOTENCY_IN_PROGRESS":
+                result.in_progress += 1
+            else:
+                result.other[attempt.status] += 1
+            if (attempt.status == 0 or attempt.status >= 500) and attempt.started >= fault_at - 1:
+                last_failure = max(last_failure, attempt.finished)
+    result.recover_s = last_failure - fault_at
+
+    with cluster.connect() as connection:
+        rows = connection.execute(
+            "SELECT email, id, counter FROM leads WHERE email LIKE %s", (f"{load.label}-%",)
+        ).fetchall()
+        in_db = {email: (lead_id, counter) for email, lead_id, counter in rows}
+        result.webhooks_pending = connection.execute(
+            "SELECT count(*) FROM outbox_messages WHERE channel = 'webhook'"
+            " AND status = 'pending' AND lead_id = ANY(%s) AND target = %s",
+            ([lead_id for lead_id, _ in in_db.values()], receiver.url),
+        ).fetchone()[0]
+    for registration in load.registrations:
+        found = in_db.get(registration.email)
+        if 200 <= registration.status < 300 and (found is None or found[0] != registration.lead_id):
+            result.lost += 1
+        if registration.status == 0 and found is not None:
+            result.unanswered_in_db += 1
+    result.duplicated = sum(1 for _, counter in in_db.values() if counter > 1)
+    for registration in load.registrations:
+        found = in_db.get(registration.email)
+        if found is not None and found[1] > 1:
+            story = ", ".join(
+                f"{a.started - fault_at:+.1f}s {a.status or a.code}"
+                f"{' ' + a.code if a.status and a.code else ''}"
+                for a in registration.attempts
+            )
+            result.notes.append(f"registered {found[1]} times: {registration.email}: {story}")
+
+    arrivals = receiver.snapshot()[heard_before:]
+    heard_leads = {arrival.lead_id for arrival in arrivals}
+    expected = {lead_id for lead_id, _ in in_db.values()}
+    result.webhooks_expected = len(expected)
+    result.webhooks_missing = len(expected - heard_leads)
+    ids = Counter(arrival.webhook_id for arrival in arrivals)
+    result.webhooks_repeated = sum(1 for n in ids.values() if n > 1)
+    result.killed_in_flight = len(cut_off)
+    if cut_off:
+        result.notes.append(f"cut off mid-delivery: {', '.join(sorted(cut_off))}")
+    killed_peer = WORKER_ADDRESSES["worker1"]
+    result.redelivered_by_other = len(
+        {a.webhook_id for a in arrivals if a.webhook_id in cut_off and a.peer != killed_peer}
+    )
+    return result
