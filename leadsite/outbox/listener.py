@@ -60,18 +60,18 @@ class Listener:
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         return cls(tuple(args), dict(kwargs))
 
-    @property
-    def listening(self) -> bool:
-        return self._connection is not None
-
     def connect(self) -> bool:
         """Connect and LISTEN; False (logged) when the database cannot be reached."""
         self._connect_at = time.monotonic()
+        connection = None
         try:
             connection = psycopg.connect(*self._args, **self._kwargs)
             connection.execute(f"LISTEN {CHANNEL}")
         except psycopg.Error as error:
             log.warning("cannot LISTEN for new outbox work (%s); polling", error)
+            if connection is not None:
+                with contextlib.suppress(psycopg.Error):
+                    connection.close()
             return False
         self._connection = connection
         log.info("listening for new outbox work (channel %s)", CHANNEL)

@@ -7,7 +7,7 @@ webhook-id), so receivers can drop the duplicate. PostgreSQL claims with FOR UPD
 so any number of workers share the work; SQLite serializes claims with its write lock. An idle
 worker polls; on PostgreSQL it is woken at once by the commit of new work (LISTEN/NOTIFY).
 
-A batch of messages costs three transactions whatever its size: the claim, a read of its
+A batch of messages costs two transactions whatever its size: the claim with a read of its
 endpoints and workspaces, and the record of its outcomes; webhooks are sent concurrently.
 """
 

@@ -15,10 +15,11 @@ from flask import Flask
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
-from leadsite.models import ActivityKind, Channel, Lead, OutboxMessage, utcnow
+from leadsite.models import ActivityKind, Channel, Lead, MessageStatus, OutboxMessage, utcnow
 from leadsite.outbox import worker
 from leadsite.outbox.events import EventWriter
 from leadsite.outbox.listener import APPLICATION_NAME, Listener
+from leadsite.outbox.manage import redeliver
 from leadsite.outbox.wake import CHANNEL
 from tests import factories
 from tests.outbox import queue_events
@@ -101,6 +102,14 @@ def test_work_due_now_notifies_once_at_commit_and_nothing_else_does(app, postgre
             return sum(1 for _ in listening.notifies(timeout=0.3))
 
         queue_events(3, "http://127.0.0.1:9/hook")  # three messages, one transaction
+        assert notifications() == 1
+
+        sent = db.session.scalars(db.select(OutboxMessage)).first()
+        sent.status, sent.delivered_at = MessageStatus.DELIVERED, utcnow()
+        db.session.commit()
+        assert notifications() == 0
+        redeliver(sent)  # staff send it again: a changed row, due now
+        db.session.commit()
         assert notifications() == 1
 
         ws = factories.workspace("Later")
