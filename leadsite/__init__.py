@@ -113,7 +113,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         security,
         templating,
     )
-    from leadsite.analytics import counter_writer, rollup  # noqa: F401 (rollup: its listeners)
+    from leadsite.analytics import counter_writer, rollup_session  # noqa: F401 (its listeners)
     from leadsite.api import docs as api_docs
     from leadsite.api import hooks, ingest_record
     from leadsite.api.dialects import kickofflabs, vcita

@@ -2,9 +2,9 @@
 wait, completed it, skipped it and where they went next; per activity its completion rate, the
 time from due to done and what is overdue; conversions and the time they took.
 
-Read from the rollup (`journey_counts`, kept by `analytics.rollup` in each change's transaction)
-by (funnel, day[, origin]): a few thousand rows for any range, however many journeys. What a
-journey counts for is `rollup.contribution`: a stage was entered when its steps were made due
+Read from the rollup (`journey_counts`, kept by `analytics.rollup_session` in each change's
+transaction) by (funnel, day[, origin]): a few thousand rows a month, however many journeys. What
+a journey counts for is `rollup.contribution`: a stage was entered when its steps were made due
 (or, with no activities, when the engine entered it); passed over, its steps were skipped
 without ever being due. Percentiles come from the time-spent histogram, made exact by reading the
 values of the percentile's bucket alone (`journey_durations`).
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from leadsite.analytics.percentiles import MEDIAN, P90, interpolated
 from leadsite.analytics.query import ReportQuery
@@ -25,14 +25,13 @@ from leadsite.analytics.rollup import CANCELLED, CONVERT, END, NOT_YET
 from leadsite.extensions import db
 from leadsite.models import (
     Activity,
-    Journey,
     JourneyCount,
     JourneyDuration,
     JourneyStatus,
     Stage,
 )
 
-__all__ = ["CANCELLED", "END", "NOT_YET", "JourneyFunnel", "journey_funnel", "journeys_in"]
+__all__ = ["CANCELLED", "END", "NOT_YET", "JourneyFunnel", "counts_in", "journey_funnel"]
 
 
 @dataclass
@@ -81,24 +80,6 @@ class JourneyFunnel:
     @property
     def conversion_rate(self) -> float | None:
         return self.converted / self.journeys if self.journeys else None
-
-
-def journeys_in(query: ReportQuery) -> Select:
-    """The funnel's journeys registered (created) in the range, through the origin if one is
-    asked for; by the index on (funnel_id, created_at)."""
-    return select(Journey.id, Journey.status).where(*registered_in(query))
-
-
-def registered_in(query: ReportQuery) -> list[ColumnElement[bool]]:
-    """The conditions on `journeys` of the report's range (and origin)."""
-    conditions = [
-        Journey.funnel_id == query.funnel_id,
-        Journey.created_at >= query.since,
-        Journey.created_at < query.until,
-    ]
-    if query.origin_id:
-        conditions.append(Journey.origin_id == query.origin_id)
-    return conditions
 
 
 def counts_in(query: ReportQuery, *conditions: Any) -> Select:

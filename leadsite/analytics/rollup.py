@@ -1,15 +1,6 @@
-"""The journey funnel's rollup (`journey_counts`, `journey_durations`), kept exact in the
-transaction of every change to a journey or its steps.
-
-What one journey counts for is a pure function of its state (`contribution`). The session
-remembers the state each journey it changes had when the transaction first touched it (from
-the ORM's attribute history at its first flush, or nothing for a journey written new, by the
-ORM or `NewRows`); at commit it flushes, works out each such journey's contribution before and
-after, and upserts the difference (`n = n + excluded.n`) as the transaction's last writes, in
-key order, so that two transactions lock rollup rows in the same order and after their lead and
-journey (`engine.lock_journey`'s order). Whatever path changes a journey through the ORM (the
-engine, the registration, staff edits, tests) keeps the rollup exact; a Core UPDATE of
-journeys or steps would not (none exists).
+"""The journey rollup's counting: what one journey counts for in `journey_counts` and
+`journey_durations` (`contribution`), and journeys' states, in memory or as stored.
+`rollup_session` keeps the tables exact in each transaction; `rollup_backfill` fills them once.
 
 Overdue steps depend on the day the report is read: open steps are counted by their due day,
 and the report sums the days before today. Times spent are counted in log buckets (eight per
@@ -25,20 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
 
 from leadsite.models import (
     Journey,
-    JourneyCount,
-    JourneyDuration,
     JourneyStatus,
     JourneyStep,
-    Stage,
     StepStatus,
 )
-from leadsite.models import rows as new_rows
 
 OPEN = (StepStatus.DUE.value, StepStatus.WAITING.value, StepStatus.FAILED.value)
 END, NOT_YET, CANCELLED = "end", "not_yet", "cancelled"
@@ -70,9 +55,6 @@ JOURNEY_FIELDS = (
 )
 STEP_FIELDS = ("activity_id", "stage_id", "status", "due_at", "done_at")
 
-TRACKED = "leadsite.rollup_tracked"  # session.info: journey id -> its state at first touch
-OBJECTS = "leadsite.rollup_objects"  # session.info: journey id -> the journey object
-EMPTY_STAGES = "_rollup_empty_stages"  # on a journey: stages without activities it entered
 
 CountKey = tuple[str, date, str, str, str, int]  # funnel, day, origin, metric, item, bucket
 
@@ -233,201 +215,3 @@ def stored_states(connection: Any, where: Any, limit: int | None = None) -> list
         )
         for row in journeys
     ]
-
-
-# The session's bookkeeping.
-
-
-def _tracked(session: Session) -> dict[str, JourneyState | None]:
-    return session.info.setdefault(TRACKED, {})
-
-
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """Remember the stored state of each journey this flush changes first in the transaction
-    (read before the flush writes), or that it is new."""
-    tracked = _tracked(session)
-    objects = session.info.setdefault(OBJECTS, {})
-    stored: dict[str, Journey] = {}
-    with session.no_autoflush:
-        for obj in [*session.new, *session.dirty, *session.deleted]:
-            if isinstance(obj, JourneyStep):
-                obj = obj.journey
-            if not isinstance(obj, Journey) or obj.id is None:
-                continue
-            objects[obj.id] = obj
-            if obj.id in tracked:
-                continue
-            if inspect(obj).has_identity:
-                stored[obj.id] = obj
-            else:
-                tracked[obj.id] = None
-        if stored:
-            ids = sorted(stored)
-            found = {
-                state.id: state
-                for state in stored_states(session.connection(), Journey.__table__.c.id.in_(ids))
-            }
-            for journey_id in ids:
-                tracked[journey_id] = found.get(journey_id)
-
-
-def _written(session: Session, objects: list[Any]) -> None:
-    """`NewRows` wrote these objects: its journeys are new to the rollup."""
-    for obj in objects:
-        if isinstance(obj, Journey):
-            session.info.setdefault(OBJECTS, {})[obj.id] = obj
-            _tracked(session).setdefault(obj.id, None)
-
-
-new_rows.ON_WRITE.append(_written)
-
-
-def note_empty_stage(journey: Journey, stage_id: str) -> None:
-    """The journey entered (and at once left) a stage with no activities: no step says so, so
-    the journey object carries it to its commit, which counts it as entered and completed."""
-    journey.__dict__.setdefault(EMPTY_STAGES, []).append(stage_id)
-
-
-def _empty_stages(journey: Journey, extra: Counter[tuple[str, CountKey]]) -> None:
-    stages = journey.__dict__.pop(EMPTY_STAGES, None)
-    if not stages or journey.created_at is None:
-        return
-    key = (journey.funnel_id, journey.created_at.date(), journey.origin_id or "")
-    for stage_id in stages:
-        extra[journey.workspace_id, (*key, "stage_entered", stage_id, 0)] += 1
-        extra[journey.workspace_id, (*key, "stage_completed", stage_id, 0)] += 1
-
-
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.flush()  # what the commit would flush next: its changes are tracked so
-    if not session.info.get(TRACKED):
-        return
-    tracked: dict[str, JourneyState | None] = session.info.pop(TRACKED, {})
-    objects: dict[str, Journey] = session.info.pop(OBJECTS, {})
-    extra: Counter[tuple[str, CountKey]] = Counter()
-    for journey in objects.values():
-        _empty_stages(journey, extra)
-    apply_changes(session, [(tracked[i], _current(objects[i])) for i in tracked], extra)
-
-
-def _current(journey: Journey) -> JourneyState | None:
-    state = inspect(journey)
-    if state.deleted or state.was_deleted:
-        return None
-    return journey_state(journey)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        for key in (TRACKED, OBJECTS):
-            session.info.pop(key, None)
-
-
-def stage_orders(session: Session, funnel_ids: set[str]) -> dict[str, list[str]]:
-    orders: dict[str, list[str]] = {funnel_id: [] for funnel_id in funnel_ids}
-    if funnel_ids:
-        rows = session.execute(
-            select(Stage.funnel_id, Stage.id)
-            .where(Stage.funnel_id.in_(sorted(funnel_ids)))
-            .order_by(Stage.funnel_id, Stage.position, Stage.id)
-        )
-        for funnel_id, stage_id in rows:
-            orders[funnel_id].append(stage_id)
-    return orders
-
-
-def apply_changes(
-    session: Session,
-    changes: list[tuple[JourneyState | None, JourneyState | None]],
-    extra: Counter[tuple[str, CountKey]] | None = None,
-) -> None:
-    """Write what changed between each (before, after) pair of journey states: the counts'
-    differences, upserted in key order, and the changed times spent."""
-    states = [state for pair in changes for state in pair if state is not None]
-    orders = stage_orders(session, {state.funnel_id for state in states})
-    deltas: Counter[CountKey] = Counter()
-    workspaces: dict[str, str] = {}
-    durations_out: list[tuple[str, str]] = []
-    durations_in: list[dict[str, Any]] = []
-    for before, after in changes:
-        old_durations: dict[str, tuple[float, int]] = {}
-        new_durations: dict[str, tuple[float, int]] = {}
-        if before is not None:
-            counts, old_durations = contribution(before, orders[before.funnel_id])
-            deltas.subtract(counts)
-            workspaces[before.funnel_id] = before.workspace_id
-        if after is not None:
-            counts, new_durations = contribution(after, orders[after.funnel_id])
-            deltas.update(counts)
-            workspaces[after.funnel_id] = after.workspace_id
-        journey_id = (before or after).id  # type: ignore[union-attr]
-        same_place = (
-            before is not None
-            and after is not None
-            and (before.funnel_id, before.day, before.origin_id)
-            == (after.funnel_id, after.day, after.origin_id)
-        )
-        for activity_id in sorted(set(old_durations) | set(new_durations)):
-            found = new_durations.get(activity_id)
-            if same_place and old_durations.get(activity_id) == found:
-                continue
-            if activity_id in old_durations:
-                durations_out.append((journey_id, activity_id))
-            if found is not None and after is not None:
-                durations_in.append(
-                    {
-                        "journey_id": journey_id,
-                        "activity_id": activity_id,
-                        "funnel_id": after.funnel_id,
-                        "origin_id": after.origin_id,
-                        "day": after.day,
-                        "bucket": found[1],
-                        "seconds": found[0],
-                    }
-                )
-    for (workspace_id, key), n in (extra or {}).items():
-        deltas[key] += n
-        workspaces[key[0]] = workspace_id
-    rows = [
-        {
-            "funnel_id": key[0],
-            "day": key[1],
-            "origin_id": key[2],
-            "metric": key[3],
-            "item": key[4],
-            "bucket": key[5],
-            "workspace_id": workspaces[key[0]],
-            "n": n,
-        }
-        for key, n in sorted(deltas.items())
-        if n
-    ]
-    connection = session.connection()
-    for journey_id, activity_id in sorted(durations_out):
-        connection.execute(
-            delete(JourneyDuration).where(
-                JourneyDuration.journey_id == journey_id,
-                JourneyDuration.activity_id == activity_id,
-            )
-        )
-    if durations_in:
-        connection.execute(insert(JourneyDuration), durations_in)
-    if rows:
-        upsert_counts(connection, rows)
-
-
-def upsert_counts(connection: Any, rows: list[dict[str, Any]]) -> None:
-    """Add `rows`' `n` to the stored counts (`INSERT ... ON CONFLICT DO UPDATE`)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    table = JourneyCount.__table__
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={"n": table.c.n + statement.excluded["n"]},
-    )
-    connection.execute(statement, rows)

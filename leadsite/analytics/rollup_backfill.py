@@ -9,12 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from leadsite.analytics.rollup import (
-    CountKey,
-    contribution,
-    stored_states,
-    upsert_counts,
-)
+from leadsite.analytics.rollup import CountKey, contribution, stored_states
+from leadsite.analytics.rollup_session import upsert_counts
 from leadsite.models import (
     Activity,
     Event,

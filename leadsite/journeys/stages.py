@@ -8,7 +8,7 @@ from typing import Any
 
 from leadsite import representations
 from leadsite.analytics.counters import count_journey
-from leadsite.analytics.rollup import note_empty_stage
+from leadsite.analytics.rollup_session import note_empty_stage
 from leadsite.journeys.activities import wait_duration
 from leadsite.journeys.conditions import Facts, needs_data
 from leadsite.journeys.decisions import (

@@ -1,5 +1,5 @@
 """The journey funnel's rollup: counts of what the journeys registered on a day are at, kept
-exact in each change's transaction (`analytics.rollup`), so that a report reads days, not
+exact in each change's transaction (`analytics.rollup_session`), so that a report reads days, not
 journeys."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """journey rollup: `journey_counts` and `journey_durations`, backfilled from the journeys
 
 The funnel report reads these instead of journeys and their steps; the journey engine keeps
-them exact in each change's transaction (leadsite/analytics/rollup.py). The backfill counts
-every stored journey with the same function (a few minutes per million journeys).
+them exact in each change's transaction (leadsite/analytics/rollup_session.py). The backfill
+counts every stored journey with the same function (leadsite/analytics/rollup_backfill.py):
+18 to 21 minutes for 1,000,000 journeys on the shared machine under load (bench/README.md).
 
 Revision ID: 0009_rollup
 Revises: 0008_i18n

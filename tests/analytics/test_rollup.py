@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask_migrate import downgrade, upgrade
+
 from leadsite.analytics.rollup_backfill import backfill
 from leadsite.extensions import db
 from leadsite.journeys.engine import complete_step
@@ -159,3 +161,20 @@ def test_percentiles_read_through_the_histogram_are_exact(client):
     seconds = [h * 3600 for h in hours]
     assert row["median_seconds"] == round(_percentile_cont(seconds, 0.5), 1)
     assert row["p90_seconds"] == round(_percentile_cont(seconds, 0.9), 1)
+
+
+def test_migration_0009_backfills_the_rollup_of_the_journeys_already_stored(client):
+    ws = factories.workspace()
+    team_size = factories.data_point(ws, "team_size", type="number")
+    funnel, _ = sales_funnel(ws)
+    journeys = [begin(factories.lead(ws), funnel, {team_size: size}) for size in (50, 2, 3)]
+    complete_step(steps(journeys[0])["Call"], now=utcnow() + timedelta(hours=2))
+    db.session.commit()
+    kept = _stored()
+    db.session.remove()  # no transaction left open across the DDL
+
+    downgrade(revision="0008_i18n")
+    upgrade()
+
+    assert _stored() == kept
+    assert kept[0] and kept[1]
