@@ -28,7 +28,7 @@ from leadsite.analytics.rollup import (
     stored_states,
 )
 from leadsite.models import Journey, JourneyCount, JourneyDuration, JourneyStep, Stage
-from leadsite.models import rows as new_rows
+from leadsite.models.rows import NewRows
 
 TRACKED = "leadsite.rollup_tracked"  # session.info: journey id -> its state at first touch
 OBJECTS = "leadsite.rollup_objects"  # session.info: journey id -> the journey object
@@ -80,7 +80,7 @@ def _written(session: Session, objects: list[Any]) -> None:
             _tracked(session).setdefault(obj.id, None)
 
 
-new_rows.ON_WRITE.append(_written)
+NewRows.after_write.append(_written)
 
 
 def note_empty_stage(journey: Journey, stage_id: str) -> None:

@@ -75,10 +75,6 @@ class NewRows:
             hook(session, objects)
 
 
-# The same hooks under the name `analytics.rollup` registers with.
-ON_WRITE = NewRows.after_write
-
-
 @cache
 def _columns(model: type) -> tuple[Table, tuple[tuple[str, str], ...]]:
     mapper = inspect(model)
