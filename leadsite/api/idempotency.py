@@ -99,15 +99,16 @@ def answer_once(answer: Callable[[], Response], replay: Replay | None = None) ->
     event.listen(session, "before_commit", _store_written)
     event.listen(session, "after_rollback", _forget_written)
     try:
-        response = answer()
+        try:
+            response = answer()
+        finally:  # what commits after the answer (its own bookkeeping) records nothing
+            event.remove(session, "before_commit", _store_written)
+            event.remove(session, "after_rollback", _forget_written)
+            g.pop("idempotency_written", None)
+            g.pop("idempotency_answer", None)
     except BaseException:
         release(reservation)
         raise
-    finally:
-        event.remove(session, "before_commit", _store_written)
-        event.remove(session, "after_rollback", _forget_written)
-        g.pop("idempotency_written", None)
-        g.pop("idempotency_answer", None)
     remember(reservation, response)
     return response
 
@@ -124,7 +125,8 @@ def record_answer(status_code: int, body: dict[str, Any]) -> None:
     """The request's whole answer, known before its registration commits (the batch's): it is
     stored on the reservation by that commit, as `remember` would store it after."""
     if g.get("idempotency_written") is not None:
-        g.idempotency_answer = (status_code, body)
+        # As `jsonify` would send it (its dates as text): what `remember` stores after.
+        g.idempotency_answer = (status_code, json.loads(current_app.json.dumps(body)))
 
 
 def _store_written(session: Session) -> None:
