@@ -59,6 +59,9 @@ def from_environment() -> dict[str, object]:
         "WEBHOOK_ALLOW_PRIVATE": _flag("WEBHOOK_ALLOW_PRIVATE"),
         "LEADSITE_INLINE_WORKER": _flag("LEADSITE_INLINE_WORKER"),
         "WORKER_LEASE_SECONDS": int(os.environ.get("WORKER_LEASE_SECONDS", "60")),
+        # An Idempotency-Key reserved this long ago, with no answer and nothing registered, lost
+        # its request (a killed process): a repeat takes it over and registers.
+        "IDEMPOTENCY_ABANDONED_AFTER": float(os.environ.get("IDEMPOTENCY_ABANDONED_AFTER", "120")),
         # On PostgreSQL an idle worker waits on LISTEN for new work; off (0) it only polls, as
         # it must behind a pooler in transaction mode (PgBouncer), where LISTEN does not work.
         "WORKER_LISTEN": _flag("WORKER_LISTEN", default=True),

@@ -5,6 +5,14 @@ with no answer yet, in a transaction of its own (`INSERT ... ON CONFLICT DO NOTH
 the answer in when it has one. A repeat that arrives meanwhile finds the reservation and waits
 for that answer, or answers 409 `IDEMPOTENCY_IN_PROGRESS` when it takes too long; it never
 registers the lead a second time.
+
+The answer is stored in a transaction after the registration's, so a process that dies between
+the two (kill -9, the database gone) would leave a reservation with no answer. The registration
+itself is therefore written on the reservation in its own transaction (`registered`: the leads
+the request wrote, and whether it created them, set by the doors' `on_written` through
+`record_written`). A repeat that finds a reservation with no answer but a registration answers
+from it (the door's `replay`), stores that answer, and never registers again; only a
+reservation with nothing registered, older than `IDEMPOTENCY_ABANDONED_AFTER`, is taken over.
 """
 
 from __future__ import annotations
@@ -13,18 +21,22 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from flask import Request, g, make_response, request
-from sqlalchemy import delete, insert, select, update
+from flask import Request, current_app, g, jsonify, make_response, request
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from leadsite.api.ingest import note
 from leadsite.database import begin_write_transaction
 from leadsite.errors import api_error
 from leadsite.extensions import db
-from leadsite.models import IdempotencyRecord, utcnow
+from leadsite.models import IdempotencyRecord, Journey, Lead, utcnow
+from leadsite.representations import journey_summary, lead_dict
 
 LIFETIME = timedelta(hours=24)
 HEADER = "Idempotency-Key"
@@ -34,16 +46,32 @@ IN_PROGRESS = 0
 # it looks. A registration takes milliseconds; seconds mean a queue of them.
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
-# A reservation this old has lost its request (a killed process): a repeat may take it over.
+# A reservation this old, with nothing registered, has lost its request (a killed process): a
+# repeat may take it over. The default of the `IDEMPOTENCY_ABANDONED_AFTER` setting (seconds).
 ABANDONED_AFTER = timedelta(minutes=2)
 
 _records = IdempotencyRecord.__table__
 
+# What a request registered: [index in the request, lead id, created], as `registered` keeps it.
+Registered = list[list[Any]]
+# A door's answer rebuilt from what its request registered, when that answer was lost.
+Replay = Callable[[Registered], Response]
 
-def answer_once(answer: Callable[[], Response]) -> Response:
+
+@dataclass
+class Recorded:
+    """A reservation whose request registered but whose answer was never stored."""
+
+    id: str
+    registered: Registered
+
+
+def answer_once(answer: Callable[[], Response], replay: Replay | None = None) -> Response:
     """`answer()`, or, when the request carries an `Idempotency-Key`, the first answer given to
     that key: every door that registers (leads, the dialects) answers through this. Calls made
-    without an API key (keyless forms) have no key to scope it by, and are answered afresh."""
+    without an API key (keyless forms) have no key to scope it by, and are answered afresh.
+    `replay` rebuilds the door's answer from what a first request registered, should that
+    request have died before storing its answer (default: the leads API's envelope)."""
     key = request.headers.get(HEADER, "").strip()
     api_key_id = g.get("api_key_id")
     if not key or api_key_id is None:
@@ -56,15 +84,93 @@ def answer_once(answer: Callable[[], Response]) -> Response:
             {"field": HEADER, "value": None, "message": "At most 255 characters, and no NUL"},
         )
     reservation = reserve(api_key_id, key, request_fingerprint(request))
+    if isinstance(reservation, Recorded):
+        note(code="IDEMPOTENT_REPLAY")
+        response = (replay or lead_answer)(reservation.registered)
+        remember(reservation.id, response)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     if not isinstance(reservation, str):
         note(code="IDEMPOTENT_REPLAY")
         return reservation  # the first answer, or why there is none to give
+    session = db.session()
+    g.idempotency_reservation = reservation
+    g.idempotency_written = {}
+    event.listen(session, "before_commit", _store_written)
+    event.listen(session, "after_rollback", _forget_written)
     try:
-        response = answer()
+        try:
+            response = answer()
+        finally:  # what commits after the answer (its own bookkeeping) records nothing
+            event.remove(session, "before_commit", _store_written)
+            event.remove(session, "after_rollback", _forget_written)
+            g.pop("idempotency_written", None)
+            g.pop("idempotency_answer", None)
     except BaseException:
         release(reservation)
         raise
     remember(reservation, response)
+    return response
+
+
+def record_written(lead_id: str, created: bool, index: int = 0) -> None:
+    """A `RegistrationContext.on_written` (with `index`, the item's place in a batch): keeps
+    what the request registered, written on its reservation by the registration's commit."""
+    written = g.get("idempotency_written")
+    if written is not None:
+        written[index] = (lead_id, created)
+
+
+def record_answer(status_code: int, body: dict[str, Any]) -> None:
+    """The request's whole answer, known before its registration commits (the batch's): it is
+    stored on the reservation by that commit, as `remember` would store it after."""
+    if g.get("idempotency_written") is not None:
+        # As `jsonify` would send it (its dates as text): what `remember` stores after.
+        g.idempotency_answer = (status_code, json.loads(current_app.json.dumps(body)))
+
+
+def _store_written(session: Session) -> None:
+    """Before a commit during the answer: what was registered so far (or the whole answer) goes
+    on the reservation, in the same transaction as the registration."""
+    written = g.get("idempotency_written")
+    answer = g.pop("idempotency_answer", None)
+    values: dict[str, Any] = {}
+    if written:
+        values["registered"] = [[index, *written[index]] for index in sorted(written)]
+        written.clear()
+    if answer is not None:
+        values["status_code"], values["response_body"] = answer
+    if values:
+        session.execute(
+            update(_records).where(_records.c.id == g.idempotency_reservation).values(**values)
+        )
+
+
+def _forget_written(session: Session) -> None:
+    """A rolled-back registration wrote nothing (a retried one records itself again)."""
+    written = g.get("idempotency_written")
+    if written:
+        written.clear()
+    g.pop("idempotency_answer", None)
+
+
+def lead_answer(registered: Registered, funnel_id: str | None = None) -> Response:
+    """The leads API's answer to a registration of one lead (its journey in `funnel_id`),
+    rebuilt from the lead as it is: what `POST /leads?ref=` answered, but for `warnings`
+    (not kept)."""
+    (_, lead_id, created), *_ = registered
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:  # erased since
+        return jsonify(success=True, erased=True, data={"id": lead_id})
+    journeys = select(Journey).where(Journey.lead_id == lead_id)
+    if funnel_id is not None:
+        journeys = journeys.where(Journey.funnel_id == funnel_id)
+    journey = db.session.scalars(journeys.limit(1)).first()
+    data: dict[str, Any] = lead_dict(lead)
+    if journey is not None:
+        data["journey"] = journey_summary(journey)
+    response = jsonify(success=True, created=created, data=data, warnings=[])
+    response.status_code = 201 if created else 200
     return response
 
 
@@ -95,7 +201,8 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
         if record is None:  # released or expired since the insert: try again
             continue
         age = utcnow() - record.created_at
-        if age > LIFETIME or (record.status_code == IN_PROGRESS and age > ABANDONED_AFTER):
+        abandoned = record.status_code == IN_PROGRESS and not record.registered
+        if age > LIFETIME or (abandoned and age > _abandoned_after()):
             _release(record.id)
             record = None
             continue
@@ -108,6 +215,8 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
             )
         if record.status_code != IN_PROGRESS:
             return _replayed(record)
+        if record.registered:  # registered, but its answer was lost (or is on its way)
+            return Recorded(record.id, record.registered)
         if time.monotonic() >= deadline:
             return _in_progress(key)
         db.session.rollback()  # end the snapshot: the next look must see the answer
@@ -116,7 +225,8 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
 
 def remember(reservation: str, response: Response) -> None:
     """Store the first final response in the reservation; free the key when the response is
-    not final (rate-limited, a server error: a retry may succeed)."""
+    not final (rate-limited, a server error: a retry may succeed), unless the request did
+    register (a retry then answers from the registration)."""
     if response.status_code >= 500 or response.status_code == 429:
         release(reservation)
         return
@@ -131,9 +241,10 @@ def remember(reservation: str, response: Response) -> None:
 
 
 def release(reservation: str) -> None:
-    """Free the key of a request that failed, so that a retry with it registers."""
+    """Free the key of a request that failed, so that a retry with it registers; a request
+    that registered before it failed keeps its key, for the retry to answer from."""
     db.session.rollback()
-    _release(reservation)
+    _release(reservation, unless_registered=True)
 
 
 def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | None:
@@ -161,11 +272,19 @@ def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | No
     return inserted
 
 
-def _release(record_id: str) -> None:
+def _release(record_id: str, unless_registered: bool = False) -> None:
     db.session.commit()
     begin_write_transaction()
-    db.session.execute(delete(_records).where(_records.c.id == record_id))
+    statement = delete(_records).where(_records.c.id == record_id)
+    if unless_registered:
+        statement = statement.where(_records.c.registered.is_(None))
+    db.session.execute(statement)
     db.session.commit()
+
+
+def _abandoned_after() -> timedelta:
+    seconds = current_app.config.get("IDEMPOTENCY_ABANDONED_AFTER")
+    return ABANDONED_AFTER if seconds is None else timedelta(seconds=float(seconds))
 
 
 def _replayed(record: IdempotencyRecord) -> Response:

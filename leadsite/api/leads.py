@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.api import bp
-from leadsite.api.dialects.chatbot import LeadsAnswer, register_chatbot_lead
+from leadsite.api.dialects.chatbot import LeadsAnswer, chatbot_replay, register_chatbot_lead
 from leadsite.api.dialects.doors import (
     api_origin,
     default_origin,
@@ -20,7 +20,7 @@ from leadsite.api.dialects.doors import (
 from leadsite.api.errors import (
     validation_response,
 )
-from leadsite.api.idempotency import answer_once
+from leadsite.api.idempotency import answer_once, lead_answer
 from leadsite.api.ingest import note
 from leadsite.api.ingest_record import created_status
 from leadsite.api.openapi import operation, query_param
@@ -74,8 +74,9 @@ def create_lead() -> Response:
             return api_error(404, no_default_origin_message(), "NOT_FOUND")
         return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
     note(origin_id=origin.id)
-    register = _register if ref else register_chatbot_lead
-    return answer_once(lambda: register(origin))
+    if not ref:
+        return answer_once(lambda: register_chatbot_lead(origin), chatbot_replay(origin))
+    return answer_once(lambda: _register(origin), lambda done: lead_answer(done, origin.funnel_id))
 
 
 def _register(origin: Origin) -> Response:

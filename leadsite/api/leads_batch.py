@@ -13,7 +13,7 @@ from leadsite.api.auth import check_origin
 from leadsite.api.body import InvalidJSON, parse_json, refuse_unstorable_text, sort_keys
 from leadsite.api.dialects.doors import api_origin, default_origin, no_default_origin_message
 from leadsite.api.errors import handle_registration_error, pydantic_errors
-from leadsite.api.idempotency import answer_once
+from leadsite.api.idempotency import answer_once, record_answer
 from leadsite.api.ingest import note
 from leadsite.api.lead_input import lead_input_from_body
 from leadsite.api.openapi import operation, query_param
@@ -94,19 +94,33 @@ def _register_batch(origin: Origin) -> Response:
         outcomes.append(None)
         inputs.append(read[0])
         contexts.append(read[1])
+
+    def store_answer(registered: list[Outcome]) -> None:
+        # In the registration's transaction: a retry of a call that died before answering
+        # gets this answer, and never registers the batch again.
+        written = iter(registered)
+        record_answer(200, _answer([outcome or next(written) for outcome in outcomes])[0])
+
     registered = iter(
-        register_many(origin, inputs, RegistrationContext(), contexts=contexts) if inputs else []
+        register_many(
+            origin, inputs, RegistrationContext(), contexts=contexts, before_commit=store_answer
+        )
+        if inputs
+        else []
     )
     done = [outcome or next(registered) for outcome in outcomes]
+    body, counts = _answer(done)
+    _note_batch(done, counts)
+    return jsonify(body)
+
+
+def _answer(done: list[Outcome]) -> tuple[dict[str, Any], dict[str, int]]:
+    """The batch's answer (an outcome per item, in order, and their counts), and the counts."""
     counts = {"created": 0, "updated": 0, "rejected": 0}
     for outcome in done:
         counts[outcome.status] += 1
-    _note_batch(done, counts)
-    return jsonify(
-        success=True,
-        data=[{"index": index, **_item(outcome)} for index, outcome in enumerate(done)],
-        counts=counts,
-    )
+    data = [{"index": index, **_item(outcome)} for index, outcome in enumerate(done)]
+    return {"success": True, "data": data, "counts": counts}, counts
 
 
 def _read_items() -> list[Any] | Response:

@@ -111,6 +111,10 @@ class IdempotencyRecord(PublicIdMixin, db.Model):
     status_code: Mapped[int]
     response_body: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What the request registered, written in the registration's own transaction: a list of
+    # [index in the request, lead id, created]. A reservation with no answer but this set lost
+    # its answer, not its registration: a repeat answers from it and never registers again.
+    registered: Mapped[list[Any] | None] = mapped_column(JSONType)
 
 
 class DeliveryAttempt(PublicIdMixin, db.Model):

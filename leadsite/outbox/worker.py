@@ -13,6 +13,7 @@ endpoints and workspaces, and the record of its outcomes; webhooks are sent conc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -24,6 +25,7 @@ from sqlalchemy import text
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.models import JourneyStep, MessageStatus, OutboxMessage, utcnow
+from leadsite.outages import is_outage
 from leadsite.outbox import housekeeping
 from leadsite.outbox.delivery import deliver_batch, load_batch
 from leadsite.outbox.listener import Listener
@@ -36,6 +38,9 @@ BATCH_SIZE = 50
 STEP_BATCH_SIZE = 20
 # An idle worker looks for new messages this often: a webhook waits 0.1 s for it on average.
 IDLE_SECONDS = 0.2
+# While the database is unreachable the worker looks again after a wait that doubles from
+# `idle_seconds` up to this: an outage costs a line in the log, not a traceback per poll.
+OUTAGE_MAX_WAIT_SECONDS = 5.0
 
 
 def _lease() -> timedelta:
@@ -196,6 +201,7 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
     if listener is not None:
         listener.connect()  # before the first look, so nothing committed after it is missed
     housekeeping_at = 0.0
+    outage = _Outage(idle_seconds)
     try:
         while not stop.is_set():
             with app.app_context():
@@ -204,11 +210,19 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
                     if time.monotonic() >= housekeeping_at and not stop.is_set():
                         housekeeping_at = time.monotonic() + housekeeping.EVERY_SECONDS
                         housekeeping.run()
-                except Exception:
-                    log.exception("worker loop error; retrying")
+                    outage.over()
+                except Exception as error:
+                    if is_outage(error):
+                        outage.seen(error)
+                    else:
+                        log.exception("worker loop error; retrying")
                     done = 0
                 finally:
-                    db.session.remove()
+                    with contextlib.suppress(Exception):  # a dead connection: the pool drops it
+                        db.session.remove()
+            if outage.since is not None:
+                stop.wait(outage.wait)
+                continue
             if done:
                 continue
             if listener is not None:
@@ -219,6 +233,34 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
         if listener is not None:
             listener.close()
     log.info("worker stopped")
+
+
+class _Outage:
+    """The database being away, as the worker loop sees it: one warning when it goes, one when
+    it is back, and a wait between looks that doubles up to `OUTAGE_MAX_WAIT_SECONDS`."""
+
+    def __init__(self, idle_seconds: float) -> None:
+        self.idle_seconds = idle_seconds
+        self.since: float | None = None
+        self.wait = idle_seconds
+
+    def seen(self, error: Exception) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            self.wait = max(self.idle_seconds, 0.05)
+            first_line = (str(error).splitlines() or [type(error).__name__])[0][:300]
+            log.warning("database unavailable; the worker waits for it: %s", first_line)
+        else:
+            self.wait = min(self.wait * 2, OUTAGE_MAX_WAIT_SECONDS)
+
+    def over(self) -> None:
+        if self.since is not None:
+            log.warning("database back after %.1f s; the worker goes on", self._lasted())
+            self.since = None
+            self.wait = self.idle_seconds
+
+    def _lasted(self) -> float:
+        return time.monotonic() - (self.since or time.monotonic())
 
 
 def start_inline(app: Flask) -> threading.Thread:

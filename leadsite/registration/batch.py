@@ -14,6 +14,7 @@ updates it as it would have in two calls of `register()`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -110,11 +111,14 @@ def register_many(
     inputs: list[LeadInput],
     context: RegistrationContext,
     contexts: list[RegistrationContext] | None = None,
+    before_commit: Callable[[list[Outcome]], None] | None = None,
 ) -> list[Outcome]:
     """Register every input through `origin`, in order; a refused input refuses nothing else.
 
     Two inputs for the same person: the second updates the lead the first made. `contexts`,
     when given, is each input's own (its IP, user agent, referrer) instead of `context`.
+    `before_commit` is called inside the transaction, before its commit, with every input's
+    outcome: a door stores its answer with the registration (the batch's `Idempotency-Key`).
     Should an insert fail on a unique constraint (a registration or an edit outside the batch
     got there first), or PostgreSQL pick the batch as a deadlock victim, the batch is rolled
     back and run again from the match: its losers then find the winners' leads and update them.
@@ -125,7 +129,7 @@ def register_many(
     except RegistrationError as error:
         return [Outcome.refused(error) for _ in inputs]
     assert origin is not None
-    return _register(origin, funnel, workspace, inputs, own, single=False)
+    return _register(origin, funnel, workspace, inputs, own, single=False, before=before_commit)
 
 
 def register(
@@ -149,6 +153,7 @@ def _register(
     inputs: list[LeadInput],
     own: list[RegistrationContext],
     single: bool,
+    before: Callable[[list[Outcome]], None] | None = None,
 ) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
@@ -179,6 +184,9 @@ def _register(
                     db.session.connection(execution_options=options)
                 try:
                     written = _register_all(origin, funnel, cleaned, own, plan, fresh, single)
+                    if before is not None:
+                        every = {**outcomes, **written}
+                        before([every[index] for index in range(len(inputs))])
                     db.session.commit()
                     break
                 except IntegrityError:

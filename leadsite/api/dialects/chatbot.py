@@ -17,13 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
-from leadsite.api.body import canonical
+from leadsite.api.body import canonical, read_body
 from leadsite.api.dialects.doors import api_origin, register_request, warnings_list
-from leadsite.api.idempotency import answer_once
+from leadsite.api.idempotency import Registered, Replay, answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import RegistrationResponse, StringOrNumber
 from leadsite.errors import api_error
+from leadsite.extensions import db
 from leadsite.models import Lead, Origin, Scope
 from leadsite.registration import Duplicate
 
@@ -156,7 +157,7 @@ def create_chatbot_lead(chatbot_id: str) -> Response:
     if origin is None:
         note(code="NOT_FOUND")
         return api_error(404, "No chatbot (API origin ref) with this id in your workspace")
-    return answer_once(lambda: register_chatbot_lead(origin))
+    return answer_once(lambda: register_chatbot_lead(origin), chatbot_replay(origin))
 
 
 def register_chatbot_lead(origin: Origin) -> Response:
@@ -171,3 +172,19 @@ def register_chatbot_lead(origin: Origin) -> Response:
     response = jsonify(body)
     response.status_code = 201 if registration.created else 200
     return response
+
+
+def chatbot_replay(origin: Origin) -> Replay:
+    """The chatbot's answer rebuilt from the lead a first request registered, should that
+    request have lost its answer (`api.idempotency`); `warnings` are not kept."""
+
+    def replay(registered: Registered) -> Response:
+        (_, lead_id, created), *_ = registered
+        lead = db.session.get(Lead, lead_id)
+        if lead is None:  # erased since
+            return jsonify(success=True, erased=True, data={"id": lead_id})
+        response = jsonify(success=True, data=chatbot_lead(lead, read_body(request)))
+        response.status_code = 201 if created else 200
+        return response
+
+    return replay

@@ -17,6 +17,7 @@ from leadsite.api.errors import (
     handle_pydantic_error,
     handle_registration_error,
 )
+from leadsite.api.idempotency import record_written
 from leadsite.api.ingest import note
 from leadsite.api.ingest_record import note_registration
 from leadsite.api.lead_input import lead_input_from_body
@@ -88,7 +89,7 @@ def register_request(
         body = reshape(sent) if reshape else sent
         fields = sort_keys(body, from_form=request.mimetype in FORM_TYPES)
         lead_input, context = lead_input_from_body(RegistrationBody.model_validate(fields), request)
-        context.on_written = note_registration
+        context.on_written = _written
         registration = register(origin, lead_input, context)
     except InvalidJSON as error:
         note(code="INVALID_JSON")
@@ -104,3 +105,10 @@ def register_request(
         return handle_registration_error(error), sent
     note(lead_id=registration.lead.id, created=registration.created)
     return registration, sent
+
+
+def _written(lead_id: str, created: bool) -> None:
+    """Inside the registration's transaction: the ingestion log's note, and the request's
+    `Idempotency-Key` reservation, learn the lead."""
+    note_registration(lead_id, created)
+    record_written(lead_id, created)

@@ -26,7 +26,7 @@ from leadsite.api.dialects.kickofflabs_input import (
 )
 from leadsite.api.dialects.kickofflabs_schemas import KickoffLabsBody, KickoffLabsLead, lead_payload
 from leadsite.api.errors import handle_registration_error, pydantic_errors, validation_response
-from leadsite.api.idempotency import answer_once
+from leadsite.api.idempotency import Registered, answer_once, record_written
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
 from leadsite.errors import api_error
@@ -129,12 +129,16 @@ def _register(campaign_id: str) -> Response:
     authorized = authorize(campaign_id, controls)
     if isinstance(authorized, Response):
         return authorized
-    return answer_once(lambda: _registered(authorized, lead_fields, controls))
+    return answer_once(
+        lambda: _registered(authorized, lead_fields, controls),
+        lambda done: _replayed(authorized, controls, done),
+    )
 
 
 def _registered(origin: Origin, lead_fields: dict[str, Any], controls: Controls) -> Response:
     try:
         data, context = lead_input(lead_fields, controls, request)
+        context.on_written = record_written
         registration = register(origin, data, context)
     except ValidationError as error:
         note(dialect=DIALECT, code="VALIDATION_ERROR")
@@ -149,6 +153,23 @@ def _registered(origin: Origin, lead_fields: dict[str, Any], controls: Controls)
     if target and browser_form():
         return redirect(target, 303)  # a page's own form: the visitor goes on, as with KickoffLabs
     # Keyless: whoever fills the form sees what they sent, not what a known lead had stored.
+    share_only = not controls.key and not created
+    return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls, share_only))
+
+
+def _replayed(origin: Origin, controls: Controls, registered: Registered) -> Response:
+    """`_registered`'s answer rebuilt from what a first request registered, should that request
+    have lost its answer (`api.idempotency`)."""
+    (_, lead_id, created), *_ = registered
+    lead = db.session.get(Lead, lead_id)
+    journey = db.session.scalar(
+        db.select(Journey).filter_by(lead_id=lead_id, funnel_id=origin.funnel_id)
+    )
+    if lead is None or journey is None:  # erased since
+        return jsonify(success=True, erased=True, data={"id": lead_id})
+    target = journey.redirect_url or origin.redirect_url
+    if target and browser_form():
+        return redirect(target, 303)
     share_only = not controls.key and not created
     return jsonify(lead_payload(lead, journey, origin, created, controls.skip_urls, share_only))
 

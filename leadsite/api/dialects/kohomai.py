@@ -29,7 +29,7 @@ from leadsite.api.dialects.kohomai_schemas import (
 )
 from leadsite.api.errors import handle_pydantic_error, validation_response
 from leadsite.api.funnels import list_funnels
-from leadsite.api.idempotency import answer_once
+from leadsite.api.idempotency import Registered, answer_once
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import FunnelListResponse
@@ -143,7 +143,7 @@ def create_kohomai_journey() -> Response:
         message = "No API origin with this ref in your workspace" if ref else None
         return api_error(404, message or no_default_origin_message(), "NOT_FOUND")
     note(origin_id=origin.id)
-    return answer_once(lambda: _journey_answer(origin))
+    return answer_once(lambda: _journey_answer(origin), lambda done: _replayed(origin, done))
 
 
 def _journey_answer(origin: Origin) -> Response:
@@ -155,6 +155,20 @@ def _journey_answer(origin: Origin) -> Response:
     journey = registration.journey
     response = jsonify(journey_answer(journey, journey_url(journey), iso(journey.valid_until)))
     response.status_code = 201 if registration.created else 200
+    return response
+
+
+def _replayed(origin: Origin, registered: Registered) -> Response:
+    """`_journey_answer`'s answer rebuilt from what a first request registered, should that
+    request have lost its answer (`api.idempotency`)."""
+    (_, lead_id, created), *_ = registered
+    journey = db.session.scalar(
+        db.select(Journey).filter_by(lead_id=lead_id, funnel_id=origin.funnel_id)
+    )
+    if journey is None:  # erased since
+        return jsonify(success=True, erased=True, data={"id": lead_id})
+    response = jsonify(journey_answer(journey, journey_url(journey), iso(journey.valid_until)))
+    response.status_code = 201 if created else 200
     return response
 
 

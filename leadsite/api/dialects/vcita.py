@@ -24,7 +24,7 @@ from leadsite.api.auth import check_key
 from leadsite.api.body import InvalidJSON, read_body
 from leadsite.api.dialects.doors import default_origin, no_default_origin_message
 from leadsite.api.errors import pydantic_errors
-from leadsite.api.idempotency import answer_once
+from leadsite.api.idempotency import Registered, answer_once, record_written
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import StringOrNumber
@@ -249,7 +249,7 @@ def create_vcita_lead() -> Response:
         note(code="NOT_FOUND")
         return vcita_error(404, no_default_origin_message())
     note(origin_id=origin.id)
-    return answer_once(lambda: _registered(origin, sent))
+    return answer_once(lambda: _registered(origin, sent), _replayed)
 
 
 def _registered(origin: Origin, sent: dict[str, Any]) -> Response:
@@ -262,6 +262,7 @@ def _registered(origin: Origin, sent: dict[str, Any]) -> Response:
                 ip=request.remote_addr,
                 user_agent=request.user_agent.string or None,
                 referrer=request.referrer,
+                on_written=record_written,
             ),
         )
     except ValidationError as error:
@@ -287,5 +288,14 @@ def _registered(origin: Origin, sent: dict[str, Any]) -> Response:
     if registration.warnings:
         answer["warnings"] = [conflict.as_dict() for conflict in registration.warnings]
     response = jsonify(answer)
+    response.status_code = 201
+    return response
+
+
+def _replayed(registered: Registered) -> Response:
+    """`_registered`'s answer rebuilt from what a first request registered, should that request
+    have lost its answer (`api.idempotency`): the conversation is not kept (null)."""
+    (_, lead_id, _created), *_ = registered
+    response = jsonify(status="OK", uid=lead_id, conversation_uid=None)
     response.status_code = 201
     return response
