@@ -59,7 +59,6 @@ def _lease() -> timedelta:
 def claim(lease: timedelta | None = None) -> tuple[str, str] | None:
     """Lease the oldest queued import that no live worker holds: (its id, the lease token)."""
     now, token = utcnow(), secrets.token_hex(8)
-    begin_write_transaction()
     due = (
         db.select(LeadImport.id)
         .where(
@@ -69,6 +68,12 @@ def claim(lease: timedelta | None = None) -> tuple[str, str] | None:
         .order_by(LeadImport.created_at)
         .limit(1)
     )
+    # Mostly there is none: a read says so without taking SQLite's write lock 5 times a second.
+    found = db.session.scalar(due)
+    db.session.commit()
+    if found is None:
+        return None
+    begin_write_transaction()
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = db.session.scalar(
