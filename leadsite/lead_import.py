@@ -126,21 +126,6 @@ def _check_start(head: bytes) -> str:
     return "utf-8-sig"
 
 
-def decode(data: bytes) -> str:
-    """The text of a small upload (see `_lines` for a stream): UTF-8 (with or without BOM),
-    UTF-16 with BOM, or Windows-1252."""
-    encoding = _check_start(data[:4])
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        if encoding == "utf-16":
-            raise BadFile(_DAMAGED_UTF16) from None
-        text = data.decode("cp1252", errors="replace")
-    if "\x00" in text:
-        raise BadFile(_NOT_TEXT)
-    return text
-
-
 _DAMAGED_UTF16 = (
     "This file starts as UTF-16 text but is damaged further on. Save it again "
     "(in Excel: File, Save As, “CSV UTF-8”), then upload that file."
@@ -334,7 +319,7 @@ def rows(job: LeadImport, start: int = 0, stop: int | None = None) -> Iterator[t
                 yield number, cells
 
 
-def sweep(now: object = None) -> int:
+def sweep() -> int:
     """Delete imports (their chunks and report) made more than a day ago, but those running."""
     limit = utcnow() - timedelta(seconds=KEEP_SECONDS)
     begin_write_transaction()

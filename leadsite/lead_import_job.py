@@ -14,19 +14,17 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, event, insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, update
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.lead_import import chunk_rows
+from leadsite.lead_import_progress import LeaseLost, Progress, Tracked
 from leadsite.lead_import_run import RowInput, outcome_reasons, row_input
 from leadsite.lead_origins import staff_origin
 from leadsite.models import (
@@ -39,17 +37,13 @@ from leadsite.models import (
     OriginKind,
     utcnow,
 )
-from leadsite.registration import LeadInput, RegistrationContext
+from leadsite.registration import RegistrationContext
 from leadsite.registration.batch import Outcome, register_many
 
 log = logging.getLogger(__name__)
 
 SLICE_SECONDS = 2.0  # a worker's turn on an import before it looks at its other work again
 UNEXPECTED = "An unexpected error; the row was not imported."
-
-
-class LeaseLost(RuntimeError):
-    """Another worker took this import over (this one's lease ran out): stop at once."""
 
 
 def _lease() -> timedelta:
@@ -59,7 +53,6 @@ def _lease() -> timedelta:
 def claim(lease: timedelta | None = None) -> tuple[str, str] | None:
     """Lease the oldest queued import that no live worker holds: (its id, the lease token)."""
     now, token = utcnow(), secrets.token_hex(8)
-    begin_write_transaction()
     due = (
         db.select(LeadImport.id)
         .where(
@@ -69,6 +62,12 @@ def claim(lease: timedelta | None = None) -> tuple[str, str] | None:
         .order_by(LeadImport.created_at)
         .limit(1)
     )
+    # Mostly there is none: a read says so without taking SQLite's write lock 5 times a second.
+    found = db.session.scalar(due)
+    db.session.commit()
+    if found is None:
+        return None
+    begin_write_transaction()
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = db.session.scalar(
@@ -96,95 +95,6 @@ def release(job_id: str, token: str) -> None:
         .values(locked_until=None, lease_token=None)
     )
     db.session.commit()
-
-
-class _Tracked(list[LeadInput]):
-    """The inputs of a chunk, knowing which one `register_many()` has reached."""
-
-    def __init__(self, inputs: list[LeadInput], rows: list[int]) -> None:
-        super().__init__(inputs)
-        self.rows = rows
-        self.reached: list[int] = []
-
-    def __iter__(self) -> Iterator[LeadInput]:
-        for position, item in enumerate(super().__iter__()):
-            self.reached.append(self.rows[position])
-            yield item
-
-
-@dataclass
-class _Progress:
-    """The chunk's committed rows and counts, written inside each registration's transaction."""
-
-    job_id: str
-    token: str
-    lease: timedelta
-    base_created: int
-    base_updated: int
-    done: set[int]  # rows of this chunk whose registration committed (or that one refused)
-    created: int = 0
-    updated: int = 0
-    tracked: _Tracked | None = None
-    pending: list[bool] = field(default_factory=list)  # created? per lead of this transaction
-    seen: int = 0  # of `tracked.reached`, the rows already counted into `done`
-
-    def written(self, lead_id: str, created: bool) -> None:
-        self.pending.append(created)
-
-    def _rows_of_transaction(self) -> set[int]:
-        reached = self.tracked.reached if self.tracked is not None else []
-        if len(self.pending) > 1:  # a batch written in one transaction: every row it reached
-            return set(reached[self.seen :])
-        # One lead a transaction (`register_many` as a loop): the row it is at; those it passed
-        # without a commit of their own were refused, and are recorded with the chunk's end.
-        return {reached[-1]} if reached else set()
-
-    def before_commit(self, session: Session) -> None:
-        if not self.pending:
-            return
-        rows = self.done | self._rows_of_transaction()
-        created = self.created + sum(self.pending)
-        updated = self.updated + len(self.pending) - sum(self.pending)
-        result = session.execute(
-            update(LeadImport)
-            .where(LeadImport.id == self.job_id, LeadImport.lease_token == self.token)
-            .values(
-                chunk_done=sorted(rows),
-                created_count=self.base_created + created,
-                updated_count=self.base_updated + updated,
-                locked_until=utcnow() + self.lease,
-            )
-        )
-        if result.rowcount != 1:
-            raise LeaseLost(self.job_id)
-
-    def after_commit(self, session: Session) -> None:
-        if not self.pending:
-            return
-        self.done |= self._rows_of_transaction()
-        self.created += sum(self.pending)
-        self.updated += len(self.pending) - sum(self.pending)
-        self.seen = len(self.tracked.reached) if self.tracked is not None else 0
-        self.pending = []
-
-    def after_rollback(self, session: Session) -> None:
-        self.pending = []
-
-    @contextmanager
-    def listening(self) -> Iterator[None]:
-        session = db.session()
-        hooks: list[tuple[str, Callable[[Session], None]]] = [
-            ("before_commit", self.before_commit),
-            ("after_commit", self.after_commit),
-            ("after_rollback", self.after_rollback),
-        ]
-        for name, hook in hooks:
-            event.listen(session, name, hook)
-        try:
-            yield
-        finally:
-            for name, hook in hooks:
-                event.remove(session, name, hook)
 
 
 def _origin(job: LeadImport) -> Origin | None:
@@ -215,12 +125,12 @@ def _rejection(
 def _register(
     origin: Origin,
     todo: list[tuple[int, int, list[str], RowInput]],
-    progress: _Progress,
+    progress: Progress,
     actor_id: str | None,
 ) -> list[Outcome | None]:
     """Outcomes of the rows in `todo` (None: committed before, by an earlier attempt)."""
     context = RegistrationContext(actor_id=actor_id, on_written=progress.written)
-    progress.tracked = _Tracked([item[3].lead_input for item in todo], [item[0] for item in todo])
+    progress.tracked = Tracked([item[3].lead_input for item in todo], [item[0] for item in todo])
     try:
         with progress.listening():
             return list(register_many(origin, progress.tracked, context))
@@ -234,7 +144,7 @@ def _register(
         if index in progress.done:
             outcomes.append(None)
             continue
-        progress.tracked = _Tracked([prepared.lead_input], [index])
+        progress.tracked = Tracked([prepared.lead_input], [index])
         try:
             with progress.listening():
                 [outcome] = register_many(origin, progress.tracked, context)
@@ -279,7 +189,7 @@ def run_chunk(job_id: str, token: str) -> bool:
     if origin is None:
         _end(job, token, ImportStatus.FAILED, "The funnel (or origin) of this import was deleted.")
         return False
-    progress = _Progress(
+    progress = Progress(
         job.id,
         token,
         _lease(),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import configure_mappers
@@ -18,19 +18,23 @@ from leadsite.outbox import worker
 from tests import factories
 
 
-@pytest.fixture
-def import_worker(app: Flask) -> Iterator[None]:
+@contextmanager
+def running_worker(app: Flask) -> Iterator[None]:
     """The worker loop in a thread of the test's process, as `make run` has it: it runs the
-    imports the pages queue."""
+    imports the pages queue. Started once the test's own rows are written: a write of this
+    thread whose read began before a commit of the worker's would find SQLite's lock lost."""
     # Mapped classes are set up on first use: the thread must not do it holding SQLite's lock
     # while this one waits for the setup, then for the lock.
     configure_mappers()
+    db.session.commit()
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(app, stop, 0.05), daemon=True)
     thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=30)
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _sign_in(page: Page, live_server: str, person: User, then: str) -> None:
@@ -61,7 +65,7 @@ def test_search_narrows_the_list_and_the_address_follows(page: Page, live_server
 
 
 def test_a_small_csv_is_imported_and_its_report_read(
-    page: Page, live_server: str, tmp_path: Path, import_worker: None
+    app: Flask, page: Page, live_server: str, tmp_path: Path
 ):
     ws = factories.workspace()
     factories.funnel(ws, "Spring fair")
@@ -76,7 +80,14 @@ def test_a_small_csv_is_imported_and_its_report_read(
         encoding="utf-8",
     )
     _sign_in(page, live_server, factories.user(ws), "/p/leads")
+    with running_worker(app):
+        _import_and_read(page, csv_file)
+    db.session.rollback()
+    zoe = db.session.scalar(db.select(Lead).filter_by(email="zoe@example.com"))
+    assert zoe is not None and zoe.first_name == "Zoë"
 
+
+def _import_and_read(page: Page, csv_file: Path) -> None:
     page.get_by_role("link", name="Import CSV").click()
     page.get_by_label("CSV file").set_input_files(csv_file)
     page.get_by_role("button", name="Upload and map the columns").click()
@@ -97,7 +108,3 @@ def test_a_small_csv_is_imported_and_its_report_read(
         "E-mail: Email needs an @ sign. Enter an address like name@example.com."
     )
     assert page.url.endswith("/report")
-    db.session.rollback()
-    db.session.expire_all()
-    zoe = db.session.scalar(db.select(Lead).filter_by(email="zoe@example.com"))
-    assert zoe is not None and zoe.first_name == "Zoë"
