@@ -110,6 +110,7 @@ def test_a_rolled_back_change_leaves_the_rollup_as_it_was(client):
 
     complete_step(steps(journey)["Call"])
     db.session.rollback()
+    db.session.expire_all()
 
     assert _stored() == before == _recounted()
 

@@ -21,6 +21,7 @@ def _batch(api: ApiWorld, body: Any, **kwargs: Any) -> TestResponse:
 
 def _leads() -> list[Lead]:
     db.session.rollback()
+    db.session.expire_all()
     return list(db.session.scalars(db.select(Lead).order_by(Lead.email)))
 
 
@@ -169,6 +170,7 @@ def test_the_ingestion_log_keeps_one_entry_per_batch_with_its_counts(api):
     writer.flush()
 
     db.session.rollback()
+    db.session.expire_all()
     (entry,) = db.session.scalars(db.select(IngestionEntry)).all()
     assert (entry.origin_id, entry.status, entry.outcome) == (api.origin.id, 200, "created")
     assert entry.details["counts"] == {"created": 1, "updated": 1, "rejected": 1}

@@ -48,6 +48,7 @@ def test_batches_racing_single_registrations_make_one_lead_per_person(app, api):
         single_statuses = [status for future in single for status in future.result()]
 
     db.session.rollback()
+    db.session.expire_all()
     leads = db.session.scalars(db.select(Lead).filter_by(workspace_id=api.workspace.id)).all()
     assert sorted(lead.email for lead in leads) == sorted(emails)
     assert {lead.counter for lead in leads} == {3}

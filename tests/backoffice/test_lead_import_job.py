@@ -36,6 +36,7 @@ def _fresh(job_id: str) -> LeadImport:
 
 def _counters() -> list[int]:
     db.session.rollback()
+    db.session.expire_all()
     return sorted(db.session.scalars(db.select(Lead.counter)))
 
 
@@ -95,6 +96,7 @@ def test_a_worker_killed_inside_a_chunk_resumes_after_its_last_committed_row(mon
     with pytest.raises(KeyboardInterrupt):
         lead_import_job.run_chunk(job.id, lease)
     db.session.rollback()
+    db.session.expire_all()
     stopped = _fresh(job.id)
     interrupted = (stopped.rows_done, stopped.created_count, list(stopped.chunk_done))
     monkeypatch.setattr(lead_import_job, "register_many", real)

@@ -49,6 +49,7 @@ def test_progress_survives_a_reload_and_cancel_stops_the_import(
         expect(state).to_contain_text("Cancelled", timeout=15_000)
         expect(page.locator(".import-stats")).to_be_visible()
     db.session.rollback()
+    db.session.expire_all()
     job = db.session.scalar(db.select(LeadImport))
     assert job.status == ImportStatus.CANCELLED and first < job.rows_done < ROWS
     expect(state).to_contain_text(f"after {job.rows_done:,} of {ROWS:,} rows")

@@ -83,6 +83,7 @@ def test_a_small_csv_is_imported_and_its_report_read(
     with running_worker(app):
         _import_and_read(page, csv_file)
     db.session.rollback()
+    db.session.expire_all()
     zoe = db.session.scalar(db.select(Lead).filter_by(email="zoe@example.com"))
     assert zoe is not None and zoe.first_name == "Zoë"
 

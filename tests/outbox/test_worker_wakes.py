@@ -49,6 +49,7 @@ def running_worker(app: Flask, idle_seconds: float) -> Iterator[None]:
 def listener_pids() -> list[int]:
     """The backends of this database's workers that LISTEN."""
     db.session.rollback()
+    db.session.expire_all()
     return list(
         db.session.scalars(
             db.text(
@@ -127,6 +128,7 @@ def test_work_due_now_notifies_once_at_commit_and_nothing_else_does(app, postgre
         db.session.add(OutboxMessage(workspace_id=ws.id, channel=Channel.WEBHOOK, target="x"))
         db.session.flush()
         db.session.rollback()
+        db.session.expire_all()
         assert notifications() == 0
 
         app.config["WORKER_LISTEN"] = False  # workers poll: writers need not notify

@@ -88,6 +88,7 @@ def _one_by_one(origin: Any, inputs: list[LeadInput]) -> list[Outcome]:
             registration = register(origin, lead_input, RegistrationContext())
         except RegistrationError as error:
             db.session.rollback()
+            db.session.expire_all()
             outcomes.append(Outcome.refused(error))
             continue
         outcomes.append(
@@ -104,6 +105,7 @@ def _seen(workspace_id: str, outcomes: list[Outcome]) -> dict[str, Any]:
     """What a client and staff see of the outcomes, with each lead named by the first input
     that touched it (ids differ between the workspaces)."""
     db.session.rollback()
+    db.session.expire_all()
     names: dict[str, int] = {}
     for index, outcome in enumerate(outcomes):
         if outcome.lead_id is not None:

@@ -31,6 +31,7 @@ def test_a_retry_after_a_lost_answer_answers_in_the_doors_shape_and_counts_once(
 
     assert died.status_code == 500
     db.session.rollback()
+    db.session.expire_all()
     lead = db.session.scalar(db.select(Lead).filter_by(email="x@example.com"))
     assert lead.counter == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(Lead)) == 2
