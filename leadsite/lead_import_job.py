@@ -1,10 +1,10 @@
 """CSV import, the job: a worker claims an import with a lease and registers it a chunk at a time.
 
-Each chunk goes through `register_many()`. Its progress (the committed rows and the counts) is
-written inside the transactions that write its leads, by a `before_commit` hook on the session,
-so a job taken over after its worker died resumes after the last committed registration and
-registers no row twice. A chunk's refused rows and its end (`next_row`) are written together
-once `register_many()` returns. The lease token fences a worker whose lease was taken over: its
+Each chunk is one `register_many()` batch: its leads, its refused rows, the counts and the next
+chunk's start (`next_row`) commit in one transaction (its `before_commit`), so a job taken over
+after its worker died runs the chunk again whole, and registers no row twice. A chunk that fails
+as a whole runs again row by row, each row committed with the progress it makes (`chunk_done`,
+through `lead_import_progress`). The lease token fences a worker whose lease was taken over: its
 next commit finds the token changed and is rolled back (`LeaseLost`).
 """
 
@@ -122,23 +122,15 @@ def _rejection(
     }
 
 
-def _register(
+def _register_rows(
     origin: Origin,
     todo: list[tuple[int, int, list[str], RowInput]],
     progress: Progress,
     actor_id: str | None,
 ) -> list[Outcome | None]:
-    """Outcomes of the rows in `todo` (None: committed before, by an earlier attempt)."""
+    """Outcomes of the rows in `todo` one at a time, each committed with the progress it makes
+    (after a chunk that failed as a whole); None: committed before, by an earlier attempt."""
     context = RegistrationContext(actor_id=actor_id, on_written=progress.written)
-    progress.tracked = Tracked([item[3].lead_input for item in todo], [item[0] for item in todo])
-    try:
-        with progress.listening():
-            return list(register_many(origin, progress.tracked, context))
-    except LeaseLost:
-        raise
-    except Exception:  # one bad row must not stop the import, nor repeat forever: row by row
-        db.session.rollback()
-        log.exception("import %s: a chunk failed; its rows are run one at a time", progress.job_id)
     outcomes: list[Outcome | None] = []
     for index, _, _, prepared in todo:
         if index in progress.done:
@@ -206,37 +198,73 @@ def run_chunk(job_id: str, token: str) -> bool:
             rejected.append(_rejection(job.id, index, number, prepared, cells, prepared.problems))
         else:
             todo.append((index, number, cells, prepared))
-    outcomes = _register(origin, todo, progress, job.user_id) if todo else []
-    for (index, number, cells, prepared), outcome in zip(todo, outcomes, strict=True):
-        if outcome is not None and outcome.status == "rejected":
-            reasons = outcome_reasons(outcome, prepared.columns)
-            rejected.append(_rejection(job.id, index, number, prepared, cells, reasons))
     end = chunk.first_row + chunk.row_count
     finished = end >= job.row_count
-    begin_write_transaction()
-    if rejected:
-        db.session.execute(insert(LeadImportRejection), rejected)
-    result = db.session.execute(
-        update(LeadImport)
-        .where(LeadImport.id == job.id, LeadImport.lease_token == token)
-        .values(
-            next_row=end,
-            chunk_done=[],
-            created_count=progress.base_created + progress.created,
-            updated_count=progress.base_updated + progress.updated,
-            rejected_count=LeadImport.rejected_count + len(rejected),
-            locked_until=None if finished else utcnow() + progress.lease,
-            status=ImportStatus.FINISHED if finished else ImportStatus.QUEUED,
-            finished_at=utcnow() if finished else None,
+
+    def finish_chunk(outcomes: list[Outcome | None]) -> None:
+        """The chunk's end, in the transaction that commits its registrations: the counts, its
+        refused rows, and the next chunk's start, fenced by the lease token."""
+        refused = list(rejected)
+        created, updated = progress.created, progress.updated
+        for (index, number, cells, prepared), outcome in zip(todo, outcomes, strict=True):
+            if outcome is None:
+                continue
+            if outcome.status == "rejected":
+                reasons = outcome_reasons(outcome, prepared.columns)
+                refused.append(_rejection(job.id, index, number, prepared, cells, reasons))
+            elif index not in progress.done:  # not counted yet by a row's own transaction
+                created += outcome.created
+                updated += not outcome.created
+        if refused:
+            db.session.execute(insert(LeadImportRejection), refused)
+        result = db.session.execute(
+            update(LeadImport)
+            .where(LeadImport.id == job.id, LeadImport.lease_token == token)
+            .values(
+                next_row=end,
+                chunk_done=[],
+                created_count=progress.base_created + created,
+                updated_count=progress.base_updated + updated,
+                rejected_count=LeadImport.rejected_count + len(refused),
+                locked_until=None if finished else utcnow() + progress.lease,
+                status=ImportStatus.FINISHED if finished else ImportStatus.QUEUED,
+                finished_at=utcnow() if finished else None,
+            )
         )
-    )
-    if result.rowcount != 1:
+        if result.rowcount != 1:
+            raise LeaseLost(job.id)
+        db.session.execute(
+            delete(LeadImportChunk).filter_by(import_id=job.id, first_row=chunk.first_row)
+        )
+
+    # The chunk is one batch: its leads, its progress and its refused rows commit together, so a
+    # worker killed meanwhile leaves none of it, and the job taken over runs it again whole.
+    recorded: list[bool] = []
+
+    def finish_batch(outcomes: list[Outcome]) -> None:
+        recorded[:] = [True]
+        finish_chunk(list(outcomes))
+
+    returned: list[Outcome | None] = []
+    try:
+        if todo:
+            context = RegistrationContext(actor_id=job.user_id)
+            inputs = [item[3].lead_input for item in todo]
+            returned = list(register_many(origin, inputs, context, before_commit=finish_batch))
+    except LeaseLost:
+        raise
+    except Exception:  # one bad row must not stop the import, nor repeat forever: row by row
         db.session.rollback()
-        raise LeaseLost(job.id)
-    db.session.execute(
-        delete(LeadImportChunk).filter_by(import_id=job.id, first_row=chunk.first_row)
-    )
-    db.session.commit()
+        log.exception("import %s: a chunk failed; its rows are run one at a time", job.id)
+        outcomes = _register_rows(origin, todo, progress, job.user_id)
+        begin_write_transaction()
+        finish_chunk(outcomes)
+        db.session.commit()
+        return not finished
+    if not recorded:  # every row refused before any write: no batch transaction was opened
+        begin_write_transaction()
+        finish_chunk(returned)
+        db.session.commit()
     return not finished
 
 
