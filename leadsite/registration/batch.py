@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import selectinload
 
 from leadsite.analytics.touch import count_registration
 from leadsite.database import (
@@ -357,8 +358,13 @@ def _journeys(funnel_id: str, leads: list[Lead]) -> dict[str, Journey]:
     """The journeys in this funnel of the leads found, by lead, in one query."""
     if not leads:
         return {}
-    query = db.select(Journey).where(
-        Journey.funnel_id == funnel_id, Journey.lead_id.in_([lead.id for lead in leads])
+    query = (
+        db.select(Journey)
+        .where(Journey.funnel_id == funnel_id, Journey.lead_id.in_([lead.id for lead in leads]))
+        # Their data too, in one more query, read afresh: an earlier round of the batch may
+        # have written data of a journey already in the session.
+        .options(selectinload(Journey.data))
+        .execution_options(populate_existing=True)
     )
     return {journey.lead_id: journey for journey in db.session.scalars(query)}
 
