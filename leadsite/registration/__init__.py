@@ -1,5 +1,7 @@
-"""The registration pipeline: every door builds a `LeadInput` and calls `register()`."""
+"""The registration pipeline: every door builds `LeadInput`s and calls `register_many()`, or
+`register()`, a batch of one."""
 
+from leadsite.registration.batch import register_many
 from leadsite.registration.errors import (
     Conflict,
     Duplicate,
@@ -18,6 +20,7 @@ from leadsite.registration.inputs import (
     RegistrationContext,
     WebhookInput,
 )
+from leadsite.registration.outcome import Outcome
 from leadsite.registration.pipeline import Registration, check_open, register
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "LeadNotFound",
     "LeadRequest",
     "NotFound",
+    "Outcome",
     "Registration",
     "RegistrationContext",
     "RegistrationError",
@@ -38,4 +42,5 @@ __all__ = [
     "WebhookInput",
     "check_open",
     "register",
+    "register_many",
 ]

@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import selectinload
 
 from leadsite.analytics.touch import count_registration
 from leadsite.database import (
@@ -38,15 +37,12 @@ from leadsite.models.rows import NewRows
 from leadsite.outbox.events import ENDPOINTS_QUERY
 from leadsite.registration.build import Built, build_new
 from leadsite.registration.errors import (
-    Conflict,
-    Duplicate,
-    FieldError,
     NotFound,
     RegistrationError,
-    ValidationFailed,
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
 from leadsite.registration.match import candidates_in, choose, find_all, identifier_locks
+from leadsite.registration.outcome import Outcome
 from leadsite.registration.steps import (
     MAX_ATTEMPTS,
     Prepared,
@@ -57,53 +53,9 @@ from leadsite.registration.steps import (
 )
 from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
 
+__all__ = ["Outcome", "register", "register_many"]
+
 log = logging.getLogger(__name__)
-
-Status = Literal["created", "updated", "rejected"]
-
-
-@dataclass
-class Outcome:
-    """What became of one input: its lead (created or updated), or why it was refused, with the
-    codes the single API endpoint answers."""
-
-    status: Status
-    lead_id: str | None = None
-    code: str | None = None  # the RegistrationError's code, for a rejected input
-    http_status: int = 200  # what the single endpoint would have answered
-    message: str | None = None
-    errors: list[FieldError] = field(default_factory=list)
-    warnings: list[Conflict] = field(default_factory=list)
-    existing_lead_id: str | None = None  # DUPLICATE_*: the lead that holds the identifier
-    # The refusal itself, and (`register()`, a batch of one) the registration made.
-    error: RegistrationError | None = field(default=None, repr=False, compare=False)
-    registration: Registration | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def created(self) -> bool:
-        return self.status == "created"
-
-    @classmethod
-    def refused(cls, error: RegistrationError) -> Outcome:
-        return cls(
-            status="rejected",
-            code=error.code,
-            http_status=error.status,
-            message=error.message,
-            errors=list(error.errors) if isinstance(error, ValidationFailed) else [],
-            existing_lead_id=error.existing_lead_id if isinstance(error, Duplicate) else None,
-            error=error,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "code": self.code,
-            "lead_id": self.lead_id,
-            "created": self.created,
-            "errors": [error.as_dict() for error in self.errors],
-            "warnings": [warning.as_dict() for warning in self.warnings],
-        }
 
 
 def register_many(
@@ -365,8 +317,13 @@ def _journeys(funnel_id: str, leads: list[Lead]) -> dict[str, Journey]:
     """The journeys in this funnel of the leads found, by lead, in one query."""
     if not leads:
         return {}
-    query = db.select(Journey).where(
-        Journey.funnel_id == funnel_id, Journey.lead_id.in_([lead.id for lead in leads])
+    query = (
+        db.select(Journey)
+        .where(Journey.funnel_id == funnel_id, Journey.lead_id.in_([lead.id for lead in leads]))
+        # Their data too, in one more query, read afresh: an earlier round of the batch may
+        # have written data of a journey already in the session.
+        .options(selectinload(Journey.data))
+        .execution_options(populate_existing=True)
     )
     return {journey.lead_id: journey for journey in db.session.scalars(query)}
 

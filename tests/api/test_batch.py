@@ -186,3 +186,24 @@ def test_the_openapi_document_describes_the_batch(client):
     assert {"200", "413", "422"} <= set(operation["responses"])
     body = doc["components"]["schemas"]["BatchBody"]
     assert (body["type"], body["maxItems"], body["minItems"]) == ("array", 500, 1)
+
+
+def test_two_items_give_journey_data_to_a_lead_registered_before(api):
+    known = api.register({"email": "ada@example.com"}).json["data"]
+
+    response = _batch(
+        api,
+        [
+            {"email": "ada@example.com", "JourneyData": {"team_size": 4}},
+            {"email": "ada@example.com", "JourneyData": {"team_size": 5, "company": "Acme"}},
+        ],
+    )
+
+    assert [item["status"] for item in response.json["data"]] == ["updated", "updated"]
+    db.session.rollback()
+    journey = db.session.get(Journey, known["journey"]["id"])
+    assert sorted((item.data_point.name, item.value) for item in journey.data) == [
+        ("company", "Acme"),
+        ("team_size", 5),
+    ]
+    assert db.session.get(Lead, known["id"]).counter == 3

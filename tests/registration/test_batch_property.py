@@ -152,6 +152,7 @@ def _seen(workspace_id: str, outcomes: list[Outcome]) -> dict[str, Any]:
 @settings(
     max_examples=25,
     deadline=None,
+    database=None,  # no files left in the checkout
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(funnel_fields=FUNNELS, inputs=st.lists(INPUTS, min_size=1, max_size=8))
