@@ -16,13 +16,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite 3.35+ drops a column in place): a batch operation
+# would copy `events`, the biggest table, and reflect the tables it refers to.
 def upgrade():
     for table in ("events", "outbox_messages"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("request_id", sa.String(length=128), nullable=True))
+        op.add_column(table, sa.Column("request_id", sa.String(length=128), nullable=True))
 
 
 def downgrade():
     for table in ("outbox_messages", "events"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("request_id")
+        op.drop_column(table, "request_id")
