@@ -151,11 +151,12 @@ def main() -> None:
                     str(csv_path),
                 ],
                 cwd=ROOT,
-                check=True,
                 capture_output=True,
                 text=True,
-            ).stdout
-            result = json.loads(output.strip().splitlines()[-1])
+            )
+            if output.returncode != 0:
+                sys.exit(f"{database}: the import's process failed:\n{output.stderr[-3000:]}")
+            result = json.loads(output.stdout.strip().splitlines()[-1])
             lines += [_line(database, item) for item in result["passes"]]
             notes.append(f"{database}: peak RSS {result['rss_before_mb']:.0f} MB before the file")
     print(header)

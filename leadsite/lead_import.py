@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from sqlalchemy import delete, insert, update
 
-from leadsite.database import begin_write_transaction
+from leadsite.database import begin_write_transaction, holds_write_lock
 from leadsite.extensions import db
 from leadsite.models import (
     UTM_FIELDS,
@@ -322,6 +322,10 @@ def rows(job: LeadImport, start: int = 0, stop: int | None = None) -> Iterator[t
 def sweep() -> int:
     """Delete imports (their chunks and report) made more than a day ago, but those running."""
     limit = utcnow() - timedelta(seconds=KEEP_SECONDS)
+    if not holds_write_lock():
+        # End the caller's read transaction (SQLite): its snapshot, older than another
+        # connection's commit (the worker's), would make this first write fail at once.
+        db.session.commit()
     begin_write_transaction()
     result = db.session.execute(
         delete(LeadImport)
