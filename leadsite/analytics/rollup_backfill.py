@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from leadsite.analytics.rollup import CountKey, contribution, stored_states
-from leadsite.analytics.rollup_session import upsert_counts
+from leadsite.analytics.rollup_session import count_rows, upsert_counts
 from leadsite.models import (
     Activity,
     Event,
@@ -60,20 +60,7 @@ def backfill(connection: Connection, chunk: int = CHUNK) -> int:
             connection.execute(insert(JourneyDuration), durations)
         total += len(batch)
     _empty_stages(connection, counts, workspaces)
-    rows = [
-        {
-            "funnel_id": key[0],
-            "day": key[1],
-            "origin_id": key[2],
-            "metric": key[3],
-            "item": key[4],
-            "bucket": key[5],
-            "workspace_id": workspaces[key[0]],
-            "n": n,
-        }
-        for key, n in sorted(counts.items())
-        if n
-    ]
+    rows = count_rows(counts, workspaces)
     for start in range(0, len(rows), chunk):
         upsert_counts(connection, rows[start : start + chunk])
     return total

@@ -203,20 +203,7 @@ def apply_changes(
     for (workspace_id, key), n in (extra or {}).items():
         deltas[key] += n
         workspaces[key[0]] = workspace_id
-    rows = [
-        {
-            "funnel_id": key[0],
-            "day": key[1],
-            "origin_id": key[2],
-            "metric": key[3],
-            "item": key[4],
-            "bucket": key[5],
-            "workspace_id": workspaces[key[0]],
-            "n": n,
-        }
-        for key, n in sorted(deltas.items())
-        if n
-    ]
+    rows = count_rows(deltas, workspaces)
     connection = session.connection()
     for journey_id, activity_id in sorted(durations_out):
         connection.execute(
@@ -229,6 +216,25 @@ def apply_changes(
         connection.execute(_INSERT_DURATIONS, durations_in)
     if rows:
         upsert_counts(connection, rows)
+
+
+def count_rows(counts: Any, workspaces: dict[str, str]) -> list[dict[str, Any]]:
+    """`journey_counts` rows of the non-zero counts by key (funnel, day, origin, metric, item,
+    bucket), in key order (the order their row locks are taken in)."""
+    return [
+        {
+            "funnel_id": key[0],
+            "day": key[1],
+            "origin_id": key[2],
+            "metric": key[3],
+            "item": key[4],
+            "bucket": key[5],
+            "workspace_id": workspaces[key[0]],
+            "n": n,
+        }
+        for key, n in sorted(counts.items())
+        if n
+    ]
 
 
 def upsert_counts(connection: Any, rows: list[dict[str, Any]]) -> None:
