@@ -43,6 +43,20 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_PAGE = 200
 
 
+def requested_origin(ref: str) -> Origin | Response:
+    """The API origin named by `ref` (or the workspace's default one), noted for the ingestion
+    log; or the 404 to answer."""
+    note(workspace_id=g.workspace_id)
+    origin = api_origin(ref, g.workspace_id) if ref else default_origin(g.workspace_id)
+    if origin is None:
+        note(code="NOT_FOUND")
+        if not ref:
+            return api_error(404, no_default_origin_message(), "NOT_FOUND")
+        return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
+    note(origin_id=origin.id)
+    return origin
+
+
 @bp.post("/leads")
 @operation(
     summary="Register a lead through an API origin",
@@ -66,14 +80,9 @@ def create_lead() -> Response:
     `ref` through the workspace's default API origin, in the chatbot platform's dialect."""
     request.max_content_length = MAX_BODY_BYTES
     ref = request.args.get("ref", "").strip()
-    note(workspace_id=g.workspace_id)
-    origin = api_origin(ref, g.workspace_id) if ref else default_origin(g.workspace_id)
-    if origin is None:
-        note(code="NOT_FOUND")
-        if not ref:
-            return api_error(404, no_default_origin_message(), "NOT_FOUND")
-        return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
-    note(origin_id=origin.id)
+    origin = requested_origin(ref)
+    if isinstance(origin, Response):
+        return origin
     if not ref:
         return answer_once(lambda: register_chatbot_lead(origin), chatbot_replay(origin))
     return answer_once(lambda: _register(origin), lambda done: lead_answer(done, origin.funnel_id))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from leadsite.api import bp
 from leadsite.api.auth import check_origin
 from leadsite.api.body import InvalidJSON, parse_json, refuse_unstorable_text, sort_keys
-from leadsite.api.dialects.doors import api_origin, default_origin, no_default_origin_message
 from leadsite.api.errors import handle_registration_error, pydantic_errors
 from leadsite.api.idempotency import answer_once, record_answer
 from leadsite.api.ingest import note
 from leadsite.api.lead_input import lead_input_from_body
+from leadsite.api.leads import requested_origin
 from leadsite.api.openapi import operation, query_param
 from leadsite.api.schemas import MAX_BATCH, BatchBody, BatchResponse, RegistrationBody
 from leadsite.errors import api_error
@@ -56,15 +56,9 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024
 def create_leads_batch() -> Response:
     """Register every item of the JSON array through the API origin named by `ref`."""
     request.max_content_length = MAX_BATCH_BYTES
-    ref = request.args.get("ref", "").strip()
-    note(workspace_id=g.workspace_id)
-    origin = api_origin(ref, g.workspace_id) if ref else default_origin(g.workspace_id)
-    if origin is None:
-        note(code="NOT_FOUND")
-        if not ref:
-            return api_error(404, no_default_origin_message(), "NOT_FOUND")
-        return api_error(404, "No API origin with this ref in your workspace", "NOT_FOUND")
-    note(origin_id=origin.id)
+    origin = requested_origin(request.args.get("ref", "").strip())
+    if isinstance(origin, Response):
+        return origin
     return answer_once(lambda: _register_batch(origin))
 
 
