@@ -1,0 +1,217 @@
+"""The previous release for tests/operations/test_previous_release.py: which commit it is, its
+code exported from git, a database of its own, and its web and worker processes.
+
+The previous release is `PREVIOUS_RELEASE` (any git revision) or, by default, the newest commit
+on this checkout's first-parent history whose migrations end at other heads than the working
+tree's: the code that last ran on the schema before this one's migrations changed it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import tarfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from leadsite.config import database_url
+from tests.operations.processes import BIN, ROOT, _answers
+from tests.servers import eventually, free_port
+
+VERSIONS = "migrations/versions"
+# `revision = '0009_idem'`, `down_revision = ('a', 'b')`: the lines Alembic's files start with.
+REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
+QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+
+
+@dataclass(frozen=True)
+class Release:
+    commit: str
+    subject: str
+    heads: frozenset[str]
+
+    def __str__(self) -> str:
+        return f"{self.commit[:10]} ({self.subject}; migrations at {', '.join(sorted(self.heads))})"
+
+
+def git(*args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        raise GitError(f"git {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+class GitError(Exception):
+    pass
+
+
+def heads_of(sources: list[str]) -> frozenset[str]:
+    """The revisions no other migration revises, read from the migration files' text."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for source in sources:
+        for name, value in REVISION_LINE.findall(source):
+            (revisions if name == "revision" else revised).update(QUOTED.findall(value))
+    return frozenset(revisions - revised)
+
+
+def working_tree_heads() -> frozenset[str]:
+    return heads_of([path.read_text() for path in (ROOT / VERSIONS).glob("*.py")])
+
+
+def commit_heads(commit: str) -> frozenset[str]:
+    lines = git("grep", "-h", "-E", r"^(down_)?revision\s*=", commit, "--", f"{VERSIONS}/*.py")
+    return heads_of([lines])
+
+
+def release(revision: str) -> Release:
+    commit = git("rev-parse", "--verify", f"{revision}^{{commit}}").strip()
+    subject = git("log", "-1", "--format=%s", commit).strip()
+    return Release(commit, subject[:80], commit_heads(commit))
+
+
+def previous_release() -> Release:
+    """`PREVIOUS_RELEASE`, else the newest first-parent commit whose migration heads differ
+    from the working tree's (HEAD itself when the working tree adds a migration)."""
+    if chosen := os.environ.get("PREVIOUS_RELEASE"):
+        return release(chosen)
+    current = working_tree_heads()
+    if commit_heads("HEAD") != current:
+        return release("HEAD")
+    newest_same = "HEAD"
+    touching = git("log", "--first-parent", "--format=%H", "HEAD", "--", VERSIONS).split()
+    for commit in touching:
+        if commit_heads(commit) != current:
+            break
+        newest_same = commit
+    try:
+        return release(f"{newest_same}^1")
+    except GitError as error:
+        raise GitError(
+            f"no commit before {newest_same[:10]} in this checkout's history ({error}): a "
+            "shallow clone? Fetch the history (git fetch --unshallow) or set PREVIOUS_RELEASE"
+        ) from error
+
+
+def export(commit: str, destination: Path) -> Path:
+    """The commit's files (as `git archive` writes them) under `destination`."""
+    archive = destination.with_suffix(".tar")
+    subprocess.run(
+        ["git", "archive", "--format=tar", f"--output={archive}", commit],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+    destination.mkdir()
+    with tarfile.open(archive) as tar:
+        tar.extractall(destination, filter="data")
+    archive.unlink()
+    return destination
+
+
+@contextmanager
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new PostgreSQL database on `TEST_DATABASE_URL`'s server (dropped
+    afterwards), else a SQLite file."""
+    test_url = os.environ.get("TEST_DATABASE_URL")
+    if not test_url:
+        yield f"sqlite:///{tmp_path / 'upgraded.db'}"
+        return
+    server = make_url(database_url(test_url))
+    name = f"{server.database}_prev_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def old_environment(tree: Path, url: str, base_url: str) -> dict[str, str]:
+    """The old code first on the path (before this checkout's editable install), on `url`."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAIL_URL", "PYTHONPATH")
+    }
+    environment.update(
+        {
+            "PYTHONPATH": str(tree),
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret",
+            "BASE_URL": base_url,
+            "LEADSITE_INLINE_WORKER": "0",
+            "WEBHOOK_ALLOW_PRIVATE": "1",
+        }
+    )
+    return environment
+
+
+@dataclass
+class Running:
+    """The previous release's processes: its web server's URL and both logs."""
+
+    url: str
+    web_log: Path
+    worker_log: Path
+
+    def logged(self) -> str:
+        """The last lines of both logs, for a failure's message."""
+        return "".join(
+            f"\n--- the previous release's {name} log (last lines) ---\n"
+            + path.read_text(errors="replace")[-3000:]
+            for name, path in (("web", self.web_log), ("worker", self.worker_log))
+        )
+
+
+@contextmanager
+def old_processes(tree: Path, url: str, logs: Path) -> Iterator[Running]:
+    """The old release's web (gunicorn, its app.py) and worker processes on `url`."""
+    port = free_port()
+    served = Running(f"http://127.0.0.1:{port}", logs / "old-web.log", logs / "old-worker.log")
+    environment = old_environment(tree, url, served.url)
+    web_command = [
+        *(str(BIN / "gunicorn"), "--no-control-socket", "--worker-class", "gthread"),
+        *("--workers", "1", "--threads", "4", "--bind", f"127.0.0.1:{port}", "app:app"),
+    ]
+    worker_command = [str(BIN / "flask"), "--app", "app", "leadsite", "worker"]
+    with (
+        served.web_log.open("wb") as web_log,
+        served.worker_log.open("wb") as worker_log,
+    ):
+        web = _start(web_command, tree, environment, web_log)
+        worker = _start(worker_command, tree, environment, worker_log)
+        try:
+            if not eventually(lambda: _answers(served.url + "/healthz"), timeout=30):
+                pytest.fail(f"the previous release's web did not start:{served.logged()}")
+            yield served
+        finally:
+            for process in (web, worker):
+                _stop(process)
+
+
+def _start(command: list[str], tree: Path, environment: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, cwd=tree, env=environment, stdout=log, stderr=log, start_new_session=True
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

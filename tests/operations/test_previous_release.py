@@ -1,0 +1,210 @@
+"""Zero-downtime upgrades: the previous release's code runs against this release's schema.
+
+During a rolling upgrade the database is migrated first, and the old code keeps serving until
+its hosts are restarted. So: a fresh database is migrated to this tree's head with this tree's
+code, which also makes the demo workspace; then the previous release (tests/operations/
+previous_release.py says which commit that is) runs from its own exported tree as real web and
+worker processes, and does what an old process does meanwhile: answers the balancer's probe,
+registers through the API and the hosted page, serves staff their leads, and delivers a
+webhook. Last, this code reads what the old code wrote.
+
+A migration that drops or renames what the old code uses (contract before expand) fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from flask_migrate import upgrade
+
+from leadsite.demo import DemoWorkspace, ensure_demo_workspace
+from leadsite.extensions import db
+from leadsite.models import (
+    Journey,
+    Lead,
+    MessageStatus,
+    Origin,
+    OutboxMessage,
+    WebhookEndpoint,
+    Workspace,
+)
+from tests import factories
+from tests.operations import previous_release as previous
+from tests.operations.conftest import outage_app
+from tests.operations.processes import ROOT
+from tests.servers import eventually, webhook_receiver
+
+pytestmark = pytest.mark.timeout(300)
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+FORM_TOKEN = re.compile(r'name="_token" value="([^"]+)"')
+API_EMAIL = "olga.old@example.com"
+PAGE_EMAIL = "pavel.page@example.com"
+
+
+@pytest.fixture
+def old_tree(tmp_path: Path) -> tuple[previous.Release, Path]:
+    if not (ROOT / ".git").exists():
+        pytest.skip(f"no git history at {ROOT}: the previous release cannot be found")
+    try:
+        release = previous.previous_release()
+    except previous.GitError as error:
+        pytest.fail(f"the previous release: {error}")
+    return release, previous.export(release.commit, tmp_path / "previous")
+
+
+def _explain(step: str, response: requests.Response, served) -> str:
+    """What a failed step shows: the answer, and the old process's log (its traceback)."""
+    return (
+        f"the previous release's {step} answered {response.status_code}: "
+        f"{response.text[:800]}{served.logged()}"
+    )
+
+
+def _leads(email: str) -> list[Lead]:
+    db.session.rollback()  # a new snapshot (SQLite keeps a read transaction's)
+    return list(db.session.scalars(db.select(Lead).filter_by(email=email)))
+
+
+def test_the_previous_release_runs_on_this_schema(old_tree, tmp_path):
+    release, tree = old_tree
+    with previous.fresh_database(tmp_path) as url:
+        app = outage_app(url, DEMO_CREDENTIALS_FILE=str(tmp_path / "demo.json"))
+        with app.app_context():
+            upgrade()
+            demo = ensure_demo_workspace("http://localhost", tmp_path / "demo.json")
+            workspace = db.session.get(Workspace, demo.workspace_id)
+            with webhook_receiver() as receiver:
+                endpoint = factories.webhook_endpoint(workspace, url=receiver.url)
+                with previous.old_processes(tree, url, tmp_path) as served:
+                    lead_id = _old_code_serves(release, demo, served, endpoint, receiver)
+                _new_code_reads(app, demo, lead_id)
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _old_code_serves(release, demo: DemoWorkspace, served, endpoint, receiver) -> str:
+    """What an old process does during the upgrade, each step checked in the database."""
+    web = requests.Session()
+    ahead = "ahead" if release.heads != previous.working_tree_heads() else "ok"
+
+    # The balancer's probe: ready, and aware that the schema is newer than its code.
+    ready = web.get(f"{served.url}/readyz", timeout=10)
+    assert ready.status_code == 200, _explain("/readyz", ready, served)
+    assert ready.json()["checks"]["database"] == ahead, (release, ready.json())
+
+    # A visitor opens the hosted page (its form token starts the minimum fill time).
+    page_ref = demo.origins["page"]
+    page = web.get(f"{served.url}/r/{page_ref}", timeout=10)
+    assert page.status_code == 200, _explain("hosted page", page, served)
+    form_token = FORM_TOKEN.search(page.text)
+    assert form_token, page.text[:800]
+    opened = time.monotonic()
+
+    # The API: a new lead, then the same lead registered again with more, then patched.
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {demo.api_key}"
+    registration = f"{served.url}/api/v1/leads?ref={demo.origins['api']}"
+    body = {
+        "email": API_EMAIL,
+        "first_name": "Olga",
+        "JourneyData": [{"Name": "company", "Value": "Old Release Ltd"}],
+    }
+    created = api.post(registration, json=body, timeout=10)
+    assert created.status_code == 201, _explain("API registration", created, served)
+    lead_id = created.json()["data"]["id"]
+    assert [lead.id for lead in _leads(API_EMAIL)] == [lead_id]
+
+    again = {
+        "email": API_EMAIL,
+        "last_name": "Oldham",
+        "JourneyData": [{"Name": "team_size", "Value": 12}],
+    }
+    updated = api.post(registration, json=again, timeout=10)
+    assert updated.status_code == 200, _explain("API update", updated, served)
+    assert updated.json()["created"] is False and updated.json()["data"]["id"] == lead_id
+    patched = api.patch(
+        f"{served.url}/api/v1/leads/{lead_id}", json={"tags": ["upgrade"]}, timeout=10
+    )
+    assert patched.status_code == 200, _explain("API PATCH", patched, served)
+    (lead,) = _leads(API_EMAIL)
+    assert (lead.first_name, lead.last_name, lead.tags) == ("Olga", "Oldham", ["upgrade"])
+
+    # The visitor sends the hosted form (after the minimum fill time).
+    time.sleep(max(0.0, 2.2 - (time.monotonic() - opened)))
+    sent = web.post(
+        f"{served.url}/r/{page_ref}",
+        data={
+            "_token": form_token.group(1),
+            "website": "",
+            "email": PAGE_EMAIL,
+            "first_name": "Pavel",
+        },
+        timeout=10,
+    )
+    assert sent.status_code == 200, _explain("hosted page POST", sent, served)
+    assert "Thanks! Check your inbox." in sent.text, sent.text[:800]
+    (page_lead,) = _leads(PAGE_EMAIL)
+    assert page_lead.first_name == "Pavel"
+    assert db.session.get(Origin, page_lead.origin_id).ref == page_ref
+
+    # Staff sign in and look at the leads list and the lead's page.
+    staff = requests.Session()
+    login = staff.get(f"{served.url}/login", timeout=10)
+    csrf = CSRF_INPUT.search(login.text)
+    assert login.status_code == 200 and csrf, _explain("sign-in page", login, served)
+    signed_in = staff.post(
+        f"{served.url}/login",
+        data={"email": demo.email, "password": demo.password, "csrf_token": csrf.group(1)},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200 and "/login" not in signed_in.url, _explain(
+        "sign-in", signed_in, served
+    )
+    listing = staff.get(f"{served.url}/p/leads", timeout=10)
+    assert listing.status_code == 200, _explain("leads list", listing, served)
+    assert API_EMAIL in listing.text and PAGE_EMAIL in listing.text
+    detail = staff.get(f"{served.url}/p/leads/{lead_id}", timeout=10)
+    assert detail.status_code == 200, _explain("lead page", detail, served)
+    assert API_EMAIL in detail.text and "Old Release Ltd" in detail.text
+
+    # The old worker delivers the registrations' webhooks to a real receiver.
+    def created() -> set[str]:
+        payloads = [json.loads(request.body) for request in list(receiver.requests)]
+        return {p["data"]["id"] for p in payloads if p["type"] == "lead.created"}
+
+    registered = {lead_id, page_lead.id}
+    assert eventually(lambda: created() >= registered, timeout=30), (
+        f"lead.created delivered for {created()}, not for {registered - created()}"
+        + served.logged()
+    )
+    db.session.rollback()
+    done = db.session.scalars(
+        db.select(OutboxMessage).filter_by(endpoint_id=endpoint.id, status=MessageStatus.DELIVERED)
+    ).all()
+    assert len(done) >= 2
+    return lead_id
+
+
+def _new_code_reads(app: Flask, demo: DemoWorkspace, lead_id: str) -> None:
+    """This release reads what the old code wrote: the lead, its journey and its data."""
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {demo.api_key}"}
+    lead = client.get(f"/api/v1/leads/{lead_id}", headers=auth)
+    assert lead.status_code == 200, lead.get_data(as_text=True)[:800]
+    data = lead.json["data"]
+    assert (data["email"], data["first_name"], data["last_name"]) == (API_EMAIL, "Olga", "Oldham")
+    assert data["tags"] == ["upgrade"]
+    (journey,) = db.session.scalars(db.select(Journey).filter_by(lead_id=lead_id))
+    shown = client.get(f"/api/v1/journeys/{journey.id}", headers=auth)
+    assert shown.status_code == 200, shown.get_data(as_text=True)[:800]
+    values = {item.data_point.name: item.value for item in journey.data}
+    assert values == {"company": "Old Release Ltd", "team_size": 12}
+    assert journey.funnel_id == demo.funnel_id
+    assert db.session.scalar(db.select(WebhookEndpoint).filter_by(workspace_id=demo.workspace_id))
