@@ -31,6 +31,9 @@ VERSIONS = "migrations/versions"
 # `revision = '0009_idem'`, `down_revision = ('a', 'b')`: the lines Alembic's files start with.
 REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
 QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+# `sqlalchemy.exc.ProgrammingError: (psycopg.errors.UndefinedColumn) column ...`, and the
+# warnings that quote one (leadsite.outages: "database unavailable: (sqlite3.OperationalError)").
+ERROR_LINE = re.compile(r"(\wError|\wException|\.Undefined\w+)\)?:? ")
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,25 @@ class Running:
     worker_log: Path
 
     def logged(self) -> str:
-        """The last lines of both logs, for a failure's message."""
-        return "".join(
-            f"\n--- the previous release's {name} log (last lines) ---\n"
-            + path.read_text(errors="replace")[-3000:]
-            for name, path in (("web", self.web_log), ("worker", self.worker_log))
+        """For a failure's message: the errors both logs name (a column the old code misses
+        is named there), then their last lines."""
+        logs = {"web": self.web_log.read_text(errors="replace")}
+        logs["worker"] = self.worker_log.read_text(errors="replace")
+        errors = dict.fromkeys(
+            line.strip()[:300]
+            for text in logs.values()
+            for line in text.splitlines()
+            if ERROR_LINE.search(line) and not line.lstrip().startswith("File ")
+        )
+        found = "".join(f"\n  {line}" for line in list(errors)[:6]) or " none"
+        return (
+            f"\nErrors in the previous release's logs:{found}\n"
+            "(Does a migration of this release drop or rename what that code uses? Contract in "
+            "a later release: docs/operations.md, Upgrades without downtime)"
+            + "".join(
+                f"\n--- the previous release's {name} log (last lines) ---\n{text[-1500:]}"
+                for name, text in logs.items()
+            )
         )
 
 
