@@ -22,19 +22,22 @@ import pytest
 import requests
 from flask import Flask
 from flask_migrate import upgrade
+from standardwebhooks.webhooks import Webhook
 
 from leadsite.demo import DemoWorkspace, ensure_demo_workspace
 from leadsite.extensions import db
 from leadsite.models import (
     Journey,
+    JourneyStep,
     Lead,
     MessageStatus,
     Origin,
     OutboxMessage,
-    WebhookEndpoint,
+    StepStatus,
     Workspace,
 )
 from tests import factories
+from tests.conftest import AuthActions
 from tests.operations import previous_release as previous
 from tests.operations.conftest import outage_app
 from tests.operations.processes import ROOT
@@ -81,7 +84,8 @@ def test_the_previous_release_runs_on_this_schema(old_tree, tmp_path):
             demo = ensure_demo_workspace("http://localhost", tmp_path / "demo.json")
             workspace = db.session.get(Workspace, demo.workspace_id)
             with webhook_receiver() as receiver:
-                endpoint = factories.webhook_endpoint(workspace, url=receiver.url)
+                events = ["lead.created", "lead.updated"]
+                endpoint = factories.webhook_endpoint(workspace, url=receiver.url, events=events)
                 with previous.old_processes(tree, url, tmp_path) as served:
                     lead_id = _old_code_serves(release, demo, served, endpoint, receiver)
                 _new_code_reads(app, demo, lead_id)
@@ -91,6 +95,7 @@ def test_the_previous_release_runs_on_this_schema(old_tree, tmp_path):
 
 def _old_code_serves(release, demo: DemoWorkspace, served, endpoint, receiver) -> str:
     """What an old process does during the upgrade, each step checked in the database."""
+    endpoint_id, secret = endpoint.id, endpoint.secret
     web = requests.Session()
     ahead = "ahead" if release.heads != previous.working_tree_heads() else "ok"
 
@@ -174,26 +179,54 @@ def _old_code_serves(release, demo: DemoWorkspace, served, endpoint, receiver) -
     assert detail.status_code == 200, _explain("lead page", detail, served)
     assert API_EMAIL in detail.text and "Old Release Ltd" in detail.text
 
-    # The old worker delivers the registrations' webhooks to a real receiver.
-    def created() -> set[str]:
+    # The old worker delivers the registrations' webhooks to a real receiver, signed.
+    def delivered() -> set[tuple[str, str]]:
         payloads = [json.loads(request.body) for request in list(receiver.requests)]
-        return {p["data"]["id"] for p in payloads if p["type"] == "lead.created"}
+        return {(p["type"], p["data"]["id"]) for p in payloads}
 
-    registered = {lead_id, page_lead.id}
-    assert eventually(lambda: created() >= registered, timeout=30), (
-        f"lead.created delivered for {created()}, not for {registered - created()}"
+    expected = {("lead.created", lead_id), ("lead.created", page_lead.id)}
+    expected.add(("lead.updated", lead_id))
+    assert eventually(lambda: delivered() >= expected, timeout=30), (
+        f"webhooks delivered: {sorted(delivered())}, missing: {sorted(expected - delivered())}"
         + served.logged()
     )
-    db.session.rollback()
-    done = db.session.scalars(
-        db.select(OutboxMessage).filter_by(endpoint_id=endpoint.id, status=MessageStatus.DELIVERED)
-    ).all()
-    assert len(done) >= 2
+    for request in receiver.requests:  # signed with the secret this release stored
+        Webhook(secret).verify(request.body, request.headers)
+
+    def recorded() -> int:  # the worker records each delivery after its answer
+        db.session.rollback()
+        return len(
+            db.session.scalars(
+                db.select(OutboxMessage.id).filter_by(
+                    endpoint_id=endpoint_id, status=MessageStatus.DELIVERED
+                )
+            ).all()
+        )
+
+    assert eventually(lambda: recorded() == len(receiver.requests), timeout=10), (
+        f"{recorded()} deliveries recorded, {len(receiver.requests)} received" + served.logged()
+    )
+
+    # The old worker also runs the journey's due steps: the welcome email is sent.
+    def welcomed() -> bool:
+        db.session.rollback()
+        return (
+            db.session.scalar(
+                db.select(JourneyStep.status)
+                .join(Journey)
+                .filter(Journey.lead_id == lead_id, JourneyStep.title == "Send the welcome email")
+            )
+            == StepStatus.DONE
+        )
+
+    assert eventually(welcomed, timeout=30), "the welcome email step is not done" + served.logged()
     return lead_id
 
 
 def _new_code_reads(app: Flask, demo: DemoWorkspace, lead_id: str) -> None:
-    """This release reads what the old code wrote: the lead, its journey and its data."""
+    """This release reads what the old code wrote: the lead, its journey, its data and the
+    steps the old worker ran, through the API and the staff's lead page."""
+    db.session.rollback()
     client = app.test_client()
     auth = {"Authorization": f"Bearer {demo.api_key}"}
     lead = client.get(f"/api/v1/leads/{lead_id}", headers=auth)
@@ -201,10 +234,18 @@ def _new_code_reads(app: Flask, demo: DemoWorkspace, lead_id: str) -> None:
     data = lead.json["data"]
     assert (data["email"], data["first_name"], data["last_name"]) == (API_EMAIL, "Olga", "Oldham")
     assert data["tags"] == ["upgrade"]
-    (journey,) = db.session.scalars(db.select(Journey).filter_by(lead_id=lead_id))
-    shown = client.get(f"/api/v1/journeys/{journey.id}", headers=auth)
-    assert shown.status_code == 200, shown.get_data(as_text=True)[:800]
-    values = {item.data_point.name: item.value for item in journey.data}
-    assert values == {"company": "Old Release Ltd", "team_size": 12}
-    assert journey.funnel_id == demo.funnel_id
-    assert db.session.scalar(db.select(WebhookEndpoint).filter_by(workspace_id=demo.workspace_id))
+    (journey_id,) = db.session.scalars(db.select(Journey.id).filter_by(lead_id=lead_id))
+    journey = client.get(f"/api/v1/journeys/{journey_id}", headers=auth)
+    assert journey.status_code == 200, journey.get_data(as_text=True)[:800]
+    shown = journey.json["data"]
+    assert (shown["lead_id"], shown["funnel_id"]) == (lead_id, demo.funnel_id)
+    assert shown["data"] == {"company": "Old Release Ltd", "team_size": 12}
+    steps = {step["title"]: step["status"] for step in shown["steps"]}
+    assert steps["Send the welcome email"] == StepStatus.DONE, steps
+
+    staff = AuthActions(client)
+    assert staff.login(demo.email, demo.password).status_code == 302
+    page = client.get(f"/p/leads/{lead_id}")
+    assert page.status_code == 200
+    assert API_EMAIL in page.get_data(as_text=True)
+    assert "Old Release Ltd" in page.get_data(as_text=True)
