@@ -46,10 +46,14 @@ class Release:
         return f"{self.commit[:10]} ({self.subject}; migrations at {', '.join(sorted(self.heads))})"
 
 
-def git(*args: str) -> str:
+def git(*args: str, root: Path = ROOT, found: bool = True) -> str:
+    """git's output in `root`; with `found=False`, a search that finds nothing (exit status 1
+    and no message, as `git grep`'s) is empty output, not an error."""
     result = subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        ["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False
     )
+    if not found and result.returncode == 1 and not result.stderr:
+        return ""
     if result.returncode != 0:
         raise GitError(f"git {' '.join(args)}: {result.stderr.strip()}")
     return result.stdout
@@ -69,37 +73,40 @@ def heads_of(sources: list[str]) -> frozenset[str]:
     return frozenset(revisions - revised)
 
 
-def working_tree_heads() -> frozenset[str]:
-    return heads_of([path.read_text() for path in (ROOT / VERSIONS).glob("*.py")])
+def working_tree_heads(root: Path = ROOT) -> frozenset[str]:
+    return heads_of([path.read_text() for path in (root / VERSIONS).glob("*.py")])
 
 
-def commit_heads(commit: str) -> frozenset[str]:
-    lines = git("grep", "-h", "-E", r"^(down_)?revision\s*=", commit, "--", f"{VERSIONS}/*.py")
+def commit_heads(commit: str, root: Path = ROOT) -> frozenset[str]:
+    pattern = r"^(down_)?revision\s*="
+    lines = git(
+        "grep", "-h", "-E", pattern, commit, "--", f"{VERSIONS}/*.py", root=root, found=False
+    )
     return heads_of([lines])
 
 
-def release(revision: str) -> Release:
-    commit = git("rev-parse", "--verify", f"{revision}^{{commit}}").strip()
-    subject = git("log", "-1", "--format=%s", commit).strip()
-    return Release(commit, subject[:80], commit_heads(commit))
+def release(revision: str, root: Path = ROOT) -> Release:
+    commit = git("rev-parse", "--verify", f"{revision}^{{commit}}", root=root).strip()
+    subject = git("log", "-1", "--format=%s", commit, root=root).strip()
+    return Release(commit, subject[:80], commit_heads(commit, root))
 
 
-def previous_release() -> Release:
+def previous_release(root: Path = ROOT) -> Release:
     """`PREVIOUS_RELEASE`, else the newest first-parent commit whose migration heads differ
     from the working tree's (HEAD itself when the working tree adds a migration)."""
     if chosen := os.environ.get("PREVIOUS_RELEASE"):
-        return release(chosen)
-    current = working_tree_heads()
-    if commit_heads("HEAD") != current:
-        return release("HEAD")
+        return release(chosen, root)
+    current = working_tree_heads(root)
+    if commit_heads("HEAD", root) != current:
+        return release("HEAD", root)
     newest_same = "HEAD"
-    touching = git("log", "--first-parent", "--format=%H", "HEAD", "--", VERSIONS).split()
-    for commit in touching:
-        if commit_heads(commit) != current:
+    log = ("log", "--first-parent", "--format=%H", "HEAD", "--", VERSIONS)
+    for commit in git(*log, root=root).split():
+        if commit_heads(commit, root) != current:
             break
         newest_same = commit
     try:
-        return release(f"{newest_same}^1")
+        return release(f"{newest_same}^1", root)
     except GitError as error:
         raise GitError(
             f"no commit before {newest_same[:10]} in this checkout's history ({error}): a "

@@ -249,3 +249,80 @@ def _new_code_reads(app: Flask, demo: DemoWorkspace, lead_id: str) -> None:
     assert page.status_code == 200
     assert API_EMAIL in page.get_data(as_text=True)
     assert "Old Release Ltd" in page.get_data(as_text=True)
+
+
+# Which release is the previous one: a small repository of its own, commit by commit.
+
+
+def _migration(repo: Path, revision: str, down: str | None) -> None:
+    path = repo / previous.VERSIONS / f"{revision}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'"""{revision}"""\nrevision = "{revision}"\ndown_revision = {down!r}\n')
+
+
+AUTHOR = ("-c", "user.name=Test", "-c", "user.email=test@example.com")
+
+
+def _commit(repo: Path, message: str) -> str:
+    previous.git("add", "-A", root=repo)
+    previous.git(*AUTHOR, "commit", "-q", "--allow-empty", "-m", message, root=repo)
+    return previous.git("rev-parse", "HEAD", root=repo).strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PREVIOUS_RELEASE", raising=False)
+    previous.git("init", "-q", "-b", "main", str(tmp_path / "repo"), root=tmp_path)
+    return tmp_path / "repo"
+
+
+def test_the_previous_release_is_the_last_commit_before_the_heads_changed(repo):
+    _migration(repo, "0001", None)
+    _commit(repo, "first migration")
+    (repo / "README").write_text("docs")
+    before = _commit(repo, "docs")
+    _migration(repo, "0002", "0001")
+    _commit(repo, "second migration")
+    _commit(repo, "more code")
+
+    chosen = previous.previous_release(repo)
+
+    assert (chosen.commit, chosen.heads) == (before, {"0001"})
+
+
+def test_a_migration_not_committed_yet_makes_head_the_previous_release(repo):
+    _migration(repo, "0001", None)
+    head = _commit(repo, "first migration")
+    _migration(repo, "0002", "0001")
+
+    assert previous.previous_release(repo).commit == head
+
+
+def test_a_merge_that_brings_a_migration_runs_the_code_it_was_merged_on(repo):
+    _migration(repo, "0001", None)
+    _commit(repo, "first migration")
+    previous.git("switch", "-q", "-c", "side", root=repo)
+    _migration(repo, "0002", "0001")
+    _commit(repo, "second migration, on a branch")
+    previous.git("switch", "-q", "main", root=repo)
+    (repo / "README").write_text("docs")
+    merged_on = _commit(repo, "docs")
+    previous.git(*AUTHOR, "merge", "-q", "--no-ff", "--no-edit", "side", root=repo)
+
+    assert previous.previous_release(repo).commit == merged_on
+
+
+def test_previous_release_names_a_release_and_a_shallow_clone_says_what_to_do(
+    repo, tmp_path, monkeypatch
+):
+    _migration(repo, "0001", None)
+    first = _commit(repo, "first migration")
+    _migration(repo, "0002", "0001")
+    _commit(repo, "second migration")
+    shallow = tmp_path / "shallow"
+    previous.git("clone", "-q", "--depth", "1", f"file://{repo}", str(shallow), root=tmp_path)
+
+    with pytest.raises(previous.GitError, match=r"shallow clone.*PREVIOUS_RELEASE"):
+        previous.previous_release(shallow)
+    monkeypatch.setenv("PREVIOUS_RELEASE", first)
+    assert previous.previous_release(repo).heads == {"0001"}
