@@ -49,6 +49,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 FORM_TOKEN = re.compile(r'name="_token" value="([^"]+)"')
 API_EMAIL = "olga.old@example.com"
 PAGE_EMAIL = "pavel.page@example.com"
+NEW_EMAIL = "nina.new@example.com"
 
 
 @pytest.fixture
@@ -88,6 +89,7 @@ def test_the_previous_release_runs_on_this_schema(old_tree, tmp_path):
                 endpoint = factories.webhook_endpoint(workspace, url=receiver.url, events=events)
                 with previous.old_processes(tree, url, tmp_path) as served:
                     lead_id = _old_code_serves(release, demo, served, endpoint, receiver)
+                    _old_worker_delivers_this_codes_registration(app, demo, served, receiver)
                 _new_code_reads(app, demo, lead_id)
             db.session.remove()
             db.engine.dispose()
@@ -180,15 +182,10 @@ def _old_code_serves(release, demo: DemoWorkspace, served, endpoint, receiver) -
     assert API_EMAIL in detail.text and "Old Release Ltd" in detail.text
 
     # The old worker delivers the registrations' webhooks to a real receiver, signed.
-    def delivered() -> set[tuple[str, str]]:
-        payloads = [json.loads(request.body) for request in list(receiver.requests)]
-        return {(p["type"], p["data"]["id"]) for p in payloads}
-
     expected = {("lead.created", lead_id), ("lead.created", page_lead.id)}
     expected.add(("lead.updated", lead_id))
-    assert eventually(lambda: delivered() >= expected, timeout=30), (
-        f"webhooks delivered: {sorted(delivered())}, missing: {sorted(expected - delivered())}"
-        + served.logged()
+    assert eventually(lambda: _delivered(receiver) >= expected, timeout=30), (
+        f"webhooks missing: {sorted(expected - _delivered(receiver))}" + served.logged()
     )
     for request in receiver.requests:  # signed with the secret this release stored
         Webhook(secret).verify(request.body, request.headers)
@@ -221,6 +218,27 @@ def _old_code_serves(release, demo: DemoWorkspace, served, endpoint, receiver) -
 
     assert eventually(welcomed, timeout=30), "the welcome email step is not done" + served.logged()
     return lead_id
+
+
+def _delivered(receiver) -> set[tuple[str, str]]:
+    """(event type, lead id) of each webhook the receiver was sent."""
+    payloads = [json.loads(request.body) for request in list(receiver.requests)]
+    return {(p["type"], p["data"]["id"]) for p in payloads}
+
+
+def _old_worker_delivers_this_codes_registration(app: Flask, demo, served, receiver) -> None:
+    """Both releases serve during the upgrade: a registration this code answers (with an
+    Idempotency-Key, whose record has this release's column) goes out by the old worker."""
+    response = app.test_client().post(
+        f"/api/v1/leads?ref={demo.origins['api']}",
+        json={"email": NEW_EMAIL, "first_name": "Nina"},
+        headers={"Authorization": f"Bearer {demo.api_key}", "Idempotency-Key": "upgrade-1"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)[:800]
+    created = ("lead.created", response.json["data"]["id"])
+    assert eventually(lambda: created in _delivered(receiver), timeout=30), (
+        f"the old worker did not deliver {created}" + served.logged()
+    )
 
 
 def _new_code_reads(app: Flask, demo: DemoWorkspace, lead_id: str) -> None:
