@@ -5,8 +5,9 @@ its hosts are restarted. So: a fresh database is migrated to this tree's head wi
 code, which also makes the demo workspace; then the previous release (tests/operations/
 previous_release.py says which commit that is) runs from its own exported tree as real web and
 worker processes, and does what an old process does meanwhile: answers the balancer's probe,
-registers through the API and the hosted page, serves staff their leads, and delivers a
-webhook. Last, this code reads what the old code wrote.
+registers through the API and the hosted page, serves staff their leads, delivers webhooks
+(also for what this code registers at the same time) and runs journey steps. Last, this code
+reads what the old code wrote.
 
 A migration that drops or renames what the old code uses (contract before expand) fails here.
 """
@@ -63,8 +64,8 @@ def old_tree(tmp_path: Path) -> tuple[previous.Release, Path]:
     return release, previous.export(release.commit, tmp_path / "previous")
 
 
-def _explain(step: str, response: requests.Response, served) -> str:
-    """What a failed step shows: the answer, and the old process's log (its traceback)."""
+def _explain(step: str, response: requests.Response, served: previous.Running) -> str:
+    """What a failed step shows: the answer, and the old processes' errors and logs."""
     return (
         f"the previous release's {step} answered {response.status_code}: "
         f"{response.text[:800]}{served.logged()}"
@@ -95,7 +96,9 @@ def test_the_previous_release_runs_on_this_schema(old_tree, tmp_path):
             db.engine.dispose()
 
 
-def _old_code_serves(release, demo: DemoWorkspace, served, endpoint, receiver) -> str:
+def _old_code_serves(
+    release: previous.Release, demo: DemoWorkspace, served: previous.Running, endpoint, receiver
+) -> str:
     """What an old process does during the upgrade, each step checked in the database."""
     endpoint_id, secret = endpoint.id, endpoint.secret
     web = requests.Session()
@@ -226,7 +229,9 @@ def _delivered(receiver) -> set[tuple[str, str]]:
     return {(p["type"], p["data"]["id"]) for p in payloads}
 
 
-def _old_worker_delivers_this_codes_registration(app: Flask, demo, served, receiver) -> None:
+def _old_worker_delivers_this_codes_registration(
+    app: Flask, demo: DemoWorkspace, served: previous.Running, receiver
+) -> None:
     """Both releases serve during the upgrade: a registration this code answers (with an
     Idempotency-Key, whose record has this release's column) goes out by the old worker."""
     response = app.test_client().post(
