@@ -177,6 +177,10 @@ class Running:
     web_log: Path
     worker_log: Path
 
+    def up(self) -> None:
+        if not eventually(lambda: _answers(self.url + "/healthz"), timeout=30):
+            pytest.fail(f"the previous release's web did not start:{self.logged()}")
+
     def logged(self) -> str:
         """For a failure's message: the errors both logs name (a column the old code misses
         is named there), then their last lines."""
@@ -202,7 +206,8 @@ class Running:
 
 @contextmanager
 def old_processes(tree: Path, url: str, logs: Path) -> Iterator[Running]:
-    """The old release's web (gunicorn, its app.py) and worker processes on `url`."""
+    """The old release's web (gunicorn, its app.py) and worker processes on `url`, started
+    (`Running.up` waits until the web answers)."""
     port = free_port()
     served = Running(f"http://127.0.0.1:{port}", logs / "old-web.log", logs / "old-worker.log")
     environment = old_environment(tree, url, served.url)
@@ -218,8 +223,6 @@ def old_processes(tree: Path, url: str, logs: Path) -> Iterator[Running]:
         web = _start(web_command, tree, environment, web_log)
         worker = _start(worker_command, tree, environment, worker_log)
         try:
-            if not eventually(lambda: _answers(served.url + "/healthz"), timeout=30):
-                pytest.fail(f"the previous release's web did not start:{served.logged()}")
             yield served
         finally:
             for process in (web, worker):

@@ -83,15 +83,19 @@ def test_the_previous_release_runs_on_this_schema(old_tree, tmp_path):
         app = outage_app(url, DEMO_CREDENTIALS_FILE=str(tmp_path / "demo.json"))
         with app.app_context():
             upgrade()
-            demo = ensure_demo_workspace("http://localhost", tmp_path / "demo.json")
-            workspace = db.session.get(Workspace, demo.workspace_id)
-            with webhook_receiver() as receiver:
+            # The old processes start while this code makes the demo (they take longest).
+            with (
+                previous.old_processes(tree, url, tmp_path) as served,
+                webhook_receiver() as receiver,
+            ):
+                demo = ensure_demo_workspace("http://localhost", tmp_path / "demo.json")
+                workspace = db.session.get(Workspace, demo.workspace_id)
                 events = ["lead.created", "lead.updated"]
                 endpoint = factories.webhook_endpoint(workspace, url=receiver.url, events=events)
-                with previous.old_processes(tree, url, tmp_path) as served:
-                    lead_id = _old_code_serves(release, demo, served, endpoint, receiver)
-                    _old_worker_delivers_this_codes_registration(app, demo, served, receiver)
-                _new_code_reads(app, demo, lead_id)
+                served.up()
+                lead_id = _old_code_serves(release, demo, served, endpoint, receiver)
+                _old_worker_delivers_this_codes_registration(app, demo, served, receiver)
+            _new_code_reads(app, demo, lead_id)
             db.session.remove()
             db.engine.dispose()
 
