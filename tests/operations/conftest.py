@@ -11,7 +11,8 @@ from tests.api.conftest import ApiWorld, api  # noqa: F401  (the API fixture, sh
 
 
 def outage_app(url: str, **config: Any) -> Flask:
-    """An app of its own on `url` (a database that is not there), configured as the tests'."""
+    """An app of its own on `url` (a database that is not there, or one the test made),
+    configured as the tests'."""
     return create_app(
         {
             "TESTING": True,
