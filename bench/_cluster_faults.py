@@ -91,7 +91,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
 
     def kill_worker() -> set[str]:
         # worker1's deliveries are held 3 s at the receiver: the kill lands in the middle.
-        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=10)
         cluster.ctl("kill", "worker1")
         return in_flight
 
@@ -100,7 +100,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
         cluster.ctl("start", "worker1")
 
     def cut_worker() -> set[str]:
-        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=10)
         cluster.ctl("link", "worker1", "down")
         return in_flight
 
@@ -131,10 +131,10 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
             hold,
         ),
         "worker-link": Fault(
-            f"worker1 link down {lease + 2:g} s",
+            f"worker1 link down {lease + 5:g} s",
             cut_worker,
             reconnect_worker,
-            lease + 2,
+            lease + 5,
         ),
     }
 
