@@ -135,8 +135,10 @@ backend apps
     # (observe layer4), the checks bring it back. Retries go to the other app (redispatch).
     # Checks: every 1 s while up, every 500 ms while down, 250 ms while changing; two in a row
     # change the state. An app is out within ~0.5-1.5 s of its database going, and back
-    # within ~1 s of it returning (the goal: 5 s).
-    default-server check inter 1s downinter 500ms fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down
+    # within ~1 s of it returning (the goal: 5 s). Marked down, an app keeps the requests it
+    # holds (no on-marked-down shutdown-sessions): under /readyz "down" means "no database",
+    # and those requests are about to be answered 503 with Retry-After, not to hang.
+    default-server check inter 1s downinter 500ms fastinter 250ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
     server app1 ${ADDRESS[app1]}:$APP_PORT
     server app2 ${ADDRESS[app2]}:$APP_PORT
 CONF
