@@ -4,10 +4,13 @@ it; bench/cluster_faults.py and tests/cluster/ use the three."""
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -23,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "deploy" / "cluster"
 STATE = Path(os.environ.get("LEADSITE_CLUSTER_STATE", "/tmp/leadsite-cluster"))
 WORKER_ADDRESSES = {"worker1": "10.231.0.21", "worker2": "10.231.0.22"}
+APP_URLS = {"app1": "http://10.231.0.11:8000", "app2": "http://10.231.0.12:8000"}
 # What every run sets: limits out of the load's reach (still checked on every request, in
 # Redis), and a short lease so a dead worker's messages come back within seconds.
 SETTINGS = {
@@ -81,25 +85,32 @@ class Cluster:
         return float(values.get("WORKER_LEASE_SECONDS", "60"))
 
     def wait_healthy(self, timeout: float = 60) -> None:
-        """Until both apps answer their health check directly and through the balancer."""
-        urls = [f"http://10.231.0.{n}:8000/healthz" for n in (11, 12)]
-        urls.append(self.info["lb_url"] + "/healthz")
+        """Until both apps are ready (`/readyz`) and HAProxy has both in its rotation."""
         deadline = time.monotonic() + timeout
-        for url in urls:
-            parts = urlsplit(url)
-            while True:
-                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=2)
-                try:
-                    connection.request("GET", parts.path)
-                    if connection.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
-                finally:
-                    connection.close()
+        for url in (f"{app}/readyz" for app in APP_URLS.values()):
+            while call("GET", url, timeout=2).status != 200:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} is not healthy after {timeout} s")
+                    raise RuntimeError(f"{url} is not ready after {timeout} s")
                 time.sleep(0.2)
+        while set(self.servers_up()) != {"app1", "app2"}:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy has only {self.servers_up()} up after {timeout} s")
+            time.sleep(0.2)
+
+    def servers_up(self) -> list[str]:
+        """The apps HAProxy sends requests to now (its stats socket)."""
+        with socket.socket(socket.AF_UNIX) as stats:
+            stats.connect(str(STATE / "haproxy.sock"))
+            stats.sendall(b"show stat\n")
+            answer = b""
+            while chunk := stats.recv(65536):
+                answer += chunk
+        rows = csv.DictReader(io.StringIO(answer.decode().lstrip("# ")))
+        return [
+            row["svname"]
+            for row in rows
+            if row["pxname"] == "apps" and row["svname"].startswith("app") and row["status"] == "UP"
+        ]
 
     def ctl(self, *args: str) -> None:
         command = [str(SCRIPTS / "ctl.sh"), *args]
@@ -110,13 +121,14 @@ class Cluster:
 
     def add_webhook(self, url: str) -> None:
         """Subscribe `url` to lead.created through the API, as a customer would."""
-        status, body = post_json(
+        answer = call(
+            "POST",
             self.info["lb_url"] + "/api/v1/webhooks",
             {"url": url, "events": ["lead.created"]},
             {"Authorization": f"Bearer {self.info['api_key']}"},
         )
-        if status != 201:
-            raise RuntimeError(f"creating the webhook answered {status}: {body}")
+        if answer.status != 201:
+            raise RuntimeError(f"creating the webhook answered {answer.status}: {answer.body!r}")
 
 
 def is_up() -> bool:
@@ -129,18 +141,39 @@ def down() -> None:
     subprocess.run([str(SCRIPTS / "down.sh")], capture_output=True, timeout=120)
 
 
-def post_json(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, bytes]:
+@dataclass(frozen=True)
+class Answer:
+    status: int  # 0: nothing answered (refused, reset, timed out)
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> Answer:
+    """One request on a new connection; a JSON body when `body` is given."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    sent = {**({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})}
     try:
         connection.request(
-            "POST",
+            method,
             parts.path + (f"?{parts.query}" if parts.query else ""),
-            json.dumps(body),
-            {"Content-Type": "application/json", **headers},
+            None if body is None else json.dumps(body),
+            sent,
         )
         response = connection.getresponse()
-        return response.status, response.read()
+        answer = {name.lower(): value for name, value in response.getheaders()}
+        return Answer(response.status, answer, response.read())
+    except (OSError, http.client.HTTPException):
+        return Answer(0, {}, b"")
     finally:
         connection.close()
 

@@ -24,11 +24,14 @@ class FaultResult:
     in_progress: int = 0  # 409 IDEMPOTENCY_IN_PROGRESS
     other: Counter = field(default_factory=Counter)  # other statuses
     retry_after_on_5xx: int = 0
+    # 503s as the API promises them: Retry-After, and the envelope's code SERVICE_UNAVAILABLE
+    unavailable_as_promised: int = 0
     server_error_statuses: Counter = field(default_factory=Counter)
     registrations: int = 0
     answered: int = 0  # registrations answered 2xx, after retries
     unanswered: int = 0  # given up after `give_up` seconds
     recover_s: float = 0.0  # fault to the end of the last attempt answered 5xx or not at all
+    back_s: float | None = None  # the repair done (database accepting) to that same end
     slowest_s: float = 0.0  # the longest attempt
     lost: int = 0  # answered 2xx, not in the database
     duplicated: int = 0  # registered more than once (the lead's counter above 1)
@@ -51,11 +54,13 @@ class FaultResult:
                 f"{status}:{n}" for status, n in sorted(self.server_error_statuses.items())
             ),
             "5xx with Retry-After": self.retry_after_on_5xx,
+            "503 as promised": self.unavailable_as_promised,
             "no answer": self.no_answer,
             "409 in progress": self.in_progress,
             "registrations": self.registrations,
             "unanswered": self.unanswered,
             "recover s": round(self.recover_s, 2),
+            "back s": "" if self.back_s is None else round(self.back_s, 2),
             "slowest s": round(self.slowest_s, 2),
             "lost": self.lost,
             "duplicated": self.duplicated,
@@ -86,7 +91,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
 
     def kill_worker() -> set[str]:
         # worker1's deliveries are held 3 s at the receiver: the kill lands in the middle.
-        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=10)
         cluster.ctl("kill", "worker1")
         return in_flight
 
@@ -95,7 +100,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
         cluster.ctl("start", "worker1")
 
     def cut_worker() -> set[str]:
-        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=5)
+        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=10)
         cluster.ctl("link", "worker1", "down")
         return in_flight
 
@@ -107,13 +112,6 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
         cluster.ctl("kill", "app1")
         return set()
 
-    def stop(node: str) -> Callable[[], set[str]]:
-        def inject() -> set[str]:
-            cluster.ctl("stop", node)
-            return set()
-
-        return inject
-
     return {
         "app-kill": Fault("kill -9 app1", kill_app, lambda: cluster.ctl("start", "app1"), hold),
         # Restarted only after the lease: the messages it held must go to worker2.
@@ -121,18 +119,42 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
             "kill -9 worker1 mid-delivery", kill_worker, restart_worker, lease + 1
         ),
         "db-restart": Fault(
-            f"PostgreSQL down {hold:g} s", stop("db"), lambda: cluster.ctl("start", "db"), hold
+            f"PostgreSQL down {hold:g} s",
+            stopping(cluster, "db"),
+            lambda: cluster.ctl("start", "db"),
+            hold,
         ),
         "redis-stop": Fault(
-            f"Redis down {hold:g} s", stop("cache"), lambda: cluster.ctl("start", "cache"), hold
+            f"Redis down {hold:g} s",
+            stopping(cluster, "cache"),
+            lambda: cluster.ctl("start", "cache"),
+            hold,
         ),
         "worker-link": Fault(
-            f"worker1 link down {lease + 2:g} s",
+            f"worker1 link down {lease + 5:g} s",
             cut_worker,
             reconnect_worker,
-            lease + 2,
+            lease + 5,
         ),
     }
+
+
+@dataclass(frozen=True)
+class Times:
+    """When the fault was injected, and when its repair returned (None: no repair)."""
+
+    fault_at: float
+    repaired_at: float | None
+
+
+def stopping(cluster: Cluster, node: str) -> Callable[[], set[str]]:
+    """A fault's `inject` that stops `node` (PostgreSQL with pg_ctl -m fast, others SIGTERM)."""
+
+    def inject() -> set[str]:
+        cluster.ctl("stop", node)
+        return set()
+
+    return inject
 
 
 def run_fault(
@@ -156,22 +178,29 @@ def run_fault(
     fault_at = time.monotonic()
     cut_off = fault.inject()
     repairing = None
+    repaired_at: list[float] = []  # when the repair returned (pg_ctl start -w: accepting)
+
+    def repair() -> None:
+        fault.repair()
+        repaired_at.append(time.monotonic())
+
     if fault.repair is not None:
         time.sleep(max(0.0, fault.hold - (time.monotonic() - fault_at)))
         # A restart takes what it takes (gunicorn boots in seconds): the load goes on meanwhile.
-        repairing = threading.Thread(target=fault.repair, daemon=True)
+        repairing = threading.Thread(target=repair, daemon=True)
         repairing.start()
     time.sleep(max(0.0, duration - (time.monotonic() - began)))
     load.finish()
     if repairing is not None:
         repairing.join(90)
-    result = count(cluster, receiver, load, fault.name, fault_at, cut_off, heard_before)
+    times = Times(fault_at, repaired_at[0] if repaired_at else None)
+    result = count(cluster, receiver, load, fault.name, times, cut_off, heard_before)
     drain_deadline = time.monotonic() + drain_timeout
     while (
         result.webhooks_missing or result.webhooks_pending
     ) and time.monotonic() < drain_deadline:
         time.sleep(0.5)
-        result = count(cluster, receiver, load, fault.name, fault_at, cut_off, heard_before)
+        result = count(cluster, receiver, load, fault.name, times, cut_off, heard_before)
     return result
 
 
@@ -180,11 +209,12 @@ def count(
     receiver: WebhookReceiver,
     load: Load,
     name: str,
-    fault_at: float,
+    times: Times,
     cut_off: set[str],
     heard_before: int,
 ) -> FaultResult:
     result = FaultResult(name)
+    fault_at = times.fault_at
     last_failure = fault_at
     for registration in load.registrations:
         result.registrations += 1
@@ -203,6 +233,11 @@ def count(
                 result.server_errors += 1
                 result.server_error_statuses[attempt.status] += 1
                 result.retry_after_on_5xx += attempt.retry_after
+                result.unavailable_as_promised += (
+                    attempt.status == 503
+                    and attempt.retry_after
+                    and attempt.code == "SERVICE_UNAVAILABLE"
+                )
             elif attempt.code == "IDEMPOTENCY_IN_PROGRESS":
                 result.in_progress += 1
             else:
@@ -210,6 +245,8 @@ def count(
             if (attempt.status == 0 or attempt.status >= 500) and attempt.started >= fault_at - 1:
                 last_failure = max(last_failure, attempt.finished)
     result.recover_s = last_failure - fault_at
+    if times.repaired_at is not None:
+        result.back_s = max(0.0, last_failure - times.repaired_at)
 
     with cluster.connect() as connection:
         rows = connection.execute(

@@ -7,8 +7,10 @@ VENV=${LEADSITE_CLUSTER_VENV:-$ROOT/.venv}
 SUBNET=${LEADSITE_CLUSTER_SUBNET:-10.231.0}   # a /24 used only here
 BRIDGE=ls-br0
 HOST_ADDRESS=$SUBNET.1                        # the root namespace's end, for clients and receivers
-# What HAProxy asks each app: switch to /readyz once it exists (one line).
-HEALTH_PATH=${HEALTH_PATH:-/healthz}
+# What HAProxy asks each app, and what a started app is awaited on: /readyz answers 503 while
+# the app cannot reach its database (or the database is behind its migrations), so HAProxy
+# sends it nothing then. HEALTH_PATH=/healthz gives the old behaviour, for comparison.
+HEALTH_PATH=${HEALTH_PATH:-/readyz}
 
 NODES=(lb app1 app2 worker1 worker2 db cache)
 declare -A ADDRESS=(
@@ -108,7 +110,8 @@ spawn_app() {  # spawn_app app1|app2: start gunicorn, do not wait for it
   local node=$1
   spawn_leadsite "$node" "$node" gunicorn --chdir "$ROOT" --worker-class gthread \
     --workers "${APP_WORKERS:-2}" --threads "${APP_THREADS:-4}" \
-    --bind "${ADDRESS[$node]}:$APP_PORT" --timeout 30 --graceful-timeout 5 app:app
+    --bind "${ADDRESS[$node]}:$APP_PORT" --timeout 30 --graceful-timeout 5 \
+    --no-control-socket app:app  # both apps' default socket would be the same file ($HOME)
 }
 wait_app() {
   wait_for 60 "$1" curl -fsS --max-time 2 "http://${ADDRESS[$1]}:$APP_PORT$HEALTH_PATH"

@@ -2,8 +2,9 @@
 # `make cluster`: leadsite on seven network namespaces joined by a bridge (run as root).
 #   lb (HAProxy) -> app1, app2 (gunicorn, gthread) ; worker1, worker2 ; db (PostgreSQL) ; cache (Redis)
 # Settings passed through to every leadsite process: API_RATE_LIMIT, API_IP_RATE_LIMIT,
-# WORKER_LEASE_SECONDS (default 10 here), INGEST_LOG, ANALYTICS_COUNTING. APP_WORKERS and
-# APP_THREADS size each app's gunicorn (2 x 4). `make cluster-down` undoes everything.
+# WORKER_LEASE_SECONDS (default 10 here), INGEST_LOG, ANALYTICS_COUNTING, OUTAGE_RETRY_AFTER (also
+# the balancer's own Retry-After). APP_WORKERS and APP_THREADS size each app's gunicorn (2 x 4);
+# HEALTH_PATH is what HAProxy checks (/readyz). `make cluster-down` undoes everything.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -28,7 +29,7 @@ chmod 755 "$STATE"
 umask 077
 head -c 48 /dev/urandom | base64 | tr -d '/+=\n' >"$STATE/secret_key"
 : >"$STATE/settings.env"
-for name in API_RATE_LIMIT API_IP_RATE_LIMIT INGEST_LOG ANALYTICS_COUNTING; do
+for name in API_RATE_LIMIT API_IP_RATE_LIMIT INGEST_LOG ANALYTICS_COUNTING OUTAGE_RETRY_AFTER; do
   [[ -z ${!name:-} ]] || echo "$name=${!name}" >>"$STATE/settings.env"
 done
 echo "WORKER_LEASE_SECONDS=${WORKER_LEASE_SECONDS:-10}" >>"$STATE/settings.env"
@@ -87,6 +88,13 @@ wait_app app1
 wait_app app2
 
 log "lb: HAProxy in ${ADDRESS[lb]}:$LB_PORT, health check $HEALTH_PATH"
+# The balancer's own 503, in the apps' words (leadsite/outages.py, leadsite/errors.py's
+# JSON_PATHS and envelope; tests/cluster compares the two answers).
+RETRY_AFTER=${OUTAGE_RETRY_AFTER:-5}
+UNAVAILABLE_MESSAGE="The service is briefly unavailable. Try again in a few seconds."
+UNAVAILABLE_JSON='{"success":false,"error":"'$UNAVAILABLE_MESSAGE'","code":"SERVICE_UNAVAILABLE","details":{},"errors":[]}'
+UNAVAILABLE_HTML="<!doctype html><title>Briefly unavailable</title><h1>Briefly unavailable</h1><p>$UNAVAILABLE_MESSAGE</p>"
+JSON_PATHS="/api/ /v1/ /v2/ /platform/ /hooks/"
 cat >"$STATE/haproxy.cfg" <<CONF
 global
     maxconn 2000
@@ -110,6 +118,13 @@ defaults
 
 frontend web
     bind ${ADDRESS[lb]}:$LB_PORT
+    # Any 503 the balancer makes itself (no app ready, a queue timeout) says when to come back,
+    # as the apps' own 503s do (OUTAGE_RETRY_AFTER).
+    http-after-response set-header Retry-After $RETRY_AFTER if { status 503 } !{ res.hdr(Retry-After) -m found }
+    # No app ready: /readyz says 503 on every app while the database is away. Answer as the
+    # apps would (leadsite/outages.py): the API's error envelope, or a page, with Retry-After.
+    http-request return status 503 content-type application/json hdr Retry-After $RETRY_AFTER string '$UNAVAILABLE_JSON' if { nbsrv(apps) eq 0 } { path_beg $JSON_PATHS }
+    http-request return status 503 content-type "text/html; charset=utf-8" hdr Retry-After $RETRY_AFTER string '$UNAVAILABLE_HTML' if { nbsrv(apps) eq 0 }
     default_backend apps
 
 backend apps
@@ -118,7 +133,12 @@ backend apps
     http-check expect status 200
     # A dead app refuses connections: the first refused request takes it out at once
     # (observe layer4), the checks bring it back. Retries go to the other app (redispatch).
-    default-server check inter 1s fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down
+    # Checks: every 1 s while up, every 500 ms while down, 250 ms while changing; two in a row
+    # change the state. An app is out within ~0.5-1.5 s of its database going, and back
+    # within ~1 s of it returning (the goal: 5 s). Marked down, an app keeps the requests it
+    # holds (no on-marked-down shutdown-sessions): under /readyz "down" means "no database",
+    # and those requests are about to be answered 503 with Retry-After, not to hang.
+    default-server check inter 1s downinter 500ms fastinter 250ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
     server app1 ${ADDRESS[app1]}:$APP_PORT
     server app2 ${ADDRESS[app2]}:$APP_PORT
 CONF
