@@ -10,6 +10,7 @@ the API says so in its error envelope, a browser gets a page that says it, htmx 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, current_app, g
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,9 +25,19 @@ log = logging.getLogger(__name__)
 MESSAGE = "The service is briefly unavailable. Try again in a few seconds."
 
 
+# SQLite raises `OperationalError` for its own unavailability and for a statement the schema
+# does not fit (a missing column or table, as a release's code against a schema that dropped
+# what it reads): only these messages are the database being away.
+SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk i/o error")
+
+
 def is_outage(error: BaseException) -> bool:
     """Whether `error` says the database could not be reached or did not answer in time."""
-    if isinstance(error, OperationalError | PoolTimeoutError):
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if isinstance(error, OperationalError):
+        if isinstance(error.orig, sqlite3.OperationalError):
+            return str(error.orig).lower().startswith(SQLITE_OUTAGES)
         return True
     # A connection that broke mid-statement, whatever class the driver gave its error.
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)

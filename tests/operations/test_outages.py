@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from leadsite.extensions import db
 from leadsite.models import Lead
+from leadsite.outages import is_outage
 from tests.conftest import csrf_token
 from tests.operations.conftest import ApiWorld, outage_app
 from tests.servers import free_port
@@ -183,3 +185,17 @@ def test_no_pooled_connection_free_in_time_answers_503(api: ApiWorld):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.json["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_a_schema_that_does_not_fit_is_a_500_not_an_outage_on_sqlite(tmp_path):
+    """SQLite's `OperationalError` also says "no such column": that is a defect to see in the
+    log (a 500), not "briefly unavailable" (which a client would retry for ever)."""
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE t (a INTEGER)"))
+        with pytest.raises(OperationalError) as missing:
+            connection.execute(text("SELECT b FROM t"))
+    engine.dispose()
+    assert not is_outage(missing.value)
+    locked = OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+    assert is_outage(locked)
