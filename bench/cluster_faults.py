@@ -22,6 +22,7 @@ import sys
 import time
 
 import _cluster
+import _cluster_cpu
 import _cluster_faults
 import _harness
 from _cluster import Cluster, WebhookReceiver
@@ -114,8 +115,9 @@ def meets_goal(row: dict[str, object]) -> bool:
     )
 
 
-def wrk_rate(cluster: Cluster, seconds: int, connections: int, run: str) -> tuple[float, str]:
-    """Registrations/s through the balancer from wrk with bench/register.lua, and the latencies."""
+def wrk_rate(cluster: Cluster, seconds: int, connections: int, run: str) -> tuple[float, str, int]:
+    """Registrations/s through the balancer from wrk with bench/register.lua, the latencies, and
+    the registrations answered."""
     result = _harness.wrk(
         f"{cluster.info['lb_url']}/api/v1/leads?ref={cluster.info['api_ref']}",
         {"Authorization": f"Bearer {cluster.info['api_key']}", "Content-Type": "application/json"},
@@ -129,23 +131,27 @@ def wrk_rate(cluster: Cluster, seconds: int, connections: int, run: str) -> tupl
             f"invalid run: {result.non_2xx} non-2xx {result.non_2xx_by_status}, "
             f"{result.socket_errors} socket errors in {result.requests} requests"
         )
-    return result.requests_per_s, f"p50 {result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms"
+    latency = f"p50 {result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms"
+    return result.requests_per_s, latency, result.requests
 
 
-def client_rate(cluster: Cluster, seconds: float, threads: int) -> float:
+def client_rate(cluster: Cluster, seconds: float, threads: int) -> tuple[float, int]:
     load = Load(cluster, "sizing", threads, timeout=10, give_up=5)
     load.start()
     time.sleep(seconds)
     load.finish()
     answered = sum(1 for r in load.registrations if 200 <= r.status < 300)
-    return answered / seconds
+    return answered / seconds, answered
 
 
 def run_sizing(args: argparse.Namespace, cluster: Cluster) -> int:
-    """Registrations/s through HAProxy with app2 stopped, then with both apps."""
+    """Registrations/s through HAProxy with app2 stopped, then with both apps; and the CPU
+    each node spent per registration (what a host of each kind needs, whatever shares the
+    cores here)."""
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
     tool = "wrk" if use_wrk else f"this script's client ({args.threads} threads)"
     rows = []
+    cpu: dict[str, dict[str, float]] = {}
     for label, stop_app2 in (("1 app host (app1)", True), ("2 app hosts", False)):
         if stop_app2:
             cluster.ctl("stop", "app2")
@@ -155,15 +161,19 @@ def run_sizing(args: argparse.Namespace, cluster: Cluster) -> int:
             cluster.wait_healthy()
             time.sleep(1)
         rates = []
+        answered = 0
+        before = _cluster_cpu.node_seconds()
         for _ in range(args.repeat):
             if use_wrk:
-                rate, latency = wrk_rate(
+                rate, latency, requests = wrk_rate(
                     cluster, int(args.duration), args.connections, f"s{time.time_ns()}"
                 )
                 print(f"  {rate:.1f} registrations/s, {latency}", flush=True)
-                rates.append(rate)
             else:
-                rates.append(client_rate(cluster, args.duration, args.threads))
+                rate, requests = client_rate(cluster, args.duration, args.threads)
+            rates.append(rate)
+            answered += requests
+        cpu[label] = _cluster_cpu.per_request_ms(before, _cluster_cpu.node_seconds(), answered)
         print(f"{label}: {', '.join(f'{r:.1f}' for r in rates)} registrations/s", flush=True)
         rows.append({"setup": label, "registrations/s": f"{max(rates):.1f}", "runs": len(rates)})
     one, two = (float(r["registrations/s"]) for r in rows)
@@ -172,6 +182,15 @@ def run_sizing(args: argparse.Namespace, cluster: Cluster) -> int:
     print(f"load average: {os.getloadavg()[0]:.1f}")
     print(table(rows, ["setup", "registrations/s", "runs"]))
     print(f"two app hosts / one: {two / one:.2f}x")
+    print()
+    print("CPU per registration, by node (ms; /proc, every process in the node's namespace):")
+    cpu_rows = [
+        {"node": node, **{label: f"{by_node[node]:.2f}" for label, by_node in cpu.items()}}
+        for node in _cluster_cpu.NODES
+    ]
+    total = {label: f"{sum(by_node.values()):.2f}" for label, by_node in cpu.items()}
+    cpu_rows.append({"node": "all", **total})
+    print(table(cpu_rows, ["node", *cpu]))
     return 0
 
 
