@@ -52,10 +52,11 @@ def child(url: str, csv_path: Path, chunk_rows: int, upload_only: bool) -> dict[
         ANALYTICS_FLUSH_SECONDS="0.5",
         INGEST_LOG_FLUSH_SECONDS="0.5",
     )
-    from leadsite import create_app, lead_import
+    from leadsite import create_app
     from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
-    from leadsite.lead_import_job import claim_one, run_import
+    from leadsite.leads.imports import upload as lead_import
+    from leadsite.leads.imports.job import claim_one, run_import
     from leadsite.models import Funnel, LeadImport
 
     lead_import.CHUNK_ROWS = chunk_rows

@@ -173,7 +173,7 @@ def settle_steps(message_ids: list[str]) -> None:
 
 def run_imports(stop: threading.Event | None = None) -> int:
     """A turn at the CSV imports (`lead_import_job`): a few seconds of one, leased."""
-    from leadsite.lead_import_job import run_imports as run
+    from leadsite.leads.imports.job import run_imports as run
 
     return run(stop)
 

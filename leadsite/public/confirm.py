@@ -14,7 +14,7 @@ from leadsite.extensions import db, limiter
 from leadsite.journeys.confirmation import start_confirmed
 from leadsite.journeys.sessions import fresh_page_link
 from leadsite.journeys.waits import recheck_lead
-from leadsite.leads import lock_leads
+from leadsite.leads.changes import lock_leads
 from leadsite.models import (
     FormEvent,
     Funnel,

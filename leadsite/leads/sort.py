@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal_column, select, tuple_
 
 from leadsite.extensions import db
-from leadsite.lead_search import (
+from leadsite.leads.search import (
     PAGE_SIZE,
     InvalidCursor,
     LeadFilters,
