@@ -8,7 +8,7 @@ Run by bench/backoffice.py as a subprocess, so the peak RSS (VmHWM) is the expor
 
 `copy` measures a proposal for PostgreSQL: the endpoint's CSV (without the BOM) written by the
 server with `COPY (SELECT ...) TO STDOUT WITH CSV`, every cell formatted in SQL as
-leadsite/lead_export.py formats it in Python, the rows passed through as psycopg hands them over.
+leadsite/leads/export.py formats it in Python, the rows passed through as psycopg hands them over.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from flask.testing import FlaskClient
 
 from leadsite import create_app
 from leadsite.extensions import db
-from leadsite.lead_search import LeadFilters, search_leads
+from leadsite.leads.search import LeadFilters, search_leads
 from leadsite.models import Workspace
 
 QUERY_BATCH = 1000
@@ -139,7 +139,7 @@ def export_chunks_query(app: Flask) -> Iterator[bytes]:
         db.session.remove()
 
 
-# PostgreSQL expressions for leadsite/lead_export.py's cells. Text: a leading ' when a
+# PostgreSQL expressions for leadsite/leads/export.py's cells. Text: a leading ' when a
 # spreadsheet would run it (safe_cell, with ASCII digits for \d); NULLIF, because COPY quotes
 # an empty string ("") where csv.writer writes nothing.
 SAFE = (
@@ -155,7 +155,7 @@ FLAG = "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END"
 
 
 def _copy_cell(name: str) -> str:
-    from leadsite.lead_export import AS_IS, FLAGS, STAMPS
+    from leadsite.leads.export import AS_IS, FLAGS, STAMPS
 
     column = f"leads.{name}"
     if name == "origin":
@@ -176,7 +176,7 @@ def _copy_cell(name: str) -> str:
 
 def export_chunks_copy(app: Flask) -> Iterator[bytes]:
     """The endpoint's CSV (without the BOM) from COPY ... TO STDOUT, one statement."""
-    from leadsite.lead_export import COLUMNS
+    from leadsite.leads.export import COLUMNS
 
     with app.app_context():
         workspace = db.session.scalar(db.select(Workspace).filter_by(slug=WORKSPACE_SLUG))

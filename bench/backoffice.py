@@ -27,8 +27,8 @@ from werkzeug.exceptions import HTTPException
 
 from leadsite.database import SQLITE_ANALYSIS_LIMIT
 from leadsite.extensions import db
-from leadsite.lead_search import LeadFilters, encode_cursor, search_leads
-from leadsite.lead_sort import sort_named, sorted_leads
+from leadsite.leads.search import LeadFilters, encode_cursor, search_leads
+from leadsite.leads.sort import sort_named, sorted_leads
 from leadsite.models import Lead
 
 PG_DATABASE = "leadsite_bench_bo"

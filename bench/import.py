@@ -3,7 +3,7 @@ the same N rows again (every one an update of a lead the first pass made).
 
 Each database runs in a child process of its own (its peak RSS is its own): a fresh database
 (`lt_import_bench` on PostgreSQL, instance/bench/import.db on SQLite), the demo workspace, the
-file stored by `lead_import.save_upload` (streamed, in chunks) and run by `lead_import_job`
+file stored by `leads/imports/upload.py` (streamed, in chunks) and run by `leads/imports/job.py`
 (`register_many` a chunk at a time), the way the worker runs it. Prints rows/s of the upload and
 of the run, and the peak RSS, beside the goal (5,000 rows/s at 1,000,000 rows, RSS <= 300 MB).
 
@@ -52,10 +52,11 @@ def child(url: str, csv_path: Path, chunk_rows: int, upload_only: bool) -> dict[
         ANALYTICS_FLUSH_SECONDS="0.5",
         INGEST_LOG_FLUSH_SECONDS="0.5",
     )
-    from leadsite import create_app, lead_import
+    from leadsite import create_app
     from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
-    from leadsite.lead_import_job import claim_one, run_import
+    from leadsite.leads.imports import upload as lead_import
+    from leadsite.leads.imports.job import claim_one, run_import
     from leadsite.models import Funnel, LeadImport
 
     lead_import.CHUNK_ROWS = chunk_rows

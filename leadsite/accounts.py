@@ -7,8 +7,8 @@ import hashlib
 import re
 import secrets
 
-from leadsite import lead_statuses
 from leadsite.extensions import db
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import (
     ALL_SCOPES,
     ApiKey,

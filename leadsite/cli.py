@@ -109,7 +109,7 @@ def worker(once: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from leadsite.lead_import_cli import import_command
+    from leadsite.leads.imports.cli import import_command
 
     leadsite_cli.add_command(import_command)
     app.cli.add_command(leadsite_cli)

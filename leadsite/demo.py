@@ -13,7 +13,7 @@ from leadsite import accounts, funnels
 from leadsite.extensions import db
 from leadsite.journeys import start_journey
 from leadsite.journeys.engine import enter_first_stage
-from leadsite.lead_statuses import DEFAULT_STATUSES
+from leadsite.leads.statuses import DEFAULT_STATUSES
 from leadsite.models import (
     ActivityKind,
     ApiKey,

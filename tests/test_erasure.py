@@ -13,8 +13,8 @@ from werkzeug.datastructures import FileStorage
 from leadsite import funnels
 from leadsite.extensions import db
 from leadsite.journeys.uploads import store_upload
-from leadsite.lead_import import save_upload, set_mapping
-from leadsite.lead_import_job import claim_one, run_import
+from leadsite.leads.imports.job import claim_one, run_import
+from leadsite.leads.imports.upload import save_upload, set_mapping
 from leadsite.models import (
     ActivityKind,
     DataPointType,

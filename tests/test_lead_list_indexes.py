@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.schema import CreateIndex, Index
 
-from leadsite import lead_search
 from leadsite.extensions import db
 from leadsite.ids import new_id
-from leadsite.lead_search import PAGE_SIZE, LeadFilters, search_leads
-from leadsite.lead_sort import sort_named, sorted_leads
+from leadsite.leads import search as lead_search
+from leadsite.leads.search import PAGE_SIZE, LeadFilters, search_leads
+from leadsite.leads.sort import sort_named, sorted_leads
 from leadsite.models import Lead
 from leadsite.registration.match import MATCH_QUERY
 from tests import factories

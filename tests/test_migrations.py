@@ -13,7 +13,7 @@ from sqlalchemy import Row, create_engine, inspect, text
 from leadsite import create_app
 from leadsite.extensions import db
 
-# SQLite's expression indexes (the leads list's sort orders, leadsite/lead_sort.py) cannot be
+# SQLite's expression indexes (the leads list's sort orders, leadsite/leads/sort.py) cannot be
 # reflected: SQLAlchemy skips them with a warning and Alembic leaves the models' side out with
 # another. tests/test_lead_list_indexes.py compares them by their SQL instead.
 pytestmark = [

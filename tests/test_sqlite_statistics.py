@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from leadsite import database
 from leadsite.extensions import db
-from leadsite.lead_search import LeadFilters, search_leads
+from leadsite.leads.search import LeadFilters, search_leads
 from tests import factories
 
 LEADS_STATISTICS = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'leads'"

@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from leadsite import funnels, lead_statuses, values
+from leadsite import funnels, values
 from leadsite.api import bp
 from leadsite.api.activity_schemas import ActivityIn, ActivityPatch, ActivityResponse
 from leadsite.api.body import read_body
@@ -17,6 +17,7 @@ from leadsite.api.openapi import operation
 from leadsite.extensions import db
 from leadsite.journeys.activities import validate_activity_config
 from leadsite.journeys.template_check import unknown_variables, workspace_variables
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import Activity, ActivityKind, Funnel, Stage
 from leadsite.registration.errors import FieldError
 

@@ -14,7 +14,7 @@ from leadsite.api.openapi import operation
 from leadsite.api.schemas import LeadPatch, LeadResponse
 from leadsite.extensions import db
 from leadsite.journeys.conversions import converted_funnels
-from leadsite.leads import erase_lead, update_lead
+from leadsite.leads.changes import erase_lead, update_lead
 from leadsite.models import Lead, Scope, Workspace
 from leadsite.representations import journey_summary, lead_dict
 

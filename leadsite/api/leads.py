@@ -28,7 +28,7 @@ from leadsite.api.schemas import LeadListResponse, RegistrationBody
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.journeys.conversions import converted_funnels
-from leadsite.lead_search import (
+from leadsite.leads.search import (
     InvalidCursor,
     LeadFilters,
     decode_cursor,

@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, g, request
 from werkzeug.wrappers import Response
 
-from leadsite import funnels, lead_statuses
+from leadsite import funnels
 from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_activity_forms import (
     FORMS,
@@ -34,6 +34,7 @@ from leadsite.htmx import render_page_or_block
 from leadsite.journeys.email_preview import PREVIEW_KINDS, preview_journeys
 from leadsite.journeys.emails import check_template, sample_budget_problem
 from leadsite.journeys.template_check import workspace_variables
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import Activity, ActivityKind, Funnel, Membership, Stage, User
 
 ACTIVITY_TEMPLATE = "backoffice/funnels/activity.html"

@@ -18,7 +18,7 @@ from leadsite.backoffice import bp
 from leadsite.backoffice.funnel_edit import funnel_or_404
 from leadsite.backoffice.lead_export import csv_download
 from leadsite.htmx import render_page_or_block
-from leadsite.lead_export import safe_cell
+from leadsite.leads.export import safe_cell
 from leadsite.models import FormEvent, utcnow
 
 

@@ -17,7 +17,7 @@ from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.engine import StepNotOpen, complete_step
 from leadsite.journeys.lead_activity_config import MARKED_DONE_BY_STAFF
 from leadsite.journeys.stakeholder_answers import retry
-from leadsite.leads import erase_lead
+from leadsite.leads.changes import erase_lead
 from leadsite.models import ActivityKind, Journey, JourneyStep, OutboxMessage, StepStatus
 from leadsite.outbox.manage import NothingToSend, redeliver
 

@@ -10,12 +10,12 @@ from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy import ColumnElement, and_, func, select
 from werkzeug.wrappers import Response
 
-from leadsite import lead_statuses
 from leadsite.backoffice import bp
 from leadsite.backoffice.leads import lead_status
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.leads import update_lead
+from leadsite.leads import statuses as lead_statuses
+from leadsite.leads.changes import update_lead
 from leadsite.models import Lead, LeadStatus, Origin, utcnow
 from leadsite.registration import ValidationFailed
 

@@ -6,12 +6,14 @@ from flask import flash, g, make_response, redirect, render_template, request, u
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
 
-from leadsite import lead_export, lead_statuses, values
+from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_export import csv_download
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
-from leadsite.leads import erase_lead, lock_leads, update_lead
+from leadsite.leads import export as lead_export
+from leadsite.leads import statuses as lead_statuses
+from leadsite.leads.changes import erase_lead, lock_leads, update_lead
 from leadsite.models import Lead, Origin
 from leadsite.values import MAX_TAG, MAX_TAGS
 

@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
 
-from leadsite import lead_statuses
 from leadsite.backoffice import bp
 from leadsite.backoffice.forms import EmptyForm
 from leadsite.backoffice.lead_forms import (
@@ -26,7 +25,8 @@ from leadsite.backoffice.lead_page import lead_or_404, page_context
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
-from leadsite.leads import update_lead
+from leadsite.leads import statuses as lead_statuses
+from leadsite.leads.changes import update_lead
 from leadsite.models import Lead
 from leadsite.registration import Duplicate, FieldError, ValidationFailed
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from flask import Response, g, request, stream_with_context
 
-from leadsite import lead_export
 from leadsite.backoffice import bp
-from leadsite.lead_search import LeadFilters
+from leadsite.leads import export as lead_export
+from leadsite.leads.search import LeadFilters
 from leadsite.models import utcnow
 
 

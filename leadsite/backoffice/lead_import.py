@@ -10,16 +10,17 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from leadsite import lead_import as files
-from leadsite import lead_import_job, lead_import_run
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_export import csv_download
 from leadsite.data_points import workspace_data_points
 from leadsite.errors import error_page, handle_http_exception
 from leadsite.extensions import csrf, db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.lead_import import LEAD_TARGETS, TARGET_LABELS, BadFile, NoSuchImport
-from leadsite.lead_origins import open_funnels, staff_origin
+from leadsite.leads.imports import job as lead_import_job
+from leadsite.leads.imports import rows as lead_import_run
+from leadsite.leads.imports import upload as files
+from leadsite.leads.imports.upload import LEAD_TARGETS, TARGET_LABELS, BadFile, NoSuchImport
+from leadsite.leads.staff_origins import open_funnels, staff_origin
 from leadsite.models import DataPoint, Funnel, LeadImport, OriginKind
 
 UPLOAD, MAPPING, RUN = (

@@ -18,9 +18,9 @@ from leadsite.backoffice.lead_views import COLUMNS, ListArgs
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
-from leadsite.lead_origins import open_funnels, staff_origin
-from leadsite.lead_search import LeadPage
-from leadsite.lead_sort import SORTABLE_COLUMNS
+from leadsite.leads.search import LeadPage
+from leadsite.leads.sort import SORTABLE_COLUMNS
+from leadsite.leads.staff_origins import open_funnels, staff_origin
 from leadsite.models import Funnel, Lead, OnDuplicate, OriginKind
 from leadsite.registration import (
     Duplicate,

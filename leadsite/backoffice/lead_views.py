@@ -15,8 +15,8 @@ from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.lead_search import LeadFilters
-from leadsite.lead_sort import NEWEST, Sort, sort_named
+from leadsite.leads.search import LeadFilters
+from leadsite.leads.sort import NEWEST, Sort, sort_named
 from leadsite.models import SavedView
 
 # The list's optional columns, in order; the name is always shown.

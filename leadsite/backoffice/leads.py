@@ -9,14 +9,14 @@ from flask import abort, g, request, url_for
 from sqlalchemy import func
 from werkzeug.wrappers import Response
 
-from leadsite import lead_statuses
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_views import COLUMNS, ListArgs, views_for
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.confirmation import awaiting_lead_ids
-from leadsite.lead_search import PAGE_SIZE, InvalidCursor
-from leadsite.lead_sort import SORTABLE_COLUMNS, SORTS, sorted_leads
+from leadsite.leads import statuses as lead_statuses
+from leadsite.leads.search import PAGE_SIZE, InvalidCursor
+from leadsite.leads.sort import SORTABLE_COLUMNS, SORTS, sorted_leads
 from leadsite.models import Funnel, Lead, LeadStatus, Origin
 
 

@@ -9,11 +9,12 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from leadsite import lead_statuses, values
+from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.workspace import administrator_required
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import LeadStatus
 
 TEMPLATE = "backoffice/settings/statuses.html"

@@ -112,7 +112,7 @@ def erase_lead(lead: Lead) -> Lead:
     data, stored API answers and import rows lose what named the lead. Flushes; the caller
     commits."""
     from leadsite.erasure.files import erase_from_imports
-    from leadsite.leads import lock_leads  # leadsite.leads imports this package
+    from leadsite.leads.changes import lock_leads  # leadsite.leads.changes imports this package
 
     lock_leads([lead])  # the lead before its journeys, as every writer of both
     traces = Traces.of(lead)

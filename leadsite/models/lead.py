@@ -56,12 +56,12 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
         UniqueConstraint("workspace_id", "unique_id"),
         # An index, not a constraint: SQLite adds indexes to an existing table, not constraints.
         Index("ix_leads_workspace_social_id", "workspace_id", "social_id", unique=True),
-        # The leads list (leadsite/lead_search.py), newest first by (created_at, id): all leads,
+        # The leads list (leadsite/leads/search.py), newest first by (created_at, id): all leads,
         # by status, by origin.
         Index("ix_leads_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_leads_workspace_status_created", "workspace_id", "status", "created_at", "id"),
         Index("ix_leads_origin_created", "origin_id", "created_at", "id"),
-        # The list sorted by name or email (leadsite/lead_sort.py), empty values first.
+        # The list sorted by name or email (leadsite/leads/sort.py), empty values first.
         Index(
             "ix_leads_workspace_name_sort",
             "workspace_id",

@@ -1,5 +1,5 @@
 """The worker: claims due outbox messages and due journey steps in small batches, and runs them;
-between batches, it takes a turn at a CSV import (`lead_import_job`).
+between batches, it takes a turn at a CSV import (`leads/imports/job.py`).
 
 Claims are leases: a claimed message is locked until `locked_until`; a worker that dies
 mid-delivery leaves it to be claimed again when the lease expires, with the same id (the
@@ -172,8 +172,8 @@ def settle_steps(message_ids: list[str]) -> None:
 
 
 def run_imports(stop: threading.Event | None = None) -> int:
-    """A turn at the CSV imports (`lead_import_job`): a few seconds of one, leased."""
-    from leadsite.lead_import_job import run_imports as run
+    """A turn at the CSV imports (`leads/imports/job.py`): a few seconds of one, leased."""
+    from leadsite.leads.imports.job import run_imports as run
 
     return run(stop)
 

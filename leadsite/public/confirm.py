@@ -14,7 +14,7 @@ from leadsite.extensions import db, limiter
 from leadsite.journeys.confirmation import start_confirmed
 from leadsite.journeys.sessions import fresh_page_link
 from leadsite.journeys.waits import recheck_lead
-from leadsite.leads import lock_leads
+from leadsite.leads.changes import lock_leads
 from leadsite.models import (
     FormEvent,
     Funnel,
@@ -32,6 +32,7 @@ from leadsite.public.emails import masked, queue_lead_email
 from leadsite.public.journey_state import journey_view
 from leadsite.public.pages import message_page
 from leadsite.public.tokens import ConfirmLink, confirm_token, read_confirm_token
+from leadsite.registration.signals import lead_registered
 from leadsite.representations import journey_url, lead_dict
 
 RESEND_RATE_LIMIT = "5 per hour"
@@ -57,6 +58,13 @@ def send_confirmation(lead: Lead, journey: Journey) -> OutboxMessage | None:
         funnel_name=funnel.name,
         confirm_url=confirmation_url(lead, journey),
     )
+
+
+@lead_registered.connect
+def _confirm_registration(lead: Lead, journey: Journey, **_: object) -> None:
+    """Every registration asks for the lead's confirmation when its funnel wants double opt-in
+    (the pipeline sends `lead_registered`: it imports no door)."""
+    send_confirmation(lead, journey)
 
 
 def confirm_lead(lead: Lead, journey: Journey | None) -> bool:

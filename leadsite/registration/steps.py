@@ -33,6 +33,7 @@ from leadsite.registration.match import Match
 from leadsite.registration.merge import merge_into_lead
 from leadsite.registration.notify import queue_notifications
 from leadsite.registration.referrals import count_referral
+from leadsite.registration.signals import lead_registered
 from leadsite.registration.validate import CleanLead, label, without_identifiers
 
 MAX_ATTEMPTS = 5  # a batch that lost a race (or a deadlock) runs again, this often at most
@@ -123,10 +124,7 @@ def after_write(funnel: Funnel, prepared: Prepared, attach: bool = True) -> None
         queue_registration_sms(funnel, built.lead)
         if built.lead.referred_by:
             count_referral(built.lead.referred_by)
-    # Imported here: leadsite.public's views import this module.
-    from leadsite.public.confirm import send_confirmation
-
-    send_confirmation(built.lead, built.journey)  # only when the funnel asks for double opt-in
+    lead_registered.send(built.lead, journey=built.journey)  # e.g. the double opt-in email
     if prepared.cleaned.notifications:
         queue_notifications(
             funnel, built.lead, built.journey, prepared.cleaned.notifications, built.created

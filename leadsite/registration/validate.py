@@ -8,8 +8,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from leadsite import i18n, lead_statuses, values
+from leadsite import i18n, values
 from leadsite.extensions import db
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox import http
 from leadsite.outbox.event_types import WEBHOOK_EVENTS

@@ -1,6 +1,6 @@
 """lead list indexes
 
-Indexes for the leads list (leadsite/lead_search.py) at a million leads: newest first by status
+Indexes for the leads list (leadsite/leads/search.py) at a million leads: newest first by status
 and by origin, prefix search on names, emails and phones, and the tag filter. PostgreSQL's
 `LIKE 'abc%'` needs text_pattern_ops (the default operator class follows the collation, which
 LIKE cannot use); SQLite searches the range [prefix, successor), which plain indexes serve, and

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadsite import lead_export, lead_search
-from leadsite.lead_search import search_leads
+from leadsite.leads import export as lead_export
+from leadsite.leads import search as lead_search
+from leadsite.leads.search import search_leads
 from leadsite.models import Role, Workspace, utcnow
 from tests import factories
 from tests.statements import captured_statements

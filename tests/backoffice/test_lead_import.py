@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from leadsite import lead_import
 from leadsite.extensions import db
+from leadsite.leads.imports import upload as lead_import
 from leadsite.models import (
     ImportStatus,
     Lead,

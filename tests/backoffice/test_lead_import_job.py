@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from leadsite import lead_import, lead_import_job
 from leadsite.extensions import db
+from leadsite.leads.imports import job as lead_import_job
+from leadsite.leads.imports import upload as lead_import
 from leadsite.models import ImportStatus, Lead, LeadImport, OriginKind, utcnow
 from leadsite.outbox import worker
 from tests import factories

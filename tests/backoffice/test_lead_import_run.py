@@ -8,9 +8,10 @@ import re
 
 from flask import g
 
-from leadsite import lead_import, lead_import_job
 from leadsite.backoffice import lead_import as import_views
 from leadsite.extensions import db
+from leadsite.leads.imports import job as lead_import_job
+from leadsite.leads.imports import upload as lead_import
 from leadsite.models import (
     DataPointType,
     ImportStatus,

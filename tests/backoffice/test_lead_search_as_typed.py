@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from leadsite import lead_search
 from leadsite.erasure.records import erase_lead
 from leadsite.extensions import db
+from leadsite.leads import search as lead_search
 from leadsite.models import Lead, Role, Workspace
 from tests import factories
 from tests.test_migrations import OLD_WORKSPACE, upgraded_from

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from leadsite import lead_search
+from leadsite.leads import search as lead_search
 from leadsite.models import Role, Workspace
 from tests import factories
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from leadsite import lead_import
 from leadsite.extensions import db
+from leadsite.leads.imports import upload as lead_import
 from leadsite.models import ImportStatus, Lead, LeadImport
 from tests import factories
 from tests.browser.test_leads_list_import import _sign_in, running_worker

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Browser, Page, expect
 
 from leadsite.extensions import db
-from leadsite.lead_search import PAGE_SIZE
+from leadsite.leads.search import PAGE_SIZE
 from leadsite.models import Lead, SavedView
 from tests import factories
 from tests.browser.test_leads_inline import _sign_in

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadsite.lead_export import safe_cell, unguarded_cell
-from leadsite.lead_import_run import row_input
+from leadsite.leads.export import safe_cell, unguarded_cell
+from leadsite.leads.imports.rows import row_input
 
 VALUES = ["=1+1", "x;=1+1", "a,@b", 'x;"=1"', "x\t-2+3", "+33612345678", "Paris;-5", "plain"]
 

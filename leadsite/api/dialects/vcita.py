@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from leadsite import lead_statuses
 from leadsite.accounts import hash_api_key
 from leadsite.api.auth import check_key
 from leadsite.api.body import InvalidJSON, read_body
@@ -29,6 +28,7 @@ from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
 from leadsite.api.schemas import StringOrNumber
 from leadsite.extensions import db, limiter
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import Origin, Workspace
 from leadsite.registration import (
     Duplicate,

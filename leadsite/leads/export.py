@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, Text, cast, func, type_coerce
 
 from leadsite.extensions import db
-from leadsite.lead_search import LeadFilters, Matching, matching
+from leadsite.leads.search import LeadFilters, Matching, matching
 from leadsite.models import UTM_FIELDS, Lead, Origin
 
 BATCH_SIZE = 5000

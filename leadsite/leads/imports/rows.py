@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from leadsite.extensions import db
-from leadsite.lead_export import safe_cell, unguarded_cell
-from leadsite.lead_import import rows
+from leadsite.leads.export import safe_cell, unguarded_cell
+from leadsite.leads.imports.upload import rows
 from leadsite.models import (
     UTM_FIELDS,
     Funnel,

@@ -1,5 +1,5 @@
 """The leads list in another order than newest first: by name, email, status or oldest first,
-with keyset pagination on each order (lead_search keeps the matching and the newest-first path).
+with keyset pagination on each order (search.py keeps the matching and the newest-first path).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal_column, select, tuple_
 
 from leadsite.extensions import db
-from leadsite.lead_search import (
+from leadsite.leads.search import (
     PAGE_SIZE,
     InvalidCursor,
     LeadFilters,
@@ -127,7 +127,7 @@ def sorted_leads(
 ) -> LeadPage:
     """A page of the workspace's leads matching `filters` in `sort`'s order, after `after`.
 
-    Newest first is lead_search's own (tuned per database); the others read the matches in
+    Newest first is search.py's own (tuned per database); the others read the matches in
     their index's order and stop after a page, each page as cheap as the first.
     """
     if sort.key == NEWEST:

@@ -23,10 +23,10 @@ from sqlalchemy import delete, insert, update
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
-from leadsite.lead_import import chunk_rows
-from leadsite.lead_import_progress import LeaseLost, Progress, Tracked
-from leadsite.lead_import_run import RowInput, outcome_reasons, row_input
-from leadsite.lead_origins import staff_origin
+from leadsite.leads.imports.progress import LeaseLost, Progress, Tracked
+from leadsite.leads.imports.rows import RowInput, outcome_reasons, row_input
+from leadsite.leads.imports.upload import chunk_rows
+from leadsite.leads.staff_origins import staff_origin
 from leadsite.models import (
     Funnel,
     ImportStatus,

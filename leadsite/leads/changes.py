@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadsite import lead_statuses
 from leadsite import values as check
 from leadsite.erasure import erase_lead
 from leadsite.extensions import db
 from leadsite.journeys.waits import recheck_lead
+from leadsite.leads import statuses as lead_statuses
 from leadsite.models import Lead, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from leadsite import lead_import as files
 from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
-from leadsite.lead_import_job import claim_one, run_import
+from leadsite.leads.imports import upload as files
+from leadsite.leads.imports.job import claim_one, run_import
 from leadsite.models import Funnel, LeadImport, Origin
 
 
