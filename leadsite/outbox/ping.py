@@ -14,6 +14,7 @@ from leadsite.ids import new_id
 from leadsite.models import WebhookEndpoint, Workspace, utcnow
 from leadsite.outbox import http
 from leadsite.outbox.delivery import TIMEOUT_SECONDS, endpoint_secrets, signed_headers
+from leadsite.outbox.failures import explain
 from leadsite.representations import iso
 
 PING_EVENT_TYPE = "ping"
@@ -70,7 +71,7 @@ def send_ping(endpoint: WebhookEndpoint, workspace: Workspace) -> PingExchange:
     except TimeoutError:
         return replace(sent, problem=f"No answer within {TIMEOUT_SECONDS} seconds.")
     except (OSError, HTTPException) as error:
-        return replace(sent, problem=f"No answer: {error or type(error).__name__}.")
+        return replace(sent, problem=f"No answer. {explain(error)}")
     answer = result.body.encode()[:SHOWN_BODY_BYTES].decode("utf-8", "ignore")
     problem = None
     if not 200 <= result.status < 300:

@@ -100,7 +100,11 @@ def test_a_test_event_nobody_answers_says_why(client, auth):
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "No answer: " in body and "Connection refused" in body
+    assert (
+        "No answer. The server refused the connection: check that it is running on that port."
+        in body
+    )
+    assert "Errno" not in body and "Connection refused" not in body  # a sentence, not an exception
     assert f"POST {endpoint.url}" in body and "data-ping-response" not in body
 
 

@@ -21,6 +21,17 @@ def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial")
 
 
+def shots(page: Page, name: str) -> None:
+    """`shot` on a phone (390 px) and a wide screen (1280 px), then the page's own size again."""
+    if not os.environ.get("SHOTS_DIR"):
+        return
+    size = page.viewport_size
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": size["height"]})
+        shot(page, f"{name}-{width}")
+    page.set_viewport_size(size)
+
+
 def stage_card(page: Page, name: str) -> Locator:
     heading = page.get_by_role("heading", name=name, exact=True, level=3)
     return page.locator(".stage").filter(has=heading)

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from leadsite.extensions import db
 from leadsite.models import EmbedViolation, User, Workspace
 from tests import factories
+from tests.browser.funnel_builder import shots
 from tests.browser.test_public_embed import embed_origin, form_frame
 from tests.public.sites import Site, embed_page
 from tests.servers import eventually
@@ -44,11 +45,13 @@ def test_a_refused_site_is_named_on_the_origin_page_and_allowed_in_one_click(
     page.goto(f"{live_server}/p/funnels/edit/{origin.funnel_id}/origins/{origin.id}")
     notice = page.locator("#embed-violations")
     expect(notice).to_contain_text(f"Blocked on {site.url} (not in allowed sites): 1 time")
+    shots(page, "embed-blocked-on")
     notice.get_by_role("button", name=f"Allow {site.url}").click()
 
     expect(page.locator("#flash")).to_contain_text(f"{site.url} added to the allowed sites")
     expect(page.locator("#embed-violations")).to_have_count(0)
     expect(page.get_by_label("Allowed sites")).to_have_value(f"http://localhost:*\n{site.url}")
+    shots(page, "embed-allowed-in-one-click")
     page.goto(site.url)
     expect(form_frame(page).locator("#lead-form")).to_be_visible()
     assert _reported() == []

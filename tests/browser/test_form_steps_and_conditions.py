@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from leadsite.extensions import db
 from leadsite.models import Lead, OriginKind
 from tests import factories
-from tests.browser.funnel_builder import shot
+from tests.browser.funnel_builder import shot, shots
 from tests.browser.test_public_hosted import axe_violations
 from tests.public.sites import Site, embed_page
 from tests.servers import eventually
@@ -116,6 +116,7 @@ def test_without_javascript_each_step_is_a_page_and_the_last_registers(
     page.get_by_role("button", name="Next").click()
 
     expect(page.get_by_text("Step 2 of 2")).to_be_visible()
+    shots(page, "form-step2-no-js")
     assert _lead() is None
     page.get_by_label("Email").fill("bo@")
     page.get_by_role("button", name="Sign up").click()
@@ -152,6 +153,38 @@ def test_the_embed_form_goes_through_its_steps_inside_another_site(
     expect(frame.locator(".done")).to_contain_text("Thank you")
     assert eventually(lambda: _lead() is not None)
     assert _lead().custom_fields == {"role": "Seller"}
+
+
+def test_without_javascript_the_embed_form_goes_through_its_steps_in_its_frame(
+    no_js: Page, live_server: str, site: Site, quick_forms: None
+):
+    page = no_js
+    origin = _origin(OriginKind.EMBED)
+    site.pages["/"] = (
+        f'<!doctype html><title>Acme blog</title><iframe src="{live_server}/embed/{origin.ref}" '
+        'title="Get a quote" style="width:100%;height:700px;border:0"></iframe>'
+    )
+    page.goto(site.url)
+    frame = page.frame_locator("iframe")
+
+    expect(frame.get_by_text("Only if “I am a” is Buyer.")).to_be_visible()
+    frame.get_by_label("First name").fill("Di")
+    frame.get_by_label("Buyer").check()
+    frame.get_by_role("button", name="Next").click()
+    expect(frame.locator("#f-custom-budget-error")).to_be_visible()  # shown: now required
+    frame.get_by_label("Budget").fill("900")
+    frame.get_by_role("button", name="Next").click()
+    expect(frame.get_by_text("Step 2 of 2")).to_be_visible()
+    shots(page, "embed-step2-no-js")
+    assert _lead() is None
+    frame.get_by_label("Email").fill("di@example.com")
+    frame.get_by_label("I agree to the terms.").check()
+    frame.get_by_role("button", name="Sign up").click()
+
+    expect(frame.locator(".done")).to_contain_text("Thank you")
+    lead = _lead()
+    assert lead.first_name == "Di" and lead.custom_fields == {"role": "Buyer", "budget": 900}
+    assert lead.source_url == f"{site.url}/"
 
 
 def test_the_steps_have_no_serious_accessibility_violations(

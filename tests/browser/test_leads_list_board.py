@@ -11,6 +11,7 @@ from leadsite.extensions import db
 from leadsite.leads.search import PAGE_SIZE
 from leadsite.models import Lead, SavedView
 from tests import factories
+from tests.browser.funnel_builder import shots
 from tests.browser.test_leads_inline import _sign_in
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -64,6 +65,7 @@ def test_saving_a_view_keeps_focus_on_it_and_the_view_brings_the_list_back(
     link = page.get_by_role("link", name="Lost ones")
     expect(link).to_be_focused()
     expect(page.locator("#flash")).to_contain_text("View “Lost ones” saved.")
+    shots(page, "saved-view")
     db.session.rollback()
     db.session.expire_all()
     view = db.session.scalar(db.select(SavedView))
@@ -134,6 +136,7 @@ def test_a_card_moves_by_keyboard_and_keeps_focus(page: Page, live_server: str):
 
     column = page.locator('.board-cards[data-status="customer"]')
     expect(column.get_by_role("link", name="Ada")).to_be_focused()
+    shots(page, "board-moved-by-keyboard")
     assert _status(lead) == "customer"
 
 
@@ -148,6 +151,7 @@ def test_the_board_and_the_list_work_without_javascript(browser: Browser, live_s
     page.get_by_label("Status of Ada").select_option("contacted")
     page.get_by_role("button", name="Move Ada").click()
     expect(page.locator('.board-cards[data-status="contacted"]')).to_contain_text("Ada")
+    shots(page, "board-no-js")
     assert _status(lead) == "contacted"
 
     page.goto(f"{live_server}/p/leads")

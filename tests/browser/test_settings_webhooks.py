@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from leadsite.outbox import worker
 from tests import factories
+from tests.browser.funnel_builder import shots
 from tests.servers import webhook_receiver
 
 
@@ -31,6 +32,7 @@ def test_a_test_event_and_a_waiting_delivery_update_the_page_in_place(page: Page
         expect(page.locator("#ping-result")).to_contain_text("Delivered")
         expect(page.locator("[data-ping-request]")).to_contain_text(f"POST {receiver.url}")
         expect(page.locator("[data-ping-response]")).to_contain_text("status 200")
+        shots(page, "webhook-test-event")
 
         assert worker.run_once() == 1
         receiver.wait_for(2)
@@ -38,4 +40,5 @@ def test_a_test_event_and_a_waiting_delivery_update_the_page_in_place(page: Page
     expect(page.locator("#deliveries")).not_to_contain_text("Waiting to be sent")
     expect(page.locator(".attempt").first).to_contain_text("200")
     assert page.evaluate("window.stillHere") is True  # polled, not reloaded
+    shots(page, "webhook-delivered-in-place")
     assert [r.headers["webhook-id"] == message.id for r in receiver.requests] == [False, True]

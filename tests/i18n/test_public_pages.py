@@ -3,14 +3,17 @@ the browser's Accept-Language, or the language the lead registered in."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from leadsite.extensions import db
 from leadsite.journeys.emails import unsubscribe_token
-from leadsite.models import Lead, OriginKind
+from leadsite.models import JourneyFile, Lead, OriginKind
 from leadsite.public.tokens import confirm_token
 from tests.i18n.helpers import form_origin, registered_in
 from tests.public.helpers import post_form
+from tests.public.lead_steps import lead_journey, post_step
 
 # language: (html lang, first name label, button, "required" hint)
 FORM_TEXTS = {
@@ -174,3 +177,24 @@ def test_a_link_that_names_nobody_answers_in_the_browser_s_language(client):
     )
 
     assert "Ce lien ne fonctionne pas" in body
+
+
+@pytest.mark.parametrize(
+    ("language", "size"),
+    [("en", "(1,024 KB)"), ("de", "(1.024 KB)"), ("fr", "(1\u202f024 Ko)"), ("es", "(1.024 KB)")],
+)
+def test_numbers_on_the_journey_page_follow_the_lead_s_language(client, language, size):
+    journey = lead_journey()
+    journey.lead.language = language
+    db.session.commit()
+    upload = {"file": [(io.BytesIO(b"%PDF-1.4"), "front.pdf")]}
+    sent = post_step(
+        client, journey, "Your ID", "upload", upload, content_type="multipart/form-data"
+    )
+    stored = db.session.scalar(db.select(JourneyFile))
+    stored.size = 1024 * 1024  # as if a whole megabyte had been sent
+    db.session.commit()
+
+    body = client.get(sent.headers["Location"], headers={"Accept-Language": "en"})
+
+    assert f'front.pdf <span class="hint">{size}</span>' in body.get_data(as_text=True)
