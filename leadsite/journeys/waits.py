@@ -139,16 +139,21 @@ def recheck(
 def recheck_lead(lead: Lead, now: datetime | None = None) -> int:
     """`recheck` every journey of the lead that has a waiting wait-until step (a lead's fields
     are seen by all its journeys)."""
-    journeys = db.session.scalars(
-        db.select(Journey)
-        .join(JourneyStep, JourneyStep.journey_id == Journey.id)
-        .filter(
-            Journey.lead_id == lead.id,
-            Journey.status == JourneyStatus.ACTIVE.value,
-            JourneyStep.kind == ActivityKind.WAIT_UNTIL.value,
+    # The lead's journeys first, then their steps (an EXISTS, not a join): a join let SQLite
+    # start from every due step of every journey.
+    waiting = (
+        db.select(JourneyStep.id)
+        .where(
+            JourneyStep.journey_id == Journey.id,
             JourneyStep.status == StepStatus.DUE.value,
+            JourneyStep.kind == ActivityKind.WAIT_UNTIL.value,
         )
-        .distinct()
+        .exists()
+    )
+    journeys = db.session.scalars(
+        db.select(Journey).filter(
+            Journey.lead_id == lead.id, Journey.status == JourneyStatus.ACTIVE.value, waiting
+        )
     ).all()
     return sum(recheck(journey, now) for journey in journeys)
 
