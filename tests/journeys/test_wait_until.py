@@ -23,6 +23,8 @@ from leadsite.models import (
 from leadsite.outbox import event_types as types
 from leadsite.outbox.worker import run_steps
 from leadsite.public.tokens import journey_action_token
+from leadsite.registration import JourneyDataInput, LeadInput, RegistrationContext
+from leadsite.registration.batch import register_many
 from tests import factories
 from tests.statements import captured_statements
 
@@ -224,3 +226,37 @@ def test_a_leads_recheck_reads_its_own_journeys_steps_not_every_due_step(client)
     for plan in plans:
         assert "ix_journey_steps_status_due" not in plan, plan
         assert "ix_journey_steps_journey_status" in plan, plan
+
+
+def test_a_batch_releases_the_steps_of_the_leads_whose_condition_now_holds(client) -> None:
+    """`register_many` rechecks only the leads it finds waiting (one query), and those still."""
+    world = World(client)
+    for email in ("ada@example.com", "bob@example.com"):
+        assert world.register(Email=email).status_code == 201
+
+    outcomes = register_many(
+        world.origin,
+        [
+            LeadInput(email="bob@example.com", first_name="Bob"),
+            LeadInput(email="ada@example.com", journey_data=[JourneyDataInput("company", "Acme")]),
+            LeadInput(email="cy@example.com", journey_data=[JourneyDataInput("company", "Cy")]),
+        ],
+        RegistrationContext(),
+    )
+
+    assert [outcome.status for outcome in outcomes] == ["updated", "updated", "created"]
+    db.session.rollback()
+    steps = {
+        lead.email: step.status
+        for step, lead in db.session.execute(
+            db.select(JourneyStep, Lead)
+            .join(Journey, Journey.id == JourneyStep.journey_id)
+            .join(Lead, Lead.id == Journey.lead_id)
+            .where(Journey.funnel_id == world.funnel.id, JourneyStep.title == "Wait for details")
+        )
+    }
+    assert steps == {
+        "ada@example.com": StepStatus.DONE,  # its condition holds now
+        "bob@example.com": StepStatus.DUE,  # still no company
+        "cy@example.com": StepStatus.DONE,  # held on entry
+    }

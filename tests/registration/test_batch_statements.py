@@ -36,7 +36,7 @@ def _inputs(count: int, company: str) -> list[LeadInput]:
     ]
 
 
-@pytest.mark.parametrize("kind", ["new"])
+@pytest.mark.parametrize("kind", ["new", "updates"])
 def test_a_batch_sends_the_same_statements_for_20_inputs_as_for_10(kind):
     counts = {}
     for size in (10, 20):
