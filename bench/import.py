@@ -93,6 +93,82 @@ def child(url: str, csv_path: Path, chunk_rows: int, upload_only: bool) -> dict[
     return result
 
 
+def profile(url: str, existing: int, chunk_rows: int) -> dict[str, Any]:
+    """cProfile of `register_many` on one chunk of new leads and one of updates, after
+    `existing` leads were registered (in chunks, unprofiled); counts the SQL statements too."""
+    import cProfile
+    import io
+    import pstats
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(
+        DATABASE_URL=url, LEADSITE_INLINE_WORKER="0", SECRET_KEY="bench", WEBHOOK_ALLOW_PRIVATE="1"
+    )
+    from sqlalchemy import event
+
+    from leadsite import create_app
+    from leadsite.demo import ensure_demo_workspace
+    from leadsite.extensions import db
+    from leadsite.lead_origins import staff_origin
+    from leadsite.models import Funnel, OriginKind
+    from leadsite.registration import LeadInput, RegistrationContext
+    from leadsite.registration.batch import register_many
+
+    def inputs(prefix: str, start: int, count: int) -> list[LeadInput]:
+        return [
+            LeadInput(
+                email=f"{prefix}{n}@example.com",
+                first_name=f"First{n}",
+                last_name=f"Last{n}",
+                custom_fields={"company": f"Company {n % 97}"},
+            )
+            for n in range(start, start + count)
+        ]
+
+    app = create_app()
+    report: dict[str, Any] = {}
+    with app.app_context(), tempfile.TemporaryDirectory() as work:
+        demo = ensure_demo_workspace("http://localhost", Path(work) / "credentials.json")
+        funnel = db.session.get(Funnel, demo.funnel_id)
+        origin = staff_origin(funnel, OriginKind.IMPORT)
+        db.session.commit()
+        context = RegistrationContext()
+        for start in range(0, existing, chunk_rows):
+            register_many(origin, inputs("seed", start, min(chunk_rows, existing - start)), context)
+        statements: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement.split("\n")[0][:90])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        for name, batch in (
+            ("new", inputs("new", 0, chunk_rows)),
+            ("update", inputs("seed", max(0, existing - chunk_rows), chunk_rows)),
+        ):
+            statements.clear()
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            outcomes = register_many(origin, batch, context)
+            profiler.disable()
+            took = time.perf_counter() - started
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(45)
+            kinds: dict[str, int] = {}
+            for statement in statements:
+                kinds[statement] = kinds.get(statement, 0) + 1
+            report[name] = {
+                "seconds": took,
+                "statuses": sorted({outcome.status for outcome in outcomes}),
+                "statements": len(statements),
+                "top_statements": sorted(kinds.items(), key=lambda kv: -kv[1])[:15],
+                "profile": out.getvalue(),
+            }
+    return report
+
+
 def _line(database: str, item: dict[str, Any]) -> str:
     rows = item["rows"]
     run_rate = rows / item["run_s"] if item["name"] != "upload only" else 0.0
@@ -105,6 +181,23 @@ def _line(database: str, item: dict[str, Any]) -> str:
     )
 
 
+def _print_profile(database: str, url: str, args: argparse.Namespace) -> None:
+    command = [sys.executable, __file__, "--chunk-rows", str(args.chunk_rows)]
+    command += ["--profile", str(args.profile), "--child", url, "-"]
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if output.returncode != 0:
+        sys.exit(f"{database}: the profile's process failed:\n{output.stderr[-3000:]}")
+    report = json.loads(output.stdout.strip().splitlines()[-1])
+    for name, item in report.items():
+        print(
+            f"== {database}, {args.chunk_rows} {name} after {args.profile:,} leads: "
+            f"{item['seconds']:.3f} s, {item['statements']} statements, {item['statuses']}"
+        )
+        for statement, times in item["top_statements"]:
+            print(f"{times:>6}  {statement}")
+        print(item["profile"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
@@ -114,15 +207,25 @@ def main() -> None:
     parser.add_argument(
         "--upload-only", action="store_true", help="store the file, run nothing (its RSS)"
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="EXISTING",
+        help="cProfile register_many on a chunk of new leads and of updates after EXISTING leads",
+    )
+    parser.add_argument("--pg-name", default="lt_import_bench", help="the PostgreSQL database")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.profile is not None:
+        print(json.dumps(profile(args.child[0], args.profile, args.chunk_rows)))
+        return
     if args.child:
         url, csv_path = args.child
         print(json.dumps(child(url, Path(csv_path), args.chunk_rows, args.upload_only)))
         return
     databases = {
         "sqlite": database_url(None, "import"),
-        "postgresql": database_url(args.postgres, "lt_import_bench"),
+        "postgresql": database_url(args.postgres, args.pg_name),
     }
     if args.only:
         databases = {args.only: databases[args.only]}
@@ -140,6 +243,9 @@ def main() -> None:
         lines, notes = [], []
         for database, url in databases.items():
             recreate(url)
+            if args.profile is not None:
+                _print_profile(database, url, args)
+                continue
             output = subprocess.run(
                 [
                     sys.executable,

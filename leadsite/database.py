@@ -27,7 +27,12 @@ SQLITE_BEGIN = "sqlite_begin"
 # SQLSTATEs of a PostgreSQL transaction that lost a deadlock or a serialization check: nothing
 # it did stays, and running it again is the cure.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
-ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# One statement for every lock, taken in the order of the keys given (the sort comes before the
+# volatile call: PostgreSQL evaluates it on the sorted rows).
+ADVISORY_XACT_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) "
+    "WITH ORDINALITY AS locks(key, n) ORDER BY n"
+)
 _turn = threading.local()  # the SQLite databases whose writers' turn this thread holds
 
 
@@ -163,8 +168,9 @@ def hold_named_locks(names: list[str]) -> None:
 
     if db.engine.dialect.name != "postgresql":
         return
-    for key in sorted({_lock_key(name) for name in names}):
-        db.session.execute(ADVISORY_XACT_LOCK, {"key": key})
+    keys = sorted({_lock_key(name) for name in names})
+    if keys:  # one round trip for a batch's hundreds of identifiers
+        db.session.execute(ADVISORY_XACT_LOCKS, {"keys": keys})
 
 
 def _lock_key(name: str) -> int:

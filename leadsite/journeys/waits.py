@@ -136,21 +136,34 @@ def recheck(
     return released
 
 
+# A journey still running that has a waiting wait-until step. The lead's journeys first, then
+# their steps (an EXISTS, not a join): a join let SQLite start from every due step of every
+# journey.
+_WAITING_JOURNEY = (Journey.status == JourneyStatus.ACTIVE.value) & (
+    db.select(JourneyStep.id)
+    .where(
+        JourneyStep.journey_id == Journey.id,
+        JourneyStep.status == StepStatus.DUE.value,
+        JourneyStep.kind == ActivityKind.WAIT_UNTIL.value,
+    )
+    .exists()
+)
+
+
 def recheck_lead(lead: Lead, now: datetime | None = None) -> int:
     """`recheck` every journey of the lead that has a waiting wait-until step (a lead's fields
     are seen by all its journeys)."""
-    journeys = db.session.scalars(
-        db.select(Journey)
-        .join(JourneyStep, JourneyStep.journey_id == Journey.id)
-        .filter(
-            Journey.lead_id == lead.id,
-            Journey.status == JourneyStatus.ACTIVE.value,
-            JourneyStep.kind == ActivityKind.WAIT_UNTIL.value,
-            JourneyStep.status == StepStatus.DUE.value,
-        )
-        .distinct()
-    ).all()
-    return sum(recheck(journey, now) for journey in journeys)
+    query = db.select(Journey).filter(Journey.lead_id == lead.id, _WAITING_JOURNEY)
+    return sum(recheck(journey, now) for journey in db.session.scalars(query).all())
+
+
+def leads_waiting(lead_ids: list[str]) -> set[str]:
+    """Which of these leads have a journey with a waiting wait-until step (one query): the
+    others have nothing for `recheck_lead` to release."""
+    if not lead_ids:
+        return set()
+    query = db.select(Journey.lead_id).filter(Journey.lead_id.in_(lead_ids), _WAITING_JOURNEY)
+    return set(db.session.scalars(query))
 
 
 def _waiting_steps(statement: Any) -> list[JourneyStep]:

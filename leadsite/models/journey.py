@@ -99,14 +99,15 @@ class JourneyStep(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "journey_steps"
     __table_args__ = (
         Index("ix_journey_steps_status_due", "status", "due_at"),
+        # A journey's steps, and its due ones: SQLite without statistics would otherwise take
+        # the index above, every due step of every journey.
+        Index("ix_journey_steps_journey_status", "journey_id", "status"),
         # My tasks (leadsite.journeys.tasks): open staff tasks, by due date; few of all steps.
         Index("ix_journey_steps_open_staff_tasks", "due_at", "id", **OPEN_STAFF_TASKS),
     )
     id_prefix = "step"
 
-    journey_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("journeys.id", ondelete="CASCADE"), index=True
-    )
+    journey_id: Mapped[str] = mapped_column(ID, ForeignKey("journeys.id", ondelete="CASCADE"))
     activity_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("activities.id", ondelete="SET NULL")
     )

@@ -32,6 +32,7 @@ from leadsite.database import (
 from leadsite.extensions import db
 from leadsite.journeys import funnel_plan
 from leadsite.journeys.plan import StagePlan
+from leadsite.journeys.waits import leads_waiting
 from leadsite.models import Funnel, Journey, Lead, Origin, WebhookEndpoint, Workspace
 from leadsite.models.rows import NewRows
 from leadsite.outbox.events import ENDPOINTS_QUERY
@@ -267,7 +268,11 @@ def _register_all(
         # A racing registration of the same person fails here (or at the flush of an update),
         # on a unique constraint.
         rows.write(db.session)
+        # `after_write` rechecks the waits of a lead that existed: one query finds the leads of
+        # the round with a wait-until waiting, instead of a recheck's query each.
+        waiting = leads_waiting([item.built.lead.id for _, item in prepared if item.existed])
         for _, item in prepared:
+            item.existed = item.existed and item.built.lead.id in waiting
             # Outcomes name the leads by id: the objects join the session only when an email
             # about them is made (it reads their relationships).
             attach = single or funnel.double_opt_in or bool(item.cleaned.notifications)

@@ -66,7 +66,7 @@ class Prepared:
 
     built: Built
     cleaned: CleanLead  # without the identifiers another lead holds
-    existed: bool  # it updates a lead that was there before it
+    existed: bool  # it updates a lead that was there before it (and that may wait: batch.py)
     warnings: list[Conflict] = field(default_factory=list)
 
 

@@ -9,11 +9,13 @@ import pytest
 
 from leadsite.extensions import db
 from leadsite.journeys.engine import due_automatic_steps, run_step
+from leadsite.journeys.waits import recheck_lead
 from leadsite.models import (
     ActivityKind,
     Event,
     Journey,
     JourneyStep,
+    Lead,
     OriginKind,
     StepStatus,
     utcnow,
@@ -21,7 +23,10 @@ from leadsite.models import (
 from leadsite.outbox import event_types as types
 from leadsite.outbox.worker import run_steps
 from leadsite.public.tokens import journey_action_token
+from leadsite.registration import JourneyDataInput, LeadInput, RegistrationContext
+from leadsite.registration.batch import register_many
 from tests import factories
+from tests.statements import captured_statements
 
 HAS_COMPANY = {"match": "all", "rules": [{"field": "data.company", "op": "set"}]}
 QUALIFIED = {"match": "all", "rules": [{"field": "status", "op": "eq", "value": "qualified"}]}
@@ -195,3 +200,63 @@ def test_the_worker_loop_runs_a_step_whose_timeout_passed(client) -> None:
 
     assert world.step().result["outcome"] == "timed_out"
     assert stage_name(world.journey()) == "Chase"
+
+
+def _sqlite_plan(statement: str, parameters: object) -> str:
+    rows = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    return "\n".join(row[3] for row in rows)
+
+
+def test_a_leads_recheck_reads_its_own_journeys_steps_not_every_due_step(client) -> None:
+    """Each registration that updates a lead looks for its waiting steps: through the lead's
+    journeys and their steps' index, never through every due step of the workspace (SQLite,
+    without statistics, took ix_journey_steps_status_due: the import's updates slowed down as
+    the leads grew)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its own statistics (autovacuum), not from the indexes")
+    world = World(client)
+    lead_id = world.register().json["data"]["id"]
+    lead = db.session.get(Lead, lead_id)
+
+    with captured_statements(lambda s: "journey_steps" in s and "SELECT" in s) as statements:
+        recheck_lead(lead)
+
+    plans = [_sqlite_plan(statement, parameters) for statement, parameters in statements]
+    assert plans
+    for plan in plans:
+        assert "ix_journey_steps_status_due" not in plan, plan
+        assert "ix_journey_steps_journey_status" in plan, plan
+
+
+def test_a_batch_releases_the_steps_of_the_leads_whose_condition_now_holds(client) -> None:
+    """`register_many` rechecks only the leads it finds waiting (one query), and those still."""
+    world = World(client)
+    for email in ("ada@example.com", "bob@example.com"):
+        assert world.register(Email=email).status_code == 201
+
+    outcomes = register_many(
+        world.origin,
+        [
+            LeadInput(email="bob@example.com", first_name="Bob"),
+            LeadInput(email="ada@example.com", journey_data=[JourneyDataInput("company", "Acme")]),
+            LeadInput(email="cy@example.com", journey_data=[JourneyDataInput("company", "Cy")]),
+        ],
+        RegistrationContext(),
+    )
+
+    assert [outcome.status for outcome in outcomes] == ["updated", "updated", "created"]
+    db.session.rollback()
+    steps = {
+        lead.email: step.status
+        for step, lead in db.session.execute(
+            db.select(JourneyStep, Lead)
+            .join(Journey, Journey.id == JourneyStep.journey_id)
+            .join(Lead, Lead.id == Journey.lead_id)
+            .where(Journey.funnel_id == world.funnel.id, JourneyStep.title == "Wait for details")
+        )
+    }
+    assert steps == {
+        "ada@example.com": StepStatus.DONE,  # its condition holds now
+        "bob@example.com": StepStatus.DUE,  # still no company
+        "cy@example.com": StepStatus.DONE,  # held on entry
+    }
