@@ -109,7 +109,7 @@ def profile(url: str, existing: int, chunk_rows: int) -> dict[str, Any]:
     from leadsite import create_app
     from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
-    from leadsite.lead_origins import staff_origin
+    from leadsite.leads.staff_origins import staff_origin
     from leadsite.models import Funnel, OriginKind
     from leadsite.registration import LeadInput, RegistrationContext
     from leadsite.registration.batch import register_many
