@@ -22,7 +22,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/, when run with .venv/bin/python
 WRK_SCRIPT = Path(__file__).resolve().parent / "register.lua"
-PG_BENCH_DATABASE = "leadsite_bench"
+# Another name (BENCH_PG_DATABASE) lets two sessions measure on one server at once.
+PG_BENCH_DATABASE = os.environ.get("BENCH_PG_DATABASE", "leadsite_bench")
 
 
 class BenchError(RuntimeError):
@@ -155,7 +156,7 @@ def gunicorn(
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy machine starts gunicorn slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise BenchError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
@@ -166,7 +167,7 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) ->
         except OSError:  # refused while binding, or a timeout while the workers boot
             pass
         time.sleep(0.1)
-    raise BenchError(f"{base_url}/healthz did not answer within 30 s:\n{log.read_text()}")
+    raise BenchError(f"{base_url}/healthz did not answer within 120 s:\n{log.read_text()}")
 
 
 def preflight(url: str, headers: Mapping[str, str], run_id: str) -> None:

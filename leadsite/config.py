@@ -75,7 +75,7 @@ def from_environment() -> dict[str, object]:
         "ANALYTICS_FLUSH_SECONDS": float(os.environ.get("ANALYTICS_FLUSH_SECONDS", "0.5")),
         # Beacons (a form's view and start) per minute from one address to one form.
         "BEACON_RATE_LIMIT": os.environ.get("BEACON_RATE_LIMIT", "60 per minute"),
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": redis_url or "leadsite-memory://",  # (extensions)
         # Redis away: each process counts in its own memory (with a warning) until it is back.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised in `create_app`."""
 
+import time
+from typing import Any
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -7,6 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 
 # Named constraints keep Alembic migrations deterministic on every database.
@@ -26,5 +30,30 @@ db = SQLAlchemy(
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """`memory://` as `limits` keeps it, but swept of expired counters at most once a second
+    (`RATELIMIT_STORAGE_URI = "leadsite-memory://"`, without Redis).
+
+    `limits`' own starts a timer thread to sweep 10 ms after any hit once the last one has
+    ended: about every other API request, at a few hundred a second, and the request waits
+    for the thread to start (`Thread.start`), a wait a busy machine makes long. The sweep only
+    frees memory: a counter past its expiry already reads as zero (`MemoryStorage.get`)."""
+
+    STORAGE_SCHEME = ["leadsite-memory"]
+    SWEEP_EVERY = 1.0  # seconds
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.next_sweep = 0.0
+        super().__init__(*args, **kwargs)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the private method
+        now = time.monotonic()
+        if now >= self.next_sweep:
+            self.next_sweep = now + self.SWEEP_EVERY
+            super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()

@@ -44,7 +44,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_STORAGE_URI": "leadsite-memory://",
             "BASE_URL": "http://localhost",
             "WEBHOOK_ALLOW_PRIVATE": True,
             # Each entry written as its call is answered: no thread writing across tests.

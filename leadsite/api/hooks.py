@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from leadsite.api.body import InvalidJSON, read_body
+from leadsite.api.dialects.doors import held
 from leadsite.api.errors import handle_invalid_json, handle_registration_error, validation_response
 from leadsite.api.ingest import note
 from leadsite.api.ingest_record import created_status, note_registration
@@ -53,8 +54,7 @@ def receive_hook(ref: str, secret: str) -> Response:
     """Register the lead a sender posts in its own JSON, mapped by the origin's mapping (or
     read as `POST /api/v1/leads` reads a body when it has none). A wrong ref or secret is a 404."""
     request.max_content_length = MAX_BODY_BYTES
-    row = db.session.execute(ORIGIN_QUERY, {"ref": ref}).first()
-    origin = row[0] if row is not None else None
+    origin = held(db.session.execute(ORIGIN_QUERY, {"ref": ref}).first())
     if origin is None:
         return api_error(404, NOT_FOUND, "NOT_FOUND")
     note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)

@@ -18,7 +18,7 @@ def outage_app(url: str, **config: Any) -> Flask:
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_STORAGE_URI": "leadsite-memory://",
             "BASE_URL": "http://localhost",
             "INGEST_LOG_FLUSH_SECONDS": 0,
             "ANALYTICS_FLUSH_SECONDS": 0,

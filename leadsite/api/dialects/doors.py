@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from pydantic import ValidationError
+from sqlalchemy import Row
 from werkzeug.wrappers import Response
 
 from leadsite.api.auth import check_origin
@@ -49,13 +50,24 @@ DEFAULT_ORIGIN_QUERY = (
 def api_origin(ref: str, workspace_id: str) -> Origin | None:
     """The workspace's API origin with this ref."""
     row = db.session.execute(ORIGIN_QUERY, {"ref": ref, "workspace_id": workspace_id}).first()
-    return row[0] if row is not None else None
+    return held(row)
 
 
 def default_origin(workspace_id: str) -> Origin | None:
     """The API origin the workspace chose to serve calls that name none."""
     row = db.session.execute(DEFAULT_ORIGIN_QUERY, {"workspace_id": workspace_id}).first()
-    return row[0] if row is not None else None
+    return held(row)
+
+
+def held(row: Row[tuple[Origin, Funnel, Workspace]] | None) -> Origin | None:
+    """The origin of an (origin, funnel, workspace) row, its funnel and workspace kept for the
+    request: the session's identity map holds objects weakly, and without a reference left
+    they are dropped at once, so that `register()`, which finds them there, read each again
+    (two more SELECTs a registration)."""
+    if row is None:
+        return None
+    g.api_origin_row = tuple(row)
+    return row[0]
 
 
 def no_default_origin_message() -> str:
