@@ -6,7 +6,8 @@ Alternating blocks in one process on one SQLite file (or the PostgreSQL of `--da
 a loaded machine's drift out of the difference, which two separate runs of
 `register_inprocess.py` do not. Reports, for each: the median wall and CPU time of a
 registration's request, and the CPU the process spent per registration over whole blocks, the
-log writer's thread included (each block ends by writing what it queued, counted in the block).
+log writer's thread included (each block ends by writing what it queued, counted in the block),
+and on PostgreSQL the CPU its backends spent per registration (the inserts' own cost).
 """
 
 from __future__ import annotations
@@ -21,6 +22,28 @@ import time
 from pathlib import Path
 
 from _harness import BIN, ROOT, run
+from sqlalchemy.engine import make_url
+
+
+def backend_cpu_s(database: str | None) -> float:
+    """CPU seconds spent so far by the PostgreSQL backends connected to this database (0 on
+    SQLite): what the log's inserts cost the server, which the process's CPU leaves out."""
+    if not database:
+        return 0.0
+    needle = f" {make_url(database).database} ".encode()
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            if not cmdline.startswith(b"postgres: ") or needle not in cmdline:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -63,6 +86,7 @@ def measure(args: argparse.Namespace, demo: dict) -> None:
 
     times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     blocks: dict[bool, list[float]] = {True: [], False: []}  # process CPU per registration
+    backend: dict[bool, list[float]] = {True: [], False: []}  # PostgreSQL's, per registration
     count = 0
 
     def post() -> None:
@@ -84,21 +108,24 @@ def measure(args: argparse.Namespace, demo: dict) -> None:
     for block in range(args.blocks * 2):
         logged = block % 2 == 0
         switch(logged)
-        cpu = time.process_time()
+        cpu, server = time.process_time(), backend_cpu_s(args.database)
         for _ in range(args.block):
             post()
         log_writer.flush()  # what this block queued is written within it
         blocks[logged].append((time.process_time() - cpu) / args.block)
+        backend[logged].append((backend_cpu_s(args.database) - server) / args.block)
     switch(True)
     load = os.getloadavg()[0]
     print(f"{args.blocks} blocks of {args.block} registrations each way, load {load:.1f}")
     for logged, label in ((False, "without the log"), (True, "with the log")):
         wall = statistics.median(t for t, _ in times[logged]) * 1e3
         cpu = statistics.median(c for _, c in times[logged]) * 1e3
-        total = statistics.median(blocks[logged]) * 1e3
+        total = statistics.mean(blocks[logged]) * 1e3
+        server = statistics.mean(backend[logged]) * 1e3
         print(
             f"{label:18} median wall {wall:6.2f} ms   median CPU {cpu:6.2f} ms   "
-            f"process CPU per registration {total:6.2f} ms"
+            f"CPU per registration: process {total:6.2f} ms, PostgreSQL {server:5.2f} ms, "
+            f"both {total + server:6.2f} ms"
         )
 
 

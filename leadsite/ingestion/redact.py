@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -26,7 +27,12 @@ _FORM_PAIR = re.compile(r"(?P<lead>(?:^|[&?;\s]))(?P<key>[^=&\s]{1,80})=[^&\s]*"
 
 def is_secret_key(key: Any) -> bool:
     """Whether a field of this name holds a secret, by its name alone."""
-    name = _SEPARATORS.sub("", str(key).lower())
+    return _is_secret_name(key if isinstance(key, str) else str(key))
+
+
+@lru_cache(maxsize=4096)  # the same few field and header names, call after call
+def _is_secret_name(key: str) -> bool:
+    name = _SEPARATORS.sub("", key.lower())
     return name in _SECRET_NAMES or _SECRET_WORDS.search(name) is not None
 
 

@@ -331,3 +331,50 @@ def test_erasing_a_lead_erases_what_its_calls_sent(api):
         None,
     )
     assert "grace@example.com" in kept.body
+
+
+def test_a_batch_keeps_each_entry_whole_and_no_secret(api, background):
+    """Entries written together (one statement on PostgreSQL) keep their own columns, text
+    beyond ASCII, and none of the secrets their calls carried."""
+    background.interval = 3600
+    background.flush()
+    secret_body = {
+        "email": "zoe@example.com",
+        "first_name": 'Zoë 東京 "quoted" \\ back',
+        "api_key": "plain-api-key-value",
+        "note": f"my key is {api.key}",
+        "hook": {"Secret": "whsec_abcdefgh"},
+    }
+    api.client.post(
+        f"/api/v1/leads?ref={api.origin.ref}&token=query-token-value",
+        json=secret_body,
+        headers={**api.auth, "X-Api-Key": "header-key-value"},
+    )
+    api.register({"email": "not-an-email"})
+    api.register({"email": "ada@example.com"})
+    assert _entries() == []  # queued, not written
+
+    assert background.flush() == 3
+
+    secret, refused, created = _entries()
+    for value in (api.key, "plain-api-key-value", "whsec_abcdefgh", "query-token-value"):
+        assert value not in _stored(secret)
+    assert "header-key-value" not in _stored(secret)
+    kept = json.loads(secret.body)
+    assert kept["first_name"] == 'Zoë 東京 "quoted" \\ back'
+    assert kept["api_key"] == kept["hook"]["Secret"] == "[redacted]"
+    assert secret.query == f"ref={api.origin.ref}&token=%5Bredacted%5D"
+    assert (refused.outcome, refused.status, refused.codes) == (
+        "rejected",
+        422,
+        ["VALIDATION_ERROR"],
+    )
+    assert [error["field"] for error in refused.details["errors"]] == ["email"]
+    assert (created.outcome, created.status, created.details, created.message) == (
+        "created",
+        201,
+        None,
+        None,
+    )
+    assert secret.at <= refused.at <= created.at <= utcnow()
+    assert secret.at.utcoffset() == timedelta(0)
