@@ -268,15 +268,14 @@ def _register_all(
         # A racing registration of the same person fails here (or at the flush of an update),
         # on a unique constraint.
         rows.write(db.session)
-        # `after_write` rechecks the waits of a lead that existed: one query finds the leads of
-        # the round with a wait-until waiting, instead of a recheck's query each.
+        # One query finds the leads of the round that existed and have a wait-until waiting,
+        # instead of a recheck's query for each.
         waiting = leads_waiting([item.built.lead.id for _, item in prepared if item.existed])
         for _, item in prepared:
-            item.existed = item.existed and item.built.lead.id in waiting
             # Outcomes name the leads by id: the objects join the session only when an email
             # about them is made (it reads their relationships).
             attach = single or funnel.double_opt_in or bool(item.cleaned.notifications)
-            after_write(funnel, item, attach=attach)
+            after_write(funnel, item, attach, recheck=item.built.lead.id in waiting)
         db.session.flush()
         for index, item in prepared:
             built = item.built

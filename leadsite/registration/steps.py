@@ -66,7 +66,7 @@ class Prepared:
 
     built: Built
     cleaned: CleanLead  # without the identifiers another lead holds
-    existed: bool  # it updates a lead that was there before it (and that may wait: batch.py)
+    existed: bool  # it updates a lead that was there before it
     warnings: list[Conflict] = field(default_factory=list)
 
 
@@ -110,15 +110,17 @@ def prepare(
     return Prepared(built, cleaned, existed=True, warnings=conflicts)
 
 
-def after_write(funnel: Funnel, prepared: Prepared, attach: bool = True) -> None:
+def after_write(
+    funnel: Funnel, prepared: Prepared, attach: bool = True, recheck: bool = False
+) -> None:
     """What follows a registration once its rows are written, in its transaction: the lead and
-    journey attached to the session (unless not `attach`), waits released, texts and emails
-    queued, referrals counted."""
+    journey attached to the session (unless not `attach`), its waits released (`recheck`: the
+    lead existed and has a wait-until waiting), texts and emails queued, referrals counted."""
     built = prepared.built
     if attach:
         # Written, so only attached: the caller gets them in the session, as if loaded.
         db.session.add_all([built.lead, built.journey])
-    if prepared.existed:  # fields or journey data changed: a wait-until may be released
+    if recheck:  # fields or journey data changed: a wait-until may be released
         recheck_lead(built.lead)
     if built.created:
         queue_registration_sms(funnel, built.lead)

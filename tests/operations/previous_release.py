@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from leadsite.config import database_url
-from tests.operations.processes import BIN, ROOT, _answers
+from tests.operations.processes import BIN, ROOT, _answers, stop
 from tests.servers import eventually, free_port
 
 VERSIONS = "migrations/versions"
@@ -226,19 +226,10 @@ def old_processes(tree: Path, url: str, logs: Path) -> Iterator[Running]:
             yield served
         finally:
             for process in (web, worker):
-                _stop(process)
+                stop(process, signal.SIGTERM, timeout=5)
 
 
 def _start(command: list[str], tree: Path, environment: dict, log) -> subprocess.Popen:
     return subprocess.Popen(
         command, cwd=tree, env=environment, stdout=log, stderr=log, start_new_session=True
     )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()

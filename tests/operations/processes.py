@@ -30,6 +30,17 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
+def stop(process: subprocess.Popen, sig: int, timeout: float) -> None:
+    """Send `sig`; after `timeout` seconds kill the process's whole group (started with
+    `start_new_session=True`)."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -79,12 +90,7 @@ def gunicorn(
         finally:
             # Quick shutdown; what is still exiting after a second (its writer threads'
             # last flush, seconds on a loaded machine) is not what these tests look at.
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop(process, signal.SIGINT, timeout=1)
 
 
 @contextmanager
