@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from leadsite import create_app
 from leadsite.config import database_url
 from leadsite.extensions import db, limiter
 from tests import factories
+from tests.servers import serve
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -117,12 +116,8 @@ def auth(client: FlaskClient) -> AuthActions:
 @pytest.fixture(scope="session")
 def _server_url(app: Flask) -> Iterator[str]:
     """The test app on 127.0.0.1 and a free port, in a thread, for the whole session."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

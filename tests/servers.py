@@ -1,5 +1,5 @@
-"""Real servers and clients for tests: an HTTP receiver for webhooks, an SMTP server (aiosmtpd),
-and curl run as a shell would."""
+"""Real servers and clients for tests: the app on a real port, an HTTP receiver for webhooks, an
+SMTP server (aiosmtpd), and curl run as a shell would."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -16,6 +16,52 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+from flask import Flask
+from werkzeug.serving import make_server
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """`app` on 127.0.0.1 and a free port, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, _ClosingResponses(app), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _ClosingResponses:
+    """Closes every response once the server lets go of it. Werkzeug's server skips `close()`
+    when reading what is left of a connection the client reset raises (serving.py, the
+    `finally` of `run_wsgi`), which left a static file open; its ResourceWarning, raised when
+    the file was collected, failed whichever test was running then."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> _Closing:
+        return _Closing(self.app(environ, start_response))
+
+
+class _Closing:
+    def __init__(self, response: Iterable[bytes]) -> None:
+        self.response = response
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.response)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            getattr(self.response, "close", lambda: None)()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 @dataclass

@@ -3,17 +3,15 @@ app served on a real port."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from leadsite.extensions import db
 from leadsite.models import Lead
 from tests.api.conftest import ApiWorld
-from tests.servers import run_curl
+from tests.servers import run_curl, serve
 
 # Seed 003's example request; only the host, CAMPAIGN_ID and KEY are replaced.
 DOCUMENTED_CURL = """curl -X POST "https://api.kickofflabs.com/v2/CAMPAIGN_ID/" \\
@@ -24,12 +22,8 @@ DOCUMENTED_CURL = """curl -X POST "https://api.kickofflabs.com/v2/CAMPAIGN_ID/" 
 
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 def test_the_documented_curl_command_registers_the_lead(api: ApiWorld, served: str):
