@@ -437,3 +437,40 @@ def test_an_erasure_rolled_back_leaves_the_batch_whole(api, background):
     assert created.lead_id == lead_id
     assert "ada@example.com" in created.body
     assert "ada@example.com" in refused.body
+
+
+def test_a_batch_is_one_statement_on_a_connection_kept_between_batches(api, background):
+    """No pool checkout, BEGIN, SET LOCAL or COMMIT a batch on PostgreSQL: each cost a round
+    trip, and the batches of a moderately busy process are small. A connection lost between
+    two batches (a restart of PostgreSQL) is replaced, the batch written."""
+    background.interval = 3600
+    background.flush()
+    statements: list[str] = []
+
+    def statement(conn, cursor, sql: str, *rest) -> None:
+        statements.append(sql.split("(")[0].strip())
+
+    def flush() -> int:
+        event.listen(db.engine, "before_cursor_execute", statement)
+        try:
+            return background.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", statement)
+
+    api.register({"email": "ada@example.com"})
+    assert flush() == 1
+    statements.clear()
+    api.register({"email": "grace@example.com"})
+    api.register({"email": "not-an-email"})
+
+    assert flush() == 2
+    postgresql = db.engine.dialect.name == "postgresql"
+    begin = [] if postgresql else ["BEGIN IMMEDIATE"]  # SQLite's writers queue for the lock
+    assert statements == [*begin, "INSERT INTO ingestion_entries"]
+    if postgresql:
+        own = background._connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        db.session.execute(db.text("SELECT pg_terminate_backend(:pid)"), {"pid": own})
+        db.session.commit()
+    api.register({"email": "alan@example.com"})
+    assert flush() == 1
+    assert len(_entries()) == 4
