@@ -51,6 +51,13 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=20, help="blocks of each kind (20)")
     parser.add_argument("--block", type=int, default=100, help="registrations a block (100)")
     parser.add_argument("--database", help="a PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="write the log every this many registrations, as the writer's thread would "
+        "(0: once a block); prints the CPU the writes took per entry",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         url = args.database or f"sqlite:///{Path(workdir) / 'bench.db'}"
@@ -105,18 +112,31 @@ def measure(args: argparse.Namespace, demo: dict) -> None:
             post()
     times = {True: [], False: []}
     log_writer = app.extensions[writer.EXTENSION]
+    log_writer.interval = 3600  # its thread asleep: the flushes below are the only writes
+    flush_cpu = 0.0  # CPU of the flushes, in this thread
     for block in range(args.blocks * 2):
         logged = block % 2 == 0
         switch(logged)
         cpu, server = time.process_time(), backend_cpu_s(args.database)
-        for _ in range(args.block):
+        for number in range(args.block):
             post()
+            if args.batch and (number + 1) % args.batch == 0 and logged:
+                started = time.thread_time()
+                log_writer.flush()
+                flush_cpu += time.thread_time() - started
+        started = time.thread_time()
         log_writer.flush()  # what this block queued is written within it
+        flush_cpu += time.thread_time() - started if logged else 0
         blocks[logged].append((time.process_time() - cpu) / args.block)
         backend[logged].append((backend_cpu_s(args.database) - server) / args.block)
     switch(True)
     load = os.getloadavg()[0]
-    print(f"{args.blocks} blocks of {args.block} registrations each way, load {load:.1f}")
+    batch = args.batch or args.block
+    print(
+        f"{args.blocks} blocks of {args.block} registrations each way, entries written "
+        f"{batch} at a time, load {load:.1f}: the writes took "
+        f"{flush_cpu * 1e3 / (args.blocks * args.block):.3f} ms of CPU per entry"
+    )
     for logged, label in ((False, "without the log"), (True, "with the log")):
         wall = statistics.median(t for t, _ in times[logged]) * 1e3
         cpu = statistics.median(c for _, c in times[logged]) * 1e3

@@ -74,6 +74,54 @@ def bench_bare(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResul
             return measure(args, f"{base_url}/leads", {}, run_id, port)
 
 
+class CpuByPart:
+    """CPU time of the app's threads by name (the log writer's thread names itself
+    `ingestion-log`, `batch_writer`), its other threads, and the PostgreSQL backends of its
+    database, from /proc (Linux)."""
+
+    TICKS = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, gunicorn_bind: str, database: str | None) -> None:
+        self.bind = gunicorn_bind.encode()
+        self.backend = f": postgres {database} ".encode() if database else None
+        self.start = self._ticks()
+
+    def spent_ms(self) -> dict[str, float]:
+        """Milliseconds of CPU by part since this was made."""
+        now = self._ticks()
+        parts: dict[str, float] = {}
+        for key, ticks in now.items():
+            part = key[0]
+            parts[part] = parts.get(part, 0) + (ticks - self.start.get(key, 0)) * 1000 / self.TICKS
+        return parts
+
+    def _ticks(self) -> dict[tuple[str, int], int]:
+        found: dict[tuple[str, int], int] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                if self.bind in cmdline:
+                    for task in (entry / "task").iterdir():
+                        name = (task / "comm").read_text().strip()
+                        part = name if name in WRITER_THREADS else "app, other threads"
+                        found[(part, int(task.name))] = _stat_ticks(task / "stat")
+                elif self.backend and self.backend in cmdline:
+                    found[("postgres backends", int(entry.name))] = _stat_ticks(entry / "stat")
+            except OSError:  # gone meanwhile
+                continue
+        return found
+
+
+WRITER_THREADS = ("ingestion-log", "analytics-count")
+
+
+def _stat_ticks(stat: Path) -> int:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
 def measure(
     args: argparse.Namespace, url: str, headers: dict[str, str], run_id: str, port: int = 0
 ) -> WrkResult:
@@ -82,8 +130,12 @@ def measure(
         wrk(url, headers, f"{run_id}w", args.warmup, args.connections, args.threads)
     postgres = args.database and args.database.startswith("postgres")
     cpu = ServiceCpu(f"127.0.0.1:{port}", PG_BENCH_DATABASE if postgres else None)
+    parts = CpuByPart(f"127.0.0.1:{port}", PG_BENCH_DATABASE if postgres else None)
     result = wrk(url, headers, run_id, args.duration, args.connections, args.threads)
     result.cpu_ms_per_request = cpu.spent_s() * 1000 / max(result.requests, 1)
+    result.cpu_ms_by_part = {  # type: ignore[attr-defined]
+        part: ms / max(result.requests, 1) for part, ms in parts.spent_ms().items()
+    }
     if result.failed_fraction > MAX_FAILED:
         raise BenchError(
             f"invalid run: {result.non_2xx} non-2xx {result.non_2xx_by_status} and "
@@ -125,6 +177,24 @@ def report_log_comparison(runs: dict[str, list[WrkResult]]) -> None:
     p50_on, p50_off = (statistics.median(r.p50_ms for r in results) for results in runs.values())
     cpu_on, cpu_off = (
         statistics.median(r.cpu_ms_per_request or 0 for r in results) for results in runs.values()
+    )
+    print("CPU ms per registration by part (median; min-max):")
+    names = sorted(
+        {part for results in runs.values() for r in results for part in r.cpu_ms_by_part}
+    )
+    for part in names:
+        cells = []
+        for side, results in runs.items():
+            values = [r.cpu_ms_by_part.get(part, 0.0) for r in results]
+            cells.append(
+                f"{side.split(', ')[-1]} {statistics.median(values):.3f} "
+                f"({min(values):.3f}-{max(values):.3f})"
+            )
+        print(f"  {part:22}" + ";  ".join(cells))
+    rps = {side: [r.requests_per_s for r in results] for side, results in runs.items()}
+    print(
+        "requests/s spread: "
+        + ";  ".join(f"{side} {min(v):.1f}-{max(v):.1f}" for side, v in rps.items())
     )
     print(
         f"median requests/s: log on {on:.1f}, log off {off:.1f} ({(on / off - 1) * 100:+.1f} %); "

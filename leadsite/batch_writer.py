@@ -11,6 +11,7 @@ crash is the last interval's items.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import threading
@@ -22,9 +23,9 @@ from typing import Any, Generic, TypeVar
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from leadsite.database import write_transaction_options, writers_turn
+from leadsite.database import TRANSIENT_SQLSTATES, write_transaction_options, writers_turn
 from leadsite.extensions import db
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class BatchWriter(Generic[Item]):
         self._thread.start()
 
     def _run(self) -> None:
+        _name_thread(self.name)
         while self.interval > 0:
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -109,18 +111,62 @@ class BatchWriter(Generic[Item]):
                 log.exception("%s: a batch could not be written", self.name)
 
 
+def _name_thread(name: str) -> None:
+    """Give the thread its name in the system too (Linux: /proc/<pid>/task/<tid>/comm, `top -H`),
+    so that its CPU can be told from the requests' (`bench/register.py --compare-log`)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+
+PR_SET_NAME = 15
+
+
 def write_or_split(rows: list[Row], write: Callable[[list[Row]], None], what: str) -> int:
     """Write the rows in one transaction; should that fail (a row whose parent was deleted
     meanwhile), one by one, leaving out those the database refuses. Returns how many were
-    written."""
+    written.
+
+    A database that is away (or locked past the busy timeout) refuses every row alike: what
+    is left of the batch is then given up with one message, not one per row."""
     try:
         write(rows)
         return len(rows)
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
+        if _unavailable(error):
+            log.error(
+                "%s: %d not written, the database is unavailable", what, len(rows), exc_info=True
+            )
+            return 0
         if len(rows) == 1:
             log.warning("%s was refused", what, exc_info=True)
             return 0
-    return sum(write_or_split([row], write, what) for row in rows)
+    written = 0
+    for index, row in enumerate(rows):
+        try:
+            write([row])
+            written += 1
+        except SQLAlchemyError as error:
+            if _unavailable(error):
+                left = len(rows) - index
+                log.error(
+                    "%s: %d not written, the database is unavailable", what, left, exc_info=True
+                )
+                return written
+            log.warning("%s was refused", what, exc_info=True)
+    return written
+
+
+def _unavailable(error: SQLAlchemyError) -> bool:
+    """Whether no row could be written now: a lost or refused connection, a lock not granted
+    (OperationalError), rather than a row the database refuses (IntegrityError, DataError)."""
+    if getattr(getattr(error, "orig", None), "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return False  # a deadlock or serialization failure lost by this batch: split it
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Text, cast, or_
 
 from leadsite.extensions import db
-from leadsite.ingestion.writer import write_here
+from leadsite.ingestion.writer import ERASED_COLUMNS, Erased, write_here
 from leadsite.models import (
     ApiKey,
     Channel,
@@ -234,17 +234,18 @@ def _ingestion_log(lead: Lead, traces: Traces) -> None:
     """The origins' ingestion log keeps each call's outcome and codes; the request and error
     texts go, for the calls that touched the lead and for refused calls whose body named it
     (a refused call names no lead)."""
-    write_here()  # the calls this process answered and has not written yet
+    values = tuple(value for value in (traces.email, traces.phone, traces.unique_id) if value)
+    # The calls this process answered and has not written yet (the same match, in Python).
+    write_here(Erased(traces.workspace_id, traces.lead_id, values))
     entries = IngestionEntry.workspace_id == traces.workspace_id
     named = [IngestionEntry.lead_id == traces.lead_id]
-    for value in (traces.email, traces.phone, traces.unique_id):
-        if value:
-            named.append(IngestionEntry.body.icontains(value, autoescape=True))
-            named.append(IngestionEntry.query.icontains(value, autoescape=True))
+    for value in values:
+        named.append(IngestionEntry.body.icontains(value, autoescape=True))
+        named.append(IngestionEntry.query.icontains(value, autoescape=True))
     db.session.execute(
         db.update(IngestionEntry)
         .where(entries, db.or_(*named))
-        .values(body=None, query=None, message=None, details=None)
+        .values(dict.fromkeys(ERASED_COLUMNS))
     )
 
 

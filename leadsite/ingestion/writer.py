@@ -7,8 +7,11 @@ process makes the entries that came in and inserts them in one transaction, whic
 waits its turn for the write lock like any writer, and on PostgreSQL does not wait for the WAL
 to reach the disk.
 
-Reading the log (`list_entries`) and erasing a lead flush this process's entries first, so they
-see every call this process answered; another process's entries arrive within the interval.
+Reading the log (`list_entries`) flushes this process's entries first, so it sees every call
+this process answered; another process's entries arrive within the interval. Erasing a lead
+writes this process's queued entries in its own transaction (`write_here`), and the entries of a
+batch the thread has taken but not written yet are redacted as they are inserted, should the
+erasure have committed meanwhile (`Erased`).
 What is lost in a crash is the last interval's diagnostics, nothing a lead depends on. With
 `INGEST_LOG_FLUSH_SECONDS = 0` (the test suite's setting) each entry is written as soon as its
 call is answered, in the request's thread.
@@ -19,17 +22,21 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from leadsite.batch_writer import BatchWriter, batch_transaction
 from leadsite.extensions import db
-from leadsite.models import IngestionEntry
+from leadsite.models import IngestionEntry, Lead
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +70,152 @@ INSERT_JSON_ROWS = text(
 Maker = Callable[[], dict[str, Any]]  # makes an entry's row (in the writer's app context)
 
 
+# What an erasure empties in the entries that name the lead.
+ERASED_COLUMNS = ("body", "query", "message", "details")
+
+
+@dataclass(frozen=True)
+class Erased:
+    """A lead being erased, as its entries are recognised: by its id, or by its email, phone
+    or unique id in the text of a call (the erasure's own UPDATE matches the same)."""
+
+    workspace_id: str
+    lead_id: str
+    values: tuple[str, ...]
+
+    def names(self, row: dict[str, Any]) -> bool:
+        if row["workspace_id"] != self.workspace_id:
+            return False
+        if row["lead_id"] == self.lead_id:
+            return True
+        texts = [(row.get(name) or "").lower() for name in ("body", "query")]
+        return any(value.lower() in text for value in self.values for text in texts)
+
+
 class LogWriter(BatchWriter[Maker]):
     """One per app and process: a queue of entries to make, and the thread that writes them."""
 
     name = "ingestion-log"
     setting = "INGEST_LOG_FLUSH_SECONDS"
 
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self._guard = threading.Lock()  # held for no I/O: the queue and `_late` together
+        # The erasures that ran while a batch was taken and not yet written (SQLite).
+        self._late: list[Erased] | None = None
+        # PostgreSQL: the writer's own connection, kept between batches (`_insert_postgresql`).
+        self._connection: Connection | None = None
+        self._connection_pid = 0
+
+    def stop(self) -> int:
+        written = super().stop()
+        with self._flushing:
+            self._close_connection()
+        return written
+
     def write_batch(self, items: list[Maker]) -> int:
         """Make the entries and insert them."""
-        return self.write_rows(_make(items), _insert, "an ingestion log entry")
+        try:
+            return self.write_rows(_make(items), self._insert, "an ingestion log entry")
+        finally:
+            with self._guard:
+                self._late = None
 
-    def write_here(self) -> None:
-        """Make every queued entry and insert them in the session's own transaction: for a
-        caller that holds the write lock (an erasure) and must see them."""
-        with self._flushing:
-            rows = _make(self._take())
-            if rows:
-                insert_rows(db.session.connection(), rows)
+    def write_here(self, erased: Erased) -> None:
+        """Make every queued entry and insert them in the session's own transaction: for an
+        erasure, which holds the write lock and must see them.
+
+        On PostgreSQL it first waits for a batch being written (it may commit after the
+        erasure's UPDATE began and escape it). On SQLite it must not: such a batch waits for
+        the write lock this erasure holds, after its writers' turn and `_flushing`. It is
+        written after the erasure's commit, then, and redacts the lead's entries itself.
+        """
+        if db.engine.dialect.name == "sqlite":
+            self._write_here(erased)
+        else:
+            with self._flushing:
+                self._write_here(erased)
+
+    def _write_here(self, erased: Erased) -> None:
+        with self._guard:
+            if self._late is not None:
+                self._late.append(erased)
+            rows = _make(super()._take())
+        if rows:
+            insert_rows(db.session.connection(), rows)
+
+    def _take(self) -> list[Maker]:
+        """A batch's items (`flush`, holding `_flushing`); erasures from now on are noted."""
+        with self._guard:
+            items = super()._take()
+            self._late = []
+            return items
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        if db.engine.dialect.name == "postgresql":
+            self._insert_postgresql(rows)
+            return
+        with batch_transaction() as connection:
+            with self._guard:
+                late = list(self._late or ())
+            if late:  # after their commit: this transaction holds SQLite's write lock
+                rows = _redact_erased(connection, rows, late)
+            insert_rows(connection, rows)
+
+    def _insert_postgresql(self, rows: list[dict[str, Any]]) -> None:
+        """The batch's one statement, on the writer's own connection in autocommit with
+        `synchronous_commit` off: one round trip a batch.
+
+        A batch of a few entries (the 0.5 s of one process at moderate load) cost about 2 ms
+        of CPU in Python and the backend when it took a pooled connection each time: the
+        pool's ping, BEGIN, SET LOCAL, the INSERT and COMMIT, each a round trip
+        (`bench/ingest_log.py --batch 5`). A connection lost meanwhile (a restart) is
+        replaced once; a database that is away fails the batch (`write_or_split`)."""
+        for attempt in (1, 2):
+            connection = self._own_connection()
+            try:
+                insert_rows(connection, rows)
+                return
+            except DBAPIError as error:
+                self._close_connection()
+                if not error.connection_invalidated or attempt == 2:
+                    raise
+
+    def _own_connection(self) -> Connection:
+        if self._connection is None or self._connection_pid != os.getpid():
+            # After a fork the parent's connection is left alone (its socket is the parent's).
+            connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("SET synchronous_commit TO OFF")
+            self._connection, self._connection_pid = connection, os.getpid()
+        return self._connection
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._connection_pid == os.getpid():
+            try:
+                connection.invalidate()  # not back to the pool: its settings are this writer's
+                connection.close()
+            except SQLAlchemyError:
+                pass
+
+
+def _redact_erased(
+    connection: Connection, rows: list[dict[str, Any]], late: list[Erased]
+) -> list[dict[str, Any]]:
+    """The rows, those that name a lead erased meanwhile redacted (not those of an erasure
+    that was rolled back)."""
+    named = [erased for erased in late if any(erased.names(row) for row in rows)]
+    if not named:
+        return rows
+    ids = [erased.lead_id for erased in named]
+    gone = set(
+        connection.scalars(select(Lead.id).where(Lead.id.in_(ids), Lead.erased_at.is_not(None)))
+    )
+    erased = [each for each in named if each.lead_id in gone]
+    return [
+        {**row, **dict.fromkeys(ERASED_COLUMNS)} if any(each.names(row) for each in erased) else row
+        for row in rows
+    ]
 
 
 def init_app(app: Flask) -> None:
@@ -98,11 +234,12 @@ def flush() -> int:
     return writer.flush() if writer is not None else 0
 
 
-def write_here() -> None:
-    """Insert this process's queued entries in the session's transaction (see `LogWriter`)."""
+def write_here(erased: Erased) -> None:
+    """Insert this process's queued entries in the session's transaction, for the erasure of
+    a lead (see `LogWriter.write_here`)."""
     writer: LogWriter | None = current_app.extensions.get(EXTENSION)
     if writer is not None:
-        writer.write_here()
+        writer.write_here(erased)
 
 
 def _make(makers: list[Maker]) -> list[dict[str, Any]]:
@@ -113,11 +250,6 @@ def _make(makers: list[Maker]) -> list[dict[str, Any]]:
         except Exception:
             log.exception("an ingestion log entry could not be made")
     return rows
-
-
-def _insert(rows: list[dict[str, Any]]) -> None:
-    with batch_transaction() as connection:
-        insert_rows(connection, rows)
 
 
 # Elsewhere (SQLite) the driver's own executemany, with the rows' JSON and times already in
