@@ -6,7 +6,9 @@ row per key, and upserts the rows in one transaction: `INSERT ... ON CONFLICT (t
 uq_form_counts_key) DO UPDATE SET count = form_counts.count + excluded.count`, on SQLite and
 PostgreSQL alike. Any number of processes on any number of hosts can do so at once: each adds
 what it counted to what is stored, and none reads first. A busy page costs the database one
-upsert per key and interval per process, however many views it had.
+upsert per key and interval per process, however many views it had. On PostgreSQL the batch's
+upsert is one statement on the writer's own connection, kept between batches
+(`BatchWriter.alone`).
 
 Readers flush this process's increments first (`counters.flush`); another process's arrive
 within the interval. A crash loses the last interval's counts, nothing a lead depends on.
@@ -20,9 +22,11 @@ from datetime import date
 from typing import NamedTuple
 
 from flask import Flask, current_app
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leadsite.batch_writer import BatchWriter, Row, batch_transaction
+from leadsite.extensions import db
 from leadsite.models import FormCount
 
 EXTENSION = "leadsite.analytics_counters"
@@ -53,7 +57,17 @@ class CounterWriter(BatchWriter[CountKey]):
         processes upserting the same keys on PostgreSQL lock their rows in the same order."""
         totals = Counter(items)
         rows = [{**key._asdict(), "count": totals[key]} for key in sorted(totals)]
-        return self.write_rows(rows, _upsert, "a form count")
+        return self.write_rows(rows, self._upsert, "a form count")
+
+    def _upsert(self, rows: list[Row]) -> None:
+        """On PostgreSQL one multi-row statement on the writer's own connection (`alone`): it
+        is its own transaction, so a batch that fails has added nothing, and `write_or_split`
+        can try its rows again one by one without counting any twice."""
+        if db.engine.dialect.name == "postgresql":
+            self.alone(lambda connection: connection.execute(_upsert_statement(rows)))
+            return
+        with batch_transaction() as connection:
+            connection.execute(_upsert_statement(), rows)
 
 
 def init_app(app: Flask) -> None:
@@ -64,15 +78,17 @@ def init_app(app: Flask) -> None:
     atexit.register(writer.stop)
 
 
-def _upsert(rows: list[Row]) -> None:
-    with batch_transaction() as connection:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(FormCount.__table__)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(KEY),
-            set_={"count": FormCount.__table__.c.count + statement.excluded["count"]},
-        )
-        connection.execute(statement, rows)
+def _upsert_statement(rows: list[Row] | None = None) -> Insert:
+    """The upsert of `rows` as one statement (PostgreSQL), or of one row to run with each
+    row's values (`executemany`, SQLite)."""
+    dialect = postgresql if rows is not None else sqlite
+    statement = dialect.insert(FormCount.__table__)
+    if rows is not None:
+        statement = statement.values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={"count": FormCount.__table__.c.count + statement.excluded["count"]},
+    )
 
 
 def writer() -> CounterWriter | None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from leadsite.batch_writer import BatchWriter, batch_transaction
 from leadsite.extensions import db
@@ -103,15 +101,6 @@ class LogWriter(BatchWriter[Maker]):
         self._guard = threading.Lock()  # held for no I/O: the queue and `_late` together
         # The erasures that ran while a batch was taken and not yet written (SQLite).
         self._late: list[Erased] | None = None
-        # PostgreSQL: the writer's own connection, kept between batches (`_insert_postgresql`).
-        self._connection: Connection | None = None
-        self._connection_pid = 0
-
-    def stop(self) -> int:
-        written = super().stop()
-        with self._flushing:
-            self._close_connection()
-        return written
 
     def write_batch(self, items: list[Maker]) -> int:
         """Make the entries and insert them."""
@@ -153,7 +142,7 @@ class LogWriter(BatchWriter[Maker]):
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         if db.engine.dialect.name == "postgresql":
-            self._insert_postgresql(rows)
+            self.alone(lambda connection: insert_rows(connection, rows))
             return
         with batch_transaction() as connection:
             with self._guard:
@@ -161,42 +150,6 @@ class LogWriter(BatchWriter[Maker]):
             if late:  # after their commit: this transaction holds SQLite's write lock
                 rows = _redact_erased(connection, rows, late)
             insert_rows(connection, rows)
-
-    def _insert_postgresql(self, rows: list[dict[str, Any]]) -> None:
-        """The batch's one statement, on the writer's own connection in autocommit with
-        `synchronous_commit` off: one round trip a batch.
-
-        A batch of a few entries (the 0.5 s of one process at moderate load) cost about 2 ms
-        of CPU in Python and the backend when it took a pooled connection each time: the
-        pool's ping, BEGIN, SET LOCAL, the INSERT and COMMIT, each a round trip
-        (`bench/ingest_log.py --batch 5`). A connection lost meanwhile (a restart) is
-        replaced once; a database that is away fails the batch (`write_or_split`)."""
-        for attempt in (1, 2):
-            connection = self._own_connection()
-            try:
-                insert_rows(connection, rows)
-                return
-            except DBAPIError as error:
-                self._close_connection()
-                if not error.connection_invalidated or attempt == 2:
-                    raise
-
-    def _own_connection(self) -> Connection:
-        if self._connection is None or self._connection_pid != os.getpid():
-            # After a fork the parent's connection is left alone (its socket is the parent's).
-            connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("SET synchronous_commit TO OFF")
-            self._connection, self._connection_pid = connection, os.getpid()
-        return self._connection
-
-    def _close_connection(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and self._connection_pid == os.getpid():
-            try:
-                connection.invalidate()  # not back to the pool: its settings are this writer's
-                connection.close()
-            except SQLAlchemyError:
-                pass
 
 
 def _redact_erased(

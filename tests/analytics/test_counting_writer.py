@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from leadsite.analytics import counter_writer
 from leadsite.analytics.counter_writer import CounterWriter, CountKey
@@ -94,3 +95,44 @@ def test_the_background_thread_writes_within_its_interval(app):
     finally:
         queue.stop()
         app.extensions[counter_writer.EXTENSION] = writer_of(app, 0)
+
+
+def test_a_batch_is_one_statement_on_a_connection_kept_between_batches(batching):
+    """No pool checkout, BEGIN, SET LOCAL or COMMIT a batch on PostgreSQL, and one statement
+    for all its keys, which is its own transaction: a batch that fails has added nothing. A
+    connection lost between two batches (a restart of PostgreSQL) is replaced."""
+    page = page_origin()
+    statements: list[str] = []
+
+    def statement(conn, cursor, sql: str, *rest) -> None:
+        statements.append(" ".join(sql.split()[:3]))
+
+    def flush() -> int:
+        event.listen(db.engine, "before_cursor_execute", statement)
+        try:
+            return batching.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", statement)
+
+    count(page, FormEvent.VIEW)
+    assert flush() == 1
+    statements.clear()
+    count(page, FormEvent.VIEW, referrer_host="t.co")
+    count(page, FormEvent.START)
+    count(page, FormEvent.VIEW)
+
+    assert flush() == 3
+    if db.engine.dialect.name == "postgresql":
+        assert statements == ["INSERT INTO form_counts"]
+        own = batching._connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        db.session.execute(db.text("SELECT pg_terminate_backend(:pid)"), {"pid": own})
+        db.session.commit()
+    else:  # SQLite's writers queue for the write lock, then one executemany
+        assert statements == ["BEGIN IMMEDIATE", "INSERT INTO form_counts"]
+    count(page, FormEvent.START)
+    assert flush() == 1
+    assert counts(page) == {
+        ("view", "", "", ""): 2,
+        ("view", "", "t.co", ""): 1,
+        ("start", "", "", ""): 2,
+    }
