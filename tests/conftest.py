@@ -46,6 +46,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "RATELIMIT_STORAGE_URI": "leadsite-memory://",
             "BASE_URL": "http://localhost",
             "WEBHOOK_ALLOW_PRIVATE": True,
+            # argon2 at 1 MiB and one pass: at the defaults (64 MiB, 3 passes, 4 lanes) each hash
+            # or sign-in took 1.5 s on this 2-core machine at load 14, minutes of a run.
+            "PASSWORD_HASH_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
             # Each entry written as its call is answered: no thread writing across tests.
             "INGEST_LOG_FLUSH_SECONDS": 0,
             "ANALYTICS_FLUSH_SECONDS": 0,
