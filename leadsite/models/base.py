@@ -39,10 +39,15 @@ def apply_defaults(target: object, args: tuple[Any, ...], kwargs: dict[str, Any]
     A new lead then has its id, timestamps, status and counter at once: the registration
     pipeline builds the events' payloads from it without a flush. Values passed to the
     constructor win.
+
+    Written to the new object's `__dict__`, not through the attribute (its events and history
+    are for loaded objects; an INSERT writes what the dict holds, whichever way it got there):
+    an import makes about ten objects a row, and the attribute events were a tenth of its time.
     """
+    values = target.__dict__
     for key, default in _scalar_defaults(type(target)):
         if key not in kwargs:
-            setattr(target, key, default.arg(None) if default.is_callable else default.arg)
+            values[key] = default.arg(None) if default.is_callable else default.arg
 
 
 @cache
