@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnDefault, String, event, inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from leadsite.extensions import db
 from leadsite.ids import id_factory
@@ -48,6 +49,24 @@ def apply_defaults(target: object, args: tuple[Any, ...], kwargs: dict[str, Any]
     for key, default in _scalar_defaults(type(target)):
         if key not in kwargs:
             values[key] = default.arg(None) if default.is_callable else default.arg
+
+
+Model = TypeVar("Model")
+
+
+def made(model: type[Model], **values: Any) -> Model:
+    """A new `model` with these column values and its defaults: what `model(**values)` makes,
+    without the constructor's attribute events (for column values only, no relationship, no
+    `validates`). The registration makes about ten objects a row this way (steps, events,
+    outbox messages), where the constructor was a fifth of an import's time."""
+    manager = manager_of_class(model)
+    obj = manager.new_instance()
+    state = obj.__dict__  # type: ignore[attr-defined]
+    for key, default in _scalar_defaults(model):
+        if key not in values:
+            state[key] = default.arg(None) if default.is_callable else default.arg
+    state.update(values)
+    return obj
 
 
 @cache
