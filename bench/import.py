@@ -93,9 +93,10 @@ def child(url: str, csv_path: Path, chunk_rows: int, upload_only: bool) -> dict[
     return result
 
 
-def profile(url: str, existing: int, chunk_rows: int) -> dict[str, Any]:
+def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> dict[str, Any]:
     """cProfile of `register_many` on one chunk of new leads and one of updates, after
-    `existing` leads were registered (in chunks, unprofiled); counts the SQL statements too."""
+    `existing` leads were registered (in chunks, unprofiled); counts and times the SQL
+    statements too. `plain`: no cProfile (the chunk's time without its overhead)."""
     import cProfile
     import io
     import pstats
@@ -136,26 +137,37 @@ def profile(url: str, existing: int, chunk_rows: int) -> dict[str, Any]:
         for start in range(0, existing, chunk_rows):
             register_many(origin, inputs("seed", start, min(chunk_rows, existing - start)), context)
         statements: list[str] = []
+        spent: dict[str, float] = {}
 
         def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             statements.append(statement.split("\n")[0][:90])
+            conn.info["bench_started"] = time.perf_counter()
+
+        def timed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            key = statement.split("\n")[0][:90]
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - conn.info["bench_started"]
 
         event.listen(db.engine, "before_cursor_execute", count)
+        event.listen(db.engine, "after_cursor_execute", timed)
         for name, batch in (
             ("new", inputs("new", 0, chunk_rows)),
             ("update", inputs("seed", max(0, existing - chunk_rows), chunk_rows)),
         ):
             statements.clear()
+            spent.clear()
             profiler = cProfile.Profile()
             started = time.perf_counter()
-            profiler.enable()
+            if not plain:
+                profiler.enable()
             outcomes = register_many(origin, batch, context)
-            profiler.disable()
+            if not plain:
+                profiler.disable()
             took = time.perf_counter() - started
             out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("tottime").print_stats(25)
-            stats.sort_stats("cumulative").print_stats(45)
+            if not plain:
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("tottime").print_stats(25)
+                stats.sort_stats("cumulative").print_stats(45)
             kinds: dict[str, int] = {}
             for statement in statements:
                 kinds[statement] = kinds.get(statement, 0) + 1
@@ -163,7 +175,10 @@ def profile(url: str, existing: int, chunk_rows: int) -> dict[str, Any]:
                 "seconds": took,
                 "statuses": sorted({outcome.status for outcome in outcomes}),
                 "statements": len(statements),
-                "top_statements": sorted(kinds.items(), key=lambda kv: -kv[1])[:15],
+                "top_statements": [
+                    (statement, times, spent.get(statement, 0.0))
+                    for statement, times in sorted(kinds.items(), key=lambda kv: -kv[1])[:15]
+                ],
                 "profile": out.getvalue(),
             }
     return report
@@ -184,6 +199,7 @@ def _line(database: str, item: dict[str, Any]) -> str:
 def _print_profile(database: str, url: str, args: argparse.Namespace) -> None:
     command = [sys.executable, __file__, "--chunk-rows", str(args.chunk_rows)]
     command += ["--profile", str(args.profile), "--child", url, "-"]
+    command += ["--no-cprofile"] if args.no_cprofile else []
     output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if output.returncode != 0:
         sys.exit(f"{database}: the profile's process failed:\n{output.stderr[-3000:]}")
@@ -193,8 +209,8 @@ def _print_profile(database: str, url: str, args: argparse.Namespace) -> None:
             f"== {database}, {args.chunk_rows} {name} after {args.profile:,} leads: "
             f"{item['seconds']:.3f} s, {item['statements']} statements, {item['statuses']}"
         )
-        for statement, times in item["top_statements"]:
-            print(f"{times:>6}  {statement}")
+        for statement, times, seconds in item["top_statements"]:
+            print(f"{times:>6} {seconds * 1000:>8.1f} ms  {statement}")
         print(item["profile"])
 
 
@@ -213,11 +229,14 @@ def main() -> None:
         metavar="EXISTING",
         help="cProfile register_many on a chunk of new leads and of updates after EXISTING leads",
     )
+    parser.add_argument(
+        "--no-cprofile", action="store_true", help="with --profile: time and count SQL only"
+    )
     parser.add_argument("--pg-name", default="lt_import_bench", help="the PostgreSQL database")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child and args.profile is not None:
-        print(json.dumps(profile(args.child[0], args.profile, args.chunk_rows)))
+        print(json.dumps(profile(args.child[0], args.profile, args.chunk_rows, args.no_cprofile)))
         return
     if args.child:
         url, csv_path = args.child

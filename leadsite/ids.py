@@ -17,6 +17,11 @@ def _base32(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+# Every pair of characters, by the 10 bits they encode.
+_PAIRS = [first + second for first in _ALPHABET for second in _ALPHABET]
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
+
 def new_id(prefix: str) -> str:
     """Return `prefix_` + 26 characters: 48 bits of milliseconds then 80 random bits.
 
@@ -24,7 +29,13 @@ def new_id(prefix: str) -> str:
     pagination order by id, yet they reveal neither a count nor a neighbour.
     """
     millis = time.time_ns() // 1_000_000
-    return f"{prefix}_{_base32(millis, 10)}{_base32(int.from_bytes(os.urandom(10)), 16)}"
+    return f"{prefix}_{_base32_130(millis << 80 | int.from_bytes(os.urandom(10)))}"
+
+
+def _base32_130(value: int) -> str:
+    """`_base32(value, 26)` (130 bits), two characters a step: an import makes about ten ids
+    a row, and `_base32`'s loop was a tenth of a row's time (2.4 times slower than this)."""
+    return "".join([_PAIRS[value >> shift & 1023] for shift in _PAIR_SHIFTS])
 
 
 def id_factory(prefix: str) -> Callable[[], str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from leadsite.extensions import db
 from leadsite.models import Activity, JourneyStep, Stage, StepStatus
+from leadsite.models.base import made
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def pending_step(
     journey_id: str, stage: StagePlan, activity: ActivityPlan, position: int
 ) -> JourneyStep:
     """A new journey step for one of the stage's activities, waiting for its stage."""
-    return JourneyStep(
+    return made(
+        JourneyStep,
         journey_id=journey_id,
         stage_id=stage.id,
         activity_id=activity.id,

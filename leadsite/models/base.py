@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnDefault, String, event, inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from leadsite.extensions import db
 from leadsite.ids import id_factory
@@ -39,10 +40,33 @@ def apply_defaults(target: object, args: tuple[Any, ...], kwargs: dict[str, Any]
     A new lead then has its id, timestamps, status and counter at once: the registration
     pipeline builds the events' payloads from it without a flush. Values passed to the
     constructor win.
+
+    Written to the new object's `__dict__`, not through the attribute (its events and history
+    are for loaded objects; an INSERT writes what the dict holds, whichever way it got there):
+    an import makes about ten objects a row, and the attribute events were a tenth of its time.
     """
+    values = target.__dict__
     for key, default in _scalar_defaults(type(target)):
         if key not in kwargs:
-            setattr(target, key, default.arg(None) if default.is_callable else default.arg)
+            values[key] = default.arg(None) if default.is_callable else default.arg
+
+
+Model = TypeVar("Model")
+
+
+def made(model: type[Model], **values: Any) -> Model:
+    """A new `model` with these column values and its defaults: what `model(**values)` makes,
+    without the constructor's attribute events (for column values only, no relationship, no
+    `validates`). The registration makes about ten objects a row this way (steps, events,
+    outbox messages), where the constructor was a fifth of an import's time."""
+    manager = manager_of_class(model)
+    obj = manager.new_instance()
+    state = obj.__dict__  # type: ignore[attr-defined]
+    for key, default in _scalar_defaults(model):
+        if key not in values:
+            state[key] = default.arg(None) if default.is_callable else default.arg
+    state.update(values)
+    return obj
 
 
 @cache

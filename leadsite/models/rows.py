@@ -3,6 +3,10 @@
 The unit of work's flush spends most of its time on bookkeeping (identity map, history,
 dependency sorting, post-insert state), which for the ten or so objects of a registration costs
 several times the INSERTs themselves. `NewRows` writes such objects as plain rows instead.
+
+On PostgreSQL a table's rows go in one `COPY ... FROM STDIN` when there are many of them (a
+batch's, an import chunk's): psycopg's executemany runs one INSERT per row on the server
+(pipelined), about a millisecond a row on this machine, where COPY streams them.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import Insert, Table, insert, inspect
+from sqlalchemy import Connection, Dialect, Insert, Table, insert, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from leadsite.extensions import db
@@ -62,8 +67,13 @@ class NewRows:
             batches[table, tuple(row)].append(row)
             written.append((obj, columns))
         connection = session.connection()
+        copies = connection.dialect.name == "postgresql"
         for table, names in sorted(batches, key=lambda batch: _table_order(batch[0])):
-            connection.execute(_insert(table), batches[table, names])
+            rows = batches[table, names]
+            if copies and len(rows) >= COPY_MIN_ROWS:
+                _copy(connection, table, names, rows)
+            else:
+                connection.execute(_insert(table), rows)
         for obj, columns in written:
             for key, _ in columns:
                 # Written NULL: record it, as a load would, so that reading the attribute
@@ -83,9 +93,68 @@ def _columns(model: type) -> tuple[Table, tuple[tuple[str, str], ...]]:
     return table, tuple((prop.key, prop.columns[0].key) for prop in mapper.column_attrs)
 
 
+# A table's rows in one write from which on PostgreSQL COPY replaces the INSERT: a batch's or
+# an import's, not a single registration's (its statements stay the INSERTs it always sent).
+COPY_MIN_ROWS = 100
+
+
 @cache
 def _insert(table: Table) -> Insert:
     return insert(table)
+
+
+def _copy(
+    connection: Connection, table: Table, names: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """The rows in one `COPY table (names) FROM STDIN` (PostgreSQL), each value through its
+    column type's bind processing as an INSERT would; a failure raised as SQLAlchemy's
+    (`IntegrityError` on a unique constraint: the batch retries its losers). The statement is
+    shown to the engine's `before/after_cursor_execute` listeners, as the INSERT was."""
+    dialect = connection.dialect
+    statement, processors = _copy_statement(dialect, table, names)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    events = connection._has_events or connection.engine._has_events
+    if events:
+        connection.dispatch.before_cursor_execute(connection, cursor, statement, rows, None, True)
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None else process(value)
+                        for process, value in zip(processors, row.values(), strict=True)
+                    ]
+                )
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, raw, cursor)
+        wrapped = DBAPIError.instance(
+            statement,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        )
+        if invalidated:
+            connection.invalidate(error)
+        raise wrapped from error
+    finally:
+        cursor.close()
+    if events:
+        connection.dispatch.after_cursor_execute(connection, cursor, statement, rows, None, True)
+
+
+@cache
+def _copy_statement(
+    dialect: Dialect, table: Table, names: tuple[str, ...]
+) -> tuple[str, list[Callable[[Any], Any] | None]]:
+    quote = dialect.identifier_preparer
+    columns = [table.c[name] for name in names]
+    listed = ", ".join(quote.format_column(column) for column in columns)
+    statement = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
+    return statement, [column.type._cached_bind_processor(dialect) for column in columns]
 
 
 @cache

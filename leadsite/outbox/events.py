@@ -10,6 +10,7 @@ from sqlalchemy import String
 from leadsite.extensions import db
 from leadsite.ids import new_id
 from leadsite.models import Channel, Event, OutboxMessage, WebhookEndpoint, utcnow
+from leadsite.models.base import made
 from leadsite.representations import iso
 
 # Built once: every registration runs it. The workspace's active endpoints and the lead's own
@@ -65,7 +66,10 @@ class EventWriter:
 
     def emit(self, type_: str, data: dict[str, Any], journey_id: str | None = None) -> Event:
         now = utcnow()
-        event = Event(
+        # `made`: without the constructor's attribute events, a few of which every row of an
+        # import paid for each of its events.
+        event = made(
+            Event,
             id=new_id("evt"),
             workspace_id=self.workspace_id,
             lead_id=self.lead_id,
@@ -79,7 +83,8 @@ class EventWriter:
         for endpoint in self.endpoints():
             if type_ in endpoint.events:
                 self._add(
-                    OutboxMessage(
+                    made(
+                        OutboxMessage,
                         workspace_id=self.workspace_id,
                         event_id=event.id,
                         endpoint_id=endpoint.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 from datetime import timedelta
 
@@ -188,3 +189,26 @@ def test_the_shell_command_imports_a_file_through_an_origin(runner, tmp_path):
         db.session.scalars(db.select(Lead.origin_id).filter(Lead.email != "p1@example.com"))
     )
     assert origins == {api.id}
+
+
+def test_a_chunk_runs_without_the_cyclic_garbage_collector_which_is_on_again_after(monkeypatch):
+    ws = factories.workspace()
+    job = _queued(ws, factories.funnel(ws), _people(3))
+    _, lease = lead_import_job.claim()
+    real, seen = lead_import_job.run_chunk, []
+
+    def watched(job_id: str, token: str) -> bool:
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("the database went away")
+        return real(job_id, token)
+
+    monkeypatch.setattr(lead_import_job, "run_chunk", watched)
+    assert gc.isenabled()
+
+    assert lead_import_job.run_import(job.id, lease) == 1
+    assert seen == [False] and gc.isenabled()
+    assert db.session.scalar(db.select(db.func.count(Lead.id))) == 3
+    with pytest.raises(RuntimeError):
+        lead_import_job.run_import(job.id, lead_import_job.claim_one(job.id))
+    assert seen == [False, False] and gc.isenabled()

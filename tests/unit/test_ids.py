@@ -22,3 +22,13 @@ def test_ids_sort_by_creation_time():
 
 def test_ids_made_in_the_same_millisecond_are_distinct():
     assert len({new_id("lead") for _ in range(10_000)}) == 10_000
+
+
+def test_an_id_is_its_48_bits_of_milliseconds_then_80_random_bits_in_crockford_base32():
+    # The two-characters-a-step encoder gives what the digit-a-step one gives.
+    from leadsite.ids import _base32, _base32_130
+
+    millis, random = 1_765_000_000_123, int.from_bytes(bytes(range(7, 17)))
+    for value in (0, 1, 2**130 - 1, millis << 80 | random, 31 << 125):
+        assert _base32_130(value) == _base32(value, 26)
+    assert _base32_130(millis << 80 | random) == _base32(millis, 10) + _base32(random, 16)

@@ -10,11 +10,13 @@ next commit finds the token changed and is rolled back (`LeaseLost`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -268,6 +270,22 @@ def run_chunk(job_id: str, token: str) -> bool:
     return not finished
 
 
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """The block without Python's cyclic garbage collector, then a collection of the young
+    generations. A chunk makes tens of thousands of ORM objects, whose allocations kept
+    triggering collections (full ones too, over every object of the app) in the middle of it:
+    a quarter of a chunk's time on SQLite. What a chunk leaves is collected once, after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(1)
+
+
 def run_import(
     job_id: str,
     token: str,
@@ -281,7 +299,8 @@ def run_import(
     chunks = 0
     try:
         while True:
-            more = run_chunk(job_id, token)
+            with no_cycle_collection():
+                more = run_chunk(job_id, token)
             chunks += 1
             if on_chunk is not None:
                 on_chunk(db.session.get(LeadImport, job_id, populate_existing=True))
