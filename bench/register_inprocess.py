@@ -136,7 +136,9 @@ def child_bare(args: argparse.Namespace) -> dict[str, Any]:
 def measure(app: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as workdir:
         if is_postgres(args.database):
-            url = database_url(args.database, f"leadsite_inprocess_{os.getpid()}")
+            # BENCH_PG_DATABASE, as register.py: sessions on one server keep to their own names.
+            name = os.environ.get("BENCH_PG_DATABASE", "leadsite_inprocess")
+            url = database_url(args.database, f"{name}_{os.getpid()}")
             recreate(url)
         else:
             url = f"sqlite:///{Path(workdir) / 'bench.db'}"
