@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, text, update
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
@@ -267,7 +267,25 @@ def run_chunk(job_id: str, token: str) -> bool:
         begin_write_transaction()
         finish_chunk(returned)
         db.session.commit()
+    _keep_statistics(chunk.first_row // max(chunk.row_count, 1) + 1)
     return not finished
+
+
+# The tables an import grows, whose statistics PostgreSQL's planner reads for the batch's match
+# and for the foreign-key checks of every row it inserts.
+GROWN_TABLES = "leads, journeys, journey_steps, journey_data, events, outbox_messages"
+
+
+def _keep_statistics(chunks_done: int) -> None:
+    """On PostgreSQL, ANALYZE the tables the import grows after its 1st, 2nd, 4th, 8th ...
+    chunk: when they were analyzed almost empty (or never, autovacuum off), the planner kept
+    reading `leads` whole for the match and for each new row's foreign-key checks, and a chunk
+    of 500 new leads after 15,000 took 7.2 s (COPY of its events 4.5 s). A few analyses per
+    import, each of a sample, keep the plans on the indexes as the tables grow."""
+    if db.engine.dialect.name != "postgresql" or chunks_done & (chunks_done - 1):
+        return
+    db.session.execute(text(f"ANALYZE {GROWN_TABLES}"))
+    db.session.commit()
 
 
 @contextmanager
