@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from leadsite.analytics import counter_writer
 from leadsite.analytics.counter_writer import CounterWriter, CountKey
@@ -17,6 +16,7 @@ from leadsite.models import FormCount, FormEvent, Origin, OriginKind, utcnow
 from tests import factories
 from tests.analytics.helpers import counts, stored
 from tests.servers import eventually
+from tests.statements import captured_statements
 
 
 def writer_of(app: Flask, interval: float) -> CounterWriter:
@@ -104,15 +104,11 @@ def test_a_batch_is_one_statement_on_a_connection_kept_between_batches(batching)
     page = page_origin()
     statements: list[str] = []
 
-    def statement(conn, cursor, sql: str, *rest) -> None:
-        statements.append(" ".join(sql.split()[:3]))
-
     def flush() -> int:
-        event.listen(db.engine, "before_cursor_execute", statement)
-        try:
-            return batching.flush()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", statement)
+        with captured_statements() as sent:
+            written = batching.flush()
+        statements.extend(" ".join(sql.split()[:3]) for sql, _ in sent)
+        return written
 
     count(page, FormEvent.VIEW)
     assert flush() == 1

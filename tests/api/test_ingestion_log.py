@@ -17,6 +17,7 @@ from leadsite.outbox import worker
 from tests import factories
 from tests.public.helpers import post_form
 from tests.servers import eventually
+from tests.statements import captured_statements
 
 
 def _entries() -> list[IngestionEntry]:
@@ -447,15 +448,11 @@ def test_a_batch_is_one_statement_on_a_connection_kept_between_batches(api, back
     background.flush()
     statements: list[str] = []
 
-    def statement(conn, cursor, sql: str, *rest) -> None:
-        statements.append(sql.split("(")[0].strip())
-
     def flush() -> int:
-        event.listen(db.engine, "before_cursor_execute", statement)
-        try:
-            return background.flush()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", statement)
+        with captured_statements() as sent:
+            written = background.flush()
+        statements.extend(sql.split("(")[0].strip() for sql, _ in sent)
+        return written
 
     api.register({"email": "ada@example.com"})
     assert flush() == 1
