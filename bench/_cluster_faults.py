@@ -42,6 +42,8 @@ class FaultResult:
     webhooks_repeated: int = 0  # a webhook-id received more than once (allowed: at least once)
     killed_in_flight: int = 0  # webhook-ids a killed or cut worker was sending
     redelivered_by_other: int = 0  # of those, received again from another worker
+    # The fault to the other worker's delivery of the last of those (None: not all redelivered)
+    takeover_s: float | None = None
     notes: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class FaultResult:
             "webhook repeats": self.webhooks_repeated,
             "in flight at kill": self.killed_in_flight,
             "redelivered by other": self.redelivered_by_other,
+            "takeover s": "" if self.takeover_s is None else round(self.takeover_s, 2),
         }
 
 
@@ -302,7 +305,11 @@ def count(
     if cut_off:
         result.notes.append(f"cut off mid-delivery: {', '.join(sorted(cut_off))}")
     killed_peer = WORKER_ADDRESSES["worker1"]
-    result.redelivered_by_other = len(
-        {a.webhook_id for a in arrivals if a.webhook_id in cut_off and a.peer != killed_peer}
-    )
+    taken_over: dict[str, float] = {}  # webhook-id -> its first arrival from another worker
+    for arrival in arrivals:
+        if arrival.webhook_id in cut_off and arrival.peer != killed_peer:
+            taken_over.setdefault(arrival.webhook_id, arrival.at)
+    result.redelivered_by_other = len(taken_over)
+    if cut_off and len(taken_over) == len(cut_off):
+        result.takeover_s = max(taken_over.values()) - fault_at
     return result

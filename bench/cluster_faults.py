@@ -53,6 +53,7 @@ COLUMNS = [
     "webhook repeats",
     "in flight at kill",
     "redelivered by other",
+    "takeover s",
 ]
 
 
@@ -224,8 +225,20 @@ def main() -> int:
     if reason := _cluster.unavailable():
         print(f"cannot build the cluster here: {reason}", file=sys.stderr)
         return 1
+    try:
+        with _cluster.exclusive():
+            return run(args)
+    except _cluster.ClusterBusy as busy:
+        print(f"cannot build the cluster now: {busy}", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
     if args.reuse:
         cluster = Cluster(json.loads((_cluster.STATE / "cluster.json").read_text()))
+    elif _cluster.is_up():
+        print("a cluster is already up: `make cluster-down` first, or --reuse", file=sys.stderr)
+        return 1
     else:
         print("bringing the cluster up (deploy/cluster/up.sh)", flush=True)
         cluster = Cluster.up()

@@ -7,16 +7,15 @@ longer, is bench/cluster_faults.py."""
 
 from __future__ import annotations
 
-import fcntl
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-LOCK = Path("/tmp/leadsite-cluster-test.lock")
 THREADS = 4
 BACK_WITHIN_S = 5  # the issue's promise, from the database accepting connections again
 
@@ -31,10 +30,10 @@ import _cluster_faults  # noqa: E402
 def cluster() -> Iterator[object]:
     if reason := _cluster.unavailable():
         pytest.skip(f"the cluster needs root, ip netns, haproxy and PostgreSQL: {reason}")
-    with LOCK.open("w") as lock:
+    with ExitStack() as held:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            held.enter_context(_cluster.exclusive())
+        except _cluster.ClusterBusy:
             # .ci/run runs the SQLite and PostgreSQL suites side by side; the cluster brings its
             # own PostgreSQL, so it runs once, in whichever suite gets here first.
             pytest.skip("the cluster test is running in the other suite (one machine, one cluster)")
