@@ -328,10 +328,11 @@ def _holder_gone(body: dict[str, Any] | None) -> bool:
     holder = (body or {}).get("holder")
     if not holder or db.engine.dialect.name != "postgresql":
         return False
+    # A backend of another role shows no start to a role without pg_read_all_stats: alive.
     alive = db.session.scalar(
         text(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE pid = :pid AND backend_start = CAST(:since AS timestamptz)"
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"
+            " AND (backend_start IS NULL OR backend_start = CAST(:since AS timestamptz))"
         ),
         {"pid": holder["pid"], "since": holder["since"]},
     )
