@@ -307,7 +307,8 @@ def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | No
 def _holder() -> dict[str, Any]:
     """On PostgreSQL, the connection that inserts a reservation: its backend's pid and start
     (read once per connection). The backend ends when the process that holds the reservation
-    dies (its sockets close) and when the database restarts; either way, the request is over."""
+    dies (its sockets close) and when the database restarts, which end the request too; and
+    when a pool closes the connection under a request that goes on (`ReservationLost`)."""
     if db.engine.dialect.name != "postgresql":
         return {}
     connection = db.session.connection()
