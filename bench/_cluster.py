@@ -70,7 +70,8 @@ class Cluster:
         """Run up.sh, unless a cluster is up already (it is someone's: left alone)."""
         if is_up():
             raise RuntimeError("a cluster is already up: make cluster-down first")
-        env = {**os.environ, **SETTINGS, **(settings or {})}
+        # The caller holds LOCK (`exclusive`): up.sh, which checks it, is told so.
+        env = {**os.environ, **SETTINGS, **(settings or {}), "LEADSITE_CLUSTER_LOCK_HELD": "1"}
         try:
             result = subprocess.run(
                 [str(SCRIPTS / "up.sh")], env=env, capture_output=True, text=True, timeout=240
