@@ -4,20 +4,29 @@ by whoever holds it."""
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 from flask import Flask, request
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, event, text, update
 from sqlalchemy.pool import NullPool
 
 from leadsite.api import idempotency
 from leadsite.api.dialects import doors
 from leadsite.api.idempotency import HEADER, request_fingerprint
 from leadsite.extensions import db
-from leadsite.models import ApiKey, IdempotencyRecord
+from leadsite.models import ApiKey, IdempotencyRecord, Lead
+from tests import factories
 from tests.api.conftest import ApiWorld
-from tests.api.test_idempotency_reservations import RAW, _leads, _send
+from tests.api.test_idempotency_reservations import (
+    BODY,
+    RAW,
+    _leads,
+    _reserve_as_another_request,
+    _send,
+)
 
 
 def _reserve_through_the_code(app: Flask, api: ApiWorld, key: str) -> None:
@@ -104,4 +113,59 @@ def test_a_request_whose_reservation_was_taken_over_registers_nothing(api, monke
     assert _leads() == 0
     retry = api.register(data=RAW, content_type="application/json", headers={HEADER: "lost-1"})
     assert retry.status_code == 201
+    assert _leads() == 1
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_takeover_racing_the_holder_s_registration_answers_from_it(app, api, monkeypatch):
+    """The repeat finds the reservation abandoned (no answer, nothing registered, old), and just
+    before it deletes it the holder's registration writes on it and commits: the takeover waits
+    for that commit, then takes nothing, and the repeat answers from the registration."""
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_ABANDONED_AFTER", 0)
+    _reserve_as_another_request(app, api, "racing-1", timedelta(seconds=1))
+    lead = factories.lead(api.workspace, email=BODY["email"])
+    reservation = db.session.scalar(db.select(IdempotencyRecord.id))
+    db.session.rollback()
+    outside = create_engine(db.engine.url, poolclass=NullPool)
+    holder = outside.connect()
+    waiting = "wait_event_type = 'Lock' AND query LIKE 'DELETE FROM idempotency_records%'"
+
+    def commit_once_the_delete_waits() -> None:
+        with outside.connect() as watcher:
+            for _ in range(200):
+                watcher.rollback()  # pg_stat_activity is read once a transaction
+                if watcher.scalar(text(f"SELECT count(*) FROM pg_stat_activity WHERE {waiting}")):
+                    break
+                time.sleep(0.05)
+        holder.commit()
+
+    committing = threading.Thread(target=commit_once_the_delete_waits)
+
+    def holder_writes_first(conn, cursor, statement, *args) -> None:
+        if statement.startswith("DELETE FROM idempotency_records") and committing.ident is None:
+            # The holder's registration: its write on the reservation, committed once the
+            # repeat's delete waits for it.
+            holder.execute(
+                update(IdempotencyRecord.__table__)
+                .where(IdempotencyRecord.id == reservation)
+                .values(registered=[[0, lead.id, True]])
+            )
+            committing.start()
+
+    event.listen(db.engine, "before_cursor_execute", holder_writes_first)
+    try:
+        answer = _send(api, "racing-1")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", holder_writes_first)
+        if committing.is_alive():
+            committing.join()
+        holder.close()
+        outside.dispose()
+
+    assert committing.ident is not None, "the repeat never tried to take the key over"
+    assert answer.status_code == 201, answer.json
+    assert answer.headers["Idempotent-Replayed"] == "true"
+    assert answer.json["data"]["id"] == lead.id
+    db.session.rollback()
+    assert db.session.get(Lead, lead.id).counter == 1
     assert _leads() == 1
