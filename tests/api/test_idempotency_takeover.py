@@ -1,6 +1,6 @@
 """A reservation whose holder is dead is taken over at once on PostgreSQL (its connection is
-gone), and a holder whose reservation was taken over registers nothing: the key registers once,
-by whoever holds it."""
+gone); a holder whose reservation was taken over registers nothing, and a takeover that races the
+holder's registration takes nothing: the key registers once, by whoever holds it."""
 
 from __future__ import annotations
 
