@@ -5,6 +5,7 @@ it; bench/cluster_faults.py and tests/cluster/ use the three."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import http.client
 import io
 import json
@@ -14,6 +15,8 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +28,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "deploy" / "cluster"
 STATE = Path(os.environ.get("LEADSITE_CLUSTER_STATE", "/tmp/leadsite-cluster"))
+# One machine, one cluster: whoever builds it (tests/cluster, bench/cluster_faults.py) holds this.
+LOCK = Path("/tmp/leadsite-cluster-test.lock")
 WORKER_ADDRESSES = {"worker1": "10.231.0.21", "worker2": "10.231.0.22"}
 APP_URLS = {"app1": "http://10.231.0.11:8000", "app2": "http://10.231.0.12:8000"}
 # What every run sets: limits out of the load's reach (still checked on every request, in
@@ -65,7 +70,8 @@ class Cluster:
         """Run up.sh, unless a cluster is up already (it is someone's: left alone)."""
         if is_up():
             raise RuntimeError("a cluster is already up: make cluster-down first")
-        env = {**os.environ, **SETTINGS, **(settings or {})}
+        # The caller holds LOCK (`exclusive`): up.sh, which checks it, is told so.
+        env = {**os.environ, **SETTINGS, **(settings or {}), "LEADSITE_CLUSTER_LOCK_HELD": "1"}
         try:
             result = subprocess.run(
                 [str(SCRIPTS / "up.sh")], env=env, capture_output=True, text=True, timeout=240
@@ -129,6 +135,22 @@ class Cluster:
         )
         if answer.status != 201:
             raise RuntimeError(f"creating the webhook answered {answer.status}: {answer.body!r}")
+
+
+class ClusterBusy(Exception):
+    """Another run holds the cluster's lock."""
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold the machine's cluster lock for the block; ClusterBusy at once if another run has it
+    (the subnet, the namespaces' names and STATE are the same for every run)."""
+    with LOCK.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ClusterBusy(f"another cluster run holds {LOCK}") from None
+        yield
 
 
 def is_up() -> bool:

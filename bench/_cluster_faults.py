@@ -33,6 +33,7 @@ class FaultResult:
     recover_s: float = 0.0  # fault to the end of the last attempt answered 5xx or not at all
     back_s: float | None = None  # the repair done (database accepting) to that same end
     slowest_s: float = 0.0  # the longest attempt
+    longest_s: float = 0.0  # the longest registration: its first attempt to its last answer
     lost: int = 0  # answered 2xx, not in the database
     duplicated: int = 0  # registered more than once (the lead's counter above 1)
     unanswered_in_db: int = 0  # given up by the client, yet registered (once)
@@ -42,6 +43,8 @@ class FaultResult:
     webhooks_repeated: int = 0  # a webhook-id received more than once (allowed: at least once)
     killed_in_flight: int = 0  # webhook-ids a killed or cut worker was sending
     redelivered_by_other: int = 0  # of those, received again from another worker
+    # The kill (or cut) to the other worker's delivery of the last of those (None: not all)
+    takeover_s: float | None = None
     notes: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
@@ -62,6 +65,7 @@ class FaultResult:
             "recover s": round(self.recover_s, 2),
             "back s": "" if self.back_s is None else round(self.back_s, 2),
             "slowest s": round(self.slowest_s, 2),
+            "longest registration s": round(self.longest_s, 2),
             "lost": self.lost,
             "duplicated": self.duplicated,
             "webhooks missing": self.webhooks_missing,
@@ -69,6 +73,7 @@ class FaultResult:
             "webhook repeats": self.webhooks_repeated,
             "in flight at kill": self.killed_in_flight,
             "redelivered by other": self.redelivered_by_other,
+            "takeover s": "" if self.takeover_s is None else round(self.takeover_s, 2),
         }
 
 
@@ -81,6 +86,8 @@ class Fault:
     inject: Callable[[], set[str]]
     repair: Callable[[], None] | None = None
     hold: float = 0.0
+    # When the blow itself landed, if `inject` first waited for its moment (a delivery in flight)
+    struck_at: float | None = None
 
 
 # How long worker1's link may stay down waiting for worker2 to take over its delivery.
@@ -96,6 +103,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
     def kill_worker() -> set[str]:
         # worker1's deliveries are held 3 s at the receiver: the kill lands in the middle.
         in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=10)
+        faults["worker-kill"].struck_at = time.monotonic()
         cluster.ctl("kill", "worker1")
         return in_flight
 
@@ -107,6 +115,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
 
     def cut_worker() -> set[str]:
         cut.update(receiver.hold_in_flight(worker1, seconds=3, timeout=10))
+        faults["worker-link"].struck_at = time.monotonic()
         cluster.ctl("link", "worker1", "down")
         return set(cut)
 
@@ -128,7 +137,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
         cluster.ctl("kill", "app1")
         return set()
 
-    return {
+    faults = {
         "app-kill": Fault("kill -9 app1", kill_app, lambda: cluster.ctl("start", "app1"), hold),
         # Restarted only after the lease: the messages it held must go to worker2.
         "worker-kill": Fault(
@@ -153,6 +162,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
             lease + 5,
         ),
     }
+    return faults
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,7 @@ class Times:
 
     fault_at: float
     repaired_at: float | None
+    struck_at: float | None = None  # the blow itself, when later than fault_at
 
 
 def stopping(cluster: Cluster, node: str) -> Callable[[], set[str]]:
@@ -209,7 +220,7 @@ def run_fault(
     load.finish()
     if repairing is not None:
         repairing.join(90)
-    times = Times(fault_at, repaired_at[0] if repaired_at else None)
+    times = Times(fault_at, repaired_at[0] if repaired_at else None, fault.struck_at)
     result = count(cluster, receiver, load, fault.name, times, cut_off, heard_before)
     drain_deadline = time.monotonic() + drain_timeout
     while (
@@ -238,6 +249,9 @@ def count(
             result.answered += 1
         elif registration.status == 0 and registration.attempts:
             result.unanswered += 1
+        if registration.attempts:
+            spent = registration.attempts[-1].finished - registration.attempts[0].started
+            result.longest_s = max(result.longest_s, spent)
         for attempt in registration.attempts:
             result.requests += 1
             result.slowest_s = max(result.slowest_s, attempt.finished - attempt.started)
@@ -302,7 +316,11 @@ def count(
     if cut_off:
         result.notes.append(f"cut off mid-delivery: {', '.join(sorted(cut_off))}")
     killed_peer = WORKER_ADDRESSES["worker1"]
-    result.redelivered_by_other = len(
-        {a.webhook_id for a in arrivals if a.webhook_id in cut_off and a.peer != killed_peer}
-    )
+    taken_over: dict[str, float] = {}  # webhook-id -> its first arrival from another worker
+    for arrival in arrivals:
+        if arrival.webhook_id in cut_off and arrival.peer != killed_peer:
+            taken_over.setdefault(arrival.webhook_id, arrival.at)
+    result.redelivered_by_other = len(taken_over)
+    if cut_off and len(taken_over) == len(cut_off):
+        result.takeover_s = max(taken_over.values()) - (times.struck_at or fault_at)
     return result

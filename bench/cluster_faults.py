@@ -46,6 +46,7 @@ COLUMNS = [
     "recover s",
     "back s",
     "slowest s",
+    "longest registration s",
     "lost",
     "duplicated",
     "webhooks missing",
@@ -53,6 +54,7 @@ COLUMNS = [
     "webhook repeats",
     "in flight at kill",
     "redelivered by other",
+    "takeover s",
 ]
 
 
@@ -209,7 +211,8 @@ def main() -> int:
         "--give-up",
         type=float,
         default=150,
-        help="seconds a registration is retried (a killed request's key is freed after 2 min)",
+        help="seconds a registration is retried (a key whose holder died is freed at once on"
+        " PostgreSQL, after IDEMPOTENCY_ABANDONED_AFTER otherwise)",
     )
     parser.add_argument("--drain", type=float, default=30, help="seconds to wait for webhooks")
     parser.add_argument("--sizing", action="store_true", help="measure 1 app host against 2")
@@ -224,8 +227,20 @@ def main() -> int:
     if reason := _cluster.unavailable():
         print(f"cannot build the cluster here: {reason}", file=sys.stderr)
         return 1
+    try:
+        with _cluster.exclusive():
+            return run(args)
+    except _cluster.ClusterBusy as busy:
+        print(f"cannot build the cluster now: {busy}", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
     if args.reuse:
         cluster = Cluster(json.loads((_cluster.STATE / "cluster.json").read_text()))
+    elif _cluster.is_up():
+        print("a cluster is already up: `make cluster-down` first, or --reuse", file=sys.stderr)
+        return 1
     else:
         print("bringing the cluster up (deploy/cluster/up.sh)", flush=True)
         cluster = Cluster.up()

@@ -3,6 +3,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${LEADSITE_CLUSTER_STATE:-/tmp/leadsite-cluster}
+LOCK=/tmp/leadsite-cluster-test.lock  # held by tests/cluster and bench/cluster_faults.py
 VENV=${LEADSITE_CLUSTER_VENV:-$ROOT/.venv}
 SUBNET=${LEADSITE_CLUSTER_SUBNET:-10.231.0}   # a /24 used only here
 BRIDGE=ls-br0

@@ -15,6 +15,12 @@ for tool in ip haproxy redis-server runuser curl; do
 done
 [[ -x $VENV/bin/gunicorn ]] || { log "no venv at $VENV: run make .venv/.installed"; exit 1; }
 PGBIN=$(pg_bin)
+# A test or benchmark run holds the lock for as long as its cluster lives (and says so when it
+# runs this script); one machine, one cluster.
+if [[ ${LEADSITE_CLUSTER_LOCK_HELD:-} != 1 ]] && ! flock -n "$LOCK" true; then
+  log "a cluster test or benchmark is running (it holds $LOCK)"
+  exit 1
+fi
 if [[ -e $STATE ]] || ip netns list | grep -q '^ls-'; then
   log "a cluster is already up (or half down): make cluster-down first"
   exit 1

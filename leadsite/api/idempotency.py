@@ -12,7 +12,15 @@ itself is therefore written on the reservation in its own transaction (`register
 the request wrote, and whether it created them, set by the doors' `on_written` through
 `record_written`). A repeat that finds a reservation with no answer but a registration answers
 from it (the door's `replay`), stores that answer, and never registers again; only a
-reservation with nothing registered, older than `IDEMPOTENCY_ABANDONED_AFTER`, is taken over.
+reservation with nothing registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
+on PostgreSQL, at once when the database connection that made it is gone (its process was
+killed, or the database restarted: no request outlives either).
+
+A takeover is safe even when its holder lives on (a connection closed by its pool, a request
+slower than `IDEMPOTENCY_ABANDONED_AFTER`): the holder's registration writes on its own
+reservation in its transaction, and when that reservation is no longer there the registration
+rolls back (`ReservationLost`) and the holder answers 409 `IDEMPOTENCY_IN_PROGRESS`, so that the
+key registers once, by whoever holds it.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Request, current_app, g, jsonify, make_response, request
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -49,6 +57,8 @@ POLL_SECONDS = 0.05
 # A reservation this old, with nothing registered, has lost its request (a killed process): a
 # repeat may take it over. The default of the `IDEMPOTENCY_ABANDONED_AFTER` setting (seconds).
 ABANDONED_AFTER = timedelta(minutes=2)
+# How often a repeat asks PostgreSQL whether a reservation's connection is still there.
+HOLDER_CHECK_SECONDS = 0.25
 
 _records = IdempotencyRecord.__table__
 
@@ -56,6 +66,11 @@ _records = IdempotencyRecord.__table__
 Registered = list[list[Any]]
 # A door's answer rebuilt from what its request registered, when that answer was lost.
 Replay = Callable[[Registered], Response]
+
+
+class ReservationLost(Exception):
+    """This request's reservation was taken over while it registered (its connection looked
+    dead): its registration must not commit, the key's new holder registers."""
 
 
 @dataclass
@@ -106,6 +121,9 @@ def answer_once(answer: Callable[[], Response], replay: Replay | None = None) ->
             event.remove(session, "after_rollback", _forget_written)
             g.pop("idempotency_written", None)
             g.pop("idempotency_answer", None)
+    except ReservationLost:
+        db.session.rollback()
+        return _in_progress(key)  # the key's new holder answers it; a retry gets that answer
     except BaseException:
         release(reservation)
         raise
@@ -141,9 +159,11 @@ def _store_written(session: Session) -> None:
     if answer is not None:
         values["status_code"], values["response_body"] = answer
     if values:
-        session.execute(
+        updated = session.execute(
             update(_records).where(_records.c.id == g.idempotency_reservation).values(**values)
         )
+        if updated.rowcount == 0:  # taken over: the registration must not commit
+            raise ReservationLost(g.idempotency_reservation)
 
 
 def _forget_written(session: Session) -> None:
@@ -188,6 +208,7 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
     a 422 if the key came with another body, a 409 if the first is still at work."""
     deadline = time.monotonic() + WAIT_SECONDS
     record: IdempotencyRecord | None = None
+    holder_checked = 0.0
     while True:
         if record is None:  # else waiting for its answer, which only needs a read
             reservation = _insert_reservation(api_key_id, key, fingerprint)
@@ -202,10 +223,20 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
             continue
         age = utcnow() - record.created_at
         abandoned = record.status_code == IN_PROGRESS and not record.registered
-        if age > LIFETIME or (abandoned and age > _abandoned_after()):
+        if age > LIFETIME:
             _release(record.id)
             record = None
             continue
+        if abandoned and age > _abandoned_after():
+            _take_over(record.id)
+            record = None
+            continue
+        if abandoned and time.monotonic() - holder_checked >= HOLDER_CHECK_SECONDS:
+            holder_checked = time.monotonic()
+            if _holder_gone(record.response_body):
+                _take_over(record.id)
+                record = None
+                continue
         if record.request_hash != fingerprint:
             return api_error(
                 422,
@@ -265,11 +296,65 @@ def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | No
             key=key,
             request_hash=fingerprint,
             status_code=IN_PROGRESS,
-            response_body={},
+            # While in progress the body names who holds the key (PostgreSQL): see `_holder`.
+            response_body=_holder(),
         ).returning(_records.c.id)
     )
     db.session.commit()
     return inserted
+
+
+def _holder() -> dict[str, Any]:
+    """On PostgreSQL, the connection that inserts a reservation: its backend's pid and start
+    (read once per connection). The backend ends when the process that holds the reservation
+    dies (its sockets close) and when the database restarts, which end the request too; and
+    when a pool closes the connection under a request that goes on (`ReservationLost`)."""
+    if db.engine.dialect.name != "postgresql":
+        return {}
+    connection = db.session.connection()
+    holder = connection.info.get("idempotency_holder")
+    if holder is None:
+        pid, since = connection.execute(
+            text(
+                "SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+            )
+        ).one()
+        holder = connection.info["idempotency_holder"] = {"pid": pid, "since": since}
+    return {"holder": holder}
+
+
+def _holder_gone(body: dict[str, Any] | None) -> bool:
+    """Whether the connection that made a reservation is gone (False when it is not named:
+    SQLite, or a reservation made by an earlier release)."""
+    holder = (body or {}).get("holder")
+    if not holder or db.engine.dialect.name != "postgresql":
+        return False
+    # A backend of another role shows no start to a role without pg_read_all_stats: alive.
+    alive = db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"
+            " AND (backend_start IS NULL OR backend_start = CAST(:since AS timestamptz))"
+        ),
+        {"pid": holder["pid"], "since": holder["since"]},
+    )
+    db.session.rollback()
+    return not alive
+
+
+def _take_over(record_id: str) -> None:
+    """Delete a reservation whose request is taken for dead, unless it has registered or
+    answered meanwhile (on PostgreSQL the delete waits for the holder's registration and sees
+    what it wrote; the holder whose reservation is gone cannot commit one: `_store_written`)."""
+    db.session.commit()
+    begin_write_transaction()
+    db.session.execute(
+        delete(_records).where(
+            _records.c.id == record_id,
+            _records.c.status_code == IN_PROGRESS,
+            _records.c.registered.is_(None),
+        )
+    )
+    db.session.commit()
 
 
 def _release(record_id: str, unless_registered: bool = False) -> None:
