@@ -32,8 +32,8 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from leadsite import i18n
 from leadsite.extensions import db
@@ -227,11 +227,17 @@ def _standard(spec: dict[str, Any]) -> FormField | None:
     if name not in STANDARD_FIELDS:
         return None
     label, kind, autocomplete = STANDARD_FIELDS[name]
+    written = _text(spec.get("label"))
+    # The builder and a new origin's default form write the English label out: unchanged, it is
+    # the default, which reads in the lead's language.
+    with force_locale("en"):
+        if written == str(label):
+            written = ""
     return FormField(
         name=name,
         key=name,
         source="lead",
-        label=_text(spec.get("label")) or str(label),
+        label=written or str(label),
         input=kind,
         required=spec.get("required") is True and kind != "checkbox",
         help=_text(spec.get("help")) or None,
