@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 from leadsite import labels, values
 from leadsite.htmx import is_htmx
 from leadsite.models import in_zone
+from leadsite.outbox.mail import kept_here
 
 HTMX_VERSION = "4.0.1"
 
@@ -54,4 +55,5 @@ def init_app(app: Flask) -> None:
         navigation=navigation, htmx_version=HTMX_VERSION, focus_attribute=focus_attribute
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.tests["kept_here"] = kept_here
     app.jinja_env.filters.update(labels.FILTERS)
