@@ -28,6 +28,7 @@ that language shows them, else the default texts. Our own labels go through Flas
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -222,6 +223,13 @@ def _data_points(workspace_id: str, specs: list[dict[str, Any]]) -> dict[str, Da
     return {point.name: point for point in rows}
 
 
+@functools.cache
+def _english_label(name: str) -> str:
+    """A standard field's default label in English, once a process (force_locale costs 0.2 ms)."""
+    with force_locale("en"):
+        return str(STANDARD_FIELDS[name][0])
+
+
 def _standard(spec: dict[str, Any]) -> FormField | None:
     name = spec.get("field")
     if name not in STANDARD_FIELDS:
@@ -230,9 +238,8 @@ def _standard(spec: dict[str, Any]) -> FormField | None:
     written = _text(spec.get("label"))
     # The builder and a new origin's default form write the English label out: unchanged, it is
     # the default, which reads in the lead's language.
-    with force_locale("en"):
-        if written == str(label):
-            written = ""
+    if written == _english_label(name):
+        written = ""
     return FormField(
         name=name,
         key=name,
