@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from flask import Flask, current_app, g
 
 from leadsite import labels, values
+from leadsite.htmx import is_htmx
 from leadsite.models import in_zone
+from leadsite.outbox.mail import kept_here
 
 HTMX_VERSION = "4.0.1"
 
@@ -41,7 +43,17 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return in_zone(value, zone).strftime(fmt)
 
 
+def focus_attribute() -> str:
+    """The attribute that focuses a field once the page shows: `autofocus` on a whole page;
+    in content htmx swaps in, data-focus-on-swap (static/js/focus-on-swap.js), which focuses it
+    once rather than at the insert and again at the settle."""
+    return "data-focus-on-swap" if is_htmx() else "autofocus"
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(navigation=navigation, htmx_version=HTMX_VERSION)
+    app.jinja_env.globals.update(
+        navigation=navigation, htmx_version=HTMX_VERSION, focus_attribute=focus_attribute
+    )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.tests["kept_here"] = kept_here
     app.jinja_env.filters.update(labels.FILTERS)

@@ -11,7 +11,7 @@ from leadsite.backoffice import bp
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
 from leadsite.models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
-from leadsite.outbox.mail import DEV_MAILBOX
+from leadsite.outbox.mail import KEPT_HERE
 
 PAGE_SIZE = 50
 # The email's HTML is the workspace's own template filled with what a lead typed: it runs no
@@ -68,7 +68,7 @@ def _kept_here(emails: list[OutboxMessage]) -> set[str]:
             db.select(DeliveryAttempt.message_id).filter(
                 DeliveryAttempt.message_id.in_([email.id for email in emails]),
                 DeliveryAttempt.success.is_(True),
-                DeliveryAttempt.response_excerpt == f"sent to {DEV_MAILBOX}",
+                DeliveryAttempt.response_excerpt == KEPT_HERE,
             )
         )
     )

@@ -12,6 +12,13 @@ from leadsite import values
 from leadsite.outbox.failures import UnusableUrl
 
 DEV_MAILBOX = "dev-mailbox"
+# What a delivery attempt of an email kept in the dev mailbox says it answered (delivery.py).
+KEPT_HERE = f"sent to {DEV_MAILBOX}"
+
+
+def kept_here(attempt: Any) -> bool:
+    """An email's successful attempt that kept it in the dev mailbox (MAIL_URL unset): not sent."""
+    return bool(attempt.success) and attempt.response_excerpt == KEPT_HERE
 
 
 def build_message(sender: str, to: str, payload: dict[str, Any]) -> EmailMessage:

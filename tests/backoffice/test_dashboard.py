@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from leadsite.backoffice.dashboard_chart import MAX_SERIES, build_chart, last_days, nice_step
 from leadsite.extensions import db
-from leadsite.models import Journey, OriginKind, Role, Workspace, utcnow
+from leadsite.models import Journey, LeadStatus, OriginKind, Role, Workspace, utcnow
 from tests import factories
 
 HTMX = {"HX-Request": "true"}
@@ -92,12 +92,31 @@ def test_leads_by_status_and_top_origins(client, auth):
     body = client.get("/p/").get_data(as_text=True)
 
     statuses = body.split('id="status-title"')[1].split("</section>")[0]
-    assert statuses.index(">new</span>") < statuses.index(">customer</span>")
+    assert statuses.index(" New</span>") < statuses.index(" Customer</span>")
     assert '<td class="num">3</td>' in statuses and '<td class="num">2</td>' in statuses
     assert 'href="/p/leads?status=customer"' in statuses
     origins = body.split('id="origins-title"')[1].split("</section>")[0]
     assert origins.index(web.name) < origins.index(page.name)
     assert '<td class="num">3</td>' in origins and '<td class="num">1</td>' in origins
+
+
+def test_statuses_show_the_workspace_s_names_not_their_keys(client, auth):
+    """A status renamed in Settings is shown by its name (and colour), not its stored key."""
+    ws = _sign_in(auth)
+    status = db.session.scalar(db.select(LeadStatus).filter_by(workspace_id=ws.id, key="new"))
+    status.name = "Fresh lead"
+    lead = _registered(ws, factories.funnel(ws, "Onboarding"), utcnow(), status="new").lead
+    db.session.commit()
+
+    dashboard = client.get("/p/").get_data(as_text=True)
+    lead_page = client.get(f"/p/leads/{lead.id}").get_data(as_text=True)
+
+    statuses = dashboard.split('id="status-title"')[1].split("</section>")[0]
+    assert " Fresh lead</span>" in statuses and ">new<" not in statuses
+    header = lead_page.split('id="lead-head"')[1].split("</p>")[0]
+    section = lead_page.split('id="lead-status"')[1].split("</section>")[0]
+    for part in (header, section):
+        assert " Fresh lead</span>" in part and ">new<" not in part
 
 
 def test_an_empty_workspace_says_so(client, auth):

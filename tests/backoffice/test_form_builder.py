@@ -65,6 +65,25 @@ def test_add_field_appends_a_row_of_its_type_without_saving(client, auth, kind, 
     assert origin.form_fields == []  # nothing saved until "Save origin"
 
 
+def test_add_field_through_htmx_marks_the_label_to_focus_once(client, auth):
+    """Swapped in by htmx, the new label is not `autofocus` (focused at the insert and again at
+    the settle, undoing a Tab in between) but data-focus-on-swap, focused once by its script."""
+    _, path = _page_origin(auth)
+
+    response = _post(
+        client,
+        path,
+        _builder(DEFAULT_ROWS, new_type="text", new_label="Team size", builder="add"),
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    label = re.search(r'<input[^>]*id="rows-3-label"[^>]*>', body).group(0)
+    assert "data-focus-on-swap" in label
+    assert "autofocus" not in body
+
+
 def test_add_field_without_a_label_says_so_on_the_field(client, auth):
     _, path = _page_origin(auth)
 

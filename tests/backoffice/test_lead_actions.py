@@ -5,6 +5,7 @@ from __future__ import annotations
 from leadsite.extensions import db
 from leadsite.models import (
     ActivityKind,
+    Channel,
     DeliveryAttempt,
     Event,
     Journey,
@@ -177,6 +178,27 @@ def test_delivery_attempts_are_listed_and_a_message_redelivered(client, auth):
     message = db.session.get(OutboxMessage, attempt.message_id)
     db.session.refresh(message)
     assert message.status == MessageStatus.PENDING
+
+
+def test_an_email_kept_in_the_dev_mailbox_is_not_said_to_be_delivered(client, auth):
+    """MAIL_URL unset: the worker keeps emails in the dev mailbox, which the lead page says (with
+    a link to read it) rather than "Delivered" under the banner that says they are not sent."""
+    ws, _ = _sign_in(auth)
+    lead = factories.lead(ws)
+    attempt = factories.delivery_attempt(
+        lead, success=True, status_code=None, error=None, target=lead.email
+    )
+    attempt.channel = Channel.EMAIL
+    attempt.response_excerpt = "sent to dev-mailbox"
+    db.session.get(OutboxMessage, attempt.message_id).channel = Channel.EMAIL
+    db.session.commit()
+
+    page = client.get(f"/p/leads/{lead.id}").get_data(as_text=True)
+
+    deliveries = page.split('id="lead-deliveries"')[1].split("</section>")[0]
+    assert "Delivered" not in deliveries and "delivered" not in deliveries
+    assert "Kept in the dev mailbox, not sent" in deliveries
+    assert f'href="/p/settings/mailbox/{attempt.message_id}"' in deliveries
 
 
 def test_another_workspaces_message_is_not_redelivered(client, auth):

@@ -152,3 +152,27 @@ def test_staff_mark_their_task_done_from_the_lead_page(page: Page, live_server: 
     db.session.rollback()
     db.session.expire_all()
     assert db.session.scalar(db.select(JourneyStep.status)) == StepStatus.DONE
+
+
+def test_a_tab_pressed_before_an_edit_form_settles_is_not_undone(page: Page, live_server: str):
+    """The inline form's first field is focused once, as it is swapped in: a Tab pressed before
+    htmx settles the swap (slowed here to 1.5 s) is not undone by a second focus at the settle."""
+    ws = factories.workspace()
+    lead = factories.lead(ws, first_name="Ada", last_name="Byron")
+    _sign_in(page, live_server, factories.user(ws), f"/p/leads/{lead.id}")
+    page.evaluate("""() => {
+      htmx.config.defaultSettleDelay = 1500;
+      document.addEventListener("htmx:after:settle", (event) => {
+        if (event.target.id === "lead-contact") document.body.dataset.settled = "";
+      });
+    }""")
+    contact = page.locator("#lead-contact")
+
+    contact.get_by_role("link", name="Edit").focus()
+    page.keyboard.press("Enter")
+    expect(contact.get_by_label("First name")).to_have_count(1)
+    assert page.locator("body[data-settled]").count() == 0  # swapped in, not settled yet
+    page.keyboard.press("Tab")  # from First name to Last name
+    expect(page.locator("body[data-settled]")).to_have_count(1)
+
+    expect(contact.get_by_label("Last name")).to_be_focused()

@@ -180,3 +180,22 @@ def test_deleting_a_status_in_use_offers_to_move_its_leads(page: Page, live_serv
     expect(page.locator("#statuses")).not_to_contain_text("contacted")
     assert page.evaluate("window.marker") == "same page"
     assert _status(lead) == "qualified"
+
+
+def test_a_status_badge_wears_its_own_colour_only(page: Page, live_server: str):
+    """The badge's dot is the status's colour from Settings; the badge around it is neutral, not a
+    colour of its own chosen by the key (a yellow "Contacted" round a purple dot)."""
+    ws = factories.workspace()
+    for status in ("new", "contacted", "customer"):
+        factories.lead(ws, status=status)
+    _sign_in(page, live_server, factories.user(ws), "/p/leads")
+
+    badges = page.locator("td[data-col=status] .badge")
+    expect(badges).to_have_count(3)
+    backgrounds = badges.evaluate_all("all => all.map(b => getComputedStyle(b).backgroundColor)")
+    dots = page.locator("td[data-col=status] .status-dot circle").evaluate_all(
+        "all => all.map(c => c.getAttribute('fill'))"
+    )
+
+    assert len(set(backgrounds)) == 1, backgrounds
+    assert len(set(dots)) == 3, dots

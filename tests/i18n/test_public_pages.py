@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from leadsite.backoffice.form_builder import default_form
 from leadsite.extensions import db
 from leadsite.journeys.emails import unsubscribe_token
 from leadsite.models import JourneyFile, Lead, OriginKind
@@ -37,6 +38,29 @@ def test_the_form_speaks_the_origin_s_language(client, kind, language):
     assert f'<label for="f-first-name">{label}' in body
     assert f'<button type="submit" class="button">{button}</button>' in body
     assert hint in body
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+def test_labels_the_builder_saved_unchanged_are_in_the_origin_s_language(client, language):
+    """The builder (and a new origin's default form) writes each field's English label out: a
+    label staff did not change is the default, in the lead's language, not "First name"."""
+    origin = form_origin(language)
+    origin.form_fields = default_form("email")
+    db.session.commit()
+
+    body = client.get(f"/r/{origin.ref}").get_data(as_text=True)
+
+    assert f'<label for="f-first-name">{FORM_TEXTS[language][0]}' in body
+
+
+def test_a_label_staff_wrote_is_kept_in_every_language(client):
+    origin = form_origin("de")
+    origin.form_fields = [{"field": "first_name", "label": "Your given name", "required": False}]
+    db.session.commit()
+
+    body = client.get(f"/r/{origin.ref}").get_data(as_text=True)
+
+    assert '<label for="f-first-name">Your given name' in body
 
 
 @pytest.mark.parametrize(
