@@ -106,6 +106,8 @@ def test_a_test_event_nobody_answers_says_why(client, auth):
     )
     assert "Errno" not in body and "Connection refused" not in body  # a sentence, not an exception
     assert f"POST {endpoint.url}" in body and "data-ping-response" not in body
+    assert "No response came back: the request did not reach the endpoint" in body
+    assert "None." not in body
 
 
 def test_a_test_event_to_a_private_address_is_not_sent(app, client, auth):
