@@ -27,7 +27,7 @@ STANDARD_FIELDS = {
     "first_name": "First name",
     "last_name": "Last name",
     "address": "Address",
-    "unique_id": "Unique id",
+    "unique_id": "Member number",  # the public form's default, which is translated
 }
 DATA_PREFIX = "data."
 # What "Add a field" offers: the questions' types, and a consent checkbox.

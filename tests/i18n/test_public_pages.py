@@ -53,6 +53,16 @@ def test_labels_the_builder_saved_unchanged_are_in_the_origin_s_language(client,
     assert f'<label for="f-first-name">{FORM_TEXTS[language][0]}' in body
 
 
+def test_a_unique_id_field_the_builder_saved_unchanged_is_in_the_origin_s_language(client):
+    origin = form_origin("de")
+    origin.form_fields = default_form("unique_id")
+    db.session.commit()
+
+    body = client.get(f"/r/{origin.ref}").get_data(as_text=True)
+
+    assert '<label for="f-unique-id">Mitgliedsnummer' in body
+
+
 def test_a_label_staff_wrote_is_kept_in_every_language(client):
     origin = form_origin("de")
     origin.form_fields = [{"field": "first_name", "label": "Your given name", "required": False}]
