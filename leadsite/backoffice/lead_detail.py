@@ -59,8 +59,7 @@ def respond(
     **context: Any,
 ) -> Response:
     """The whole lead page, or for htmx `block` plus the `oob` blocks and the flash messages."""
-    statuses = lead_statuses.keys(lead.workspace_id)
-    context = {"statuses": statuses, "editing": None, **page_context(lead), **context}
+    context = {"editing": None, **page_context(lead), **context}
     if is_htmx():
         body = render_block(TEMPLATE, block, **context)
         body += "".join(render_block(TEMPLATE, name, oob_swap=True, **context) for name in oob)
@@ -137,6 +136,15 @@ def _custom_changes(lead: Lead) -> tuple[list[tuple[str, str]], dict[str, Any], 
     return rows, fields, errors
 
 
+def status_choices(lead: Lead) -> list[tuple[str, str]]:
+    """The workspace's statuses by name, in order; a status the lead holds that the workspace
+    no longer has stays on the list, so that opening the form changes nothing."""
+    choices = [(status.key, status.name) for status in lead_statuses.statuses(lead.workspace_id)]
+    if lead.status and lead.status not in {key for key, _ in choices}:
+        choices.insert(0, (lead.status, lead.status))
+    return choices
+
+
 @bp.get("/leads/<lead_id>")
 def lead_detail(lead_id: str) -> Response:
     """One lead: its fields, journeys, timeline and deliveries."""
@@ -161,6 +169,8 @@ def lead_section_edit(lead_id: str, section: str) -> Response:
         return error_page(409, "This lead's personal data was erased: there is nothing to edit.")
     spec, block = SECTIONS[section], _block(section)
     form = spec.form(data=_initial(section, lead)) if request.method == "GET" else spec.form()
+    if section == "status":
+        form.status.choices = status_choices(lead)
     rows = custom_rows(lead) if section == "custom" and request.method == "GET" else None
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200

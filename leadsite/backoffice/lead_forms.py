@@ -37,7 +37,9 @@ class ContactForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = _text("Status", validators=[InputRequired()], render_kw={"list": "lead-statuses"})
+    # One of the workspace's managed statuses (choices set per lead: `status_choices`); the
+    # update's own check refuses any other value on this field.
+    status = SelectField("Status", validators=[InputRequired()], validate_choice=False)
     tags = _text("Tags")
 
 

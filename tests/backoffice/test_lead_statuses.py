@@ -55,6 +55,21 @@ def test_the_lead_page_refuses_an_unknown_status_on_its_field(client, auth):
     assert _status_of(lead) == "new"
 
 
+def test_the_lead_page_offers_the_workspace_s_statuses_by_name_in_a_list(client, auth):
+    ws = factories.workspace()
+    auth.login(factories.user(ws).email)
+    status = db.session.scalar(db.select(LeadStatus).filter_by(workspace_id=ws.id, key="lost"))
+    status.name = "Gone elsewhere"
+    lead = factories.lead(ws, status="contacted")
+    db.session.commit()
+
+    body = client.get(f"/p/leads/{lead.id}/status/edit", headers=HTMX).get_data(as_text=True)
+
+    assert 'id="status" name="status" required><option' in body and "datalist" not in body
+    assert '<option value="lost">Gone elsewhere</option>' in body
+    assert '<option selected value="contacted">Contacted</option>' in body
+
+
 def test_bulk_set_status_refuses_an_unknown_status(client, auth):
     ws = factories.workspace()
     auth.login(factories.user(ws, role=Role.MANAGER).email)
