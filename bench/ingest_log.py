@@ -87,6 +87,7 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, demo: dict, database: str | None) -> None:
     from app import app
+    from leadsite.analytics import counter_writer
     from leadsite.ingestion import writer
 
     client = app.test_client()
@@ -135,7 +136,8 @@ def measure(args: argparse.Namespace, demo: dict, database: str | None) -> None:
         blocks[logged].append((time.process_time() - cpu) / args.block)
         backend[logged].append((backend_cpu_s(database) - server) / args.block)
     switch(True)
-    log_writer.stop()  # before the database is dropped
+    for writer_key in (writer.EXTENSION, counter_writer.EXTENSION):
+        app.extensions[writer_key].stop()  # before the database is dropped
     load = os.getloadavg()[0]
     batch = args.batch or args.block
     print(

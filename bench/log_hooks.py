@@ -63,6 +63,7 @@ def measure(args: argparse.Namespace, demo: dict[str, Any]) -> None:
     from sqlalchemy.orm import Session
 
     from app import app
+    from leadsite.analytics import counter_writer
     from leadsite.extensions import db
     from leadsite.ingestion import writer
 
@@ -172,7 +173,8 @@ def measure(args: argparse.Namespace, demo: dict[str, Any]) -> None:
         gc.disable()
     if args.calls:
         compare_calls(post, switch)
-        log_writer.stop()
+        for writer_key in (writer.EXTENSION, counter_writer.EXTENSION):
+            app.extensions[writer_key].stop()
         return
     for block in range(args.blocks * 2):
         logged = block % 2 == 0
@@ -181,7 +183,8 @@ def measure(args: argparse.Namespace, demo: dict[str, Any]) -> None:
             post(logged, keep=True)
         log_writer.flush()
     switch(True)
-    log_writer.stop()  # before the database is dropped
+    for writer_key in (writer.EXTENSION, counter_writer.EXTENSION):
+        app.extensions[writer_key].stop()  # before the database is dropped
 
     print(
         f"{args.blocks} blocks of {args.block} registrations each way, load "
