@@ -34,6 +34,11 @@ def main() -> None:
     parser.add_argument("--database", help="postgresql://user@host (default: SQLite)")
     parser.add_argument("--no-gc", action="store_true", help="the cyclic GC off while measuring")
     parser.add_argument("--calls", action="store_true", help="diff the view's function calls")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="the log off in both kinds of block: what the alternation alone shows",
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -134,7 +139,7 @@ def measure(args: argparse.Namespace, demo: dict[str, Any]) -> None:
     headers = {"Authorization": f"Bearer {demo['api_key']}"}
 
     def switch(on: bool) -> None:
-        app.config["INGEST_LOG"] = on
+        app.config["INGEST_LOG"] = on and not args.control
 
     parts: dict[bool, collections.defaultdict[str, list[int]]] = {
         True: collections.defaultdict(list),
