@@ -1,8 +1,10 @@
 """What the ingestion log costs a registration: the same app, in-process, alternating blocks of
-registrations with the log's entry written and without it (the door's note ignored: no entry is
-written in the registration's transaction, and the `after_request` hook finds nothing).
+registrations with the log's entry written and without it (`INGEST_LOG` off, as in production:
+the door still notes the call, the metrics still count it, and the log's `after_request` hook
+captures and queues nothing).
 
-Alternating blocks in one process on one SQLite file (or the PostgreSQL of `--database`) keeps
+Alternating blocks in one process on one fresh SQLite file (or a fresh database, named
+`BENCH_PG_DATABASE` or `leadsite_bench`, on the PostgreSQL server of `--database`) keeps
 a loaded machine's drift out of the difference, which two separate runs of
 `register_inprocess.py` do not. Reports, for each: the median wall and CPU time of a
 registration's request, and the CPU the process spent per registration over whole blocks, the
@@ -21,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import BIN, ROOT, run
+from _harness import BIN, ROOT, fresh_database, run
 from sqlalchemy.engine import make_url
 
 
@@ -50,7 +52,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--blocks", type=int, default=20, help="blocks of each kind (20)")
     parser.add_argument("--block", type=int, default=100, help="registrations a block (100)")
-    parser.add_argument("--database", help="a PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--database",
+        help="postgresql://user@host[:port]: a fresh database on that server, dropped after "
+        "(default: a fresh SQLite file)",
+    )
     parser.add_argument(
         "--batch",
         type=int,
@@ -59,8 +65,10 @@ def main() -> None:
         "(0: once a block); prints the CPU the writes took per entry",
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        url = args.database or f"sqlite:///{Path(workdir) / 'bench.db'}"
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        fresh_database(args.database, Path(workdir), "bench") as url,
+    ):
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -74,22 +82,20 @@ def main() -> None:
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
-        measure(args, demo)
+        measure(args, demo, url if url.startswith("postgres") else None)
 
 
-def measure(args: argparse.Namespace, demo: dict) -> None:
+def measure(args: argparse.Namespace, demo: dict, database: str | None) -> None:
     from app import app
-    from leadsite.api import ingest
+    from leadsite.analytics import counter_writer
     from leadsite.ingestion import writer
 
     client = app.test_client()
     url = f"/api/v1/leads?ref={demo['origins']['api']}"
     headers = {"Authorization": f"Bearer {demo['api_key']}"}
-    current, take = ingest.current, ingest.take
 
     def switch(on: bool) -> None:
-        ingest.current = current if on else (lambda: None)  # type: ignore[assignment]
-        ingest.take = take if on else (lambda: take() and None)  # type: ignore[assignment]
+        app.config["INGEST_LOG"] = on
 
     times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     blocks: dict[bool, list[float]] = {True: [], False: []}  # process CPU per registration
@@ -117,7 +123,7 @@ def measure(args: argparse.Namespace, demo: dict) -> None:
     for block in range(args.blocks * 2):
         logged = block % 2 == 0
         switch(logged)
-        cpu, server = time.process_time(), backend_cpu_s(args.database)
+        cpu, server = time.process_time(), backend_cpu_s(database)
         for number in range(args.block):
             post()
             if args.batch and (number + 1) % args.batch == 0 and logged:
@@ -128,8 +134,10 @@ def measure(args: argparse.Namespace, demo: dict) -> None:
         log_writer.flush()  # what this block queued is written within it
         flush_cpu += time.thread_time() - started if logged else 0
         blocks[logged].append((time.process_time() - cpu) / args.block)
-        backend[logged].append((backend_cpu_s(args.database) - server) / args.block)
+        backend[logged].append((backend_cpu_s(database) - server) / args.block)
     switch(True)
+    for writer_key in (writer.EXTENSION, counter_writer.EXTENSION):
+        app.extensions[writer_key].stop()  # before the database is dropped
     load = os.getloadavg()[0]
     batch = args.batch or args.block
     print(

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from _harness import (
     source_version,
     wrk,
 )
+from sqlalchemy.engine import make_url
 
 GOAL = 0.6  # the full pipeline's requests/s must reach this share of the bare app's
 MAX_FAILED = 0.001  # more non-2xx or socket errors than this and the run is invalid
@@ -61,7 +64,8 @@ def bench_full(
         headers = {"Authorization": f"Bearer {demo['api_key']}"}
         with gunicorn("app:app", env, port, workdir / "full.log", args.workers) as base_url:
             url = f"{base_url}/api/v1/leads?ref={demo['origins']['api']}"
-            return measure(args, url, headers, run_id, port)
+            settle = functools.partial(settle_database, database_url)
+            return measure(args, url, headers, run_id, port, settle)
 
 
 def bench_bare(args: argparse.Namespace, workdir: Path, run_id: str) -> WrkResult:
@@ -122,17 +126,46 @@ def _stat_ticks(stat: Path) -> int:
     return int(fields[11]) + int(fields[12])  # utime, stime
 
 
+def settle_database(url: str) -> None:
+    """Start the measured part of a run from the same state every run: the tables' statistics
+    taken (this machine's PostgreSQL runs with autovacuum off, so the planner would otherwise
+    plan on empty tables'), and the dirty pages of the set-up, the warm-up and the previous
+    run's dropped database written out now (`CHECKPOINT`) rather than during the measurement.
+    On SQLite: ANALYZE, and the WAL folded into the database."""
+    if url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(make_url(url).database or "")) as connection:
+            connection.execute("ANALYZE")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    parsed = make_url(url)
+    psql = ["psql", "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432)]
+    psql += ["-U", parsed.username or "postgres", "-d", parsed.database or "", "-q"]
+    run(
+        [*psql, "-c", "ANALYZE", "-c", "CHECKPOINT"],
+        {**os.environ, "PGPASSWORD": parsed.password or ""},
+    )
+
+
 def measure(
-    args: argparse.Namespace, url: str, headers: dict[str, str], run_id: str, port: int = 0
+    args: argparse.Namespace,
+    url: str,
+    headers: dict[str, str],
+    run_id: str,
+    port: int = 0,
+    settle: Callable[[], None] | None = None,
 ) -> WrkResult:
     preflight(url, headers, run_id)
     if args.warmup:
         wrk(url, headers, f"{run_id}w", args.warmup, args.connections, args.threads)
+    if settle is not None:
+        settle()
+    result_load = os.getloadavg()[0]
     postgres = args.database and args.database.startswith("postgres")
     cpu = ServiceCpu(f"127.0.0.1:{port}", PG_BENCH_DATABASE if postgres else None)
     parts = CpuByPart(f"127.0.0.1:{port}", PG_BENCH_DATABASE if postgres else None)
     result = wrk(url, headers, run_id, args.duration, args.connections, args.threads)
     result.cpu_ms_per_request = cpu.spent_s() * 1000 / max(result.requests, 1)
+    result.load_at_start = result_load  # type: ignore[attr-defined]
     result.cpu_ms_by_part = {  # type: ignore[attr-defined]
         part: ms / max(result.requests, 1) for part, ms in parts.spent_ms().items()
     }
@@ -196,6 +229,18 @@ def report_log_comparison(runs: dict[str, list[WrkResult]]) -> None:
         "requests/s spread: "
         + ";  ".join(f"{side} {min(v):.1f}-{max(v):.1f}" for side, v in rps.items())
     )
+    service = {side: [r.cpu_ms_per_request or 0 for r in results] for side, results in runs.items()}
+    print(
+        "service CPU ms per registration spread: "
+        + ";  ".join(f"{side} {min(v):.2f}-{max(v):.2f}" for side, v in service.items())
+    )
+    print(
+        "load average as each measurement began: "
+        + ";  ".join(
+            f"{side} " + ", ".join(f"{r.load_at_start:.1f}" for r in results)
+            for side, results in runs.items()
+        )
+    )
     print(
         f"median requests/s: log on {on:.1f}, log off {off:.1f} ({(on / off - 1) * 100:+.1f} %); "
         f"median p50: {p50_on:.1f} ms against {p50_off:.1f} ms\n"
@@ -206,7 +251,9 @@ def report_log_comparison(runs: dict[str, list[WrkResult]]) -> None:
 
 def compare_log(args: argparse.Namespace, tmp: Path) -> int:
     """The real app with the ingestion log on and off, alternating `--rounds` times, so that a
-    change of the machine's load falls on both sides."""
+    change of the machine's load falls on both sides. Each run has a fresh database, analyzed
+    and checkpointed after its warm-up (`settle_database`): no run inherits the previous one's
+    rows, statistics or unwritten pages."""
     runs: dict[str, list[WrkResult]] = {"full, log on": [], "full, log off": []}
     pair = [("full, log on", True), ("full, log off", False)]
     for round_number in range(args.rounds):

@@ -22,13 +22,14 @@ _PAIRS = [first + second for first in _ALPHABET for second in _ALPHABET]
 _PAIR_SHIFTS = tuple(range(120, -1, -10))
 
 
-def new_id(prefix: str) -> str:
+def new_id(prefix: str, at_ns: int | None = None) -> str:
     """Return `prefix_` + 26 characters: 48 bits of milliseconds then 80 random bits.
 
-    Ids sort by creation time, which keeps B-tree inserts local and lets keyset
+    Ids sort by creation time (now, or `at_ns`, nanoseconds since the epoch, for a row made
+    after the event it records), which keeps B-tree inserts local and lets keyset
     pagination order by id, yet they reveal neither a count nor a neighbour.
     """
-    millis = time.time_ns() // 1_000_000
+    millis = (time.time_ns() if at_ns is None else at_ns) // 1_000_000
     return f"{prefix}_{_base32_130(millis << 80 | int.from_bytes(os.urandom(10)))}"
 
 

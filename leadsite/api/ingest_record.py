@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +32,7 @@ from leadsite.ids import new_id
 from leadsite.ingestion import redact, redact_text, writer
 from leadsite.ingestion.entries import entry_row
 from leadsite.ingestion.redact import REDACTED, is_secret_key
-from leadsite.models import IngestionEntry, IngestOutcome, Origin, utcnow
+from leadsite.models import IngestionEntry, IngestOutcome, Origin
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,10 @@ MAX_STORED_CHARS = 16_000
 MAX_MESSAGE_CHARS = 2_000
 MAX_ERRORS = 50
 REPLAYED = "IDEMPOTENT_REPLAY"  # noted by `api.idempotency.answer_once`
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FORM_DIALECT = "form"  # `public.submit.DIALECT`: the forms count their own failures
 
-Pairs = list[tuple[str, str]]
+Pairs = tuple[tuple[str, Any], ...]
 
 
 def init_app(app: Flask) -> None:
@@ -99,41 +103,69 @@ def created_status(created: bool) -> int:
 
 def _capture(call: ingest.CallNote, response: Response) -> Callable[[], dict[str, Any]]:
     """What the entry is made of, copied from the request now (cheap); the entry's row is made
-    from it later, by the log writer (redacting is the costly part)."""
+    from it later, by the log writer (naming, redacting and serialising are the costly part).
+
+    Immutable tuples of strings, kept until the writer's next batch: the cyclic GC stops
+    tracking them, so the entries queued between two batches add nothing to its collections."""
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not ten
     status = response.status_code
     # Only a refusal's answer says more than its status (its code, message and field errors).
     answer = _answer(response) if status >= 400 else None
-    method = request.method[:10]
-    headers = [(name, value) for name, value in request.environ.items() if name[:5] == "HTTP_"]
-    view_args = dict(request.view_args or {})
-    args: Pairs = list(request.args.items(multi=True))
-    form: list[tuple[str, list[str]]] | None = None
+    environ = current.environ
+    headers = tuple((name, value) for name, value in environ.items() if name[:5] == "HTTP_")
+    view_args = tuple((current.view_args or {}).items())
+    args = tuple(current.args.items(multi=True))
+    form: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     raw: bytes | None = None
     try:
-        if request.mimetype in FORM_TYPES:
-            form = [(key, request.form.getlist(key)) for key in request.form]
+        if current.mimetype in FORM_TYPES:
+            form = tuple((key, tuple(current.form.getlist(key))) for key in current.form)
         else:
-            raw = request.get_data(cache=True)
+            raw = current.get_data(cache=True)
     except HTTPException:  # over the size limit: the door refused it unread
         pass
-    # Named now: ids sort by time, and the log lists the calls in the order they were answered.
-    entry_id, at = new_id(IngestionEntry.id_prefix), utcnow()
+    # The time names the entry: ids sort by time, and the log lists the calls in the order
+    # they were answered. The id itself is made by the writer, from this time.
+    return partial(
+        _entry,
+        call,
+        status,
+        answer,
+        current.method[:10],
+        headers,
+        view_args,
+        args,
+        form,
+        raw,
+        time.time_ns(),
+    )
 
-    def make() -> dict[str, Any]:
-        secrets = _secrets(headers, view_args, args)
-        return entry_row(
-            {
-                **_noted(call, status, answer, secrets),
-                "id": entry_id,
-                "at": at,
-                "method": method,
-                "query": _query(args, secrets),
-                # A replay's body is the first call's, which its own entry keeps.
-                "body": None if REPLAYED in call.codes else _body(form, raw, secrets),
-            }
-        )
 
-    return make
+def _entry(
+    call: ingest.CallNote,
+    status: int,
+    answer: dict[str, Any] | None,
+    method: str,
+    headers: Pairs,
+    view_args: Pairs,
+    args: Pairs,
+    form: tuple[tuple[str, tuple[str, ...]], ...] | None,
+    raw: bytes | None,
+    at_ns: int,
+) -> dict[str, Any]:
+    """The entry's row, from what `_capture` kept (in the log writer's thread)."""
+    secrets = _secrets(headers, view_args, args)
+    return entry_row(
+        {
+            **_noted(call, status, answer, secrets),
+            "id": new_id(IngestionEntry.id_prefix, at_ns),
+            "at": EPOCH + timedelta(microseconds=at_ns // 1000),
+            "method": method,
+            "query": _query(args, secrets),
+            # A replay's body is the first call's, which its own entry keeps.
+            "body": None if REPLAYED in call.codes else _body(form, raw, secrets),
+        }
+    )
 
 
 def _noted(
@@ -202,14 +234,14 @@ def _workspace_of(origin_id: str) -> str:
     return origin.workspace_id
 
 
-def _secrets(headers: Pairs, view_args: dict[str, Any], args: Pairs) -> list[str]:
+def _secrets(headers: Pairs, view_args: Pairs, args: Pairs) -> list[str]:
     """Values the request carried that must not be kept anywhere in its entry."""
     found: list[str] = []
     for name, value in headers:
         if name == "HTTP_AUTHORIZATION" or is_secret_key(name[5:]):
             found.append(value)
             found.extend(part for part in value.split() if len(part) >= 8)
-    for name, value in view_args.items():
+    for name, value in view_args:
         if is_secret_key(name) and isinstance(value, str):
             found.append(value)
     for name, value in args:
@@ -228,11 +260,11 @@ def _query(args: Pairs, secrets: list[str]) -> str | None:
 
 
 def _body(
-    form: list[tuple[str, list[str]]] | None, raw: bytes | None, secrets: list[str]
+    form: tuple[tuple[str, tuple[str, ...]], ...] | None, raw: bytes | None, secrets: list[str]
 ) -> str | None:
     kept = None
     if form:
-        fields = {key: items if len(items) > 1 else items[0] for key, items in form}
+        fields = {key: list(items) if len(items) > 1 else items[0] for key, items in form}
         kept = json.dumps(redact(fields, secrets), ensure_ascii=False)
     elif raw:
         text = raw.decode("utf-8", "replace")

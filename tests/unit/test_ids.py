@@ -32,3 +32,14 @@ def test_an_id_is_its_48_bits_of_milliseconds_then_80_random_bits_in_crockford_b
     for value in (0, 1, 2**130 - 1, millis << 80 | random, 31 << 125):
         assert _base32_130(value) == _base32(value, 26)
     assert _base32_130(millis << 80 | random) == _base32(millis, 10) + _base32(random, 16)
+
+
+def test_an_id_made_later_for_an_earlier_event_carries_and_sorts_by_that_events_time():
+    # The ingestion log's writer names an entry after the call it records was answered.
+    from leadsite.ids import _base32
+
+    answered_ns = time.time_ns() - 5_000_000_000
+    named_later = new_id("ing", answered_ns)
+
+    assert named_later[4:14] == _base32(answered_ns // 1_000_000, 10)
+    assert named_later < new_id("ing")
