@@ -110,6 +110,7 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
     from leadsite import create_app
     from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
+    from leadsite.leads.imports.job import no_cycle_collection
     from leadsite.leads.staff_origins import staff_origin
     from leadsite.models import Funnel, OriginKind
     from leadsite.registration import LeadInput, RegistrationContext
@@ -159,7 +160,8 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
             started = time.perf_counter()
             if not plain:
                 profiler.enable()
-            outcomes = register_many(origin, batch, context)
+            with no_cycle_collection():  # as the job runs a chunk
+                outcomes = register_many(origin, batch, context)
             if not plain:
                 profiler.disable()
             took = time.perf_counter() - started

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from leadsite.models import UTM_FIELDS, Lead, utcnow
+from leadsite.models.base import made
+from leadsite.models.lead import search_key
 from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import RegistrationContext
 from leadsite.registration.validate import IDENTIFIERS, MAX_TAGS, CleanLead
@@ -33,17 +37,48 @@ def _apply_consent(lead: Lead, cleaned: CleanLead) -> None:
         lead.consent = cleaned.fields["consent"]
 
 
+def _new_lead_values(cleaned: CleanLead) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: value
+        for name, value in cleaned.fields.items()
+        if name not in ("opt_in", "sms_opt_in", "consent")
+    }
+    values.update(
+        tags=list(cleaned.tags),
+        custom_fields=dict(cleaned.custom_fields),
+        counter=1,
+        opt_in=False,
+        sms_opt_in=False,
+    )
+    return values
+
+
 def apply_to_new_lead(lead: Lead, cleaned: CleanLead, context: RegistrationContext) -> None:
-    for name, value in cleaned.fields.items():
-        if name not in ("opt_in", "sms_opt_in", "consent"):
-            setattr(lead, name, value)
-    lead.tags = list(cleaned.tags)
-    lead.custom_fields = dict(cleaned.custom_fields)
-    lead.counter = 1
-    lead.opt_in = False
-    lead.sms_opt_in = False
+    """Fill a lead registering for the first time (a held one, made before) from the input."""
+    for name, value in _new_lead_values(cleaned).items():
+        setattr(lead, name, value)
     _apply_consent(lead, cleaned)
     _apply_context(lead, context)
+
+
+def new_lead(
+    workspace_id: str, origin_id: str, cleaned: CleanLead, context: RegistrationContext
+) -> Lead:
+    """A new lead made from the input, as `apply_to_new_lead` fills one: made with its values
+    (`models.base.made`), without a setter's attribute events for each, so its name's search
+    keys are set here rather than by `Lead`'s validator."""
+    values = _new_lead_values(cleaned)
+    lead = made(
+        Lead,
+        workspace_id=workspace_id,
+        origin_id=origin_id,
+        first_name_key=search_key(values.get("first_name")),
+        last_name_key=search_key(values.get("last_name")),
+        **values,
+    )
+    _apply_consent(lead, cleaned)
+    _apply_context(lead, context)
+    return lead
 
 
 def merge_into_lead(
