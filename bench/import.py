@@ -110,7 +110,7 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
     from leadsite import create_app
     from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
-    from leadsite.leads.imports.job import no_cycle_collection
+    from leadsite.leads.imports.job import _keep_statistics, no_cycle_collection
     from leadsite.leads.staff_origins import staff_origin
     from leadsite.models import Funnel, OriginKind
     from leadsite.registration import LeadInput, RegistrationContext
@@ -137,6 +137,7 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
         context = RegistrationContext()
         for start in range(0, existing, chunk_rows):
             register_many(origin, inputs("seed", start, min(chunk_rows, existing - start)), context)
+        _keep_statistics(1)  # ANALYZE on PostgreSQL, as the job does as its tables grow
         statements: list[str] = []
         spent: dict[str, float] = {}
 

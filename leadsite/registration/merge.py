@@ -98,16 +98,24 @@ def merge_into_lead(
             setattr(lead, name, fields[name])
     for name in PROFILE_FIELDS:
         if name in fields:
-            setattr(lead, name, fields[name])
+            _change(lead, name, fields[name])
     for name in ATTRIBUTION_FIELDS:
         if name in fields and not getattr(lead, name):
             setattr(lead, name, fields[name])
-    lead.tags = tags
-    lead.custom_fields = {**(lead.custom_fields or {}), **cleaned.custom_fields}
+    _change(lead, "tags", tags)
+    _change(lead, "custom_fields", {**(lead.custom_fields or {}), **cleaned.custom_fields})
     lead.counter = (lead.counter or 0) + 1
-    lead.points = (lead.points or 0) + fields.get("points", 0)
+    _change(lead, "points", (lead.points or 0) + fields.get("points", 0))
     if not cleaned.do_not_reset_opt_out:
-        lead.opted_out_at = None
+        _change(lead, "opted_out_at", None)
     _apply_consent(lead, cleaned)
     _apply_context(lead, context)
     lead.updated_at = utcnow()
+
+
+def _change(lead: Lead, name: str, value: Any) -> None:
+    """Set the attribute unless it holds `value` already: most of an import's updates give the
+    values the lead has, and each set costs its attribute events (and a name's, its search
+    key's validator) for an UPDATE that would leave the column out anyway."""
+    if getattr(lead, name) != value:
+        setattr(lead, name, value)

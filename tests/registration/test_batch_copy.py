@@ -108,3 +108,26 @@ def test_a_copy_that_meets_a_unique_constraint_raises_integrity_error():
     db.session.rollback()
 
     assert db.session.scalar(db.select(db.func.count()).select_from(Lead)) == 1
+
+
+def test_new_leads_of_a_batch_and_alone_have_their_names_search_keys():
+    ws = factories.workspace()
+    origin = factories.origin(factories.staged_funnel(ws), OriginKind.IMPORT)
+    db.session.commit()
+    inputs = [
+        LeadInput(email=f"p{n}@example.com", first_name="Émile", last_name=f"García{n}")
+        for n in range(SIZE)
+    ]
+
+    register_many(origin, inputs, RegistrationContext())
+    register(
+        origin, LeadInput(email="alone@example.com", first_name="ÉMILE"), RegistrationContext()
+    )
+    db.session.commit()
+
+    keys = db.session.execute(
+        db.select(Lead.email, Lead.first_name_key, Lead.last_name_key).order_by(Lead.email)
+    ).all()
+    assert ("alone@example.com", "emile", None) in keys
+    assert ("p7@example.com", "emile", "garcia7") in keys
+    assert {first for _, first, _ in keys} == {"emile"}
