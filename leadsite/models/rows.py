@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from leadsite.extensions import db
+from leadsite.models.types import UTCDateTime
 
 
 class NewRows:
@@ -194,7 +196,24 @@ def _statement(
         columns=", ".join(quote.format_column(column) for column in columns),
         marks=", ".join("?" for _ in columns),
     )
-    return statement, [column.type._cached_bind_processor(dialect) for column in columns]
+    return statement, [_processor(dialect, column.type) for column in columns]
+
+
+def _processor(dialect: Dialect, type_: Any) -> Callable[[Any], Any] | None:
+    """The column type's bind processing; on SQLite, a UTC timestamp's (`UTCDateTime`) done
+    in one step for the usual value, `utcnow()`'s: the type's two (to naive UTC, then SQLite's
+    text) were a tenth of a batch's write, five timestamps a row."""
+    process = type_._cached_bind_processor(dialect)
+    if dialect.name != "sqlite" or not isinstance(type_, UTCDateTime) or process is None:
+        return process
+
+    def utc_text(value: datetime | None) -> Any:
+        if value is not None and value.tzinfo is UTC:
+            # SQLite's DATETIME storage format, microseconds always written.
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process(value)
+
+    return utc_text
 
 
 @cache
