@@ -6,15 +6,13 @@ several times the INSERTs themselves. `NewRows` writes such objects as plain row
 
 On PostgreSQL a table's rows go in one `COPY ... FROM STDIN` when there are many of them (a
 batch's, an import chunk's): psycopg's executemany runs one INSERT per row on the server
-(pipelined), about a millisecond a row on this machine, where COPY streams them. On SQLite
-as many rows go in one `executemany` of a plain INSERT, their values processed here.
+(pipelined), about a millisecond a row on this machine, where COPY streams them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar
 
@@ -23,7 +21,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from leadsite.extensions import db
-from leadsite.models.types import UTCDateTime
 
 
 class NewRows:
@@ -75,10 +72,8 @@ class NewRows:
         copies = connection.dialect.name == "postgresql"
         for table, names in sorted(batches, key=lambda batch: _table_order(batch[0])):
             rows = batches[table, names]
-            if len(rows) >= COPY_MIN_ROWS and copies:
+            if copies and len(rows) >= COPY_MIN_ROWS:
                 _copy(connection, table, names, rows)
-            elif len(rows) >= COPY_MIN_ROWS and connection.dialect.paramstyle == "qmark":
-                _insert_many(connection, table, names, rows)
             else:
                 connection.execute(_insert(table), rows)
         for obj, columns in written if detach else ():
@@ -153,69 +148,15 @@ def _copy(
         connection.dispatch.after_cursor_execute(connection, cursor, statement, rows, None, True)
 
 
-def _insert_many(
-    connection: Connection, table: Table, names: tuple[str, ...], rows: list[dict[str, Any]]
-) -> None:
-    """The rows in one `executemany` of the driver's own INSERT (SQLite), each value through its
-    column type's bind processing as SQLAlchemy's would: its per-row parameter building was
-    most of the write's time for a batch's thousands of rows. Still an engine execution
-    (events, errors wrapped: `IntegrityError` on a unique constraint)."""
-    statement, processors = _insert_statement(connection.dialect, table, names)
-    connection.exec_driver_sql(
-        statement,
-        [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processors, row.values(), strict=True)
-            )
-            for row in rows
-        ],
-    )
-
-
-def _insert_statement(
-    dialect: Dialect, table: Table, names: tuple[str, ...]
-) -> tuple[str, list[Callable[[Any], Any] | None]]:
-    return _statement(dialect, table, names, "INSERT INTO {table} ({columns}) VALUES ({marks})")
-
-
+@cache
 def _copy_statement(
     dialect: Dialect, table: Table, names: tuple[str, ...]
 ) -> tuple[str, list[Callable[[Any], Any] | None]]:
-    return _statement(dialect, table, names, "COPY {table} ({columns}) FROM STDIN")
-
-
-@cache
-def _statement(
-    dialect: Dialect, table: Table, names: tuple[str, ...], template: str
-) -> tuple[str, list[Callable[[Any], Any] | None]]:
-    """The statement for these columns of `table` (`marks`: SQLite's `?`s), and each column's
-    bind processor."""
     quote = dialect.identifier_preparer
     columns = [table.c[name] for name in names]
-    statement = template.format(
-        table=quote.format_table(table),
-        columns=", ".join(quote.format_column(column) for column in columns),
-        marks=", ".join("?" for _ in columns),
-    )
-    return statement, [_processor(dialect, column.type) for column in columns]
-
-
-def _processor(dialect: Dialect, type_: Any) -> Callable[[Any], Any] | None:
-    """The column type's bind processing; on SQLite, a UTC timestamp's (`UTCDateTime`) done
-    in one step for the usual value, `utcnow()`'s: the type's two (to naive UTC, then SQLite's
-    text) were a tenth of a batch's write, five timestamps a row."""
-    process = type_._cached_bind_processor(dialect)
-    if dialect.name != "sqlite" or not isinstance(type_, UTCDateTime) or process is None:
-        return process
-
-    def utc_text(value: datetime | None) -> Any:
-        if value is not None and value.tzinfo is UTC:
-            # SQLite's DATETIME storage format, microseconds always written.
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return process(value)
-
-    return utc_text
+    listed = ", ".join(quote.format_column(column) for column in columns)
+    statement = f"COPY {quote.format_table(table)} ({listed}) FROM STDIN"
+    return statement, [column.type._cached_bind_processor(dialect) for column in columns]
 
 
 @cache
