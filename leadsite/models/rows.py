@@ -51,8 +51,10 @@ class NewRows:
         self._objects.extend(other._objects)
         other._objects = []
 
-    def write(self, session: Session) -> None:
-        """INSERT everything added, parents before children; the caller commits.
+    def write(self, session: Session, detach: bool = True) -> None:
+        """INSERT everything added, parents before children; the caller commits. Not
+        `detach`: the objects stay transient (for a caller that adds none of them to a
+        session after: `session.add` would INSERT them again).
 
         As in the ORM's flush, a column never set is left out of the INSERT (so it gets SQL
         NULL, where binding None to a JSON column would store JSON `null`); rows of a table
@@ -74,7 +76,7 @@ class NewRows:
                 _copy(connection, table, names, rows)
             else:
                 connection.execute(_insert(table), rows)
-        for obj, columns in written:
+        for obj, columns in written if detach else ():
             for key, _ in columns:
                 # Written NULL: record it, as a load would, so that reading the attribute
                 # does not go back to the database.

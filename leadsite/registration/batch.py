@@ -265,17 +265,21 @@ def _register_all(
                 claimed.add(lead.id)
             rows.extend(item.built.rows)
             prepared.append((index, item))
+        # Outcomes name the leads by id: the objects join the session only when an email about
+        # them is made (it reads their relationships). Only then are they made detached by the
+        # write (a tenth of an import's write); the others are written and dropped.
+        attach = {
+            index: single or funnel.double_opt_in or bool(item.cleaned.notifications)
+            for index, item in prepared
+        }
         # A racing registration of the same person fails here (or at the flush of an update),
         # on a unique constraint.
-        rows.write(db.session)
+        rows.write(db.session, detach=any(attach.values()))
         # One query finds the leads of the round that existed and have a wait-until waiting,
         # instead of a recheck's query for each.
         waiting = leads_waiting([item.built.lead.id for _, item in prepared if item.existed])
-        for _, item in prepared:
-            # Outcomes name the leads by id: the objects join the session only when an email
-            # about them is made (it reads their relationships).
-            attach = single or funnel.double_opt_in or bool(item.cleaned.notifications)
-            after_write(funnel, item, attach, recheck=item.built.lead.id in waiting)
+        for index, item in prepared:
+            after_write(funnel, item, attach[index], recheck=item.built.lead.id in waiting)
         db.session.flush()
         for index, item in prepared:
             built = item.built

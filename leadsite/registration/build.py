@@ -32,7 +32,7 @@ from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.registration.errors import Conflict
 from leadsite.registration.inputs import RegistrationContext
-from leadsite.registration.merge import apply_to_new_lead
+from leadsite.registration.merge import new_lead
 from leadsite.registration.validate import CleanLead
 from leadsite.representations import journey_summary, lead_dict
 from leadsite.values import phone_is_assigned
@@ -59,8 +59,7 @@ def build_new(
     endpoints: list[WebhookEndpoint] | None = None,
 ) -> Built:
     """A new lead from the cleaned input, with everything `build` makes for it."""
-    lead = Lead(workspace_id=origin.workspace_id, origin_id=origin.id)
-    apply_to_new_lead(lead, cleaned, context)
+    lead = new_lead(origin.workspace_id, origin.id, cleaned, context)
     return build(origin, funnel, cleaned, context, plan, lead, None, conflicts, endpoints)
 
 

@@ -4,6 +4,7 @@ unique constraint fails as an INSERT would, so that the batch retries."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -108,3 +109,45 @@ def test_a_copy_that_meets_a_unique_constraint_raises_integrity_error():
     db.session.rollback()
 
     assert db.session.scalar(db.select(db.func.count()).select_from(Lead)) == 1
+
+
+def test_new_leads_of_a_batch_and_alone_have_their_names_search_keys():
+    ws = factories.workspace()
+    origin = factories.origin(factories.staged_funnel(ws), OriginKind.IMPORT)
+    db.session.commit()
+    inputs = [
+        LeadInput(email=f"p{n}@example.com", first_name="Émile", last_name=f"García{n}")
+        for n in range(SIZE)
+    ]
+
+    register_many(origin, inputs, RegistrationContext())
+    register(
+        origin, LeadInput(email="alone@example.com", first_name="ÉMILE"), RegistrationContext()
+    )
+    db.session.commit()
+
+    keys = db.session.execute(
+        db.select(Lead.email, Lead.first_name_key, Lead.last_name_key).order_by(Lead.email)
+    ).all()
+    assert ("alone@example.com", "emile", None) in keys
+    assert ("p7@example.com", "emile", "garcia7") in keys
+    assert {first for _, first, _ in keys} == {"emile"}
+
+
+def test_timestamps_written_in_bulk_read_back_and_compare_as_written():
+    ws = factories.workspace()
+    db.session.commit()
+    base = datetime(2026, 12, 7, 3, 4, 5, tzinfo=UTC)
+    times = [base + timedelta(seconds=n, microseconds=n % 3) for n in range(SIZE)]
+    times[1] = base.astimezone(timezone(timedelta(hours=2))) + timedelta(seconds=1)  # not UTC
+    rows = NewRows()
+    for n, when in enumerate(times):
+        rows.add(Lead(workspace_id=ws.id, email=f"n{n}@x.org", created_at=when, updated_at=when))
+    rows.write(db.session)
+    db.session.commit()
+    db.session.expunge_all()
+
+    read = dict(db.session.execute(db.select(Lead.email, Lead.created_at)).all())
+    assert [read[f"n{n}@x.org"] for n in range(SIZE)] == times
+    later = db.select(db.func.count()).select_from(Lead).where(Lead.created_at > times[1])
+    assert db.session.scalar(later) == SIZE - 2
