@@ -114,6 +114,26 @@ def run(command: Sequence[str], env: Mapping[str, str]) -> str:
     return done.stdout
 
 
+# Rate limits an in-process benchmark checks but never reaches, and no worker beside it.
+IN_PROCESS_ENV = {
+    "API_RATE_LIMIT": "100000 per second",
+    "API_IP_RATE_LIMIT": "100000 per second",
+    "LEADSITE_INLINE_WORKER": "0",
+}
+
+
+def demo_in_process(env: Mapping[str, str]) -> dict:
+    """Migrate the database `env` names and make the demo workspace in it, then take `env` into
+    this process (and the repository onto its path) so that the app can be imported here;
+    return the demo's keys and references (`leadsite demo --json`)."""
+    flask = [str(BIN / "flask"), "--app", "app"]
+    run([*flask, "db", "upgrade"], env)
+    demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    return demo
+
+
 @contextmanager
 def fresh_database(database: str | None, workdir: Path, name: str) -> Iterator[str]:
     """Yield the URL of an empty database: a SQLite file in workdir, or leadsite_bench on PG."""

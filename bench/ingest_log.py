@@ -15,7 +15,6 @@ and on PostgreSQL the CPU its backends spent per registration (the inserts' own 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import BIN, ROOT, fresh_database, run
+from _harness import IN_PROCESS_ENV, demo_in_process, fresh_database
 from sqlalchemy.engine import make_url
 
 
@@ -71,17 +70,11 @@ def main() -> None:
     ):
         env = {
             **os.environ,
+            **IN_PROCESS_ENV,
             "DATABASE_URL": url,
             "SECRET_KEY": "bench-ingest-log",
-            "API_RATE_LIMIT": "100000 per second",
-            "API_IP_RATE_LIMIT": "100000 per second",
-            "LEADSITE_INLINE_WORKER": "0",
         }
-        flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
-        demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
+        demo = demo_in_process(env)
         measure(args, demo, url if url.startswith("postgres") else None)
 
 

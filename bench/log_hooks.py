@@ -14,7 +14,6 @@ import argparse
 import collections
 import functools
 import gc
-import json
 import os
 import statistics
 import sys
@@ -24,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _harness import BIN, ROOT, fresh_database, run
+from _harness import IN_PROCESS_ENV, demo_in_process, fresh_database
 
 
 def main() -> None:
@@ -44,19 +43,8 @@ def main() -> None:
         tempfile.TemporaryDirectory() as workdir,
         fresh_database(args.database, Path(workdir), "hooks") as url,
     ):
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-log-hooks",
-            "API_RATE_LIMIT": "100000 per second",
-            "API_IP_RATE_LIMIT": "100000 per second",
-            "LEADSITE_INLINE_WORKER": "0",
-        }
-        flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
-        demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
+        env = {**os.environ, **IN_PROCESS_ENV, "DATABASE_URL": url, "SECRET_KEY": "bench-log-hooks"}
+        demo = demo_in_process(env)
         measure(args, demo)
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _databases import database_url, drop, is_postgres, recreate
-from _harness import BIN, ROOT, run, source_version
+from _harness import IN_PROCESS_ENV, ROOT, demo_in_process, source_version
 
 BODY = {"first_name": "Bench"}
 APPS = {
@@ -60,17 +60,7 @@ def _timed(
 
 
 def child_full(args: argparse.Namespace, door: bool = False) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "API_RATE_LIMIT": "100000 per second",  # as register.py: checked, never reached
-        "API_IP_RATE_LIMIT": "100000 per second",
-        "LEADSITE_INLINE_WORKER": "0",
-    }
-    flask = [str(BIN / "flask"), "--app", "app"]
-    run([*flask, "db", "upgrade"], env)
-    demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
+    demo = demo_in_process({**os.environ, **IN_PROCESS_ENV})  # limits as register.py's
     from app import app  # after the environment is set
     from leadsite.registration import batch as pipeline  # where register() takes its turn
 
