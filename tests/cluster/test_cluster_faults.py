@@ -78,38 +78,32 @@ def test_killing_app1_mid_load_loses_no_answered_registration(
     assert result.recover_s < 5, result.row()
 
 
-def test_killing_a_worker_mid_delivery_loses_no_webhook(cluster: object, receiver: object) -> None:
+def _worker1_is_taken_over(cluster: object, receiver: object, name: str) -> None:
+    """worker1 is caught mid-delivery by the fault; worker2 delivers what it was sending, with
+    the same webhook-id, and nothing is lost, duplicated or missing."""
     cluster.wait_healthy()
-    fault = _cluster_faults.standard_faults(cluster, receiver, hold=0)["worker-kill"]
+    fault = _cluster_faults.standard_faults(cluster, receiver, hold=0)[name]
 
     result = _cluster_faults.run_fault(
         cluster, receiver, fault, duration=5, at=1.5, threads=THREADS, give_up=6, drain_timeout=20
     )
 
     assert result.killed_in_flight > 0, "worker1 was not caught mid-delivery"
-    # Its messages come back after the lease (5 s) to worker2, with the same webhook-id (the
-    # receiver holds worker1's deliveries 3 s, so the kill lands mid-delivery; worker1 is
-    # restarted only after the lease).
     assert result.redelivered_by_other == result.killed_in_flight, result.row()
     assert result.webhooks_missing == 0 and result.webhooks_pending == 0, result.row()
     assert result.lost == 0 and result.duplicated == 0, result.row()
     assert result.server_errors == 0 and result.no_answer == 0, result.row()
+
+
+def test_killing_a_worker_mid_delivery_loses_no_webhook(cluster: object, receiver: object) -> None:
+    # Its messages come back after the lease (5 s) to worker2 (the receiver holds worker1's
+    # deliveries 3 s, so the kill lands mid-delivery; worker1 is restarted only after the lease).
+    _worker1_is_taken_over(cluster, receiver, "worker-kill")
 
 
 def test_a_worker_cut_from_the_database_is_taken_over(cluster: object, receiver: object) -> None:
-    cluster.wait_healthy()
     # The link stays down until worker2 has delivered what worker1 was sending (or 60 s).
-    fault = _cluster_faults.standard_faults(cluster, receiver, hold=0)["worker-link"]
-
-    result = _cluster_faults.run_fault(
-        cluster, receiver, fault, duration=5, at=1.5, threads=THREADS, give_up=6, drain_timeout=20
-    )
-
-    assert result.killed_in_flight > 0, "worker1 was not caught mid-delivery"
-    assert result.redelivered_by_other == result.killed_in_flight, result.row()
-    assert result.webhooks_missing == 0 and result.webhooks_pending == 0, result.row()
-    assert result.lost == 0 and result.duplicated == 0, result.row()
-    assert result.server_errors == 0 and result.no_answer == 0, result.row()
+    _worker1_is_taken_over(cluster, receiver, "worker-link")
 
 
 def test_postgresql_down_is_answered_503_with_retry_after_and_back_within_5_s(
