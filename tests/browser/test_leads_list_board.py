@@ -99,7 +99,7 @@ def test_escape_cancels_an_inline_edit(page: Page, live_server: str):
 
     page.get_by_role("link", name="Edit status").click()
     field = page.locator("#lead-status").get_by_label("Status")
-    field.fill("lost")
+    field.select_option("lost")
     field.press("Escape")
 
     expect(page.locator("#lead-status form")).to_have_count(0)
