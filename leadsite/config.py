@@ -62,6 +62,7 @@ def from_environment() -> dict[str, object]:
         # An Idempotency-Key reserved this long ago, with no answer and nothing registered, lost
         # its request (a killed process): a repeat takes it over and registers.
         "IDEMPOTENCY_ABANDONED_AFTER": float(os.environ.get("IDEMPOTENCY_ABANDONED_AFTER", "120")),
+        "IDEMPOTENCY_HOLDER_GRACE": float(os.environ.get("IDEMPOTENCY_HOLDER_GRACE", "10")),
         # On PostgreSQL an idle worker waits on LISTEN for new work; off (0) it only polls, as
         # it must behind a pooler in transaction mode (PgBouncer), where LISTEN does not work.
         "WORKER_LISTEN": _flag("WORKER_LISTEN", default=True),

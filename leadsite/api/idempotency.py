@@ -13,8 +13,11 @@ the request wrote, and whether it created them, set by the doors' `on_written` t
 `record_written`). A repeat that finds a reservation with no answer but a registration answers
 from it (the door's `replay`), stores that answer, and never registers again; only a
 reservation with nothing registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
-on PostgreSQL, at once when the database connection that made it is gone (its process was
-killed, or the database restarted: no request outlives either).
+on PostgreSQL, once the database connection that made it is gone (its process was killed, or the
+database restarted) and the reservation is older than `IDEMPOTENCY_HOLDER_GRACE` (10 s). The
+grace is there because a live request can lose that connection too: the pool closes an overflow
+connection given back after the reservation's commit, while the request goes on to register on
+another; a registration is done well within 10 s.
 
 A takeover is safe even when its holder lives on (a connection closed by its pool, a request
 slower than `IDEMPOTENCY_ABANDONED_AFTER`): the holder's registration writes on its own
@@ -57,8 +60,10 @@ POLL_SECONDS = 0.05
 # A reservation this old, with nothing registered, has lost its request (a killed process): a
 # repeat may take it over. The default of the `IDEMPOTENCY_ABANDONED_AFTER` setting (seconds).
 ABANDONED_AFTER = timedelta(minutes=2)
-# How often a repeat asks PostgreSQL whether a reservation's connection is still there.
+# How often a repeat asks PostgreSQL whether a reservation's connection is still there, and
+# how old a reservation must be before its connection's end counts (`IDEMPOTENCY_HOLDER_GRACE`).
 HOLDER_CHECK_SECONDS = 0.25
+HOLDER_GRACE = timedelta(seconds=10)
 
 _records = IdempotencyRecord.__table__
 
@@ -231,12 +236,19 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
             _take_over(record.id)
             record = None
             continue
-        if abandoned and time.monotonic() - holder_checked >= HOLDER_CHECK_SECONDS:
+        if (
+            abandoned
+            and age > _setting("IDEMPOTENCY_HOLDER_GRACE", HOLDER_GRACE)
+            and time.monotonic() - holder_checked >= HOLDER_CHECK_SECONDS
+        ):
             holder_checked = time.monotonic()
+            record_id = record.id  # `_holder_gone` ends the transaction, which expires `record`
             if _holder_gone(record.response_body):
-                _take_over(record.id)
+                _take_over(record_id)
                 record = None
                 continue
+            record = None  # read again: it may have been answered, released or taken meanwhile
+            continue
         if record.request_hash != fingerprint:
             return api_error(
                 422,
@@ -368,8 +380,12 @@ def _release(record_id: str, unless_registered: bool = False) -> None:
 
 
 def _abandoned_after() -> timedelta:
-    seconds = current_app.config.get("IDEMPOTENCY_ABANDONED_AFTER")
-    return ABANDONED_AFTER if seconds is None else timedelta(seconds=float(seconds))
+    return _setting("IDEMPOTENCY_ABANDONED_AFTER", ABANDONED_AFTER)
+
+
+def _setting(name: str, default: timedelta) -> timedelta:
+    seconds = current_app.config.get(name)
+    return default if seconds is None else timedelta(seconds=float(seconds))
 
 
 def _replayed(record: IdempotencyRecord) -> Response:
