@@ -211,8 +211,8 @@ def main() -> int:
         "--give-up",
         type=float,
         default=150,
-        help="seconds a registration is retried (a key whose holder died is freed at once on"
-        " PostgreSQL, after IDEMPOTENCY_ABANDONED_AFTER otherwise)",
+        help="seconds a registration is retried (a key whose holder died is freed after"
+        " IDEMPOTENCY_HOLDER_GRACE on PostgreSQL, after IDEMPOTENCY_ABANDONED_AFTER otherwise)",
     )
     parser.add_argument("--drain", type=float, default=30, help="seconds to wait for webhooks")
     parser.add_argument("--sizing", action="store_true", help="measure 1 app host against 2")
