@@ -247,8 +247,7 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
                 _take_over(record_id)
                 record = None
                 continue
-            record = None  # read again: it may have been answered, released or taken meanwhile
-            continue
+            continue  # read it again (no insert): answered, released or taken meanwhile?
         if record.request_hash != fingerprint:
             return api_error(
                 422,
