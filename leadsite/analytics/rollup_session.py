@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session, SessionTransaction
 from leadsite.analytics.rollup import (
     CountKey,
     JourneyState,
+    Shape,
     contribution,
     journey_state,
+    shape,
     stored_states,
 )
 from leadsite.models import Journey, JourneyCount, JourneyDuration, JourneyStep, Stage
@@ -157,24 +159,30 @@ def apply_changes(
     extra: Counter[tuple[str, CountKey]] | None = None,
 ) -> None:
     """Write what changed between each (before, after) pair of journey states: the counts'
-    differences, upserted in key order, and the changed times spent."""
+    differences, upserted in key order, and the changed times spent.
+
+    Each shape's contribution is worked out once (`rollup.shape`): the net number of journeys
+    that left or took each shape, times its counts, is the counts' difference."""
     states = [state for pair in changes for state in pair if state is not None]
     orders = stage_orders(session, {state.funnel_id for state in states})
-    deltas: Counter[CountKey] = Counter()
+    counted: dict[Shape, tuple[Counter[CountKey], dict[str, tuple[float, int]]]] = {}
+    shapes: Counter[Shape] = Counter()
     workspaces: dict[str, str] = {}
+
+    def durations_of(state: JourneyState, sign: int) -> dict[str, tuple[float, int]]:
+        key = shape(state)
+        found = counted.get(key)
+        if found is None:
+            found = counted[key] = contribution(state, orders[state.funnel_id])
+        shapes[key] += sign
+        workspaces[state.funnel_id] = state.workspace_id
+        return found[1]
+
     durations_out: list[tuple[str, str]] = []
     durations_in: list[dict[str, Any]] = []
     for before, after in changes:
-        old_durations: dict[str, tuple[float, int]] = {}
-        new_durations: dict[str, tuple[float, int]] = {}
-        if before is not None:
-            counts, old_durations = contribution(before, orders[before.funnel_id])
-            deltas.subtract(counts)
-            workspaces[before.funnel_id] = before.workspace_id
-        if after is not None:
-            counts, new_durations = contribution(after, orders[after.funnel_id])
-            deltas.update(counts)
-            workspaces[after.funnel_id] = after.workspace_id
+        old_durations = {} if before is None else durations_of(before, -1)
+        new_durations = {} if after is None else durations_of(after, 1)
         journey_id = (before or after).id  # type: ignore[union-attr]
         same_place = (
             before is not None
@@ -200,6 +208,11 @@ def apply_changes(
                         "seconds": found[0],
                     }
                 )
+    deltas: Counter[CountKey] = Counter()
+    for key, times in shapes.items():
+        if times:
+            for count_key, n in counted[key][0].items():
+                deltas[count_key] += n * times
     for (workspace_id, key), n in (extra or {}).items():
         deltas[key] += n
         workspaces[key[0]] = workspace_id
