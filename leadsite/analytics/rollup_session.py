@@ -76,10 +76,13 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 def _written(session: Session, objects: list[Any]) -> None:
     """`NewRows` wrote these objects: its journeys are new to the rollup."""
-    for obj in objects:
-        if isinstance(obj, Journey):
-            session.info.setdefault(OBJECTS, {})[obj.id] = obj
-            _tracked(session).setdefault(obj.id, None)
+    journeys = [obj for obj in objects if isinstance(obj, Journey)]
+    if not journeys:
+        return
+    known, tracked = session.info.setdefault(OBJECTS, {}), _tracked(session)
+    for journey in journeys:
+        known[journey.id] = journey
+        tracked.setdefault(journey.id, None)
 
 
 NewRows.after_write.append(_written)
