@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -36,6 +37,27 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, `process_bind_param` and the SQLite DATETIME's formatting in one step:
+        an import writes some twenty-five timestamps a row, and the two steps (the second
+        builds a dict of the parts for a %-format) were a twentieth of its CPU.
+
+        The text is SQLAlchemy's SQLite storage format, `YYYY-MM-DD HH:MM:SS.ffffff`, whose
+        order is the time's (`tests/unit/test_types.py` holds the two ways equal)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is not UTC:
+                if value.tzinfo is None:
+                    raise ValueError("naive datetime: use an aware datetime in UTC")
+                value = in_zone(value, UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
