@@ -113,6 +113,44 @@ def test_a_worker_killed_inside_a_chunk_leaves_none_of_it_and_resumes_it_whole(m
     assert _counters() == [1] * 6
 
 
+def test_a_worker_killed_in_a_chunk_run_row_by_row_resumes_after_the_rows_it_committed(
+    monkeypatch,
+):
+    """A chunk that failed as a whole runs row by row, each row committed with its progress
+    (`chunk_done`): killed at the fourth row, the three before it stay, and the job taken
+    over registers the other three, each person once."""
+    ws = factories.workspace()
+    funnel = factories.funnel(ws)
+    job = _queued(ws, funnel, _people(6))
+    real, rows_run = lead_import_job.register_many, []
+
+    def a_bad_batch_then_killed_at_the_fourth_row(origin, inputs, context, **options):
+        if len(inputs) > 1:
+            raise RuntimeError("a batch that fails as a whole")
+        rows_run.append(inputs)
+        if len(rows_run) == 4:
+            raise KeyboardInterrupt  # SIGINT as the fourth row's transaction is under way
+        return real(origin, inputs, context, **options)
+
+    monkeypatch.setattr(lead_import_job, "register_many", a_bad_batch_then_killed_at_the_fourth_row)
+    monkeypatch.setattr(lead_import_job.log, "exception", lambda *args: None)
+    _, lease = lead_import_job.claim()
+    with pytest.raises(KeyboardInterrupt):
+        lead_import_job.run_chunk(job.id, lease)
+    stopped = _fresh(job.id)
+    interrupted = (stopped.rows_done, stopped.created_count, list(stopped.chunk_done))
+    interrupted_counters = _counters()
+    monkeypatch.setattr(lead_import_job, "register_many", real)
+    _expire_lease(job.id)
+    worker.run_once()
+
+    assert interrupted == (3, 3, [0, 1, 2]) and interrupted_counters == [1, 1, 1]
+    done = _fresh(job.id)
+    assert (done.status, done.created_count, done.rows_done) == (ImportStatus.FINISHED, 6, 6)
+    assert list(done.chunk_done) == []
+    assert _counters() == [1] * 6
+
+
 def test_cancel_stops_after_the_current_chunk_and_says_so_with_the_counts(
     client, auth, monkeypatch
 ):
