@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -141,16 +142,18 @@ def child(
         result["rss_at_start_mb"] = _rss_mb()
         for name in ("upload only",) if upload_only else ("new leads", "updates"):
             result["peak_reset"] = _reset_peak()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), [(time.process_time(), _server_cpu())]
             with csv_path.open("rb") as stream:
                 job = lead_import.save_upload(demo.workspace_id, None, csv_path.name, stream)
             uploaded = time.perf_counter()
+            cpu.append((time.process_time(), _server_cpu()))
             mapping = ["email", "first_name", "last_name", "phone", "custom"]
             if not upload_only:
                 lead_import.set_mapping(job, mapping, funnel.id)
                 on_chunk = _progress_printer(name, progress) if progress else None
                 run_import(job.id, claim_one(job.id), seconds=None, on_chunk=on_chunk)
             ran = time.perf_counter()
+            cpu.append((time.process_time(), _server_cpu()))
             done = db.session.get(LeadImport, job.id, populate_existing=True)
             result["passes"].append(
                 {
@@ -162,6 +165,13 @@ def child(
                     "rejected": done.rejected_count,
                     "upload_s": uploaded - started,
                     "run_s": ran - uploaded,
+                    # CPU seconds of this process, and of PostgreSQL's backend (None: SQLite,
+                    # or the session changed connections), for the upload and for the run
+                    "cpu_s": [after[0] - before[0] for before, after in pairwise(cpu)],
+                    "db_cpu_s": [
+                        after[1][1] - before[1][1] if after[1][0] == before[1][0] != 0 else None
+                        for before, after in pairwise(cpu)
+                    ],
                     "peak_rss_mb": _peak_rss_mb(),
                 }
             )
@@ -267,11 +277,14 @@ def _line(database: str, item: dict[str, Any]) -> str:
     rows = item["rows"]
     run_rate = rows / item["run_s"] if item["name"] != "upload only" else 0.0
     total_rate = rows / (item["upload_s"] + item["run_s"])
+    step = 1 if item["name"] != "upload only" else 0  # the run's CPU, or the upload's
+    database_ms = item["db_cpu_s"][step]
+    database_cpu = f"{database_ms / rows * 1e3:.2f}" if database_ms is not None else "-"
     return (
         f"{database:<11} {item['name']:<10} {rows:>9,} {item['created']:>8,} "
         f"{item['updated']:>8,} {item['rejected']:>5,} {rows / item['upload_s']:>10,.0f} "
         f"{run_rate:>9,.0f} {total_rate:>9,.0f} {run_rate / GOAL_ROWS_PER_S:>6.2f} "
-        f"{item['peak_rss_mb']:>8.0f}"
+        f"{item['cpu_s'][step] / rows * 1e3:>7.2f} {database_cpu:>6} {item['peak_rss_mb']:>7.0f}"
     )
 
 
@@ -340,7 +353,8 @@ def main() -> None:
     print(f"goal: {GOAL_ROWS_PER_S:,} rows/s at 1,000,000 rows, peak RSS <= {GOAL_RSS_MB} MB")
     header = (
         f"{'database':<11} {'pass':<10} {'rows':>9} {'created':>8} {'updated':>8} {'rej.':>5} "
-        f"{'upload/s':>10} {'run/s':>9} {'total/s':>9} {'/goal':>6} {'RSS MB':>8}"
+        f"{'upload/s':>10} {'run/s':>9} {'total/s':>9} {'/goal':>6} {'app ms':>7} {'db ms':>6} "
+        f"{'RSS MB':>7}"
     )
     with tempfile.TemporaryDirectory() as work:
         csv_path = Path(work) / "bench.csv"
@@ -387,6 +401,8 @@ def main() -> None:
     print(header)
     print("\n".join(lines))
     print("\n".join(notes))
+    print("app ms, db ms: CPU ms a row of the run (of the upload, alone) in this process and in")
+    print("PostgreSQL's backend; RSS MB: the pass's peak")
 
 
 if __name__ == "__main__":
