@@ -169,7 +169,7 @@ def child(
             done = db.session.get(LeadImport, job.id, populate_existing=True)
             report_s = _download_rejected(done) if done.rejected_count else None
             result["passes"].append(
-                {
+                item := {
                     "name": name,
                     "rows": done.row_count,
                     "status": done.status,
@@ -189,6 +189,7 @@ def child(
                     "report_s": report_s,
                 }
             )
+            print(json.dumps({"pass": item}), flush=True)  # kept should a later pass fail
     return result
 
 
@@ -378,7 +379,7 @@ def main() -> None:
         _write_csv(csv_path, args.rows, args.bad_every)
         size = csv_path.stat().st_size / 1024 / 1024
         print(f"file: {size:.1f} MB")
-        lines, notes = [], []
+        lines, notes, failed = [], [], False
         for database, url in databases.items():
             recreate(url)
             if args.profile is not None:
@@ -401,15 +402,19 @@ def main() -> None:
                 stderr=None if args.progress else subprocess.PIPE,  # the progress, as it comes
                 text=True,
             )
-            if output.returncode != 0:
-                failed = (output.stderr or "")[-3000:]
-                sys.exit(f"{database}: the import's process failed:\n{failed}")
-            result = json.loads(output.stdout.strip().splitlines()[-1])
-            lines += [_line(database, item) for item in result["passes"]]
+            printed = [json.loads(line) for line in output.stdout.splitlines() if line[:1] == "{"]
+            passes = [item["pass"] for item in printed if "pass" in item]
+            lines += [_line(database, item) for item in passes]
+            if output.returncode != 0:  # the passes done are shown, and the other database run
+                failed = True
+                error = (output.stderr or "(its output is above)")[-3000:]
+                notes.append(f"{database}: the import's process failed:\n{error}")
+                continue
+            result = printed[-1]
             notes += [
                 f"{database} {item['name']}: the {item['rejected']:,} refused rows' CSV streamed "
                 f"in {item['report_s']:.1f} s"
-                for item in result["passes"]
+                for item in passes
                 if item["report_s"] is not None
             ]
             notes.append(
@@ -426,6 +431,7 @@ def main() -> None:
     print("\n".join(notes))
     print("app ms, db ms: CPU ms a row of the run (of the upload, alone) in this process and in")
     print("PostgreSQL's backend; RSS MB: the pass's peak")
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
