@@ -37,7 +37,12 @@ def _write_csv(path: Path, rows: int) -> None:
             file.write(f"kill{n}@example.com,First{n},Last{n}\n")
 
 
+WORKER_NAME = "import-kill-worker"  # its PostgreSQL sessions' application_name
+
+
 def _worker(url: str, lease: int, log: Path) -> subprocess.Popen:
+    if url.startswith("postgresql"):
+        url += f"?application_name={WORKER_NAME}"
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -48,6 +53,24 @@ def _worker(url: str, lease: int, log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "flask", "--app", "app", "leadsite", "worker"]
     with log.open("a") as output:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+
+
+def _in_transaction() -> bool | None:
+    """On PostgreSQL, whether a worker's session has a transaction open (a chunk under way,
+    most likely); None on SQLite, which cannot tell."""
+    from leadsite.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return None
+    open_ = db.session.scalar(
+        db.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"
+            " AND xact_start IS NOT NULL"
+        ),
+        {"name": WORKER_NAME},
+    )
+    db.session.rollback()
+    return bool(open_)
 
 
 def child(url: str, rows: int, kills: int, lease: int, seed: int) -> dict[str, Any]:
@@ -93,11 +116,15 @@ def child(url: str, rows: int, kills: int, lease: int, seed: int) -> dict[str, A
             while state().rows_done < target and worker.poll() is None:
                 time.sleep(0.1)
             time.sleep(chance.uniform(0, 1.0))  # anywhere in a chunk, or between two
+            inside = _in_transaction()
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             at = state()
             leads = db.session.scalar(db.select(db.func.count(Lead.id)).where(imported))
-            killed.append({"rows_done": at.rows_done, "leads": leads, "at": time.monotonic()})
+            killed.append(
+                {"rows_done": at.rows_done, "leads": leads, "in_transaction": inside}
+                | {"at": time.monotonic()}
+            )
         worker = _worker(url, lease, log)
         try:
             resumed(worker)
