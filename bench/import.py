@@ -237,7 +237,7 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
         context = RegistrationContext()
         for start in range(0, existing, chunk_rows):
             register_many(origin, inputs("seed", start, min(chunk_rows, existing - start)), context)
-        _keep_statistics(1)  # ANALYZE on PostgreSQL, as the job does as its tables grow
+        _keep_statistics(0, chunk_rows)  # ANALYZE on PostgreSQL, as the job does as it grows
         statements: list[str] = []
         spent: dict[str, float] = {}
 
