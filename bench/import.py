@@ -5,10 +5,13 @@ Each database runs in a child process of its own (its peak RSS is its own): a fr
 (`lt_import_bench` on PostgreSQL, instance/bench/import.db on SQLite), the demo workspace, the
 file stored by `leads/imports/upload.py` (streamed, in chunks) and run by `leads/imports/job.py`
 (`register_many` a chunk at a time), the way the worker runs it. Prints rows/s of the upload and
-of the run, and the peak RSS, beside the goal (5,000 rows/s at 1,000,000 rows, RSS <= 300 MB).
+of the run, the CPU a row (this process's and PostgreSQL's backend's) and each pass's own peak
+RSS, beside the goal (5,000 rows/s at 1,000,000 rows, RSS <= 300 MB); with `--progress N`, the
+same every N chunks as it runs (does anything grow or slow with the rows?).
 
     .venv/bin/python bench/import.py --rows 20000
     .venv/bin/python bench/import.py --rows 20000 --postgres postgresql://postgres@127.0.0.1:5432/x
+    .venv/bin/python -u bench/import.py --rows 1000000 --progress 100
 """
 
 from __future__ import annotations
