@@ -271,9 +271,10 @@ def test_postgresql_has_fresh_statistics_of_the_tables_an_import_grows(monkeypat
     assert dict(estimated.all()) == {"leads": 8, "journeys": 8}  # as analyzed after chunk 4
 
 
-def test_an_import_that_only_updates_leads_leaves_the_statistics_alone(monkeypatch):
-    """Its leads exist: it grows nothing the plans read, and ANALYZE after its chunks would
-    cost PostgreSQL a sample of every table for nothing (11 times in 1,000,000 rows)."""
+def test_an_import_that_only_updates_leads_analyzes_only_after_its_first_chunk(monkeypatch):
+    """Its leads exist: it grows nothing the plans read. Once, after its first chunk (the
+    leads it found may never have been analyzed), but not after its 2nd, 4th, 8th ... chunk:
+    that cost PostgreSQL a sample of every table for nothing (11 times in 1,000,000 rows)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's planner statistics; SQLite has none to keep (ANALYZE once)")
     monkeypatch.setattr(lead_import, "CHUNK_ROWS", 2)
@@ -286,4 +287,4 @@ def test_an_import_that_only_updates_leads_leaves_the_statistics_alone(monkeypat
     with captured_statements(lambda sql: sql.startswith("ANALYZE")) as analyzed:
         assert lead_import_job.run_import(again.id, lead_import_job.claim_one(again.id)) == 4
 
-    assert (_fresh(again.id).updated_count, analyzed) == (8, [])
+    assert (_fresh(again.id).updated_count, len(analyzed)) == (8, 1)

@@ -270,7 +270,7 @@ def run_chunk(job_id: str, token: str) -> bool:
         begin_write_transaction()
         finish_chunk(returned)
         db.session.commit()
-    _keep_statistics(progress.base_created, created_count[0])
+    _keep_statistics(progress.base_created, created_count[0], first=chunk.first_row == 0)
     return not finished
 
 
@@ -279,18 +279,19 @@ def run_chunk(job_id: str, token: str) -> bool:
 GROWN_TABLES = "leads, journeys, journey_steps, journey_data, events, outbox_messages"
 
 
-def _keep_statistics(created_before: int, created: int) -> None:
-    """On PostgreSQL, ANALYZE the tables the import grows once the leads it created reach 1, 2,
-    4, 8 ... chunks' worth (here `created_before` were, at the chunk's start): when they were
-    analyzed almost empty (or never, autovacuum off), the planner kept reading `leads` whole
-    for the match and for each new row's foreign-key checks, and a chunk of 500 new leads after
-    15,000 took 7.2 s (COPY of its events 4.5 s). A few analyses per import, each of a sample,
-    keep the plans on the indexes as the tables grow. An import that only updates leads grows
-    none of what the plans read: it analyzed 11 times in 1,000,000 rows (about 1.4 s of
-    PostgreSQL's CPU each at 200,000 leads) for nothing."""
+def _keep_statistics(created_before: int, created: int, first: bool = False) -> None:
+    """On PostgreSQL, ANALYZE the tables the import grows after its first chunk, and once the
+    leads it created reach 1, 2, 4, 8 ... chunks' worth (`created_before` were at the chunk's
+    start): when they were analyzed almost empty (or never, autovacuum off), the planner kept
+    reading `leads` whole for the match and for each new row's foreign-key checks, and a chunk
+    of 500 new leads after 15,000 took 7.2 s (COPY of its events 4.5 s). A few analyses per
+    import, each of a sample, keep the plans on the indexes as the tables grow. An import that
+    only updates leads grows none of what the plans read: after its first chunk (the leads it
+    finds may never have been analyzed) it analyzed 10 more times in 1,000,000 rows (about 1.4 s
+    of PostgreSQL's CPU each at 200,000 leads) for nothing."""
     unit = max(upload.CHUNK_ROWS, 1)
     crossed = (created // unit).bit_length() > (created_before // unit).bit_length()
-    if db.engine.dialect.name != "postgresql" or not crossed:
+    if db.engine.dialect.name != "postgresql" or not (first or crossed):
         return
     db.session.execute(text(f"ANALYZE {GROWN_TABLES}"))
     db.session.commit()
