@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, insert, text, update
+from sqlalchemy.exc import DBAPIError
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
@@ -293,8 +294,18 @@ def _keep_statistics(created_before: int, created: int, first: bool = False) -> 
     crossed = (created // unit).bit_length() > (created_before // unit).bit_length()
     if db.engine.dialect.name != "postgresql" or not (first or crossed):
         return
-    db.session.execute(text(f"ANALYZE {GROWN_TABLES}"))
-    db.session.commit()
+    try:
+        db.session.execute(text(f"ANALYZE {GROWN_TABLES}"))
+        db.session.commit()
+    except DBAPIError as error:  # over the statement timeout, say: the chunk is committed
+        db.session.rollback()
+        if error.connection_invalidated:  # the database is away: the worker's business
+            raise
+        log.warning(
+            "import: could not analyze %s; plans keep older statistics: %s",
+            GROWN_TABLES,
+            error.orig,
+        )
 
 
 @contextmanager
