@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gc
+import io
 import signal
 from datetime import timedelta
 
@@ -12,6 +14,7 @@ from sqlalchemy import update
 from leadsite.extensions import db
 from leadsite.leads.imports import job as lead_import_job
 from leadsite.leads.imports import upload as lead_import
+from leadsite.leads.imports.rows import rejected_csv
 from leadsite.models import ImportStatus, Lead, LeadImport, OriginKind, utcnow
 from leadsite.outbox import worker
 from tests import factories
@@ -305,3 +308,18 @@ def test_an_analyze_that_fails_does_not_stop_the_import(monkeypatch, caplog):
     done = _fresh(job.id)
     assert (done.status, done.created_count) == (ImportStatus.FINISHED, 5)
     assert "could not analyze" in caplog.text
+
+
+def test_the_refused_rows_csv_reads_them_a_page_at_a_time_in_order():
+    ws = factories.workspace()
+    lines = "".join(
+        f"{'bad' if n % 2 else 'p'}{n}{'' if n % 2 else '@example.com'},P,{n}\n" for n in range(10)
+    )
+    job = _queued(ws, factories.funnel(ws), ("email,first_name,last_name\n" + lines).encode())
+    lead_import_job.run_import(job.id, lead_import_job.claim_one(job.id))
+
+    parts = list(rejected_csv(_fresh(job.id), page=2))
+
+    rows = list(csv.reader(io.StringIO("".join(parts).lstrip("\ufeff"))))
+    assert len(parts) == 1 + 3  # the header, then pages of 2, 2 and 1
+    assert [row[:2] for row in rows[1:]] == [[str(n + 2), f"bad{n}"] for n in (1, 3, 5, 7, 9)]
