@@ -8,6 +8,8 @@ from limits import parse
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from leadsite.extensions import SweptMemoryStorage, db
+from leadsite.models import OutboxMessage
+from tests import factories
 from tests.statements import captured_statements
 
 
@@ -31,6 +33,37 @@ def test_a_registration_reads_its_origin_funnel_and_workspace_once(api):
     assert _reads_of("workspaces", statements) == []
     origin_reads = _reads_of("origins", statements)
     assert len(origin_reads) == 1 and "JOIN funnels" in origin_reads[0]
+
+
+def test_a_new_lead_reads_the_workspace_webhook_endpoints_once(api):
+    endpoint = factories.webhook_endpoint(api.workspace)
+    db.session.close()
+
+    with captured_statements() as statements:
+        response = api.register({"email": "new@example.com"})
+
+    assert response.status_code == 201
+    assert len(_reads_of("webhook_endpoints", statements)) == 1
+    # The endpoint read before the write lock is the one its events go to.
+    messages = db.session.scalars(db.select(OutboxMessage)).all()
+    assert {message.endpoint_id for message in messages} == {endpoint.id}
+
+
+def test_an_update_reads_the_endpoints_again_with_the_lead_locked(api):
+    endpoint = factories.webhook_endpoint(api.workspace)
+    assert api.register({"email": "again@example.com"}).status_code == 201
+    db.session.close()
+
+    with captured_statements() as statements:
+        response = api.register({"email": "again@example.com", "first_name": "Again"})
+
+    assert response.status_code == 200
+    # Once before the lock, for the new lead it might have been, once with the lead's own.
+    assert len(_reads_of("webhook_endpoints", statements)) == 2
+    updated = db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.payload["type"].as_string() == "lead.updated")
+    ).all()
+    assert [message.endpoint_id for message in updated] == [endpoint.id]
 
 
 def test_the_in_memory_rate_limits_sweep_at_most_once_a_second():
