@@ -8,7 +8,7 @@ from limits import parse
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from leadsite.extensions import SweptMemoryStorage, db
-from leadsite.models import OutboxMessage
+from leadsite.models import Lead, OriginKind, OutboxMessage
 from tests import factories
 from tests.statements import captured_statements
 
@@ -31,8 +31,28 @@ def test_a_registration_reads_its_origin_funnel_and_workspace_once(api):
     assert response.status_code == 201
     assert _reads_of("funnels", statements) == []
     assert _reads_of("workspaces", statements) == []
-    origin_reads = _reads_of("origins", statements)
+    origin_reads = [statement for statement, _ in statements if " origins" in statement]
     assert len(origin_reads) == 1 and "JOIN funnels" in origin_reads[0]
+
+
+def test_the_key_and_the_origin_are_read_in_one_statement(api):
+    with captured_statements() as statements:
+        response = api.register({"email": "one@example.com"})
+
+    assert response.status_code == 201
+    (key_read,) = _reads_of("api_keys", statements)
+    assert "JOIN origins" in key_read
+    assert _reads_of("origins", statements) == []
+
+
+def test_a_ref_of_another_workspace_is_not_found_with_the_key_read(api):
+    other = factories.origin(factories.staged_funnel(factories.workspace("Other")), OriginKind.API)
+
+    response = api.register({"email": "other@example.com"}, ref=other.ref)
+
+    assert response.status_code == 404
+    assert response.json["code"] == "NOT_FOUND"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Lead)) == 0
 
 
 def test_a_new_lead_reads_the_workspace_webhook_endpoints_once(api):
