@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from flask import current_app, g, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
@@ -24,7 +24,7 @@ from leadsite.api.openapi import OPERATIONS
 from leadsite.database import holds_write_lock
 from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
-from leadsite.models import ApiKey, Origin, Scope, utcnow
+from leadsite.models import ApiKey, Funnel, Origin, OriginKind, Scope, Workspace, utcnow
 
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -40,6 +40,27 @@ KEY_QUERY = select(
     _keys.c.publishable,
     _keys.c.origin_ids,
 ).where(_keys.c.secret_hash == bindparam("secret_hash"), _keys.c.revoked_at.is_(None))
+# Registrations naming their origin (`POST /leads?ref=`) read it, with its funnel and workspace,
+# in the key's statement: one statement and round trip fewer (`doors.api_origin` takes it).
+ORIGIN_WITH_KEY = frozenset({"api.create_lead"})
+PREFETCHED_ORIGIN = "leadsite.api_origin"  # in the request's environ: (ref, workspace, row)
+
+
+def api_origin_named(workspace_id: Any, ref: Any) -> ColumnElement[bool]:
+    """The condition on an API origin of this workspace with this ref."""
+    return (
+        (Origin.ref == ref)
+        & (Origin.workspace_id == workspace_id)
+        & (Origin.kind == OriginKind.API)
+    )
+
+
+KEY_WITH_ORIGIN_QUERY = (
+    KEY_QUERY.add_columns(Origin, Funnel, Workspace)
+    .outerjoin(Origin, api_origin_named(_keys.c.workspace_id, bindparam("ref")))
+    .outerjoin(Funnel, Funnel.id == Origin.funnel_id)
+    .outerjoin(Workspace, Workspace.id == Origin.workspace_id)
+)
 TOUCH = update(_keys).where(_keys.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 TOUCH_UNLESS_BUSY = (
     update(_keys)
@@ -108,7 +129,8 @@ def authenticate() -> Response | None:
     token = bearer_token()
     if token is None:
         return unauthorized("Send your API key as `Authorization: Bearer <key>`")
-    key = _live_key(token)
+    ref = request.args.get("ref", "").strip() if endpoint in ORIGIN_WITH_KEY else ""
+    key = _live_key_and_origin(token, ref) if ref else _live_key(token)
     if key is None:
         return unauthorized("Invalid or revoked API key")
     # An unknown URL (no endpoint) answers 404 whatever the key.
@@ -131,6 +153,26 @@ def check_key(token: str) -> bool:
 
 def _live_key(token: str) -> Any:
     return db.session.execute(KEY_QUERY, {"secret_hash": hash_api_key(token)}).first()
+
+
+def _live_key_and_origin(token: str, ref: str) -> Any:
+    """The live key, as `_live_key`; the API origin of its workspace named `ref` (with its
+    funnel and workspace, or None) is left in the request's environ for `doors.api_origin`."""
+    params = {"secret_hash": hash_api_key(token), "ref": ref}
+    row = db.session.execute(KEY_WITH_ORIGIN_QUERY, params).first()
+    if row is not None:
+        origin = tuple(row[-3:]) if row[-3] is not None else None
+        request.environ[PREFETCHED_ORIGIN] = (ref, row.workspace_id, origin)
+    return row
+
+
+def prefetched_origin(ref: str, workspace_id: str) -> Any:
+    """What `_live_key_and_origin` found for this ref and workspace: the (origin, funnel,
+    workspace) row, None when there is no such origin, or False when it did not look."""
+    found = request.environ.pop(PREFETCHED_ORIGIN, None)
+    if found is None or found[:2] != (ref, workspace_id):
+        return False
+    return found[2]
 
 
 def _use(key: Any) -> None:

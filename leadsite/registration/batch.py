@@ -42,7 +42,13 @@ from leadsite.registration.errors import (
     RegistrationError,
 )
 from leadsite.registration.inputs import LeadInput, RegistrationContext
-from leadsite.registration.match import candidates_in, choose, find_all, identifier_locks
+from leadsite.registration.match import (
+    Match,
+    candidates_in,
+    choose,
+    find_all,
+    identifier_locks,
+)
 from leadsite.registration.outcome import Outcome
 from leadsite.registration.steps import (
     MAX_ATTEMPTS,
@@ -57,6 +63,14 @@ from leadsite.registration.validate import IDENTIFIERS, CleanLead, clean
 __all__ = ["Outcome", "register", "register_many"]
 
 log = logging.getLogger(__name__)
+
+# Built once: a registration that updates a lead runs it.
+LEADS_ENDPOINTS_QUERY = db.select(WebhookEndpoint).where(
+    WebhookEndpoint.workspace_id == db.bindparam("workspace_id"),
+    WebhookEndpoint.active.is_(True),
+    WebhookEndpoint.lead_id.is_(None)
+    | WebhookEndpoint.lead_id.in_(db.bindparam("lead_ids", expanding=True)),
+)
 
 
 def register_many(
@@ -231,7 +245,13 @@ def _register_all(
         matches = {i: choose(candidates_in(found, cleaned[i]), cleaned[i]) for i in now}
         matched = [match.lead for match in matches.values() if match.lead is not None]
         journeys = _journeys(funnel.id, matched)
-        endpoints = _endpoints(workspace_id, matched)
+        # A new lead built before the lock (`fresh`) keeps the endpoints it was built with:
+        # read them here only for an input that updates a lead or is built now.
+        endpoints = (
+            _endpoints(workspace_id, matched)
+            if any(_built_now(index, matches[index], fresh) for index in now)
+            else {}
+        )
         rows = NewRows()
         prepared: list[tuple[int, Prepared]] = []
         claimed: set[str] = set()
@@ -254,7 +274,7 @@ def _register_all(
                     match,
                     fresh.get(index),
                     journeys.get(lead.id) if lead is not None else None,
-                    endpoints[lead.id] if lead is not None else endpoints[None],
+                    endpoints.get(lead.id if lead is not None else None),
                 )
             except RegistrationError as error:
                 if single:
@@ -305,6 +325,12 @@ def _register_all(
     return outcomes
 
 
+def _built_now(index: int, match: Match, fresh: dict[int, Built]) -> bool:
+    """Whether `prepare` builds this input under the lock (an update, or a new lead whose
+    fresh build cannot be used: none was made, or it holds another lead's identifier)."""
+    return match.lead is not None or index not in fresh or bool(match.conflicts)
+
+
 def _keys(cleaned: CleanLead) -> set[tuple[str, str]]:
     return {(name, value) for name in IDENTIFIERS if (value := cleaned.identifier(name))}
 
@@ -340,14 +366,10 @@ def _endpoints(workspace_id: str, leads: list[Lead]) -> dict[str | None, list[We
     """The endpoints each lead's events go to, by lead (None: a new lead's), in one query: the
     workspace's active endpoints and the lead's own."""
     ids = [lead.id for lead in leads]
-    query = db.select(WebhookEndpoint).where(
-        WebhookEndpoint.workspace_id == workspace_id,
-        WebhookEndpoint.active.is_(True),
-        WebhookEndpoint.lead_id.is_(None) | WebhookEndpoint.lead_id.in_(ids),
-    )
     shared: list[WebhookEndpoint] = []
     own: dict[str, list[WebhookEndpoint]] = {}
-    for endpoint in db.session.scalars(query):
+    params = {"workspace_id": workspace_id, "lead_ids": ids}
+    for endpoint in db.session.scalars(LEADS_ENDPOINTS_QUERY, params):
         if endpoint.lead_id is None:
             shared.append(endpoint)
         else:

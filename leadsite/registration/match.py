@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import String
@@ -78,6 +79,14 @@ def find_all(
     """Every lead of the workspace holding an identifier one of `inputs` gives, by (identifier,
     value), read with one query (a list of values per identifier kind) and, with `lock`, locked
     as `find_existing` locks (the caller holds the identifiers' named locks already)."""
+    if len(inputs) == 1:
+        # A registration on its own (most are): the query built once, not one built per call.
+        given = {name: inputs[0].identifier(name) or None for name in IDENTIFIERS}
+        if not any(given.values()):
+            return {}
+        locked = lock and db.engine.dialect.name == "postgresql"
+        query = MATCH_FOR_UPDATE if locked else MATCH_QUERY
+        return _by_identifier(db.session.scalars(query, {"workspace_id": workspace_id, **given}))
     conditions = []
     for name in IDENTIFIERS:
         wanted = sorted({value for c in inputs if (value := c.identifier(name))})
@@ -89,8 +98,12 @@ def find_all(
     query = db.select(Lead).where(db.or_(*conditions))
     if lock and db.engine.dialect.name == "postgresql":
         query = query.order_by(Lead.id).with_for_update(key_share=True)
+    return _by_identifier(db.session.scalars(query))
+
+
+def _by_identifier(leads: Iterable[Lead]) -> dict[tuple[str, str], Lead]:
     found: dict[tuple[str, str], Lead] = {}
-    for lead in db.session.scalars(query):
+    for lead in leads:
         for name in IDENTIFIERS:
             if value := getattr(lead, name):
                 found[name, value] = lead
