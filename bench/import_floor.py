@@ -84,7 +84,7 @@ def child(url: str, leads: int, chunk: int, rounds: int) -> dict[str, Any]:
         context = RegistrationContext()
         for start in range(0, leads, chunk):
             register_many(origin, inputs(f"seed{start}-", min(chunk, leads - start)), context)
-        _keep_statistics(1)  # ANALYZE on PostgreSQL, as the job does
+        _keep_statistics(0, leads, first=True)  # ANALYZE on PostgreSQL, as the job does
         last = db.session.scalars(
             db.select(Lead.id)
             .where(Lead.origin_id == origin.id)
