@@ -25,6 +25,18 @@ def database_url(database: str | None, name: str) -> str:
     return make_url(database).set(database=name).render_as_string(hide_password=False)
 
 
+def both_databases(
+    sqlite_name: str, postgres: str, pg_name: str, only: str | None = None
+) -> dict[str, str]:
+    """The URLs a bench runs on, by dialect: instance/bench/<sqlite_name>.db and `pg_name` on
+    the server `postgres` names; `only` one of them ("sqlite" or "postgresql")."""
+    databases = {
+        "sqlite": database_url(None, sqlite_name),
+        "postgresql": database_url(postgres, pg_name),
+    }
+    return {only: databases[only]} if only else databases
+
+
 def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     parsed = make_url(url)
     args = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432)]

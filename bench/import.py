@@ -28,7 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from _databases import database_url, recreate
+from _databases import both_databases, recreate
 from _harness import ROOT, source_version
 
 GOAL_ROWS_PER_S = 5_000
@@ -364,12 +364,7 @@ def main() -> None:
         result = child(url, Path(csv_path), args.chunk_rows, args.upload_only, args.progress)
         print(json.dumps(result))
         return
-    databases = {
-        "sqlite": database_url(None, "import"),
-        "postgresql": database_url(args.postgres, args.pg_name),
-    }
-    if args.only:
-        databases = {args.only: databases[args.only]}
+    databases = both_databases("import", args.postgres, args.pg_name, args.only)
     print(f"bench/import.py at {source_version()}: {args.rows:,} rows, chunks of {args.chunk_rows}")
     print(f"goal: {GOAL_ROWS_PER_S:,} rows/s at 1,000,000 rows, peak RSS <= {GOAL_RSS_MB} MB")
     header = (

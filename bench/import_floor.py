@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _databases import database_url, recreate
+from _databases import both_databases, recreate
 from _harness import ROOT, source_version
 
 GOAL_ROWS_PER_S = 5_000
@@ -247,12 +247,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.leads, args.chunk, args.rounds)))
         return
-    databases = {
-        "sqlite": database_url(None, "import_floor"),
-        "postgresql": database_url(args.postgres, args.pg_name),
-    }
-    if args.only:
-        databases = {args.only: databases[args.only]}
+    databases = both_databases("import_floor", args.postgres, args.pg_name, args.only)
     print(
         f"bench/import_floor.py at {source_version()}: chunks of {args.chunk} new leads after "
         f"{args.leads:,}, {args.rounds} rounds, load average {os.getloadavg()[0]:.2f}"

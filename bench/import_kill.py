@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _databases import database_url, recreate
+from _databases import both_databases, recreate
 from _harness import ROOT, source_version
 
 CHUNK_ROWS = 500
@@ -184,12 +184,7 @@ def main() -> None:
         result = child(args.child, args.rows, args.kills, args.lease, args.seed)
         print(json.dumps(result, default=str))
         return
-    databases = {
-        "sqlite": database_url(None, "import_kill"),
-        "postgresql": database_url(args.postgres, args.pg_name),
-    }
-    if args.only:
-        databases = {args.only: databases[args.only]}
+    databases = both_databases("import_kill", args.postgres, args.pg_name, args.only)
     print(f"bench/import_kill.py at {source_version()}: {args.rows:,} rows, {args.kills} kills")
     failed = False
     for database, url in databases.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -209,8 +210,15 @@ def after_last(journey_status: str) -> str:
 
 def journey_state(journey: Journey) -> JourneyState:
     """The journey's state as it is in memory."""
-    values = _values(journey, JOURNEY_FIELDS)
     steps = journey.__dict__.get("steps")
+    return _state(
+        _values(journey, JOURNEY_FIELDS),
+        tuple([_step_state(step) for step in (journey.steps if steps is None else steps)]),
+    )
+
+
+def _state(values: Sequence[Any], steps: tuple[StepState, ...]) -> JourneyState:
+    """A journey's state from its `JOURNEY_FIELDS` values, in that order, and its steps'."""
     return JourneyState(
         id=values[0],
         workspace_id=values[1],
@@ -219,7 +227,7 @@ def journey_state(journey: Journey) -> JourneyState:
         status=_status(values[4]),
         completed_at=values[5],
         attributed=tuple(value or "" for value in values[6:]),
-        steps=tuple([_step_state(step) for step in (journey.steps if steps is None else steps)]),
+        steps=steps,
     )
 
 
@@ -256,16 +264,4 @@ def stored_states(connection: Any, where: Any, limit: int | None = None) -> list
         .order_by(step.journey_id, step.position)
     ):
         steps[row[0]].append(StepState(*row[1:]))
-    return [
-        JourneyState(
-            id=row[0],
-            workspace_id=row[1],
-            funnel_id=row[2],
-            created_at=row[3],
-            status=_status(row[4]),
-            completed_at=row[5],
-            attributed=tuple(value or "" for value in row[6:]),
-            steps=tuple(steps[row[0]]),
-        )
-        for row in journeys
-    ]
+    return [_state(row, tuple(steps[row[0]])) for row in journeys]
