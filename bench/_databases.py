@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def database_url(database: str | None, name: str) -> str:
     if not database:
         return f"sqlite:///{BENCH_DIR / name}.db"
     return make_url(database).set(database=name).render_as_string(hide_password=False)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser, pg_name: str) -> None:
+    """`--postgres`, `--pg-name` and `--only`, as `both_databases` takes them."""
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-name", default=pg_name, help="the PostgreSQL database")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
 
 
 def both_databases(

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -230,3 +231,20 @@ def wrk(
         if line.startswith("BENCH "):
             return WrkResult(**json.loads(line.removeprefix("BENCH ")))
     raise BenchError(f"wrk printed no BENCH line (exit {done.returncode}):\n{done.stdout}")
+
+
+def lead_inputs(prefix: str, start: int, count: int) -> list[Any]:
+    """`count` new people's `LeadInput`s, numbered from `start` (the import benches' rows:
+    email, names and a company custom field). Import after the app's environment is set."""
+    from leadsite.registration import LeadInput
+
+    return [
+        LeadInput(
+            email=f"{prefix}{n}@example.com",
+            first_name=f"First{n}",
+            last_name=f"Last{n}",
+            custom_fields={"company": f"Company {n % 97}"},
+        )
+        for n in range(start, start + count)
+    ]
+

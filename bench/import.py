@@ -28,8 +28,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from _databases import both_databases, recreate
-from _harness import ROOT, source_version
+from _databases import add_database_arguments, both_databases, recreate
+from _harness import ROOT, lead_inputs, source_version
 
 GOAL_ROWS_PER_S = 5_000
 GOAL_RSS_MB = 300
@@ -216,19 +216,8 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
     from leadsite.leads.imports.job import _keep_statistics, no_cycle_collection
     from leadsite.leads.staff_origins import staff_origin
     from leadsite.models import Funnel, OriginKind
-    from leadsite.registration import LeadInput, RegistrationContext
+    from leadsite.registration import RegistrationContext
     from leadsite.registration.batch import register_many
-
-    def inputs(prefix: str, start: int, count: int) -> list[LeadInput]:
-        return [
-            LeadInput(
-                email=f"{prefix}{n}@example.com",
-                first_name=f"First{n}",
-                last_name=f"Last{n}",
-                custom_fields={"company": f"Company {n % 97}"},
-            )
-            for n in range(start, start + count)
-        ]
 
     app = create_app()
     report: dict[str, Any] = {}
@@ -239,7 +228,8 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
         db.session.commit()
         context = RegistrationContext()
         for start in range(0, existing, chunk_rows):
-            register_many(origin, inputs("seed", start, min(chunk_rows, existing - start)), context)
+            seed = lead_inputs("seed", start, min(chunk_rows, existing - start))
+            register_many(origin, seed, context)
         _keep_statistics(0, chunk_rows)  # ANALYZE on PostgreSQL, as the job does as it grows
         statements: list[str] = []
         spent: dict[str, float] = {}
@@ -255,8 +245,8 @@ def profile(url: str, existing: int, chunk_rows: int, plain: bool = False) -> di
         event.listen(db.engine, "before_cursor_execute", count)
         event.listen(db.engine, "after_cursor_execute", timed)
         for name, batch in (
-            ("new", inputs("new", 0, chunk_rows)),
-            ("update", inputs("seed", max(0, existing - chunk_rows), chunk_rows)),
+            ("new", lead_inputs("new", 0, chunk_rows)),
+            ("update", lead_inputs("seed", max(0, existing - chunk_rows), chunk_rows)),
         ):
             statements.clear()
             spent.clear()
@@ -329,8 +319,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--chunk-rows", type=int, default=500)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument(
         "--bad-every", type=int, default=0, metavar="N", help="every Nth row has a bad email"
     )
@@ -346,7 +334,7 @@ def main() -> None:
     parser.add_argument(
         "--no-cprofile", action="store_true", help="with --profile: time and count SQL only"
     )
-    parser.add_argument("--pg-name", default="lt_import_bench", help="the PostgreSQL database")
+    add_database_arguments(parser, "lt_import_bench")
     parser.add_argument(
         "--progress",
         type=int,

@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _databases import both_databases, recreate
-from _harness import ROOT, source_version
+from _databases import add_database_arguments, both_databases, recreate
+from _harness import ROOT, lead_inputs, source_version
 
 GOAL_ROWS_PER_S = 5_000
 TABLES = ("leads", "journeys", "journey_steps", "events")  # parents first
@@ -61,19 +61,8 @@ def child(url: str, leads: int, chunk: int, rounds: int) -> dict[str, Any]:
     from leadsite.leads.imports.job import _keep_statistics, no_cycle_collection
     from leadsite.leads.staff_origins import staff_origin
     from leadsite.models import Funnel, Lead, OriginKind
-    from leadsite.registration import LeadInput, RegistrationContext
+    from leadsite.registration import RegistrationContext
     from leadsite.registration.batch import register_many
-
-    def inputs(prefix: str, count: int) -> list[LeadInput]:
-        return [
-            LeadInput(
-                email=f"{prefix}{n}@example.com",
-                first_name=f"First{n}",
-                last_name=f"Last{n}",
-                custom_fields={"company": f"Company {n % 97}"},
-            )
-            for n in range(count)
-        ]
 
     app = create_app()
     timings: dict[str, list[tuple[float, float, float]]] = {"app": [], "driver": []}
@@ -83,7 +72,8 @@ def child(url: str, leads: int, chunk: int, rounds: int) -> dict[str, Any]:
         db.session.commit()
         context = RegistrationContext()
         for start in range(0, leads, chunk):
-            register_many(origin, inputs(f"seed{start}-", min(chunk, leads - start)), context)
+            seed = lead_inputs(f"seed{start}-", 0, min(chunk, leads - start))
+            register_many(origin, seed, context)
         _keep_statistics(0, leads, first=True)  # ANALYZE on PostgreSQL, as the job does
         last = db.session.scalars(
             db.select(Lead.id)
@@ -108,7 +98,7 @@ def child(url: str, leads: int, chunk: int, rounds: int) -> dict[str, Any]:
             pid = _app_backend(db, text) if postgres else None
             started, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu_s(pid)
             with no_cycle_collection():
-                register_many(origin, inputs(f"app{index}-", chunk), context)
+                register_many(origin, lead_inputs(f"app{index}-", 0, chunk), context)
             timings["app"].append(
                 (
                     time.perf_counter() - started,
@@ -239,9 +229,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=2_000, help="leads registered first (2000)")
     parser.add_argument("--chunk", type=int, default=500, help="leads a chunk (500)")
     parser.add_argument("--rounds", type=int, default=5, help="app/driver pairs (5)")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--pg-name", default="lt_import_floor", help="the PostgreSQL database")
-    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    add_database_arguments(parser, "lt_import_floor")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _databases import both_databases, recreate
+from _databases import add_database_arguments, both_databases, recreate
 from _harness import ROOT, source_version
 
 CHUNK_ROWS = 500
@@ -175,9 +175,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--lease", type=int, default=5, help="WORKER_LEASE_SECONDS of workers")
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--pg-name", default="lt_import_kill", help="the PostgreSQL database")
-    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    add_database_arguments(parser, "lt_import_kill")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
