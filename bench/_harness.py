@@ -247,4 +247,3 @@ def lead_inputs(prefix: str, start: int, count: int) -> list[Any]:
         )
         for n in range(start, start + count)
     ]
-
