@@ -204,11 +204,12 @@ def run_chunk(job_id: str, token: str) -> bool:
             todo.append((index, number, cells, prepared))
     end = chunk.first_row + chunk.row_count
     finished = end >= job.row_count
-    created_count: list[int] = []  # the job's, as the chunk's transaction writes it
+    created_count = progress.base_created  # the job's, as the chunk's transaction writes it
 
     def finish_chunk(outcomes: list[Outcome | None]) -> None:
         """The chunk's end, in the transaction that commits its registrations: the counts, its
         refused rows, and the next chunk's start, fenced by the lease token."""
+        nonlocal created_count
         refused = list(rejected)
         created, updated = progress.created, progress.updated
         for (index, number, cells, prepared), outcome in zip(todo, outcomes, strict=True):
@@ -222,14 +223,14 @@ def run_chunk(job_id: str, token: str) -> bool:
                 updated += not outcome.created
         if refused:
             db.session.execute(insert(LeadImportRejection), refused)
-        created_count[:] = [progress.base_created + created]
+        created_count = progress.base_created + created
         result = db.session.execute(
             update(LeadImport)
             .where(LeadImport.id == job.id, LeadImport.lease_token == token)
             .values(
                 next_row=end,
                 chunk_done=[],
-                created_count=created_count[0],
+                created_count=created_count,
                 updated_count=progress.base_updated + updated,
                 rejected_count=LeadImport.rejected_count + len(refused),
                 locked_until=None if finished else utcnow() + progress.lease,
@@ -245,10 +246,11 @@ def run_chunk(job_id: str, token: str) -> bool:
 
     # The chunk is one batch: its leads, its progress and its refused rows commit together, so a
     # worker killed meanwhile leaves none of it, and the job taken over runs it again whole.
-    recorded: list[bool] = []
+    recorded = False
 
     def finish_batch(outcomes: list[Outcome]) -> None:
-        recorded[:] = [True]
+        nonlocal recorded
+        recorded = True
         finish_chunk(list(outcomes))
 
     returned: list[Outcome | None] = []
@@ -271,7 +273,7 @@ def run_chunk(job_id: str, token: str) -> bool:
         begin_write_transaction()
         finish_chunk(returned)
         db.session.commit()
-    _keep_statistics(progress.base_created, created_count[0], first=chunk.first_row == 0)
+    _keep_statistics(progress.base_created, created_count, first=chunk.first_row == 0)
     return not finished
 
 
