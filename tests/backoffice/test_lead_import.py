@@ -194,6 +194,36 @@ def test_size_and_row_limits_are_clear(client, auth, monkeypatch):
     assert db.session.scalar(db.select(db.func.count()).select_from(LeadImportChunk)) == 0
 
 
+def test_a_file_over_the_row_limit_is_refused_before_any_row_is_stored(client, auth, monkeypatch):
+    _sign_in(auth)
+    monkeypatch.setattr(lead_import, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(lead_import, "MAX_ROWS", 3)
+    stored = []
+    write_chunk = lead_import._write_chunk
+    monkeypatch.setattr(
+        lead_import, "_write_chunk", lambda *args: stored.append(args[1]) or write_chunk(*args)
+    )
+
+    over = _upload(client, "email\n" + "".join(f"u{n}@example.com\n" for n in range(4)))
+
+    assert over.status_code == 422 and "more than 3 rows" in over.get_data(as_text=True)
+    assert stored == []
+
+
+def test_more_lines_than_the_row_limit_in_quoted_cells_and_blank_lines_are_not_rows(
+    client, auth, monkeypatch
+):
+    _sign_in(auth)
+    monkeypatch.setattr(lead_import, "MAX_ROWS", 3)
+    content = 'email,note\na@example.com,"one\ntwo\nthree"\n\n\nb@example.com,x\nc@example.com,y\n'
+
+    response = _upload(client, content)
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job = db.session.scalar(db.select(LeadImport))
+    assert job.row_count == 3
+
+
 def test_the_real_limits_are_200_mb_and_two_million_rows():
     assert lead_import.MAX_BYTES == 200 * 1024 * 1024 and lead_import.MAX_ROWS == 2_000_000
 

@@ -130,6 +130,7 @@ _DAMAGED_UTF16 = (
     "This file starts as UTF-16 text but is damaged further on. Save it again "
     "(in Excel: File, Save As, “CSV UTF-8”), then upload that file."
 )
+_TOO_MANY_ROWS = "The file has more than {:,} rows. Split it into smaller files."
 _NOT_TEXT = "This file is not text. Upload a CSV file (values separated by commas)."
 
 
@@ -191,12 +192,37 @@ def _write_chunk(job_id: str, first_row: int, buffer: io.StringIO, count: int) -
     db.session.commit()
 
 
+def _refuse_too_many_rows(stream: BinaryIO, encoding: str, delimiter: str) -> None:
+    """`BadFile` for a file of more than `MAX_ROWS` rows, before any of it is stored: a file
+    one row over the limit was otherwise refused only once its 2,000,000 rows had been written
+    as chunks, a minute later, and then deleted. The line breaks' count (bytes, a block at a
+    time) bounds the rows from above; only a file with more lines than that is parsed to count
+    its rows (a quoted cell can hold line breaks). Leaves the stream at its start."""
+    lines = 1
+    while block := stream.read(READ_BYTES):
+        lines += block.count(b"\n")
+    stream.seek(0)
+    if lines - 1 <= MAX_ROWS:  # the header's line, then at most MAX_ROWS rows
+        return
+    rows = -1  # the header
+    try:
+        for row in csv.reader(_lines(stream, encoding), delimiter=delimiter, strict=True):
+            rows += any(cell.strip() for cell in row)
+            if rows > MAX_ROWS:
+                raise BadFile(_TOO_MANY_ROWS.format(MAX_ROWS))
+    except csv.Error:
+        pass  # said, with its line, by the pass that stores the rows
+    finally:
+        stream.seek(0)
+
+
 def _store_rows(job: LeadImport, stream: BinaryIO, encoding: str) -> None:
     """Parse the stream and write its rows in chunks of `CHUNK_ROWS`, each with its number."""
     head = stream.read(64 * 1024)
     stream.seek(0)
     delimiter = _delimiter(head.decode(encoding if encoding != "utf-16" else "utf-16", "replace"))
     # strict: a quote left open would otherwise swallow every row after it, silently.
+    _refuse_too_many_rows(stream, encoding, delimiter)
     reader = csv.reader(_lines(stream, encoding), delimiter=delimiter, strict=True)
     count, first_row = 0, 0
     buffer = io.StringIO()
@@ -211,10 +237,6 @@ def _store_rows(job: LeadImport, stream: BinaryIO, encoding: str) -> None:
         for number, row in enumerate(reader, start=2):  # a spreadsheet's row numbers
             if not any(cell.strip() for cell in row):
                 continue
-            if first_row + count >= MAX_ROWS:
-                raise BadFile(
-                    f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."
-                )
             writer.writerow([number, *row[: len(header)]])
             count += 1
             if count == CHUNK_ROWS:
