@@ -81,3 +81,15 @@ def test_the_preview_is_as_tall_as_a_short_form_and_follows_it(
         page.locator("#form-preview iframe").content_frame.get_by_label("First name")
     ).to_have_count(0)
     assert _expect_frame_fits(page) == pytest.approx(short, abs=2)
+
+
+def test_the_preview_fits_again_when_the_window_narrows(page: Page, live_server: str):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _open_builder(page, live_server, ["email"])
+    page.get_by_label("Introduction").fill("A sentence long enough to wrap onto more lines. " * 6)
+    expect(_frame(page).content_frame.locator(".intro")).to_be_visible()
+    wide = _expect_frame_fits(page)
+
+    page.set_viewport_size({"width": 390, "height": 900})  # the same frame, narrower
+
+    assert _expect_frame_fits(page) > wide + 20
