@@ -43,11 +43,12 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return in_zone(value, zone).strftime(fmt)
 
 
-def focus_attribute() -> str:
-    """The attribute that focuses a field once the page shows: `autofocus` on a whole page;
-    in content htmx swaps in, data-focus-on-swap (static/js/focus-on-swap.js), which focuses it
-    once rather than at the insert and again at the settle."""
-    return "data-focus-on-swap" if is_htmx() else "autofocus"
+def focus_attribute(page: str = "autofocus") -> str:
+    """The attribute that focuses an element once the page shows: `page` on a whole page
+    (`autofocus`, or "" to leave the focus alone there); in content htmx swaps in,
+    data-focus-on-swap (static/js/focus-on-swap.js), which focuses it once rather than at the
+    insert and again at the settle, and not if the person has moved the focus meanwhile."""
+    return "data-focus-on-swap" if is_htmx() else page
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,8 @@
 // Leads list and board niceties that need a script: "select all", the count of selected rows,
-// closing the inline "New lead" form, Escape to cancel an inline edit, keeping keyboard focus
-// after "Load more" and after a swap (a saved view, a moved card), and the board's drag-and-drop.
-// Everything works without it; listeners are delegated, so content htmx swaps in is covered too.
+// closing the inline "New lead" form, Escape to cancel an inline edit, and the board's
+// drag-and-drop. Everything works without it; listeners are delegated, so content htmx swaps in
+// is covered too. The focus after a swap ("Load more", a saved view, a moved card) is the
+// server's data-focus-on-swap (focus-on-swap.js).
 (function () {
   "use strict";
 
@@ -53,31 +54,6 @@
     cancel.click();
   });
 
-  // "Load more" replaces itself with the next rows: focus moves to the first of them instead
-  // of falling back to the page.
-  var loadingMore = false;
-  document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("[data-load-more]")) loadingMore = true;
-  });
-
-  function restoreFocus() {
-    var target = null;
-    if (loadingMore) {
-      var firsts = document.querySelectorAll("tr[data-first-of-page]");
-      var row = firsts[firsts.length - 1];
-      if (row) {
-        row.removeAttribute("data-first-of-page");
-        target = row.querySelector("a");
-      }
-      loadingMore = false;
-    }
-    target = target || document.querySelector("[data-focus-after-swap]");
-    if (target) {
-      target.removeAttribute("data-focus-after-swap");
-      target.focus();
-    }
-  }
-
   // The board: a card dropped on another column submits its own status form with that status.
   function setUpBoard() {
     if (typeof Sortable === "undefined") return;
@@ -97,10 +73,9 @@
   }
 
   // After htmx swaps content in (Load more, a new lead, a saved view, the board) or out
-  // (erased), recount, put focus back and wire up new board columns.
+  // (erased), recount and wire up new board columns.
   document.addEventListener("htmx:after:settle", function () {
     updateCount();
-    restoreFocus();
     setUpBoard();
   });
   document.addEventListener("DOMContentLoaded", setUpBoard);

@@ -102,7 +102,7 @@ def test_a_card_moved_with_htmx_comes_back_in_its_new_column_focused(client, aut
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<div id="lead-board"')
     assert f'id="card-{lead.id}"' in _column(body, "customer")
-    assert "data-focus-after-swap" in _column(body, "customer")
+    assert "data-focus-on-swap" in _column(body, "customer")
 
 
 def test_moving_to_an_unknown_status_is_refused(client, auth):

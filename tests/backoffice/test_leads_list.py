@@ -236,6 +236,27 @@ def test_load_more_works_without_javascript(client, auth):
     assert not set(_emails(body)) & set(_emails(first))
 
 
+def test_load_more_marks_the_first_new_row_to_focus_only_when_htmx_swaps_it_in(client, auth):
+    """A keyboard user's focus goes from "Load more", swapped out, to the first new row; a whole
+    page of later rows (no JavaScript) leaves the focus where the browser puts it."""
+    ws = _sign_in(auth)
+    for index in range(55):
+        factories.lead(
+            ws,
+            first_name=f"P{index:02}",
+            created_at=datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=index),
+        )
+
+    first = client.get("/p/leads").get_data(as_text=True)
+    rows = client.get(_next_url(first), headers=HTMX).get_data(as_text=True)
+    page = client.get(_next_url(first)).get_data(as_text=True)
+
+    assert rows.count("data-focus-on-swap") == 1
+    assert re.search(r'<a href="/p/leads/lead_\w+" data-focus-on-swap>P04</a>', rows)
+    for body in (first, page):
+        assert "data-focus-on-swap" not in body and "autofocus" not in body
+
+
 @pytest.mark.parametrize("cursor", ["nonsense", "bGVhZF94", "MjAyNi0wMS0wMXxsZWFkX3g"])
 def test_a_mangled_cursor_is_a_400_not_a_500(client, auth, cursor):
     _sign_in(auth)

@@ -41,7 +41,7 @@ def test_saving_keeps_filters_sort_and_columns_and_links_to_them(client, auth):
         ["email"],
     )
     link = "/p/leads?status=new&amp;tag=vip&amp;sort=-email&amp;cols=1&amp;col=email"
-    assert f'<a href="{link}" data-focus-after-swap>VIP newcomers</a>' in body
+    assert f'<a href="{link}" data-focus-on-swap>VIP newcomers</a>' in body
     assert "View “VIP newcomers” saved." in body
 
 

@@ -107,7 +107,9 @@ def test_escape_cancels_an_inline_edit(page: Page, live_server: str):
     assert _status(lead) == "new"
 
 
-def test_a_card_dragged_to_another_column_changes_status(page: Page, live_server: str):
+def test_a_card_dragged_to_another_column_changes_status_and_keeps_focus(
+    page: Page, live_server: str
+):
     ws = factories.workspace()
     lead = factories.lead(ws, first_name="Ada", status="new")
     _sign_in(page, live_server, factories.user(ws), "/p/leads/board")
@@ -122,6 +124,7 @@ def test_a_card_dragged_to_another_column_changes_status(page: Page, live_server
 
     expect(page.locator("#flash")).to_contain_text("Ada moved to “Qualified”.")
     expect(target.locator(f"#card-{lead.id}")).to_be_visible()
+    expect(target.get_by_role("link", name="Ada")).to_be_focused()
     expect(page.locator("section", has=target).locator(".board-count")).to_have_text("1")
     assert _status(lead) == "qualified"
 
@@ -138,6 +141,51 @@ def test_a_card_moves_by_keyboard_and_keeps_focus(page: Page, live_server: str):
     expect(column.get_by_role("link", name="Ada")).to_be_focused()
     shots(page, "board-moved-by-keyboard")
     assert _status(lead) == "customer"
+
+
+# Each request leaves a second late, as over a slow network: time to move the focus meanwhile.
+SLOW_REQUESTS = """() => {
+  const fetch = window.fetch;
+  const late = () => new Promise((done) => setTimeout(done, 1000));
+  window.fetch = (...args) => late().then(() => fetch(...args));
+}"""
+
+
+def test_a_focus_moved_while_a_view_is_saved_stays_where_it_went(page: Page, live_server: str):
+    """The saved view's link takes the focus from its name's field, not from wherever the person
+    has gone while the request was on its way."""
+    ws = factories.workspace()
+    factories.lead(ws, first_name="Ada")
+    _sign_in(page, live_server, factories.user(ws), "/p/leads")
+    page.evaluate(SLOW_REQUESTS)
+
+    page.locator(".save-view summary").click()
+    page.get_by_label("Name", exact=True).fill("Everyone")
+    page.get_by_label("Name", exact=True).press("Enter")
+    page.keyboard.press("Tab")
+    share = page.get_by_label("Share with the workspace")
+    expect(share).to_be_focused()
+
+    expect(page.get_by_role("link", name="Everyone")).to_be_visible()
+    expect(page.locator("#flash")).to_contain_text("View “Everyone” saved.")
+    expect(share).to_be_focused()
+
+
+def test_a_focus_moved_while_more_rows_load_stays_where_it_went(page: Page, live_server: str):
+    ws = factories.workspace()
+    for index in range(PAGE_SIZE + 2):
+        factories.lead(ws, first_name=f"P{index:03d}", created_at=START + timedelta(minutes=index))
+    _sign_in(page, live_server, factories.user(ws), "/p/leads")
+    page.evaluate(SLOW_REQUESTS)
+
+    page.get_by_role("link", name="Load more").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    last = page.get_by_role("link", name="P002", exact=True)
+    expect(last).to_be_focused()
+
+    expect(page.locator("#lead-rows tr")).to_have_count(PAGE_SIZE + 2)
+    expect(last).to_be_focused()
 
 
 def test_the_board_and_the_list_work_without_javascript(browser: Browser, live_server: str):
