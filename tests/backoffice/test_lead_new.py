@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from leadsite.extensions import db
@@ -110,6 +112,22 @@ def test_errors_are_shown_on_their_fields_and_the_typed_values_stay(client, auth
     assert 'value="Ada"' in body and 'value="ada-at-example"' in body and 'value="vip"' in body
     assert '<details class="more-fields" open>' in body  # the tags typed stay visible
     assert _leads(ws) == []
+
+
+def test_the_first_field_in_error_is_focused_once_as_htmx_swaps_the_form_in(client, auth):
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws)
+    data = {"funnel": funnel.id, "first_name": "Ada", "email": "ada-at-example"}
+
+    swapped = _post(client, data, headers=HTMX).get_data(as_text=True)
+    page = _post(client, data).get_data(as_text=True)
+
+    # Swapped in: data-focus-on-swap (static/js/focus-on-swap.js), not autofocus, which Chromium
+    # focuses at the insert and htmx again at the settle, undoing a Tab pressed in between.
+    assert re.search(r'<input[^>]*data-focus-on-swap[^>]*name="email"', swapped)
+    assert "autofocus" not in swapped
+    assert re.search(r'<input[^>]*autofocus[^>]*name="email"', page)
+    assert "data-focus-on-swap" not in page
 
 
 def test_the_funnel_identifier_is_required(client, auth):
