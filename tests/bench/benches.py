@@ -61,7 +61,10 @@ class Bench:
     # Each a regular expression (re.MULTILINE) its stdout must match; {dialect} is filled in.
     prints: tuple[str, ...]
     needs: tuple[str, ...] = ()  # tools on PATH besides the venv's
-    only: str | None = None  # the one database kind it runs on
+    # The suite that runs it: "sqlite" or "postgresql" (each suite's share of the benches'
+    # minutes: tests/bench/test_benches.py); BENCH_SMOKE=all runs it in either.
+    home: str = "sqlite"
+    postgresql_only: bool = False
     made_database: bool = False  # on PostgreSQL, `made` makes its database empty first
     timeout: float = 240
 
@@ -75,6 +78,7 @@ BENCHES: dict[str, Bench] = {
         server_and_name,
         ("--leads", "50", "--views", "100", "--days", "30", "--runs", "2"),
         (rf"last 30 days \(\d+ journeys\): page median {NUMBER} ms",),
+        home="postgresql",
     ),
     "backoffice": Bench(
         server_and_name,
@@ -86,6 +90,7 @@ BENCHES: dict[str, Bench] = {
         server,
         ("--duration", "1", "--clients", "1", "--workers", "1"),
         (rf"^single\s+{NUMBER}\s+\d+", rf"batch/single leads/s: {NUMBER}x"),
+        home="postgresql",
     ),
     "concurrency": Bench(
         server,
@@ -97,6 +102,7 @@ BENCHES: dict[str, Bench] = {
         ("--requests", "5", "--rounds", "1"),
         (rf"^on\s+{NUMBER}\s+{NUMBER}$", r"views counted: 55 "),
         made_database=True,
+        home="postgresql",
     ),
     "import": Bench(
         one_of_both,
@@ -107,11 +113,13 @@ BENCHES: dict[str, Bench] = {
         one_of_both,
         ("--leads", "10", "--chunk", "5", "--rounds", "1"),
         (rf"^{{dialect}}\s+app(\s+{NUMBER}){{5}}$", rf"^{{dialect}}\s+driver(\s+{NUMBER}){{5}}$"),
+        home="postgresql",
     ),
     "import_kill": Bench(
         one_of_both,
         ("--rows", "300", "--chunk-rows", "10", "--kills", "1", "--lease", "1"),
         (r"^{dialect}: RIGHT in \d+ s$",),
+        home="postgresql",
     ),
     "ingest_log": Bench(
         server,
@@ -130,7 +138,8 @@ BENCHES: dict[str, Bench] = {
             r"^without NOTIFY\s*: [\d, ]+ transactions/s",
             r"^NOTIFY after commit\s*: .* transactions/s",
         ),
-        only="postgresql",
+        home="postgresql",
+        postgresql_only=True,
     ),
     "public_form": Bench(
         server,
@@ -147,6 +156,7 @@ BENCHES: dict[str, Bench] = {
         WRK_SMALL,
         (rf"^full pipeline\s+{NUMBER}", rf"ratio full/bare requests/s: {NUMBER}"),
         needs=("wrk",),
+        home="postgresql",
     ),
     "register_inprocess": Bench(
         server,
@@ -157,7 +167,8 @@ BENCHES: dict[str, Bench] = {
         made,
         ("--journeys", "100"),
         (r"^== first page \(mine and unassigned\)$", r"Execution Time"),
-        only="postgresql",
+        home="postgresql",
+        postgresql_only=True,
         made_database=True,
     ),
     "webhooks": Bench(
@@ -167,8 +178,14 @@ BENCHES: dict[str, Bench] = {
             rf"commit -> arrival, 2 registrations .* p95\s+{NUMBER} ms",
             r"drain of 10 queued deliveries",
         ),
+        home="postgresql",
     ),
 }
 
 # Scripts not run, and why.
-NOT_RUN: dict[str, str] = {}
+NOT_RUN: dict[str, str] = {
+    # Its smallest run (one fault, `--faults redis-stop --duration 2 --at 0.5 --hold 0.5
+    # --threads 1 --drain 5 --give-up 10`) took 34 s at load 9, most of it deploy/cluster/up.sh
+    # and down.sh; tests/cluster runs its faults (bench/_cluster_faults.py) on that cluster.
+    "cluster_faults": "builds the namespace cluster (root, ip netns): 34 s at its smallest",
+}

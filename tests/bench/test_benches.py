@@ -1,5 +1,11 @@
-"""Every bench/*.py runs at its smallest, on the suite's database kind, and prints its figures:
-a change to the app that breaks a bench fails here, not when someone next runs it by hand.
+"""Every bench/*.py runs at its smallest and prints its figures: a change to the app that
+breaks a bench fails here, not when someone next runs it by hand.
+
+Each bench runs in one suite, its `home` (tests/bench/benches.py), on that suite's database: CI
+runs the SQLite and the PostgreSQL suites side by side, and all of them in each would cost each
+suite about two minutes of CPU (a bench's floor is 5-7 s: its processes import the app, migrate
+a fresh database and make the demo workspace). BENCH_SMOKE=all runs every bench the suite's
+database allows.
 
 On SQLite each bench keeps its files in the test's tmp_path (BENCH_SQLITE_DIR); on PostgreSQL
 in databases of its own, named `<test database>_bench_<bench>...` (BENCH_PG_DATABASE,
@@ -33,9 +39,23 @@ SCRIPTS = sorted(
 )
 
 
+DIALECT = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+HERE = sorted(
+    name
+    for name, spec in BENCHES.items()
+    if spec.home == DIALECT
+    or (
+        os.environ.get("BENCH_SMOKE") == "all"
+        and not (spec.postgresql_only and DIALECT == "sqlite")
+    )
+)
+
+
 def test_every_bench_is_run_or_says_why_not() -> None:
     """A new bench gets a line in tests/bench/benches.py (and a gone one loses its line)."""
     assert sorted([*BENCHES, *NOT_RUN]) == SCRIPTS
+    assert {spec.home for spec in BENCHES.values()} <= {"sqlite", "postgresql"}
+    assert all(spec.home == "postgresql" for spec in BENCHES.values() if spec.postgresql_only)
 
 
 def _admin(server: str) -> psycopg.Connection:
@@ -106,11 +126,9 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, 
     return process.returncode, out, err, cpu
 
 
-@pytest.mark.parametrize("bench", sorted(BENCHES))
+@pytest.mark.parametrize("bench", HERE)
 def test_bench_runs_and_prints_its_figures(bench: str, where: Where) -> None:
     spec = BENCHES[bench]
-    if spec.only and spec.only != where.dialect:
-        pytest.skip(f"{bench}.py runs on {spec.only} only: the suite on it runs it")
     for tool in spec.needs:
         if shutil.which(tool) is None:
             pytest.skip(f"{bench}.py needs {tool}, not installed here (.ci/run installs it)")
