@@ -149,10 +149,12 @@ def test_bench_runs_and_prints_its_figures(bench: str, where: Where) -> None:
 
     shown = f"$ {' '.join(command[1:])}\n--- stdout\n{out[-4000:]}\n--- stderr\n{err[-4000:]}"
     print(f"{bench}.py on {where.dialect}: {seconds:.1f} s, {cpu:.1f} s of CPU")
-    assert status == 0, f"{bench}.py exited {status} on {where.dialect}\n{shown}"
+    if status != 0:
+        pytest.fail(f"{bench}.py exited {status} on {where.dialect}\n{shown}", pytrace=False)
     missing = [
         pattern
         for pattern in (p.replace("{dialect}", where.dialect) for p in spec.prints)
         if not re.search(pattern, out, re.MULTILINE)
     ]
-    assert not missing, f"{bench}.py printed no line matching {missing}\n{shown}"
+    if missing:
+        pytest.fail(f"{bench}.py printed no line matching {missing}\n{shown}", pytrace=False)
