@@ -9,7 +9,9 @@ from pathlib import Path
 from _harness import BIN, ROOT, run
 from sqlalchemy.engine import make_url
 
-BENCH_DIR = ROOT / "instance" / "bench"
+# Another directory (BENCH_SQLITE_DIR) keeps a run's SQLite files out of instance/bench: the
+# suite's smoke runs of the benches (tests/bench) must not replace a kept database.
+BENCH_DIR = Path(os.environ.get("BENCH_SQLITE_DIR") or ROOT / "instance" / "bench")
 
 
 def is_postgres(database: str | None) -> bool:

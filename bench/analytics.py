@@ -241,9 +241,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=1095, help="spread over (default 3 years)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="measure an already built world")
+    parser.add_argument(
+        "--pg-name", default=PG_DATABASE, help=f"the PostgreSQL database ({PG_DATABASE})"
+    )
     args = parser.parse_args()
     postgres = _databases.is_postgres(args.database)
-    url = _databases.database_url(args.database, PG_DATABASE if postgres else SQLITE_NAME)
+    url = _databases.database_url(args.database, args.pg_name if postgres else SQLITE_NAME)
     if not args.reuse:
         _databases.recreate(url)
     app = make_app(url)

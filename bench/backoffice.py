@@ -291,6 +291,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per page (5)")
     parser.add_argument("--exports", type=int, default=1, help="CSV exports to run (1)")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument(
+        "--pg-name", default=PG_DATABASE, help=f"the PostgreSQL database ({PG_DATABASE})"
+    )
     parser.add_argument("--explain", action="store_true", help="print each page's query plan")
     parser.add_argument(
         "--stats",
@@ -304,7 +307,7 @@ def main() -> int:
     if others:  # `make bench BENCH_ARGS=...` passes every script the same options
         print(f"ignoring options for other benchmarks: {' '.join(others)}")
 
-    name = PG_DATABASE if _databases.is_postgres(args.database) else SQLITE_NAME
+    name = args.pg_name if _databases.is_postgres(args.database) else SQLITE_NAME
     url = _databases.database_url(args.database, name)
     engine = "PostgreSQL" if _databases.is_postgres(args.database) else "SQLite"
     print(

@@ -27,7 +27,7 @@ from _harness import BIN, BenchError, free_port, fresh_database, gunicorn, run, 
 from register import RATE_LIMIT_ENV
 
 # A PostgreSQL database of this benchmark's own: others may run at the same time.
-_harness.PG_BENCH_DATABASE = "leadsite_bench_batch"
+_harness.PG_BENCH_DATABASE = os.environ.get("BENCH_PG_DATABASE", "leadsite_bench_batch")
 
 BATCH = 500
 

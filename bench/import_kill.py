@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _databases import add_database_arguments, both_databases, recreate
+from _databases import BENCH_DIR, add_database_arguments, both_databases, recreate
 from _harness import ROOT, source_version
 
 CHUNK_ROWS = 500
@@ -73,7 +73,9 @@ def _in_transaction() -> bool | None:
     return bool(open_)
 
 
-def child(url: str, rows: int, kills: int, lease: int, seed: int) -> dict[str, Any]:
+def child(
+    url: str, rows: int, kills: int, lease: int, seed: int, chunk_rows: int = CHUNK_ROWS
+) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     os.environ.update(DATABASE_URL=url, LEADSITE_INLINE_WORKER="0", SECRET_KEY="bench")
     from leadsite import create_app
@@ -82,12 +84,14 @@ def child(url: str, rows: int, kills: int, lease: int, seed: int) -> dict[str, A
     from leadsite.leads.imports import upload
     from leadsite.models import Journey, Lead, LeadImport, LeadImportChunk, LeadImportRejection
 
+    upload.CHUNK_ROWS = chunk_rows  # the file is cut when stored; the workers run its chunks
     chance = random.Random(seed)
     app = create_app()
     with app.app_context(), tempfile.TemporaryDirectory() as work:
         demo = ensure_demo_workspace("http://localhost", Path(work) / "credentials.json")
         csv_path = Path(work) / "kill.csv"
-        log = ROOT / "instance" / "bench" / f"import_kill-{db.engine.dialect.name}.log"
+        log = BENCH_DIR / f"import_kill-{db.engine.dialect.name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         log.unlink(missing_ok=True)
         _write_csv(csv_path, rows)
         with csv_path.open("rb") as stream:
@@ -101,9 +105,15 @@ def child(url: str, rows: int, kills: int, lease: int, seed: int) -> dict[str, A
             return db.session.get(LeadImport, job.id, populate_existing=True)
 
         def resumed(worker: subprocess.Popen) -> None:
-            """Wait for the new worker to commit a chunk after the last kill; note how long."""
+            """Wait for the new worker to commit a chunk after the last kill; note how long.
+            (A kill that came after the last chunk, as a small file's can, leaves none to wait
+            for.)"""
             if killed:
-                while state().rows_done <= killed[-1]["rows_done"] and worker.poll() is None:
+                while (
+                    state().rows_done <= killed[-1]["rows_done"]
+                    and state().status == "queued"
+                    and worker.poll() is None
+                ):
                     time.sleep(0.1)
                 killed[-1]["resumed_after_s"] = round(time.monotonic() - killed[-1]["at"], 1)
 
@@ -112,7 +122,7 @@ def child(url: str, rows: int, kills: int, lease: int, seed: int) -> dict[str, A
         for number in range(1, kills + 1):
             worker = _worker(url, lease, log)
             resumed(worker)
-            target = rows * number // (kills + 1) + chance.randrange(CHUNK_ROWS)
+            target = rows * number // (kills + 1) + chance.randrange(chunk_rows)
             while state().rows_done < target and worker.poll() is None:
                 time.sleep(0.1)
             time.sleep(chance.uniform(0, 1.0))  # anywhere in a chunk, or between two
@@ -175,11 +185,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--lease", type=int, default=5, help="WORKER_LEASE_SECONDS of workers")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows a chunk (500)")
     add_database_arguments(parser, "lt_import_kill")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = child(args.child, args.rows, args.kills, args.lease, args.seed)
+        result = child(args.child, args.rows, args.kills, args.lease, args.seed, args.chunk_rows)
         print(json.dumps(result, default=str))
         return
     databases = both_databases("import_kill", args.postgres, args.pg_name, args.only)
@@ -188,7 +199,8 @@ def main() -> None:
     for database, url in databases.items():
         recreate(url)
         command = [sys.executable, __file__, "--rows", str(args.rows), "--kills", str(args.kills)]
-        command += ["--lease", str(args.lease), "--seed", str(args.seed), "--child", url]
+        command += ["--lease", str(args.lease), "--seed", str(args.seed)]
+        command += ["--chunk-rows", str(args.chunk_rows), "--child", url]
         output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if output.returncode != 0:
             sys.exit(f"{database}: the bench's process failed:\n{output.stderr[-3000:]}")

@@ -93,14 +93,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="writing threads (8)")
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds a round (3)")
     parser.add_argument("--rounds", type=int, default=3, help="pairs of rounds (3)")
+    parser.add_argument(
+        "--pg-name", default=DATABASE, help=f"the database made, dropped ({DATABASE})"
+    )
     args, others = parser.parse_known_args()
     if others:
         print(f"ignoring options for other benchmarks: {' '.join(others)}")
     admin = conninfo(args.database, "postgres")
-    dsn = conninfo(args.database, DATABASE)
+    name = args.pg_name
+    dsn = conninfo(args.database, name)
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
     print(
         f"NOTIFY's cost to writers: PostgreSQL, {args.clients} clients, commit "
         f"{source_version()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
@@ -128,7 +132,7 @@ def main() -> int:
         listener.close()
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     plain = statistics.median(rate for rate, _ in results["none"])
     for mode, rounds in results.items():
         rates = ", ".join(f"{rate:.0f}" for rate, _ in rounds)

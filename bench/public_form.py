@@ -206,7 +206,7 @@ def bench_form(
     """The real app with the demo workspace: page sizes, then wrk on POST /r/<page ref>."""
     with (
         demo_app(args, workdir, run_id) as (env, demo, port),
-        gunicorn("app:app", env, port, workdir / "form.log") as base_url,
+        gunicorn("app:app", env, port, workdir / "form.log", args.workers) as base_url,
     ):
         hosted = f"{base_url}/r/{demo['origins']['page']}"
         parent = "http://localhost:8000/pricing?utm_source=bench"
@@ -245,7 +245,7 @@ def bench_counting(args: argparse.Namespace, workdir: Path, run_id: str) -> list
             for counting in ("off", "on"):
                 served = {**env, "ANALYTICS_COUNTING": "1" if counting == "on" else "0"}
                 log = workdir / f"counting-{counting}.log"
-                with gunicorn("app:app", served, port, log) as base_url:
+                with gunicorn("app:app", served, port, log, args.workers) as base_url:
                     hosted = f"{base_url}/r/{ref}"
                     name = f"{run_id}{round_}{counting}"
                     warm = wrk(hosted, args, args.warmup, GET_SCRIPT, name) if args.warmup else None
@@ -304,6 +304,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections (8)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (2)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up, 0 for none")
     parser.add_argument("--database", help="postgresql://user@host to use PostgreSQL, not SQLite")
     parser.add_argument(
@@ -314,7 +315,7 @@ def main() -> int:
     args = parser.parse_args()
     engine = "PostgreSQL" if args.database and args.database.startswith("postgres") else "SQLite"
     print(
-        f"Hosted form: {engine}, gunicorn -w 2, wrk {args.threads} threads, "
+        f"Hosted form: {engine}, gunicorn -w {args.workers}, wrk {args.threads} threads, "
         f"{args.connections} connections, {args.duration} s (+{args.warmup} s warm-up)\n"
         f"commit {source_version()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f} at start"
