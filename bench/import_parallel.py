@@ -113,7 +113,33 @@ class _Warnings(logging.Handler):
         self.messages.append(f"{record.name}: {record.getMessage()}"[:300])
 
 
-def worker(url: str, origin_id: str, prefix: str, chunks: list[list[int]], threads: int) -> None:
+def _shared(n: int, chunk: int, overlap: float) -> int:
+    """The number of the person row `n` names: its own, or with `overlap`, for the first
+    `overlap` of the rows of each odd chunk, the person of the same row of the chunk before
+    (that chunk is another writer's when K > 1: the two rows are written at once)."""
+    position, index = n % chunk, n // chunk
+    return n - chunk if index % 2 == 1 and position < overlap * chunk else n
+
+
+def _inputs(prefix: str, start: int, count: int, chunk: int, overlap: float) -> list[Any]:
+    """`lead_inputs`, each row with its own first name (`First<n>`), its email its person's."""
+    from dataclasses import replace
+
+    rows = lead_inputs(prefix, start, count)
+    return [
+        replace(row, email=f"{prefix}{_shared(n, chunk, overlap)}@example.com")
+        for n, row in zip(range(start, start + count), rows, strict=True)
+    ]
+
+
+def worker(
+    url: str,
+    origin_id: str,
+    prefix: str,
+    chunks: list[list[int]],
+    threads: int,
+    overlap: float = 0.0,
+) -> None:
     """Register `chunks` ([start, count] of the run's numbering) in `threads` lanes; print READY,
     wait for a line on stdin, run, print the result as JSON, wait for another line, exit."""
     _environ(url)
@@ -152,7 +178,8 @@ def worker(url: str, origin_id: str, prefix: str, chunks: list[list[int]], threa
             context = RegistrationContext()
             warm = lead_inputs(f"warm{prefix}{os.getpid()}-{number}-", 0, WARM_LEADS)
             batch_module.register_many(origin, warm, context)
-            inputs = [lead_inputs(prefix, start, count) for start, count in mine]
+            size = max(count for _, count in chunks)
+            inputs = [_inputs(prefix, start, count, size, overlap) for start, count in mine]
             if postgres:
                 lanes[number]["backend"] = db.session.scalar(text("SELECT pg_backend_pid()"))
             db.session.commit()
@@ -230,18 +257,13 @@ def run_variant(
     chunks = [
         [start, min(args.chunk, args.leads - start)] for start in range(0, args.leads, args.chunk)
     ]
-    worker_command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        url,
-        "--origin",
-        origin_id,
-        "--prefix",
-        tag,
-    ]
+    worker_command = [sys.executable, __file__, "--worker", url, "--origin", origin_id]
+    worker_command += ["--prefix", tag, "--overlap", str(args.overlap)]
     if mode == "processes":
-        commands = [[*worker_command, "--chunks", json.dumps(chunks[n::k])] for n in range(k)]
+        commands = [
+            [*worker_command, "--chunks", json.dumps(chunks[n::k]), "--threads", "1"]
+            for n in range(k)
+        ]
     else:
         commands = [[*worker_command, "--chunks", json.dumps(chunks), "--threads", str(k)]]
     children = [
@@ -300,7 +322,7 @@ def run_variant(
         "waits": dict(sampler.samples) if sampler else {},
         "warnings": [message for result in results for message in result["warnings"]],
         "chunk_s": [lane["chunk_seconds"] for lane in lanes],
-        "check": check(url, tag, args.leads, base + WARM_LEADS * len(lanes)),
+        "check": check(url, tag, args, base + WARM_LEADS * len(lanes)),
     }
 
 
@@ -323,28 +345,38 @@ def counts(url: str) -> tuple[int, int]:
     return found[0], found[1]
 
 
-def check(url: str, tag: str, leads: int, before: int) -> str:
+def check(url: str, tag: str, args: argparse.Namespace, before: int) -> str:
     """'ok', or what the database holds that it should not (`before`: leads and journeys in
-    it before the run, the warm-ups' included)."""
+    it before the run, the warm-ups' included); with `--overlap`, how many of the people named
+    twice kept an earlier row's first name (the file's later row should win)."""
+    last: dict[int, int] = {}  # person -> the last row naming them
+    for n in range(args.leads):
+        last[_shared(n, args.chunk, args.overlap)] = n
     total, journeys = counts(url)
     engine = _engine(url)
-    pattern = f"{tag}%"
     with engine.connect() as connection:
-        mine, emails = connection.execute(
-            text("SELECT count(*), count(DISTINCT email) FROM leads WHERE email LIKE :p"),
-            {"p": pattern},
-        ).one()
-        my_journeys = connection.scalar(
+        rows = connection.execute(
             text(
-                "SELECT count(*) FROM journeys JOIN leads ON leads.id = journeys.lead_id"
-                " WHERE leads.email LIKE :p"
+                "SELECT leads.email, leads.first_name, count(journeys.id) FROM leads"
+                " LEFT JOIN journeys ON journeys.lead_id = leads.id WHERE leads.email LIKE :p"
+                " GROUP BY leads.id, leads.email, leads.first_name"
             ),
-            {"p": pattern},
-        )
+            {"p": f"{tag}%"},
+        ).all()
     engine.dispose()
-    found = (total, journeys, mine, emails, my_journeys)
-    expected = (before + leads, before + leads, leads, leads, leads)
-    return "ok" if found == expected else f"WRONG: {found} != {expected}"
+    people = len(last)
+    found = (total, journeys, len(rows), len({row[0] for row in rows}), sum(row[2] for row in rows))
+    expected = (before + people, before + people, people, people, people)
+    if found != expected:
+        return f"WRONG: {found} != {expected}"
+    shared = {person for person, n in last.items() if n != person}
+    earlier = sum(
+        1
+        for email, first_name, _ in rows
+        if int(email[len(tag) :].split("@")[0]) in shared
+        and first_name != f"First{last[int(email[len(tag) :].split('@')[0])]}"
+    )
+    return f"ok, earlier row won {earlier} of {len(shared)}" if shared else "ok"
 
 
 def _waits(waits: dict[str, int]) -> str:
@@ -385,6 +417,12 @@ def main() -> None:
         help="the process variants' K, with 1 (1,2,3,4)",
     )
     parser.add_argument("--threads", type=int, default=2, help="threads of the thread variant")
+    parser.add_argument(
+        "--overlap",
+        type=float,
+        default=0.0,
+        help="share of each odd chunk's rows that name the person of the chunk before (0)",
+    )
     add_database_arguments(parser, "lt_import_parallel")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--origin", help=argparse.SUPPRESS)
@@ -393,7 +431,8 @@ def main() -> None:
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.origin, args.prefix, json.loads(args.chunks), args.threads)
+        chunks = json.loads(args.chunks)
+        worker(args.worker, args.origin, args.prefix, chunks, args.threads, args.overlap)
         return
     if args.prepare:
         print(json.dumps(prepare(args.prepare, args.seed, args.chunk)))
