@@ -3,17 +3,17 @@ through `register_many` (the import job's path, as `import_floor.py` calls it) b
 once, each on its own connection, on disjoint inputs, into one database.
 
 What it found (bench/README.md, "Chunks written in parallel"; 2 cores shared with other work,
-load average 6.7-12.4): on PostgreSQL disjoint chunks hardly wait on each other (lock waits in at
-most 3 % of the backends' samples, the WAL 1-4 %), but the CPU a lead does not fall with K (app
-about 510-580 us, server 255-275 us), so K writers only spread it over more cores: 2 cores allow
-at most about 2,600-3,000 leads/s even idle, and 5,000 would need 3.4-4.3 cores for the import
-alone. On SQLite every registration waits for the writers' turn (a `flock`; no `database is
-locked`), 41-67 % of the time from K = 2 on, and the turn holds about 320 us of CPU a lead: at
-most about 3,100 leads/s whatever the cores. Two threads did as well as two processes. A parallel
-import would give up "later rows of the file win" for one person's rows in chunks under way at
-once (they are written in commit order), and its resume would need rebuilding: `next_row` is a
-watermark, the counts are absolute, `chunk_done` and the lease are one per import
-(`leads/imports/job.py`, `progress.py`).
+load average 5.1-10.7): on PostgreSQL disjoint chunks hardly wait on each other (lock waits in at
+most 1 % of the backends' samples, the WAL or a file's extension 1-3 %), but the CPU a lead does
+not fall with K (app about 480-510 us, server 250-257 us), so K writers only spread it over more
+cores: 2 cores allow about 2,700-3,000 leads/s even idle, and 5,000 would need 3.4-3.9 cores for
+the import alone. On SQLite every registration waits for the writers' turn (a `flock`; no
+`database is locked`), 27-46 % of the time with 3-4 writers, and the turn holds about 300 us of
+CPU a lead: at most about 3,300 leads/s whatever the cores. Two threads did about as well as two
+processes. With `--overlap`, two writers left the earlier row's values on every lead named twice
+in 3 runs of 8 (one writer: never): a parallel import gives up "later rows of the file win" for
+chunks under way at once, and its resume would need rebuilding (`next_row` is a watermark, the
+counts are absolute, `chunk_done` and the lease are one per import: `leads/imports/job.py`).
 
 Per database, a template is made once (migrated, the demo workspace, its funnel's import origin,
 `--seed` leads registered and ANALYZEd as the job does after its first chunk). Then, for each
@@ -37,10 +37,15 @@ SQLite the share of the writers' time spent waiting for the writers' turn (`writ
 `flock` every registration takes before `BEGIN IMMEDIATE`); the whole machine's busy share of
 its cores (/proc/stat: the other users of the machine included); and warnings the app logged.
 Afterwards the database must hold exactly seed + warm-up + N leads and as many journeys, and
-exactly N leads (and N journeys) with the run's emails, each email once.
+exactly N leads (and N journeys) with the run's emails, each email once. With `--overlap F`, the
+first F of each odd chunk's rows name the people of the same rows of the chunk before (another
+writer's, under way at the same time when K > 1): the run's leads are then the people, and the
+check counts the people named twice whose lead kept the earlier row's first name, where the
+file's later row should win.
 
     .venv/bin/python bench/import_parallel.py
     .venv/bin/python bench/import_parallel.py --only postgresql --leads 12000 --rounds 3
+    .venv/bin/python bench/import_parallel.py --leads 4000 --processes 1,2 --overlap 0.2
 """
 
 from __future__ import annotations
