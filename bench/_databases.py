@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from pathlib import Path
 
 from _harness import BIN, ROOT, run
@@ -92,3 +93,20 @@ def size_mb(url: str) -> float:
     query = f"SELECT pg_database_size('{name}')"
     output = run(["psql", *args, "-d", name or "", "-tAc", query], env)
     return int(output.strip()) / (1024 * 1024)
+
+
+def clone(template: str, url: str) -> None:
+    """A copy of the database `template` at `url` (PostgreSQL: `createdb -T`, which needs no
+    one connected to the template; SQLite: its file, and its WAL if one is left)."""
+    drop(url)
+    if url.startswith("sqlite"):
+        source, target = (Path(make_url(u).database or "") for u in (template, url))
+        for suffix in ("", "-wal"):
+            if Path(f"{source}{suffix}").exists():
+                shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+        return
+    args, env = _pg_args(url)
+    run(
+        ["createdb", *args, "-T", make_url(template).database or "", make_url(url).database or ""],
+        env,
+    )
