@@ -57,6 +57,8 @@ def text(value: Any, max_length: int) -> str | None:
     result = str(value).strip()
     if len(result) > max_length:
         raise Invalid(f"must be at most {max_length} characters")
+    if "\x00" in result:  # a form's `%00` or raw byte: PostgreSQL's text refuses it (a 500)
+        raise Invalid("must not contain NUL characters")
     return result or None
 
 
