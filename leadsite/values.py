@@ -269,7 +269,8 @@ def clipped(value: Any, limit: int) -> str | None:
     """Text recorded as it came (a header, a fact about the request), cut to its column's size."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return value.strip()[:limit]
+    # `flask run` passes a NUL in a header on (gunicorn refuses it); PostgreSQL's text would not.
+    return value.strip().replace("\x00", "\ufffd")[:limit]
 
 
 def custom_fields(value: Any) -> dict[str, Any]:
