@@ -90,13 +90,28 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 
 def storable(value: Any) -> Any:
     """A copy of a row or a parsed body, every character no database column can hold (in its
-    strings and its keys) replaced by U+FFFD."""
+    strings and its keys) replaced by U+FFFD; the row itself when its strings hold none and it
+    holds no list or dict (a registration's entry: the log writer's common case, kept cheap)."""
+    if isinstance(value, dict) and _plainly_storable(value):
+        return value
+    return _storable(value)
+
+
+def _plainly_storable(row: dict[Any, Any]) -> bool:
+    for item in row.values():
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return False
+        elif isinstance(item, dict | list) and item:
+            return False
+    return True
+
+
+def _storable(value: Any) -> Any:
     if isinstance(value, str):
-        return (
-            _UNSTORABLE.sub(UNSTORABLE_REPLACEMENT, value) if _UNSTORABLE.search(value) else value
-        )
+        return _UNSTORABLE.sub(UNSTORABLE_REPLACEMENT, value)
     if isinstance(value, dict):
-        return {storable(key): storable(item) for key, item in value.items()}
+        return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [storable(item) for item in value]
+        return [_storable(item) for item in value]
     return value
