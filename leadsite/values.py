@@ -57,6 +57,8 @@ def text(value: Any, max_length: int) -> str | None:
     result = str(value).strip()
     if len(result) > max_length:
         raise Invalid(f"must be at most {max_length} characters")
+    if "\x00" in result:  # a form's `%00` or raw byte: PostgreSQL's text refuses it (a 500)
+        raise Invalid("must not contain NUL characters")
     return result or None
 
 
@@ -267,7 +269,8 @@ def clipped(value: Any, limit: int) -> str | None:
     """Text recorded as it came (a header, a fact about the request), cut to its column's size."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return value.strip()[:limit]
+    # `flask run` passes a NUL in a header on (gunicorn refuses it); PostgreSQL's text would not.
+    return value.strip().replace("\x00", "\ufffd")[:limit]
 
 
 def custom_fields(value: Any) -> dict[str, Any]:
@@ -358,3 +361,45 @@ def data_point_value(point: DataPoint, value: Any) -> Any:
             return url(value)
         case _:
             return text(value, MAX_TEXT)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """`json.loads` that refuses NaN and infinite numbers, which no JSON column can store.
+    Raises ValueError (UnicodeDecodeError is one) or RecursionError (nested too deeply)."""
+    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def unstorable(value: Any, depth: int = 0) -> str | None:
+    """Why no database column can hold this parsed JSON (NUL characters, lone surrogates,
+    nesting past 32 levels), or None."""
+    if depth > 32:
+        return "The body is nested too deeply"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Text must not contain NUL characters"
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "Text must be valid Unicode"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = unstorable(key, depth + 1) or unstorable(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = unstorable(item, depth + 1)
+            if problem:
+                return problem
+    return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from typing import Any
 
@@ -11,6 +9,7 @@ from flask import Request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from leadsite.models import UTM_FIELDS
+from leadsite.values import parse_json, unstorable
 
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -62,40 +61,11 @@ class InvalidJSON(BadRequest):
     description = "The body is not valid JSON"
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"{text} is out of range")
-    return value
-
-
-def parse_json(raw: bytes | str) -> Any:
-    """`json.loads` that refuses NaN and infinite numbers, which no JSON column can store."""
-    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
-
-
-def refuse_unstorable_text(value: Any, depth: int = 0) -> None:
+def refuse_unstorable_text(value: Any) -> None:
     """Refuse what no database column can hold: NUL characters and lone surrogates."""
-    if depth > 32:
-        raise InvalidJSON("The body is nested too deeply")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidJSON("Text must not contain NUL characters")
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            raise InvalidJSON("Text must be valid Unicode") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            refuse_unstorable_text(key, depth + 1)
-            refuse_unstorable_text(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            refuse_unstorable_text(item, depth + 1)
+    problem = unstorable(value)
+    if problem:
+        raise InvalidJSON(problem)
 
 
 def canonical(key: str) -> str:

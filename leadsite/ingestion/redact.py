@@ -1,4 +1,5 @@
-"""Take secrets out of what a caller sent before it is kept: keys, tokens, passwords."""
+"""Take out of what a caller sent, before it is kept, its secrets (keys, tokens, passwords) and
+what no column can hold."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ _SECRET_VALUES = re.compile(r"lsk_[A-Za-z0-9_\-]+|whsec_[A-Za-z0-9+/=_\-]+|(?i:b
 # In a body that is not valid JSON: `"api_key": "value"` (or `api_key=value`) pairs.
 _QUOTED_PAIR = re.compile(r'("(?P<key>[^"\\]{1,80})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 _FORM_PAIR = re.compile(r"(?P<lead>(?:^|[&?;\s]))(?P<key>[^=&\s]{1,80})=[^&\s]*")
+# NUL (PostgreSQL's text and jsonb refuse it) and lone surrogates (no UTF-8 encodes them: jsonb
+# refuses them, sqlite3 raises UnicodeEncodeError): what a refused call may hold, decoded from
+# its JSON escapes or from text that is not JSON.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_REPLACEMENT = "\ufffd"
 
 
 def is_secret_key(key: Any) -> bool:
@@ -80,3 +86,32 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
         return f"{match['lead']}{match['key']}={REDACTED}"
 
     return _FORM_PAIR.sub(form, _QUOTED_PAIR.sub(quoted, text))
+
+
+def storable(value: Any) -> Any:
+    """A copy of a row or a parsed body, every character no database column can hold (in its
+    strings and its keys) replaced by U+FFFD; the row itself when its strings hold none and it
+    holds no list or dict (a registration's entry: the log writer's common case, kept cheap)."""
+    if isinstance(value, dict) and _plainly_storable(value):
+        return value
+    return _storable(value)
+
+
+def _plainly_storable(row: dict[Any, Any]) -> bool:
+    for item in row.values():
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return False
+        elif isinstance(item, dict | list) and item:
+            return False
+    return True
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(UNSTORABLE_REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value

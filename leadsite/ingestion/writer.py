@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from leadsite.batch_writer import BatchWriter, batch_transaction
 from leadsite.extensions import db
+from leadsite.ingestion.redact import storable
 from leadsite.models import IngestionEntry, Lead
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,9 @@ def _make(makers: list[Maker]) -> list[dict[str, Any]]:
     rows = []
     for make in makers:
         try:
-            rows.append(make())
+            # A refused call's text may hold what no column can: without this its entry was
+            # refused (PostgreSQL), or lost its whole batch with it (SQLite's driver raises).
+            rows.append(storable(make()))
         except Exception:
             log.exception("an ingestion log entry could not be made")
     return rows

@@ -97,7 +97,7 @@ def decode_cursor(sort: Sort, cursor: str) -> list[Any]:
     """The sort keys a cursor of `sort` names; `InvalidCursor` if it is not one of ours."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as error:
         raise InvalidCursor(cursor) from error
     if not isinstance(raw, list) or len(raw) != len(sort.columns) + 1 or raw[0] != sort.key:
         raise InvalidCursor(cursor)

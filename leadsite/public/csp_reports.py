@@ -60,7 +60,7 @@ def csp_report(ref: str) -> Response:
         return Response(status=404)
     try:
         report = json.loads(request.get_data())
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (not UTF-8), or nested past the parser
         return Response(status=400)
     host = _framing_host(request.args.get("t", ""), origin.ref)
     if host and refused_frame(report) and not origin_allowed(host, origin.allowed_domains or []):

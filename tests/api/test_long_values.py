@@ -69,6 +69,19 @@ def test_long_request_headers_are_cut_to_their_columns(api):
     assert (len(lead.user_agent), len(lead.referrer)) == (500, 2000)
 
 
+def test_request_headers_holding_a_nul_are_kept_without_it(api):
+    """`flask run` (what `make run` serves) passes a NUL in a header on (gunicorn refuses the
+    request): PostgreSQL refused the lead's row, a 500."""
+    response = api.register(
+        {"Email": "ada@example.com"},
+        headers={"User-Agent": "Evil\x00Agent", "Referer": "https://a.example/\x00r"},
+    )
+
+    assert response.status_code == 201
+    lead = db.session.scalar(db.select(Lead))
+    assert (lead.user_agent, lead.referrer) == ("Evil\ufffdAgent", "https://a.example/\ufffdr")
+
+
 def test_a_public_form_from_an_odd_address_with_long_headers_registers(client):
     origin = factories.origin(factories.staged_funnel(factories.workspace()), OriginKind.PAGE)
     client.environ_base["HTTP_USER_AGENT"] = "agent/" + "x" * 3000

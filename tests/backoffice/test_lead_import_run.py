@@ -323,3 +323,30 @@ def test_an_upload_without_the_forms_token_is_refused(client, auth):
 
     assert response.status_code == 422
     assert db.session.scalar(db.select(db.func.count(LeadImport.id))) == 0
+
+
+def test_custom_fields_json_no_column_can_hold_refuses_its_row_alone(client, auth):
+    """Nested past the parser, NaN, a NUL or a lone surrogate (as JSON escapes): the row is
+    refused with its reason, the file's other rows are imported."""
+    ws = _sign_in(auth)
+    funnel = factories.funnel(ws)
+    deep = "[" * 1100 + "]" * 1100
+    text = (
+        "email,custom_fields\n"
+        f"deep@example.com,{deep}\n"
+        'nan@example.com,"{""a"": NaN}"\n'
+        'nul@example.com,"{""a"": ""x\\u0000y""}"\n'
+        'surrogate@example.com,"{""\\ud800"": 1}"\n'
+        'ada@example.com,"{""plan"": ""pro""}"\n'
+    )
+    token = _token(_upload(client, text))
+
+    body = _run(
+        client, token, {"funnel": funnel.id, "column-0": "email", "column-1": "custom_fields"}
+    )
+
+    assert re.search(r'stat-value">1<.*?created', body, re.S), body
+    assert body.count("custom_fields: not a JSON object") == 4
+    db.session.expire_all()
+    emails = db.session.scalars(db.select(Lead.email)).all()
+    assert emails == ["ada@example.com"]

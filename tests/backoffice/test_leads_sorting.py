@@ -4,6 +4,7 @@ another."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -100,6 +101,17 @@ def test_a_cursor_of_another_order_is_refused(client, people):
     cursor = re.search(r"after=([^&\"]+)", LOAD_MORE.search(body).group(1)).group(1)
 
     response = client.get("/p/leads", query_string={"sort": "email", "after": cursor})
+
+    assert response.status_code == 400
+    assert "That “Load more” link is not valid." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("sort", ["name", "-email", "status"])
+def test_a_cursor_nested_past_the_json_parser_is_refused_not_a_500(client, people, sort):
+    # Under 3 KB, as a URL carries it: JSON nested deeper than the parser recurses.
+    cursor = base64.urlsafe_b64encode(b"[" * 1100 + b"]" * 1100).decode().rstrip("=")
+
+    response = client.get("/p/leads", query_string={"sort": sort, "after": cursor})
 
     assert response.status_code == 400
     assert "That “Load more” link is not valid." in response.get_data(as_text=True)

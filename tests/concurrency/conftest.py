@@ -63,15 +63,17 @@ class LiveServer:
     def post_all(
         self, path: str, bodies: list[Any], headers: dict[str, str], form: bool = False
     ) -> list[Answer]:
-        """POST each body (JSON, or a form as browsers send it) at the same moment, one thread
-        and connection each."""
+        """POST each body (JSON, or a form as browsers send it, or bytes as they are) at the
+        same moment, one thread and connection each."""
         start = threading.Barrier(len(bodies))
         content_type = "application/x-www-form-urlencoded" if form else "application/json"
 
         def post(body: Any) -> Answer:
+            if not isinstance(body, bytes):
+                body = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
             request = urllib.request.Request(
                 self.url + path,
-                data=(urllib.parse.urlencode(body) if form else json.dumps(body)).encode(),
+                data=body,
                 headers={"Content-Type": content_type, **headers},
                 method="POST",
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from leadsite.registration import (
     ValidationFailed,
 )
 from leadsite.registration.validate import IDENTIFIERS, clean
+from leadsite.values import parse_json, unstorable
 
 if TYPE_CHECKING:
     from leadsite.registration.batch import Outcome
@@ -76,10 +76,10 @@ def row_input(columns: list[str], mapping: list[str], cells: list[str]) -> RowIn
             custom[custom_key(header)] = value
         elif target == "custom_fields":
             try:
-                parsed = json.loads(value)
-            except ValueError:
+                parsed = parse_json(value)
+            except (ValueError, RecursionError):  # RecursionError: nested past the parser
                 parsed = None
-            if isinstance(parsed, dict):
+            if isinstance(parsed, dict) and not unstorable(parsed):
                 custom = {**parsed, **custom}
             else:
                 problems.append(f'{header}: not a JSON object such as {{"plan": "pro"}}')
