@@ -2,7 +2,10 @@
 
 from flask import Blueprint
 
+from leadsite.security import refuse_nul_before_the_view
+
 bp = Blueprint("backoffice", __name__, url_prefix="/p")
+bp.before_request(refuse_nul_before_the_view)
 
 from leadsite.backoffice import (  # noqa: E402, F401  (each module adds its views to bp)
     account,

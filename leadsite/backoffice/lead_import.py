@@ -22,6 +22,7 @@ from leadsite.leads.imports import upload as files
 from leadsite.leads.imports.upload import LEAD_TARGETS, TARGET_LABELS, BadFile, NoSuchImport
 from leadsite.leads.staff_origins import open_funnels, staff_origin
 from leadsite.models import DataPoint, Funnel, LeadImport, OriginKind
+from leadsite.security import refuse_nul_in_form, refuses_nul_itself
 
 UPLOAD, MAPPING, RUN = (
     f"backoffice/leads/{name}.html" for name in ("import", "import_map", "import_run")
@@ -57,10 +58,12 @@ def _job_or_404(token: str) -> LeadImport:
 
 @bp.route("/leads/import", methods=["GET", "POST"])
 @csrf.exempt  # checked by the form, once the request may be as large as a file
+@refuses_nul_itself  # likewise
 def lead_import() -> Response:
     """Upload a CSV file (at most 200 MB and 2,000,000 rows), then map its columns. The file is
     read as a stream (werkzeug keeps a large upload on disk) into the database in chunks."""
     request.max_content_length = files.MAX_BYTES + ENVELOPE_BYTES
+    refuse_nul_in_form()
     form = ImportUploadForm()
     if form.validate_on_submit():
         try:
