@@ -115,6 +115,17 @@ BENCHES: dict[str, Bench] = {
         (rf"^{{dialect}}\s+app(\s+{NUMBER}){{5}}$", rf"^{{dialect}}\s+driver(\s+{NUMBER}){{5}}$"),
         home="postgresql",
     ),
+    "import_parallel": Bench(
+        one_of_both,
+        ("--leads", "40", "--chunk", "10", "--seed", "20", "--rounds", "1", "--processes", "1,2"),
+        # Each run's row, its database checked ("ok": every lead and journey once), and the
+        # medians' lines.
+        (
+            r"^{dialect}\s+2 processes\s.*\sok\s",
+            r"^{dialect}\s+2 threads\s.*\sok\s",
+            rf"^  2 processes\s+{NUMBER} leads/s",
+        ),
+    ),
     "import_kill": Bench(
         one_of_both,
         # Seed 15 waits 12 ms after the target (150-159 rows): the kill lands mid-file (rows
