@@ -256,3 +256,41 @@ def test_staff_moving_one_lead_and_marking_one_task_done_at_once(
     lead = db.session.get(Lead, lead_id)
     assert sorted(lead.tags) == sorted(f"t{i}" for i in range(PARALLEL)), lead.tags
     assert _completions(call_id) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_lead_erased_while_staff_edit_it_stays_erased(
+    app: Flask, kind: str, tmp_path: Path
+) -> None:
+    ws = factories.workspace("Acme")
+    email = factories.user(ws).email
+    lead_id = factories.lead(ws, email="ada@example.com", first_name="Ada").id
+    db.session.commit()
+    with serve(app, kind, tmp_path) as server:
+        session = _signed_in(server.url, email)
+        csrf = CSRF_INPUT.search(session.get(f"{server.url}/p/leads", timeout=30).text).group(1)
+
+        def erase_or_edit(i: int) -> requests.Response:
+            path, data = f"/p/leads/{lead_id}/contact/edit", {"first_name": f"Name{i}"}
+            if i % 4 == 0:
+                path, data = f"/p/leads/{lead_id}/erase", {}
+            elif i % 4 == 1:
+                path, data = "/p/leads/bulk", {"lead": [lead_id], "action": "tag", "value": f"t{i}"}
+            elif i % 4 == 2:
+                path, data = f"/p/leads/{lead_id}/status", {"status": "contacted"}
+            return session.post(
+                f"{server.url}{path}",
+                data={"csrf_token": csrf, **data},
+                allow_redirects=False,
+                timeout=60,
+            )
+
+        answers = _parallel(erase_or_edit)
+
+    db.session.rollback()
+    db.session.expire_all()
+    assert max(_statuses(answers)) < 500, _statuses(answers)
+    lead = db.session.get(Lead, lead_id)
+    kept = {"first_name": lead.first_name, "tags": lead.tags, "status": lead.status}
+    assert kept == {"first_name": None, "tags": [], "status": "erased"}, kept
+    assert _events(lead_id)["lead.erased"] == 1
