@@ -34,6 +34,7 @@ from leadsite.models import (
 )
 from leadsite.public.tokens import confirm_token, journey_action_token
 from leadsite.registration import LeadInput, RegistrationContext, register
+from leadsite.registration.held import hold
 from tests import factories
 from tests.concurrency.conftest import KINDS, serve
 from tests.conftest import CSRF_INPUT
@@ -294,3 +295,34 @@ def test_a_lead_erased_while_staff_edit_it_stays_erased(
     kept = {"first_name": lead.first_name, "tags": lead.tags, "status": lead.status}
     assert kept == {"first_name": None, "tags": [], "status": "erased"}, kept
     assert _events(lead_id)["lead.erased"] == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_held_lead_accepted_by_staff_at_once_registers_once(
+    app: Flask, kind: str, tmp_path: Path
+) -> None:
+    ws = factories.workspace("Acme")
+    email = factories.user(ws).email
+    origin = factories.origin(factories.staged_funnel(ws), OriginKind.PAGE)
+    held = hold(origin, LeadInput(email="ada@example.com"), RegistrationContext(), "too fast")
+    held_id = held.id
+    db.session.commit()
+    with serve(app, kind, tmp_path) as server:
+        session = _signed_in(server.url, email)
+        csrf = CSRF_INPUT.search(session.get(f"{server.url}/p/leads", timeout=30).text).group(1)
+        accepted = _parallel(
+            lambda i: session.post(
+                f"{server.url}/p/leads/{held_id}/accept",
+                data={"csrf_token": csrf},
+                allow_redirects=False,
+                timeout=60,
+            )
+        )
+
+    db.session.rollback()
+    db.session.expire_all()
+    statuses = _statuses(accepted)
+    assert max(statuses) < 500, statuses
+    journeys = db.session.scalars(db.select(Journey).filter_by(lead_id=held_id)).all()
+    assert len(journeys) == 1 and _events(held_id)["lead.created"] == 1, _events(held_id)
+    assert db.session.get(Lead, held_id).counter == 1
