@@ -16,18 +16,13 @@ from leadsite.access.invitations import VALID_FOR, _hash
 from leadsite.extensions import db
 from leadsite.models import Invitation, LeadStatus, Membership, Role, User, utcnow
 from tests import factories
-from tests.concurrency.conftest import KINDS, serve
-from tests.concurrency.test_lead_actions import _parallel, _signed_in, _statuses
-from tests.conftest import CSRF_INPUT
+from tests.concurrency.conftest import serve
+from tests.concurrency.parallel import SERVERS, csrf, parallel, signed_in, statuses
 
 TOKEN = "invitation-token-for-the-race-test"
 
 
-def _csrf(session: requests.Session, url: str) -> str:
-    return CSRF_INPUT.search(session.get(url, timeout=30).text).group(1)
-
-
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SERVERS)
 def test_settings_sent_twice_at_once_keep_the_workspace_whole(
     app: Flask, kind: str, tmp_path: Path
 ) -> None:
@@ -47,9 +42,9 @@ def test_settings_sent_twice_at_once_keep_the_workspace_whole(
     pairs = [(a.email, memberships[b.id]) for a, b in (admins, admins[::-1])]
     db.session.commit()
     with serve(app, kind, tmp_path) as server:
-        sessions = [_signed_in(server.url, email) for email, _ in pairs]
-        tokens = [_csrf(s, f"{server.url}/p/settings/statuses") for s in sessions]
-        added = _parallel(
+        sessions = [signed_in(server.url, email) for email, _ in pairs]
+        tokens = [csrf(s, f"{server.url}/p/settings/statuses") for s in sessions]
+        added = parallel(
             lambda i: sessions[i % 2].post(
                 f"{server.url}/p/settings/statuses",
                 data={"csrf_token": tokens[i % 2], "name": "Call back", "colour": "#123456"},
@@ -57,7 +52,7 @@ def test_settings_sent_twice_at_once_keep_the_workspace_whole(
                 timeout=60,
             )
         )
-        demoted = _parallel(
+        demoted = parallel(
             lambda i: sessions[i].post(
                 f"{server.url}/p/settings/users/{pairs[i][1]}/role",
                 data={"csrf_token": tokens[i], "role": Role.MANAGER.value},
@@ -68,8 +63,8 @@ def test_settings_sent_twice_at_once_keep_the_workspace_whole(
         )
         tabs = [requests.Session() for _ in range(4)]
         invitation = f"{server.url}/invitations/{TOKEN}"
-        forms = [_csrf(tab, invitation) for tab in tabs]
-        accepted = _parallel(
+        forms = [csrf(tab, invitation) for tab in tabs]
+        accepted = parallel(
             lambda i: tabs[i].post(
                 invitation,
                 data={
@@ -85,7 +80,7 @@ def test_settings_sent_twice_at_once_keep_the_workspace_whole(
 
     db.session.rollback()
     db.session.expire_all()
-    problems = {"add": _statuses(added), "demote": _statuses(demoted), "join": _statuses(accepted)}
+    problems = {"add": statuses(added), "demote": statuses(demoted), "join": statuses(accepted)}
     assert all(max(counts) < 500 for counts in problems.values()), problems
     keys = db.session.scalars(db.select(LeadStatus.key).filter_by(workspace_id=ws_id)).all()
     assert keys.count("call_back") == 1, keys
