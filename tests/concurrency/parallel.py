@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from leadsite.extensions import db
-from leadsite.models import Event
+from leadsite.models import Event, JourneyStep
 from tests import factories
 from tests.conftest import CSRF_INPUT
 
@@ -56,6 +56,11 @@ def completions(step_id: str) -> int:
     """The `journey.step_completed` events of this step."""
     found = db.session.scalars(db.select(Event).filter_by(type="journey.step_completed"))
     return sum(1 for event in found if (event.payload.get("step") or {}).get("id") == step_id)
+
+
+def journey_step(journey_id: str, title: str) -> JourneyStep:
+    """The journey's step of this title, as the database has it now."""
+    return db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey_id, title=title))
 
 
 def csrf(session: requests.Session, url: str) -> str:

@@ -24,7 +24,6 @@ from leadsite.models import (
     Journey,
     JourneyData,
     JourneyFile,
-    JourneyStep,
     Lead,
     OriginKind,
     Signature,
@@ -39,6 +38,7 @@ from tests.concurrency.parallel import (
     SERVERS,
     completions,
     events,
+    journey_step,
     parallel,
     post,
     statuses,
@@ -67,10 +67,6 @@ def _lead_steps_world() -> Journey:
     return register(origin, lead_input, RegistrationContext()).journey
 
 
-def _step(journey_id: str, title: str) -> JourneyStep:
-    return db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey_id, title=title))
-
-
 @pytest.mark.parametrize("kind", SERVERS)
 def test_a_lead_s_step_actions_sent_at_once_are_done_once(
     app: Flask, kind: str, tmp_path: Path
@@ -78,8 +74,11 @@ def test_a_lead_s_step_actions_sent_at_once_are_done_once(
     journey = _lead_steps_world()
     journey_id, lead_id, token = journey.id, journey.lead_id, journey.access_token
     form = {"_token": journey_action_token(journey_id)}
-    ids = {title: _step(journey_id, title).id for title in ("The contract", "Your ID", "About you")}
-    video_id = _step(journey_id, "Intro").id
+    ids = {
+        title: journey_step(journey_id, title).id
+        for title in ("The contract", "Your ID", "About you")
+    }
+    video_id = journey_step(journey_id, "Intro").id
     db.session.commit()
     with serve(app, kind, tmp_path) as server:
         base = f"{server.url}/j/{token}/steps"
@@ -116,18 +115,18 @@ def test_a_lead_s_step_actions_sent_at_once_are_done_once(
     }
     assert all(max(counts) < 500 for counts in problems.values()), problems
     signatures = db.session.scalars(db.select(Signature).filter_by(journey_id=journey_id)).all()
-    sign_step = _step(journey_id, "The contract")
+    sign_step = journey_step(journey_id, "The contract")
     assert [s.id for s in signatures] == [sign_step.result["signature_id"]], problems
     assert problems["sign"][303] == 1, problems
     files = db.session.scalars(db.select(JourneyFile).filter_by(journey_id=journey_id)).all()
     assert len(files) == 2 and problems["upload"][303] == 2, problems
-    data_step = _step(journey_id, "About you")
+    data_step = journey_step(journey_id, "About you")
     stored = db.session.scalar(db.select(JourneyData.value).filter_by(journey_id=journey_id))
     assert data_step.result["data"]["company"] == stored, (stored, data_step.result)
     assert problems["data"][303] == 1, problems
     for title in ("The contract", "Your ID", "About you", "Intro"):
-        step = _step(journey_id, title)
-        assert step.status == StepStatus.DONE and completions(step.id) == 1, title
+        found = journey_step(journey_id, title)
+        assert found.status == StepStatus.DONE and completions(found.id) == 1, title
     assert events(lead_id)["journey.completed"] == 1
 
 

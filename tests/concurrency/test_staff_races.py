@@ -19,7 +19,7 @@ import requests
 from flask import Flask
 
 from leadsite.extensions import db
-from leadsite.models import ActivityKind, Journey, JourneyStep, Lead, OriginKind
+from leadsite.models import ActivityKind, Journey, Lead, OriginKind
 from leadsite.registration import LeadInput, RegistrationContext, register
 from leadsite.registration.held import hold
 from tests import factories
@@ -30,15 +30,12 @@ from tests.concurrency.parallel import (
     completions,
     csrf,
     events,
+    journey_step,
     parallel,
     post,
     signed_in,
     statuses,
 )
-
-
-def _step(journey_id: str, title: str) -> JourneyStep:
-    return db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey_id, title=title))
 
 
 @pytest.mark.parametrize("kind", SERVERS)
@@ -52,7 +49,7 @@ def test_staff_moving_one_lead_and_marking_one_task_done_at_once(
     origin = factories.origin(funnel)
     registration = register(origin, LeadInput(email="ada@example.com"), RegistrationContext())
     lead_id = registration.lead.id
-    call_id = _step(registration.journey.id, "Call").id
+    call_id = journey_step(registration.journey.id, "Call").id
     emails = [user.email for user in users]
     db.session.commit()
     keys = ["new", "contacted", "qualified", "customer", "lost"]
