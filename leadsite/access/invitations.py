@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import update
 
 from leadsite import accounts
 from leadsite.access.emails import queue_account_email
@@ -91,9 +92,36 @@ def invited_account(invitation: Invitation) -> User | None:
     return db.session.scalar(db.select(User).filter_by(email=invitation.email))
 
 
+class InvitationUsed(Exception):
+    """The invitation was used (or withdrawn, or expired) while this request read it."""
+
+
+def _spend(invitation: Invitation, now: datetime) -> None:
+    """Mark the invitation used in the statement that checks it is still pending: the link
+    opened in several tabs and sent from each at once made the account in each (the email
+    is unique: all but one answered 500)."""
+    spent = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise InvitationUsed()
+    invitation.accepted_at = now
+
+
 def accept(invitation: Invitation, password: str | None = None, name: str | None = None) -> User:
     """Use the invitation: a new account gets `password` (and `name`); an existing one keeps its
-    password and only gains the membership, active, with the invited role."""
+    password and only gains the membership, active, with the invited role. `InvitationUsed`
+    when another request used it first."""
+    now = utcnow()
+    _spend(invitation, now)
     user = invited_account(invitation)
     if user is None:
         if not password:
@@ -105,6 +133,5 @@ def accept(invitation: Invitation, password: str | None = None, name: str | None
         db.session.flush()
     membership: Membership = accounts.add_member(user, invitation.workspace, Role(invitation.role))
     membership.active = True
-    invitation.accepted_at = utcnow()
     db.session.flush()
     return user

@@ -32,10 +32,14 @@ def invitation_accept(token: str) -> Response | tuple[str, int]:
     account = invitations.invited_account(invitation)
     form = EmptyForm() if account is not None else NewAccountForm()
     if form.validate_on_submit():
-        if account is None:
-            user = invitations.accept(invitation, form.password.data, form.name.data)
-        else:
-            user = invitations.accept(invitation)
+        try:
+            if account is None:
+                user = invitations.accept(invitation, form.password.data, form.name.data)
+            else:
+                user = invitations.accept(invitation)
+        except invitations.InvitationUsed:  # used from another tab at the same moment
+            db.session.rollback()
+            return error_page(404, UNUSABLE, title="Invitation not valid")
         workspace = invitation.workspace
         signed_in_as_invited = current_user.is_authenticated and current_user.id == user.id
         if account is None:

@@ -15,7 +15,7 @@ from leadsite.backoffice.leads import lead_status
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.leads import statuses as lead_statuses
-from leadsite.leads.changes import update_lead
+from leadsite.leads.changes import LeadErased, update_lead
 from leadsite.models import Lead, LeadStatus, Origin, utcnow
 from leadsite.registration import ValidationFailed
 
@@ -99,6 +99,9 @@ def lead_status_move(lead_id: str) -> Response:
         abort(404)
     try:
         update_lead(lead, {"status": request.form.get("status")}, g.workspace.default_country)
+    except LeadErased:  # erased while this waited for the lead: as if erased before
+        db.session.rollback()
+        abort(404)
     except ValidationFailed as failed:
         db.session.rollback()
         problem = failed.errors[0].message if failed.errors else "Choose a status."

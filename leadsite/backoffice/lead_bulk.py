@@ -45,6 +45,13 @@ def _selected(name: str = "lead") -> list[Lead]:
     )
 
 
+def _still_there(leads: list[Lead]) -> list[Lead]:
+    """The leads locked and read afresh, less those erased since they were selected (another
+    request erased them while this one waited for their locks)."""
+    lock_leads(leads)
+    return [lead for lead in leads if lead.erased_at is None]
+
+
 def _return_to() -> str:
     """The list the form came from, with its filters; only ever the leads list itself."""
     index = url_for("backoffice.leads_index")
@@ -96,7 +103,7 @@ def _set_status(leads: list[Lead], raw: str) -> Response:
         return _answer(f"Status {error}.", "error", status=422)
     if not status:
         return _answer("Type the status to set, like “contacted”.", "error", status=422)
-    lock_leads(leads)
+    leads = _still_there(leads)
     changed = [lead for lead in leads if lead.status != status]
     for lead in changed:
         update_lead(lead, {"status": status}, g.workspace.default_country)
@@ -111,7 +118,7 @@ def _add_tag(leads: list[Lead], raw: str) -> Response:
         return _answer(f"A tag {error}.", "error", status=422)
     if not tag or "," in tag:
         return _answer("Type one tag to add (without commas).", "error", status=422)
-    lock_leads(leads)  # their tags as they are now: a registration may have added some
+    leads = _still_there(leads)  # their tags as they are now: a registration may have added some
     full = [lead for lead in leads if tag not in lead.tags and len(lead.tags) >= MAX_TAGS]
     changed = [lead for lead in leads if tag not in lead.tags and lead not in full]
     for lead in changed:
@@ -137,7 +144,7 @@ def _confirm_erase(leads: list[Lead]) -> Response:
 
 
 def _erase(leads: list[Lead]) -> Response:
-    lock_leads(leads)
+    leads = _still_there(leads)
     for lead in leads:
         erase_lead(lead)
     db.session.commit()

@@ -26,12 +26,13 @@ from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
 from leadsite.leads import statuses as lead_statuses
-from leadsite.leads.changes import update_lead
+from leadsite.leads.changes import LeadErased, update_lead
 from leadsite.models import Lead
 from leadsite.registration import Duplicate, FieldError, ValidationFailed
 
 TEMPLATE = "backoffice/leads/detail.html"
 SECTION = "<any(contact, status, consent, custom):section>"
+ERASED = "This lead's personal data was erased: there is nothing to edit."
 MAX_KEY, MAX_VALUE = 64, 2000
 
 
@@ -166,7 +167,7 @@ def lead_section_edit(lead_id: str, section: str) -> Response:
     """
     lead = lead_or_404(lead_id)
     if lead.erased_at is not None:
-        return error_page(409, "This lead's personal data was erased: there is nothing to edit.")
+        return error_page(409, ERASED)
     spec, block = SECTIONS[section], _block(section)
     form = spec.form(data=_initial(section, lead)) if request.method == "GET" else spec.form()
     if section == "status":
@@ -189,6 +190,9 @@ def lead_section_edit(lead_id: str, section: str) -> Response:
         except Duplicate as error:
             add_errors(form, [FieldError(error.identifier, duplicate_message(error.identifier))])
             form.duplicate_of = error.existing_lead_id
+        except LeadErased:  # erased while this waited for the lead: as if erased before
+            db.session.rollback()
+            return error_page(409, ERASED)
     if form.errors:
         db.session.rollback()
         return respond(lead, block, 422, editing=section, form=form, custom_rows=rows)

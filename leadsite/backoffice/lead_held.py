@@ -12,7 +12,7 @@ from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.models import Lead
 from leadsite.registration import FunnelClosed, NotFound, RegistrationError, ValidationFailed
-from leadsite.registration.held import accept_held, delete_held
+from leadsite.registration.held import NoLongerHeld, accept_held, delete_held
 
 
 def _held_or_404(lead_id: str) -> Lead:
@@ -23,6 +23,8 @@ def _held_or_404(lead_id: str) -> Lead:
 
 
 def _refused(error: RegistrationError) -> str:
+    if isinstance(error, NoLongerHeld):
+        return "Someone accepted or deleted it meanwhile: it is no longer held."
     if isinstance(error, FunnelClosed):
         return "Its funnel is closed to registrations now: open it again, then accept."
     if isinstance(error, NotFound):

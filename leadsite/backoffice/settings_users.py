@@ -40,10 +40,21 @@ def _membership_or_404(membership_id: str) -> Membership:
 
 
 def _administrators_left(without: Membership) -> int:
-    """Active administrators of the workspace other than `without`."""
-    return sum(
-        1 for m in members(g.workspace.id) if m.id != without.id and m.is_administrator and m.active
-    )
+    """Active administrators of the workspace other than `without`, counted with every
+    membership of the workspace locked and read afresh: two administrators demoting (or
+    deactivating) each other at once each counted the other and left the workspace with none.
+    An acting administrator demoted meanwhile counts none."""
+    locked = db.session.scalars(
+        db.select(Membership)
+        .filter_by(workspace_id=g.workspace.id)
+        .order_by(Membership.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    admins = [m for m in locked if m.is_administrator and m.active]
+    if not any(m.user_id == current_user.id for m in admins):
+        return 0
+    return sum(1 for m in admins if m.id != without.id)
 
 
 def _page(form: UserForm, block: str = "users", status: int = 200, **extra: object) -> Response:

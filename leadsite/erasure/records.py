@@ -115,6 +115,8 @@ def erase_lead(lead: Lead) -> Lead:
     from leadsite.leads.changes import lock_leads  # leadsite.leads.changes imports this package
 
     lock_leads([lead])  # the lead before its journeys, as every writer of both
+    if lead.erased_at is not None:  # erased while this waited for the lock: once is enough
+        return lead
     traces = Traces.of(lead)
     for name in PERSONAL_FIELDS:
         setattr(lead, name, None)

@@ -144,6 +144,8 @@ def sign(
             409,
         )
     lock_journey(journey)
+    if step.status != StepStatus.DUE:  # signed meanwhile: one signature a step
+        raise StepNotOpen()
     consent = str(config.get("consent") or DEFAULT_CONSENT)
     signature = Signature(
         workspace_id=journey.workspace_id,

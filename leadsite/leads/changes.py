@@ -12,12 +12,19 @@ from leadsite.leads import statuses as lead_statuses
 from leadsite.models import Lead, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
-from leadsite.registration import Duplicate, FieldError, ValidationFailed
+from leadsite.registration import Duplicate, FieldError, RegistrationError, ValidationFailed
 from leadsite.registration.validate import IDENTIFIERS, MAX_NAME, MAX_TAG, MAX_TAGS
 from leadsite.representations import lead_dict
 
 # Erasure lives in leadsite.erasure; re-exported for the views that call it from here.
-__all__ = ["erase_lead", "update_lead"]
+__all__ = ["LeadErased", "erase_lead", "update_lead"]
+
+
+class LeadErased(RegistrationError):
+    """The lead was erased while the change waited for its lock: nothing is written back."""
+
+    code, status = "LEAD_ERASED", 409
+    message = "This lead's personal data was erased: there is nothing to change"
 
 
 NOT_NULL = ("opt_in", "sms_opt_in")
@@ -85,8 +92,11 @@ def lock_leads(leads: list[Lead]) -> None:
 
 
 def update_lead(lead: Lead, changes: dict[str, Any], region: str) -> Lead:
-    """Apply checked changes; an identifier another lead holds raises `Duplicate`."""
+    """Apply checked changes; an identifier another lead holds raises `Duplicate`, a lead
+    erased meanwhile (read afresh under its lock) `LeadErased`."""
     lock_leads([lead])
+    if lead.erased_at is not None:
+        raise LeadErased()
     values = _convert(lead, changes, region)
     for name in IDENTIFIERS:
         value = values.get(name)

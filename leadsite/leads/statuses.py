@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from leadsite import values
 from leadsite.extensions import db
@@ -116,8 +117,9 @@ def add_status(workspace_id: str, name: str, colour: str, closed: bool) -> LeadS
     key = slug(name)
     if not key:
         raise values.Invalid("Name must contain a letter or a digit")
+    taken = f"Name gives the key “{key}”, which another status has"
     if key in keys(workspace_id):
-        raise values.Invalid(f"Name gives the key “{key}”, which another status has")
+        raise values.Invalid(taken)
     last = db.session.scalar(
         db.select(func.max(LeadStatus.position)).filter_by(workspace_id=workspace_id)
     )
@@ -129,8 +131,11 @@ def add_status(workspace_id: str, name: str, colour: str, closed: bool) -> LeadS
         position=(last if last is not None else -1) + 1,
         closed=closed,
     )
-    db.session.add(status)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the key checked above may be taken since
+            db.session.add(status)
+    except IntegrityError:
+        raise values.Invalid(taken) from None
     return status
 
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from leadsite import values
 from leadsite.extensions import db
-from leadsite.journeys.engine import complete_step, lock_journey
+from leadsite.journeys.engine import StepNotOpen, complete_step, lock_journey
 from leadsite.journeys.journey_data import store_values
 from leadsite.journeys.lead_activity_config import LEAD_KINDS
 from leadsite.journeys.reach import reachable
@@ -244,6 +244,8 @@ def complete_task(
     if errors:
         return errors
     lock_journey(journey)  # before the first write: a registration of the lead writes it too
+    if task.step.status != StepStatus.DUE:  # sent twice at once: the first one's data stays
+        raise StepNotOpen()
     store_values(journey, given)
     result = {**record, "data": {point.name: value for point, value in given}}
     complete_step(task.step, result=result)

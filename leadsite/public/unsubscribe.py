@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from leadsite import i18n
 from leadsite.extensions import db
 from leadsite.journeys.emails import lead_id_from_unsubscribe_token
+from leadsite.leads.changes import lock_leads
 from leadsite.models import Lead, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -20,7 +21,9 @@ from leadsite.representations import lead_dict
 
 def opt_out(lead: Lead) -> bool:
     """Opt the lead out and write `lead.opted_out`; False when they were out already.
-    The caller commits."""
+    The caller commits. The lead is locked and read afresh first: clicks of the same link at
+    once (a mail client's one-click POST and the page's button) each wrote the event."""
+    lock_leads([lead])
     if lead.opted_out_at is not None:
         return False
     lead.opted_out_at = utcnow()

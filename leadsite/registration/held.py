@@ -19,7 +19,7 @@ from leadsite.database import begin_write_transaction, holds_write_lock
 from leadsite.extensions import db
 from leadsite.models import Event, Funnel, Lead, OnDuplicate, Origin, Workspace, utcnow
 from leadsite.outbox import event_types
-from leadsite.registration.errors import Duplicate, NotFound
+from leadsite.registration.errors import Duplicate, NotFound, RegistrationError
 from leadsite.registration.inputs import (
     JourneyDataInput,
     LeadInput,
@@ -150,14 +150,37 @@ def held_origin(lead: Lead) -> Origin | None:
     return origin if origin is not None and origin.workspace_id == lead.workspace_id else None
 
 
+class NoLongerHeld(RegistrationError):
+    """Another request accepted or deleted the held lead while this one waited for it."""
+
+    code, status, message = "NOT_HELD", 409, "It was accepted or deleted meanwhile"
+
+
+def _lock_held(lead: Lead) -> None:
+    """Lock the lead's row and read it afresh; `NoLongerHeld` when it is gone or registered.
+    Two staff accepting at once each registered it: one journey, but a `lead.created` (and
+    its webhooks) for every click."""
+    if not holds_write_lock():
+        db.session.rollback()  # end the read: SQLite's write lock is taken at BEGIN
+        begin_write_transaction()
+    found = db.session.scalars(
+        db.select(Lead)
+        .filter_by(id=lead.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is None or not found.held:
+        raise NoLongerHeld()
+
+
 def accept_held(lead: Lead) -> Registration:
     """Register what the held lead sent, as if it had just arrived: journey, emails, events and
     webhooks follow, and the lead is announced as new. Commits. When another lead holds its
     identifier, the submission updates that lead and the held row is deleted.
 
     Raises `register()`'s errors (the funnel closed since, a data point removed...), having
-    changed nothing."""
-    assert lead.held, "only a held lead is accepted"
+    changed nothing; `NoLongerHeld` when another request accepted or deleted it meanwhile."""
+    _lock_held(lead)
     lead_input, context = held_input(lead)
     held_id = lead.id
     # Counted afresh: the held submissions were not registrations; this is the first.

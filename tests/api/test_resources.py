@@ -118,6 +118,22 @@ def test_delete_erases_personal_data_and_keeps_an_anonymous_row(api):
     assert db.session.scalar(db.select(OutboxMessage).filter_by(lead_id=lead.id)) is None
 
 
+def test_an_erased_lead_is_not_edited_nor_erased_again(api):
+    created = api.register({"email": "gone@example.com", "first_name": "Gone"}).json["data"]
+    path = f"/api/v1/leads/{created['id']}"
+    api.client.delete(path, headers=api.auth)
+
+    edited = api.client.patch(path, json={"first_name": "Back"}, headers=api.auth)
+    again = api.client.delete(path, headers=api.auth)
+
+    assert edited.status_code == 409 and edited.json["code"] == "LEAD_ERASED"
+    assert again.status_code == 200
+    lead = db.session.get(Lead, created["id"])
+    assert (lead.first_name, lead.status) == (None, "erased")
+    erased = db.select(db.func.count()).select_from(Event).filter_by(type="lead.erased")
+    assert db.session.scalar(erased) == 1
+
+
 def test_read_a_journey_with_steps_and_data(api):
     created = api.register({"email": "j@example.com", "JourneyData": {"company": "Acme"}}).json[
         "data"
