@@ -100,14 +100,30 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
 
     worker1 = WORKER_ADDRESSES["worker1"]
 
+    def taken_over(cut: set[str]) -> None:
+        """Wait until worker2 has sent what worker1 was sending, or TAKEOVER_WAIT_SECONDS:
+        behind a backlog (workers slower than the registrations on a busy machine) the message
+        waits its turn after its lease, and worker1 back after a fixed time could finish it
+        first, which showed nothing either way (seen once for the kill in a CI run, at load
+        6-9: restarted after the lease + 1 s, worker1 took its message back before worker2)."""
+        deadline = time.monotonic() + TAKEOVER_WAIT_SECONDS
+        while cut and time.monotonic() < deadline:
+            taken = {a.webhook_id for a in receiver.snapshot() if a.peer != worker1}
+            if cut <= taken:
+                break
+            time.sleep(0.2)
+
+    killed: set[str] = set()
+
     def kill_worker() -> set[str]:
         # worker1's deliveries are held 3 s at the receiver: the kill lands in the middle.
-        in_flight = receiver.hold_in_flight(worker1, seconds=3, timeout=10)
+        killed.update(receiver.hold_in_flight(worker1, seconds=3, timeout=10))
         faults["worker-kill"].struck_at = time.monotonic()
         cluster.ctl("kill", "worker1")
-        return in_flight
+        return set(killed)
 
     def restart_worker() -> None:
+        taken_over(killed)
         receiver.release(worker1)
         cluster.ctl("start", "worker1")
 
@@ -120,16 +136,7 @@ def standard_faults(cluster: Cluster, receiver: WebhookReceiver, hold: float) ->
         return set(cut)
 
     def reconnect_worker() -> None:
-        # The link stays down until worker2 has sent what worker1 was sending, or for
-        # TAKEOVER_WAIT_SECONDS: behind a backlog (workers slower than the registrations on a
-        # busy machine) the message waits its turn after its lease, and a link back after a
-        # fixed time let worker1 finish it first, which showed nothing either way.
-        deadline = time.monotonic() + TAKEOVER_WAIT_SECONDS
-        while cut and time.monotonic() < deadline:
-            taken = {a.webhook_id for a in receiver.snapshot() if a.peer != worker1}
-            if cut <= taken:
-                break
-            time.sleep(0.2)
+        taken_over(cut)  # the link stays down until then
         receiver.release(worker1)
         cluster.ctl("link", "worker1", "up")
 
