@@ -374,10 +374,26 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def load_json(raw: bytes | str, **options: Any) -> Any:
+    """`json.loads` of what someone sent: ValueError (UnicodeDecodeError is one) for anything
+    that is not JSON, a document nested past the parser's recursion limit included (a
+    RecursionError otherwise, which every caller had to remember: those that did not answered
+    500)."""
+    try:
+        return json.loads(raw, **options)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def parse_json(raw: bytes | str) -> Any:
-    """`json.loads` that refuses NaN and infinite numbers, which no JSON column can store.
-    Raises ValueError (UnicodeDecodeError is one) or RecursionError (nested too deeply)."""
-    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    """`load_json` that also refuses NaN and infinite numbers, which no JSON column can store."""
+    return load_json(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+# NUL (PostgreSQL's text and jsonb refuse it) and lone surrogates (no UTF-8 encodes them: jsonb
+# refuses them, sqlite3 raises UnicodeEncodeError): text no database column can hold, as a
+# refused call may carry it, decoded from its JSON escapes or from text that is not JSON.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def unstorable(value: Any, depth: int = 0) -> str | None:

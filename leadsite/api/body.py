@@ -81,7 +81,7 @@ def read_body(request: Request) -> dict[str, Any]:
             return {}
         try:
             body = parse_json(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+        except ValueError:
             raise InvalidJSON() from None
         if not isinstance(body, dict):
             raise InvalidJSON("The body must be a JSON object")
@@ -139,7 +139,7 @@ def sort_keys(body: dict[str, Any], from_form: bool = False) -> dict[str, Any]:
 def _json_text(value: str) -> Any:
     try:
         parsed = parse_json(value)
-    except (ValueError, RecursionError):
+    except ValueError:
         return value
     refuse_unstorable_text(parsed)
     return parsed

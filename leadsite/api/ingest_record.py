@@ -33,6 +33,7 @@ from leadsite.ingestion import redact, redact_text, writer
 from leadsite.ingestion.entries import entry_row
 from leadsite.ingestion.redact import REDACTED, is_secret_key
 from leadsite.models import IngestionEntry, IngestOutcome, Origin
+from leadsite.values import load_json
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ def _body(
 
 def _json_or_text(raw: str, secrets: list[str]) -> str:
     try:
-        parsed = json.loads(raw)
-    except (ValueError, RecursionError):
+        parsed = load_json(raw)
+    except ValueError:
         return redact_text(raw, secrets)
     return json.dumps(redact(parsed, secrets), ensure_ascii=False)

@@ -124,7 +124,7 @@ def _read_items() -> list[Any] | Response:
         return api_error(415, "Send the batch as a JSON array (application/json)")
     try:
         body = parse_json(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except ValueError:
         note(code="INVALID_JSON")
         return api_error(400, InvalidJSON.description, "INVALID_JSON")
     if not isinstance(body, list) or not body:

@@ -4,7 +4,6 @@ box: the lead a pasted payload would make, checked as `register()` checks, writt
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from flask import current_app, g, request
@@ -13,6 +12,7 @@ from leadsite.api.mapping import check_mapping, map_payload
 from leadsite.models import Funnel
 from leadsite.registration import FieldError, ValidationFailed
 from leadsite.registration.validate import clean
+from leadsite.values import load_json
 
 MAX_PAYLOAD_CHARS = 64 * 1024
 
@@ -77,8 +77,8 @@ def try_mapping(funnel: Funnel, mapping: dict[str, str], payload: str) -> Trial:
     if not payload.strip():
         return Trial(problem="Paste a payload: the JSON the sender posts.")
     try:
-        parsed = json.loads(payload)
-    except (ValueError, RecursionError) as error:
+        parsed = load_json(payload)
+    except ValueError as error:
         return Trial(problem=f"The payload is not JSON: {error}")
     mapped = map_payload(mapping, parsed, request)
     if mapped.lead_input is None:

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from leadsite.values import UNSTORABLE_TEXT
+
 REDACTED = "[redacted]"
 
 _SEPARATORS = re.compile(r"[\s_\-.]+")
@@ -24,10 +26,6 @@ _SECRET_VALUES = re.compile(r"lsk_[A-Za-z0-9_\-]+|whsec_[A-Za-z0-9+/=_\-]+|(?i:b
 # In a body that is not valid JSON: `"api_key": "value"` (or `api_key=value`) pairs.
 _QUOTED_PAIR = re.compile(r'("(?P<key>[^"\\]{1,80})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 _FORM_PAIR = re.compile(r"(?P<lead>(?:^|[&?;\s]))(?P<key>[^=&\s]{1,80})=[^&\s]*")
-# NUL (PostgreSQL's text and jsonb refuse it) and lone surrogates (no UTF-8 encodes them: jsonb
-# refuses them, sqlite3 raises UnicodeEncodeError): what a refused call may hold, decoded from
-# its JSON escapes or from text that is not JSON.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_REPLACEMENT = "\ufffd"
 
 
@@ -100,7 +98,7 @@ def storable(value: Any) -> Any:
 def _plainly_storable(row: dict[Any, Any]) -> bool:
     for item in row.values():
         if isinstance(item, str):
-            if _UNSTORABLE.search(item):
+            if UNSTORABLE_TEXT.search(item):
                 return False
         elif isinstance(item, dict | list) and item:
             return False
@@ -109,7 +107,7 @@ def _plainly_storable(row: dict[Any, Any]) -> bool:
 
 def _storable(value: Any) -> Any:
     if isinstance(value, str):
-        return _UNSTORABLE.sub(UNSTORABLE_REPLACEMENT, value)
+        return UNSTORABLE_TEXT.sub(UNSTORABLE_REPLACEMENT, value)
     if isinstance(value, dict):
         return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

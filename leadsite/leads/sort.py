@@ -5,7 +5,6 @@ with keyset pagination on each order (search.py keeps the matching and the newes
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from leadsite.leads.search import (
     search_leads,
 )
 from leadsite.models import Lead, Origin
+from leadsite.values import load_json
 
 NEWEST = "-created"
 EMPTY = literal_column("''")  # inline, so that SQLite matches the expression indexes
@@ -96,8 +96,8 @@ def encode_cursor(sort: Sort, values: list[Any]) -> str:
 def decode_cursor(sort: Sort, cursor: str) -> list[Any]:
     """The sort keys a cursor of `sort` names; `InvalidCursor` if it is not one of ours."""
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as error:
+        raw = load_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise InvalidCursor(cursor) from error
     if not isinstance(raw, list) or len(raw) != len(sort.columns) + 1 or raw[0] != sort.key:
         raise InvalidCursor(cursor)

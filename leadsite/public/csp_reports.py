@@ -8,7 +8,6 @@ sends the report, at once, only when it refused the frame; the token says who fr
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app, request, url_for
@@ -22,6 +21,7 @@ from leadsite.models import Origin, OriginKind
 from leadsite.public import bp
 from leadsite.public.framing import frame_sources, url_origin
 from leadsite.security import allow_framing_by
+from leadsite.values import load_json
 
 REPORT_SALT = "leadsite.embed-csp-report"
 # A browser sends the report as the frame is refused; a day covers a page left open.
@@ -59,8 +59,8 @@ def csp_report(ref: str) -> Response:
     if origin is None:
         return Response(status=404)
     try:
-        report = json.loads(request.get_data())
-    except (ValueError, RecursionError):  # not JSON (not UTF-8), or nested past the parser
+        report = load_json(request.get_data())
+    except ValueError:  # not JSON, not UTF-8, or nested past the parser
         return Response(status=400)
     host = _framing_host(request.args.get("t", ""), origin.ref)
     if host and refused_frame(report) and not origin_allowed(host, origin.allowed_domains or []):

@@ -77,7 +77,7 @@ def row_input(columns: list[str], mapping: list[str], cells: list[str]) -> RowIn
         elif target == "custom_fields":
             try:
                 parsed = parse_json(value)
-            except (ValueError, RecursionError):  # RecursionError: nested past the parser
+            except ValueError:
                 parsed = None
             if isinstance(parsed, dict) and not unstorable(parsed):
                 custom = {**parsed, **custom}
