@@ -59,6 +59,8 @@ def text(value: Any, max_length: int) -> str | None:
         raise Invalid(f"must be at most {max_length} characters")
     if "\x00" in result:  # a form's `%00` or raw byte: PostgreSQL's text refuses it (a 500)
         raise Invalid("must not contain NUL characters")
+    if not result.isascii() and LONE_SURROGATE.search(result):  # no UTF-8 encodes one
+        raise Invalid("must be valid Unicode text")
     return result or None
 
 
@@ -394,6 +396,7 @@ def parse_json(raw: bytes | str) -> Any:
 # refuses them, sqlite3 raises UnicodeEncodeError): text no database column can hold, as a
 # refused call may carry it, decoded from its JSON escapes or from text that is not JSON.
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unstorable(value: Any, depth: int = 0) -> str | None:

@@ -125,6 +125,7 @@ def _register(campaign_id: str) -> Response:
     try:
         lead_fields, controls = split_controls(request_data(request), request)
     except InvalidJSON as error:
+        _note_campaign(campaign_id)
         return refuse(400, error.description or "Invalid JSON", "INVALID_JSON")
     authorized = authorize(campaign_id, controls)
     if isinstance(authorized, Response):
@@ -133,6 +134,18 @@ def _register(campaign_id: str) -> Response:
         lambda: _registered(authorized, lead_fields, controls),
         lambda done: _replayed(authorized, controls, done),
     )
+
+
+def _note_campaign(campaign_id: str) -> None:
+    """Note the origin of a call whose body cannot be read, so that its refusal is in the
+    campaign's ingestion log: the origin the key names, the key taken from the header or the
+    query (not from the body); without a live key, the one the campaign id names, as a keyless
+    call's is noted before it is allowed."""
+    _, controls = split_controls(request_data(request, with_body=False), request)
+    workspace_id = g.workspace_id if controls.key and check_key(controls.key) else None
+    origin = find_campaign(campaign_id, workspace_id)
+    if origin is not None:
+        note(dialect=DIALECT, origin_id=origin.id, workspace_id=origin.workspace_id)
 
 
 def _registered(origin: Origin, lead_fields: dict[str, Any], controls: Controls) -> Response:

@@ -238,7 +238,9 @@ def create_vcita_lead() -> Response:
     try:
         sent = read_body(request)
     except InvalidJSON as error:
-        note(code="INVALID_JSON")
+        # In the log of the origin the call would have registered through, when there is one.
+        origin = default_origin(g.workspace_id)
+        note(code="INVALID_JSON", origin_id=origin.id if origin else None)
         return vcita_error(400, error.description or "The body is not valid JSON")
     business = request.headers.get("X-On-Behalf-Of") or sent.get("business_id")
     if business is not None and not (isinstance(business, str) and _business_matches(business)):
