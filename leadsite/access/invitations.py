@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from leadsite import accounts
 from leadsite.access.emails import queue_account_email
+from leadsite.database import hold_named_locks
 from leadsite.extensions import db
 from leadsite.models import Invitation, Membership, Role, User, Workspace, utcnow
 from leadsite.passwords import hash_password
@@ -31,8 +32,13 @@ def invitation_url(token: str) -> str:
 
 def invite(workspace: Workspace, email: str, role: Role, invited_by: User | None) -> Invitation:
     """Email `email` a link to join `workspace` as `role`; an earlier pending invitation of the
-    same email to this workspace stops working (its link is replaced)."""
+    same email to this workspace stops working (its link is replaced).
+
+    Invitations of one email to one workspace take turns, so the later one withdraws the
+    earlier even when both are sent at once: each found none pending, and both links worked.
+    """
     email = email.strip().lower()
+    hold_named_locks([f"invitation:{workspace.id}:{email}"])
     withdraw_pending(workspace.id, email)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(

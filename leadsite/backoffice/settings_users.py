@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from leadsite.access import invitations
 from leadsite.backoffice import bp
 from leadsite.backoffice.settings_forms import RoleForm, UserForm
-from leadsite.backoffice.workspace import administrator_required
+from leadsite.backoffice.workspace import administrator_required, lock_memberships
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
@@ -41,20 +41,11 @@ def _membership_or_404(membership_id: str) -> Membership:
 
 def _administrators_left(without: Membership) -> int:
     """Active administrators of the workspace other than `without`, counted with every
-    membership of the workspace locked and read afresh: two administrators demoting (or
-    deactivating) each other at once each counted the other and left the workspace with none.
-    An acting administrator demoted meanwhile counts none."""
-    locked = db.session.scalars(
-        db.select(Membership)
-        .filter_by(workspace_id=g.workspace.id)
-        .order_by(Membership.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    admins = [m for m in locked if m.is_administrator and m.active]
-    if not any(m.user_id == current_user.id for m in admins):
-        return 0
-    return sum(1 for m in admins if m.id != without.id)
+    membership of the workspace locked and read afresh (`administrator_required` locked them):
+    two administrators demoting (or deactivating) each other at once each counted the other
+    and left the workspace with none."""
+    locked = lock_memberships(g.workspace.id)
+    return sum(1 for m in locked if m.is_administrator and m.active and m.id != without.id)
 
 
 def _page(form: UserForm, block: str = "users", status: int = 200, **extra: object) -> Response:

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, g, redirect, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from leadsite.auth.sessions import end_session
 from leadsite.backoffice import bp
+from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.models import Membership, Role, Workspace
 
@@ -42,13 +43,38 @@ def current_workspace() -> Workspace:
     return g.workspace
 
 
+def lock_memberships(workspace_id: str) -> list[Membership]:
+    """The workspace's memberships, locked for the transaction and read afresh (PostgreSQL;
+    SQLite's writers take turns anyway), always in the same order: every administrator's
+    change and every change of a role or of access takes them, so they happen one at a time
+    and cannot deadlock on each other."""
+    return list(
+        db.session.scalars(
+            db.select(Membership)
+            .filter_by(workspace_id=workspace_id)
+            .order_by(Membership.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Refuse a view (403) to members below `role`. Administrators may do everything."""
+    """Refuse a view (403) to members below `role`. Administrators may do everything.
+
+    A change (any method but GET and HEAD) checks the role again with the memberships locked,
+    so an administrator demoted by another while the change waited is refused, and told why,
+    rather than told whatever the view found next (it said the workspace needed an
+    administrator), or their change made after they lost the role."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             membership: Membership = g.membership
+            if role == Role.ADMINISTRATOR and request.method not in ("GET", "HEAD"):
+                lock_memberships(membership.workspace_id)  # refreshes `membership`
+                if not (membership.is_administrator and membership.active):
+                    return error_page(403, no_longer_administrator(membership))
             if role == Role.ADMINISTRATOR and not membership.is_administrator:
                 abort(403)
             return view(*args, **kwargs)
@@ -56,6 +82,15 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
         return wrapper
 
     return decorator
+
+
+def no_longer_administrator(membership: Membership) -> str:
+    """What an administrator demoted (or deactivated) meanwhile is told about a change: no one
+    else sends these forms, which only administrators are shown."""
+    name = g.workspace.name
+    if not membership.active:
+        return f"You no longer have access to {name}: nothing was changed."
+    return f"You are no longer an administrator of {name}: nothing was changed."
 
 
 administrator_required = role_required(Role.ADMINISTRATOR)

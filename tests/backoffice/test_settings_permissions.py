@@ -1,10 +1,13 @@
 """Who may open what: managers are refused the workspace settings, users, API keys and
-webhooks (403, and no menu for them); they keep the funnels, the dashboard and the mailbox."""
+webhooks (403, and no menu for them); they keep the funnels, the dashboard and the mailbox.
+An administrator demoted since opening a form is told so when sending it."""
 
 from __future__ import annotations
 
 import pytest
 
+from leadsite.extensions import db
+from leadsite.leads import statuses
 from leadsite.models import Role
 from tests import factories
 from tests.conftest import csrf_token
@@ -84,3 +87,24 @@ def test_an_administrator_sees_every_settings_page(client, auth):
         assert f">{label}</a>" in subnav
     assert 'href="/p/settings/users" aria-current="page"' in subnav
     assert client.get("/p/settings/").headers["Location"] == "/p/settings/workspace"
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_administrator_demoted_since_opening_a_form_is_told_so(client, auth, htmx):
+    ws = factories.workspace("Acme")
+    admin = factories.user(ws)
+    auth.login(admin.email)
+    token = csrf_token(client, "/p/settings/statuses")
+    membership = admin.memberships[0]
+    membership.role = Role.MANAGER  # by another administrator, while the form was open
+    db.session.commit()
+
+    response = client.post(
+        "/p/settings/statuses",
+        data={"csrf_token": token, "name": "Call back", "colour": "#123456"},
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+
+    assert response.status_code == 403
+    assert "You are no longer an administrator of Acme: nothing was changed." in response.text
+    assert "call_back" not in statuses.keys(ws.id)
