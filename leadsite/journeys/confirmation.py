@@ -91,7 +91,10 @@ def _cancelled_unconfirmed(journey: Journey) -> bool:
     """Whether the journey's last cancellation was this module's, for want of confirmation."""
     payload = db.session.scalar(
         db.select(Event.payload)
-        .filter_by(journey_id=journey.id, type=event_types.JOURNEY_CANCELLED)
+        # lead_id for the timeline's index (lead_id, created_at): journey_id has none
+        .filter_by(
+            lead_id=journey.lead_id, journey_id=journey.id, type=event_types.JOURNEY_CANCELLED
+        )
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(1)
     )

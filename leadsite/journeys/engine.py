@@ -199,6 +199,7 @@ def journey_standing(journey: Journey) -> dict[str, Any]:
     event = db.session.scalar(
         db.select(Event)
         .filter(
+            Event.lead_id == journey.lead_id,  # the timeline's index: journey_id has none
             Event.journey_id == journey.id,
             Event.type.in_([event_types.JOURNEY_STAGE_ENTERED, event_types.JOURNEY_COMPLETED]),
         )
