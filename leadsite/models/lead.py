@@ -151,7 +151,9 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     social_id: Mapped[str | None] = mapped_column(String(16), default=new_share_code)
     # A lead id, without a foreign key: SQLite adds one to an existing table only by rebuilding
     # it; leads are never deleted one by one (erasing keeps the row), so the id stays good.
-    referred_by: Mapped[str | None] = mapped_column(ID, index=True)
+    # Not indexed: nothing looks leads up by who referred them (`referrals` counts them), and
+    # every new lead paid for the index (0011_lean_indexes).
+    referred_by: Mapped[str | None] = mapped_column(ID)
     referrals: Mapped[int] = mapped_column(default=0, server_default="0")
     points: Mapped[int] = mapped_column(default=0, server_default="0")
 
