@@ -7,9 +7,13 @@ A new index on these tables is welcome, with its reader named here.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from leadsite.extensions import db
+from leadsite.models import Lead
+from tests import factories
 
 # Secondary indexes as the migrations build them, without primary keys and unique constraints
 # (uq_*, which SQLite names sqlite_autoindex_*), with what each serves.
@@ -53,8 +57,8 @@ KEPT = {
 # (workspace_id, phone) serve the prefixes, and SQLite has no index of JSON array members.
 POSTGRESQL_ONLY = {
     "leads": {
-        "ix_leads_workspace_email_pattern": "email prefix search (LIKE needs text_pattern_ops)",
-        "ix_leads_workspace_phone_pattern": "phone prefix search",
+        "ix_leads_workspace_email_pattern": "unique email; the match; prefixes (text_pattern_ops)",
+        "ix_leads_workspace_phone_pattern": "unique phone; the match; phone prefixes",
         "ix_leads_tags": "the list's tag filter (GIN)",
     }
 }
@@ -74,9 +78,57 @@ def _secondary_indexes(table: str) -> set[str]:
     return set(db.session.scalars(text(query), {"table": table}))
 
 
+def test_postgresql_keeps_email_and_phone_unique_by_their_prefix_indexes():
+    """One index each on PostgreSQL for the rule, the match's `=` and `LIKE 'abc%'`."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's unique constraints serve prefixes as ranges")
+    constraints = set(
+        db.session.scalars(
+            text(
+                "SELECT conname FROM pg_constraint "
+                "WHERE conrelid = 'leads'::regclass AND contype = 'u'"
+            )
+        )
+    )
+    unique = set(
+        db.session.scalars(
+            text(
+                "SELECT indexrelid::regclass::text FROM pg_index "
+                "WHERE indrelid = 'leads'::regclass AND indisunique AND NOT indisprimary"
+            )
+        )
+    )
+
+    assert constraints == {"uq_leads_workspace_id_unique_id"}
+    assert unique == {
+        "uq_leads_workspace_id_unique_id",
+        "ix_leads_workspace_social_id",
+        "ix_leads_workspace_email_pattern",
+        "ix_leads_workspace_phone_pattern",
+    }
+
+
 def test_a_new_leads_rows_write_only_the_indexes_something_reads():
     postgres = db.engine.dialect.name == "postgresql"
     for table, kept in KEPT.items():
         expected = set(kept) | (set(POSTGRESQL_ONLY.get(table, {})) if postgres else set())
 
         assert _secondary_indexes(table) == expected, table
+
+
+@pytest.mark.parametrize(
+    "identifier, value", [("email", "ada@example.com"), ("phone", "+447700900123")]
+)
+def test_the_database_refuses_a_second_lead_with_an_identifier_in_the_workspace(identifier, value):
+    """The rule the registration's race retry rests on, on both databases."""
+    ws, other = factories.workspace(), factories.workspace()
+    factories.lead(ws, **{identifier: value})
+    factories.lead(other, **{identifier: value})  # another workspace's lead may have it
+    factories.lead(ws, email=None, phone=None)
+    factories.lead(ws, email=None, phone=None)  # absent identifiers never collide
+
+    with pytest.raises(IntegrityError):
+        factories.lead(ws, **{"email": None, identifier: value})
+    db.session.rollback()
+
+    assert db.session.scalar(select(func.count()).where(getattr(Lead, identifier) == value)) == 2

@@ -51,8 +51,10 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "leads"
     __table_args__ = (
         # NULLs are distinct on SQLite and PostgreSQL, so each identifier is unique when present.
-        UniqueConstraint("workspace_id", "email"),
-        UniqueConstraint("workspace_id", "phone"),
+        # On PostgreSQL email and phone are unique by their prefix indexes below (one index, not
+        # two, for each new lead to write: text_pattern_ops serves `=` as well as `LIKE 'abc%'`).
+        UniqueConstraint("workspace_id", "email").ddl_if(dialect="sqlite"),
+        UniqueConstraint("workspace_id", "phone").ddl_if(dialect="sqlite"),
         UniqueConstraint("workspace_id", "unique_id"),
         # An index, not a constraint: SQLite adds indexes to an existing table, not constraints.
         Index("ix_leads_workspace_social_id", "workspace_id", "social_id", unique=True),
@@ -86,17 +88,20 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
             postgresql_ops={"last_name_key": "text_pattern_ops"},
         ),
         # PostgreSQL only (ddl_if; migrations/env.py leaves them out of comparisons elsewhere):
-        # on SQLite the unique constraints above already serve email and phone prefixes.
+        # email and phone prefixes, the registration's match, and the unique rule
+        # (0011_lean_indexes). On SQLite the unique constraints above do all three.
         Index(
             "ix_leads_workspace_email_pattern",
             "workspace_id",
             "email",
+            unique=True,
             postgresql_ops={"email": "text_pattern_ops"},
         ).ddl_if(dialect="postgresql"),
         Index(
             "ix_leads_workspace_phone_pattern",
             "workspace_id",
             "phone",
+            unique=True,
             postgresql_ops={"phone": "text_pattern_ops"},
         ).ddl_if(dialect="postgresql"),
         # The tag filter, `tags @> '["vip"]'`; SQLite has no index for JSON array members.
