@@ -56,9 +56,9 @@ class Journey(PublicIdMixin, TimestampMixin, db.Model):
     )
     lead_id: Mapped[str] = mapped_column(ID, ForeignKey("leads.id", ondelete="CASCADE"))
     funnel_id: Mapped[str] = mapped_column(ID, ForeignKey("funnels.id", ondelete="CASCADE"))
-    origin_id: Mapped[str | None] = mapped_column(
-        ID, ForeignKey("origins.id", ondelete="SET NULL"), index=True
-    )
+    # Not indexed: no query looks journeys up by origin (the dashboard and the rollup group a
+    # workspace's or funnel's journeys by it), and no origin is ever deleted (0011_lean_indexes).
+    origin_id: Mapped[str | None] = mapped_column(ID, ForeignKey("origins.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(10), default=JourneyStatus.ACTIVE)
     current_stage_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("stages.id", ondelete="SET NULL")

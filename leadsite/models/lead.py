@@ -51,8 +51,10 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "leads"
     __table_args__ = (
         # NULLs are distinct on SQLite and PostgreSQL, so each identifier is unique when present.
-        UniqueConstraint("workspace_id", "email"),
-        UniqueConstraint("workspace_id", "phone"),
+        # On PostgreSQL email and phone are unique by their prefix indexes below (one index, not
+        # two, for each new lead to write: text_pattern_ops serves `=` as well as `LIKE 'abc%'`).
+        UniqueConstraint("workspace_id", "email").ddl_if(dialect="sqlite"),
+        UniqueConstraint("workspace_id", "phone").ddl_if(dialect="sqlite"),
         UniqueConstraint("workspace_id", "unique_id"),
         # An index, not a constraint: SQLite adds indexes to an existing table, not constraints.
         Index("ix_leads_workspace_social_id", "workspace_id", "social_id", unique=True),
@@ -86,17 +88,20 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
             postgresql_ops={"last_name_key": "text_pattern_ops"},
         ),
         # PostgreSQL only (ddl_if; migrations/env.py leaves them out of comparisons elsewhere):
-        # on SQLite the unique constraints above already serve email and phone prefixes.
+        # email and phone prefixes, the registration's match, and the unique rule
+        # (0011_lean_indexes). On SQLite the unique constraints above do all three.
         Index(
             "ix_leads_workspace_email_pattern",
             "workspace_id",
             "email",
+            unique=True,
             postgresql_ops={"email": "text_pattern_ops"},
         ).ddl_if(dialect="postgresql"),
         Index(
             "ix_leads_workspace_phone_pattern",
             "workspace_id",
             "phone",
+            unique=True,
             postgresql_ops={"phone": "text_pattern_ops"},
         ).ddl_if(dialect="postgresql"),
         # The tag filter, `tags @> '["vip"]'`; SQLite has no index for JSON array members.
@@ -151,7 +156,9 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     social_id: Mapped[str | None] = mapped_column(String(16), default=new_share_code)
     # A lead id, without a foreign key: SQLite adds one to an existing table only by rebuilding
     # it; leads are never deleted one by one (erasing keeps the row), so the id stays good.
-    referred_by: Mapped[str | None] = mapped_column(ID, index=True)
+    # Not indexed: nothing looks leads up by who referred them (`referrals` counts them), and
+    # every new lead paid for the index (0011_lean_indexes).
+    referred_by: Mapped[str | None] = mapped_column(ID)
     referrals: Mapped[int] = mapped_column(default=0, server_default="0")
     points: Mapped[int] = mapped_column(default=0, server_default="0")
 

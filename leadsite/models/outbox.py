@@ -22,10 +22,9 @@ if TYPE_CHECKING:
 
 class Event(PublicIdMixin, db.Model):
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_lead_created", "lead_id", "created_at"),
-        Index("ix_events_workspace_created", "workspace_id", "created_at"),
-    )
+    # A lead's timeline, and the cascade of a (held) lead's deletion. No query reads a
+    # workspace's events in order: (workspace_id, created_at) went (0011_lean_indexes).
+    __table_args__ = (Index("ix_events_lead_created", "lead_id", "created_at"),)
     id_prefix = "evt"
 
     workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -64,9 +63,10 @@ class OutboxMessage(PublicIdMixin, db.Model):
     __table_args__ = (Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),)
     id_prefix = "msg"
 
-    workspace_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    # Not indexed: every query that names the workspace also names the message, its endpoint
+    # or its lead, and no workspace is ever deleted (0011_lean_indexes).
+    workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # Indexed for the SET NULL when a held lead is deleted with its timeline note (an event).
     event_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("events.id", ondelete="SET NULL"), index=True
     )

@@ -115,6 +115,13 @@ BENCHES: dict[str, Bench] = {
         (rf"^{{dialect}}\s+app(\s+{NUMBER}){{5}}$", rf"^{{dialect}}\s+driver(\s+{NUMBER}){{5}}$"),
         home="postgresql",
     ),
+    "import_floor_split": Bench(
+        one_of_both,
+        ("--leads", "10", "--chunk", "5", "--rounds", "1"),
+        (rf"^as stored\s+{NUMBER}$", rf"^no FK triggers\s+{NUMBER}$", rf"^neither\s+{NUMBER}$"),
+        home="postgresql",
+        postgresql_only=True,
+    ),
     "import_parallel": Bench(
         one_of_both,
         ("--leads", "40", "--chunk", "10", "--seed", "20", "--rounds", "1", "--processes", "1,2"),
