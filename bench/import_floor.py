@@ -17,6 +17,11 @@ backend's CPU of each, and the leads/s that the wall time allows.
 
     .venv/bin/python bench/import_floor.py
     .venv/bin/python bench/import_floor.py --only sqlite --rounds 7
+    .venv/bin/python bench/import_floor.py --source /tmp/base   # another tree's app (a base)
+
+`--source DIR` runs the app of another tree (a `git archive` of a base commit) in the child,
+on databases migrated by this tree's migrations: alternate it with runs of this tree to compare
+the app's CPU a lead of two commits.
 """
 
 from __future__ import annotations
@@ -52,8 +57,8 @@ def _backend_cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def child(url: str, leads: int, chunk: int, rounds: int) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
+def child(url: str, leads: int, chunk: int, rounds: int, source: str) -> dict[str, Any]:
+    sys.path.insert(0, source)
     os.environ.update(
         DATABASE_URL=url, LEADSITE_INLINE_WORKER="0", SECRET_KEY="bench", WEBHOOK_ALLOW_PRIVATE="1"
     )
@@ -229,20 +234,25 @@ def _summary(item: list[tuple[float, float, float]], chunk: int) -> tuple[float,
     return tuple(statistics.median(part[i] for part in item) / chunk * 1e6 for i in range(3))
 
 
+def _version(source: str) -> str:
+    return source_version() if Path(source).resolve() == ROOT else f"the tree {source}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=2_000, help="leads registered first (2000)")
     parser.add_argument("--chunk", type=int, default=500, help="leads a chunk (500)")
     parser.add_argument("--rounds", type=int, default=5, help="app/driver pairs (5)")
     add_database_arguments(parser, "lt_import_floor")
+    parser.add_argument("--source", default=str(ROOT), help="the app's tree (this one)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.leads, args.chunk, args.rounds)))
+        print(json.dumps(child(args.child, args.leads, args.chunk, args.rounds, args.source)))
         return
     databases = both_databases("import_floor", args.postgres, args.pg_name, args.only)
     print(
-        f"bench/import_floor.py at {source_version()}: chunks of {args.chunk} new leads after "
+        f"bench/import_floor.py at {_version(args.source)}: chunks of {args.chunk} new leads after "
         f"{args.leads:,}, {args.rounds} rounds, load average {os.getloadavg()[0]:.2f}"
     )
     print(
@@ -253,6 +263,7 @@ def main() -> None:
         recreate(url)
         command = [sys.executable, __file__, "--child", url, "--leads", str(args.leads)]
         command += ["--chunk", str(args.chunk), "--rounds", str(args.rounds)]
+        command += ["--source", args.source]
         output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if output.returncode != 0:
             sys.exit(f"{name}: the child failed:\n{output.stderr[-3000:]}")

@@ -65,7 +65,8 @@ def choose_stage(
     `data`: the journey's data points by name, when the caller has them (else read if needed).
     """
     facts = Facts(journey.lead, journey, data)
-    if _needs_data(candidates if previous is None else [previous, *candidates]):
+    # Given `data` (a registration's), there is nothing to read: the plan is not looked at.
+    if data is None and _needs_data(candidates if previous is None else [previous, *candidates]):
         facts.data()  # read before any step changes, so that they are flushed once
     skipped: list[dict[str, Any]] = []
     route = _route(journey, previous, candidates, facts) if previous is not None else None

@@ -79,9 +79,11 @@ class EventWriter:
             created_at=now,
         )
         self._add(event)
-        body = {"type": type_, "timestamp": iso(now), "data": data}
+        body: dict[str, Any] | None = None  # made for the first endpoint that listens
         for endpoint in self.endpoints():
             if type_ in endpoint.events:
+                if body is None:
+                    body = {"type": type_, "timestamp": iso(now), "data": data}
                 self._add(
                     made(
                         OutboxMessage,

@@ -100,13 +100,13 @@ def build(
     _store_journey_data(journey, cleaned, journey_created, rows)
     if cleaned.webhook is not None:
         events.add_endpoint(_store_webhook_input(lead, cleaned, new_row, rows))
-    lead_data = {**lead_dict(lead), "journey": journey_summary(journey)}
+    summary = journey_summary(journey)
+    lead_data = lead_dict(lead)
+    lead_data["journey"] = summary
+    lead_data["registration"] = _registration_facts(origin, cleaned, context, conflicts or [])
     events.emit(
         event_types.LEAD_CREATED if created else event_types.LEAD_UPDATED,
-        {
-            **lead_data,
-            "registration": _registration_facts(origin, cleaned, context, conflicts or []),
-        },
+        lead_data,
         journey_id=journey.id,
     )
     if journey_created:
@@ -114,9 +114,11 @@ def build(
         held = holds_for_confirmation(funnel, lead)
         if held:
             journey.status = JourneyStatus.AWAITING
+            summary = journey_summary(journey)
+        # Otherwise the journey is as the lead's event just showed it: its summary is reused.
         events.emit(
             event_types.JOURNEY_CREATED,
-            {**journey_summary(journey), "lead_id": lead.id, "explanation": HELD if held else None},
+            {**summary, "lead_id": lead.id, "explanation": HELD if held else None},
             journey_id=journey.id,
         )
         if not held:
