@@ -103,9 +103,11 @@ def leads_by_status(workspace_id: str) -> list[tuple[str, int]]:
 
 def top_origins(workspace_id: str, since: datetime) -> list[tuple[Origin, str, int]]:
     """The origins most registrations came through in the period, with their funnel's name."""
+    # By the workspace's funnels (`ix_journeys_funnel_created`), as registrations_per_day.
     counts = (
         select(Journey.origin_id, func.count().label("n"))
-        .where(Journey.workspace_id == workspace_id, Journey.created_at >= since)
+        .join(Funnel, Funnel.id == Journey.funnel_id)
+        .where(Funnel.workspace_id == workspace_id, Journey.created_at >= since)
         .where(Journey.origin_id.is_not(None))
         .group_by(Journey.origin_id)
         .subquery()
