@@ -27,10 +27,12 @@ KEPT = {
         "ix_leads_workspace_email_sort": "the list sorted by email",
         "ix_leads_workspace_first_name": "name prefix search",
         "ix_leads_workspace_last_name": "name prefix search",
+        "ix_leads_workspace_held": "held leads (partial): the list's count, their list, erasure",
     },
     "journeys": {
         "ix_journeys_funnel_created": "a funnel's journeys (analytics, the list's funnel filter)",
-        "ix_journeys_workspace_id": "the dashboard's week of a workspace's journeys",
+        "ix_journeys_workspace_id": "a workspace's journeys",
+        "ix_journeys_awaiting_created": "awaiting journeys (partial): the unconfirmed ones",
     },
     "journey_steps": {
         "ix_journey_steps_status_due": "the worker's due steps",

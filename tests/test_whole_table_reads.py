@@ -13,7 +13,9 @@ from leadsite.backoffice.dashboard import top_origins
 from leadsite.backoffice.dashboard_stats import week_summary
 from leadsite.backoffice.settings_webhooks import _last_attempts
 from leadsite.extensions import db
-from leadsite.models import utcnow
+from leadsite.journeys.confirmation import _overdue
+from leadsite.leads.search import LeadFilters, search_leads
+from leadsite.models import JourneyStatus, utcnow
 from tests import factories
 from tests.statements import captured_statements
 
@@ -41,6 +43,49 @@ def _plans(keep: str, call, also: str = "") -> list[str]:
 
 def _sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
+
+
+def test_the_leads_lists_count_of_held_leads_reads_their_index(client, auth) -> None:
+    """Every view of the leads list counted the held leads (few, usually none) by reading every
+    lead of the workspace: 42-63 ms at 100,000 leads."""
+    ws = factories.workspace()
+    auth.login(factories.user(ws).email)
+    factories.lead(ws, held=True)
+    factories.lead(ws)
+    db.session.commit()
+
+    def leads_list() -> None:
+        assert client.get("/p/leads").status_code == 200
+
+    (plan,) = _plans("held IS", leads_list, also="count(*)")
+
+    assert "ix_leads_workspace_held" in plan
+
+
+def test_the_held_list_reads_their_index() -> None:
+    ws = factories.workspace()
+    factories.lead(ws, held=True)
+    db.session.commit()
+
+    plans = _plans("FROM leads", lambda: search_leads(ws.id, LeadFilters(held=True)))
+
+    assert all("ix_leads_workspace_held" in plan for plan in plans), plans
+
+
+def test_the_search_for_unconfirmed_journeys_reads_the_awaiting_ones_only() -> None:
+    """The housekeeping (every quarter of an hour) read every journey to find those awaiting
+    confirmation: 21-35 ms at 100,000 leads."""
+    ws = factories.workspace()
+    funnel = factories.funnel(ws, double_opt_in=True, confirm_within_hours=24)
+    journey = factories.journey(factories.lead(ws), funnel)
+    journey.status = JourneyStatus.AWAITING
+    journey.created_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+
+    plans = _plans("FROM", lambda: _overdue(utcnow(), 100))
+
+    assert len(plans) == 2  # the windows, then the journeys past one
+    assert all("ix_journeys_awaiting_created" in plan for plan in plans), plans
 
 
 @pytest.mark.parametrize("report", ["week_summary", "top_origins"])

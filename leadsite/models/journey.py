@@ -18,6 +18,8 @@ from leadsite.models.types import JSONType, UTCDateTime, utcnow
 
 _OPEN_STAFF_TASK = text("kind = 'staff_task' AND status = 'due'")
 OPEN_STAFF_TASKS = {"postgresql_where": _OPEN_STAFF_TASK, "sqlite_where": _OPEN_STAFF_TASK}
+_AWAITING = text("status = 'awaiting'")
+AWAITING = {"postgresql_where": _AWAITING, "sqlite_where": _AWAITING}
 
 
 class JourneyStatus(StrEnum):
@@ -48,6 +50,9 @@ class Journey(PublicIdMixin, TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("lead_id", "funnel_id"),
         Index("ix_journeys_funnel_created", "funnel_id", "created_at"),
+        # Journeys awaiting confirmation (few), oldest first: the housekeeping's search for
+        # those past their window read every journey without it (0012_scans).
+        Index("ix_journeys_awaiting_created", "created_at", **AWAITING),
     )
     id_prefix = "jrn"
 
