@@ -208,4 +208,8 @@ NOT_RUN: dict[str, str] = {
     # --threads 1 --drain 5 --give-up 10`) took 34 s at load 9, most of it deploy/cluster/up.sh
     # and down.sh; tests/cluster runs its faults (bench/_cluster_faults.py) on that cluster.
     "cluster_faults": "builds the namespace cluster (root, ip netns): 34 s at its smallest",
+    # It reads a database bench/import.py filled (--pg-name NAME) and --fill changes; on a small
+    # one every plan is a Seq Scan and says nothing. tests/test_whole_table_reads.py holds the
+    # plans it led to.
+    "scans": "needs a PostgreSQL database of imported leads (bench/import.py --pg-name NAME)",
 }
