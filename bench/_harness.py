@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -233,17 +234,32 @@ def wrk(
     raise BenchError(f"wrk printed no BENCH line (exit {done.returncode}):\n{done.stdout}")
 
 
-def lead_inputs(prefix: str, start: int, count: int) -> list[Any]:
+def lead_inputs(prefix: str, start: int, count: int, phones: float = 0.0) -> list[Any]:
     """`count` new people's `LeadInput`s, numbered from `start` (the import benches' rows:
-    email, names and a company custom field). Import after the app's environment is set."""
+    email, names and a company custom field); with `phones`, that share of them also has a
+    phone (`bench_phone`). Import after the app's environment is set."""
     from leadsite.registration import LeadInput
 
+    every = round(1 / phones) if phones else 0
     return [
         LeadInput(
             email=f"{prefix}{n}@example.com",
             first_name=f"First{n}",
             last_name=f"Last{n}",
+            phone=bench_phone(next(_PHONES)) if every and n % every == 0 else None,
             custom_fields={"company": f"Company {n % 97}"},
         )
         for n in range(start, start + count)
     ]
+
+
+_PHONES = itertools.count()  # a process's phones are all different: a lead's is unique
+
+
+def bench_phone(serial: int) -> str:
+    """A US number written nationally, as a list has them (read with the workspace's country),
+    different for each `serial` below 7,000,000; one in four in area code 555, possible but
+    not assigned (`values.phone` keeps it, the event says so)."""
+    area = "555" if serial % 4 == 3 else "202"
+    exchange = 200 + serial // 10_000 % 700
+    return f"({area}) {exchange}-{serial % 10_000:04d}"

@@ -29,19 +29,22 @@ from pathlib import Path
 from typing import Any
 
 from _databases import add_database_arguments, both_databases, recreate
-from _harness import ROOT, lead_inputs, source_version
+from _harness import ROOT, bench_phone, lead_inputs, source_version
 
 GOAL_ROWS_PER_S = 5_000
 GOAL_RSS_MB = 300
 
 
-def _write_csv(path: Path, rows: int, bad_every: int = 0) -> None:
-    """`rows` people; with `bad_every`, every so many an email the import refuses."""
+def _write_csv(path: Path, rows: int, bad_every: int = 0, phones: float = 0.0) -> None:
+    """`rows` people; with `bad_every`, every so many an email the import refuses; with
+    `phones`, that share of them with a phone (`_harness.bench_phone`: a list's, national)."""
+    every = round(1 / phones) if phones else 0
     with path.open("w", encoding="utf-8") as file:
         file.write("email,first_name,last_name,phone,company\n")
         for n in range(rows):
             at = "@" if not bad_every or n % bad_every else " at "
-            file.write(f"bench{n}{at}example.com,First{n},Last{n},,Company {n % 97}\n")
+            phone = bench_phone(n) if every and n % every == 0 else ""
+            file.write(f"bench{n}{at}example.com,First{n},Last{n},{phone},Company {n % 97}\n")
 
 
 def _peak_rss_mb() -> float:
@@ -323,6 +326,13 @@ def main() -> None:
         "--bad-every", type=int, default=0, metavar="N", help="every Nth row has a bad email"
     )
     parser.add_argument(
+        "--phones",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="this share of the rows (0-1) has a phone (none by default)",
+    )
+    parser.add_argument(
         "--upload-only", action="store_true", help="store the file, run nothing (its RSS)"
     )
     parser.add_argument(
@@ -353,7 +363,10 @@ def main() -> None:
         print(json.dumps(result))
         return
     databases = both_databases("import", args.postgres, args.pg_name, args.only)
-    print(f"bench/import.py at {source_version()}: {args.rows:,} rows, chunks of {args.chunk_rows}")
+    print(
+        f"bench/import.py at {source_version()}: {args.rows:,} rows, chunks of {args.chunk_rows}, "
+        f"{args.phones:.0%} with a phone"
+    )
     print(f"goal: {GOAL_ROWS_PER_S:,} rows/s at 1,000,000 rows, peak RSS <= {GOAL_RSS_MB} MB")
     header = (
         f"{'database':<11} {'pass':<10} {'rows':>9} {'created':>8} {'updated':>8} {'rej.':>5} "
@@ -362,7 +375,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as work:
         csv_path = Path(work) / "bench.csv"
-        _write_csv(csv_path, args.rows, args.bad_every)
+        _write_csv(csv_path, args.rows, args.bad_every, args.phones)
         size = csv_path.stat().st_size / 1024 / 1024
         print(f"file: {size:.1f} MB")
         lines, notes, failed = [], [], False

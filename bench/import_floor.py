@@ -18,6 +18,7 @@ backend's CPU of each, and the leads/s that the wall time allows.
     .venv/bin/python bench/import_floor.py
     .venv/bin/python bench/import_floor.py --only sqlite --rounds 7
     .venv/bin/python bench/import_floor.py --source /tmp/base   # another tree's app (a base)
+    .venv/bin/python bench/import_floor.py --phones 1   # every lead with a phone (none: 0)
 
 `--source DIR` runs the app of another tree (a `git archive` of a base commit) in the child,
 on databases migrated by this tree's migrations: alternate it with runs of this tree to compare
@@ -57,7 +58,9 @@ def _backend_cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def child(url: str, leads: int, chunk: int, rounds: int, source: str) -> dict[str, Any]:
+def child(
+    url: str, leads: int, chunk: int, rounds: int, source: str, phones: float = 0.0
+) -> dict[str, Any]:
     sys.path.insert(0, source)
     os.environ.update(
         DATABASE_URL=url, LEADSITE_INLINE_WORKER="0", SECRET_KEY="bench", WEBHOOK_ALLOW_PRIVATE="1"
@@ -82,7 +85,7 @@ def child(url: str, leads: int, chunk: int, rounds: int, source: str) -> dict[st
         db.session.commit()
         context = RegistrationContext()
         for start in range(0, leads, chunk):
-            seed = lead_inputs(f"seed{start}-", 0, min(chunk, leads - start))
+            seed = lead_inputs(f"seed{start}-", 0, min(chunk, leads - start), phones)
             register_many(origin, seed, context)
         _keep_statistics(0, leads, first=True)  # ANALYZE on PostgreSQL, as the job does
         last = db.session.scalars(
@@ -108,7 +111,7 @@ def child(url: str, leads: int, chunk: int, rounds: int, source: str) -> dict[st
             pid = _app_backend(db, text) if postgres else None
             started, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu_s(pid)
             with no_cycle_collection():
-                register_many(origin, lead_inputs(f"app{index}-", 0, chunk), context)
+                register_many(origin, lead_inputs(f"app{index}-", 0, chunk, phones), context)
             timings["app"].append(
                 (
                     time.perf_counter() - started,
@@ -245,15 +248,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="app/driver pairs (5)")
     add_database_arguments(parser, "lt_import_floor")
     parser.add_argument("--source", default=str(ROOT), help="the app's tree (this one)")
+    parser.add_argument(
+        "--phones", type=float, default=0.0, metavar="SHARE", help="share of leads with a phone"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.leads, args.chunk, args.rounds, args.source)))
+        result = child(args.child, args.leads, args.chunk, args.rounds, args.source, args.phones)
+        print(json.dumps(result))
         return
     databases = both_databases("import_floor", args.postgres, args.pg_name, args.only)
     print(
         f"bench/import_floor.py at {_version(args.source)}: chunks of {args.chunk} new leads after "
-        f"{args.leads:,}, {args.rounds} rounds, load average {os.getloadavg()[0]:.2f}"
+        f"{args.leads:,}, {args.rounds} rounds, {args.phones:.0%} with a phone, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     print(
         f"{'database':<11} {'write':<7} {'wall us/lead':>13} {'app CPU us':>11} "
@@ -263,7 +271,7 @@ def main() -> None:
         recreate(url)
         command = [sys.executable, __file__, "--child", url, "--leads", str(args.leads)]
         command += ["--chunk", str(args.chunk), "--rounds", str(args.rounds)]
-        command += ["--source", args.source]
+        command += ["--source", args.source, "--phones", str(args.phones)]
         output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if output.returncode != 0:
             sys.exit(f"{name}: the child failed:\n{output.stderr[-3000:]}")

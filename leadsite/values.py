@@ -92,6 +92,14 @@ def phone(value: Any, region: str | None) -> str | None:
     Any number phonenumbers calls *possible* (a length its country's plan allows) is accepted:
     documents and test systems use numbers that are possible but not assigned (the 555 ones),
     and refusing them would lose leads. `phone_is_assigned` tells the two apart."""
+    number = parsed_phone(value, region)
+    return None if number is None else e164(number)
+
+
+def parsed_phone(value: Any, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """The number `phone` accepts, parsed: for a caller that also asks `number_is_assigned`
+    of it, which parsing its E.164 text again would cost as much as this (a registration with
+    a phone did both: `clean`, then the event's facts)."""
     raw = text(value, 40)
     if raw is None:
         return None
@@ -104,6 +112,10 @@ def phone(value: Any, region: str | None) -> str | None:
         problem = _("has too few or too many digits.")
         country = phonenumbers.region_code_for_country_code(number.country_code)
         raise Invalid(f"{problem} {phone_hint(country)}")
+    return number
+
+
+def e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -120,9 +132,16 @@ def phone_hint(region: str | None) -> str:
 def phone_is_assigned(e164: str) -> bool:
     """Whether an E.164 number (from `phone`) lies in a range its country has assigned."""
     try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+        return number_is_assigned(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
         return False
+
+
+def number_is_assigned(number: phonenumbers.PhoneNumber) -> bool:
+    """`phone_is_assigned` of a number `parsed_phone` gave, without writing and parsing it
+    again: its E.164 text parses back to the same country code and national number
+    (leading zeros included), which is all that the check reads."""
+    return phonenumbers.is_valid_number(number)
 
 
 def region(value: Any) -> str | None:

@@ -45,10 +45,7 @@ def apply_defaults(target: object, args: tuple[Any, ...], kwargs: dict[str, Any]
     are for loaded objects; an INSERT writes what the dict holds, whichever way it got there):
     an import makes about ten objects a row, and the attribute events were a tenth of its time.
     """
-    values = target.__dict__
-    for key, default in _scalar_defaults(type(target)):
-        if key not in kwargs:
-            values[key] = default.arg(None) if default.is_callable else default.arg
+    _set_defaults(target.__dict__, type(target), kwargs)
 
 
 Model = TypeVar("Model")
@@ -62,18 +59,32 @@ def made(model: type[Model], **values: Any) -> Model:
     manager = manager_of_class(model)
     obj = manager.new_instance()
     state = obj.__dict__  # type: ignore[attr-defined]
-    for key, default in _scalar_defaults(model):
-        if key not in values:
-            state[key] = default.arg(None) if default.is_callable else default.arg
+    _set_defaults(state, model, values)
     state.update(values)
     return obj
 
 
+def _set_defaults(state: dict[str, Any], model: type, given: dict[str, Any]) -> None:
+    """The defaults of the columns not `given`, `utcnow` called once an object: a new object's
+    created_at and updated_at are one time (as a row nobody has changed since it was made
+    reads), whose SQLite text `UTCDateTime` then makes once."""
+    now = None
+    for key, default, clock in _scalar_defaults(model):
+        if key in given:
+            continue
+        if clock:
+            state[key] = now = now or default.arg(None)
+        else:
+            state[key] = default.arg(None) if default.is_callable else default.arg
+
+
 @cache
-def _scalar_defaults(model: type) -> list[tuple[str, ColumnDefault]]:
+def _scalar_defaults(model: type) -> list[tuple[str, ColumnDefault, bool]]:
+    """(key, default, whether it is `utcnow`: SQLAlchemy wraps each column's callable)."""
     defaults = []
     for prop in inspect(model).column_attrs:
         default = prop.columns[0].default
         if isinstance(default, ColumnDefault) and (default.is_scalar or default.is_callable):
-            defaults.append((prop.key, default))
+            clock = getattr(default.arg, "__wrapped__", None) is utcnow
+            defaults.append((prop.key, default, clock))
     return defaults

@@ -187,5 +187,15 @@ def _registration_facts(
         "utm": {k: v for k, v in fields.items() if k.startswith("utm_")},
         "warnings": [conflict.as_dict() for conflict in conflicts],
         # Possible numbers are kept; whether the number is in an assigned range is noted.
-        "phone_assigned": phone_is_assigned(phone) if phone else None,
+        "phone_assigned": _phone_assigned(cleaned, phone),
     }
+
+
+def _phone_assigned(cleaned: CleanLead, phone: str | None) -> bool | None:
+    """What `clean` found of the phone it parsed; parsed again only for a phone it did not
+    check itself (none in the pipeline)."""
+    if not phone:
+        return None
+    if cleaned.phone_assigned is not None:
+        return cleaned.phone_assigned
+    return phone_is_assigned(phone)

@@ -47,6 +47,9 @@ class CleanLead:
     request: dict[str, Any] | None = None  # title, message_data, request_data, system_message
     notifications: tuple[str, ...] = ()
     share_code: str | None = None  # the referring lead's code (`kid`), when it names one
+    # Whether `fields["phone"]` is in an assigned range (`values.number_is_assigned`), worked
+    # out from the number `clean` parsed: the event's facts would otherwise parse it again.
+    phone_assigned: bool | None = None
 
     def identifier(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -94,9 +97,12 @@ def clean(
     given: dict[str, Any] = {}
     given["email"] = c.check("email", lead_input.email, values.email)
     region = c.check("country_code", lead_input.country_code, values.region)
-    given["phone"] = c.check(
-        "phone", lead_input.phone, lambda v: values.phone(v, region or workspace.default_country)
+    number = c.check(
+        "phone",
+        lead_input.phone,
+        lambda v: values.parsed_phone(v, region or workspace.default_country),
     )
+    given["phone"] = values.e164(number) if number is not None else None
     given["unique_id"] = c.check("unique_id", lead_input.unique_id, lambda v: values.text(v, 200))
     for name in ("first_name", "last_name"):
         given[name] = c.check(name, getattr(lead_input, name), lambda v: values.text(v, MAX_NAME))
@@ -134,6 +140,7 @@ def clean(
         match_by=identifier,
         required_for_new=lead_input.required_for_new,
         share_code=share_code if given["referred_by"] else None,
+        phone_assigned=values.number_is_assigned(number) if number is not None else None,
     )
     result.journey_data = _journey_data(c, lead_input, workspace)
     if lead_input.request is not None:

@@ -3,6 +3,7 @@ phone, and a workspace's default API origin serves calls that name none."""
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from leadsite.extensions import db
@@ -33,6 +34,21 @@ def test_a_possible_phone_is_accepted_and_stored_in_e164(api, sent, stored):
     event = db.session.scalar(db.select(Event).filter_by(lead_id=lead.id, type="lead.created"))
     # Kept either way; the event notes whether the number is in an assigned range.
     assert event.payload["registration"]["phone_assigned"] is (sent != "+1-555-123-4567")
+
+
+def test_a_registration_parses_its_phone_once(api, monkeypatch):
+    """`clean` parses it; the event's `phone_assigned` reads what that parse found (parsing the
+    E.164 text again cost as much as the check: an import's rows with phones paid it twice)."""
+    parsed = []
+    parse = phonenumbers.parse
+    monkeypatch.setattr(phonenumbers, "parse", lambda *a, **k: parsed.append(a) or parse(*a, **k))
+
+    response = api.register({"email": "p@example.com", "phone": "+44 20 7946 0000"})
+
+    assert response.status_code == 201, response.json
+    assert parsed == [("+44 20 7946 0000", "US")]
+    event = db.session.scalar(db.select(Event).filter_by(type="lead.created"))
+    assert event.payload["registration"]["phone_assigned"] is True
 
 
 @pytest.mark.parametrize("sent", ["12", "+1 555", "+1 555 123 4567 8901 2345", "phone me"])

@@ -50,3 +50,24 @@ def test_postgresql_gets_an_aware_utc_datetime():
     value = datetime(2026, 12, 7, 1, tzinfo=AWAY)
     bound = value if process is None else process(value)
     assert bound == value and bound.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=str)
+def test_sqlite_text_is_the_same_when_the_value_comes_again(value):
+    """The second time a UTC value is bound its text comes from `_SQLITE_TEXTS`."""
+    process = UTCDateTime()._cached_bind_processor(sqlite.dialect())
+    first = process(value)
+    again = process(value.replace())  # an equal value, another object
+
+    assert first == again == _two_steps(value)
+
+
+def test_a_new_objects_created_at_is_its_updated_at():
+    """One `utcnow()` an object: never-changed reads as such, and SQLite formats it once."""
+    from leadsite.models import Journey, Lead
+    from leadsite.models.base import made
+
+    made_lead, journey = made(Lead, workspace_id="ws"), Journey(lead_id="lead", funnel_id="f")
+
+    assert made_lead.created_at == made_lead.updated_at
+    assert journey.created_at == journey.updated_at
