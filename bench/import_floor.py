@@ -68,33 +68,18 @@ def child(
     from sqlalchemy import text
 
     from leadsite import create_app
-    from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
     from leadsite.ids import new_id
     from leadsite.leads.imports.job import _keep_statistics, no_cycle_collection
-    from leadsite.leads.staff_origins import staff_origin
-    from leadsite.models import Funnel, Lead, OriginKind
     from leadsite.registration import RegistrationContext
     from leadsite.registration.batch import register_many
 
     app = create_app()
     timings: dict[str, list[tuple[float, float, float]]] = {"app": [], "driver": []}
     with app.app_context(), tempfile.TemporaryDirectory() as work:
-        demo = ensure_demo_workspace("http://localhost", Path(work) / "credentials.json")
-        origin = staff_origin(db.session.get(Funnel, demo.funnel_id), OriginKind.IMPORT)
-        db.session.commit()
+        origin, last = seeded(Path(work), leads, chunk, phones)
         context = RegistrationContext()
-        for start in range(0, leads, chunk):
-            seed = lead_inputs(f"seed{start}-", 0, min(chunk, leads - start), phones)
-            register_many(origin, seed, context)
         _keep_statistics(0, leads, first=True)  # ANALYZE on PostgreSQL, as the job does
-        last = db.session.scalars(
-            db.select(Lead.id)
-            .where(Lead.origin_id == origin.id)
-            .order_by(Lead.id.desc())
-            .limit(chunk)
-        ).all()
-        db.session.commit()
         postgres = db.engine.dialect.name == "postgresql"
         connection = db.engine.raw_connection()
         driver = connection.driver_connection
@@ -134,6 +119,30 @@ def child(
         connection.close()
     counts = {table: len(values) for table, (_, values) in chunk_rows.items()}
     return {"timings": timings, "chunk": chunk, "rows": counts}
+
+
+def seeded(work: Path, leads: int, chunk: int, phones: float = 0.0) -> tuple[Any, list[str]]:
+    """In the app's context: the demo's import origin, `leads` new leads registered through
+    it in chunks, and the ids of the last chunk's (whose rows the driver writes again)."""
+    from leadsite.demo import ensure_demo_workspace
+    from leadsite.extensions import db
+    from leadsite.leads.staff_origins import staff_origin
+    from leadsite.models import Funnel, Lead, OriginKind
+    from leadsite.registration import RegistrationContext
+    from leadsite.registration.batch import register_many
+
+    demo = ensure_demo_workspace("http://localhost", work / "credentials.json")
+    origin = staff_origin(db.session.get(Funnel, demo.funnel_id), OriginKind.IMPORT)
+    db.session.commit()
+    context = RegistrationContext()
+    for start in range(0, leads, chunk):
+        seed = lead_inputs(f"seed{start}-", 0, min(chunk, leads - start), phones)
+        register_many(origin, seed, context)
+    last = db.session.scalars(
+        db.select(Lead.id).where(Lead.origin_id == origin.id).order_by(Lead.id.desc()).limit(chunk)
+    ).all()
+    db.session.commit()
+    return origin, list(last)
 
 
 def _app_backend(db: Any, text: Any) -> int:

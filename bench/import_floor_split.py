@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from _databases import add_database_arguments, both_databases, recreate
-from _harness import ROOT, lead_inputs, source_version
-from import_floor import TABLES, _backend_cpu_s, _read_chunk, _renamed, _renaming
+from _harness import ROOT, source_version
+from import_floor import TABLES, _backend_cpu_s, _read_chunk, _renamed, _renaming, seeded
 
 VARIANTS = {  # name: (without foreign-key triggers, without the free indexes)
     "as stored": (False, False),
@@ -49,29 +49,12 @@ def child(url: str, leads: int, chunk: int, rounds: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     os.environ.update(DATABASE_URL=url, LEADSITE_INLINE_WORKER="0", SECRET_KEY="bench")
     from leadsite import create_app
-    from leadsite.demo import ensure_demo_workspace
     from leadsite.extensions import db
     from leadsite.ids import new_id
-    from leadsite.leads.staff_origins import staff_origin
-    from leadsite.models import Funnel, Lead, OriginKind
-    from leadsite.registration import RegistrationContext
-    from leadsite.registration.batch import register_many
 
     app = create_app()
     with app.app_context(), tempfile.TemporaryDirectory() as work:
-        demo = ensure_demo_workspace("http://localhost", Path(work) / "credentials.json")
-        origin = staff_origin(db.session.get(Funnel, demo.funnel_id), OriginKind.IMPORT)
-        db.session.commit()
-        for start in range(0, leads, chunk):
-            seed = lead_inputs(f"seed{start}-", 0, min(chunk, leads - start))
-            register_many(origin, seed, RegistrationContext())
-        last = db.session.scalars(
-            db.select(Lead.id)
-            .where(Lead.origin_id == origin.id)
-            .order_by(Lead.id.desc())
-            .limit(chunk)
-        ).all()
-        db.session.commit()
+        _, last = seeded(Path(work), leads, chunk)
         connection = db.engine.raw_connection()
         driver = connection.driver_connection
         cursor = driver.cursor()
