@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from leadsite.extensions import db
-from leadsite.models import Activity, Funnel, Journey, JourneyStatus, Origin, Stage
+from leadsite.models import Activity, Funnel, Journey, JourneyStatus, JourneyStep, Origin, Stage
 
 UP, DOWN = "up", "down"
 
@@ -80,6 +80,15 @@ def move_activity(activity: Activity, direction: str) -> bool:
 def delete_stage(stage: Stage) -> None:
     """Remove a stage and its activities; the engine completes journeys that were in it."""
     funnel = stage.funnel
+    # Steps keep their title and status, not their activity and stage: on PostgreSQL no
+    # foreign key to stages clears the stage any more (0013_step_activity_fk), and the one to
+    # activities (id, stage_id) finds a step by both columns, so both are cleared here. No
+    # index on stage_id: one scan, as each foreign key's was.
+    db.session.execute(
+        update(JourneyStep)
+        .where(JourneyStep.stage_id == stage.id)
+        .values(activity_id=None, stage_id=None)
+    )
     funnel.stages.remove(stage)
     _renumber(sorted(funnel.stages, key=lambda s: (s.position, s.id)))
     db.session.flush()

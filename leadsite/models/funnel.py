@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
@@ -121,6 +121,13 @@ class Activity(PublicIdMixin, db.Model):
     """One thing to do in a stage: a task for the lead or staff, or an automatic action."""
 
     __tablename__ = "activities"
+    # PostgreSQL: what journey_steps' one foreign key to (activity, stage) names
+    # (0013_step_activity_fk).
+    __table_args__ = (
+        UniqueConstraint("id", "stage_id", name="uq_activities_id_stage_id").ddl_if(
+            dialect="postgresql"
+        ),
+    )
     id_prefix = "act"
 
     stage_id: Mapped[str] = mapped_column(

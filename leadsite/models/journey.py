@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
@@ -109,14 +109,31 @@ class JourneyStep(PublicIdMixin, TimestampMixin, db.Model):
         Index("ix_journey_steps_journey_status", "journey_id", "status"),
         # My tasks (leadsite.journeys.tasks): open staff tasks, by due date; few of all steps.
         Index("ix_journey_steps_open_staff_tasks", "due_at", "id", **OPEN_STAFF_TASKS),
+        # The step's activity, and its stage the activity's (activities never change stage).
+        # PostgreSQL: one foreign key to activities (id, stage_id) instead of one to each, so a
+        # new step pays one check, not two (issue 17: ten a new lead; 0013_step_activity_fk).
+        # Deleting an activity clears the step's activity_id only; deleting a stage clears the
+        # steps' stage_id in `funnel_changes.delete_stage` (the foreign key to stages did).
+        # A step whose activity was deleted keeps its stage unchecked (MATCH SIMPLE).
+        ForeignKeyConstraint(
+            ["activity_id", "stage_id"],
+            ["activities.id", "activities.stage_id"],
+            name="fk_journey_steps_activity_stage",
+            ondelete="SET NULL (activity_id)",
+        ).ddl_if(dialect="postgresql"),
+        # SQLite sets every column of a composite key NULL (no column list): it keeps one each.
+        ForeignKeyConstraint(["activity_id"], ["activities.id"], ondelete="SET NULL").ddl_if(
+            dialect="sqlite"
+        ),
+        ForeignKeyConstraint(["stage_id"], ["stages.id"], ondelete="SET NULL").ddl_if(
+            dialect="sqlite"
+        ),
     )
     id_prefix = "step"
 
     journey_id: Mapped[str] = mapped_column(ID, ForeignKey("journeys.id", ondelete="CASCADE"))
-    activity_id: Mapped[str | None] = mapped_column(
-        ID, ForeignKey("activities.id", ondelete="SET NULL")
-    )
-    stage_id: Mapped[str | None] = mapped_column(ID, ForeignKey("stages.id", ondelete="SET NULL"))
+    activity_id: Mapped[str | None] = mapped_column(ID)
+    stage_id: Mapped[str | None] = mapped_column(ID)
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
@@ -129,7 +146,9 @@ class JourneyStep(PublicIdMixin, TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     journey: Mapped[Journey] = relationship(back_populates="steps")
-    activity: Mapped[Activity | None] = relationship()
+    activity: Mapped[Activity | None] = relationship(
+        primaryjoin="JourneyStep.activity_id == Activity.id", foreign_keys=[activity_id]
+    )
 
 
 class JourneyData(PublicIdMixin, TimestampMixin, db.Model):
