@@ -101,9 +101,12 @@ def test_postgresql_keeps_email_and_phone_unique_by_their_prefix_indexes():
         )
     )
 
-    assert constraints == {"uq_leads_workspace_id_unique_id"}
+    # uq_leads_id_workspace_id: what journeys' and events' one key to their lead and its
+    # workspace names (0013_fk_checks).
+    assert constraints == {"uq_leads_workspace_id_unique_id", "uq_leads_id_workspace_id"}
     assert unique == {
         "uq_leads_workspace_id_unique_id",
+        "uq_leads_id_workspace_id",
         "ix_leads_workspace_social_id",
         "ix_leads_workspace_email_pattern",
         "ix_leads_workspace_phone_pattern",

@@ -81,7 +81,7 @@ def delete_stage(stage: Stage) -> None:
     """Remove a stage and its activities; the engine completes journeys that were in it."""
     funnel = stage.funnel
     # Steps keep their title and status, not their activity and stage: on PostgreSQL no
-    # foreign key to stages clears the stage any more (0013_step_activity_fk), and the one to
+    # foreign key to stages clears the stage any more (0013_fk_checks), and the one to
     # activities (id, stage_id) finds a step by both columns, so both are cleared here. No
     # index on stage_id: one scan, as each foreign key's was.
     db.session.execute(

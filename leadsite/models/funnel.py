@@ -122,7 +122,7 @@ class Activity(PublicIdMixin, db.Model):
 
     __tablename__ = "activities"
     # PostgreSQL: what journey_steps' one foreign key to (activity, stage) names
-    # (0013_step_activity_fk).
+    # (0013_fk_checks).
     __table_args__ = (
         UniqueConstraint("id", "stage_id", name="uq_activities_id_stage_id").ddl_if(
             dialect="postgresql"

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
-from leadsite.models.base import ID, PublicIdMixin, TimestampMixin
+from leadsite.models.base import ID, PublicIdMixin, TimestampMixin, lead_and_workspace
 from leadsite.models.data_point import DataPoint
 from leadsite.models.funnel import Activity, Funnel, Origin, Stage
 from leadsite.models.lead import Lead
@@ -53,13 +53,12 @@ class Journey(PublicIdMixin, TimestampMixin, db.Model):
         # Journeys awaiting confirmation (few), oldest first: the housekeeping's search for
         # those past their window read every journey without it (0012_scans).
         Index("ix_journeys_awaiting_created", "created_at", **AWAITING),
+        *lead_and_workspace("journeys"),
     )
     id_prefix = "jrn"
 
-    workspace_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
-    lead_id: Mapped[str] = mapped_column(ID, ForeignKey("leads.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(ID, index=True)
+    lead_id: Mapped[str] = mapped_column(ID)
     funnel_id: Mapped[str] = mapped_column(ID, ForeignKey("funnels.id", ondelete="CASCADE"))
     # Not indexed: no query looks journeys up by origin (the dashboard and the rollup group a
     # workspace's or funnel's journeys by it), and no origin is ever deleted (0011_lean_indexes).
@@ -86,7 +85,11 @@ class Journey(PublicIdMixin, TimestampMixin, db.Model):
     # The referral share code (`kid`) the first registration came with, if any.
     share_code: Mapped[str | None] = mapped_column(String(16))
 
-    lead: Mapped[Lead] = relationship(back_populates="journeys")
+    lead: Mapped[Lead] = relationship(
+        back_populates="journeys",
+        primaryjoin="Journey.lead_id == Lead.id",
+        foreign_keys=[lead_id],
+    )
     funnel: Mapped[Funnel] = relationship()
     origin: Mapped[Origin | None] = relationship()
     current_stage: Mapped[Stage | None] = relationship()
@@ -111,7 +114,7 @@ class JourneyStep(PublicIdMixin, TimestampMixin, db.Model):
         Index("ix_journey_steps_open_staff_tasks", "due_at", "id", **OPEN_STAFF_TASKS),
         # The step's activity, and its stage the activity's (activities never change stage).
         # PostgreSQL: one foreign key to activities (id, stage_id) instead of one to each, so a
-        # new step pays one check, not two (issue 17: ten a new lead; 0013_step_activity_fk).
+        # new step pays one check, not two (issue 17: ten a new lead; 0013_fk_checks).
         # Deleting an activity clears the step's activity_id only; deleting a stage clears the
         # steps' stage_id in `funnel_changes.delete_stage` (the foreign key to stages did).
         # A step whose activity was deleted keeps its stage unchecked (MATCH SIMPLE).

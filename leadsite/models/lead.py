@@ -50,6 +50,11 @@ def _search_key_of(name: str) -> Callable[[DefaultExecutionContext], str | None]
 class Lead(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "leads"
     __table_args__ = (
+        # PostgreSQL: what the one foreign key of journeys and of events to their lead and its
+        # workspace names (0013_fk_checks).
+        UniqueConstraint("id", "workspace_id", name="uq_leads_id_workspace_id").ddl_if(
+            dialect="postgresql"
+        ),
         # NULLs are distinct on SQLite and PostgreSQL, so each identifier is unique when present.
         # On PostgreSQL email and phone are unique by their prefix indexes below (one index, not
         # two, for each new lead to write: text_pattern_ops serves `=` as well as `LIKE 'abc%'`).
@@ -187,7 +192,11 @@ class Lead(PublicIdMixin, TimestampMixin, db.Model):
     held_submission: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     journeys: Mapped[list[Journey]] = relationship(  # noqa: F821
-        back_populates="lead", cascade="all, delete-orphan", order_by="Journey.created_at"
+        back_populates="lead",
+        cascade="all, delete-orphan",
+        order_by="Journey.created_at",
+        primaryjoin="Lead.id == Journey.lead_id",
+        foreign_keys="Journey.lead_id",
     )
 
     @validates("first_name", "last_name")

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadsite.extensions import db
-from leadsite.models.base import ID, PublicIdMixin
+from leadsite.models.base import ID, PublicIdMixin, lead_and_workspace
 from leadsite.models.types import JSONType, UTCDateTime, utcnow
 from leadsite.monitoring import request_ids
 
@@ -24,11 +24,16 @@ class Event(PublicIdMixin, db.Model):
     __tablename__ = "events"
     # A lead's timeline, and the cascade of a (held) lead's deletion. No query reads a
     # workspace's events in order: (workspace_id, created_at) went (0011_lean_indexes).
-    __table_args__ = (Index("ix_events_lead_created", "lead_id", "created_at"),)
+    # Every event names its lead: on PostgreSQL an event without one would have no workspace
+    # checked (one key to leads (id, workspace_id), MATCH SIMPLE).
+    __table_args__ = (
+        Index("ix_events_lead_created", "lead_id", "created_at"),
+        *lead_and_workspace("events"),
+    )
     id_prefix = "evt"
 
-    workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
-    lead_id: Mapped[str | None] = mapped_column(ID, ForeignKey("leads.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(ID)
+    lead_id: Mapped[str | None] = mapped_column(ID)
     journey_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("journeys.id", ondelete="CASCADE")
     )
@@ -40,7 +45,9 @@ class Event(PublicIdMixin, db.Model):
     request_id: Mapped[str | None] = mapped_column(String(128), default=request_ids.current)
 
     # Also what orders a flush: an event is inserted after the lead and journey it names.
-    lead: Mapped[Lead | None] = relationship()
+    lead: Mapped[Lead | None] = relationship(
+        primaryjoin="Event.lead_id == Lead.id", foreign_keys=[lead_id]
+    )
     journey: Mapped[Journey | None] = relationship()
 
 

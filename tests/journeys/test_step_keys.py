@@ -1,4 +1,4 @@
-"""What a journey step's activity and stage keys guarantee (0013_step_activity_fk): a step names
+"""What a journey step's activity and stage keys guarantee (0013_fk_checks): a step names
 an activity and stage that exist, on PostgreSQL its activity's own stage (one key to activities
 (id, stage_id)); deleting an activity clears the steps' activity only, deleting a stage clears
 both (the funnel editor's `delete_stage` clears the stage on PostgreSQL, no key does)."""
