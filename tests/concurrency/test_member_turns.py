@@ -6,11 +6,11 @@ they no longer have access, and nothing of theirs changed; one email, whose link
 import origin a funnel, every row imported once, every job finished.
 
 On PostgreSQL, before the fixes: the manager's three changes, which waited for the lead that
-the deactivation's transaction held, were all made after it; the twelve invitations sent
-twelve emails, and only the last one's link worked. On SQLite a manager's change takes its
-turn for the write lock before it reads the membership, so the manager was already signed out
-(as when deactivated before the request); the emails were twelve there too. The imports took
-turns on both databases already.
+the deactivation's transaction held, were answered as made (302, 303), not refused; the
+twelve invitations sent twelve emails, and only the last one's link worked. On SQLite a
+manager's change takes its turn for the write lock before it reads the membership, so the
+manager was already signed out (as when deactivated before the request); the emails were
+twelve there too. The imports took turns on both databases already.
 """
 
 from __future__ import annotations
