@@ -20,6 +20,9 @@ from leadsite.models import Invitation, Membership, Role, User, Workspace, utcno
 from leadsite.passwords import hash_password
 
 VALID_FOR = timedelta(days=7)
+# An invitation of the same email and role made this recently is the one a repeat stands for:
+# the same form sent twice at once (two tabs, two administrators, a double click).
+REPEAT_WITHIN = timedelta(seconds=60)
 
 
 def _hash(token: str) -> str:
@@ -36,9 +39,14 @@ def invite(workspace: Workspace, email: str, role: Role, invited_by: User | None
 
     Invitations of one email to one workspace take turns, so the later one withdraws the
     earlier even when both are sent at once: each found none pending, and both links worked.
+    A repeat of an invitation made seconds ago (same email, same role) is that invitation:
+    it sends nothing, so the one email on its way keeps a link that works. Each repeat used
+    to send its own email, and all but the last arrived with a link already withdrawn.
     """
     email = email.strip().lower()
     hold_named_locks([f"invitation:{workspace.id}:{email}"])
+    if (recent := _recent_pending(workspace.id, email, role)) is not None:
+        return recent
     withdraw_pending(workspace.id, email)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -63,6 +71,25 @@ def invite(workspace: Workspace, email: str, role: Role, invited_by: User | None
         expires_at=invitation.expires_at,
     )
     return invitation
+
+
+def _recent_pending(workspace_id: str, email: str, role: Role) -> Invitation | None:
+    """A pending invitation of `email` as `role` made within `REPEAT_WITHIN`, if any (read
+    once this invitation has its turn, so one committed meanwhile is seen)."""
+    now = utcnow()
+    return db.session.scalar(
+        db.select(Invitation)
+        .filter_by(
+            workspace_id=workspace_id,
+            email=email,
+            role=role.value,
+            accepted_at=None,
+            revoked_at=None,
+        )
+        .where(Invitation.created_at > now - REPEAT_WITHIN, Invitation.expires_at > now)
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+    )
 
 
 def withdraw_pending(workspace_id: str, email: str) -> int:

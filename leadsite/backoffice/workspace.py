@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -14,7 +14,7 @@ from leadsite.auth.sessions import end_session
 from leadsite.backoffice import bp
 from leadsite.errors import error_page
 from leadsite.extensions import db
-from leadsite.models import Membership, Role, Workspace
+from leadsite.models import Membership, Role, User, Workspace
 
 SESSION_KEY = "workspace_id"
 
@@ -36,6 +36,39 @@ def load_workspace() -> Response | None:
     session[SESSION_KEY] = membership.workspace_id
     g.membership = membership
     g.workspace = membership.workspace
+    if request.method not in SAFE_METHODS and not _locks_memberships_itself():
+        return _still_a_member(membership)
+    return None
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _locks_memberships_itself() -> bool:
+    """Whether the view is one `role_required` guards with every membership locked."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "locks_memberships", False)
+
+
+def _still_a_member(membership: Membership) -> Response | None:
+    """A change by any member (manager or administrator) reads their membership again, locked
+    FOR SHARE for the change's transaction: a deactivation waits for changes under way, and a
+    change that waited for a deactivation (or for a row it held) sees it and is refused, 403,
+    rather than made after the member lost access. Shared, so members' changes do not wait for
+    each other; SQLite's writers took their turn before this read (`_lock_for_writes`).
+
+    Views guarded by `role_required` lock every membership FOR UPDATE instead: taking this
+    share first would let two administrators each hold one row the other's lock waits for."""
+    found = db.session.execute(
+        db.select(Membership.active, User.active)
+        .join(Membership.user)
+        .where(Membership.id == membership.id)
+        .with_for_update(read=True, of=Membership)
+    ).first()
+    if found is None or not all(found):
+        name = g.workspace.name
+        db.session.rollback()  # nothing of the change is kept
+        return error_page(403, f"You no longer have access to {name}: nothing was changed.")
     return None
 
 
@@ -79,16 +112,17 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.locks_memberships = role == Role.ADMINISTRATOR  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
 
 
 def no_longer_administrator(membership: Membership) -> str:
-    """What an administrator demoted (or deactivated) meanwhile is told about a change: no one
-    else sends these forms, which only administrators are shown."""
+    """What a member deactivated meanwhile, or an administrator demoted meanwhile, is told
+    about a change (only administrators are shown the forms of administrators' changes)."""
     name = g.workspace.name
-    if not membership.active:
+    if not (membership.active and membership.user.active):
         return f"You no longer have access to {name}: nothing was changed."
     return f"You are no longer an administrator of {name}: nothing was changed."
 

@@ -122,12 +122,16 @@ def _stop(process: subprocess.Popen, quick: bool) -> None:
 
 
 @contextmanager
-def serve(app: Flask, kind: str, logs: Path) -> Iterator[LiveServer]:
-    """The app served by a real server of this kind (and its worker), on the test database;
-    stopped at the end, when its log must hold no traceback and no deadlock."""
+def serve(
+    app: Flask, kind: str, logs: Path, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """The app served by a real server of this kind (and its worker), on the test database,
+    with `env` added to its environment (`MAIL_URL`: a test's SMTP server); stopped at the
+    end, when its log must hold no traceback and no deadlock."""
     command, inline_worker = KINDS[kind]
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    extra = env or {}
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "MAIL_URL")}
     env.update(
         {
@@ -141,6 +145,7 @@ def serve(app: Flask, kind: str, logs: Path) -> Iterator[LiveServer]:
             "API_IP_RATE_LIMIT": "100000 per second",
             "PUBLIC_FORM_RATE_LIMIT": "100000 per second",
             "FLASK_RUN_PORT": str(port),
+            **extra,
         }
     )
     if kind.startswith("gunicorn"):

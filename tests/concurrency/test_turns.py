@@ -2,7 +2,7 @@
 first leads by hand from two sessions (the first adds the funnel's back-office origin),
 inviting one email from two sessions, and an administrator's changes sent while another
 administrator demotes them. Expected: no 5xx and no traceback in the server's log; one
-back-office origin a funnel; one working invitation link, the last sent; the demoted
+back-office origin a funnel; one invitation, whose link works; the demoted
 administrator told, 403, that they are no longer one, and nothing of theirs changed.
 
 One server for the three (its start and stop are most of the time this takes). On
@@ -99,9 +99,9 @@ def test_first_origins_invitations_and_demotions_take_turns(app: Flask, tmp_path
 
     assert statuses(invited) == {302: PARALLEL}, statuses(invited)
     sent_links = db.session.scalars(db.select(Invitation).filter_by(workspace_id=ws_id)).all()
-    assert len(sent_links) == PARALLEL
-    # The later replaces the earlier, as when one is sent after the other.
-    assert [link.pending for link in sent_links].count(True) == 1
+    # The first is made; the others, repeats of it, find it and leave it be
+    # (test_member_turns: its one email arrives, and its link works).
+    assert [link.pending for link in sent_links] == [True], sent_links
 
     told = [(a.status_code, "no longer an administrator of Acme" in a.text) for a in demoted]
     assert told == [(403, True)] * len(changes), [(a.status_code, a.text) for a in demoted]
