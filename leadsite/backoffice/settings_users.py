@@ -13,7 +13,7 @@ from leadsite.backoffice.workspace import administrator_required, lock_membershi
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import Invitation, Membership, Role, User
+from leadsite.models import Invitation, Membership, Role, User, utcnow
 
 TEMPLATE = "backoffice/settings/users.html"
 
@@ -95,8 +95,14 @@ def user_create() -> Response:
     if user is not None and user.membership_in(g.workspace.id):
         form.email.errors.append(f"{email} is already a user of this workspace.")
         return _page(form, "user_form", status=422)
-    invitations.invite(g.workspace, email, Role(form.role.data), current_user)
+    asked_at = utcnow()
+    invitation = invitations.invite(g.workspace, email, Role(form.role.data), current_user)
     db.session.commit()
+    if invitation.created_at < asked_at:  # a repeat: the invitation made moments ago stands
+        return _done(
+            f"{email} was invited as {form.role.data} less than a minute ago: that email is on "
+            "its way and its link works for 7 days. Nothing was sent again."
+        )
     return _done(f"Invitation sent to {email}, as {form.role.data}. The link works for 7 days.")
 
 

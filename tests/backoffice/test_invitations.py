@@ -237,3 +237,23 @@ def test_a_manager_cannot_invite_and_another_workspace_cannot_withdraw(app):
     assert db.session.scalar(db.select(Invitation).filter_by(email="eve@example.com")) is None
     db.session.refresh(invitation)
     assert invitation.revoked_at is None and invitation.workspace_id == other_ws.id
+
+
+def test_the_same_invitation_again_within_a_minute_says_so_and_sends_nothing(app):
+    """A repeat (a double click, a second tab) keeps the first link; the administrator is told
+    nothing was sent again, not "Invitation sent" for an email that never leaves."""
+    admin_client, _ = _admin_client(app)
+    first = _invite(admin_client, "ana@example.com", follow_redirects=True)
+    link = _emailed_link("ana@example.com")
+    again = _invite(admin_client, "ana@example.com", follow_redirects=True)
+
+    assert "Invitation sent to ana@example.com" in first.get_data(as_text=True)
+    said = again.get_data(as_text=True)
+    assert "less than a minute ago" in said and "Nothing was sent again." in said
+    assert "Invitation sent to" not in said
+    emails = db.session.scalars(
+        db.select(OutboxMessage).filter_by(channel=Channel.EMAIL, target="ana@example.com")
+    ).all()
+    assert len(emails) == 1
+    _forget_signed_in_user()
+    assert app.test_client().get(link).status_code == 200
