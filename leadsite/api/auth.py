@@ -21,6 +21,7 @@ from leadsite.accounts import PUBLISHABLE_KEY_PREFIX, hash_api_key
 from leadsite.api import bp
 from leadsite.api.cors import CORS_ENDPOINTS, origin_allowed
 from leadsite.api.openapi import OPERATIONS
+from leadsite.api.rate_limits import limit_blueprint
 from leadsite.database import holds_write_lock
 from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
@@ -44,6 +45,7 @@ KEY_QUERY = select(
 # in the key's statement: one statement and round trip fewer (`doors.api_origin` takes it).
 ORIGIN_WITH_KEY = frozenset({"api.create_lead"})
 PREFETCHED_ORIGIN = "leadsite.api_origin"  # in the request's environ: (ref, workspace, row)
+HASHED_TOKEN = "leadsite.api_key_hash"  # in the request's environ: (token, its SHA-256)
 
 
 def api_origin_named(workspace_id: Any, ref: Any) -> ColumnElement[bool]:
@@ -151,14 +153,24 @@ def check_key(token: str) -> bool:
     return True
 
 
+def hashed(token: str) -> str:
+    """The token's SHA-256, computed once a request: the per-key rate limit's key function
+    runs before `authenticate`, and both need it."""
+    environ = request.environ
+    found = environ.get(HASHED_TOKEN)
+    if found is None or found[0] != token:
+        found = environ[HASHED_TOKEN] = (token, hash_api_key(token))
+    return found[1]
+
+
 def _live_key(token: str) -> Any:
-    return db.session.execute(KEY_QUERY, {"secret_hash": hash_api_key(token)}).first()
+    return db.session.execute(KEY_QUERY, {"secret_hash": hashed(token)}).first()
 
 
 def _live_key_and_origin(token: str, ref: str) -> Any:
     """The live key, as `_live_key`; the API origin of its workspace named `ref` (with its
     funnel and workspace, or None) is left in the request's environ for `doors.api_origin`."""
-    params = {"secret_hash": hash_api_key(token), "ref": ref}
+    params = {"secret_hash": hashed(token), "ref": ref}
     row = db.session.execute(KEY_WITH_ORIGIN_QUERY, params).first()
     if row is not None:
         origin = tuple(row[-3:]) if row[-3] is not None else None
@@ -266,8 +278,8 @@ def _key_identity() -> str:
     IP, since every visitor of the site sends the same key."""
     token = bearer_token() or ""
     if token.startswith(PUBLISHABLE_KEY_PREFIX):
-        return f"publishable-key:{hash_api_key(token)[:16]}:{request.remote_addr}"
-    return "api-key:" + hash_api_key(token)[:16]
+        return f"publishable-key:{hashed(token)[:16]}:{request.remote_addr}"
+    return "api-key:" + hashed(token)[:16]
 
 
 def _per_key_limit() -> str:
@@ -281,7 +293,9 @@ def _per_ip_limit() -> str:
     return current_app.config["API_IP_RATE_LIMIT"]
 
 
-limiter.limit(
-    _per_key_limit, key_func=_key_identity, exempt_when=lambda: request.method == "OPTIONS"
-)(bp)
-limiter.limit(_per_ip_limit, exempt_when=lambda: request.method == "OPTIONS")(bp)
+def _preflight() -> bool:
+    return request.method == "OPTIONS"
+
+
+limit_blueprint(limiter, bp, _per_key_limit, key_func=_key_identity, exempt_when=_preflight)
+limit_blueprint(limiter, bp, _per_ip_limit, exempt_when=_preflight)

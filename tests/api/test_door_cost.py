@@ -7,6 +7,7 @@ import time
 from limits import parse
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from leadsite.accounts import hash_api_key
 from leadsite.extensions import SweptMemoryStorage, db
 from leadsite.models import Lead, OriginKind, OutboxMessage
 from tests import factories
@@ -105,3 +106,19 @@ def test_the_in_memory_rate_limits_sweep_at_most_once_a_second():
     assert answers.count(True) <= 12  # 40 hits spread over about 0.6-1.5 s
     time.sleep(2.1)
     assert limiter.hit(limit, "door", "0")
+
+
+def test_a_request_hashes_its_key_once(api, monkeypatch):
+    from leadsite.api import auth
+
+    hashed: list[str] = []
+
+    def counted(secret: str) -> str:
+        hashed.append(secret)
+        return hash_api_key(secret)
+
+    monkeypatch.setattr(auth, "hash_api_key", counted)
+    response = api.register({"email": "hashed@example.com"})
+
+    assert response.status_code == 201
+    assert hashed == [api.key]  # the per-key rate limit's key and the key check share it
