@@ -21,7 +21,6 @@ from leadsite.accounts import PUBLISHABLE_KEY_PREFIX, hash_api_key
 from leadsite.api import bp
 from leadsite.api.cors import CORS_ENDPOINTS, origin_allowed
 from leadsite.api.openapi import OPERATIONS
-from leadsite.api.rate_limits import limit_blueprint
 from leadsite.database import holds_write_lock
 from leadsite.errors import api_error
 from leadsite.extensions import db, limiter
@@ -297,5 +296,5 @@ def _preflight() -> bool:
     return request.method == "OPTIONS"
 
 
-limit_blueprint(limiter, bp, _per_key_limit, key_func=_key_identity, exempt_when=_preflight)
-limit_blueprint(limiter, bp, _per_ip_limit, exempt_when=_preflight)
+limiter.limit(_per_key_limit, key_func=_key_identity, exempt_when=_preflight)(bp)
+limiter.limit(_per_ip_limit, exempt_when=_preflight)(bp)

@@ -1,6 +1,5 @@
 """The API's rate limits come from settings read at each request: a changed setting takes
-effect at the next one (the limits are parsed once for each value, `leadsite.api.rate_limits`),
-with the same `X-RateLimit-*` headers and 429 envelope."""
+effect at the next one, with the same `X-RateLimit-*` headers and 429 envelope."""
 
 from __future__ import annotations
 
@@ -8,9 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-
-from leadsite.api.rate_limits import ParsedOnce
-from leadsite.extensions import limiter
 
 
 @pytest.fixture
@@ -76,22 +72,3 @@ def test_a_preflight_is_not_counted(api, settings):
 
     assert 429 not in preflights
     assert _funnels(api)[0] == 200
-
-
-def test_a_bad_limit_string_is_refused_as_flask_limiter_refuses_it(api, settings):
-    group = ParsedOnce(limit_provider="not a limit", key_function=lambda: "x")
-
-    with pytest.raises(ValueError):
-        list(group)
-    assert group.parsed == {}
-
-
-def test_the_api_limits_are_parsed_once_for_each_value(app, api, settings):
-    (per_key, per_address) = limiter.limit_manager._blueprint_limits["api"]
-
-    settings["API_RATE_LIMIT"] = "50 per hour"
-    for _ in range(3):
-        _funnels(api)
-
-    assert isinstance(per_key, ParsedOnce) and isinstance(per_address, ParsedOnce)
-    assert [str(limit.limit) for limit in per_key.parsed["50 per hour"]] == ["50 per 1 hour"]
