@@ -37,6 +37,7 @@ from leadsite.models import Funnel, Journey, Lead, Origin, WebhookEndpoint, Work
 from leadsite.models.rows import NewRows
 from leadsite.outbox.events import ENDPOINTS_QUERY
 from leadsite.registration.build import Built, build_new
+from leadsite.registration.catalogue import Catalogue
 from leadsite.registration.errors import (
     NotFound,
     RegistrationError,
@@ -125,9 +126,10 @@ def _register(
     outcomes: dict[int, Outcome] = {}
     allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
     cleaned: dict[int, CleanLead] = {}
+    catalogue = Catalogue(workspace.id)  # statuses and data points, read once a batch
     for index, lead_input in enumerate(inputs):
         try:
-            cleaned[index] = clean(lead_input, workspace, funnel, allow_private)
+            cleaned[index] = clean(lead_input, workspace, funnel, allow_private, catalogue)
         except RegistrationError as error:
             if single:
                 raise
