@@ -52,8 +52,10 @@ def test_a_batch_reads_statuses_and_data_points_once_and_stores_every_input_s_va
     assert stored == {
         f"p{n}@example.com": "contacted" if n % 2 else "qualified" for n in range(SIZE)
     }
-    data = db.session.scalar(db.select(db.func.count()).select_from(JourneyData))
-    assert data == 2 * SIZE
+    data = db.session.scalars(db.select(JourneyData.value)).all()
+    assert sorted(data) == sorted([f"C{n}" for n in range(SIZE)] + [f"T{n}" for n in range(SIZE)])
+    first = db.session.scalar(db.select(JourneyData).order_by(JourneyData.id))
+    assert first.created_at == first.updated_at and first.id.startswith("jd_")
 
 
 def test_a_batch_refuses_an_unknown_status_or_data_point_as_a_registration_alone_does():
