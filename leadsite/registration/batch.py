@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from leadsite.analytics.touch import count_registration
+from leadsite.analytics.touch import count_registrations
 from leadsite.database import (
     hold_named_locks,
     holds_write_lock,
@@ -180,10 +180,12 @@ def _register(
                 plan = funnel_plan(funnel.id)
                 endpoints = _workspace_endpoints(origin.workspace_id)
                 fresh = _build_fresh(origin, funnel, cleaned, own, plan, endpoints, not single)
+        counted = []
         for index, outcome in written.items():
             outcomes[index] = outcome
             if outcome.status != "rejected":
-                count_registration(origin, cleaned[index], own[index], outcome.created)
+                counted.append((cleaned[index], own[index], outcome.created))
+        count_registrations(origin, counted)
     return [outcomes[index] for index in range(len(inputs))]
 
 
