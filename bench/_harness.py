@@ -234,11 +234,16 @@ def wrk(
     raise BenchError(f"wrk printed no BENCH line (exit {done.returncode}):\n{done.stdout}")
 
 
-def lead_inputs(prefix: str, start: int, count: int, phones: float = 0.0) -> list[Any]:
+def lead_inputs(
+    prefix: str, start: int, count: int, phones: float = 0.0, columns: bool = False
+) -> list[Any]:
     """`count` new people's `LeadInput`s, numbered from `start` (the import benches' rows:
     email, names and a company custom field); with `phones`, that share of them also has a
-    phone (`bench_phone`). Import after the app's environment is set."""
+    phone (`bench_phone`); with `columns`, each also a status and two journey data values (a
+    list with a status column and two `data:` columns, the demo workspace's data points).
+    Import after the app's environment is set."""
     from leadsite.registration import LeadInput
+    from leadsite.registration.inputs import JourneyDataInput
 
     every = round(1 / phones) if phones else 0
     return [
@@ -248,6 +253,13 @@ def lead_inputs(prefix: str, start: int, count: int, phones: float = 0.0) -> lis
             last_name=f"Last{n}",
             phone=bench_phone(next(_PHONES)) if every and n % every == 0 else None,
             custom_fields={"company": f"Company {n % 97}"},
+            status=("new", "contacted")[n % 2] if columns else None,
+            journey_data=[
+                JourneyDataInput("company", f"Company {n % 97}"),
+                JourneyDataInput("team_size", str(n % 50 + 1)),
+            ]
+            if columns
+            else [],
         )
         for n in range(start, start + count)
     ]

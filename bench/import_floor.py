@@ -19,6 +19,7 @@ backend's CPU of each, and the leads/s that the wall time allows.
     .venv/bin/python bench/import_floor.py --only sqlite --rounds 7
     .venv/bin/python bench/import_floor.py --source /tmp/base   # another tree's app (a base)
     .venv/bin/python bench/import_floor.py --phones 1   # every lead with a phone (none: 0)
+    .venv/bin/python bench/import_floor.py --columns   # a status and two data points a lead
 
 `--source DIR` runs the app of another tree (a `git archive` of a base commit) in the child,
 on databases migrated by this tree's migrations: alternate it with runs of this tree to compare
@@ -59,7 +60,13 @@ def _backend_cpu_s(pid: int | None) -> float:
 
 
 def child(
-    url: str, leads: int, chunk: int, rounds: int, source: str, phones: float = 0.0
+    url: str,
+    leads: int,
+    chunk: int,
+    rounds: int,
+    source: str,
+    phones: float = 0.0,
+    columns: bool = False,
 ) -> dict[str, Any]:
     sys.path.insert(0, source)
     os.environ.update(
@@ -96,7 +103,8 @@ def child(
             pid = _app_backend(db, text) if postgres else None
             started, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu_s(pid)
             with no_cycle_collection():
-                register_many(origin, lead_inputs(f"app{index}-", 0, chunk, phones), context)
+                inputs = lead_inputs(f"app{index}-", 0, chunk, phones, columns)
+                register_many(origin, inputs, context)
             timings["app"].append(
                 (
                     time.perf_counter() - started,
@@ -260,16 +268,24 @@ def main() -> None:
     parser.add_argument(
         "--phones", type=float, default=0.0, metavar="SHARE", help="share of leads with a phone"
     )
+    parser.add_argument(
+        "--columns",
+        action="store_true",
+        help="each lead also a status and two journey data values (the app's chunk only)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = child(args.child, args.leads, args.chunk, args.rounds, args.source, args.phones)
+        result = child(
+            args.child, args.leads, args.chunk, args.rounds, args.source, args.phones, args.columns
+        )
         print(json.dumps(result))
         return
     databases = both_databases("import_floor", args.postgres, args.pg_name, args.only)
     print(
         f"bench/import_floor.py at {_version(args.source)}: chunks of {args.chunk} new leads after "
         f"{args.leads:,}, {args.rounds} rounds, {args.phones:.0%} with a phone, "
+        f"{'a status and two data points' if args.columns else 'no status nor data'} a lead, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
     print(
@@ -281,6 +297,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--child", url, "--leads", str(args.leads)]
         command += ["--chunk", str(args.chunk), "--rounds", str(args.rounds)]
         command += ["--source", args.source, "--phones", str(args.phones)]
+        command += ["--columns"] if args.columns else []
         output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if output.returncode != 0:
             sys.exit(f"{name}: the child failed:\n{output.stderr[-3000:]}")

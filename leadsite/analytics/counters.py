@@ -36,7 +36,7 @@ def count(
     `invalid`; empty strings mean none."""
     queue = writer()
     if queue is not None:
-        queue.add(_key(origin, event, field, referrer_host, utm_campaign))
+        queue.add(key(origin, event, field, referrer_host, utm_campaign))
 
 
 def count_journey(journey: Journey | None, event: FormEvent) -> None:
@@ -47,8 +47,8 @@ def count_journey(journey: Journey | None, event: FormEvent) -> None:
     origin = db.session.get(Origin, journey.origin_id) if journey and journey.origin_id else None
     if journey is None or origin is None:
         return
-    key = _key(origin, event, "", journey.referrer_host or "", journey.utm_campaign or "")
-    db.session().info.setdefault(PENDING, []).append((journey, key))
+    made = key(origin, event, "", journey.referrer_host or "", journey.utm_campaign or "")
+    db.session().info.setdefault(PENDING, []).append((journey, made))
 
 
 def flush() -> int:
@@ -73,9 +73,10 @@ def referrer_host(url: str | None) -> str:
     return host[:MAX_HOST]
 
 
-def _key(
+def key(
     origin: Origin, event: FormEvent, field: str, referrer_host: str, utm_campaign: str
 ) -> CountKey:
+    """The increment of `event` on `origin` today (UTC), its texts cut to the columns."""
     return CountKey(
         workspace_id=origin.workspace_id,
         funnel_id=origin.funnel_id,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from leadsite.analytics.counters import count, referrer_host
+from leadsite.analytics.counter_writer import CountKey, writer
+from leadsite.analytics.counters import count, key, referrer_host
 from leadsite.models import FormEvent, Journey, Origin
 
 if TYPE_CHECKING:
@@ -37,16 +38,26 @@ def touch(journey: Journey, cleaned: CleanLead, context: RegistrationContext, fi
         journey.share_code = cleaned.share_code
 
 
-def count_registration(
-    origin: Origin, cleaned: CleanLead, context: RegistrationContext, created: bool
+def count_registrations(
+    origin: Origin, registrations: list[tuple[CleanLead, RegistrationContext, bool]]
 ) -> None:
-    """Count a committed registration on its origin: new, or of a lead known already."""
-    count(
-        origin,
-        FormEvent.REGISTERED_NEW if created else FormEvent.REGISTERED_RETURNING,
-        referrer_host=referrer_host(context.referrer),
-        utm_campaign=cleaned.fields.get("utm_campaign") or "",
-    )
+    """Count each (cleaned, context, created) of a committed batch on its origin: new, or of a
+    lead known already. The key of each distinct referrer, campaign and kind is made once (an
+    import's rows share them; making each row's again was a twenty-fifth of a chunk's CPU),
+    so the batch's counts fall on one UTC day, as it commits at once."""
+    queue = writer()
+    if queue is None:
+        return
+    keys: dict[tuple[str | None, str, bool], CountKey] = {}
+    for cleaned, context, created in registrations:
+        campaign = cleaned.fields.get("utm_campaign") or ""
+        which = (context.referrer, campaign, created)
+        known = keys.get(which)
+        if known is None:
+            event = FormEvent.REGISTERED_NEW if created else FormEvent.REGISTERED_RETURNING
+            host = referrer_host(context.referrer)
+            known = keys[which] = key(origin, event, "", host, campaign)
+        queue.add(known)
 
 
 def count_api_invalid(origin: Origin, fields: list[str]) -> None:

@@ -8,6 +8,7 @@ flush, never commit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -83,13 +84,16 @@ def keys(workspace_id: str) -> list[str]:
     )
 
 
-def known(workspace_id: str, raw: object) -> str | None:
+def known(
+    workspace_id: str, raw: object, keys_of: Callable[[str], list[str]] | None = None
+) -> str | None:
     """`raw` as a status key of the workspace (None stays None); `values.Invalid` naming the
-    keys there are otherwise. Every door that sets a status checks it here."""
+    keys there are otherwise. Every door that sets a status checks it here. `keys_of`: the
+    workspace's keys already read (a batch's `Catalogue`), else `keys`."""
     key = values.text(raw, MAX_KEY)
     if key is None:
         return None
-    allowed = keys(workspace_id)
+    allowed = (keys_of or keys)(workspace_id)
     if key not in allowed:
         raise values.Invalid(f"must be one of these statuses: {', '.join(allowed)}")
     return key

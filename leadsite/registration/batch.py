@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from leadsite.analytics.touch import count_registration
+from leadsite.analytics.touch import count_registrations
 from leadsite.database import (
     hold_named_locks,
     holds_write_lock,
@@ -37,6 +37,7 @@ from leadsite.models import Funnel, Journey, Lead, Origin, WebhookEndpoint, Work
 from leadsite.models.rows import NewRows
 from leadsite.outbox.events import ENDPOINTS_QUERY
 from leadsite.registration.build import Built, build_new
+from leadsite.registration.catalogue import Catalogue
 from leadsite.registration.errors import (
     NotFound,
     RegistrationError,
@@ -125,9 +126,10 @@ def _register(
     outcomes: dict[int, Outcome] = {}
     allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)
     cleaned: dict[int, CleanLead] = {}
+    catalogue = Catalogue(workspace.id)  # statuses and data points, read once a batch
     for index, lead_input in enumerate(inputs):
         try:
-            cleaned[index] = clean(lead_input, workspace, funnel, allow_private)
+            cleaned[index] = clean(lead_input, workspace, funnel, allow_private, catalogue)
         except RegistrationError as error:
             if single:
                 raise
@@ -178,10 +180,12 @@ def _register(
                 plan = funnel_plan(funnel.id)
                 endpoints = _workspace_endpoints(origin.workspace_id)
                 fresh = _build_fresh(origin, funnel, cleaned, own, plan, endpoints, not single)
+        counted = []
         for index, outcome in written.items():
             outcomes[index] = outcome
             if outcome.status != "rejected":
-                count_registration(origin, cleaned[index], own[index], outcome.created)
+                counted.append((cleaned[index], own[index], outcome.created))
+        count_registrations(origin, counted)
     return [outcomes[index] for index in range(len(inputs))]
 
 

@@ -27,6 +27,7 @@ from leadsite.models import (
     Origin,
     WebhookEndpoint,
 )
+from leadsite.models.base import made
 from leadsite.models.rows import NewRows
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
@@ -146,7 +147,9 @@ def _store_journey_data(
         if point.id in existing:
             existing[point.id].value = value
         else:
-            rows.add(JourneyData(journey_id=journey.id, data_point_id=point.id, value=value))
+            # `made`: without the constructor's attribute events (an import's `data:` columns
+            # make one a column a row), the same columns and defaults.
+            rows.add(made(JourneyData, journey_id=journey.id, data_point_id=point.id, value=value))
 
 
 def _store_webhook_input(

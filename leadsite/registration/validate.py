@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from leadsite import i18n, values
-from leadsite.extensions import db
 from leadsite.leads import statuses as lead_statuses
 from leadsite.models import UTM_FIELDS, DataPoint, Funnel, Workspace
 from leadsite.outbox import http
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
+from leadsite.registration.catalogue import Catalogue
 from leadsite.registration.errors import FieldError, ValidationFailed
 from leadsite.registration.inputs import NOTIFICATIONS, LeadInput, LeadRequest
 from leadsite.registration.referrals import lead_id_by_code, points, read_code
@@ -90,9 +90,15 @@ def label(name: str) -> str:
 
 
 def clean(
-    lead_input: LeadInput, workspace: Workspace, funnel: Funnel, allow_private_webhooks: bool
+    lead_input: LeadInput,
+    workspace: Workspace,
+    funnel: Funnel,
+    allow_private_webhooks: bool,
+    catalogue: Catalogue | None = None,
 ) -> CleanLead:
-    """Validate everything; raise `ValidationFailed` listing every problem, or return the result."""
+    """Validate everything; raise `ValidationFailed` listing every problem, or return the result.
+    `catalogue`: the statuses and data points already read for the batch (else read here)."""
+    catalogue = catalogue or Catalogue(workspace.id)
     c = _Collector()
     given: dict[str, Any] = {}
     given["email"] = c.check("email", lead_input.email, values.email)
@@ -108,7 +114,9 @@ def clean(
         given[name] = c.check(name, getattr(lead_input, name), lambda v: values.text(v, MAX_NAME))
     given["address"] = c.check("address", lead_input.address, lambda v: values.text(v, 500))
     given["status"] = c.check(
-        "status", lead_input.status, lambda v: lead_statuses.known(workspace.id, v)
+        "status",
+        lead_input.status,
+        lambda v: lead_statuses.known(workspace.id, v, catalogue.status_keys),
     )
     given["source"] = c.check("source", lead_input.source, lambda v: values.text(v, 200))
     given["source_url"] = c.check("source_url", lead_input.source_url, values.url)
@@ -142,7 +150,7 @@ def clean(
         share_code=share_code if given["referred_by"] else None,
         phone_assigned=values.number_is_assigned(number) if number is not None else None,
     )
-    result.journey_data = _journey_data(c, lead_input, workspace)
+    result.journey_data = _journey_data(c, lead_input, catalogue)
     if lead_input.request is not None:
         result.request = _request(c, lead_input.request)
     result.notifications = _notifications(c, lead_input.notifications)
@@ -218,26 +226,14 @@ def _custom_fields(c: _Collector, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _journey_data(
-    c: _Collector, lead_input: LeadInput, workspace: Workspace
+    c: _Collector, lead_input: LeadInput, catalogue: Catalogue
 ) -> list[tuple[DataPoint, Any]]:
     items = lead_input.journey_data
     if len(items) > MAX_JOURNEY_DATA:
         c.fail("journey_data", f"At most {MAX_JOURNEY_DATA} journey data values")
         return []
     names = {str(item.name) for item in items if isinstance(item.name, str)}
-    points = (
-        {
-            point.name.lower(): point
-            for point in db.session.scalars(
-                db.select(DataPoint).filter(
-                    DataPoint.workspace_id == workspace.id,
-                    db.func.lower(DataPoint.name).in_([n.lower() for n in names]),
-                )
-            )
-        }
-        if names
-        else {}
-    )
+    points = catalogue.data_points(names) if names else {}
     result: list[tuple[DataPoint, Any]] = []
     for index, item in enumerate(items):
         if not isinstance(item.name, str) or not item.name.strip():

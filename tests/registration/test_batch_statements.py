@@ -21,7 +21,7 @@ def _not_the_counters(statement: str) -> bool:
 
 def _statements(origin, inputs: list[LeadInput]) -> Counter[str]:
     """The statements a batch sent, by their first words (their table), with how often. But
-    the analytics counters' (`count_registration`), which the test suite writes at once in
+    the analytics counters' (`count_registrations`), which the test suite writes at once in
     transactions of their own, where the app adds them up and writes them every 0.5 s."""
     with captured_statements(_not_the_counters) as captured:
         outcomes = register_many(origin, inputs, RegistrationContext())
