@@ -98,7 +98,7 @@ def answer_qualify(phone: Page, size: str) -> None:
 def journey_of(email: str) -> Journey:
     db.session.rollback()
     db.session.expire_all()
-    return db.session.scalar(db.select(Journey).join(Lead).filter(Lead.email == email))
+    return db.session.scalar(db.select(Journey).join(Journey.lead).filter(Lead.email == email))
 
 
 def step_statuses(journey: Journey) -> dict[str, str]:
