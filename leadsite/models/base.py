@@ -95,7 +95,8 @@ def lead_and_workspace(table: str) -> tuple[ForeignKeyConstraint, ...]:
     one check for two (issue 17: journeys and events are written by the thousand in an import),
     and the stronger rule that the row's workspace is its lead's; the workspace's deletion
     reaches the row through its lead's (0013_fk_checks). SQLite keeps a key each
-    (changing them would rebuild the tables)."""
+    (changing them would rebuild the tables). Both pairs are in the metadata, so a bare
+    `select(Journey).join(Lead)` is ambiguous: join through the relationship (`Journey.lead`)."""
     return (
         ForeignKeyConstraint(
             ["lead_id", "workspace_id"],
