@@ -85,15 +85,15 @@ def keys(workspace_id: str) -> list[str]:
 
 
 def known(
-    workspace_id: str, raw: object, keys_of: Callable[[str], list[str]] | None = None
+    workspace_id: str, raw: object, read_keys: Callable[[], list[str]] | None = None
 ) -> str | None:
     """`raw` as a status key of the workspace (None stays None); `values.Invalid` naming the
-    keys there are otherwise. Every door that sets a status checks it here. `keys_of`: the
-    workspace's keys already read (a batch's `Catalogue`), else `keys`."""
+    keys there are otherwise. Every door that sets a status checks it here. `read_keys`: the
+    workspace's keys as a batch's `Catalogue` reads them once, else `keys`."""
     key = values.text(raw, MAX_KEY)
     if key is None:
         return None
-    allowed = (keys_of or keys)(workspace_id)
+    allowed = read_keys() if read_keys is not None else keys(workspace_id)
     if key not in allowed:
         raise values.Invalid(f"must be one of these statuses: {', '.join(allowed)}")
     return key

@@ -23,12 +23,10 @@ class Catalogue:
         # lower-cases to it: what `lower(name) IN (...)` returns for that name.
         self._points: dict[str, list[DataPoint]] = {}
 
-    def status_keys(self, workspace_id: str) -> list[str]:
+    def status_keys(self) -> list[str]:
         """`statuses.keys` of the catalogue's workspace, read once."""
-        if workspace_id != self.workspace_id:
-            return lead_statuses.keys(workspace_id)
         if self._status_keys is None:
-            self._status_keys = lead_statuses.keys(workspace_id)
+            self._status_keys = lead_statuses.keys(self.workspace_id)
         return self._status_keys
 
     def data_points(self, names: set[str]) -> dict[str, DataPoint]:
