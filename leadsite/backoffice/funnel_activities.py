@@ -26,8 +26,8 @@ from leadsite.backoffice.funnel_changes import (
 )
 from leadsite.backoffice.funnel_edit import data_point_choices, funnel_or_404, saved
 from leadsite.backoffice.outbound import may_configure, recipients_allowed
+from leadsite.backoffice.workspace import members_write_turn
 from leadsite.data_point_usage import config_data_points
-from leadsite.database import begin_write_transaction
 from leadsite.errors import error_page
 from leadsite.extensions import db
 from leadsite.htmx import render_page_or_block
@@ -95,22 +95,23 @@ def _recipients_allowed(form: ActivityForm, activity: Activity | None) -> bool:
     return recipients_allowed(form.to, kept if isinstance(kept, list) else None)
 
 
-def _try_templates_first() -> None:
-    """Try the posted templates on the sample lead, holding nothing, then take the write lock.
+def _try_templates_first() -> Response | None:
+    """Try the posted templates on the sample lead, holding nothing, then take the write lock
+    and check the membership again (the 403 page when the member lost access meanwhile).
 
     These views are in `OWN_WRITE_LOCK`: a template that works for long (up to its budget)
     must not do so while every registration waits for the lock. The read of the signed-in
     user is ended first (a write after a stale read fails on SQLite); the form's validation,
     later, finds the answers remembered (`sample_budget_problem`)."""
     if request.method != "POST":
-        return
+        return None
     db.session.rollback()
     for name in ("subject", "body"):
         raw = request.form.get(f"activity-{name}", "")
         for source in {raw, raw.strip()}:
             if source and check_template(source) is None:
                 sample_budget_problem(source)
-    begin_write_transaction()
+    return members_write_turn()
 
 
 def _activity_or_404(funnel: Funnel, activity_id: str) -> Activity:
@@ -123,7 +124,8 @@ def _activity_or_404(funnel: Funnel, activity_id: str) -> Activity:
 @bp.route("/funnels/edit/<funnel_id>/stages/<stage_id>/activities/new", methods=["GET", "POST"])
 def activity_create(funnel_id: str, stage_id: str) -> Response:
     """Add an activity of the chosen kind (`?kind=` or the form's `kind`) at the stage's end."""
-    _try_templates_first()
+    if refused := _try_templates_first():
+        return refused
     funnel = funnel_or_404(funnel_id)
     stage = find_stage(funnel, stage_id)
     if stage is None:
@@ -150,7 +152,8 @@ def activity_create(funnel_id: str, stage_id: str) -> Response:
 def activity_edit(funnel_id: str, activity_id: str) -> Response:
     """Edit an activity's title and settings; its kind is fixed (delete and add to change it).
     A manager sees a webhook activity read-only."""
-    _try_templates_first()
+    if refused := _try_templates_first():
+        return refused
     funnel = funnel_or_404(funnel_id)
     activity = _activity_or_404(funnel, activity_id)
     form = _form(activity.kind, activity)

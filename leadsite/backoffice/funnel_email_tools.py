@@ -1,7 +1,8 @@
 """The email activity editor's helpers: a preview rendered on a chosen lead, and "Send me a test".
 
 Both read the activity form as typed (saved or not) and hold no write lock while the staff
-template renders (they are in `OWN_WRITE_LOCK`); the test takes it only to queue the email.
+template renders (they are in `OWN_WRITE_LOCK`); the test takes it only to queue the email,
+and reads the membership again once it has it (`members_write_turn`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from leadsite.backoffice.funnel_activities import activity_options
 from leadsite.backoffice.funnel_activity_forms import FORMS, ActivityForm
 from leadsite.backoffice.funnel_changes import find_stage
 from leadsite.backoffice.funnel_edit import funnel_or_404
-from leadsite.database import begin_write_transaction
+from leadsite.backoffice.workspace import members_write_turn
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.journeys.email_preview import (
@@ -130,7 +131,8 @@ def activity_email_test(funnel_id: str, stage_id: str) -> Response:
         return _answer(funnel, stage, form, preview)
     to, workspace_id = current_user.email, g.workspace.id
     db.session.rollback()  # end the read (SQLite refuses a write after a stale read)
-    begin_write_transaction()
+    if refused := members_write_turn():
+        return refused
     queue_test_email(workspace_id, to, preview)
     db.session.commit()
     return _answer(funnel, stage, form, preview, sent_to=to)

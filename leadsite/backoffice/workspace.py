@@ -10,11 +10,13 @@ from flask import abort, current_app, flash, g, redirect, request, session, url_
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from leadsite.access.members import still_a_member
 from leadsite.auth.sessions import end_session
 from leadsite.backoffice import bp
+from leadsite.database import begin_write_transaction
 from leadsite.errors import error_page
 from leadsite.extensions import db
-from leadsite.models import Membership, Role, User, Workspace
+from leadsite.models import Membership, Role, Workspace
 
 SESSION_KEY = "workspace_id"
 
@@ -59,17 +61,22 @@ def _still_a_member(membership: Membership) -> Response | None:
 
     Views guarded by `role_required` lock every membership FOR UPDATE instead: taking this
     share first would let two administrators each hold one row the other's lock waits for."""
-    found = db.session.execute(
-        db.select(Membership.active, User.active)
-        .join(Membership.user)
-        .where(Membership.id == membership.id)
-        .with_for_update(read=True, of=Membership)
-    ).first()
-    if found is None or not all(found):
+    if not still_a_member(membership.user_id, membership.workspace_id):
         name = g.workspace.name
         db.session.rollback()  # nothing of the change is kept
         return error_page(403, f"You no longer have access to {name}: nothing was changed.")
     return None
+
+
+def members_write_turn() -> Response | None:
+    """For the views in `OWN_WRITE_LOCK` that write: take the write lock now (SQLite), then
+    read the membership again, as every other change does before its work. Their first check
+    (`load_workspace`) was made before their slow part (a staff template tried, rendered), in
+    a transaction they end before it: a deactivation could land between that check and their
+    write, on SQLite and on PostgreSQL alike. Call it with no transaction open (a read ended);
+    the 403 page when the member lost access meanwhile, else None with the lock held."""
+    begin_write_transaction()
+    return _still_a_member(g.membership)
 
 
 def current_workspace() -> Workspace:

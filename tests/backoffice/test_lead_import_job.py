@@ -15,7 +15,7 @@ from leadsite.extensions import db
 from leadsite.leads.imports import job as lead_import_job
 from leadsite.leads.imports import upload as lead_import
 from leadsite.leads.imports.rows import rejected_csv
-from leadsite.models import ImportStatus, Lead, LeadImport, OriginKind, utcnow
+from leadsite.models import ImportStatus, Lead, LeadImport, OriginKind, Role, utcnow
 from leadsite.outbox import worker
 from tests import factories
 from tests.backoffice.test_lead_import import HTMX, _post, _sign_in
@@ -29,7 +29,10 @@ def _people(count: int, start: int = 0) -> bytes:
     return ("email,first_name,last_name\n" + rows).encode()
 
 
-def _queued(ws, funnel, data: bytes, user_id: str = "usr_x") -> LeadImport:
+def _queued(ws, funnel, data: bytes, user_id: str | None = None) -> LeadImport:
+    """An import of `data` into `funnel`, mapped and queued, started by a new manager (or by
+    `user_id`): it runs while they have access."""
+    user_id = user_id or factories.user(ws, role=Role.MANAGER).id
     job = lead_import.save_upload(ws.id, user_id, "people.csv", data)
     lead_import.set_mapping(job, ["email", "first_name", "last_name"], funnel.id)
     return job

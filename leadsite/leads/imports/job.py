@@ -24,10 +24,11 @@ from flask import current_app
 from sqlalchemy import delete, insert, text, update
 from sqlalchemy.exc import DBAPIError
 
+from leadsite.access.members import still_a_member
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.leads.imports import upload
-from leadsite.leads.imports.progress import LeaseLost, Progress, Tracked
+from leadsite.leads.imports.progress import LeaseLost, Progress, StarterGone, Tracked
 from leadsite.leads.imports.rows import RowInput, outcome_reasons, row_input
 from leadsite.leads.imports.upload import chunk_rows
 from leadsite.leads.staff_origins import staff_origin
@@ -39,6 +40,8 @@ from leadsite.models import (
     LeadImportRejection,
     Origin,
     OriginKind,
+    User,
+    Workspace,
     utcnow,
 )
 from leadsite.registration import RegistrationContext
@@ -113,6 +116,32 @@ def _origin(job: LeadImport) -> Origin | None:
     return origin
 
 
+def _starter_guard(job: LeadImport) -> Callable[[], None]:
+    """What each of the chunk's transactions runs before it writes (and again before it
+    commits): raise `StarterGone` when the user who started the import is no longer an active
+    member of its workspace (membership deactivated or removed, user deactivated). The import
+    works on their behalf, so it stops when their access does: at the chunk under way, whose
+    rows are not kept, as none of the chunks after. An import from the shell has no starter.
+    On PostgreSQL the first read locks the membership FOR SHARE, before the chunk's writes
+    (in the order every member's change takes), so a deactivation waits for the chunk, or the
+    chunk for it and then sees it; on SQLite the read before the commit holds the write lock."""
+    job_id, user_id, workspace_id = job.id, job.user_id, job.workspace_id
+
+    def guard() -> None:
+        if user_id is None or still_a_member(user_id, workspace_id):
+            return
+        email = db.session.scalar(db.select(User.email).filter_by(id=user_id))
+        name = db.session.scalar(db.select(Workspace.name).filter_by(id=workspace_id))
+        who = email or "The user who started it"
+        raise StarterGone(
+            job_id,
+            f"{who}, who started this import, no longer has access to {name}; "
+            "no row was imported after that.",
+        )
+
+    return guard
+
+
 def _rejection(
     job_id: str, index: int, number: int, prepared: RowInput, cells: list[str], reasons: list[str]
 ) -> dict[str, Any]:
@@ -142,9 +171,11 @@ def _register_rows(
             continue
         progress.tracked = Tracked([prepared.lead_input], [index])
         try:
+            if progress.guard is not None:
+                progress.guard()  # PostgreSQL: the membership's lock first (see there)
             with progress.listening():
                 [outcome] = register_many(origin, progress.tracked, context)
-        except LeaseLost:
+        except (LeaseLost, StarterGone):
             raise
         except Exception:
             db.session.rollback()
@@ -185,6 +216,7 @@ def run_chunk(job_id: str, token: str) -> bool:
     if origin is None:
         _end(job, token, ImportStatus.FAILED, "The funnel (or origin) of this import was deleted.")
         return False
+    guard = _starter_guard(job)
     progress = Progress(
         job.id,
         token,
@@ -192,6 +224,7 @@ def run_chunk(job_id: str, token: str) -> bool:
         job.created_count,
         job.updated_count,
         done=set(job.chunk_done or []),
+        guard=guard,
     )
     rejected, todo = [], []
     for index, number, cells in chunk_rows(job, chunk):
@@ -208,8 +241,10 @@ def run_chunk(job_id: str, token: str) -> bool:
 
     def finish_chunk(outcomes: list[Outcome | None]) -> None:
         """The chunk's end, in the transaction that commits its registrations: the counts, its
-        refused rows, and the next chunk's start, fenced by the lease token."""
+        refused rows, and the next chunk's start, fenced by the lease token and by the starter's
+        access."""
         nonlocal created_count
+        guard()
         refused = list(rejected)
         created, updated = progress.created, progress.updated
         for (index, number, cells, prepared), outcome in zip(todo, outcomes, strict=True):
@@ -253,26 +288,33 @@ def run_chunk(job_id: str, token: str) -> bool:
         recorded = True
         finish_chunk(list(outcomes))
 
-    returned: list[Outcome | None] = []
     try:
-        if todo:
-            context = RegistrationContext(actor_id=job.user_id)
-            inputs = [item[3].lead_input for item in todo]
-            returned = list(register_many(origin, inputs, context, before_commit=finish_batch))
-    except LeaseLost:
-        raise
-    except Exception:  # one bad row must not stop the import, nor repeat forever: row by row
-        db.session.rollback()
-        log.exception("import %s: a chunk failed; its rows are run one at a time", job.id)
-        outcomes = _register_rows(origin, todo, progress, job.user_id)
-        begin_write_transaction()
-        finish_chunk(outcomes)
-        db.session.commit()
-        return not finished
-    if not recorded:  # every row refused before any write: no batch transaction was opened
-        begin_write_transaction()
-        finish_chunk(returned)
-        db.session.commit()
+        guard()  # before the chunk's work: on PostgreSQL, the lock's order (see `_starter_guard`)
+        returned: list[Outcome | None] = []
+        try:
+            if todo:
+                context = RegistrationContext(actor_id=job.user_id)
+                inputs = [item[3].lead_input for item in todo]
+                returned = list(register_many(origin, inputs, context, before_commit=finish_batch))
+        except (LeaseLost, StarterGone):
+            raise
+        except Exception:  # one bad row must not stop the import, nor repeat forever: row by row
+            db.session.rollback()
+            log.exception("import %s: a chunk failed; its rows are run one at a time", job.id)
+            outcomes = _register_rows(origin, todo, progress, job.user_id)
+            begin_write_transaction()
+            finish_chunk(outcomes)
+            db.session.commit()
+            return not finished
+        if not recorded:  # every row refused before any write: no batch transaction was opened
+            begin_write_transaction()
+            finish_chunk(returned)
+            db.session.commit()
+    except StarterGone as gone:
+        db.session.rollback()  # nothing of the chunk under way is kept
+        log.info("import %s: stopped: %s", gone.args[0], gone.reason)
+        _end(job, token, ImportStatus.CANCELLED, gone.reason)
+        return False
     _keep_statistics(progress.base_created, created_count, first=chunk.first_row == 0)
     return not finished
 

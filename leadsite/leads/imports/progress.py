@@ -25,6 +25,15 @@ class LeaseLost(RuntimeError):
     """Another worker took this import over (this one's lease ran out): stop at once."""
 
 
+class StarterGone(RuntimeError):
+    """The user who started this import no longer has access to its workspace: it stops,
+    cancelled, and nothing of the transaction under way is kept."""
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        super().__init__(job_id)
+        self.reason = reason
+
+
 class Tracked(list[LeadInput]):
     """The inputs of a chunk, knowing which one `register_many()` has reached."""
 
@@ -54,6 +63,8 @@ class Progress:
     tracked: Tracked | None = None
     pending: list[bool] = field(default_factory=list)  # created? per lead of this transaction
     seen: int = 0  # of `tracked.reached`, the rows already counted into `done`
+    # Raises `StarterGone` when the import's starter lost access: run before each commit.
+    guard: Callable[[], None] | None = None
 
     def written(self, lead_id: str, created: bool) -> None:
         self.pending.append(created)
@@ -69,6 +80,8 @@ class Progress:
     def before_commit(self, session: Session) -> None:
         if not self.pending:
             return
+        if self.guard is not None:
+            self.guard()
         rows = self.done | self._rows_of_transaction()
         created = self.created + sum(self.pending)
         updated = self.updated + len(self.pending) - sum(self.pending)

@@ -1,0 +1,22 @@
+"""Whether a user is still an active member of a workspace, read afresh for a change about to be
+written on their behalf (a request of theirs, or work they started that runs later)."""
+
+from __future__ import annotations
+
+from leadsite.extensions import db
+from leadsite.models import Membership, User
+
+
+def still_a_member(user_id: str, workspace_id: str) -> bool:
+    """Whether the user and their membership of the workspace are both active, read with the
+    membership locked FOR SHARE until the transaction ends (PostgreSQL): a deactivation waits
+    for the change under way, and a change that waited for a deactivation sees it. SQLite
+    takes no lock: call it once the transaction holds the write lock, so that no deactivation
+    can come between this read and the change's commit."""
+    found = db.session.execute(
+        db.select(Membership.active, User.active)
+        .join(Membership.user)
+        .where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
+        .with_for_update(read=True, of=Membership)
+    ).first()
+    return found is not None and all(found)
