@@ -29,10 +29,12 @@ OWN_WRITE_LOCK = frozenset(
         "public.registration_page",
         "public.embed_form",
         "public.form_beacon",  # counts in the background: writes nothing itself
-        # They try staff-written templates first (`funnel_activities._try_templates_first`).
+        # They try staff-written templates first (`funnel_activities._try_templates_first`),
+        # then take the lock and read the membership again (`workspace.members_write_turn`).
         "backoffice.activity_create",
         "backoffice.activity_edit",
-        # They render staff-written templates, and the test takes the lock to queue its email.
+        # They render staff-written templates, and the test takes the lock to queue its email
+        # (`members_write_turn` too); the previews write nothing.
         "backoffice.activity_email_preview",
         "backoffice.activity_email_preview_html",
         "backoffice.activity_email_test",

@@ -3,8 +3,18 @@ written on their behalf (a request of theirs, or work they started that runs lat
 
 from __future__ import annotations
 
+from sqlalchemy import Select
+
 from leadsite.extensions import db
 from leadsite.models import Membership, User
+
+
+def _access(user_id: str, workspace_id: str) -> Select[tuple[bool, bool]]:
+    return (
+        db.select(Membership.active, User.active)
+        .join(Membership.user)
+        .where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
+    )
 
 
 def still_a_member(user_id: str, workspace_id: str) -> bool:
@@ -14,9 +24,15 @@ def still_a_member(user_id: str, workspace_id: str) -> bool:
     takes no lock: call it once the transaction holds the write lock, so that no deactivation
     can come between this read and the change's commit."""
     found = db.session.execute(
-        db.select(Membership.active, User.active)
-        .join(Membership.user)
-        .where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
-        .with_for_update(read=True, of=Membership)
+        _access(user_id, workspace_id).with_for_update(read=True, of=Membership)
     ).first()
+    return found is not None and all(found)
+
+
+def a_member_now(user_id: str, workspace_id: str) -> bool:
+    """The same, read now on a connection of its own, outside the session's transaction: for
+    a long read (a streamed export) whose own snapshot (SQLite) would not show a deactivation
+    committed since it began."""
+    with db.engine.connect() as connection:
+        found = connection.execute(_access(user_id, workspace_id)).first()
     return found is not None and all(found)

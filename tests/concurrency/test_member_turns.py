@@ -41,6 +41,7 @@ from tests import factories
 from tests.concurrency.conftest import serve
 from tests.concurrency.parallel import PARALLEL, csrf, parallel, post, signed_in, statuses
 from tests.concurrency.test_turns import _waiting_for_a_lock
+from tests.concurrency.world import ada_and_bea
 from tests.servers import eventually, smtp_server
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/invitations/[A-Za-z0-9_-]+)")
@@ -52,10 +53,7 @@ ROWS = 20
 def test_a_manager_deactivated_while_their_changes_wait_is_refused(
     app: Flask, tmp_path: Path
 ) -> None:
-    ws = factories.workspace("Acme")
-    factories.user(ws, email="ada@example.com")
-    bea = factories.user(ws, role=Role.MANAGER, email="bea@example.com")
-    bea_membership = db.session.scalar(select(Membership.id).filter_by(user_id=bea.id))
+    ws, _, bea, bea_membership = ada_and_bea()
     lead_id = factories.lead(ws, email="lee@example.com", first_name="Lee").id
     postgres = db.engine.dialect.name == "postgresql"
     db.session.commit()

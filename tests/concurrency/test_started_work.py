@@ -1,19 +1,21 @@
 """Work a member started that goes on without them, through a real server, while an
-administrator takes their access away: a CSV import the worker runs chunk by chunk, and the
-activity editor's changes, which check the membership before their slow part (a staff template
-tried) and write after it.
+administrator takes their access away: a CSV import the worker runs chunk by chunk, a CSV
+export streamed to them, and the activity editor's changes, which check the membership before
+their slow part (a staff template tried) and write after it.
 
 Expected: the import stops, cancelled, at the first chunk to commit after the deactivation,
-with the rows committed before kept, none after, and its page saying why; the editor's changes
-refused, 403, and nothing of them written. No 5xx, no traceback in the server's log.
+with the rows committed before kept, none after, and its page saying why; the export ends
+early, its last line saying why; the editor's changes refused, 403, and nothing of them
+written. No 5xx, no traceback in the server's log.
 
 Before the fixes, as seen: the import ran to its end (finished, 5,000 of 5,000 rows, 500 when
-the deactivation committed) on both databases. On SQLite the activity editor's changes, held up
-behind the write lock the deactivation took after they had checked the membership, were made
-(302, 302, and the test email queued: 200). On PostgreSQL the same sequence was refused already:
-their first check waits for the deactivation's row lock. Their window there (their first check's
-transaction ends before the template is tried; a deactivation committed meanwhile went unseen)
-is closed by the same recheck, but this test does not reach it.
+the deactivation committed) on both databases; the export sent every lead. On SQLite the
+activity editor's changes, held up behind the write lock the deactivation took after they had
+checked the membership, were made (302, 302, and the test email queued: 200). On PostgreSQL the
+same sequence was refused already: their first check waits for the deactivation's row lock.
+Their window there (their first check's transaction ends before the template is tried; a
+deactivation committed meanwhile went unseen) is closed by the same recheck, but this test does
+not reach it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import requests
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
@@ -37,16 +39,19 @@ from leadsite.models import (
     LeadImport,
     Membership,
     OutboxMessage,
-    Role,
 )
 from tests import factories
 from tests.concurrency.conftest import serve
 from tests.concurrency.parallel import csrf, parallel, post, signed_in
 from tests.concurrency.test_turns import _waiting_for_a_lock
+from tests.concurrency.world import ada_and_bea
 from tests.servers import eventually
 
 CHUNKS = 10
 ROWS = CHUNKS * CHUNK_ROWS
+# Leads exported (about 3 MB): the server writes them for seconds under load, so it is still
+# writing them when the deactivation lands.
+EXPORTED = 30_000
 # Long enough for the editor's requests to pass their membership check and reach the write
 # lock they wait for (they have 15 s of SQLite's busy timeout), even at a load of 12.
 REACH_THE_LOCK_S = 3.0
@@ -65,10 +70,7 @@ def _leads() -> int:
 def test_an_import_stops_at_the_next_chunk_once_its_starter_is_deactivated(
     app: Flask, tmp_path: Path
 ) -> None:
-    ws = factories.workspace("Acme")
-    ada = factories.user(ws, email="ada@example.com")
-    bea = factories.user(ws, role=Role.MANAGER, email="bea@example.com")
-    bea_membership = db.session.scalar(select(Membership.id).filter_by(user_id=bea.id))
+    ws, ada, bea, bea_membership = ada_and_bea()
     funnel_id = factories.funnel(ws).id
     db.session.commit()
     rows = "".join(f"p{k}@example.com,Person,{k}\n" for k in range(ROWS))
@@ -114,13 +116,41 @@ def test_an_import_stops_at_the_next_chunk_once_its_starter_is_deactivated(
     assert "bea@example.com, who started this import, no longer has access to Acme" in page
 
 
+def test_an_export_under_way_ends_once_the_member_is_deactivated(
+    app: Flask, tmp_path: Path
+) -> None:
+    ws, ada, bea, bea_membership = ada_and_bea()
+    db.session.execute(
+        insert(Lead),
+        [
+            {"id": f"lead_{n:06}", "workspace_id": ws.id, "email": f"p{n}@example.com"}
+            for n in range(EXPORTED)
+        ],
+    )
+    db.session.commit()
+    with serve(app, "gunicorn-gthread", tmp_path) as server:
+        bea_session, ada_session = (signed_in(server.url, e) for e in (bea.email, ada.email))
+        admin_token = csrf(ada_session, f"{server.url}/p/settings/users")
+        with bea_session.get(f"{server.url}/p/leads/export", stream=True, timeout=60) as download:
+            parts = download.iter_content(64 * 1024)
+            first = next(parts)
+            deactivated = post(
+                f"{server.url}/p/settings/users/{bea_membership}/deactivate",
+                {"csrf_token": admin_token},
+                ada_session,
+            )
+            rest = b"".join(parts)
+
+    assert deactivated.status_code in (302, 303), deactivated.text[:500]
+    lines = (first + rest).decode("utf-8-sig").splitlines()
+    assert lines[-1] == '"The export stopped here: you no longer have access to Acme."', lines[-1]
+    assert len(lines) - 2 < EXPORTED, len(lines)  # the header, the rows sent, the last line
+
+
 def test_activity_changes_that_checked_the_membership_before_a_deactivation_are_refused(
     app: Flask, tmp_path: Path
 ) -> None:
-    ws = factories.workspace("Acme")
-    factories.user(ws, email="ada@example.com")
-    bea = factories.user(ws, role=Role.MANAGER, email="bea@example.com")
-    bea_membership = db.session.scalar(select(Membership.id).filter_by(user_id=bea.id))
+    ws, _, bea, bea_membership = ada_and_bea()
     funnel = factories.funnel(ws)
     stage = factories.stage(funnel, "Welcome")
     email = factories.activity(stage, ActivityKind.EMAIL_LEAD, "Welcome email")

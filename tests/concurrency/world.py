@@ -13,10 +13,14 @@ from leadsite.models import (
     Journey,
     JourneyStep,
     Lead,
+    Membership,
     MessageStatus,
     OriginKind,
     OutboxMessage,
+    Role,
     StepStatus,
+    User,
+    Workspace,
     utcnow,
 )
 from tests import factories
@@ -51,6 +55,15 @@ def registration_world(webhook_url: str) -> World:
         {"Authorization": f"Bearer {factories.api_key(ws)}"},
         page.ref,
     )
+
+
+def ada_and_bea() -> tuple[Workspace, User, User, str]:
+    """Acme, its administrator Ada and its manager Bea, and Bea's membership's id."""
+    ws = factories.workspace("Acme")
+    ada = factories.user(ws, email="ada@example.com")
+    bea = factories.user(ws, role=Role.MANAGER, email="bea@example.com")
+    membership = db.session.scalar(db.select(Membership.id).filter_by(user_id=bea.id))
+    return ws, ada, bea, membership
 
 
 def _worker_busy() -> bool:
