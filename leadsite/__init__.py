@@ -63,6 +63,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.from_environment())
     if config:
         app.config.update(config)
+    from leadsite.unread_bodies import ReadUnreadBodies
+
+    app.wsgi_app = ReadUnreadBodies(app.wsgi_app)  # type: ignore[method-assign]
     if proxies := int(app.config.get("TRUSTED_PROXIES") or 0):
         # Behind N reverse proxies: take the client's address and scheme from X-Forwarded-*,
         # so rate limits and recorded IPs are the client's, not the proxy's.

@@ -119,7 +119,17 @@ def sort_keys(body: dict[str, Any], from_form: bool = False) -> dict[str, Any]:
         elif name in UTM_KEYS:
             utm[UTM_KEYS[name]] = value
         elif name == "utm" and isinstance(value, dict):
-            utm.update({UTM_KEYS.get(canonical(str(k)), str(k)): v for k, v in value.items()})
+            # `{"utm": {"source": ...}}` as well as `{"utm": {"utm_source": ...}}`; a key that
+            # is no UTM field stays with the others, a custom field `utm`.
+            other = {}
+            for k, v in value.items():
+                field = UTM_KEYS.get(canonical(str(k))) or UTM_KEYS.get("utm" + canonical(str(k)))
+                if field:
+                    utm[field] = v
+                else:
+                    other[str(k)] = v
+            if other:
+                custom[key.lower()] = other
         elif not is_control:
             custom[key.lower()] = value
     metadata = fields.pop("metadata", None)

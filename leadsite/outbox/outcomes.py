@@ -42,8 +42,11 @@ def next_attempt_after(attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=delay * random.uniform(0.9, 1.1))
 
 
-def record_batch(messages: list[OutboxMessage], outcomes: dict[str, Outcome]) -> None:
-    """Write every attempted message's outcome, and release the others, in one transaction.
+def record_batch(
+    messages: list[OutboxMessage], outcomes: dict[str, Outcome]
+) -> list[OutboxMessage]:
+    """Write every attempted message's outcome, and release the others, in one transaction;
+    returns the messages recorded (those deleted meanwhile are not).
 
     The messages are the claimed objects, still holding their claim's state (a message's lease
     keeps other workers away from it); `outcomes` has no entry for a message not attempted.
@@ -55,6 +58,7 @@ def record_batch(messages: list[OutboxMessage], outcomes: dict[str, Outcome]) ->
         # outcomes: the messages are claimed again after their lease and delivered again with
         # the same webhook-id, which at-least-once delivery allows (receivers deduplicate).
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
+    messages = _still_queued(messages)
     now = utcnow()
     due = {message.id: message.next_attempt_at for message in messages}  # before any retry's
     dead: set[str] = set()
@@ -85,6 +89,31 @@ def record_batch(messages: list[OutboxMessage], outcomes: dict[str, Outcome]) ->
     _update_endpoints(messages, outcomes, dead, now)
     db.session.commit()
     _report(messages, outcomes, dead, due, now)
+    return messages
+
+
+def _still_queued(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The messages still in the table, locked until their outcomes are written. A lease keeps
+    other workers away, not deletions: deleting a webhook endpoint deletes its messages, and
+    erasing a lead its pending ones, while they are being sent. Those leave the session, so
+    that nothing is written for them (writing them failed the whole batch, which was then
+    sent again after its lease)."""
+    ids = [message.id for message in messages]
+    present = set(
+        db.session.scalars(
+            db.select(OutboxMessage.id)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as the UPDATE below takes
+        )
+    )
+    for message in messages:
+        if message.id not in present:
+            db.session.expunge(message)
+            log.info(
+                "%s %s deleted while it was sent: nothing recorded", message.channel, message.id
+            )
+    return [message for message in messages if message.id in present]
 
 
 def _report(

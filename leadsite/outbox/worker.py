@@ -152,12 +152,12 @@ def deliver_messages(stop: threading.Event | None = None, limit: int = BATCH_SIZ
     try:
         batch = load_batch(messages)  # commits the claim
         outcomes = deliver_batch(messages, batch, keep_going)
-        record_batch(messages, outcomes)
+        recorded = record_batch(messages, outcomes)
     except Exception:
         db.session.rollback()
         log.exception("a batch of %d messages failed; retried after its lease", len(messages))
         return 0
-    settle_steps([m.id for m in messages if m.step_id and m.id in outcomes])
+    settle_steps([m.id for m in recorded if m.step_id and m.id in outcomes])
     return len(outcomes)
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
-
 from leadsite import values
 from leadsite.extensions import db
 from leadsite.journeys.engine import StepNotOpen, complete_step, lock_journey
@@ -32,7 +30,7 @@ from leadsite.models import (
     StepStatus,
 )
 from leadsite.public.fields import DATA_PREFIX, FormField, data_point_field
-from leadsite.public.submission import field_label
+from leadsite.public.submission import ask_for
 
 OPEN = (StepStatus.PENDING, StepStatus.DUE)
 # What the lead does themselves in the front-office; their progress counts these steps only.
@@ -235,7 +233,7 @@ def complete_task(
             given.append((points[item.key], raw == "on"))
             continue
         if raw is None or not raw.strip():
-            errors[item.name] = _("Enter your %(field)s", field=field_label(item.label))
+            errors[item.name] = ask_for(item.label)
             continue
         try:
             given.append((points[item.key], values.data_point_value(points[item.key], raw)))

@@ -153,10 +153,25 @@ def missing(
 def _required_message(item: FormField) -> str:
     if item.input == "consent":
         return _("Tick the box to give your consent: it is required")
-    label = field_label(item.label)
-    if item.input in ("select", "radios"):
-        return _("Choose your %(field)s", field=label)
-    return _("Enter your %(field)s", field=label)
+    return ask_for(item.label, choose=item.input in ("select", "radios"))
+
+
+def ask_for(label: str, choose: bool = False) -> str:
+    """`Enter your work email` (`Choose your plan`) for a field left empty. A label that starts
+    with the sentence's own possessive (`Your accountant's email`, `Votre e-mail`) gives it up
+    rather than say it twice."""
+
+    def sentence(field: str) -> str:
+        if choose:
+            return _("Choose your %(field)s", field=field)
+        return _("Enter your %(field)s", field=field)
+
+    words = sentence("\x00").split("\x00", 1)[0].split()
+    field = field_label(label)
+    possessive = words[-1] + " " if words else ""
+    if len(possessive) > 1 and field.lower().startswith(possessive.lower()):
+        field = field[len(possessive) :]
+    return sentence(field)
 
 
 def field_label(label: str) -> str:

@@ -125,6 +125,22 @@ def test_unknown_keys_become_lower_cased_custom_fields_and_utm_is_captured(api):
     assert lead.ip == "127.0.0.1"
 
 
+def test_a_utm_object_is_read_with_or_without_the_prefix_and_nothing_in_it_is_dropped(api):
+    # Found from outside: {"utm": {"source": "google"}} answered 201 with no UTM stored, and
+    # a key of that object that is no UTM field vanished.
+    response = api.register(
+        {
+            "email": "u@example.com",
+            "utm": {"source": "google", "utm_medium": "cpc", "Campaign": "spring", "ad": "7"},
+        }
+    )
+
+    assert response.status_code == 201
+    lead = db.session.get(Lead, response.json["data"]["id"])
+    assert (lead.utm_source, lead.utm_medium, lead.utm_campaign) == ("google", "cpc", "spring")
+    assert lead.custom_fields == {"utm": {"ad": "7"}}
+
+
 def test_the_chatbot_body_with_a_ref_registers_with_its_full_name_and_metadata(api):
     response = api.register(
         {

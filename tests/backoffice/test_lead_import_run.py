@@ -60,6 +60,22 @@ def test_the_preview_checks_the_first_rows_like_the_pipeline(client, auth):
     assert db.session.scalar(db.select(db.func.count(Lead.id))) == 1  # nothing written
 
 
+def test_the_preview_counts_an_earlier_row_of_the_file_as_that_person(client, auth):
+    # Found from outside: a file with one email twice previewed both rows as "new lead"; the
+    # run created one lead and updated it with the second row.
+    _, funnel = _world(auth)
+    twice = SAMPLE + "ADA@example.com,Ada,Byron,,\n"
+    token = _token(_upload(client, twice))
+
+    response = _post(client, token, "preview", {"funnel": funnel.id, **MAPPING})
+
+    rows = re.findall(
+        r'<td class="num">(\d+)</td>(.*?)</tr>', response.get_data(as_text=True), re.S
+    )
+    verdicts = {int(n): re.search(r'data-status="\w+">([^<]+)<', c).group(1) for n, c in rows}
+    assert verdicts[2] == "new lead" and verdicts[7] == "updates a lead"
+
+
 def test_the_run_needs_a_funnel_its_identifier_and_each_field_once(client, auth):
     _, funnel = _world(auth)
     token = _token(_upload(client, SAMPLE))

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from leadsite.extensions import db
-from leadsite.models import DeliveryAttempt, MessageStatus, OutboxMessage, utcnow
+from leadsite.models import DeliveryAttempt, MessageStatus, OutboxMessage, WebhookEndpoint, utcnow
 from leadsite.outbox import delivery, worker
 from leadsite.outbox.delivery import DELIVERY_THREADS
 from tests.outbox import queue_events
@@ -126,3 +126,34 @@ def test_after_a_410_a_batch_sends_nothing_more_to_that_endpoint(monkeypatch):
     assert {message.status for message in _messages()} == {MessageStatus.DEAD}
     db.session.refresh(endpoint)
     assert endpoint.active is False
+
+
+def test_messages_deleted_while_their_batch_is_sent_leave_the_rest_of_the_batch_recorded(app):
+    """An endpoint deleted while the worker sends its messages (they go with it): the other
+    messages of the batch are recorded as delivered, not left claimed and sent again after the
+    lease. Found on a live server, where deleting webhooks through the API while the worker
+    ran made it log StaleDataError and retry whole batches of 50 it had sent."""
+    with webhook_receiver() as kept_receiver, webhook_receiver(delay=3) as doomed_receiver:
+        kept = queue_events(3, kept_receiver.url)
+        doomed_id = queue_events(2, doomed_receiver.url).id
+
+        def delete_the_doomed_endpoint() -> None:
+            doomed_receiver.wait_for(1)
+            with app.app_context():
+                db.session.delete(db.session.get(WebhookEndpoint, doomed_id))
+                db.session.commit()
+
+        deleter = threading.Thread(target=delete_the_doomed_endpoint)
+        deleter.start()
+        attempted = worker.run_once()
+        deleter.join()
+
+    assert len(kept_receiver.requests) == 3
+    assert attempted == 5  # the deleted endpoint's two were sent too
+    messages = _messages()
+    assert {(m.endpoint_id, m.status, m.locked_until) for m in messages} == {
+        (kept.id, MessageStatus.DELIVERED, None)
+    }
+    assert len(messages) == 3
+    attempts = db.session.scalars(db.select(DeliveryAttempt))
+    assert sorted((a.endpoint_id, a.success) for a in attempts) == [(kept.id, True)] * 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from leadsite.extensions import db
 from leadsite.models import (
     ActivityKind,
     Channel,
+    DataPoint,
     DataPointType,
     Journey,
     JourneyData,
@@ -96,6 +98,20 @@ def test_mark_done_completes_the_step(client, journey):
     assert "Thank you: that is done." in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
+
+
+def test_a_label_that_says_your_already_is_not_asked_for_with_your_your(client, journey):
+    # Found from outside on the demo's Account opening journey: "Enter your your
+    # accountant's email" under the field labelled "Your accountant's email".
+    point = db.session.scalar(db.select(DataPoint).filter_by(name="company"))
+    point.label = "Your company"
+    db.session.commit()
+
+    response = done(client, journey, "About you", **{"data.company": "", "data.team_size": "3"})
+
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Enter your company" in body and "your your" not in body.lower()
 
 
 def test_requested_data_points_are_checked_and_kept_when_wrong(client, journey):

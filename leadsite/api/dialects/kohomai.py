@@ -46,6 +46,13 @@ MAX_BODY_BYTES = 64 * 1024
 VALUE_KEYS = ("stringvalue", "value", "numbervalue", "booleanvalue", "datevalue")
 
 
+def _value_key(keys: dict[str, Any]) -> str | None:
+    """The key of a JourneyData item's value: the known ones first, then any other typed one
+    (`IntValue`, `TextValue`, ...), which would otherwise be dropped and null stored."""
+    known = next((key for key in VALUE_KEYS if key in keys), None)
+    return known or next((key for key in keys if key.endswith("value")), None)
+
+
 def _keyed(value: Any) -> dict[str, Any]:
     """A JSON object's items by canonical key (case, `_` and `-` ignored); {} for non-objects."""
     return {canonical(str(k)): v for k, v in value.items()} if isinstance(value, dict) else {}
@@ -93,7 +100,8 @@ def flat_body(body: dict[str, Any], workspace_id: str) -> dict[str, Any]:
         if not keys:
             data.append(item)
             continue
-        value = next((keys[key] for key in VALUE_KEYS if key in keys), None)
+        key = _value_key(keys)
+        value = keys[key] if key else None
         data.append({"Name": names.get(ref, ref) if isinstance(ref, str) else ref, "Value": value})
     flat["journey_data"] = data
     return flat

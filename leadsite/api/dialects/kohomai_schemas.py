@@ -31,7 +31,9 @@ class KohomaiDataPointRef(BaseModel):
 class KohomaiJourneyDataItem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    StringValue: Any = Field(None, description="The value (`NumberValue`, ... are read too).")
+    StringValue: Any = Field(
+        None, description="The value; any other key ending in `Value` (`NumberValue`, ...) too."
+    )
     DataPoint: KohomaiDataPointRef
 
 

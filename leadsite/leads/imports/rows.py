@@ -156,6 +156,7 @@ def preview(
     """The first rows as they would be imported, checked like the pipeline checks them (nothing
     is written): a new lead, an update of an existing one, or refused and why."""
     result = []
+    earlier: set[tuple[str, str]] = set()  # the identifiers of the rows above
     for number, cells in rows(job, 0, PREVIEW_ROWS):
         prepared = row_input(job.columns, mapping, cells)
         shown = [(t, _value(c)) for t, c in zip(mapping, cells, strict=False) if t]
@@ -167,8 +168,16 @@ def preview(
             except ValidationFailed as error:
                 problems = reasons(error.errors, prepared.columns)
             else:
-                existing = _existing(workspace.id, funnel, cleaned)
+                keys = [
+                    (n, v)
+                    for n in (funnel.identifier, *IDENTIFIERS)
+                    if (v := cleaned.identifier(n))
+                ]
+                # A row above of the same person (by the identifier that decides, as the
+                # pipeline matches): the run creates the lead there and updates it here.
+                existing = (keys and keys[0] in earlier) or _existing(workspace.id, funnel, cleaned)
                 verdict = "update" if existing else "new"
+                earlier.update(keys)
                 if existing and funnel.on_duplicate == OnDuplicate.REJECT:
                     verdict, problems = (
                         "rejected",

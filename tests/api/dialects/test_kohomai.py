@@ -92,6 +92,20 @@ def test_a_data_point_is_named_by_its_id_as_well_as_its_name(api):
     assert _journey_data(response.json["UUID"]) == {"company": "Tech Corp"}
 
 
+def test_a_value_under_any_typed_key_is_stored_not_replaced_by_null(api):
+    # Found from outside: {"IntValue": 5, "DataPoint": ...} answered 201 and stored null,
+    # over the value the lead had. Kohomai types its values (StringValue, NumberValue, ...);
+    # any key ending in "Value" is the value.
+    body = json.loads(json.dumps(KOHOMAI_NESTED))
+    body["Journey"]["JourneyData"] = [{"StringValue": "Tech Corp", "DataPoint": {"Id": "company"}}]
+    first = _post_journey(api, body)
+    body["Journey"]["JourneyData"] = [{"TextValue": "Acme", "DataPoint": {"Id": "company"}}]
+    again = _post_journey(api, body)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert _journey_data(again.json["UUID"]) == {"company": "Acme"}
+
+
 def test_the_no_code_guides_flat_body_registers_on_the_same_url(api):
     response = _post_journey(api, KOHOMAI_BUBBLE)
 
