@@ -13,7 +13,7 @@ from leadsite.models import Lead, utcnow
 from leadsite.outbox import event_types
 from leadsite.outbox.events import EventWriter
 from leadsite.registration import Duplicate, FieldError, RegistrationError, ValidationFailed
-from leadsite.registration.validate import IDENTIFIERS, MAX_NAME, MAX_TAG, MAX_TAGS
+from leadsite.registration.validate import IDENTIFIERS, MAX_NAME, MAX_TAG, MAX_TAGS, label
 from leadsite.representations import lead_dict
 
 # Erasure lives in leadsite.erasure; re-exported for the views that call it from here.
@@ -67,6 +67,18 @@ def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]
             )
     if result.get("status", "") is None:
         errors.append(FieldError("status", "Status cannot be empty"))
+    cleared = [name for name in IDENTIFIERS if name in result and not result[name]]
+    if cleared and not any(
+        result[name] if name in result else getattr(lead, name) for name in IDENTIFIERS
+    ):
+        # Registrations match leads by these: a lead with none could never be found again.
+        errors.extend(
+            FieldError(
+                name,
+                f"{label(name)} cannot be cleared: a lead keeps an email, a phone or a unique ID",
+            )
+            for name in cleared
+        )
     if errors:
         raise ValidationFailed(errors)
     return result

@@ -94,3 +94,33 @@ def test_custom_fields_over_16_kb_are_refused_on_patch_as_on_registration(api):
     assert response.status_code == 422
     assert response.json["details"]["field"] == "custom_fields"
     assert "16 KB" in response.json["details"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ({"email": None}, ["email"]),
+        ({"email": ""}, ["email"]),
+        ({"email": None, "phone": None, "unique_id": ""}, ["email", "phone", "unique_id"]),
+    ],
+)
+def test_a_patch_cannot_clear_a_leads_last_identifier(api, body, refused):
+    lead = factories.lead(api.workspace, email="ada@example.com")
+
+    response = api.client.patch(f"/api/v1/leads/{lead.id}", headers=api.auth, json=body)
+
+    assert response.status_code == 422, response.get_data(as_text=True)
+    errors = response.json["errors"]
+    assert [error["field"] for error in errors] == refused
+    assert "a lead keeps an email, a phone or a unique ID" in errors[0]["message"]
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).email == "ada@example.com"
+
+
+def test_a_patch_may_clear_an_identifier_when_another_stays(api):
+    lead = factories.lead(api.workspace, email="ada@example.com", unique_id="crm-7")
+
+    response = api.client.patch(f"/api/v1/leads/{lead.id}", headers=api.auth, json={"email": None})
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (response.json["data"]["email"], response.json["data"]["unique_id"]) == (None, "crm-7")
