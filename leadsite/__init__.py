@@ -123,6 +123,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from leadsite.api import hooks, ingest_record
     from leadsite.api.dialects import kickofflabs, vcita
 
+    from leadsite.url_words import NotConverter
+
+    app.url_map.converters["not"] = NotConverter
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(backoffice.bp)

@@ -32,7 +32,7 @@ def _lead_response(lead: Lead) -> Response:
     )
 
 
-@bp.get("/leads/<lead_id>")
+@bp.get("/leads/<not(batch):lead_id>")
 @operation(
     summary="Read a lead with its journeys",
     tag="leads",
@@ -45,7 +45,7 @@ def get_lead(lead_id: str) -> Response:
     return _lead_response(scoped_or_404(Lead, lead_id, "lead"))
 
 
-@bp.patch("/leads/<lead_id>")
+@bp.patch("/leads/<not(batch):lead_id>")
 @operation(
     summary="Change a lead's fields",
     tag="leads",
@@ -67,7 +67,7 @@ def update_lead_fields(lead_id: str) -> Response:
     return _lead_response(lead)
 
 
-@bp.delete("/leads/<lead_id>")
+@bp.delete("/leads/<not(batch):lead_id>")
 @operation(
     summary="Erase a lead's personal data (the anonymous row stays)",
     tag="leads",

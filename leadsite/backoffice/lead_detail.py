@@ -146,7 +146,7 @@ def status_choices(lead: Lead) -> list[tuple[str, str]]:
     return choices
 
 
-@bp.get("/leads/<lead_id>")
+@bp.get("/leads/<not(views, bulk):lead_id>")
 def lead_detail(lead_id: str) -> Response:
     """One lead: its fields, journeys, timeline and deliveries."""
     return respond(lead_or_404(lead_id), "lead_page")

@@ -105,7 +105,7 @@ def _render(journey: Journey, status: int = 200, **context: Any) -> Response:
     return allow_videos(allow_form_action(response, redirect_url), panels)
 
 
-@bp.get("/j/<token>")
+@bp.get("/j/<not(login, logout):token>")
 def journey_page(token: str) -> Response:
     """The lead's stages and tasks; an expired link offers to email a fresh one."""
     journey = _find(token)

@@ -260,3 +260,11 @@ def test_no_body_shape_causes_a_server_error(api, body):
 
     assert response.status_code in (200, 201, 422), response.get_data(as_text=True)
     assert response.json["success"] is (response.status_code < 300)
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_a_method_the_batch_does_not_take_is_a_405_not_a_missing_lead(api, method):
+    response = api.client.open("/api/v1/leads/batch", method=method, headers=api.auth, json={})
+
+    _assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    assert "POST" in response.headers["Allow"]

@@ -223,3 +223,13 @@ def test_workspace_form_errors_answer_422_with_the_form(client, auth):
     assert "<html" not in body
     assert 'aria-invalid="true"' in body
     assert "Choose a time zone from the list" in body
+
+
+def test_a_method_a_word_route_does_not_take_is_a_405_not_a_missing_record(client, auth):
+    auth.login(factories.user().email)
+
+    # Each word is its own POST-only route beside a `<...>` route that takes GET.
+    for path in ("/p/leads/views", "/p/leads/bulk", "/j/logout"):
+        response = client.get(path)
+        assert response.status_code == 405, path
+        assert "POST" in response.headers["Allow"], path
