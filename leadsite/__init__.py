@@ -122,7 +122,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from leadsite.api import docs as api_docs
     from leadsite.api import hooks, ingest_record
     from leadsite.api.dialects import kickofflabs, vcita
-
     from leadsite.url_words import NotConverter
 
     app.url_map.converters["not"] = NotConverter
