@@ -17,14 +17,9 @@ import pytest
 from leadsite.extensions import db
 from leadsite.models import MessageStatus, OutboxMessage
 from tests.outbox import queue_events
-from tests.servers import eventually, webhook_receiver
+from tests.servers import PROCESS_START_SECONDS, eventually, webhook_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-# How long a worker process may take to start: importing the app is 2 s of CPU, which took
-# 20-25 s at load 12 on this 2-core machine. The tests' own waits begin once it is running.
-STARTUP_SECONDS = 120
 
 
 @contextmanager
@@ -56,7 +51,7 @@ def worker_process(app, lease_seconds: int = 60) -> Iterator[subprocess.Popen]:
                         process.poll() is not None
                         or "worker started" in log_path.read_text(errors="replace")
                     ),
-                    timeout=STARTUP_SECONDS,
+                    timeout=PROCESS_START_SECONDS,
                 )
                 if not started or process.poll() is not None:
                     pytest.fail(f"the worker did not start: {log_path.read_text()[-2000:]}")
