@@ -11,8 +11,10 @@ the two (kill -9, the database gone) would leave a reservation with no answer. T
 itself is therefore written on the reservation in its own transaction (`registered`: the leads
 the request wrote, and whether it created them, set by the doors' `on_written` through
 `record_written`). A repeat that finds a reservation with no answer but a registration answers
-from it (the door's `replay`), stores that answer, and never registers again; only a
-reservation with nothing registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
+from it (the door's `replay`) once the request is gone by the rules below (or failed: `ENDED`),
+stores that answer, and never registers again; before that it waits for the request's own
+answer, as the lead may have changed since it was registered. Only a reservation with nothing
+registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
 on PostgreSQL, once the database connection that made it is gone (its process was killed, or the
 database restarted) and the reservation is older than `IDEMPOTENCY_HOLDER_GRACE` (10 s). The
 grace is there because a live request can lose that connection too: the pool closes an overflow
