@@ -156,6 +156,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# How long a process of the app (a server, a worker) may take to start: importing the app is
+# about 2 s of CPU, which took 8-25 s at load 12 on the 2-core CI machine. Only the start waits
+# this long; what a test then times is the work, from the moment the process is up.
+PROCESS_START_SECONDS = 120
+
+
 def eventually(check: Callable[[], bool], timeout: float = 10) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

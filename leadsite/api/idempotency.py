@@ -11,8 +11,10 @@ the two (kill -9, the database gone) would leave a reservation with no answer. T
 itself is therefore written on the reservation in its own transaction (`registered`: the leads
 the request wrote, and whether it created them, set by the doors' `on_written` through
 `record_written`). A repeat that finds a reservation with no answer but a registration answers
-from it (the door's `replay`), stores that answer, and never registers again; only a
-reservation with nothing registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
+from it (the door's `replay`) once the request is gone by the rules below (or failed: `ENDED`),
+stores that answer, and never registers again; before that it waits for the request's own
+answer, as the lead may have changed since it was registered. Only a reservation with nothing
+registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
 on PostgreSQL, once the database connection that made it is gone (its process was killed, or the
 database restarted) and the reservation is older than `IDEMPOTENCY_HOLDER_GRACE` (10 s). The
 grace is there because a live request can lose that connection too: the pool closes an overflow
@@ -64,6 +66,8 @@ ABANDONED_AFTER = timedelta(minutes=2)
 # how old a reservation must be before its connection's end counts (`IDEMPOTENCY_HOLDER_GRACE`).
 HOLDER_CHECK_SECONDS = 0.25
 HOLDER_GRACE = timedelta(seconds=10)
+# The body of a reservation whose request registered, then failed without an answer.
+ENDED = {"ended": True}
 
 _records = IdempotencyRecord.__table__
 
@@ -257,8 +261,23 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
             )
         if record.status_code != IN_PROGRESS:
             return _replayed(record)
-        if record.registered:  # registered, but its answer was lost (or is on its way)
-            return Recorded(record.id, record.registered)
+        # Registered, but its answer is not stored: lost (its request failed after the commit,
+        # or died), or on its way. Only a lost one is rebuilt from the lead: the first request
+        # answers from the lead as it registered it, and the worker may have changed the lead
+        # since (a tag, the journey's next stage); rebuilt while the first request stored its
+        # answer, a repeat got another answer than the first (under load, one repeat of 20 in
+        # `tests/concurrency/test_idempotency.py`).
+        if record.registered:
+            if _ended(record) or age > _abandoned_after():
+                return Recorded(record.id, record.registered)
+            if (
+                age > _setting("IDEMPOTENCY_HOLDER_GRACE", HOLDER_GRACE)
+                and time.monotonic() - holder_checked >= HOLDER_CHECK_SECONDS
+            ):
+                holder_checked = time.monotonic()
+                record_id, registered = record.id, record.registered  # expired by the check
+                if _holder_gone(record.response_body):
+                    return Recorded(record_id, registered)
         if time.monotonic() >= deadline:
             return _in_progress(key)
         db.session.rollback()  # end the snapshot: the next look must see the answer
@@ -276,7 +295,9 @@ def remember(reservation: str, response: Response) -> None:
     begin_write_transaction()
     db.session.execute(
         update(_records)
-        .where(_records.c.id == reservation)
+        # The first answer stored stays: a repeat that answered from the registration (its
+        # holder taken for dead) may have stored its own.
+        .where(_records.c.id == reservation, _records.c.status_code == IN_PROGRESS)
         .values(status_code=response.status_code, response_body=response.get_json())
     )
     db.session.commit()
@@ -284,9 +305,22 @@ def remember(reservation: str, response: Response) -> None:
 
 def release(reservation: str) -> None:
     """Free the key of a request that failed, so that a retry with it registers; a request
-    that registered before it failed keeps its key, for the retry to answer from."""
+    that registered before it failed keeps its key, for the retry to answer from at once
+    (marked `ENDED`: no answer of its own is coming)."""
     db.session.rollback()
     _release(reservation, unless_registered=True)
+    begin_write_transaction()
+    db.session.execute(
+        update(_records)
+        .where(_records.c.id == reservation, _records.c.status_code == IN_PROGRESS)
+        .values(response_body=ENDED)
+    )
+    db.session.commit()
+
+
+def _ended(record: IdempotencyRecord) -> bool:
+    """Whether the reservation's request ended without storing an answer (`release`)."""
+    return record.response_body == ENDED
 
 
 def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | None:

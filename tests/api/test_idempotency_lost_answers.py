@@ -5,18 +5,27 @@ registration written with the lead, and never registers again."""
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
 
 from leadsite.api import idempotency
 from leadsite.extensions import db
 from leadsite.models import IdempotencyRecord, Lead
+from tests import factories
 from tests.api.conftest import ApiWorld
-from tests.api.test_idempotency_reservations import RAW, _reserve_as_another_request
+from tests.api.test_idempotency_reservations import (
+    BODY,
+    RAW,
+    _reserve_as_another_request,
+    _send,
+)
 
 HEADER = "Idempotency-Key"
 
@@ -178,3 +187,39 @@ def test_a_reservation_with_nothing_registered_is_taken_over_after_the_setting(
 
     assert retry.status_code == status
     assert len(_leads()) == (1 if status == 201 else 0)
+
+
+def test_a_repeat_while_the_first_stores_its_answer_gets_that_answer_not_a_rebuilt_one(
+    app, api: ApiWorld, monkeypatch
+):
+    """Registered, its answer on its way (the first request between its registration's commit
+    and `remember`): a repeat waits for that answer. It used to rebuild one from the lead as it
+    was by then, which the worker may have changed (a tag): another answer than the first."""
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 10.0)  # the answer comes after 0.5 s
+    lead = factories.lead(api.workspace, email=BODY["email"], tags=["welcomed"])
+    _reserve_as_another_request(app, api, "on-its-way", timedelta(0))
+    reservation = db.session.scalar(db.select(IdempotencyRecord).filter_by(key="on-its-way"))
+    reservation.registered = [[0, lead.id, True]]
+    db.session.commit()
+    first = {"success": True, "created": True, "data": {"id": lead.id, "tags": []}}
+    stored = threading.Timer(0.5, _store_answer, (db.engine, reservation.id, first))
+
+    stored.start()
+    try:
+        repeat = _send(api, "on-its-way")
+    finally:
+        stored.join()
+
+    assert repeat.status_code == 201
+    assert repeat.headers["Idempotent-Replayed"] == "true"
+    assert repeat.json == first
+
+
+def _store_answer(engine: Engine, reservation_id: str, body: dict[str, Any]) -> None:
+    """What `remember` commits, from another connection (the first request's)."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(IdempotencyRecord.__table__)
+            .where(IdempotencyRecord.id == reservation_id)
+            .values(status_code=201, response_body=body)
+        )

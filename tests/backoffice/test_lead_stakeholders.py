@@ -4,7 +4,15 @@ a new link sent, a failed one retried."""
 from __future__ import annotations
 
 from leadsite.extensions import db
-from leadsite.models import Activity, DataPoint, DataPointType, JourneyData, Role, StepStatus
+from leadsite.models import (
+    Activity,
+    DataPoint,
+    DataPointType,
+    JourneyData,
+    Role,
+    StakeholderLink,
+    StepStatus,
+)
 from tests import factories
 from tests.conftest import csrf_token
 from tests.journeys.stakeholder_world import (
@@ -82,6 +90,9 @@ def test_the_lead_page_follows_the_link_from_sent_to_answered(client, auth):
     page = f"/p/leads/{journey.lead_id}"
 
     sent = client.get(page).get_data(as_text=True)
+    # Held, as a test or a request may hold it: the page must read it from the database,
+    # not as it was loaded before the stakeholder opened it (`conftest.FreshSessionClient`).
+    link = db.session.scalar(db.select(StakeholderLink).filter_by(journey_id=journey.id))
     client.get(f"/s/{token}")
     opened = client.get(page).get_data(as_text=True)
     client.post(
@@ -91,7 +102,7 @@ def test_the_lead_page_follows_the_link_from_sent_to_answered(client, auth):
 
     assert f"Asked <strong>{ACCOUNTANT}</strong>" in sent and "link sent" in sent
     assert "Send a new link" in sent
-    assert "link opened" in opened
+    assert "link opened" in opened and link.opened_at is not None
     assert "answered" in answered and 'data-decision="rejected"' in answered
     assert "Wrong VAT" in answered and "Send a new link" not in answered
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.servers import eventually
+from tests.servers import PROCESS_START_SECONDS, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -157,7 +157,7 @@ def serve(
         worker = [str(BIN / "flask"), "--app", "app", "leadsite", "worker"]
         processes.append(subprocess.Popen(worker, cwd=ROOT, env=env, stdout=log, stderr=log))
     try:
-        if not eventually(lambda: _ready(url), timeout=30):
+        if not eventually(lambda: _ready(url), timeout=PROCESS_START_SECONDS):
             pytest.fail(f"{kind} did not start: {log_path.read_text()[-2000:]}")
         yield LiveServer(kind, url)
     finally:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from leadsite.config import database_url
 from tests.operations.processes import BIN, ROOT, _answers, stop
-from tests.servers import eventually, free_port
+from tests.servers import PROCESS_START_SECONDS, eventually, free_port
 
 VERSIONS = "migrations/versions"
 # `revision = '0009_idem'`, `down_revision = ('a', 'b')`: the lines Alembic's files start with.
@@ -178,7 +178,7 @@ class Running:
     worker_log: Path
 
     def up(self) -> None:
-        if not eventually(lambda: _answers(self.url + "/healthz"), timeout=30):
+        if not eventually(lambda: _answers(self.url + "/healthz"), timeout=PROCESS_START_SECONDS):
             pytest.fail(f"the previous release's web did not start:{self.logged()}")
 
     def logged(self) -> str:

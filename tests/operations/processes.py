@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.servers import eventually, free_port
+from tests.servers import PROCESS_START_SECONDS, eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -84,7 +84,7 @@ def gunicorn(
             start_new_session=True,  # its own process group: stopped whole below
         )
         try:
-            if not eventually(lambda: _answers(url + "/readyz"), timeout=30):
+            if not eventually(lambda: _answers(url + "/readyz"), timeout=PROCESS_START_SECONDS):
                 pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
             yield Served(url, log)
         finally:
