@@ -23,16 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import _harness
-from _harness import (
-    BIN,
-    BenchError,
-    free_port,
-    fresh_database,
-    gunicorn,
-    migrate,
-    run,
-    source_version,
-)
+from _harness import BIN, BenchError, free_port, fresh_database, gunicorn, run, source_version
 from register import RATE_LIMIT_ENV
 
 # A PostgreSQL database of this benchmark's own: others may run at the same time.
@@ -123,7 +114,7 @@ def bench(args: argparse.Namespace, workdir: Path, run_id: str) -> list[Calls]:
             "LEADSITE_INLINE_WORKER": "0",
         }
         flask = [str(BIN / "flask"), "--app", "app"]
-        migrate(env)
+        _harness.migrate(env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         headers = {
             "Authorization": f"Bearer {demo['api_key']}",

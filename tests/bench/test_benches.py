@@ -5,7 +5,8 @@ Each bench runs in one suite, its `home` (tests/bench/benches.py), on that suite
 runs the SQLite and the PostgreSQL suites side by side, and all of them in each would cost each
 suite about two minutes of CPU (most benches cost 5-7 s at least: their processes import the
 app, migrate a fresh database and make the demo workspace). BENCH_SMOKE=all runs every bench
-the suite's database allows.
+the suite's database allows. The suite migrates one database for all of them, which each bench
+copies instead of migrating its own (`migrated_template`).
 
 On SQLite each bench keeps its files in the test's tmp_path (BENCH_SQLITE_DIR); on PostgreSQL
 in databases of its own, named `<test database>_bench_<bench>...` (BENCH_PG_DATABASE,
