@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from _harness import BIN, ROOT, run
+from _harness import ROOT, migrate, run
 from sqlalchemy.engine import make_url
 
 # Another directory (BENCH_SQLITE_DIR) keeps a run's SQLite files out of instance/bench: the
@@ -78,7 +78,7 @@ def recreate(url: str) -> None:
 
 
 def upgrade(url: str) -> None:
-    run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], {**os.environ, "DATABASE_URL": url})
+    migrate({**os.environ, "DATABASE_URL": url})
 
 
 def size_mb(url: str) -> float:

@@ -124,12 +124,44 @@ IN_PROCESS_ENV = {
 }
 
 
+# A database already migrated to the head revision (a SQLite file's or a PostgreSQL URL), that
+# `migrate` copies instead of running the migrations: tests/bench makes one per suite, as each
+# bench migrating its own fresh database cost seconds of CPU (a process importing the app, then
+# every revision) several times a bench. Unset, as when a person runs a bench, it migrates.
+TEMPLATE = os.environ.get("BENCH_MIGRATED_TEMPLATE")
+
+
+def migrate(env: Mapping[str, str]) -> None:
+    """Bring the new, empty database `env["DATABASE_URL"]` names to the head revision: a copy of
+    BENCH_MIGRATED_TEMPLATE when one of its kind is given, else `flask db upgrade`."""
+    url = env["DATABASE_URL"]
+    same_kind = TEMPLATE and TEMPLATE.startswith("sqlite") == url.startswith("sqlite")
+    template = TEMPLATE if same_kind else None
+    if template is None:
+        run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], env)
+    elif url.startswith("sqlite"):
+        source, target = (Path(make_url(u).database or "") for u in (template, url))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a WAL left beside either, copied or removed
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+            if suffix != "-shm" and Path(f"{source}{suffix}").exists():
+                shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    else:  # CREATE DATABASE ... TEMPLATE, in place of the empty database made for it
+        parsed = make_url(url)
+        args = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432)]
+        args += ["-U", parsed.username or "postgres"]
+        pg_env = {**os.environ, "PGPASSWORD": parsed.password or ""}
+        name = parsed.database or ""
+        run(["dropdb", "--if-exists", "--force", *args, name], pg_env)
+        run(["createdb", *args, "-T", make_url(template).database or "", name], pg_env)
+
+
 def demo_in_process(env: Mapping[str, str]) -> dict:
     """Migrate the database `env` names and make the demo workspace in it, then take `env` into
     this process (and the repository onto its path) so that the app can be imported here;
     return the demo's keys and references (`leadsite demo --json`)."""
     flask = [str(BIN / "flask"), "--app", "app"]
-    run([*flask, "db", "upgrade"], env)
+    migrate(env)
     demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

@@ -114,7 +114,7 @@ def bench(args: argparse.Namespace, workdir: Path, run_id: str) -> list[Calls]:
             "LEADSITE_INLINE_WORKER": "0",
         }
         flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
+        _harness.migrate(env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         headers = {
             "Authorization": f"Bearer {demo['api_key']}",

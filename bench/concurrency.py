@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from _harness import BIN, ROOT, free_port, fresh_database, gunicorn, run
+from _harness import BIN, ROOT, free_port, fresh_database, gunicorn, migrate, run
 
 
 def post_all(url: str, key: str, bodies: list[dict], idempotency_key: str = "") -> list[tuple]:
@@ -98,7 +98,7 @@ def served(database: str | None, workers: int) -> Iterator[tuple[str, str, str]]
             "API_IP_RATE_LIMIT": "100000 per second",
         }
         flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
+        migrate(env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         worker = subprocess.Popen(
             [*flask, "leadsite", "worker"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL

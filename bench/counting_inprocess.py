@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import BIN, run, source_version
+from _harness import BIN, migrate, run, source_version
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -43,7 +43,7 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": database}
         env["SECRET_KEY"] = "bench"
         flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
+        migrate(env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         os.environ.update(env)
         from leadsite import create_app

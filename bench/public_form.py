@@ -29,6 +29,7 @@ from _harness import (
     free_port,
     fresh_database,
     gunicorn,
+    migrate,
     run,
     source_version,
 )
@@ -193,7 +194,7 @@ def demo_app(
             "BASE_URL": f"http://127.0.0.1:{port}",
         }
         flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
+        migrate(env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         if not args.plain_form:
             run([str(BIN / "python"), "-c", RICH_FORM], env)

@@ -25,6 +25,7 @@ from _harness import (
     free_port,
     fresh_database,
     gunicorn,
+    migrate,
     preflight,
     run,
     source_version,
@@ -59,7 +60,7 @@ def bench_full(
             "INGEST_LOG": "1" if ingest_log else "0",
         }
         flask = [str(BIN / "flask"), "--app", "app"]
-        run([*flask, "db", "upgrade"], env)
+        migrate(env)
         demo = json.loads(run([*flask, "leadsite", "demo", "--json"], env).splitlines()[-1])
         headers = {"Authorization": f"Bearer {demo['api_key']}"}
         with gunicorn("app:app", env, port, workdir / "full.log", args.workers) as base_url:

@@ -87,11 +87,21 @@ def test_no_operation_answers_5xx_or_outside_its_schema(app, api: ApiWorld, seed
 
     started = time.monotonic()
     failures, counts, stopped = [], {}, False
+    phase_started: dict[str, tuple[float, float]] = {}
+    spent: list[str] = []  # each phase's wall and CPU seconds, for the log
     stream = engine.from_schema(schema).execute()
     for event in stream:
         if not stopped and time.monotonic() - started > BUDGET:
             stream.stop()
             stopped = True
+        if isinstance(event, events.PhaseStarted):
+            phase_started[event.phase.name] = (time.monotonic(), time.process_time())
+        elif isinstance(event, events.PhaseFinished) and event.phase.name in phase_started:
+            wall, cpu = phase_started.pop(event.phase.name)
+            spent.append(
+                f"{event.phase.name.value}: {time.monotonic() - wall:.0f} s,"
+                f" {time.process_time() - cpu:.0f} s CPU"
+            )
         if isinstance(event, events.ScenarioFinished):
             counts[event.phase] = counts.get(event.phase, 0) + len(event.recorder.cases)
             for checks in event.recorder.checks.values():
@@ -103,5 +113,5 @@ def test_no_operation_answers_5xx_or_outside_its_schema(app, api: ApiWorld, seed
         elif isinstance(event, events.NonFatalError | events.FatalError):
             failures.append(f"{getattr(event, 'label', '')}: {getattr(event, 'value', event)}")
     cut = " (stopped at the budget)" if stopped else ""
-    print(f"seed={seed}: {counts} cases in {time.monotonic() - started:.0f} s{cut}")
+    print(f"seed={seed}: {counts} cases in {time.monotonic() - started:.0f} s{cut}; {spent}")
     assert not failures, "\n".join(failures[:20])

@@ -5,7 +5,8 @@ Each bench runs in one suite, its `home` (tests/bench/benches.py), on that suite
 runs the SQLite and the PostgreSQL suites side by side, and all of them in each would cost each
 suite about two minutes of CPU (most benches cost 5-7 s at least: their processes import the
 app, migrate a fresh database and make the demo workspace). BENCH_SMOKE=all runs every bench
-the suite's database allows.
+the suite's database allows. The suite migrates one database for all of them, which each bench
+copies instead of migrating its own (`migrated_template`).
 
 On SQLite each bench keeps its files in the test's tmp_path (BENCH_SQLITE_DIR); on PostgreSQL
 in databases of its own, named `<test database>_bench_<bench>...` (BENCH_PG_DATABASE,
@@ -80,6 +81,45 @@ def _drop_databases(server: str, prefix: str) -> None:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _bench_env() -> dict[str, str]:
+    """The suite's environment without its databases, Redis and mail: a bench names its own."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "MAIL_URL")
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database migrated to the head revision for all the benches (a SQLite file, or
+    `<test database>_benchtemplate` on PostgreSQL), which each copies where it migrated its own
+    (BENCH_MIGRATED_TEMPLATE, bench/_harness.py `migrate`): one `flask db upgrade` for the
+    suite instead of one or more a bench."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        server = database_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+        name = f"{make_url(server).database}_benchtemplate"
+        template = make_url(server).set(database=name).render_as_string(False)
+        _drop_databases(server, name)
+        with _admin(server) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    else:
+        template = f"sqlite:///{tmp_path_factory.mktemp('bench-template') / 'template.db'}"
+    try:
+        subprocess.run(
+            [str(Path(sys.executable).parent / "flask"), "--app", "app", "db", "upgrade"],
+            cwd=ROOT,
+            env={**_bench_env(), "DATABASE_URL": template},
+            capture_output=True,
+            check=True,
+        )
+        yield template
+    finally:
+        if url:
+            _drop_databases(server, name)
+
+
 @pytest.fixture
 def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Where]:
     """SQLite files in tmp_path, or PostgreSQL databases named after the test database's, all
@@ -127,17 +167,15 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, 
 
 
 @pytest.mark.parametrize("bench", HERE)
-def test_bench_runs_and_prints_its_figures(bench: str, where: Where) -> None:
+def test_bench_runs_and_prints_its_figures(
+    bench: str, where: Where, migrated_template: str
+) -> None:
     spec = BENCHES[bench]
     for tool in spec.needs:
         if shutil.which(tool) is None:
             pytest.skip(f"{bench}.py needs {tool}, not installed here (.ci/run installs it)")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "MAIL_URL")
-    }
-    env |= {"BENCH_SQLITE_DIR": str(where.tmp), "PYTHONUNBUFFERED": "1"}
+    env = _bench_env() | {"BENCH_SQLITE_DIR": str(where.tmp), "PYTHONUNBUFFERED": "1"}
+    env["BENCH_MIGRATED_TEMPLATE"] = migrated_template
     if where.server:
         env["BENCH_PG_DATABASE"] = where.prefix
     script = str(ROOT / "bench" / f"{bench}.py")
