@@ -18,6 +18,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OWN_WRITE_LOCK = frozenset(
     {
         "api.create_lead",
+        "api.create_leads_batch",  # its 500 bodies read and checked before the lock
         "hooks.receive_hook",
         "backoffice.origin_try",
         "api.create_chatbot_lead",

@@ -62,20 +62,30 @@ def _forget_stale_note() -> None:
 def record_call(response: Response) -> Response:
     """Queue the log entry of the call this response answers, if a door noted its origin."""
     call = ingest.take()
-    if call is not None and call.origin_id is not None and response.status_code == 422:
+    if call is None or call.origin_id is None:
+        return response
+    if response.status_code == 422:
+        _end_transaction()
         _count_invalid(call, response)
-    if call is None or call.origin_id is None or not current_app.config["INGEST_LOG"]:
+    if not current_app.config["INGEST_LOG"]:
         return response
     try:
-        if db.session().in_transaction():
-            # What the request's session still holds uncommitted (a refused call's), as the
-            # request's end would: on SQLite it may hold the write lock the writer needs.
-            db.session.rollback()
+        _end_transaction()
         writer.add(_capture(call, response))
     except Exception:
         # The path is not logged: a hook URL's path holds its secret.
         log.exception("the ingestion log entry of a call to %s was not queued", request.endpoint)
     return response
+
+
+def _end_transaction() -> None:
+    """End what the request's session still holds uncommitted (a refused call's), as the
+    request's end would, before a writer of counts or log entries runs: on SQLite it may hold
+    the write lock they need (with no interval, as in the tests, they write in this thread: a
+    count made under it waited out the busy timeout, then was lost), or a read's snapshot that
+    would not show what they wrote."""
+    if db.session().in_transaction():
+        db.session.rollback()
 
 
 def _count_invalid(call: ingest.CallNote, response: Response) -> None:
