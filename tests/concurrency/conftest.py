@@ -110,10 +110,14 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen, quick: bool) -> None:
-    if process.poll() is None:
-        # SIGINT: gunicorn's quick shutdown (SIGTERM waits for idle keep-alive workers).
-        process.send_signal(signal.SIGINT if quick else signal.SIGTERM)
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Signal every process, then wait for them: the server's and the worker's shutdowns (2-7 s
+    each at CI's load) overlap."""
+    for index, process in enumerate(processes):
+        if process.poll() is None:
+            # SIGINT: gunicorn's quick shutdown (SIGTERM waits for idle keep-alive workers).
+            process.send_signal(signal.SIGINT if index == 0 else signal.SIGTERM)
+    for process in processes:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -161,8 +165,7 @@ def serve(
             pytest.fail(f"{kind} did not start: {log_path.read_text()[-2000:]}")
         yield LiveServer(kind, url)
     finally:
-        for index, process in enumerate(processes):
-            _stop(process, quick=index == 0)
+        _stop(processes)
         log.close()
     errors = logged_errors(log_path.read_text())
     assert errors == [], f"{kind} logged errors:\n" + "\n\n".join(errors)
