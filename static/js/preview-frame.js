@@ -47,5 +47,11 @@
   document.addEventListener("htmx:before:settle", function () {
     document.querySelectorAll(SELECTOR).forEach(watch);
   });
+  // Again once htmx has settled the swap: a frame that loaded during the settle (it puts the
+  // attributes it settles back) was left at the last form's height (once in CI, 256 px for a
+  // form of 177).
+  document.addEventListener("htmx:after:settle", function () {
+    document.querySelectorAll(SELECTOR).forEach(fit);
+  });
   document.querySelectorAll(SELECTOR).forEach(watch);
 })();

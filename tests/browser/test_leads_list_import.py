@@ -95,6 +95,9 @@ def _import_and_read(page: Page, csv_file: Path) -> None:
 
     expect(page.get_by_label("Import “E-mail” as")).to_have_value("email")
     expect(page.get_by_label("Import “Company” as")).to_have_value("data:company")
+    # The mapping page is there; its controls send their changes once htmx has processed it,
+    # at the page's load (a change made before was lost in one CI run: no request followed).
+    page.wait_for_load_state("load")
     preview = page.locator("#import-preview")
     expect(preview).to_contain_text("new lead")
     expect(preview).to_contain_text("updates a lead")
