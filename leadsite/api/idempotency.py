@@ -217,7 +217,7 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
     a 422 if the key came with another body, a 409 if the first is still at work."""
     deadline = time.monotonic() + WAIT_SECONDS
     record: IdempotencyRecord | None = None
-    holder_checked = 0.0
+    holder = _HolderCheck()
     while True:
         if record is None:  # else waiting for its answer, which only needs a read
             reservation = _insert_reservation(api_key_id, key, fingerprint)
@@ -240,14 +240,9 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
             _take_over(record.id)
             record = None
             continue
-        if (
-            abandoned
-            and age > _setting("IDEMPOTENCY_HOLDER_GRACE", HOLDER_GRACE)
-            and time.monotonic() - holder_checked >= HOLDER_CHECK_SECONDS
-        ):
-            holder_checked = time.monotonic()
-            record_id = record.id  # `_holder_gone` ends the transaction, which expires `record`
-            if _holder_gone(record.response_body):
+        if abandoned and holder.due(age):
+            record_id = record.id  # `holder.gone` ends the transaction, which expires `record`
+            if holder.gone(record):
                 _take_over(record_id)
                 record = None
                 continue
@@ -270,18 +265,34 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
         if record.registered:
             if _ended(record) or age > _abandoned_after():
                 return Recorded(record.id, record.registered)
-            if (
-                age > _setting("IDEMPOTENCY_HOLDER_GRACE", HOLDER_GRACE)
-                and time.monotonic() - holder_checked >= HOLDER_CHECK_SECONDS
-            ):
-                holder_checked = time.monotonic()
+            if holder.due(age):
                 record_id, registered = record.id, record.registered  # expired by the check
-                if _holder_gone(record.response_body):
+                if holder.gone(record):
                     return Recorded(record_id, registered)
         if time.monotonic() >= deadline:
             return _in_progress(key)
         db.session.rollback()  # end the snapshot: the next look must see the answer
         time.sleep(POLL_SECONDS)
+
+
+class _HolderCheck:
+    """A waiting repeat's looks for the reservation's holder (PostgreSQL: its connection):
+    once the reservation is older than `IDEMPOTENCY_HOLDER_GRACE`, at most every
+    `HOLDER_CHECK_SECONDS`."""
+
+    def __init__(self) -> None:
+        self.checked = 0.0
+
+    def due(self, age: timedelta) -> bool:
+        return (
+            age > _setting("IDEMPOTENCY_HOLDER_GRACE", HOLDER_GRACE)
+            and time.monotonic() - self.checked >= HOLDER_CHECK_SECONDS
+        )
+
+    def gone(self, record: IdempotencyRecord) -> bool:
+        """Whether the holder is gone; ends the session's transaction (`record` expires)."""
+        self.checked = time.monotonic()
+        return _holder_gone(record.response_body)
 
 
 def remember(reservation: str, response: Response) -> None:
