@@ -14,12 +14,13 @@ the request wrote, and whether it created them, set by the doors' `on_written` t
 from it (the door's `replay`) once the request is gone by the rules below (or failed: `ENDED`),
 stores that answer, and never registers again; before that it waits for the request's own
 answer, as the lead may have changed since it was registered. Only a reservation with nothing
-registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or,
-on PostgreSQL, once the database connection that made it is gone (its process was killed, or the
-database restarted) and the reservation is older than `IDEMPOTENCY_HOLDER_GRACE` (10 s). The
-grace is there because a live request can lose that connection too: the pool closes an overflow
-connection given back after the reservation's commit, while the request goes on to register on
-another; a registration is done well within 10 s.
+registered is taken over: older than `IDEMPOTENCY_ABANDONED_AFTER`, or once its holder is gone
+and the reservation is older than `IDEMPOTENCY_HOLDER_GRACE` (10 s). The holder is, on
+PostgreSQL, the database connection that made it (gone when its process was killed, or the
+database restarted), and on SQLite the process itself (on the same host: SQLite's writers share
+one). The grace is there because a live request can lose that connection too: the pool closes
+an overflow connection given back after the reservation's commit, while the request goes on to
+register on another; a registration is done well within 10 s.
 
 A takeover is safe even when its holder lives on (a connection closed by its pool, a request
 slower than `IDEMPOTENCY_ABANDONED_AFTER`): the holder's registration writes on its own
@@ -32,6 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +65,8 @@ POLL_SECONDS = 0.05
 # A reservation this old, with nothing registered, has lost its request (a killed process): a
 # repeat may take it over. The default of the `IDEMPOTENCY_ABANDONED_AFTER` setting (seconds).
 ABANDONED_AFTER = timedelta(minutes=2)
-# How often a repeat asks PostgreSQL whether a reservation's connection is still there, and
-# how old a reservation must be before its connection's end counts (`IDEMPOTENCY_HOLDER_GRACE`).
+# How often a repeat looks whether a reservation's holder (connection or process) is still there,
+# and how old a reservation must be before its end counts (`IDEMPOTENCY_HOLDER_GRACE`).
 HOLDER_CHECK_SECONDS = 0.25
 HOLDER_GRACE = timedelta(seconds=10)
 # The body of a reservation whose request registered, then failed without an answer.
@@ -276,7 +279,7 @@ def reserve(api_key_id: str, key: str, fingerprint: str) -> str | Response:
 
 
 class _HolderCheck:
-    """A waiting repeat's looks for the reservation's holder (PostgreSQL: its connection):
+    """A waiting repeat's looks for the reservation's holder (its connection or process):
     once the reservation is older than `IDEMPOTENCY_HOLDER_GRACE`, at most every
     `HOLDER_CHECK_SECONDS`."""
 
@@ -352,7 +355,7 @@ def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | No
             key=key,
             request_hash=fingerprint,
             status_code=IN_PROGRESS,
-            # While in progress the body names who holds the key (PostgreSQL): see `_holder`.
+            # While in progress the body names who holds the key: see `_holder`.
             response_body=_holder(),
         ).returning(_records.c.id)
     )
@@ -361,12 +364,14 @@ def _insert_reservation(api_key_id: str, key: str, fingerprint: str) -> str | No
 
 
 def _holder() -> dict[str, Any]:
-    """On PostgreSQL, the connection that inserts a reservation: its backend's pid and start
-    (read once per connection). The backend ends when the process that holds the reservation
-    dies (its sockets close) and when the database restarts, which end the request too; and
-    when a pool closes the connection under a request that goes on (`ReservationLost`)."""
+    """Who inserts a reservation, for `_holder_gone`. On PostgreSQL the connection: its
+    backend's pid and start (read once per connection). The backend ends when the process that
+    holds the reservation dies (its sockets close) and when the database restarts, which end the
+    request too; and when a pool closes the connection under a request that goes on
+    (`ReservationLost`). On SQLite, whose writers all run on its host, the process: its host
+    name, pid and start, as the kernel counts it."""
     if db.engine.dialect.name != "postgresql":
-        return {}
+        return {"process": _this_process()}
     connection = db.session.connection()
     holder = connection.info.get("idempotency_holder")
     if holder is None:
@@ -379,9 +384,31 @@ def _holder() -> dict[str, Any]:
     return {"holder": holder}
 
 
+def _this_process() -> dict[str, Any]:
+    pid = os.getpid()  # read each time: gunicorn's workers are forks of one process
+    return {"host": socket.gethostname(), "pid": pid, "since": _process_start(pid)}
+
+
+def _process_start(pid: int) -> str | None:
+    """When the process `pid` started, in clock ticks since boot (field 22 of Linux's
+    `/proc/<pid>/stat`, after the parenthesized command name): with the pid, it names one
+    process even once the pid is reused. None where there is no such file (not Linux, or no
+    such process)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[19].decode()
+
+
 def _holder_gone(body: dict[str, Any] | None) -> bool:
-    """Whether the connection that made a reservation is gone (False when it is not named:
-    SQLite, or a reservation made by an earlier release)."""
+    """Whether the connection (PostgreSQL) or the process (SQLite) that made a reservation is
+    gone (False when it is not named, as in reservations of an earlier release, or when the
+    process ran on another host: only its own host can see it)."""
+    process = (body or {}).get("process")
+    if process and db.engine.dialect.name != "postgresql":
+        return _process_gone(process)
     holder = (body or {}).get("holder")
     if not holder or db.engine.dialect.name != "postgresql":
         return False
@@ -395,6 +422,22 @@ def _holder_gone(body: dict[str, Any] | None) -> bool:
     )
     db.session.rollback()
     return not alive
+
+
+def _process_gone(process: dict[str, Any]) -> bool:
+    db.session.rollback()  # as the PostgreSQL look does: the caller reads the record again
+    if process.get("host") != socket.gethostname():
+        return False
+    pid, since = process["pid"], _process_start(process["pid"])
+    if since is not None and process.get("since") is not None:
+        return since != process["since"]  # another process has the pid now
+    try:
+        os.kill(pid, 0)  # no signal sent: whether the pid is there
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: there
+        return False
+    return False
 
 
 def _take_over(record_id: str) -> None:
