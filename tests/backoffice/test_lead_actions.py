@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from leadsite.extensions import db
 from leadsite.models import (
     ActivityKind,
@@ -178,6 +180,32 @@ def test_delivery_attempts_are_listed_and_a_message_redelivered(client, auth):
     message = db.session.get(OutboxMessage, attempt.message_id)
     db.session.refresh(message)
     assert message.status == MessageStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("status", "attempts", "said"),
+    [
+        (MessageStatus.PENDING, 2, "Will be tried again (2 attempts so far)"),
+        (MessageStatus.DELIVERED, 1, "Delivered after 1 attempt"),
+        (MessageStatus.DEAD, 9, "Given up after 9 attempts"),
+    ],
+)
+def test_a_delivery_says_where_its_message_stands_in_words_that_read(
+    client, auth, status, attempts, said
+):
+    """A message to be retried once read "Will be tried again after 2 attempts": as if two
+    more attempts came before the next."""
+    ws, _ = _sign_in(auth)
+    lead = factories.lead(ws)
+    attempt = factories.delivery_attempt(lead)
+    message = db.session.get(OutboxMessage, attempt.message_id)
+    message.status, message.attempts = status, attempts
+    db.session.commit()
+
+    page = client.get(f"/p/leads/{lead.id}").get_data(as_text=True)
+
+    deliveries = page.split('id="lead-deliveries"')[1]
+    assert said in deliveries and "again after" not in deliveries
 
 
 def test_an_email_kept_in_the_dev_mailbox_is_not_said_to_be_delivered(client, auth):
