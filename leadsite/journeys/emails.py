@@ -115,7 +115,8 @@ def prerendered() -> Iterator[None]:
 def greeting_body(text: str) -> str:
     """A template greeting the lead by first name in the language being spoken, then `text`."""
     hello = _("Hello %(name)s,", name="{{ lead.first_name }}")
-    return f"{{% if lead.first_name %}}{hello}{{% else %}}{_('Hello,')}{{% endif %}}\n\n{text}"
+    hello_anyone = _("Hello,")  # not inside the f-string: pybabel does not look into one
+    return f"{{% if lead.first_name %}}{hello}{{% else %}}{hello_anyone}{{% endif %}}\n\n{text}"
 
 
 def default_body() -> str:
