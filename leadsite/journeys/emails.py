@@ -28,9 +28,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import TemplateError
 
 from leadsite import i18n
+from leadsite.extensions import db
 from leadsite.journeys import sandbox
 from leadsite.journeys.template_check import reads_journey_url
-from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead
+from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead, LeadStatus
 from leadsite.representations import journey_url
 
 MAX_TEMPLATE_LENGTH = 20_000
@@ -280,6 +281,15 @@ def compose_lead_email(
     )
 
 
+def status_name(lead: Lead) -> str:
+    """The name staff see for the lead's status ("New"), not the key it is stored as ("new"):
+    staff emails said "Status: new" where every screen said "New", or a renamed status."""
+    name = db.session.scalar(
+        db.select(LeadStatus.name).filter_by(workspace_id=lead.workspace_id, key=lead.status)
+    )
+    return name or lead.status
+
+
 def staff_email(
     lead: Lead, journey: Journey, data: dict[str, Any], config: dict[str, Any], stage_name: str
 ) -> Email:
@@ -290,6 +300,7 @@ def staff_email(
         subject = render_text(str(config["subject"]), template_context(lead, journey, data))
     context = {
         "lead": lead,
+        "status_name": status_name(lead),
         "funnel": funnel,
         "stage_name": stage_name,
         "data": data,
