@@ -330,7 +330,7 @@ def _account_opening(workspace: Workspace) -> None:
     funnels.add_activity(
         paperwork,
         ActivityKind.STAKEHOLDER_TASK,
-        "Your accountant approves",
+        "Approve the account",
         email_data_point="accountant_email",
         action="approve",
         show_data_points=["team_size"],

@@ -36,6 +36,16 @@ def message_state(status: str | None) -> str:
     return MESSAGE_STATES.get(status or "", status or "")
 
 
+def message_progress(status: str | None, attempts: int) -> str:
+    """Where a message stands and how many attempts it took: "Delivered after 1 attempt", but
+    "Will be tried again (2 attempts so far)", never "will be tried again after 2 attempts",
+    which reads as if two more attempts came first."""
+    count = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+    if status == "pending":
+        return f"{message_state(status)} ({count} so far)"
+    return f"{message_state(status)} after {count}"
+
+
 def origin_kind(kind: str | None) -> str:
     return ORIGIN_KINDS.get(kind or "", kind or "")
 
@@ -61,6 +71,7 @@ def receiver_answer(status: int | None) -> str:
 
 FILTERS = {
     "message_state": message_state,
+    "message_progress": message_progress,
     "origin_kind": origin_kind,
     "door": door,
     "http_status": http_status,

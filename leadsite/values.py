@@ -83,7 +83,9 @@ def _email_problem(message: str) -> str:
         (ours for words, ours in EMAIL_PROBLEMS if all(word in message for word in words)),
         _l("is not a complete email address."),
     )
-    return f"{problem} {_('Enter an address like name@example.com.')}"
+    # Not inside the f-string: pybabel does not look into one, and the hint went untranslated.
+    hint = _("Enter an address like name@example.com.")
+    return f"{problem} {hint}"
 
 
 def phone(value: Any, region: str | None) -> str | None:
@@ -107,7 +109,8 @@ def parsed_phone(value: Any, region: str | None) -> phonenumbers.PhoneNumber | N
     try:
         number = phonenumbers.parse(raw.translate(DASHES), region)
     except phonenumbers.NumberParseException:
-        raise Invalid(f"{_('is not a phone number.')} {phone_hint(region)}") from None
+        problem = _("is not a phone number.")
+        raise Invalid(f"{problem} {phone_hint(region)}") from None
     if not phonenumbers.is_possible_number(number):
         problem = _("has too few or too many digits.")
         country = phonenumbers.region_code_for_country_code(number.country_code)
@@ -340,19 +343,19 @@ def boolean(value: Any) -> bool | None:
             return True
         if word in FALSE_WORDS:
             return False
-    raise Invalid("must be true or false")
+    raise Invalid(_("must be true or false"))
 
 
 def number(value: Any) -> int | float:
     if isinstance(value, bool):
-        raise Invalid("must be a number")
+        raise Invalid(_("must be a number"))
     if isinstance(value, str):
         try:
             value = float(value.strip().replace(",", "."))
         except ValueError:
-            raise Invalid("must be a number") from None
+            raise Invalid(_("must be a number")) from None
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise Invalid("must be a number")
+        raise Invalid(_("must be a number"))
     return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
 
 
@@ -369,13 +372,13 @@ def data_point_value(point: DataPoint, value: Any) -> Any:
             try:
                 return date.fromisoformat(text(value, 10) or "").isoformat()
             except ValueError:
-                raise Invalid("must be a date written YYYY-MM-DD") from None
+                raise Invalid(_("must be a date written YYYY-MM-DD")) from None
         case DataPointType.CHOICE:
             chosen = text(value, MAX_TEXT)
             for choice in point.choices:
                 if choice.lower() == (chosen or "").lower():
                     return choice
-            raise Invalid(f"must be one of: {', '.join(point.choices)}")
+            raise Invalid(_("must be one of: %(choices)s", choices=", ".join(point.choices)))
         case DataPointType.EMAIL:
             return email(value)
         case DataPointType.URL:

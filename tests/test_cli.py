@@ -7,18 +7,25 @@ from pathlib import Path
 
 from leadsite.accounts import hash_api_key
 from leadsite.extensions import db
+from leadsite.journeys.engine import complete_step
 from leadsite.models import (
+    ActivityKind,
     ApiKey,
     Funnel,
     Journey,
+    JourneyStep,
     Lead,
     Membership,
     Origin,
     User,
     Workspace,
 )
+from leadsite.outbox.worker import run_steps
 from leadsite.passwords import verify_password
+from leadsite.registration import LeadInput, RegistrationContext, register
+from leadsite.registration.inputs import JourneyDataInput
 from tests.bodies import CHATBOT_EXAMPLE, KOHOMAI_FULL, KOHOMAI_NESTED
+from tests.journeys.stakeholder_world import emails_to
 
 
 def _count(model, **filters) -> int:
@@ -57,6 +64,37 @@ def test_demo_creates_a_complete_workspace(runner):
     )
     assert key.secret_hash == hash_api_key(demo["api_key"])
     assert demo["api_key"] not in {key.prefix, key.secret_hash}
+
+
+def test_the_demo_accountant_is_asked_in_words_written_for_them(runner):
+    """Found from outside: the accountant's email said "Your accountant approves: Lena Kraus"
+    and their page's heading "Your accountant approves", a title written for the lead."""
+    runner.invoke(args=["leadsite", "demo"])
+    opening = db.session.scalar(db.select(Funnel).filter_by(name="Account opening"))
+    origin = db.session.scalar(db.select(Origin).filter_by(funnel_id=opening.id))
+    lead_input = LeadInput(
+        email="lena@example.com",
+        first_name="Lena",
+        last_name="Kraus",
+        journey_data=[
+            JourneyDataInput("team_size", 3),
+            JourneyDataInput("accountant_email", "books@example.com"),
+        ],
+    )
+    journey = register(origin, lead_input, RegistrationContext()).journey
+    db.session.commit()
+    while run_steps():  # the sample leads' steps, and this journey's welcome email
+        pass
+    task = db.session.scalar(
+        db.select(JourneyStep).filter_by(journey_id=journey.id, kind=ActivityKind.LEAD_TASK)
+    )
+    complete_step(task)
+    db.session.commit()
+    run_steps()  # the stakeholder's request
+
+    (request,) = emails_to("books@example.com")
+    assert request.payload["subject"] == "Approve the account: Lena Kraus"
+    assert "Your accountant" not in request.payload["text"] + request.payload["html"]
 
 
 def test_demo_run_twice_keeps_one_workspace_and_its_credentials(runner, client, auth):

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from jinja2_fragments.flask import render_block
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.backoffice import bp
 from leadsite.backoffice.lead_export import csv_download
+from leadsite.backoffice.lead_views import ListArgs
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
 from leadsite.leads import export as lead_export
 from leadsite.leads import statuses as lead_statuses
 from leadsite.leads.changes import erase_lead, lock_leads, update_lead
+from leadsite.leads.sort import sorted_leads
 from leadsite.models import Lead, Origin
 from leadsite.values import MAX_TAG, MAX_TAGS
 
@@ -75,6 +80,7 @@ def _answer(
     changed: list[Lead] | None = None,
     erased: list[Lead] | None = None,
     status: int = 200,
+    emptied: bool | None = None,
 ) -> Response:
     """htmx: rows changed in place, erased rows removed, the message; else back to the list."""
     if not is_htmx():
@@ -89,6 +95,7 @@ def _answer(
         problem=problem,
         changed=changed,
         erased=erased or [],
+        emptied=emptied,
         origin_names=_origin_names(changed),
     )
     response = make_response(body + render_template("_flash.html", oob=True), status)
@@ -152,7 +159,19 @@ def _erase(leads: list[Lead]) -> Response:
     return _answer(
         f"Personal data of {len(leads)} {noun} erased; their anonymous records stay.",
         erased=leads,
+        emptied=_list_emptied() if is_htmx() else None,
     )
+
+
+def _list_emptied() -> bool | None:
+    """After an erase, whether the list the form came from has no lead left: None while it has
+    some, else whether it was filtered (which empty state to show). Without it the erased rows
+    went and left the table's header alone on the page."""
+    view = ListArgs.from_args(MultiDict(parse_qsl(urlsplit(_return_to()).query)))
+    page = sorted_leads(
+        g.workspace.id, view.filters, view.sort, limit=1, country=g.workspace.default_country
+    )
+    return None if page.rows else view.filters.active
 
 
 @bp.post("/leads/bulk")

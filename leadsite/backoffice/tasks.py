@@ -137,9 +137,10 @@ def _step_or_404(step_id: str):
     return step
 
 
-def _after_change(step, message: str, removed: bool) -> Response:
+def _after_change(step, message: str, removed: bool, attention_left: int | None = None) -> Response:
     """Back to the list (no JavaScript), or the row again (or nothing: it is gone) with the
-    tabs' counts and the flash message."""
+    tabs' counts and the flash message. `attention_left`: how many failed steps still need
+    attention after acting on one (none left: the section goes)."""
     view = _view(request.form.get("view"))
     funnel_id = _funnel_arg(request.form.get("funnel"))
     flash(message, "success")
@@ -149,6 +150,7 @@ def _after_change(step, message: str, removed: bool) -> Response:
         "backoffice/tasks.html",
         "task_changed",
         row=None if removed else task_row(step),
+        attention_left=attention_left,
         list_url=_list_url,
         **_context(view, funnel_id),
     )
@@ -175,7 +177,9 @@ def task_action(step_id: str, action: str) -> Response:
         db.session.rollback()
         return error_page(409, NOT_OPEN, title="Not changed")
     db.session.commit()
-    return _after_change(step, f"“{step.title}” {DONE_MESSAGES[action]}.", removed=True)
+    left = len(failed_steps(g.workspace.id, limit=1)) if failed and is_htmx() else None
+    message = f"“{step.title}” {DONE_MESSAGES[action]}."
+    return _after_change(step, message, removed=True, attention_left=left)
 
 
 @bp.post("/tasks/<step_id>/assign")

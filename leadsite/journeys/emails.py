@@ -28,9 +28,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import TemplateError
 
 from leadsite import i18n
+from leadsite.extensions import db
 from leadsite.journeys import sandbox
 from leadsite.journeys.template_check import reads_journey_url
-from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead
+from leadsite.models import UTM_FIELDS, ActivityKind, Funnel, Journey, Lead, LeadStatus
 from leadsite.representations import journey_url
 
 MAX_TEMPLATE_LENGTH = 20_000
@@ -115,7 +116,8 @@ def prerendered() -> Iterator[None]:
 def greeting_body(text: str) -> str:
     """A template greeting the lead by first name in the language being spoken, then `text`."""
     hello = _("Hello %(name)s,", name="{{ lead.first_name }}")
-    return f"{{% if lead.first_name %}}{hello}{{% else %}}{_('Hello,')}{{% endif %}}\n\n{text}"
+    hello_anyone = _("Hello,")  # not inside the f-string: pybabel does not look into one
+    return f"{{% if lead.first_name %}}{hello}{{% else %}}{hello_anyone}{{% endif %}}\n\n{text}"
 
 
 def default_body() -> str:
@@ -279,6 +281,15 @@ def compose_lead_email(
     )
 
 
+def status_name(lead: Lead) -> str:
+    """The name staff see for the lead's status ("New"), not the key it is stored as ("new"):
+    staff emails said "Status: new" where every screen said "New", or a renamed status."""
+    name = db.session.scalar(
+        db.select(LeadStatus.name).filter_by(workspace_id=lead.workspace_id, key=lead.status)
+    )
+    return name or lead.status
+
+
 def staff_email(
     lead: Lead, journey: Journey, data: dict[str, Any], config: dict[str, Any], stage_name: str
 ) -> Email:
@@ -289,6 +300,7 @@ def staff_email(
         subject = render_text(str(config["subject"]), template_context(lead, journey, data))
     context = {
         "lead": lead,
+        "status_name": status_name(lead),
         "funnel": funnel,
         "stage_name": stage_name,
         "data": data,

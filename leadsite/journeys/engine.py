@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from leadsite.extensions import db
 from leadsite.journeys.activities import AUTOMATIC_KINDS, ActivityFailed, Outcome, Run, perform
+from leadsite.journeys.conditions import NO_CONDITION
 from leadsite.journeys.plan import StagePlan, funnel_plan
 from leadsite.journeys.stages import (
     FINISHED,
@@ -193,6 +194,9 @@ def due_automatic_steps(now: datetime | None = None) -> Select[tuple[JourneyStep
     )
 
 
+NO_ENTRY_CONDITION = "the stage has no entry condition"
+
+
 def journey_standing(journey: Journey) -> dict[str, Any]:
     """Where the journey stands and why: its stage, the condition's explanation, the stages it
     passed over, and the steps it waits on. For the back-office lead page."""
@@ -208,10 +212,14 @@ def journey_standing(journey: Journey) -> dict[str, Any]:
     )
     payload = event.payload if event is not None else {}
     stage = journey.current_stage
+    explanation = payload.get("explanation")
     return {
         "status": journey.status,
         "stage": {"id": stage.id, "name": stage.name} if stage else None,
-        "explanation": payload.get("explanation"),
+        "explanation": explanation,
+        # What follows "because" on the page: the event's "no condition" read "because no
+        # condition"; events and webhooks keep their word.
+        "because": NO_ENTRY_CONDITION if explanation == NO_CONDITION else explanation,
         "skipped_stages": payload.get("skipped_stages", []),
         "since": event.created_at if event is not None else None,
         "waiting_on": [

@@ -19,6 +19,7 @@ from flask import current_app, render_template
 from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.journeys.activities import notify_recipients
+from leadsite.journeys.emails import status_name
 from leadsite.journeys.engine import complete_step, fail_step, lock_journey
 from leadsite.models import (
     ActivityKind,
@@ -156,6 +157,7 @@ def notify_failure(journey: Journey, step: JourneyStep, error: str) -> None:
     lead = journey.lead
     context = {
         "lead": lead,
+        "status_name": status_name(lead),
         "funnel": funnel,
         "stage_name": stage.name if stage else "",
         "data": {},

@@ -4,6 +4,8 @@ outbox, in the registration's transaction, as the funnel's own notifications do.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -24,11 +26,29 @@ def thank_you(lead: Lead) -> dict[str, str]:
         }
 
 
+def request_note(request: dict[str, Any] | None) -> str:
+    """The request the lead made (vcita's title, its data, the system message), as the staff
+    email tells it: the owner was told "New lead …: Ann" and not what Ann asked for."""
+    if not request:
+        return ""
+    lines = [f"Request: {request.get('title') or ''}"]
+    for name in ("message_data", "request_data"):
+        lines += [f"{key}: {value}" for key, value in (request.get(name) or {}).items()]
+    if request.get("system_message"):
+        lines.append(str(request["system_message"]))
+    return "\n".join(lines)
+
+
 def queue_notifications(
-    funnel: Funnel, lead: Lead, journey: Journey, asked: tuple[str, ...], created: bool
+    funnel: Funnel,
+    lead: Lead,
+    journey: Journey,
+    asked: tuple[str, ...],
+    created: bool,
+    request: dict[str, Any] | None = None,
 ) -> None:
     """Queue what `asked` names. A new lead's staff SMS is already queued by the pipeline; a
-    lead who opted out gets no thank-you."""
+    lead who opted out gets no thank-you. The staff email tells the lead's `request`."""
     if "auto-reply" in asked and lead.email and lead.opted_out_at is None:
         texts = thank_you(lead)
         email = lead_email(lead, journey, {}, texts, texts["subject"])
@@ -47,7 +67,7 @@ def queue_notifications(
     if "email" in asked:
         valid, _ = notify_recipients(list(funnel.notify_emails or []))
         try:
-            email = staff_email(lead, journey, {}, {}, "")
+            email = staff_email(lead, journey, {}, {"note": request_note(request)}, "")
         except TemplateFailed:  # only a staff-written subject can fail; there is none here
             return
         for address in valid:

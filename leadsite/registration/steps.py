@@ -129,5 +129,10 @@ def after_write(
     lead_registered.send(built.lead, journey=built.journey)  # e.g. the double opt-in email
     if prepared.cleaned.notifications:
         queue_notifications(
-            funnel, built.lead, built.journey, prepared.cleaned.notifications, built.created
+            funnel,
+            built.lead,
+            built.journey,
+            prepared.cleaned.notifications,
+            built.created,
+            prepared.cleaned.request,
         )

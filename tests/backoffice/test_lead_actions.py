@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from leadsite.extensions import db
 from leadsite.models import (
     ActivityKind,
@@ -70,7 +72,9 @@ def test_journeys_show_where_they_stand_and_why(client, auth):
     body = client.get(f"/p/leads/{lead.id}").get_data(as_text=True)
 
     journeys = body.split('id="lead-journeys"')[1].split('id="lead-deliveries"')[0]
-    assert "In <strong>Qualify</strong>" in journeys and "because no condition" in journeys
+    assert "In <strong>Qualify</strong>" in journeys
+    # Not "because no condition", the event's word glued after "because".
+    assert "because the stage has no entry condition" in journeys
     assert "Waiting on <em>Call them</em>" in journeys
     assert "Mark done" in journeys
 
@@ -178,6 +182,32 @@ def test_delivery_attempts_are_listed_and_a_message_redelivered(client, auth):
     message = db.session.get(OutboxMessage, attempt.message_id)
     db.session.refresh(message)
     assert message.status == MessageStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("status", "attempts", "said"),
+    [
+        (MessageStatus.PENDING, 2, "Will be tried again (2 attempts so far)"),
+        (MessageStatus.DELIVERED, 1, "Delivered after 1 attempt"),
+        (MessageStatus.DEAD, 9, "Given up after 9 attempts"),
+    ],
+)
+def test_a_delivery_says_where_its_message_stands_in_words_that_read(
+    client, auth, status, attempts, said
+):
+    """A message to be retried once read "Will be tried again after 2 attempts": as if two
+    more attempts came before the next."""
+    ws, _ = _sign_in(auth)
+    lead = factories.lead(ws)
+    attempt = factories.delivery_attempt(lead)
+    message = db.session.get(OutboxMessage, attempt.message_id)
+    message.status, message.attempts = status, attempts
+    db.session.commit()
+
+    page = client.get(f"/p/leads/{lead.id}").get_data(as_text=True)
+
+    deliveries = page.split('id="lead-deliveries"')[1]
+    assert said in deliveries and "again after" not in deliveries
 
 
 def test_an_email_kept_in_the_dev_mailbox_is_not_said_to_be_delivered(client, auth):

@@ -176,6 +176,30 @@ def test_confirmed_erase_removes_the_rows_and_keeps_anonymous_records(client, au
     assert ada.id not in client.get("/p/leads").get_data(as_text=True)
 
 
+def test_erasing_the_last_rows_of_the_list_shows_its_empty_state(client, auth):
+    """The erased rows went and left the table's header alone on the page; a reload said "No
+    leads match". Rows still matching keep the table."""
+    ws = _sign_in(auth)
+    ada = factories.lead(ws, first_name="Ada", email="ada@example.com")
+    grace = factories.lead(ws, first_name="Grace", email="grace@example.com")
+
+    def erase(lead: Lead, return_to: str) -> str:
+        data = {
+            "csrf_token": csrf_token(client, "/p/leads"),
+            "erase_confirmed": "1",
+            "confirm_lead": [lead.id],
+            "return_to": return_to,
+        }
+        return client.post("/p/leads/bulk", data=data, headers=HTMX).get_data(as_text=True)
+
+    some_left = erase(ada, "/p/leads")
+    searched = erase(grace, "/p/leads?q=grace")
+
+    assert 'hx-target="#lead-bulk"' not in some_left
+    assert '<hx-partial hx-target="#lead-bulk" hx-swap="outerHTML">' in searched
+    assert "No leads match." in searched and "Clear the search and filters" in searched
+
+
 def test_export_selected_streams_only_those_leads(client, auth):
     ws = _sign_in(auth)
     ada = factories.lead(ws, email="ada@example.com")

@@ -262,6 +262,42 @@ def test_done_inline_removes_the_row_and_moves_the_journey_on(client, auth):
     assert step.id not in shown and other.id in shown and len(shown) == 2
 
 
+def test_done_on_the_last_task_inline_says_there_is_nothing_left(client, auth):
+    """The last row went and left the table's header alone on the page, with no word of it,
+    until a reload showed "Nothing to do here"."""
+    ws, _ = _sign_in(auth)
+    first, last = _task(ws, "Call Ada"), _task(ws, "Call Bob")
+
+    kept = _post(client, f"/p/tasks/{first.id}/done", {"view": "todo"}).get_data(as_text=True)
+    emptied = _post(client, f"/p/tasks/{last.id}/done", {"view": "todo"}).get_data(as_text=True)
+
+    assert "Nothing to do here" not in kept and 'id="task-list"' not in kept
+    assert '<div id="task-list" hx-swap-oob="true">' in emptied
+    assert "Nothing to do here." in emptied and _count(emptied, "todo") == 0
+    assert emptied.count('id="task-tabs"') == 1  # the tabs come once, inside the list
+
+
+def test_the_last_failed_step_skipped_inline_takes_needs_attention_away(client, auth):
+    ws, _ = _sign_in(auth)
+    funnel = factories.funnel(ws, name="Welcome")
+    factories.activity(factories.stage(funnel, "Hello"), ActivityKind.EMAIL_LEAD, "Welcome email")
+    failed = []
+    for email in ("ada@example.com", "bob@example.com"):
+        lead = factories.registered(factories.origin(funnel), email=email)
+        step = db.session.scalar(
+            db.select(JourneyStep).join(Journey).filter(Journey.lead_id == lead.id)
+        )
+        step.status, step.result = StepStatus.FAILED, {"error": "the template does not render"}
+        failed.append(step)
+    db.session.commit()
+
+    one_left = _post(client, f"/p/tasks/{failed[0].id}/skip").get_data(as_text=True)
+    none_left = _post(client, f"/p/tasks/{failed[1].id}/skip").get_data(as_text=True)
+
+    assert 'id="task-attention"' not in one_left
+    assert '<section id="task-attention" hx-swap-oob="delete">' in none_left
+
+
 def test_skip_inline_skips_the_task_and_completes_the_journey(client, auth):
     ws, _ = _sign_in(auth)
     step = _task(ws, "Call Ada")

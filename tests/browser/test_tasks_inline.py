@@ -1,5 +1,5 @@
 """My tasks in Chromium: a task done inline (the row goes, the counts follow, the journey moves
-on) and one assigned to me, without a reload."""
+on), one assigned to me and done, leaving "Nothing to do here", without a reload."""
 
 from __future__ import annotations
 
@@ -46,6 +46,11 @@ def test_a_task_is_done_and_another_assigned_inline(page: Page, live_server: str
     rows.first.get_by_role("button", name="Assign to me").click()
     expect(page.locator('[data-count="mine"]')).to_have_text("1")
     expect(rows.first.get_by_label("Assigned to")).to_have_value(person.id)
+    rows.first.get_by_role("button", name="Done Call them").click()
+    # The last row gone: the list says so, as a reload would, instead of a bare header.
+    expect(page.get_by_text("Nothing to do here.")).to_be_visible()
+    expect(page.locator("#task-list table")).to_have_count(0)
+    expect(page.locator('[data-count="todo"]')).to_have_text("0")
     assert page.evaluate("window.marker") == "same page"
     db.session.rollback()
     db.session.expire_all()

@@ -3,6 +3,7 @@ compiled from the committed .po files, and `make translations` doing both."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,3 +74,24 @@ def test_make_translations_extracts_updates_and_compiles(tmp_path):
         assert "100%" in run.stderr + run.stdout
         assert _messages(_po(copy, language)) == _messages(_po(ROOT / "translations", language))
         assert _messages(_mo(copy, language)) == _messages(_mo(ROOT / "translations", language))
+
+
+GETTEXT_NAMES = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext"}
+
+
+def test_no_translated_string_hides_inside_an_f_string():
+    """pybabel does not look inside f-strings: `f"{_('Enter an address like …')}"` was never
+    extracted and stayed English on German pages. Translate first, then format."""
+    hidden = []
+    for path in sorted((ROOT / "leadsite").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in GETTEXT_NAMES
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert hidden == []

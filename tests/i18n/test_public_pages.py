@@ -3,6 +3,7 @@ the browser's Accept-Language, or the language the lead registered in."""
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -10,8 +11,17 @@ import pytest
 from leadsite.backoffice.form_builder import default_form
 from leadsite.extensions import db
 from leadsite.journeys.emails import unsubscribe_token
-from leadsite.models import JourneyFile, Lead, OriginKind
-from leadsite.public.tokens import confirm_token
+from leadsite.models import (
+    ActivityKind,
+    DataPointType,
+    JourneyFile,
+    JourneyStep,
+    Lead,
+    OriginKind,
+)
+from leadsite.public.tokens import confirm_token, journey_action_token
+from leadsite.registration import LeadInput, RegistrationContext, register
+from tests import factories
 from tests.i18n.helpers import form_origin, registered_in
 from tests.public.helpers import post_form
 from tests.public.lead_steps import lead_journey, post_step
@@ -232,3 +242,44 @@ def test_numbers_on_the_journey_page_follow_the_lead_s_language(client, language
     body = client.get(sent.headers["Location"], headers={"Accept-Language": "en"})
 
     assert f'front.pdf <span class="hint">{size}</span>' in body.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "number", "email"),
+    [
+        ("de", "Team size muss eine Zahl sein", "Geben Sie eine Adresse wie name@example.com ein."),
+        ("fr", "Team size doit être un nombre", "Saisissez une adresse comme name@example.com."),
+        ("es", "Team size debe ser un número", "Introduzca una dirección como name@example.com."),
+    ],
+)
+def test_a_task_s_wrong_values_are_told_in_the_lead_s_language(client, language, number, email):
+    """Found from outside on a German journey page: "Team size must be a number" and "… braucht
+    ein @-Zeichen. Enter an address like name@example.com." (half a sentence in English: a
+    gettext call inside an f-string, which pybabel does not extract)."""
+    ws = factories.workspace()
+    factories.data_point(ws, "team_size", type=DataPointType.NUMBER, label="Team size")
+    factories.data_point(ws, "accountant", type=DataPointType.EMAIL, label="Accountant")
+    funnel = factories.funnel(ws, name="Onboarding")
+    stage = factories.stage(funnel, "About you")
+    factories.activity(
+        stage, ActivityKind.LEAD_TASK, "About you", data_points=["team_size", "accountant"]
+    )
+    origin = factories.origin(funnel, OriginKind.PAGE)
+    lead_input = LeadInput(email="ada@example.com", first_name="Ada", language=language)
+    journey = register(origin, lead_input, RegistrationContext()).journey
+    db.session.commit()
+    task = db.session.scalar(db.select(JourneyStep).filter_by(journey_id=journey.id))
+
+    response = client.post(
+        f"/j/{journey.access_token}/steps/{task.id}",
+        data={
+            "_token": journey_action_token(journey.id),
+            "data.team_size": "many",
+            "data.accountant": "books",
+        },
+    )
+
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert number in body and email in body
+    assert "must be" not in body and "Enter an address" not in body

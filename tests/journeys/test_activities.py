@@ -15,6 +15,7 @@ from leadsite.models import (
     DataPointType,
     Journey,
     JourneyStatus,
+    LeadStatus,
     StepStatus,
     Workspace,
     utcnow,
@@ -282,3 +283,20 @@ def test_data_points_reach_the_staff_notification() -> None:
 
     [message] = outbox("email")
     assert "team_size: 40" in message.payload["text"]
+
+
+def test_the_staff_notification_names_the_status_as_staff_see_it() -> None:
+    """It said "Status: new", the stored key, where every screen says "New" (or the name staff
+    renamed it to)."""
+    ws = factories.workspace()
+    db.session.scalar(
+        db.select(LeadStatus).filter_by(workspace_id=ws.id, key="new")
+    ).name = "Fresh lead"
+    funnel = factories.funnel(ws, notify_emails=["sales@example.com"])
+    factories.activity(factories.stage(funnel, "Welcome"), ActivityKind.NOTIFY_STAFF, "Tell")
+    journey = begin(factories.lead(ws), funnel, {})
+    run_step(steps(journey)["Tell"])
+
+    [message] = outbox("email")
+    assert "Status: Fresh lead" in message.payload["text"]
+    assert ">Fresh lead<" in message.payload["html"] and ">new<" not in message.payload["html"]

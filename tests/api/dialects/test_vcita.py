@@ -87,6 +87,12 @@ def test_every_documented_field_registers_the_lead_and_its_request(default_api):
     assert "List-Unsubscribe" in thanks.payload["headers"]
     [staff] = _emails("sales@example.com")
     assert "Jane Doe" in staff.payload["subject"]
+    # The owner is told what Jane asked for, not only that she registered.
+    assert "Request: Quote request" in staff.payload["text"]
+    assert (
+        "Service: Kitchen remodel" in staff.payload["text"] and "rooms: 2" in staff.payload["text"]
+    )
+    assert "Request: Quote request" in staff.payload["html"]
 
 
 def test_the_request_shows_on_the_leads_timeline(default_api, client, auth):
