@@ -128,7 +128,8 @@ def _import(ws, user, origin, run: bool) -> None:
 def _evidence(lead_id: str) -> None:
     """A document the lead uploaded and a signature it gave, as the journey page keeps them."""
     journey = db.session.scalar(db.select(Journey).filter_by(lead_id=lead_id))
-    upload = FileStorage(io.BytesIO(f"ID of Quillon Zephyrine, {DATA}".encode()), "quillon.pdf")
+    content = f"%PDF-1.4 ID of Quillon Zephyrine, {DATA}".encode()
+    upload = FileStorage(io.BytesIO(content), "quillon.pdf")
     store_upload(
         upload, journey=journey, step=None, config={}, uploaded_by="lead", ip="203.0.113.5"
     )

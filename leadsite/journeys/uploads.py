@@ -5,6 +5,12 @@ erasing the lead removes them with its rows. An activity chooses what it accepts
 `"accept"`, a list of file extensions (default `DEFAULT_ACCEPT`), and `"max_mb"`, at most
 `MAX_UPLOAD_BYTES` (10 MB). Views that take uploads raise their request's
 `max_content_length` to `UPLOAD_REQUEST_BYTES` for the one request.
+
+The name's extension is checked against the content too (`filetype`, magic numbers): a program
+is never kept whatever its name, and a format that always starts with its signature (PDF, the
+common images, Office's zip-based documents) must have it. Other names (`.txt`, `.heic`, a
+format staff added) are kept unless their content is a program: refusing them on a guess would
+turn away real documents.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import mimetypes
 from pathlib import PurePosixPath
 from typing import Any
 
+import filetype
 from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
@@ -25,6 +32,22 @@ from leadsite.models import Journey, JourneyFile, JourneyStep
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 256 * 1024  # the file and the form around it
 DEFAULT_ACCEPT = ("pdf", "png", "jpg", "jpeg", "gif", "webp", "heic", "doc", "docx", "txt")
+# What `filetype` may find in a file named with each extension whose format has a signature.
+OFFICE_ZIP = {"docx", "xlsx", "pptx", "zip"}  # a zip whose parts filetype may not recognize
+SIGNED = {
+    "pdf": {"pdf"},
+    "png": {"png", "apng"},
+    "jpg": {"jpg"},
+    "jpeg": {"jpg"},
+    "gif": {"gif"},
+    "webp": {"webp"},
+    "docx": OFFICE_ZIP,
+    "xlsx": OFFICE_ZIP,
+    "pptx": OFFICE_ZIP,
+}
+# Content never kept under another name: programs (Windows, Linux, WebAssembly, browser
+# extensions, Flash).
+PROGRAMS = {"exe", "elf", "wasm", "crx", "swf"}
 
 
 class UploadRefused(Exception):
@@ -77,6 +100,13 @@ def store_upload(
         raise UploadTooLarge(
             _("The file is larger than %(size)s MB.", size=format_number(limit // (1024 * 1024)))
         )
+    if not _content_is(extension, content):
+        raise UploadRefused(
+            _(
+                "The file's content is not a .%(extension)s file. Upload the document itself.",
+                extension=extension,
+            )
+        )
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     stored = JourneyFile(
         workspace_id=journey.workspace_id,
@@ -95,3 +125,14 @@ def store_upload(
     )
     db.session.add(stored)
     return stored
+
+
+def _content_is(extension: str, content: bytes) -> bool:
+    """Whether `content` can be what a file named `.extension` holds (see the module's
+    docstring): its signature where the format has one, and never a program under another
+    name."""
+    found = filetype.guess_extension(content)
+    if found in PROGRAMS and found != extension:
+        return False
+    expected = SIGNED.get(extension)
+    return expected is None or found in expected

@@ -14,6 +14,7 @@ from tests import factories
 from tests.public.lead_steps import lead_journey, post_step, step
 
 PDF = b"%PDF-1.4 front side"
+WINDOWS_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 50
 
 
 def _upload(client, journey, *files: tuple[bytes, str]):
@@ -63,6 +64,14 @@ def test_uploads_are_kept_and_the_step_is_done_once_enough_are_in(client):
         ([(b"", "empty.pdf")], 422, "The file is empty."),
         ([], 422, "Choose a file to upload."),
         ([(PDF, "ok.pdf"), (PDF, "bad.doc")], 422, "bad.doc: This type of file is not accepted"),
+        # Names that lie about the content (found from outside: a program named .pdf was kept)
+        (
+            [(WINDOWS_PROGRAM, "invoice.pdf")],
+            422,
+            "The file&#39;s content is not a .pdf file. Upload the document itself.",
+        ),
+        ([(b"just some text", "scan.png")], 422, "The file&#39;s content is not a .png file."),
+        ([(PDF, "ok.pdf"), (PDF, "photo.png")], 422, "photo.png: The file&#39;s content is not"),
     ],
 )
 def test_a_refused_upload_keeps_nothing_and_says_why_on_the_field(client, files, status, message):
