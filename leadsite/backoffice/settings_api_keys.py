@@ -12,7 +12,7 @@ from leadsite.backoffice.settings_forms import PUBLISHABLE, ApiKeyForm
 from leadsite.backoffice.workspace import administrator_required
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import ApiKey, Funnel, Origin, OriginKind, User
+from leadsite.models import ApiKey, Funnel, Membership, Origin, OriginKind, User
 
 TEMPLATE = "backoffice/settings/api_keys.html"
 
@@ -57,6 +57,20 @@ def _page(
         user.id: user.name or user.email
         for user in db.session.scalars(db.select(User).where(User.id.in_(creator_ids)))
     }
+    # A key outlives its maker's access (it is the workspace's integration): saying they are
+    # gone tells the administrators which keys to rotate.
+    still_here = set(
+        db.session.scalars(
+            db.select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.workspace_id == g.workspace.id,
+                Membership.user_id.in_(creator_ids),
+                Membership.active.is_(True),
+                User.active.is_(True),
+            )
+        )
+    )
     return render_page_or_block(
         TEMPLATE,
         block,
@@ -64,6 +78,7 @@ def _page(
         form=form,
         keys=keys,
         creators=creators,
+        deactivated_creators=set(creators) - still_here,
         origin_names=origin_names,
         **extra,
     )
