@@ -201,5 +201,6 @@ def test_the_api_keys_a_deactivated_administrator_made_keep_working_and_say_so(c
     answer = client.get("/api/v1/data-points", headers={"Authorization": f"Bearer {secret}"})
 
     assert "by ana@example.com (deactivated)" in page
+    assert page.count("its maker is deactivated: replace it if they kept the secret") == 1
     assert "by admin@example.com</span>" in page
     assert answer.status_code == 200
