@@ -7,12 +7,13 @@ from flask import abort, flash, g, redirect, url_for
 from werkzeug.wrappers import Response
 
 from leadsite import accounts
+from leadsite.access.members import active_among
 from leadsite.backoffice import bp
 from leadsite.backoffice.settings_forms import PUBLISHABLE, ApiKeyForm
 from leadsite.backoffice.workspace import administrator_required
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
-from leadsite.models import ApiKey, Funnel, Membership, Origin, OriginKind, User
+from leadsite.models import ApiKey, Funnel, Origin, OriginKind, User
 
 TEMPLATE = "backoffice/settings/api_keys.html"
 
@@ -59,18 +60,7 @@ def _page(
     }
     # A key outlives its maker's access (it is the workspace's integration): saying they are
     # gone tells the administrators which keys to rotate.
-    still_here = set(
-        db.session.scalars(
-            db.select(Membership.user_id)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.workspace_id == g.workspace.id,
-                Membership.user_id.in_(creator_ids),
-                Membership.active.is_(True),
-                User.active.is_(True),
-            )
-        )
-    )
+    still_here = active_among(g.workspace.id, creator_ids)
     return render_page_or_block(
         TEMPLATE,
         block,
