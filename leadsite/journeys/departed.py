@@ -57,7 +57,9 @@ def release_assignments(workspace_id: str, user: User) -> Released:
             )
             .order_by(JourneyStep.id)
             # PostgreSQL re-reads a row it waited for: a task done meanwhile is left alone.
-            .with_for_update(of=JourneyStep)
+            # FOR NO KEY UPDATE, as `lock_journey` and an UPDATE take: FOR UPDATE would also
+            # wait for the key-share locks of rows that refer to these.
+            .with_for_update(of=JourneyStep, key_share=True)
         )
     )
     who = {"id": user.id, "email": user.email, "name": user.name}
@@ -84,7 +86,10 @@ def release_assignments(workspace_id: str, user: User) -> Released:
             .join(Funnel, Funnel.id == Stage.funnel_id)
             .where(Funnel.workspace_id == workspace_id, Activity.assignee_id == user.id)
             .order_by(Activity.id)
-            .with_for_update(of=Activity)
+            # Not FOR UPDATE: a registration adding a step of this activity holds a key-share
+            # lock on it (the step's foreign key) until it commits, and may be waiting for a
+            # step locked above: each would wait for the other.
+            .with_for_update(of=Activity, key_share=True)
         )
     )
     for activity in activities:

@@ -18,6 +18,7 @@ from flask import Flask
 from leadsite.access import departures
 from leadsite.access.members import still_a_member
 from leadsite.backoffice.workspace import lock_memberships
+from leadsite.database import begin_write_transaction
 from leadsite.extensions import db
 from leadsite.journeys.tasks import assign_step
 from leadsite.models import (
@@ -92,7 +93,9 @@ def test_a_task_given_to_someone_as_they_are_deactivated_goes_back_to_the_team(
         token = csrf(admin, f"{server.url}/p/settings/users")
 
         # Cy's assignment is under way: it holds Cy's membership, as a member's change does,
-        # and has given the task to Bea (the write first, for SQLite).
+        # and has given the task to Bea (the write lock first, for SQLite).
+        db.session.rollback()
+        begin_write_transaction()
         assign_step(db.session.get(JourneyStep, step_id), bea.id)
         assert still_a_member(cy.id, ws.id)
         answer = _while_held(
@@ -118,6 +121,8 @@ def test_an_assignment_that_waited_for_the_deactivation_is_refused(
         token = csrf(manager, f"{server.url}/p/tasks")
 
         # Ada's deactivation of Bea is under way: every membership locked, Bea's deactivated.
+        db.session.rollback()
+        begin_write_transaction()
         departures.deactivate(db.session.get(Membership, bea_membership))
         lock_memberships(ws.id)
         answer = _while_held(
