@@ -204,3 +204,17 @@ def test_the_api_keys_a_deactivated_administrator_made_keep_working_and_say_so(c
     assert page.count("its maker is deactivated: replace it if they kept the secret") == 1
     assert "by admin@example.com</span>" in page
     assert answer.status_code == 200
+
+
+def test_the_funnel_says_which_of_its_notify_emails_are_not_sent_while_deactivated(client, auth):
+    ws, _ = _sign_in(auth)
+    ana = factories.user(ws, role=Role.MANAGER, email="ana@example.com")
+    funnel = factories.funnel(ws, notify_emails=["sales@example.com", "ana@example.com"])
+
+    before = client.get(f"/p/funnels/edit/{funnel.id}").get_data(as_text=True)
+    _deactivate(client, ana, ws)
+    after = client.get(f"/p/funnels/edit/{funnel.id}").get_data(as_text=True)
+
+    assert "Not sent while deactivated" not in before
+    assert "Not sent while deactivated: ana@example.com." in after
+    assert "sales@example.com" not in after.split("Not sent while deactivated")[1][:60]
