@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.orm import aliased
 
 from leadsite import accounts
 from leadsite.access.emails import queue_account_email
@@ -99,6 +100,59 @@ def withdraw_pending(workspace_id: str, email: str) -> int:
         .filter_by(workspace_id=workspace_id, email=email, accepted_at=None, revoked_at=None)
         .values(revoked_at=utcnow())
     ).rowcount
+
+
+def withdraw_sent_by(workspace_id: str, user_id: str) -> int:
+    """Withdraw the pending invitations `user_id` sent to this workspace, as they lose access
+    to it: someone who can no longer come in should not bring anyone in later either. How
+    many there were. An invitation accepted meanwhile stays accepted (PostgreSQL re-reads a
+    row it waited for)."""
+    return db.session.execute(
+        db.update(Invitation)
+        .filter_by(workspace_id=workspace_id, invited_by_id=user_id, accepted_at=None)
+        .where(Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow())
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def withdrawn_with_sender(workspace_id: str) -> list[tuple[Invitation, User]]:
+    """Invitations withdrawn whose sender is now deactivated here, and which would still work
+    otherwise (so the list empties as their 7 days pass), with the sender; newest first. An
+    email invited again since, or a member now, is left out: nothing is left to decide."""
+    now = utcnow()
+    sender_membership = aliased(Membership)
+    current = (
+        db.select(Invitation.email)
+        .filter_by(workspace_id=workspace_id, accepted_at=None, revoked_at=None)
+        .where(Invitation.expires_at > now)
+    )
+    members = (
+        db.select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id)
+    )
+    return [
+        (invitation, sender)
+        for invitation, sender in db.session.execute(
+            db.select(Invitation, User)
+            .join(User, User.id == Invitation.invited_by_id)
+            .join(
+                sender_membership,
+                (sender_membership.user_id == User.id)
+                & (sender_membership.workspace_id == workspace_id),
+            )
+            .where(
+                Invitation.workspace_id == workspace_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_not(None),
+                Invitation.expires_at > now,
+                sender_membership.active.is_(False) | User.active.is_(False),
+                Invitation.email.not_in(current),
+                Invitation.email.not_in(members),
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    ]
 
 
 def pending_invitations(workspace_id: str) -> list[Invitation]:

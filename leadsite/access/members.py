@@ -36,3 +36,21 @@ def a_member_now(user_id: str, workspace_id: str) -> bool:
     with db.engine.connect() as connection:
         found = connection.execute(_access(user_id, workspace_id)).first()
     return found is not None and all(found)
+
+
+def active_among(workspace_id: str, user_ids: set[str]) -> set[str]:
+    """Which of `user_ids` are active members of the workspace now (user and membership)."""
+    if not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            db.select(Membership.user_id)
+            .join(Membership.user)
+            .where(
+                Membership.workspace_id == workspace_id,
+                Membership.user_id.in_(sorted(user_ids)),
+                Membership.active.is_(True),
+                User.active.is_(True),
+            )
+        )
+    )

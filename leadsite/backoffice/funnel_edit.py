@@ -25,6 +25,7 @@ from leadsite.data_points import workspace_data_points
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx, render_page_or_block
 from leadsite.models import Funnel, FunnelStatus, Stage
+from leadsite.outbox.staff_email import deactivated_members
 
 EDIT_TEMPLATE = "backoffice/funnels/edit.html"
 
@@ -74,6 +75,10 @@ def edit_context(funnel: Funnel, **overrides: Any) -> dict[str, Any]:
         "describe_decisions": describe_decisions,
         "activity_summary": summary,
         "data_point_labels": {p.name: p.label for p in workspace_data_points(g.workspace.id)},
+        # Addresses left in the settings when their member was deactivated: said, not removed.
+        "skipped_recipients": sorted(
+            deactivated_members(funnel.workspace_id, funnel.notify_emails or [])
+        ),
     }
     context.update(overrides)
     return context

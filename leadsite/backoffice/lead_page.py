@@ -49,6 +49,7 @@ EVENT_LABELS = {
     event_types.JOURNEY_CANCELLED: "Journey cancelled",
     event_types.LEAD_REQUEST: "Request",
     event_types.LEAD_HELD: "Held: looked like a bot",
+    event_types.JOURNEY_TASK_UNASSIGNED: "Task unassigned",
 }
 
 
@@ -142,6 +143,11 @@ def event_summary(event: Event) -> str:
         return f"{text}: {payload['error']}" if payload.get("error") else text
     if event.type == event_types.LEAD_HELD:
         return str(payload.get("reason") or "")
+    if event.type == event_types.JOURNEY_TASK_UNASSIGNED:
+        step = payload.get("step") or {}
+        who = payload.get("previous_assignee") or {}
+        name = who.get("name") or who.get("email") or "its assignee"
+        return f"{step.get('title', '')}: {name} was deactivated; open to the team"
     if event.type in (
         event_types.JOURNEY_COMPLETED,
         event_types.JOURNEY_CREATED,

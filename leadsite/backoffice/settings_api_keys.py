@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, url_for
 from werkzeug.wrappers import Response
 
 from leadsite import accounts
+from leadsite.access.members import active_among
 from leadsite.backoffice import bp
 from leadsite.backoffice.settings_forms import PUBLISHABLE, ApiKeyForm
 from leadsite.backoffice.workspace import administrator_required
@@ -57,6 +58,9 @@ def _page(
         user.id: user.name or user.email
         for user in db.session.scalars(db.select(User).where(User.id.in_(creator_ids)))
     }
+    # A key outlives its maker's access (it is the workspace's integration): saying they are
+    # gone tells the administrators which keys to rotate.
+    still_here = active_among(g.workspace.id, creator_ids)
     return render_page_or_block(
         TEMPLATE,
         block,
@@ -64,6 +68,7 @@ def _page(
         form=form,
         keys=keys,
         creators=creators,
+        deactivated_creators=set(creators) - still_here,
         origin_names=origin_names,
         **extra,
     )

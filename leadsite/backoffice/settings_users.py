@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from leadsite.access import invitations
+from leadsite.access import departures, invitations
 from leadsite.backoffice import bp
 from leadsite.backoffice.settings_forms import RoleForm, UserForm
 from leadsite.backoffice.workspace import administrator_required, lock_memberships
@@ -57,6 +57,7 @@ def _page(form: UserForm, block: str = "users", status: int = 200, **extra: obje
         members=members(g.workspace.id),
         role_form=RoleForm(formdata=None),
         invitations=invitations.pending_invitations(g.workspace.id),
+        withdrawn=invitations.withdrawn_with_sender(g.workspace.id),
         **extra,
     )
 
@@ -149,15 +150,38 @@ def user_deactivate(membership_id: str) -> Response:
         return _refused("You cannot deactivate yourself.")
     if membership.is_administrator and not _administrators_left(membership):
         return _refused("The workspace needs at least one active administrator.")
-    membership.active = False
+    departure = departures.deactivate(membership)
     db.session.commit()
-    return _done(f"{user.email} is deactivated: they no longer have access to {g.workspace.name}.")
+    return _done(
+        f"{user.email} is deactivated: they no longer have access to {g.workspace.name}."
+        + _left_behind(departure)
+    )
+
+
+def _left_behind(departure: departures.Departure) -> str:
+    """What the deactivation did besides, in sentences (none when nothing)."""
+    said = ""
+    if departure.invitations:
+        said += f" {_count(departure.invitations, 'invitation')} they sent withdrawn."
+    if departure.tasks:
+        said += f" {_count(departure.tasks, 'open task')} now unassigned, for the team to pick up."
+    if departure.funnel_tasks:
+        said += (
+            f" {_count(departure.funnel_tasks, 'funnel task')} that named them now "
+            "assigned to nobody in particular."
+        )
+    return said
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @bp.post("/settings/users/<membership_id>/activate")
 @administrator_required
 def user_activate(membership_id: str) -> Response:
-    """Give a deactivated user access to this workspace again (and to no other)."""
+    """Give a deactivated user access to this workspace again (and to no other). What their
+    deactivation withdrew stays withdrawn: tasks others may have picked up, invitations."""
     membership = _membership_or_404(membership_id)
     membership.active = True
     db.session.commit()

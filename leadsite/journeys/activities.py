@@ -48,6 +48,7 @@ from leadsite.models import (
 from leadsite.outbox import event_types
 from leadsite.outbox.email import queue_email
 from leadsite.outbox.events import EventWriter
+from leadsite.outbox.staff_email import queue_staff_emails
 from leadsite.outbox.webhook_urls import webhook_url_problem
 from leadsite.representations import iso, journey_summary, lead_dict
 from leadsite.values import MAX_TAG
@@ -186,11 +187,14 @@ def _notify_staff(run: Run) -> Outcome:
         email = staff_email(run.lead, run.journey, run.data(), run.config, run.stage_name)
     except TemplateFailed as error:
         raise ActivityFailed(str(error)) from None
-    for address in valid:
-        queue_email(
-            run.lead.workspace_id, address, email.subject, email.text, email.html, run.lead.id
-        )
-    return Outcome({"to": valid, "invalid": invalid, "subject": email.subject})
+    sent, deactivated = queue_staff_emails(
+        run.lead.workspace_id, valid, email.subject, email.text, email.html, run.lead.id
+    )
+    if not sent:  # not a failure: the team chose to take these people's access away
+        reason = f"no one to notify: deactivated members only ({', '.join(deactivated)})"
+        return Outcome({"reason": reason, "deactivated": deactivated}, skipped=True)
+    result = {"to": sent, "invalid": invalid, "subject": email.subject}
+    return Outcome({**result, "deactivated": deactivated} if deactivated else result)
 
 
 def _webhook_url(config: dict[str, Any], allow_private: bool = True) -> str:

@@ -37,7 +37,7 @@ from leadsite.models import (
     User,
     utcnow,
 )
-from leadsite.outbox.email import queue_email
+from leadsite.outbox.staff_email import deactivated_members, queue_staff_emails
 from leadsite.representations import iso
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,12 @@ def _status_code(message: OutboxMessage) -> int | None:
 
 
 def staff_recipients(funnel: Funnel) -> list[str]:
-    """The funnel's notify emails, else the workspace's active administrators."""
+    """The funnel's notify emails but deactivated members', else (none left) the workspace's
+    active administrators."""
     valid, _ = notify_recipients(list(funnel.notify_emails or []))
-    if valid:
-        return valid
+    gone = deactivated_members(funnel.workspace_id, valid)
+    if kept := [address for address in valid if address not in gone]:
+        return kept
     return list(
         db.session.scalars(
             db.select(User.email)
@@ -142,6 +144,7 @@ def staff_recipients(funnel: Funnel) -> list[str]:
                 Membership.workspace_id == funnel.workspace_id,
                 Membership.role == Role.ADMINISTRATOR,
                 Membership.active.is_(True),
+                User.active.is_(True),
             )
             .order_by(User.email)
         )
@@ -172,5 +175,6 @@ def notify_failure(journey: Journey, step: JourneyStep, error: str) -> None:
     subject = f"A webhook step failed: {step.title} ({lead.display_name}, {funnel.name})"
     text = render_template("emails/staff_notification.txt", **context)
     html = render_template("emails/staff_notification.html", **context)
-    for address in staff_recipients(funnel):
-        queue_email(journey.workspace_id, address, subject[:200], text, html, lead.id)
+    queue_staff_emails(
+        journey.workspace_id, staff_recipients(funnel), subject[:200], text, html, lead.id
+    )

@@ -18,6 +18,7 @@ from leadsite.extensions import db
 from leadsite.models import Channel, OutboxMessage, WebhookEndpoint, Workspace, utcnow
 from leadsite.outbox import failures, http, mail
 from leadsite.outbox.signing import signature_header
+from leadsite.outbox.staff_email import NOT_SENT, addressed_to_deactivated
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class Batch:
 
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     workspaces: dict[str, Workspace] = field(default_factory=dict)
+    # Staff emails whose recipient the workspace deactivated since they were queued.
+    to_deactivated: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class WebhookRequest:
 
 
 def load_batch(messages: list[OutboxMessage]) -> Batch:
-    """The messages' endpoints and workspaces, two SELECTs for the whole batch."""
+    """The messages' endpoints and workspaces, and the staff emails not to send: a SELECT
+    each for the whole batch."""
     batch = Batch()
     endpoint_ids = {m.endpoint_id for m in messages if m.endpoint_id}
     if endpoint_ids:
@@ -72,6 +76,9 @@ def load_batch(messages: list[OutboxMessage]) -> Batch:
     if workspace_ids:
         query = db.select(Workspace).where(Workspace.id.in_(workspace_ids))
         batch.workspaces = {workspace.id: workspace for workspace in db.session.scalars(query)}
+    batch.to_deactivated = addressed_to_deactivated(
+        [m for m in messages if m.channel == Channel.EMAIL]
+    )
     db.session.commit()  # no transaction (and no lock) is held while the network is used
     return batch
 
@@ -129,7 +136,11 @@ def deliver_batch(
     others: list[OutboxMessage] = []
     for message in messages:
         endpoint = batch.endpoints.get(message.endpoint_id or "")
-        if message.channel != Channel.WEBHOOK:
+        if message.id in batch.to_deactivated:
+            outcomes[message.id] = Outcome(
+                False, error=NOT_SENT.format(to=message.target), gone=True
+            )
+        elif message.channel != Channel.WEBHOOK:
             others.append(message)
         elif endpoint is not None and not endpoint.active:
             outcomes[message.id] = ENDPOINT_DISABLED

@@ -19,6 +19,8 @@ JOURNEY_STARTED = "journey.started"
 # A request the lead made as they registered (vcita's `request_title` and its data).
 LEAD_REQUEST = "lead.request"
 LEAD_HELD = "lead.held"  # a public form submission kept for staff to accept or delete
+# A staff task given back to the team: its assignee was deactivated (`journeys.departed`).
+JOURNEY_TASK_UNASSIGNED = "journey.task_unassigned"
 
 WEBHOOK_EVENTS = (
     LEAD_CREATED,

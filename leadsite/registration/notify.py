@@ -15,6 +15,7 @@ from leadsite.journeys.emails import TemplateFailed, greeting_body, lead_email, 
 from leadsite.models import Funnel, Journey, Lead
 from leadsite.outbox.email import queue_email
 from leadsite.outbox.notifications import queue_registration_sms
+from leadsite.outbox.staff_email import queue_staff_emails
 
 
 def thank_you(lead: Lead) -> dict[str, str]:
@@ -70,7 +71,6 @@ def queue_notifications(
             email = staff_email(lead, journey, {}, {"note": request_note(request)}, "")
         except TemplateFailed:  # only a staff-written subject can fail; there is none here
             return
-        for address in valid:
-            queue_email(lead.workspace_id, address, email.subject, email.text, email.html, lead.id)
+        queue_staff_emails(lead.workspace_id, valid, email.subject, email.text, email.html, lead.id)
     if "sms" in asked and not created:
         queue_registration_sms(funnel, lead)
