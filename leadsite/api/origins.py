@@ -88,11 +88,11 @@ def _problems(kind: str, changes: dict[str, Any]) -> list[FieldError]:
     for item in changes.get("allowed_domains") or []:
         if (problem := domain_problem(item)) is not None:
             errors.append(FieldError("allowed_domains", problem, item))
-    if changes.get("redirect_url"):
+    if redirect_url := changes.get("redirect_url"):
         try:
-            values.url(changes["redirect_url"])
+            values.url(redirect_url)
         except values.Invalid as error:
-            errors.append(FieldError("redirect_url", f"Redirect URL {error}", None))
+            errors.append(FieldError("redirect_url", f"Redirect URL {error}", redirect_url))
     if changes.get("mapping"):
         if kind != OriginKind.API:
             errors.append(FieldError("mapping", "Only API origins take a mapping"))
