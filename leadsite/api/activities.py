@@ -124,8 +124,6 @@ def update_activity(activity_id: str) -> Response:
     """Change the title, or replace the settings (checked as on creation); its kind is fixed."""
     activity = _activity_or_404(activity_id)
     patch = ActivityPatch.model_validate(read_body(request))
-    if "title" in patch.model_fields_set and patch.title is None:
-        return validation_response([FieldError("title", "title cannot be null")])
     if patch.config is not None:
         if errors := activity_errors(activity.kind, patch.config):
             return validation_response(errors)

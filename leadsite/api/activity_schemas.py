@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadsite.models import ActivityKind
+
 CONFIG_DESCRIPTION = (
     'The kind\'s settings, e.g. `email_lead`: `{"subject", "body"}` (Jinja text reading '
     "`lead.<field>`, `data.<data point>`, `journey_url`, `funnel`: an unknown variable is "
@@ -16,7 +18,7 @@ CONFIG_DESCRIPTION = (
 class ActivityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(min_length=1, max_length=20)
+    kind: ActivityKind
     title: str = Field(min_length=1, max_length=200)
     config: dict[str, Any] = Field(default_factory=dict, description=CONFIG_DESCRIPTION)
 
@@ -24,7 +26,8 @@ class ActivityIn(BaseModel):
 class ActivityPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, min_length=1, max_length=200)
+    # Left out: kept; null is refused (an activity always has a title).
+    title: str = Field(None, min_length=1, max_length=200)
     config: dict[str, Any] | None = Field(None, description=CONFIG_DESCRIPTION)
 
 

@@ -15,6 +15,13 @@ from leadsite.api.lookup import scoped_or_404
 from leadsite.api.openapi import operation, query_param
 from leadsite.models import Funnel, Scope, utcnow
 
+# A day, or empty for the default.
+DAY = {
+    "type": "string",
+    "anyOf": [{"format": "date"}, {"pattern": r"^\s*$"}],
+    "pattern": r"^\s*(?:\d{4}-\d{2}-\d{2})?\s*$",
+}
+
 
 @bp.get("/funnels/<funnel_id>/analytics")
 @operation(
@@ -24,14 +31,12 @@ from leadsite.models import Funnel, Scope, utcnow
         query_param(
             "from",
             f"First day (UTC, YYYY-MM-DD), inclusive; default {DEFAULT_DAYS - 1} days before `to`",
-            format="date",
-            type="string",
+            **DAY,
         ),
         query_param(
             "to",
             f"Last day (UTC), inclusive; default today. At most {MAX_DAYS} days in all",
-            format="date",
-            type="string",
+            **DAY,
         ),
         query_param("origin", "Only this origin of the funnel (id)"),
     ],

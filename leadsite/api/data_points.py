@@ -23,6 +23,7 @@ from leadsite.data_points import DataPointInUse, name_taken
 from leadsite.errors import api_error
 from leadsite.extensions import db
 from leadsite.models import DataPoint, DataPointType, Scope
+from leadsite.registration import FieldError
 from leadsite.representations import iso
 
 ERRORS = (400, 401, 404, 409, 413, 415, 422, 429)
@@ -44,16 +45,9 @@ def data_point_dict(point: DataPoint) -> dict[str, Any]:
 
 def _choices_error(point_type: str, choices: list[str]) -> Response | None:
     if point_type == DataPointType.CHOICE and not choices:
-        return api_error(
-            422,
-            "Validation failed",
-            "VALIDATION_ERROR",
-            {
-                "field": "choices",
-                "value": None,
-                "message": "A choice data point needs at least one choice",
-            },
-        )
+        message = "A choice data point needs at least one choice"
+        error = FieldError("choices", message, choices).as_dict()
+        return api_error(422, "Validation failed", "VALIDATION_ERROR", error, [error])
     return None
 
 

@@ -10,7 +10,13 @@ from werkzeug.wrappers import Response
 from leadsite.api import bp
 from leadsite.api.body import InvalidJSON
 from leadsite.errors import api_error
-from leadsite.registration import Duplicate, FieldError, RegistrationError, ValidationFailed
+from leadsite.registration import (
+    Duplicate,
+    FieldError,
+    RegistrationError,
+    ValidationFailed,
+    shown_value,
+)
 
 
 def validation_response(errors: list[FieldError]) -> Response:
@@ -25,9 +31,8 @@ def pydantic_errors(error: ValidationError, prefix: str = "") -> list[FieldError
         path = ""
         for part in item["loc"]:
             path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
-        value: Any = item.get("input")
-        if not isinstance(value, str | int | float | bool) and value is not None:
-            value = None
+        # A missing field's "input" is the object that lacks it: nothing was sent there.
+        value: Any = None if item["type"] == "missing" else item.get("input")
         result.append(FieldError(prefix + path or "body", item["msg"], value))
     return result
 
@@ -49,7 +54,7 @@ def handle_registration_error(error: RegistrationError) -> Response:
     if isinstance(error, Duplicate):
         details = {
             "field": error.identifier,
-            "value": error.value,
+            "value": shown_value(error.value),
             "message": f"A lead with this {error.identifier.replace('_', ' ')} already exists",
             "existingLeadId": error.existing_lead_id,
         }

@@ -61,7 +61,11 @@ def _decode_cursor(cursor: str) -> str | None:
         query_param("cursor", "The `next_cursor` of the previous page"),
         query_param("lead", "Journeys of this lead (id)"),
         query_param("funnel", "Journeys in this funnel (id)"),
-        query_param("status", "awaiting, active, completed or cancelled", enum=list(JourneyStatus)),
+        query_param(
+            "status",
+            "awaiting, active, completed or cancelled (empty: all)",
+            enum=[*JourneyStatus, ""],
+        ),
     ],
     responses={200: ("A page of journeys", JourneyListResponse)},
     scope=Scope.LEADS_READ,

@@ -34,12 +34,15 @@ def _journey_data(errors: list[FieldError], raw: Any) -> list[JourneyDataInput]:
     if isinstance(raw, dict):
         return [JourneyDataInput(name, value) for name, value in raw.items()]
     if not isinstance(raw, list):
-        errors.append(FieldError("journey_data", "JourneyData must be a list of {Name, Value}"))
+        message = "JourneyData must be a list of {Name, Value}"
+        errors.append(FieldError("journey_data", message, raw))
         return []
     items = []
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
-            errors.append(FieldError(f"journey_data[{index}]", "Each item must be {Name, Value}"))
+            errors.append(
+                FieldError(f"journey_data[{index}]", "Each item must be {Name, Value}", item)
+            )
             continue
         keys = {canonical(str(key)): value for key, value in item.items()}
         items.append(JourneyDataInput(keys.get("name"), keys.get("value")))
@@ -62,7 +65,7 @@ def lead_input_from_body(
         try:
             ip = values.ip_address(body.ip)
         except values.Invalid as error:
-            errors.append(FieldError("ip", f"Ip {error}", body.ip[:100]))
+            errors.append(FieldError("ip", f"Ip {error}", body.ip))
             ip = request.remote_addr
     lead_input = LeadInput(
         email=body.email,

@@ -112,6 +112,14 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
         return None
 
 
+# What `values.timestamp` reads; empty: no bound.
+WHEN = {
+    "type": "string",
+    "anyOf": [{"format": "date"}, {"format": "date-time"}, {"pattern": r"^\s*$"}],
+    "pattern": r"^\s*(?:\d{4}-\d{2}-\d{2}.*)?$",
+}
+
+
 @bp.get("/leads")
 @operation(
     summary="List leads, newest first",
@@ -133,8 +141,8 @@ def _datetime_arg(name: str, errors: list[FieldError]) -> datetime | None:
         query_param("status", "Leads with this status"),
         query_param("tag", "Leads with this tag"),
         query_param("q", "First name, last name, email or phone starting with this"),
-        query_param("created_after", "ISO 8601 date-time", format="date-time"),
-        query_param("created_before", "ISO 8601 date-time", format="date-time"),
+        query_param("created_after", "ISO 8601 date or date-time (UTC without an offset)", **WHEN),
+        query_param("created_before", "ISO 8601 date or date-time (UTC without an offset)", **WHEN),
         query_param(
             "held",
             "`true`: only held leads (public form submissions that looked like a bot's, "

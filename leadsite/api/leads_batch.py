@@ -143,7 +143,7 @@ def _read_items() -> list[Any] | Response:
 def _lead_input(item: Any) -> tuple[LeadInput, RegistrationContext] | Outcome:
     """One item read as the single endpoint reads its body, or its rejection."""
     if not isinstance(item, dict):
-        error = FieldError("body", "Each item must be a registration body (a JSON object)")
+        error = FieldError("body", "Each item must be a registration body (a JSON object)", item)
         return Outcome.refused(ValidationFailed([error]))
     try:
         refuse_unstorable_text(item)

@@ -82,10 +82,11 @@ def target_problem(target: str) -> str | None:
 def check_mapping(raw: Any) -> tuple[dict[str, str], list[FieldError]]:
     """A mapping as stored (target -> expression) and every problem found in it."""
     if not isinstance(raw, dict):
-        return {}, [FieldError("mapping", "The mapping must be an object of target to expression")]
+        message = "The mapping must be an object of target to expression"
+        return {}, [FieldError("mapping", message, raw)]
     errors: list[FieldError] = []
     if len(raw) > MAX_RULES:
-        errors.append(FieldError("mapping", f"At most {MAX_RULES} mapped fields"))
+        errors.append(FieldError("mapping", f"At most {MAX_RULES} mapped fields", raw))
     mapping: dict[str, str] = {}
     for target, expression in raw.items():
         where = f"mapping.{target}"
@@ -94,11 +95,11 @@ def check_mapping(raw: Any) -> tuple[dict[str, str], list[FieldError]]:
             errors.append(FieldError(where, problem, target))
             continue
         if not isinstance(expression, str) or not expression.strip():
-            errors.append(FieldError(where, "The expression must be a JMESPath text"))
+            errors.append(FieldError(where, "The expression must be a JMESPath text", expression))
             continue
         expression = expression.strip()
         if len(expression) > MAX_EXPRESSION:
-            errors.append(FieldError(where, f"At most {MAX_EXPRESSION} characters"))
+            errors.append(FieldError(where, f"At most {MAX_EXPRESSION} characters", expression))
             continue
         try:
             compiled(expression)

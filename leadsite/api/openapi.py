@@ -109,6 +109,68 @@ def _path_and_params(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return path, params
 
 
+FORM_NOTE = (
+    "the flat fields; journey data, webhook input, metadata and consent go as JSON text "
+    '(`JourneyData=[{"Name":"company","Value":"Acme"}]`), a list as the key repeated.'
+)
+
+
+def _scalar_branches(schema: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The branches of a property's schema a form field can carry (no null: a form cannot send
+    one), or None when one is structured (an object, a model, a list of those)."""
+    branches = schema.get("anyOf") or [schema]
+    kept = []
+    for branch in branches:
+        types = branch.get("type")
+        if "$ref" in branch or types == "object" or branch.get("additionalProperties"):
+            return None
+        if types == "array" and "$ref" in branch.get("items", {}):
+            return None
+        if isinstance(types, list):
+            types = [name for name in types if name != "null"]
+            if "object" in types:
+                return None
+            kept.append({**branch, "type": types})
+        elif types != "null":
+            kept.append(branch)
+    return kept
+
+
+def form_schema(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
+    """A body model's schema as a form-encoded body carries it: its flat fields, none of them
+    null (a form cannot send one). Structured fields are left out: a form sends those it can
+    (journey data, webhook input, metadata, consent) as JSON text, which no schema describes.
+    None when a field it requires is structured (a body no form sends)."""
+    if "properties" not in schema:
+        # One of several bodies (Kohomai's nested or flat): those a form can send.
+        branches = [
+            form_schema(defs[branch["$ref"].rsplit("/", 1)[-1]], defs)
+            for branch in schema.get("anyOf", [])
+            if "$ref" in branch
+        ]
+        kept = [branch for branch in branches if branch is not None]
+        if not kept:
+            return None
+        words = {k: v for k, v in schema.items() if k not in ("anyOf", "examples")}
+        return {**words, **kept[0]} if len(kept) == 1 else {**words, "anyOf": kept}
+    properties = {}
+    for name, prop in schema["properties"].items():
+        # What stands beside the branches: title, description, format, pattern...
+        words = {k: v for k, v in prop.items() if k not in ("anyOf", "type", "default")}
+        branches = _scalar_branches(prop)
+        if branches is None:
+            continue
+        properties[name] = (
+            {**words, **branches[0]} if len(branches) == 1 else {**words, "anyOf": branches}
+        )
+    if set(schema.get("required", ())) - set(properties):
+        return None
+    description = "Form-encoded: " + FORM_NOTE
+    # The JSON examples hold structured fields, which a form would send as something else.
+    kept = {key: value for key, value in schema.items() if key not in ("examples", "example")}
+    return {**kept, "properties": properties, "description": description}
+
+
 def build_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(model, "validation") for model in _models()],
@@ -158,9 +220,16 @@ def build_document() -> dict[str, Any]:
                     entry["security"].append({"publishableKey": []})
             if op.body is not None:
                 content = {"application/json": {"schema": _ref(op.body)}}
-                if op.form_body:
-                    content["application/x-www-form-urlencoded"] = {"schema": _ref(op.body)}
-                entry["requestBody"] = {"required": True, "content": content}
+                defs = schemas["$defs"]
+                form = f"{op.body.__name__}Form"
+                if op.form_body and form not in defs:
+                    defs[form] = form_schema(defs[op.body.__name__], defs)
+                if op.form_body and defs[form] is not None:
+                    content["application/x-www-form-urlencoded"] = {
+                        "schema": {"$ref": f"#/components/schemas/{form}"}
+                    }
+                # A PATCH without a body changes nothing, and answers the resource as it is.
+                entry["requestBody"] = {"required": method != "PATCH", "content": content}
             paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",
@@ -172,13 +241,14 @@ def build_document() -> dict[str, Any]:
             "(`lsk_`) holds scopes: `leads:write` (register, edit and erase leads), `leads:read` "
             "(read leads, journeys, funnels and data points) and `admin` (data points, webhooks "
             "and deliveries); each operation names the one it needs. A publishable key (`lpk_`) "
-            "only registers leads, from web pages on its origins' allowed domains.",
+            "only registers leads, from web pages on its origins' allowed domains. No text may "
+            "hold a NUL character (U+0000), in a body, a query or a path: `400 INVALID_JSON`.",
         },
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "security": [{"bearerAuth": []}],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": {k: v for k, v in schemas.get("$defs", {}).items() if v is not None},
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

@@ -88,11 +88,11 @@ def _problems(kind: str, changes: dict[str, Any]) -> list[FieldError]:
     for item in changes.get("allowed_domains") or []:
         if (problem := domain_problem(item)) is not None:
             errors.append(FieldError("allowed_domains", problem, item))
-    if changes.get("redirect_url"):
+    if redirect_url := changes.get("redirect_url"):
         try:
-            values.url(changes["redirect_url"])
+            values.url(redirect_url)
         except values.Invalid as error:
-            errors.append(FieldError("redirect_url", f"Redirect URL {error}", None))
+            errors.append(FieldError("redirect_url", f"Redirect URL {error}", redirect_url))
     if changes.get("mapping"):
         if kind != OriginKind.API:
             errors.append(FieldError("mapping", "Only API origins take a mapping"))
@@ -166,9 +166,6 @@ def update_origin(origin_id: str) -> Response:
     origin = scoped_or_404(Origin, origin_id, "origin")
     patch = OriginPatch.model_validate(read_body(request))
     changes = patch.model_dump(include=patch.model_fields_set - {"rotate_hook_secret"})
-    for name in ("name", "active", "allowed_domains"):
-        if name in changes and changes[name] is None:
-            return validation_response([FieldError(name, f"{name} cannot be null")])
     if errors := _problems(origin.kind, changes):
         return validation_response(errors)
     if patch.rotate_hook_secret and origin.kind != OriginKind.API:
@@ -198,7 +195,9 @@ def update_origin(origin_id: str) -> Response:
         ),
         query_param("cursor", "The `next_cursor` of the previous page"),
         query_param(
-            "outcome", "Only calls with this outcome", enum=[o.value for o in IngestOutcome]
+            "outcome",
+            "Only calls with this outcome (empty: all)",
+            enum=[o.value for o in IngestOutcome] + [""],
         ),
     ],
     responses={200: ("A page of entries (kept 30 days)", IngestionLogResponse)},

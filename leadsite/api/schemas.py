@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, WithJsonSchema
 
 from leadsite.models import DataPointType, JourneyStatus, StepStatus
 from leadsite.outbox.event_types import WEBHOOK_EVENTS
+from leadsite.values import FALSE_WORDS, TRUE_WORDS
 
 JourneyStatusText = Annotated[
     str, WithJsonSchema({"type": "string", "enum": [s.value for s in JourneyStatus]})
@@ -45,12 +46,41 @@ JourneyDataField = Annotated[
         }
     ),
 ]
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+# The words `values.boolean` reads, in any case, around spaces.
+FLAG_WORDS = "|".join(_any_case(word) for word in sorted(TRUE_WORDS | FALSE_WORDS) if word)
 Flag = Annotated[
     Any,
     WithJsonSchema(
         {
-            "type": ["boolean", "string", "integer", "null"],
-            "description": "true/false, 1/0, yes/no, on/off",
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "integer", "enum": [0, 1]},
+                {"type": "string", "pattern": rf"^\s*(?:{FLAG_WORDS})?\s*$"},
+                {"type": "null"},
+            ],
+            "description": "true/false, 1/0, yes/no, y/n, on/off, checked; empty: false",
+        }
+    ),
+]
+
+
+IpAddress = Annotated[
+    str | None,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "ipv4"},
+                {"type": "string", "format": "ipv6"},
+                {"type": "string", "maxLength": 0},
+                {"type": "null"},
+            ],
+            "description": "The lead's IP address; default: the caller's.",
         }
     ),
 ]
@@ -61,10 +91,28 @@ class JourneyDataItem(BaseModel):
     Value: Any = None
 
 
+# The patterns below are the document's (`json_schema_extra`): the views check the values
+# themselves, with messages that say what to write.
+# An absolute http(s) URL as `values.parse_url` takes it: scheme (any case), host name, port
+# from 1 to 65535, then no control character. A webhook's must also be a public address
+# (unless the server allows private ones), which no pattern says.
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+HTTP_URL = (
+    rf"^\s*[Hh][Tt][Tt][Pp][Ss]?://{_LABEL}(?:\.{_LABEL})*\.?(?::{_PORT})?"
+    r"(?:[/?#][^\x00-\x1f\x7f]*)?\s*$"
+)
+# Where an empty text means none.
+HTTP_URL_OR_EMPTY = rf"^\s*$|{HTTP_URL}"
+WEBHOOK_URL = HTTP_URL
+# A region as `values.region` reads it (which regions exist, no pattern says).
+REGION = r"^\s*(?:[A-Za-z]{2})?\s*$"
+
+
 class WebhookInputBody(BaseModel):
     """Where to send this lead's events (keys matched ignoring case: `Url`, `url`)."""
 
-    url: str
+    url: str = Field(json_schema_extra={"pattern": WEBHOOK_URL})
     events: list[Annotated[str, WithJsonSchema({"enum": list(WEBHOOK_EVENTS)})]] | None = None
     secret: str | None = None
 
@@ -102,14 +150,18 @@ class RegistrationBody(BaseModel):
         None, description="One of the workspace's status keys (Settings, Statuses); others: 422."
     )
     source: str | None = None
-    source_url: str | None = Field(None, description="The page the lead signed up on (`__url`).")
+    source_url: str | None = Field(
+        None,
+        description="The page the lead signed up on (`__url`).",
+        json_schema_extra={"pattern": HTTP_URL_OR_EMPTY},
+    )
     language: str | None = Field(
         None,
         description="The language the lead speaks: `en`, `de`, `fr` or `es` (`de-AT` is `de`). "
         "Their journey page and emails use it; default: English.",
     )
     referrer: str | None = None
-    ip: str | None = Field(None, description="The lead's IP address; default: the caller's.")
+    ip: IpAddress = None
     tags: Tags = None
     metadata: dict[str, Any] | None = Field(None, description="Merged into custom fields.")
     custom_fields: dict[str, Any] = Field(
@@ -118,10 +170,14 @@ class RegistrationBody(BaseModel):
     utm: dict[str, Any] | None = None
     opt_in: Flag = None
     sms_opt_in: Flag = None
-    country_code: str | None = Field(None, description="Reads phone numbers without +country.")
+    country_code: str | None = Field(
+        None,
+        description="Reads phone numbers without +country.",
+        json_schema_extra={"pattern": REGION},
+    )
     must_exist: Flag = None
     do_not_reset_opt_out: Flag = None
-    redirect_url: str | None = Field(None, json_schema_extra={"format": "uri"})
+    redirect_url: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_OR_EMPTY})
     journey_data: JourneyDataField = None
     webhook_input: WebhookInputBody | None = None
     consent: dict[str, Any] | None = None
@@ -243,10 +299,23 @@ class RegistrationResponse(BaseModel):
 MAX_BATCH = 500
 
 
-class BatchBody(RootModel[list[RegistrationBody]]):
+# Any item is taken: one that is not a registration body is rejected on its own, in its result,
+# and the others go on (the batch answers 200).
+BatchItem = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": "A registration: the single endpoint's JSON body "
+            "(`RegistrationBody`). An item that is not one is rejected in its own result."
+        }
+    ),
+]
+
+
+class BatchBody(RootModel[list[BatchItem]]):
     """Up to 500 registrations, each the single endpoint's JSON body (`RegistrationBody`)."""
 
-    root: list[RegistrationBody] = Field(min_length=1, max_length=MAX_BATCH)
+    root: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class BatchItemOut(BaseModel):
@@ -301,8 +370,11 @@ class LeadPatch(BaseModel):
     first_name: str | None = None
     last_name: str | None = None
     address: str | None = None
-    status: str | None = Field(
-        None, description="One of the workspace's status keys (Settings, Statuses); others: 422."
+    # Not nullable: a lead always has a status.
+    status: str = Field(
+        None,
+        json_schema_extra={"pattern": r"\S"},  # checked by the pipeline, with its message
+        description="One of the workspace's status keys (Settings, Statuses); others: 422.",
     )
     tags: list[str] | None = None
     custom_fields: dict[str, Any] | None = None
@@ -410,7 +482,14 @@ class FunnelResponse(BaseModel):
 
 
 class DataPointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A choice data point is refused without its choices.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "choice"}}, "required": ["type"]},
+            "then": {"properties": {"choices": {"minItems": 1}}, "required": ["choices"]},
+        },
+    )
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
     label: str | None = Field(None, max_length=120)
@@ -429,7 +508,7 @@ class DataPointPatch(BaseModel):
         None, max_length=100
     )
     help_text: str | None = Field(None, max_length=300)
-    archived: bool | None = Field(
+    archived: StrictBool | None = Field(
         None, description="`true` archives it (kept, offered in no new form); `false` restores it."
     )
 
@@ -459,21 +538,21 @@ class DataPointListResponse(BaseModel):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000)
+    url: str = Field(max_length=2000, json_schema_extra={"pattern": WEBHOOK_URL})
     events: list[Literal[WEBHOOK_EVENTS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1
     )
     description: str | None = Field(None, max_length=200)
-    active: bool = True
+    active: StrictBool = True
 
 
 class WebhookPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(None, max_length=2000)
+    url: str | None = Field(None, max_length=2000, json_schema_extra={"pattern": WEBHOOK_URL})
     events: list[Literal[WEBHOOK_EVENTS]] | None = Field(None, min_length=1)  # type: ignore[valid-type]
     description: str | None = Field(None, max_length=200)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class WebhookOut(BaseModel):

@@ -62,7 +62,7 @@ def _convert(lead: Lead, changes: dict[str, Any], region: str) -> dict[str, Any]
                 FieldError(
                     name,
                     f"{name.replace('_', ' ').capitalize()} {error}",
-                    value if isinstance(value, str | int | bool) else None,
+                    value,
                 )
             )
     if result.get("status", "") is None:

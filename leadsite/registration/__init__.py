@@ -11,6 +11,7 @@ from leadsite.registration.errors import (
     NotFound,
     RegistrationError,
     ValidationFailed,
+    shown_value,
 )
 from leadsite.registration.inputs import (
     NOTIFICATIONS,
@@ -43,4 +44,5 @@ __all__ = [
     "check_open",
     "register",
     "register_many",
+    "shown_value",
 ]

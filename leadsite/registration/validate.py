@@ -65,12 +65,11 @@ class _Collector:
         try:
             return convert(raw)
         except values.Invalid as error:
-            shown = raw if isinstance(raw, str | int | float | bool) or raw is None else str(raw)
             message = str(error)
             # Our messages finish "<Field> ..."; a library's are whole sentences already.
             if message[:1].islower():
                 message = f"{label(name)} {message}"
-            self.errors.append(FieldError(name, message, shown))
+            self.errors.append(FieldError(name, message, raw))
             return None
 
     def fail(self, name: str, message: str, value: Any = None) -> None:

@@ -280,7 +280,7 @@ def _find_lead(origin: Origin, fields: dict[str, object], controls: Controls) ->
             return db.session.scalar(query.where(Lead.phone == number))
     except Invalid as error:
         name = "email" if fields.get("email") else "phone_number"
-        raise ValidationFailed([FieldError(name, f"{name} {error}", None)]) from None
+        raise ValidationFailed([FieldError(name, f"{name} {error}", fields[name])]) from None
     code = read_code(controls.referral_code)
     if code:
         return db.session.scalar(query.where(Lead.social_id == code))

@@ -124,7 +124,7 @@ def _prepend_calling_code(fields: dict[str, Any]) -> None:
     """KickoffLabs puts `country_code` before the phone number; a region (`GB`) stays one."""
     code, phone = fields.get("country_code"), fields.get("phone")
     if isinstance(code, int) and not isinstance(code, bool):
-        code = str(code)
+        code = fields["country_code"] = str(code)  # a number that is no calling code: a text
     if not isinstance(code, str) or not CALLING_CODE.match(code.strip()):
         return
     fields.pop("country_code")

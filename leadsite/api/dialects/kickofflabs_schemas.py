@@ -3,16 +3,45 @@ payload made from a lead."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from leadsite.api.schemas import Flag, StringOrNumber, Utm
+from leadsite.api.schemas import HTTP_URL_OR_EMPTY, Flag, IpAddress, StringOrNumber, Utm
 from leadsite.extensions import db
 from leadsite.journeys.emails import unsubscribe_url
 from leadsite.models import UTM_FIELDS, Journey, Lead, Origin, OriginKind
-from leadsite.registration.referrals import share_url
+from leadsite.registration.referrals import MAX_POINTS, share_url
 from leadsite.representations import journey_url
+
+# What `_prepend_calling_code` and `values.region` read.
+CALLING_CODE_OR_REGION = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": "A calling code (`1`, `+44`) put before the phone number, or a region.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 9999},
+                {"type": "string", "pattern": r"^\s*(?:\+?\d{1,4}|[A-Za-z]{2})?\s*$"},
+                {"type": "null"},
+            ],
+        }
+    ),
+]
+# `referrals.points`: a whole number, as a number or a text.
+Points = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": "Contest points to add (API key only).",
+            "anyOf": [
+                {"type": "integer", "minimum": -MAX_POINTS, "maximum": MAX_POINTS},
+                {"type": "string", "pattern": r"^(?:\s*[+-]?\d{1,6}\s*)?$"},
+                {"type": "null"},
+            ],
+        }
+    ),
+]
 
 
 class KickoffLabsBody(BaseModel):
@@ -25,6 +54,19 @@ class KickoffLabsBody(BaseModel):
         extra="allow",
         populate_by_name=True,
         json_schema_extra={
+            # At least one of them, not empty (the query string may carry them instead).
+            "anyOf": [
+                {
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string", "pattern": r"\S"}},
+                },
+                {
+                    "required": ["phone_number"],
+                    "properties": {
+                        "phone_number": {"type": ["string", "integer"], "pattern": r"\S"}
+                    },
+                },
+            ],
             "examples": [
                 {
                     "email": "ada@example.com",
@@ -32,21 +74,22 @@ class KickoffLabsBody(BaseModel):
                     "first_name": "Ada",
                     "company": "Example Co",
                 }
-            ]
+            ],
         },
     )
 
     api_key: str | None = Field(None, description="Your API key (or send it as a header).")
     email: str | None = Field(None, json_schema_extra={"format": "email"})
     phone_number: StringOrNumber = None
-    country_code: StringOrNumber = Field(
-        None, description="A calling code (`1`, `+44`) put before the phone number, or a region."
-    )
-    first_name: str | None = None
-    last_name: str | None = None
-    ip: str | None = Field(None, description="The lead's IP address; default: the caller's.")
+    country_code: CALLING_CODE_OR_REGION = None
+    first_name: str | None = Field(None, json_schema_extra={"maxLength": 100})
+    last_name: str | None = Field(None, json_schema_extra={"maxLength": 100})
+    ip: IpAddress = None
     url: str | None = Field(
-        None, alias="__url", description="The signup page; its query is merged into the data."
+        None,
+        alias="__url",
+        description="The signup page; its query is merged into the data.",
+        json_schema_extra={"pattern": HTTP_URL_OR_EMPTY},
     )
     referrer_: str | None = Field(None, alias="__referrer")
     referrer: str | None = Field(None, description="Older name of `__referrer`.")
@@ -59,8 +102,8 @@ class KickoffLabsBody(BaseModel):
     skip_actions: Flag = Field(None, alias="__skip_actions")
     do_not_reset_opt_out: Flag = Field(None, alias="__do_not_reset_opt_out")
     must_exist: Flag = Field(None, description="Only update an existing lead.")
-    redirect_url: str | None = Field(None, json_schema_extra={"format": "uri"})
-    points: StringOrNumber = Field(None, description="Contest points to add (API key only).")
+    redirect_url: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_OR_EMPTY})
+    points: Points = None
     social_id: str | None = Field(None, description="The share code of the referring lead.")
     kid: str | None = Field(None, description="The same, as share URLs carry it.")
 

@@ -12,7 +12,7 @@ from leadsite.api.schemas import StringOrNumber
 class KohomaiContactPrefs(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    Email: str | None = None
+    Email: str | None = Field(None, json_schema_extra={"format": "email"})
     Phone: StringOrNumber = None
 
 

@@ -26,11 +26,12 @@ from leadsite.api.errors import pydantic_errors
 from leadsite.api.idempotency import Registered, answer_once, record_written
 from leadsite.api.ingest import note
 from leadsite.api.openapi import operation
-from leadsite.api.schemas import StringOrNumber
+from leadsite.api.schemas import HTTP_URL_OR_EMPTY, StringOrNumber
 from leadsite.extensions import db, limiter
 from leadsite.leads import statuses as lead_statuses
 from leadsite.models import Origin, Workspace
 from leadsite.registration import (
+    NOTIFICATIONS,
     Duplicate,
     FieldError,
     LeadInput,
@@ -46,6 +47,14 @@ DIALECT = "vcita"
 MAX_BODY_BYTES = 64 * 1024
 TOKEN = re.compile(r'^\s*Token\s+(?:token\s*=\s*)?"?([^"\s]+)"?\s*$', re.IGNORECASE)
 Flag = Any  # "true", "yes", true: the pipeline reads them
+
+
+_NOTE = "|".join(
+    "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+    for name in NOTIFICATIONS
+)
+# Comma-separated items, each a known name in any case or empty (skipped), spaces around.
+NOTIFICATION_LIST = rf"^\s*(?:{_NOTE})?\s*(?:,\s*(?:{_NOTE})?\s*)*$"
 
 
 class VcitaLeadBody(BaseModel):
@@ -75,7 +84,10 @@ class VcitaLeadBody(BaseModel):
     identifier_type: Literal["email", "unique_id"] = Field(
         description="Which identifier finds the existing lead or makes a new one."
     )
-    request_title: str = Field(description="The title of the request on the lead's timeline.")
+    request_title: str = Field(
+        description="The title of the request on the lead's timeline.",
+        json_schema_extra={"pattern": r"\S"},
+    )
     first_name: str | None = Field(None, description="Required for a new lead.")
     last_name: str | None = None
     email: str | None = None
@@ -91,11 +103,13 @@ class VcitaLeadBody(BaseModel):
     )
     system_message: str | None = None
     source: str | None = None
-    source_url: str | None = None
+    source_url: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_OR_EMPTY})
     status: str | None = None
     tags: str | list[str] | None = Field(None, description="Comma-separated")
     notifications: str | None = Field(
-        None, description='Comma-separated: "auto-reply" (to the lead), "email", "sms" (staff)'
+        None,
+        description='Comma-separated: "auto-reply" (to the lead), "email", "sms" (staff)',
+        json_schema_extra={"pattern": NOTIFICATION_LIST},
     )
 
 
