@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.backoffice import bp
-from leadsite.backoffice.lead_export import csv_download
+from leadsite.backoffice.downloads import csv_download
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx
 from leadsite.leads import export as lead_export
