@@ -15,8 +15,8 @@ from leadsite.analytics.attribution import DIMENSIONS
 from leadsite.analytics.query import parse_query
 from leadsite.analytics.report import FORM_LABELS, build_report, csv_rows
 from leadsite.backoffice import bp
+from leadsite.backoffice.downloads import csv_download
 from leadsite.backoffice.funnel_edit import funnel_or_404
-from leadsite.backoffice.lead_export import csv_download
 from leadsite.htmx import render_page_or_block
 from leadsite.leads.export import safe_cell
 from leadsite.models import FormEvent, utcnow

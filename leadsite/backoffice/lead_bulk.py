@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from leadsite import values
 from leadsite.backoffice import bp
-from leadsite.backoffice.lead_export import csv_download
+from leadsite.backoffice.downloads import csv_download
 from leadsite.backoffice.lead_views import ListArgs
 from leadsite.extensions import db
 from leadsite.htmx import is_htmx

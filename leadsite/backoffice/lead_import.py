@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from leadsite.backoffice import bp
-from leadsite.backoffice.lead_export import csv_download
+from leadsite.backoffice.downloads import csv_download
 from leadsite.data_points import workspace_data_points
 from leadsite.errors import error_page, handle_http_exception
 from leadsite.extensions import csrf, db

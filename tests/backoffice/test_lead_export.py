@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from leadsite.backoffice.downloads import DownloadCut
 from leadsite.leads import export as lead_export
 from leadsite.leads import search as lead_search
 from leadsite.leads.search import search_leads
@@ -204,3 +207,41 @@ def test_a_formula_after_a_separator_inside_a_cell_is_quoted_too(client, auth, t
 
     assert row["first_name"] == written
     assert row["tags"] == f"vip, {written}"
+
+
+@pytest.mark.parametrize(
+    ("failure", "said", "level"),
+    [
+        (
+            OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked")),
+            "the service is briefly unavailable; download it again in a few seconds",
+            "WARNING",
+        ),
+        (ZeroDivisionError("a bug"), "an error on our side (logged); download it again", "ERROR"),
+    ],
+    ids=["outage", "error"],
+)
+def test_an_export_that_fails_midway_says_so_and_ends_as_a_cut_transfer(
+    client, auth, monkeypatch, caplog, failure, said, level
+):
+    """After the header (status 200, sent), the rows' read fails: a last line says why, then
+    `DownloadCut` makes the server close the connection mid-body, so that the client sees a
+    failed transfer, not a whole file (through a real server: tests/concurrency)."""
+    factories.lead(_sign_in(auth), email="a@example.com")
+
+    def failing(*args, **kwargs):
+        raise failure
+        yield  # a generator, as `_batches` is
+
+    monkeypatch.setattr(lead_export, "_batches", failing)
+    response = client.get("/p/leads/export")
+    received = []
+    with pytest.raises(DownloadCut):
+        for chunk in response.response:
+            received.append(chunk)
+
+    assert response.status_code == 200
+    lines = b"".join(received).decode("utf-8-sig").splitlines()
+    assert lines == [",".join(lead_export.COLUMNS), f'"The export stopped here: {said}."']
+    cuts = [r.levelname for r in caplog.records if "download cut short" in r.getMessage()]
+    assert cuts == [level]
