@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -57,9 +58,13 @@ from tests.servers import eventually
 
 CHUNKS = 10
 ROWS = CHUNKS * CHUNK_ROWS
-# Leads exported (about 3 MB): the server writes them for seconds under load, so it is still
-# writing them when the deactivation lands.
-EXPORTED = 30_000
+# Leads exported (about 8 MB), read by a client whose receive buffer is small (`_download`):
+# the kernel's buffers hold at most the server's send buffer (4 MB at most here,
+# net.ipv4.tcp_wmem) and the client's 32 KB, so the server is still writing rows, blocked,
+# when the deactivation lands, however fast the machine. At 30,000 (3 MB) a loaded run once
+# sent the whole export into the buffers before the deactivation committed.
+EXPORTED = 80_000
+RECEIVE_BUFFER_BYTES = 32 * 1024
 # Long enough for the editor's requests to pass their membership check and reach the write
 # lock they wait for (they have 15 s of SQLite's busy timeout), even at a load of 12.
 REACH_THE_LOCK_S = 3.0
@@ -212,7 +217,7 @@ def _download(
     """A GET of `path` as this browser session, its body left to read (http.client tells a
     body cut short from a whole one: `IncompleteRead`)."""
     host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    connection = _SmallWindowConnection(host, int(port), timeout=60)
     cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
     try:
         connection.request("GET", path, headers={"Cookie": cookies})
@@ -266,3 +271,15 @@ def test_activity_changes_that_checked_the_membership_before_a_deactivation_are_
     titles = sorted(db.session.scalars(select(Activity.title)))
     assert titles == ["Welcome email"], titles
     assert db.session.scalar(select(db.func.count(OutboxMessage.id))) == 0
+
+
+class _SmallWindowConnection(http.client.HTTPConnection):
+    """A connection whose socket's receive buffer is set before it connects (so that TCP
+    offers a small window, and the kernel does not grow it), as a client that reads slowly."""
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+        sock.settimeout(self.timeout)
+        sock.connect((self.host, self.port))
+        self.sock = sock
