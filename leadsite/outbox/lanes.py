@@ -4,12 +4,12 @@ one else's messages.
 
 Each endpoint's messages wait in its own queue, in their claim's order. A free thread takes the
 next message of an endpoint no thread is sending to, oldest endpoint first; only an endpoint
-whose last answer came fast may take more threads (`PER_ENDPOINT`), so that a busy, healthy
-receiver still gets its messages concurrently and a slow one cannot take every thread. Once an
-attempt gets no answer at all (a timeout, a refused connection), the endpoint's other messages
-are not attempted: they are put back, due when that one is due again, so a dead endpoint costs
-one timeout per retry wave, not one per message; its messages claimed soon after (before that
-one can be retried) wait behind it the same way.
+whose last attempt was answered may take more threads, up to `PER_ENDPOINT`, so that a busy
+receiver still gets its messages concurrently, and one that stops answering holds few threads.
+Once an attempt gets no answer at all (a timeout, a refused connection), the endpoint's other
+messages are not attempted: they are put back, due when that one is due again, so a dead
+endpoint costs one timeout per retry wave, not one per message; its messages claimed soon after
+(before that one can be retried) wait behind it the same way.
 
 The lanes only send: what became of each message waits in `take()` for the worker, which
 records it (`outcomes.record_batch`) in its own thread, with the app context.
@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from leadsite.outbox import delivery, http
 from leadsite.outbox.delivery import ENDPOINT_DISABLED, Outcome, WebhookRequest
 
-# At most this many threads send to one endpoint at once, and only while it answers fast: the
-# other threads stay free for other endpoints' messages.
+# At most this many threads send to one endpoint at once, and only while it answers: the other
+# threads stay free for other endpoints' messages.
 PER_ENDPOINT = delivery.DELIVERY_THREADS // 2
-FAST_MS = 1000
 # An endpoint that did not answer is not sent to again for this long (the first retry's delay,
 # less its jitter): the messages claimed meanwhile wait behind the one it did not answer.
 UNANSWERED_SECONDS = 4.5
@@ -65,7 +64,7 @@ class _Endpoint:
     url: str
     waiting: deque[_Job] = field(default_factory=deque)
     sending: int = 0
-    fast: bool = False  # its last answer came within FAST_MS: it may take more threads
+    answering: bool = False  # its last attempt got an HTTP answer: it may take more threads
     unanswered: str | None = None  # the message that got no answer: the rest wait behind it
     gone: bool = False  # it answered 410: the rest are not sent
 
@@ -166,7 +165,7 @@ class Lanes:
     @staticmethod
     def _room(endpoint: _Endpoint) -> int:
         """How many more threads could send this endpoint's messages now."""
-        most = PER_ENDPOINT if endpoint.fast else 1
+        most = PER_ENDPOINT if endpoint.answering else 1
         return max(0, min(len(endpoint.waiting), most - endpoint.sending))
 
     def _lane(self) -> None:
@@ -188,7 +187,7 @@ class Lanes:
                 self._lock.wait()
 
     def _pick(self) -> _Job | None:
-        """The next message to send: of an endpoint no thread sends to, else of a fast one."""
+        """The next message to send: of an endpoint no thread sends to, else of one answering."""
         for key in list(self._endpoints):
             self._settle_unsendable(key)
         for first in (True, False):
@@ -228,7 +227,7 @@ class Lanes:
                 until = time.monotonic() + UNANSWERED_SECONDS
                 self._unanswered[key] = (job.request.message_id, until)
             endpoint.gone = endpoint.gone or (outcome.status_code == 410)
-            endpoint.fast = outcome.status_code is not None and outcome.duration_ms < FAST_MS
+            endpoint.answering = outcome.status_code is not None
             self._settled.outcomes[job.request.message_id] = outcome
             self._settle_unsendable(key)
             self._start_threads()

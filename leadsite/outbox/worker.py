@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 # An idle worker looks for new messages this often: a webhook waits 0.1 s for it on average.
 IDLE_SECONDS = 0.2
 # How long a batch waits for its webhooks before recording what is done and going on.
-PATIENCE_SECONDS = 1.0
+# Longer, and they are recorded by a later turn of the loop (a transaction more); shorter than
+# the next registration's wait for its webhook or email, on a busy machine.
+PATIENCE_SECONDS = 0.25
 # While the database is unreachable the worker looks again after a wait that doubles from
 # `idle_seconds` up to this: an outage costs a line in the log, not a traceback per poll.
 OUTAGE_MAX_WAIT_SECONDS = 5.0
@@ -177,8 +179,8 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
     first.
 
     Idle, it waits `idle_seconds` before looking again; on PostgreSQL it waits on a LISTEN
-    connection instead, which wakes it at the commit of new work (`outbox.listener`). While its
-    lanes are sending, it waits for one of those sends instead (at most `idle_seconds`).
+    connection instead, which wakes it at the commit of new work (`outbox.listener`). Polling,
+    while its lanes are sending, it is woken by the end of one of those sends too.
     """
     log.info("worker started")
     with app.app_context():
@@ -211,10 +213,10 @@ def run(app: Flask, stop: threading.Event, idle_seconds: float = IDLE_SECONDS) -
                 continue
             if done:
                 continue
-            if lanes.pending():
-                lanes.wait_for_any(idle_seconds)
-            elif listener is not None:
+            if listener is not None:  # a send that ends is recorded at the next look
                 listener.wait(idle_seconds, stop)
+            elif lanes.pending():
+                lanes.wait_for_any(idle_seconds)
             else:
                 stop.wait(idle_seconds)
     finally:
