@@ -46,9 +46,6 @@ class Settled:
     def ids(self) -> set[str]:
         return set(self.outcomes) | set(self.deferred) | self.released
 
-    def __len__(self) -> int:
-        return len(self.outcomes) + len(self.deferred) + len(self.released)
-
 
 @dataclass(frozen=True)
 class _Job:
@@ -113,20 +110,10 @@ class Lanes:
             urls = {e.url for e in self._endpoints.values() if not e.endpoint_id}
             return endpoints, urls
 
-    def pending(self) -> int:
-        """How many messages are waiting or being sent."""
-        with self._lock:
-            return sum(len(e.waiting) + e.sending for e in self._endpoints.values())
-
     def wait(self, ids: set[str], timeout: float | None) -> bool:
         """Wait until these messages are settled, or `timeout` seconds; True if they are."""
         with self._lock:
             return self._lock.wait_for(lambda: ids <= self._settled.ids(), timeout)
-
-    def wait_for_any(self, timeout: float) -> None:
-        """Wait until something is settled (a send finished), or `timeout` seconds."""
-        with self._lock:
-            self._lock.wait_for(lambda: len(self._settled) > 0, timeout)
 
     def take(self) -> Settled:
         """What was settled since the last take, for the worker to record."""
