@@ -76,6 +76,7 @@ class Lanes:
         self._lock = threading.Condition()
         self._endpoints: dict[str, _Endpoint] = {}  # in the order they came
         self._settled = Settled()
+        self._settled_since: float | None = None  # when the first of `_settled` came
         self._running: list[threading.Thread] = []
         self._idle = 0
         self._closing = False
@@ -119,7 +120,17 @@ class Lanes:
         """What was settled since the last take, for the worker to record."""
         with self._lock:
             settled, self._settled = self._settled, Settled()
+            self._settled_since = None
             return settled
+
+    def ready(self, after: float) -> bool:
+        """Whether what is settled is worth a transaction now: all the lanes' messages are, or
+        the first of them has waited `after` seconds (a drain of a slow endpoint is recorded
+        in a few transactions, not one for every send that ends)."""
+        with self._lock:
+            if self._settled_since is None:
+                return False
+            return not self._endpoints or time.monotonic() - self._settled_since >= after
 
     def close(self) -> None:
         with self._lock:
@@ -200,6 +211,8 @@ class Lanes:
             else:
                 break
             endpoint.waiting.popleft()
+            if self._settled_since is None:
+                self._settled_since = time.monotonic()
         if not endpoint.waiting and not endpoint.sending:
             del self._endpoints[key]
 
@@ -216,6 +229,8 @@ class Lanes:
             endpoint.gone = endpoint.gone or (outcome.status_code == 410)
             endpoint.answering = outcome.status_code is not None
             self._settled.outcomes[job.request.message_id] = outcome
+            if self._settled_since is None:
+                self._settled_since = time.monotonic()
             self._settle_unsendable(key)
             self._start_threads()
             self._lock.notify_all()

@@ -49,6 +49,8 @@ IDLE_SECONDS = 0.2
 # Longer, and they are recorded by a later turn of the loop (a transaction more); shorter than
 # the next registration's wait for its webhook or email, on a busy machine.
 PATIENCE_SECONDS = 0.25
+# What the lanes finish later is recorded once they are idle, or after this long.
+RECORD_AFTER_SECONDS = 1.0
 # While the database is unreachable the worker looks again after a wait that doubles from
 # `idle_seconds` up to this: an outage costs a line in the log, not a traceback per poll.
 OUTAGE_MAX_WAIT_SECONDS = 5.0
@@ -98,7 +100,8 @@ def deliver_messages(
     if lanes is None:
         with Lanes(current_app.config["WEBHOOK_ALLOW_PRIVATE"]) as own:
             return _deliver(stop, limit, own, patience=None)
-    record_settled(lanes.take())
+    if lanes.ready(RECORD_AFTER_SECONDS):
+        record_settled(lanes.take())
     return _deliver(stop, limit, lanes, PATIENCE_SECONDS, count_claimed=True)
 
 
