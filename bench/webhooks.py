@@ -14,10 +14,12 @@ import os
 import pstats
 import random
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -88,6 +90,42 @@ def make_app(url: str) -> Flask:
             "WEBHOOK_ALLOW_PRIVATE": True,
         }
     )
+
+
+@dataclass
+class DeadReceiver:
+    """A receiver that accepts connections and never answers (a customer's hung server)."""
+
+    url: str
+    connections: list[socket.socket]
+
+
+@contextmanager
+def dead_receiver() -> Iterator[DeadReceiver]:
+    server = socket.create_server(("127.0.0.1", 0), backlog=64)
+    dead = DeadReceiver(f"http://127.0.0.1:{server.getsockname()[1]}/hook", [])
+
+    def accept() -> None:
+        try:
+            while True:
+                dead.connections.append(server.accept()[0])  # held open, never read
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield dead
+    finally:
+        server.close()
+        for connection in dead.connections:
+            connection.close()
+
+
+def add_dead_endpoint(workspace_id: str, url: str) -> None:
+    """A second endpoint for lead.created, at a receiver that never answers: every lead's
+    webhook to it waits for the send timeout."""
+    db.session.add(WebhookEndpoint(workspace_id=workspace_id, url=url, events=["lead.created"]))
+    db.session.commit()
 
 
 def create_fixtures(hook_url: str) -> tuple[str, str, str]:
@@ -325,6 +363,11 @@ def main() -> int:
         default=0.0,
         help="milliseconds the receiver waits before answering each webhook (0)",
     )
+    parser.add_argument(
+        "--dead-endpoint",
+        action="store_true",
+        help="latency with a second endpoint on every lead that never answers (timed: the first)",
+    )
     args, others = parser.parse_known_args()
     if others:  # `make bench BENCH_ARGS=...` passes every script the same options
         print(f"ignoring options for other benchmarks: {' '.join(others)}")
@@ -353,6 +396,9 @@ def main() -> int:
             app = make_app(url)
             with app.app_context():
                 workspace_id, origin_id, endpoint_id = create_fixtures(hooks.url)
+                if args.dead_endpoint:
+                    dead = stack.enter_context(dead_receiver())
+                    add_dead_endpoint(workspace_id, dead.url)
             modes = ["listen", "poll"] if postgres else ["poll"]
             for mode in modes if args.only != "drain" else []:
                 with workers(url, 1, workdir, listen=mode == "listen"):
@@ -374,6 +420,11 @@ def main() -> int:
         except BenchError as error:
             print(error, file=sys.stderr)
             return 1
+    if args.dead_endpoint:
+        print(
+            f"with a second endpoint that never answers on every lead: it was sent "
+            f"{len(dead.connections)} connections over the run"
+        )
     for latency in latencies:
         goal = LISTEN_GOAL_P95_S if latency.mode == "listen" else LATENCY_GOAL_P95_S
         verdict = "met" if latency.p95_s <= goal else "NOT met"

@@ -1,5 +1,6 @@
-"""Deliver a claimed batch of outbox messages: webhooks concurrently over kept-alive connections,
-emails and SMS in turn. Only `load_batch` reads the database; `outcomes.record_batch` writes."""
+"""Deliver a claimed batch of outbox messages: webhooks handed to the worker's lanes
+(`outbox.lanes`: concurrently, endpoint by endpoint, over kept-alive connections), emails and SMS
+in turn. Only `load_batch` reads the database; `outcomes.record_batch` writes."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.client import HTTPException
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
@@ -20,11 +21,15 @@ from leadsite.outbox import failures, http, mail
 from leadsite.outbox.signing import signature_header
 from leadsite.outbox.staff_email import NOT_SENT, addressed_to_deactivated
 
+if TYPE_CHECKING:
+    from leadsite.outbox.lanes import Lanes
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
-# Webhooks of one batch are sent by this many threads at most, each over its own connections:
-# a receiver answering in 200 ms gets 40 a second from one worker instead of 5.
+# Webhooks are sent by this many threads of a worker at most (`outbox.lanes`), each over its own
+# connections: a receiver answering in 200 ms gets 20 a second from one worker instead of 5
+# (half the threads at most for one endpoint), others' messages going out meanwhile.
 DELIVERY_THREADS = 8
 EXCERPT_CHARS = 2048
 
@@ -38,6 +43,7 @@ class Outcome:
     response_excerpt: str | None = None
     duration_ms: int = 0
     gone: bool = False  # the receiver answered 410, or the address is refused: stop sending
+    unanswered: bool = False  # no answer came (a timeout, a refused connection, not HTTP)
 
 
 ENDPOINT_DISABLED = Outcome(False, error="endpoint disabled", gone=True)
@@ -124,9 +130,11 @@ def endpoint_secrets(endpoint: WebhookEndpoint | None, workspace: Workspace | No
 
 
 def deliver_batch(
-    messages: list[OutboxMessage], batch: Batch, keep_going: Callable[[], bool]
-) -> dict[str, Outcome]:
-    """Attempt the messages; returns the outcome of each one attempted, by message id.
+    messages: list[OutboxMessage], batch: Batch, keep_going: Callable[[], bool], lanes: Lanes
+) -> tuple[dict[str, Outcome], set[str]]:
+    """Hand the batch's webhooks to `lanes`, and send its emails and SMS meanwhile; returns
+    the outcomes known now (emails, SMS, webhooks of disabled endpoints) by message id, and the
+    ids of the webhooks handed over, whose outcomes the lanes keep for `Lanes.take()`.
 
     `keep_going()` is asked before each attempt: once it says no (the worker is stopping, or
     the lease is running out), the attempts under way finish and no other starts.
@@ -150,53 +158,20 @@ def deliver_batch(
             webhooks.append(
                 WebhookRequest(message.id, message.endpoint_id, message.target, body, secrets)
             )
-    lanes = [webhooks[start::DELIVERY_THREADS] for start in range(DELIVERY_THREADS)]
-    lanes = [lane for lane in lanes if lane]
-    allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
-    gone: set[str] = set()  # endpoints that answered 410 during this batch
-    if len(lanes) == 1 and not others:
-        # One webhook, as when registrations come one at a time: sent from this thread, so
-        # that starting another does not delay it (by much, on a busy machine).
-        outcomes.update(_send_lane(lanes[0], allow_private, keep_going, gone))
-        return outcomes
-    with ThreadPoolExecutor(max(1, len(lanes)), thread_name_prefix="leadsite-webhooks") as pool:
-        futures = [pool.submit(_send_lane, lane, allow_private, keep_going, gone) for lane in lanes]
-        for message in others:  # emails and SMS need the app context: this thread sends them
-            if not keep_going():
-                break
-            send = deliver_email if message.channel == Channel.EMAIL else deliver_sms
-            outcomes[message.id] = _guarded(send, message, batch)
-        for future in futures:
-            outcomes.update(future.result())
-    return outcomes
+    lanes.submit(webhooks, keep_going)
+    for message in others:  # emails and SMS need the app context: this thread sends them
+        if not keep_going():
+            break
+        send = deliver_email if message.channel == Channel.EMAIL else deliver_sms
+        outcomes[message.id] = guarded(send, message, batch)
+    return outcomes, {request.message_id for request in webhooks}
 
 
-def _send_lane(
-    requests: list[WebhookRequest],
-    allow_private: bool,
-    keep_going: Callable[[], bool],
-    gone: set[str],
-) -> dict[str, Outcome]:
-    """One thread's share of a batch's webhooks, in turn, over its own connections."""
-    outcomes: dict[str, Outcome] = {}
-    with http.Client(TIMEOUT_SECONDS, allow_private) as client:
-        for request in requests:
-            if not keep_going():
-                break
-            if request.endpoint_id in gone:
-                outcome = ENDPOINT_DISABLED
-            else:
-                outcome = _guarded(deliver_webhook, client, request)
-            if outcome.status_code == 410 and request.endpoint_id:
-                gone.add(request.endpoint_id)
-            outcomes[request.message_id] = outcome
-    return outcomes
-
-
-def _guarded(send: Callable[..., Outcome], *args: object) -> Outcome:
+def guarded(send: Callable[..., Outcome], *args: object) -> Outcome:
+    """`send(*args)`, a bug in it failing this attempt, not the batch's other outcomes."""
     try:
         return send(*args)
-    except Exception as error:  # a bug fails this attempt, not the batch's other outcomes
+    except Exception as error:
         log.exception("delivery failed unexpectedly")
         return Outcome(False, error=failures.explain(error))
 
@@ -226,7 +201,12 @@ def deliver_webhook(client: http.Client, request: WebhookRequest) -> Outcome:
         return Outcome(False, error=refused, request_excerpt=request_excerpt, gone=True)
     except (OSError, HTTPException) as error:
         log.info("webhook %s not delivered: %r", request.message_id, error)
-        return Outcome(False, error=failures.explain(error), request_excerpt=request_excerpt)
+        return Outcome(
+            False,
+            error=failures.explain(error),
+            request_excerpt=request_excerpt,
+            unanswered=True,
+        )
     success = 200 <= result.status < 300
     return Outcome(
         success=success,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,13 +44,17 @@ def next_attempt_after(attempts: int, now: datetime) -> datetime | None:
 
 
 def record_batch(
-    messages: list[OutboxMessage], outcomes: dict[str, Outcome]
+    message_ids: Iterable[str],
+    outcomes: dict[str, Outcome],
+    deferred: dict[str, str] | None = None,
 ) -> list[OutboxMessage]:
     """Write every attempted message's outcome, and release the others, in one transaction;
     returns the messages recorded (those deleted meanwhile are not).
 
-    The messages are the claimed objects, still holding their claim's state (a message's lease
-    keeps other workers away from it); `outcomes` has no entry for a message not attempted.
+    The messages are read again, locked, in this transaction (a claim's lease keeps other
+    workers away from them); `outcomes` has no entry for a message not attempted, which is due
+    again at once, or, if `deferred` names the message it waited behind (its endpoint did not
+    answer that one), when that one is.
     """
     begin_write_transaction()
     if db.engine.dialect.name == "postgresql":
@@ -58,7 +63,7 @@ def record_batch(
         # outcomes: the messages are claimed again after their lease and delivered again with
         # the same webhook-id, which at-least-once delivery allows (receivers deduplicate).
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    messages = _still_queued(messages)
+    messages = _still_queued(message_ids)
     now = utcnow()
     due = {message.id: message.next_attempt_at for message in messages}  # before any retry's
     dead: set[str] = set()
@@ -84,6 +89,8 @@ def record_batch(
             dead.add(message.id)
         else:
             message.next_attempt_at = retry_at
+    if deferred:
+        _defer(messages, deferred, now)
     if attempts:
         db.session.execute(db.insert(DeliveryAttempt), attempts)  # one executemany
     _update_endpoints(messages, outcomes, dead, now)
@@ -92,28 +99,49 @@ def record_batch(
     return messages
 
 
-def _still_queued(messages: list[OutboxMessage]) -> list[OutboxMessage]:
-    """The messages still in the table, locked until their outcomes are written. A lease keeps
-    other workers away, not deletions: deleting a webhook endpoint deletes its messages, and
-    erasing a lead its pending ones, while they are being sent. Those leave the session, so
-    that nothing is written for them (writing them failed the whole batch, which was then
-    sent again after its lease)."""
-    ids = [message.id for message in messages]
-    present = set(
+def _defer(messages: list[OutboxMessage], deferred: dict[str, str], now: datetime) -> None:
+    """Messages not attempted because their endpoint did not answer another: due when that one
+    is retried (at once if it is not), so a dead endpoint costs one timeout a retry wave."""
+    by_id = {message.id: message for message in messages}
+    firsts = set(deferred.values())
+    behind = {
+        message.id: (message.status, message.next_attempt_at)
+        for message in messages
+        if message.id in firsts
+    }
+    if elsewhere := firsts - set(behind):  # recorded in an earlier transaction
+        query = db.select(
+            OutboxMessage.id, OutboxMessage.status, OutboxMessage.next_attempt_at
+        ).where(OutboxMessage.id.in_(elsewhere))
+        behind.update(
+            {row.id: (row.status, row.next_attempt_at) for row in db.session.execute(query)}
+        )
+    for message_id, first_id in deferred.items():
+        message = by_id.get(message_id)
+        status, retry_at = behind.get(first_id, (None, None))
+        if message is not None and status == MessageStatus.PENDING and retry_at > now:
+            message.next_attempt_at = retry_at
+
+
+def _still_queued(message_ids: Iterable[str]) -> list[OutboxMessage]:
+    """The messages still in the table, read again and locked until their outcomes are
+    written. A lease keeps other workers away, not deletions: deleting a webhook endpoint
+    deletes its messages, and erasing a lead its pending ones, while they are being sent.
+    Nothing is written for those (writing them failed the whole batch, which was then sent
+    again after its lease)."""
+    ids = sorted(set(message_ids))
+    messages = list(
         db.session.scalars(
-            db.select(OutboxMessage.id)
+            db.select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.id)
             .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as the UPDATE below takes
+            .execution_options(populate_existing=True)
         )
     )
-    for message in messages:
-        if message.id not in present:
-            db.session.expunge(message)
-            log.info(
-                "%s %s deleted while it was sent: nothing recorded", message.channel, message.id
-            )
-    return [message for message in messages if message.id in present]
+    for missing in set(ids) - {message.id for message in messages}:
+        log.info("message %s deleted while it was sent: nothing recorded", missing)
+    return sorted(messages, key=lambda m: (m.next_attempt_at, m.id))
 
 
 def _report(

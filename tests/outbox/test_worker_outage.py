@@ -38,11 +38,11 @@ def test_an_outage_is_logged_once_polled_less_and_its_end_logged_once(
     down_until = time.monotonic() + 1.5
     looks: list[float] = []
 
-    def run_once(stop: threading.Event | None = None) -> int:
+    def run_once(stop: threading.Event | None = None, **options: object) -> int:
         looks.append(time.monotonic())
         if time.monotonic() < down_until:
             raise refused
-        return real_run_once(stop)
+        return real_run_once(stop, **options)
 
     monkeypatch.setattr(worker, "run_once", run_once)
     monkeypatch.setitem(app.config, "WORKER_LISTEN", False)
