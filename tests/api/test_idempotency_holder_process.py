@@ -15,10 +15,15 @@ import pytest
 from flask import Flask, request
 
 from leadsite.api import idempotency
-from leadsite.api.idempotency import IN_PROGRESS, request_fingerprint
+from leadsite.api.idempotency import request_fingerprint
 from leadsite.extensions import db
-from leadsite.models import ApiKey, IdempotencyRecord, utcnow
-from tests.api.test_idempotency_reservations import RAW, _leads, _send
+from leadsite.models import ApiKey, IdempotencyRecord
+from tests.api.test_idempotency_reservations import (
+    RAW,
+    _leads,
+    _reserve_as_another_request,
+    _send,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -38,20 +43,7 @@ def sleeper():
 
 def _reserve_for(app: Flask, api, key: str, process: dict, age=timedelta(seconds=30)) -> None:
     """The reservation `process` left while it registered, `age` ago."""
-    with app.test_request_context(f"/api/v1/leads?ref={api.origin.ref}", method="POST", data=RAW):
-        fingerprint = request_fingerprint(request)
-    key_row = db.session.scalar(db.select(ApiKey).filter_by(workspace_id=api.workspace.id))
-    db.session.add(
-        IdempotencyRecord(
-            api_key_id=key_row.id,
-            key=key,
-            request_hash=fingerprint,
-            status_code=IN_PROGRESS,
-            response_body={"process": process},
-            created_at=utcnow() - age,
-        )
-    )
-    db.session.commit()
+    _reserve_as_another_request(app, api, key, age, holder={"process": process})
 
 
 def _named(pid: int, since: str | None = None) -> dict:

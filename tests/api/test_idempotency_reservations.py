@@ -17,8 +17,11 @@ BODY = {"email": "held@example.com"}
 RAW = json.dumps(BODY)
 
 
-def _reserve_as_another_request(app: Flask, api, key: str, age: timedelta) -> None:
-    """The record a request with this key and body leaves while it registers."""
+def _reserve_as_another_request(
+    app: Flask, api, key: str, age: timedelta, holder: dict | None = None
+) -> None:
+    """The record a request with this key and body leaves while it registers (naming its
+    `holder` as `idempotency._holder` does, if given)."""
     path = f"/api/v1/leads?ref={api.origin.ref}"
     with app.test_request_context(path, method="POST", data=RAW):
         fingerprint = request_fingerprint(request)
@@ -29,7 +32,7 @@ def _reserve_as_another_request(app: Flask, api, key: str, age: timedelta) -> No
             key=key,
             request_hash=fingerprint,
             status_code=IN_PROGRESS,
-            response_body={},
+            response_body=holder or {},
             created_at=utcnow() - age,
         )
     )

@@ -134,14 +134,7 @@ def test_an_export_under_way_fails_as_a_transfer_once_the_member_is_deactivated(
     app: Flask, tmp_path: Path, kind: str
 ) -> None:
     ws, ada, bea, bea_membership = ada_and_bea()
-    db.session.execute(
-        insert(Lead),
-        [
-            {"id": f"lead_{n:06}", "workspace_id": ws.id, "email": f"p{n}@example.com"}
-            for n in range(EXPORTED)
-        ],
-    )
-    db.session.commit()
+    _leads_to_export(ws.id)
     with serve(app, kind, tmp_path) as server:
         bea_session, ada_session = (signed_in(server.url, e) for e in (bea.email, ada.email))
         admin_token = csrf(ada_session, f"{server.url}/p/settings/users")
@@ -172,14 +165,7 @@ def test_an_export_under_way_fails_as_a_transfer_when_its_database_connection_di
     app: Flask, tmp_path: Path
 ) -> None:
     ws, _, bea, _ = ada_and_bea()
-    db.session.execute(
-        insert(Lead),
-        [
-            {"id": f"lead_{n:06}", "workspace_id": ws.id, "email": f"p{n}@example.com"}
-            for n in range(EXPORTED)
-        ],
-    )
-    db.session.commit()
+    _leads_to_export(ws.id)
     with serve(app, "gunicorn-gthread", tmp_path) as server:
         bea_session = signed_in(server.url, bea.email)
         with _download(server.url, "/p/leads/export", bea_session) as download:
@@ -196,6 +182,17 @@ def test_an_export_under_way_fails_as_a_transfer_when_its_database_connection_di
     assert len(lines) - 2 < EXPORTED, len(lines)
     logged = (tmp_path / "gunicorn-gthread.log").read_text()
     assert logged.count("download cut short") == 1, logged[-3000:]  # no traceback (`serve`)
+
+
+def _leads_to_export(workspace_id: str) -> None:
+    db.session.execute(
+        insert(Lead),
+        [
+            {"id": f"lead_{n:06}", "workspace_id": workspace_id, "email": f"p{n}@example.com"}
+            for n in range(EXPORTED)
+        ],
+    )
+    db.session.commit()
 
 
 def _export_connection_killed() -> bool:
