@@ -124,3 +124,22 @@ def test_a_patch_may_clear_an_identifier_when_another_stays(api):
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (response.json["data"]["email"], response.json["data"]["unique_id"]) == (None, "crm-7")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/data-points/{point}", "/api/v1/webhooks/{webhook}"])
+def test_a_json_body_of_blanks_alone_is_refused_as_not_json(api, path):
+    """Found by schemathesis (seed 20261207): `-d ' '` with a JSON type changed nothing and
+    answered 200. An empty body still means no change."""
+    point = api.client.post(
+        "/api/v1/data-points", json={"name": "blank_probe", "type": "text"}, headers=api.auth
+    ).json["data"]["id"]
+    webhook = api.client.post(
+        "/api/v1/webhooks", json={"url": "https://example.com/hook"}, headers=api.auth
+    ).json["data"]["id"]
+    url = path.format(point=point, webhook=webhook)
+
+    blanks = api.client.patch(url, data=" \n", content_type="application/json", headers=api.auth)
+    empty = api.client.patch(url, data="", content_type="application/json", headers=api.auth)
+
+    assert (blanks.status_code, blanks.json["code"]) == (400, "INVALID_JSON")
+    assert empty.status_code == 200, empty.json
