@@ -105,6 +105,11 @@ HTTP_URL = (
 # Where an empty text means none.
 HTTP_URL_OR_EMPTY = rf"^\s*$|{HTTP_URL}"
 WEBHOOK_URL = HTTP_URL
+# A text with no blank at either end and no line break, read alike by the document's readers
+# (ECMAScript regexes) and by pydantic (Rust's): their `\s` and `.` differ (U+0085 is a blank
+# to Rust, U+FEFF to ECMAScript; `.` refuses `\r` in ECMAScript only), so the blanks are named.
+_NOT_BLANK = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+NO_BLANK_ENDS = rf"^{_NOT_BLANK}(?:[^\n]*{_NOT_BLANK})?$"
 # A region as `values.region` reads it (which regions exist, no pattern says).
 REGION = r"^\s*(?:[A-Za-z]{2})?\s*$"
 
@@ -491,7 +496,7 @@ class DataPointIn(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
+    name: str = Field(min_length=1, max_length=64, pattern=NO_BLANK_ENDS)
     label: str | None = Field(None, max_length=120)
     type: DataPointType = DataPointType.TEXT
     choices: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(

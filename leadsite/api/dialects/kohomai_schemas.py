@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from leadsite.api.schemas import StringOrNumber
+from leadsite.api.schemas import HTTP_URL_OR_EMPTY, StringOrNumber
 
 
 class KohomaiContactPrefs(BaseModel):
@@ -67,7 +67,7 @@ class KohomaiNestedBody(BaseModel):
     )
 
     Journey: KohomaiJourneyIn
-    RedirectURL: str | None = None
+    RedirectURL: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_OR_EMPTY})
 
 
 class KohomaiFlatBody(BaseModel):
@@ -79,6 +79,7 @@ class KohomaiFlatBody(BaseModel):
     Firstname: str | None = None
     Lastname: str | None = None
     PhoneNumber: StringOrNumber = None
+    RedirectURL: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_OR_EMPTY})
 
 
 class KohomaiJourneyBody(RootModel[KohomaiNestedBody | KohomaiFlatBody]):
@@ -113,4 +114,4 @@ class KohomaiSessionBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     Journey: KohomaiJourneyRef
-    RedirectURL: str | None = None
+    RedirectURL: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_OR_EMPTY})
