@@ -279,17 +279,7 @@ def test_done_on_the_last_task_inline_says_there_is_nothing_left(client, auth):
 
 def test_the_last_failed_step_skipped_inline_takes_needs_attention_away(client, auth):
     ws, _ = _sign_in(auth)
-    funnel = factories.funnel(ws, name="Welcome")
-    factories.activity(factories.stage(funnel, "Hello"), ActivityKind.EMAIL_LEAD, "Welcome email")
-    failed = []
-    for email in ("ada@example.com", "bob@example.com"):
-        lead = factories.registered(factories.origin(funnel), email=email)
-        step = db.session.scalar(
-            db.select(JourneyStep).join(Journey).filter(Journey.lead_id == lead.id)
-        )
-        step.status, step.result = StepStatus.FAILED, {"error": "the template does not render"}
-        failed.append(step)
-    db.session.commit()
+    failed = _two_failed_welcome_steps(ws)
 
     one_left = _post(client, f"/p/tasks/{failed[0].id}/skip").get_data(as_text=True)
     none_left = _post(client, f"/p/tasks/{failed[1].id}/skip").get_data(as_text=True)
@@ -417,17 +407,7 @@ def test_load_more_pages_through_tasks_by_due_date(client, auth, monkeypatch):
 
 def test_failed_steps_need_attention_and_are_retried_or_skipped(client, auth):
     ws, _ = _sign_in(auth)
-    funnel = factories.funnel(ws, name="Welcome")
-    factories.activity(factories.stage(funnel, "Hello"), ActivityKind.EMAIL_LEAD, "Welcome email")
-    failed = []
-    for email in ("ada@example.com", "bob@example.com"):
-        lead = factories.registered(factories.origin(funnel), email=email)
-        step = db.session.scalar(
-            db.select(JourneyStep).join(Journey).filter(Journey.lead_id == lead.id)
-        )
-        step.status, step.result = StepStatus.FAILED, {"error": "the template does not render"}
-        failed.append(step)
-    db.session.commit()
+    failed = _two_failed_welcome_steps(ws)
 
     body = client.get("/p/tasks").get_data(as_text=True)
     retried = _post(client, f"/p/tasks/{failed[0].id}/retry")
@@ -478,3 +458,19 @@ def test_retry_of_a_failed_stakeholder_step_emails_a_new_link(client, auth):
     assert response.status_code == 200
     assert task(journey).status == StepStatus.DUE
     assert len(emails_to(ACCOUNTANT)) == 1
+
+
+def _two_failed_welcome_steps(ws) -> list[JourneyStep]:
+    """Ada's and Bob's welcome email steps, failed (a template that does not render)."""
+    funnel = factories.funnel(ws, name="Welcome")
+    factories.activity(factories.stage(funnel, "Hello"), ActivityKind.EMAIL_LEAD, "Welcome email")
+    failed = []
+    for email in ("ada@example.com", "bob@example.com"):
+        lead = factories.registered(factories.origin(funnel), email=email)
+        step = db.session.scalar(
+            db.select(JourneyStep).join(Journey).filter(Journey.lead_id == lead.id)
+        )
+        step.status, step.result = StepStatus.FAILED, {"error": "the template does not render"}
+        failed.append(step)
+    db.session.commit()
+    return failed
